@@ -1,0 +1,37 @@
+# Two commands: `make run` serves the product, `make test` runs the checks.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= kith.duckdb
+PORT ?= 8501
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench chromium clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(DB): | $(STAMP)
+	$(BIN)/kith demo --db $(DB) --profiles 5000 --days 90 --seed 7
+
+run: $(STAMP) $(DB)
+	$(BIN)/kith serve --db $(DB) --port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) chromium lint
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

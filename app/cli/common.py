@@ -1,0 +1,56 @@
+"""Helpers every CLI command module shares: the --db/--json options, opening the workspace,
+printing tables and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from engine import Workspace
+
+
+def add_db(parser: argparse.ArgumentParser) -> None:
+    from app.cli import default_db
+
+    parser.add_argument("--db", default=default_db(), help="workspace file (default: %(default)s)")
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def command(
+    sub: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], Any], **kw: Any
+) -> argparse.ArgumentParser:
+    """A subcommand with --db, bound to its handler."""
+    parser = sub.add_parser(name, **kw)
+    add_db(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def open_workspace(args: argparse.Namespace) -> Workspace:
+    return Workspace.open(args.db)
+
+
+def emit(data: Any, as_json: bool) -> None:
+    """Print a DataFrame, a list of dicts or a dict, as JSON or as a readable table."""
+    if as_json:
+        payload = data.to_dict(orient="records") if isinstance(data, pd.DataFrame) else data
+        json.dump(payload, sys.stdout, default=str, indent=2)
+        sys.stdout.write("\n")
+    elif isinstance(data, pd.DataFrame):
+        print(data.to_string(index=False) if len(data) else "(no rows)")
+    elif isinstance(data, list):
+        print(pd.DataFrame(data).to_string(index=False) if data else "(no rows)")
+    elif isinstance(data, dict):
+        width = max((len(str(k)) for k in data), default=0)
+        for key, value in data.items():
+            print(f"{str(key).ljust(width)}  {value}")
+    else:
+        print(data)

@@ -1,0 +1,30 @@
+"""What the checker resolves names against. The engine builds one from the workspace; the
+language itself knows nothing of where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PropType = Literal["string", "number", "boolean", "date", "json"]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Names a workspace knows, with their types.
+
+    - `properties`: profile property name -> type (standard and custom; dotted names allowed).
+      A property of type "json" accepts any dotted path below it (unregistered custom data).
+    - `event_types`: event type -> {event property name -> type}. `channel` and `source` are valid
+      in every `where` and need not be listed.
+    - `segments`: segment name -> the names of segments it references (for cycle detection).
+    - `labels`, `channels`, `consent_channels`, `lists`: known names.
+    """
+
+    properties: dict[str, PropType] = field(default_factory=dict)
+    event_types: dict[str, dict[str, PropType]] = field(default_factory=dict)
+    segments: dict[str, frozenset[str]] = field(default_factory=dict)
+    labels: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    consent_channels: frozenset[str] = frozenset()
+    lists: frozenset[str] = frozenset()
