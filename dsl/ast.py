@@ -437,7 +437,7 @@ class Rule:
 
 # ---- goals -----------------------------------------------------------------------------------
 
-GoalPoint = Union[EventMatch, "Expr"]
+GoalPoint = EventMatch | Expr
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,10 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 
 def command(
-    sub: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], Any], **kw: Any
+    sub: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], Any],
+    **kw: Any,
 ) -> argparse.ArgumentParser:
     """A subcommand with --db, bound to its handler."""
     parser = sub.add_parser(name, **kw)

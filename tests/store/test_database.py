@@ -43,7 +43,7 @@ def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
 def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     db = Database(path)
-    probe = "from store import Database; Database(r'%s')" % path
+    probe = f"from store import Database; Database(r'{path}')"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode != 0
     assert "WorkspaceLocked" in result.stderr
