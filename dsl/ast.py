@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal as Lit
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ def _pos() -> Pos | None:
     return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
 
 
-Scalar = Union[str, int, float, bool, dt.date, dt.datetime]
+Scalar = str | int | float | bool | dt.date | dt.datetime
 TimeUnit = Lit["minutes", "hours", "days", "weeks", "months"]
 
 
@@ -171,7 +170,7 @@ class AgoWindow:
     pos: Pos | None = _pos()
 
 
-Window = Union[LastWindow, DateWindow, AgoWindow]
+Window = LastWindow | DateWindow | AgoWindow
 
 
 @dataclass(frozen=True)
@@ -282,25 +281,25 @@ class ConsentIs:
     pos: Pos | None = _pos()
 
 
-Expr = Union[
-    And,
-    Or,
-    Not,
-    Compare,
-    InList,
-    Between,
-    IsSet,
-    StringMatch,
-    RelativeDate,
-    Did,
-    Aggregate,
-    Occurrence,
-    Sequence,
-    InSegment,
-    HasLabel,
-    HasChannel,
-    ConsentIs,
-]
+Expr = (
+    And
+    | Or
+    | Not
+    | Compare
+    | InList
+    | Between
+    | IsSet
+    | StringMatch
+    | RelativeDate
+    | Did
+    | Aggregate
+    | Occurrence
+    | Sequence
+    | InSegment
+    | HasLabel
+    | HasChannel
+    | ConsentIs
+)
 
 
 # ---- rules -----------------------------------------------------------------------------------
@@ -331,7 +330,7 @@ class SegmentTrigger:
     pos: Pos | None = _pos()
 
 
-Trigger = Union[EventTrigger, ScheduleTrigger, SegmentTrigger]
+Trigger = EventTrigger | ScheduleTrigger | SegmentTrigger
 
 
 @dataclass(frozen=True)
@@ -414,17 +413,17 @@ class Notify:
     pos: Pos | None = _pos()
 
 
-Action = Union[
-    SetProperty,
-    UnsetProperty,
-    Increment,
-    LabelAction,
-    ListAction,
-    SetConsent,
-    EmitEvent,
-    CallWebhook,
-    Notify,
-]
+Action = (
+    SetProperty
+    | UnsetProperty
+    | Increment
+    | LabelAction
+    | ListAction
+    | SetConsent
+    | EmitEvent
+    | CallWebhook
+    | Notify
+)
 
 
 @dataclass(frozen=True)
