@@ -1,0 +1,172 @@
+"""Pydantic models shared by every service, the HTTP API and the pages.
+
+They mirror rows of store/migrations/001_init.sql. Timestamps are naive datetimes holding UTC
+(engine/clock.py). JSON columns arrive parsed (dicts/lists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PropertyType = Literal["string", "number", "boolean", "date"]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+
+class Identity(_Row):
+    """One identity key of a profile: (type, value), e.g. ("email", "ana@example.com")."""
+
+    profile_id: int
+    type: str
+    value: str
+    created_at: dt.datetime | None = None
+    source: str | None = None
+
+
+class Profile(_Row):
+    id: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    company: str | None = None
+    country: str | None = None
+    city: str | None = None
+    language: str | None = None
+    lifecycle: str | None = None
+    source: str | None = None
+    platform: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    identities: list[Identity] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+
+
+class Event(_Row):
+    id: int
+    message_id: str
+    profile_id: int
+    session_id: str | None = None
+    type: str
+    ts: dt.datetime
+    received_at: dt.datetime
+    channel: str | None = None
+    source: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    registered: bool = True
+    orphaned: bool = False
+    batch_id: int | None = None
+
+
+class Session(_Row):
+    id: str
+    profile_id: int
+    channel: str | None = None
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    event_count: int
+    source: str | None = None
+    device: str | None = None
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class ConsentRecord(_Row):
+    profile_id: int
+    channel: str
+    purpose: str = "marketing"
+    status: Literal["granted", "denied", "revoked", "unknown"]
+    updated_at: dt.datetime | None = None
+    source: str | None = None
+    actor: str | None = None
+
+
+class Label(_Row):
+    profile_id: int
+    label: str
+    added_at: dt.datetime
+    actor: str
+
+
+class PropertyDefinition(_Row):
+    """A profile property: built-in (a standard column) or custom (registered by a user)."""
+
+    name: str
+    type: PropertyType
+    description: str | None = None
+    enum_values: list[Any] | None = None
+    pattern: str | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    required: bool = False
+    builtin: bool = False
+    created_at: dt.datetime | None = None
+
+
+class EventTypeDefinition(_Row):
+    """An event type with its property schema (property name -> type)."""
+
+    name: str
+    display_name: str | None = None
+    description: str | None = None
+    properties: dict[str, PropertyType] = Field(default_factory=dict)
+    builtin: bool = False
+    created_at: dt.datetime | None = None
+
+
+class MergeRecord(_Row):
+    """A merge of `secondary_id` into `primary_id`; `snapshot` holds what undo needs."""
+
+    id: int
+    primary_id: int
+    secondary_id: int
+    merged_at: dt.datetime
+    actor: str | None = None
+    snapshot: dict[str, Any] = Field(default_factory=dict)
+    undone_at: dt.datetime | None = None
+
+
+class AuditEntry(_Row):
+    id: int
+    changed_at: dt.datetime
+    actor: str
+    entity: str
+    entity_id: str | None = None
+    action: str
+    field: str | None = None
+    before: Any = None
+    after: Any = None
+
+
+class Rejection(BaseModel):
+    """One input that was not ingested: its 1-based line (JSONL/CSV row or list index)."""
+
+    line: int
+    reason: str
+
+
+class IngestReport(BaseModel):
+    """What one ingestion call did."""
+
+    batch_id: int | None = None
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = Field(default_factory=list)
+    profiles_created: int = 0
+    profiles_merged: int = 0
+    sessions_started: int = 0
+    profile_ids: list[int] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
