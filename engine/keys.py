@@ -1,0 +1,146 @@
+"""API write keys: created once (the key is shown only then), stored as a sha256 hash with a
+short prefix for recognition, scoped `ingest` (the /v1 tracking API) or `read_write` (also the
+/api REST API), and revocable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+from pydantic import BaseModel
+
+from engine.clock import utcnow
+from kith_errors import AuthError, NotFound, ValidationError
+from store import keys as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+Scope = Literal["ingest", "read_write"]
+SCOPES: tuple[str, ...] = ("ingest", "read_write")
+KEY_PREFIX = "kith_"
+_LIST_COLUMNS = ["id", "name", "prefix", "scope", "created_at", "revoked_at"]
+PREFIX_LENGTH = 12  # "kith_" plus 7 characters: enough to tell keys apart in a list
+
+
+class ApiKey(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scope: Scope
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, scope: Scope) -> bool:
+        """read_write keys may do everything; ingest keys only ingest."""
+        return self.scope == "read_write" or scope == "ingest"
+
+
+class CreatedKey(ApiKey):
+    key: str  # the secret itself: returned once, never stored
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ApiKeys:
+    """`ws.keys`. Successful lookups are cached per process (the server authenticates every
+    request); create and revoke clear the cache, and only this process writes the file."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._cache: dict[str, ApiKey] = {}
+        self._lock = threading.Lock()
+
+    def create(self, name: str, *, scope: str = "ingest") -> CreatedKey:
+        name = _valid_name(name)
+        _check_scope(scope)
+        key = KEY_PREFIX + secrets.token_urlsafe(24)
+        key_id = self.ws.db.allocate_ids("api_keys", 1)
+        at = utcnow()
+        repo.insert(self.ws.db, key_id, name, key[:PREFIX_LENGTH], hash_key(key), scope, at)
+        self._forget()
+        return CreatedKey(
+            id=key_id, name=name, prefix=key[:PREFIX_LENGTH], scope=scope, created_at=at, key=key
+        )
+
+    def list(self) -> pd.DataFrame:
+        rows = repo.all_keys(self.ws.db)
+        frame = pd.DataFrame(rows, columns=_LIST_COLUMNS)
+        frame["active"] = frame["revoked_at"].isna()
+        return frame
+
+    def get(self, key_id: int) -> ApiKey:
+        row = repo.by_id(self.ws.db, key_id)
+        if row is None:
+            raise NotFound(f"no API key with id {key_id}", details={"id": key_id})
+        return ApiKey(**row)
+
+    def revoke(self, key_id: int) -> ApiKey:
+        self.get(key_id)
+        repo.revoke(self.ws.db, key_id, utcnow())
+        self._forget()
+        return self.get(key_id)
+
+    def authenticate(self, key: str, scope: Scope = "ingest") -> ApiKey:
+        """The active key for `key`: AuthError when unknown or revoked, Forbidden (an AuthError
+        with code `forbidden`) when its scope does not allow `scope`."""
+        found = self._lookup(key)
+        if found is None or not found.active:
+            raise AuthError("missing, unknown or revoked API key")
+        if not found.allows(scope):
+            raise Forbidden(
+                f"the API key {found.prefix}… has scope {found.scope!r}; this needs {scope!r}",
+                details={"key": found.prefix, "scope": found.scope, "needs": scope},
+            )
+        return found
+
+    def _lookup(self, key: str) -> ApiKey | None:
+        digest = hash_key(key)
+        with self._lock:
+            cached = self._cache.get(digest)
+        if cached is not None:
+            return cached
+        row = repo.by_hash(self.ws.db, digest)
+        if row is None:
+            return None
+        found = ApiKey(**row)
+        with self._lock:
+            self._cache[digest] = found
+        return found
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+class Forbidden(AuthError):
+    """A valid key whose scope does not allow the request."""
+
+    code = "forbidden"
+
+
+def _valid_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError(
+            "an API key needs a name of 1 to 100 characters", details={"name": name}
+        )
+    return name
+
+
+def _check_scope(scope: str) -> None:
+    if scope not in SCOPES:
+        raise ValidationError(
+            f"unknown scope {scope!r}; use one of: {', '.join(SCOPES)}",
+            details={"scope": scope, "allowed": list(SCOPES)},
+        )
