@@ -1,0 +1,28 @@
+"""Shared pieces of the dashboard: layout, errors, formatting, charts, navigation, engine access.
+
+Pages import from here and from `engine`; nothing here runs SQL."""
+
+from app.ui import charts, fmt
+from app.ui.data import cached, invalidate, workspace
+from app.ui.errors import attempt, guard, show_error
+from app.ui.layout import Kpi, empty_state, header, kpis, pager
+from app.ui.nav import open_people, open_profile, selected_profile
+
+__all__ = [
+    "Kpi",
+    "attempt",
+    "cached",
+    "charts",
+    "empty_state",
+    "fmt",
+    "guard",
+    "header",
+    "invalidate",
+    "kpis",
+    "open_people",
+    "open_profile",
+    "pager",
+    "selected_profile",
+    "show_error",
+    "workspace",
+]

@@ -1,0 +1,72 @@
+"""Plotly figures in one consistent style; every chart on the dashboard comes from here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+PALETTE = ["#3b5bdb", "#12b886", "#f59f00", "#e64980", "#7048e8", "#15aabf", "#fa5252", "#82c91e"]
+
+
+def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 45, "b": 10},
+        legend={"orientation": "h", "y": -0.2},
+        colorway=PALETTE,
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    return fig
+
+
+def show(fig: go.Figure, key: str | None = None) -> None:
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+def lines(
+    frame: pd.DataFrame, x: str, y: str, title: str, color: str | None = None, height: int = 300
+) -> go.Figure:
+    """A time series (one line per `color` value)."""
+    fig = px.line(frame, x=x, y=y, color=color, markers=len(frame) < 40)
+    fig.update_xaxes(title=None)
+    return _style(fig, title, height)
+
+
+def bars(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    *,
+    horizontal: bool = False,
+    color: str | None = None,
+    height: int = 300,
+) -> go.Figure:
+    """Bars by category; horizontal bars read better for long names."""
+    if horizontal:
+        fig = px.bar(frame, x=y, y=x, orientation="h", color=color)
+        fig.update_yaxes(title=None, autorange="reversed")
+    else:
+        fig = px.bar(frame, x=x, y=y, color=color)
+        fig.update_xaxes(title=None)
+    return _style(fig, title, height)
+
+
+def donut(frame: pd.DataFrame, names: str, values: str, title: str, height: int = 300) -> go.Figure:
+    fig = px.pie(frame, names=names, values=values, hole=0.55)
+    return _style(fig, title, height)
+
+
+def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) -> go.Figure:
+    """A conversion funnel with counts and the share of the first step."""
+    fig = go.Figure(go.Funnel(y=labels, x=counts, textinfo="value+percent initial"))
+    return _style(fig, title, height)
+
+
+def histogram(frame: pd.DataFrame, x: str, title: str, height: int = 280) -> go.Figure:
+    fig = px.histogram(frame, x=x, nbins=30)
+    fig.update_xaxes(title=None)
+    return _style(fig, title, height)

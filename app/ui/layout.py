@@ -1,0 +1,48 @@
+"""The shared page layout: headers, KPI rows, empty states, paging."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app.ui import fmt
+
+
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: float | int | str | None
+    help: str | None = None
+
+
+def header(title: str, caption: str) -> None:
+    """The title every page starts with, and one sentence saying what the page is for."""
+    st.title(title, anchor=False)
+    st.caption(caption)
+
+
+def kpis(items: Sequence[Kpi]) -> None:
+    """A row of big numbers."""
+    for column, item in zip(st.columns(len(items)), items, strict=True):
+        shown = item.value if isinstance(item.value, str) else fmt.number(item.value)
+        column.metric(item.label, shown, help=item.help, border=True)
+
+
+def empty_state(message: str, hint: str = "") -> None:
+    """What to show where there is nothing yet, and how to get something."""
+    with st.container(border=True):
+        st.markdown(f"**{message}**")
+        if hint:
+            st.caption(hint)
+
+
+def pager(total: int, page_size: int, key: str) -> int:
+    """A page number picker under a table; returns the row offset of the chosen page."""
+    pages = max(math.ceil(total / page_size), 1)
+    left, right = st.columns([1, 4], vertical_alignment="center")
+    page = left.number_input("Page", 1, pages, 1, key=key, label_visibility="collapsed")
+    right.caption(f"page {page} of {fmt.number(pages)} · {fmt.number(total)} rows")
+    return (int(page) - 1) * page_size

@@ -1,0 +1,64 @@
+"""The Overview screen's aggregates: totals, growth and activity over a window, channels, event
+types, recent activity, consent coverage and the biggest segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from engine.clock import as_of_or_now
+from kith_errors import ValidationError
+from store import overview as sql
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+MAX_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class OverviewReport:
+    """Everything the Overview screen shows, for the window (start, end]."""
+
+    start: dt.datetime
+    end: dt.datetime
+    totals: dict[str, int]
+    new_by_day: pd.DataFrame  # day, profiles
+    active_by_day: pd.DataFrame  # day, profiles, events
+    events_by_channel: pd.DataFrame  # channel, events
+    events_by_type: pd.DataFrame  # type, events
+    recent: pd.DataFrame  # ts, type, channel, profile_id, name, email
+    consent: pd.DataFrame  # channel, status, profiles
+    top_segments: pd.DataFrame  # id, name, kind, size
+
+    @property
+    def is_empty(self) -> bool:
+        return self.totals.get("profiles", 0) == 0 and self.totals.get("events", 0) == 0
+
+
+class Overview:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def report(self, days: int = 30, as_of: dt.datetime | str | None = None) -> OverviewReport:
+        """The aggregates for the `days` days up to `as_of` (default now, UTC)."""
+        if not 1 <= days <= MAX_DAYS:
+            raise ValidationError(f"the window must be 1 to {MAX_DAYS} days, not {days}")
+        end = as_of_or_now(as_of)
+        start = end - dt.timedelta(days=days)
+        db = self.ws.db
+        return OverviewReport(
+            start=start,
+            end=end,
+            totals=sql.totals(db, start, end),
+            new_by_day=sql.new_by_day(db, start, end),
+            active_by_day=sql.active_by_day(db, start, end),
+            events_by_channel=sql.events_by_channel(db, start, end),
+            events_by_type=sql.events_by_type(db, start, end),
+            recent=sql.recent_events(db, end),
+            consent=sql.consent_coverage(db),
+            top_segments=sql.top_segments(db),
+        )

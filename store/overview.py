@@ -1,0 +1,107 @@
+"""Static SQL for the dashboard's Overview: totals and small aggregates over a time window.
+
+Every query takes `start` and `end` (naive UTC) as bound parameters: start < ts <= end."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from store.db import Database
+
+TOTALS = """
+SELECT
+    (SELECT count(*) FROM profiles) AS profiles,
+    (SELECT count(*) FROM profiles WHERE created_at > $start AND created_at <= $end)
+        AS new_profiles,
+    (SELECT count(DISTINCT profile_id) FROM events WHERE ts > $start AND ts <= $end)
+        AS active_profiles,
+    (SELECT count(*) FROM events WHERE ts > $start AND ts <= $end) AS events,
+    (SELECT count(*) FROM sessions WHERE started_at > $start AND started_at <= $end) AS sessions,
+    (SELECT count(*) FROM identities) AS identities,
+    (SELECT count(*) FROM segments) AS segments
+"""
+
+NEW_BY_DAY = """
+SELECT date_trunc('day', created_at) AS day, count(*) AS profiles
+FROM profiles WHERE created_at > $start AND created_at <= $end
+GROUP BY ALL ORDER BY day
+"""
+
+ACTIVE_BY_DAY = """
+SELECT date_trunc('day', ts) AS day, count(DISTINCT profile_id) AS profiles,
+       count(*) AS events
+FROM events WHERE ts > $start AND ts <= $end
+GROUP BY ALL ORDER BY day
+"""
+
+EVENTS_BY_CHANNEL = """
+SELECT coalesce(channel, '(none)') AS channel, count(*) AS events
+FROM events WHERE ts > $start AND ts <= $end
+GROUP BY ALL ORDER BY events DESC, channel
+"""
+
+EVENTS_BY_TYPE = """
+SELECT type, count(*) AS events
+FROM events WHERE ts > $start AND ts <= $end
+GROUP BY ALL ORDER BY events DESC, type LIMIT $limit
+"""
+
+RECENT = """
+SELECT e.ts, e.type, e.channel, e.profile_id, p.name, p.email
+FROM (SELECT ts, type, channel, profile_id FROM events WHERE ts <= $end
+      ORDER BY ts DESC LIMIT $limit) AS e
+LEFT JOIN profiles AS p ON p.id = e.profile_id
+ORDER BY e.ts DESC
+"""
+
+CONSENT_COVERAGE = """
+SELECT channel, status, count(*) AS profiles
+FROM consents GROUP BY ALL ORDER BY channel, status
+"""
+
+TOP_SEGMENTS = """
+SELECT s.id, s.name, s.kind, count(m.profile_id) AS size
+FROM segments AS s LEFT JOIN segment_members AS m ON m.segment_id = s.id
+GROUP BY ALL ORDER BY size DESC, s.name LIMIT $limit
+"""
+
+
+def _window(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    return {"start": start, "end": end}
+
+
+def totals(db: Database, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+    return {k: int(v or 0) for k, v in db.dicts(TOTALS, _window(start, end))[0].items()}
+
+
+def new_by_day(db: Database, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    return db.df(NEW_BY_DAY, _window(start, end))
+
+
+def active_by_day(db: Database, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    return db.df(ACTIVE_BY_DAY, _window(start, end))
+
+
+def events_by_channel(db: Database, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    return db.df(EVENTS_BY_CHANNEL, _window(start, end))
+
+
+def events_by_type(
+    db: Database, start: dt.datetime, end: dt.datetime, limit: int = 12
+) -> pd.DataFrame:
+    return db.df(EVENTS_BY_TYPE, {**_window(start, end), "limit": limit})
+
+
+def recent_events(db: Database, end: dt.datetime, limit: int = 15) -> pd.DataFrame:
+    return db.df(RECENT, {"end": end, "limit": limit})
+
+
+def consent_coverage(db: Database) -> pd.DataFrame:
+    return db.df(CONSENT_COVERAGE)
+
+
+def top_segments(db: Database, limit: int = 8) -> pd.DataFrame:
+    return db.df(TOP_SEGMENTS, {"limit": limit})
