@@ -1,0 +1,49 @@
+"""The HTTP API: the Segment-compatible tracking API under /v1 and the REST API under /api.
+
+`create_api(lifespan)` builds the FastAPI app; `app/server.py` gives it the lifespan that opens
+the workspace and starts the ingest queue, and mounts the Streamlit dashboard at /.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.api import errors, ingest
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+
+DESCRIPTION = """Kith's HTTP API.
+
+* **/v1** — tracking API compatible with Segment's HTTP spec (any key scope).
+* **/api** — REST API over profiles, segments, events, consent, funnels and goals
+  (a `read_write` key is required; `ingest` keys get 403).
+
+Authenticate with the API key as the HTTP Basic username and an empty password
+(`kith keys create NAME --scope ingest|read_write`). Errors are
+`{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_api(lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Kith",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    errors.install(app)
+    app.include_router(ingest.router)
+    app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])
+    return app
+
+
+def health() -> dict[str, str]:
+    """Liveness: answers without a key once the server has opened its workspace."""
+    return {"status": "ok"}

@@ -1,0 +1,58 @@
+"""What a route needs from the running server: the workspace, the ingest queue and the caller's
+API key (HTTP Basic with the key as username and an empty password, as Segment's clients send
+it; `Authorization: Bearer <key>` works too)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.ingest_queue import IngestQueue
+from engine import Workspace
+from engine.keys import ApiKey, Scope
+from kith_errors import AuthError
+
+
+def workspace(request: Request) -> Workspace:
+    return request.app.state.ws
+
+
+def ingest_queue(request: Request) -> IngestQueue:
+    return request.app.state.queue
+
+
+def presented_key(request: Request) -> str:
+    """The key from the Authorization header; AuthError when there is none."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as err:
+            raise AuthError("the Basic credentials are not valid base64") from err
+        username = decoded.partition(":")[0]
+        if username:
+            return username
+    raise AuthError("send your API key as the HTTP Basic username (password empty)")
+
+
+def _authenticate(request: Request, scope: Scope) -> ApiKey:
+    return workspace(request).keys.authenticate(presented_key(request), scope)
+
+
+def ingest_key(request: Request) -> ApiKey:
+    return _authenticate(request, "ingest")
+
+
+def read_write_key(request: Request) -> ApiKey:
+    return _authenticate(request, "read_write")
+
+
+WorkspaceDep = Annotated[Workspace, Depends(workspace)]
+QueueDep = Annotated[IngestQueue, Depends(ingest_queue)]
+ReadWrite = Depends(read_write_key)
+Ingest = Depends(ingest_key)

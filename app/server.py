@@ -1,0 +1,74 @@
+"""`kith serve`: ONE uvicorn process serving the HTTP API and the Streamlit dashboard.
+
+FastAPI is the root app: /v1 (tracking), /api (REST, docs at /api/docs), and Streamlit's
+`st.App` mounted at / with its runtime started by our lifespan. The lifespan opens the one
+Workspace of the process and installs it in `app.state` so the dashboard pages use the same
+DuckDB connection, then starts the ingest writer. On SIGTERM/SIGINT uvicorn stops taking
+requests, lets the running ones finish, and the lifespan's exit drains the queue (every message
+that was accepted is committed) before the workspace is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from streamlit.starlette import App
+
+from app import state
+from app.api import create_api
+from app.ingest_queue import IngestQueue
+from engine import Workspace
+
+MAIN_SCRIPT = Path(__file__).resolve().parent / "main.py"
+log = logging.getLogger("kith.server")
+
+
+def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
+    """The ASGI app for a workspace file: API routes plus the dashboard at /."""
+    ui = App(str(script))
+    ui_lifespan = ui.lifespan()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ws = Workspace.open(db_path)
+        state.set_workspace(ws)
+        app.state.ws = ws
+        app.state.queue = IngestQueue(ws).start()
+        try:
+            async with ui_lifespan(app):
+                yield
+        finally:
+            _shutdown(app)
+
+    api = create_api(lifespan)
+    api.mount("/", ui)
+    return api
+
+
+def _shutdown(app: FastAPI) -> None:
+    """Commit everything accepted, then release the DuckDB file."""
+    app.state.queue.close()
+    state.set_workspace(None)
+    app.state.ws.close()
+
+
+def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> None:
+    """Run the server until SIGTERM/SIGINT."""
+    app = create_app(db_path)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        ws="websockets-sansio",  # the implementation Streamlit itself runs with
+    )
+    print(f"Kith is serving {db_path} at http://{host}:{port}/", flush=True)
+    print(f"  API: http://{host}:{port}/v1 and /api (docs: /api/docs)", flush=True)
+    uvicorn.Server(config).run()
