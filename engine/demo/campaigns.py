@@ -1,0 +1,104 @@
+"""Messaging campaigns: sent -> delivered -> read -> clicked, with drop-off at every step.
+
+The schedule depends on the seed and the dates only (never on the block), so every block sends
+the same campaigns at the same moments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.demo import words as w
+from engine.demo.consent import granted_at
+from engine.demo.keys import Keys
+from engine.demo.spec import DAY, DemoSpec, rng_for
+
+CHANNEL_KEYS = {"email": Keys.EMAIL, "whatsapp": Keys.WHATSAPP, "sms": Keys.SMS}
+MISTAKES = 0.004  # share of unconsented people a campaign reaches anyway
+STEPS = ("message_sent", "message_delivered", "message_read", "link_clicked")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    channel: str
+    template: str
+    share: float
+    send: int  # seconds since the start
+    landing: str
+
+
+def schedule(spec: DemoSpec) -> list[Campaign]:
+    """About one campaign every five days, spread over the period, sent mid-morning."""
+    rng = rng_for(spec, 0, "schedule")
+    count = max(1, round(spec.days / 5))
+    slot = spec.span / count
+    campaigns = []
+    for k in range(count):
+        name, channel, template, share = w.CAMPAIGNS[k % len(w.CAMPAIGNS)]
+        if k >= len(w.CAMPAIGNS):
+            name = f"{name} #{k // len(w.CAMPAIGNS) + 1}"
+        day = int((k + 0.5) * slot) // DAY * DAY
+        send = day + int(rng.uniform(9.0, 11.0) * 3600)
+        landing = "/pricing" if k % 2 == 0 else "/signup"
+        campaigns.append(Campaign(name, channel, template, share, send, landing))
+    return campaigns
+
+
+def campaign_events(
+    rng: np.random.Generator, spec: DemoSpec, folks: pd.DataFrame, consent: pd.DataFrame
+) -> pd.DataFrame:
+    parts = [_one(rng, c, folks, consent) for c in schedule(spec)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _audience(
+    rng: np.random.Generator, c: Campaign, folks: pd.DataFrame, consent: pd.DataFrame
+) -> np.ndarray:
+    n = len(folks)
+    rows = np.arange(n)
+    present = (folks["arrival"].to_numpy() < c.send) & (folks["end"].to_numpy() > c.send)
+    reachable = present & folks[c.channel].notna().to_numpy()
+    allowed = granted_at(consent, c.channel, rows, np.full(n, c.send))
+    draw = rng.random(n)
+    chosen = reachable & np.where(allowed, draw < c.share, draw < MISTAKES)
+    return rows[chosen]
+
+
+def _one(
+    rng: np.random.Generator, c: Campaign, folks: pd.DataFrame, consent: pd.DataFrame
+) -> pd.DataFrame:
+    who = _audience(rng, c, folks, consent)
+    n = len(who)
+    delivered, read, clicked = w.FUNNEL_RATES[c.channel]
+    keen = np.clip(folks["engagement"].to_numpy()[who] ** 0.3, 0.5, 1.5)
+    reached = [
+        np.ones(n, dtype=bool),
+        rng.random(n) < delivered,
+        rng.random(n) < np.clip(read * keen, 0.0, 0.98),
+        rng.random(n) < np.clip(clicked * keen, 0.0, 0.98),
+    ]
+    gaps = [3600.0, 20.0, 3 * 3600.0, 120.0]  # mean delay of each step after the previous one
+    ts = np.full(n, c.send, dtype=np.int64)
+    mask = np.ones(n, dtype=bool)
+    frames = []
+    for step, hit, gap in zip(STEPS, reached, gaps, strict=True):
+        mask &= hit
+        ts = ts + rng.exponential(gap, n).astype(np.int64)
+        frames.append(_step(c, step, who[mask], ts[mask]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _step(c: Campaign, step: str, who: np.ndarray, ts: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame({"person": who, "ts": ts, "type": step, "channel": c.channel})
+    frame["keys"] = int(CHANNEL_KEYS[c.channel])
+    frame["prop_campaign"] = c.name
+    if step == "link_clicked":
+        slug = c.name.lower().replace(" ", "-").replace("#", "")
+        frame["prop_url"] = f"{w.SITE}{c.landing}?utm_source={c.channel}&utm_campaign={slug}"
+    else:
+        frame["prop_template"] = c.template
+    return frame
