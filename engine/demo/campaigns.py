@@ -87,7 +87,7 @@ def _one(
     frames = []
     for step, hit, gap in zip(STEPS, reached, gaps, strict=True):
         mask &= hit
-        ts = ts + rng.exponential(gap, n).astype(np.int64)
+        ts = ts + 1 + rng.exponential(gap, n).astype(np.int64)
         frames.append(_step(c, step, who[mask], ts[mask]))
     return pd.concat(frames, ignore_index=True)
 

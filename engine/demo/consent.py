@@ -29,7 +29,7 @@ def consent_state(rng: np.random.Generator, folks: pd.DataFrame) -> pd.DataFrame
         granted = reachable & (draw < 0.82)
         denied = reachable & (draw >= 0.82) & (draw < 0.92)
         revoked = granted & (rng.random(n) < 0.1)
-        revoked_at = between(rng, at, np.maximum(end, at + 1))
+        revoked_at = between(rng, at + 60, np.maximum(end, at + 120))
         state[f"{channel}_granted"] = np.where(granted, at, NEVER)
         state[f"{channel}_denied"] = np.where(denied, at, NEVER)
         state[f"{channel}_revoked"] = np.where(revoked, revoked_at, NEVER)

@@ -82,7 +82,7 @@ def _channels(rng: np.random.Generator, frame: pd.DataFrame) -> None:
     primary = pick(rng, list(w.PRIMARY_CHANNELS), w.weights(w.PRIMARY_CHANNELS), n)
     frame["primary"] = _text(primary)
     phone_first = np.isin(primary, ["whatsapp", "sms"])
-    has_email = (primary == "email") | (rng.random(n) < 0.82)
+    has_email = np.isin(primary, ["email", "web"]) | (rng.random(n) < 0.82)  # web: sign-up
     has_phone = phone_first | (rng.random(n) < 0.6)
     frame["email"] = frame["email_address"].where(has_email)
     frame["phone"] = frame["phone_number"].where(has_phone)

@@ -1,8 +1,8 @@
 """What to generate (`DemoSpec`) and the seeded randomness every generator module shares.
 
 Determinism: every block of people and every part of a block draws from its own generator,
-seeded by (seed, block, part). The same spec therefore yields the same frames whatever else
-changes, and a smaller demo is a prefix of a larger one with the same seed and dates.
+seeded by (seed, block, part): the same spec yields the same frames, and the parts do not shift
+one another when one of them changes.
 """
 
 from __future__ import annotations
