@@ -4,8 +4,9 @@ Pages import from here and from `engine`; nothing here runs SQL."""
 
 from app.ui import charts, fmt
 from app.ui.data import cached, invalidate, workspace
-from app.ui.errors import attempt, guard, show_error
+from app.ui.errors import attempt, guard, show_error, succeeded
 from app.ui.layout import Kpi, empty_state, header, kpis, pager
+from app.ui.merging import merge_preview, unmerge_picker
 from app.ui.nav import open_people, open_profile, selected_profile
 
 __all__ = [
@@ -19,10 +20,13 @@ __all__ = [
     "header",
     "invalidate",
     "kpis",
+    "merge_preview",
     "open_people",
     "open_profile",
     "pager",
     "selected_profile",
     "show_error",
+    "succeeded",
+    "unmerge_picker",
     "workspace",
 ]

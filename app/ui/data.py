@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -15,7 +17,12 @@ def workspace() -> Workspace:
     return state.workspace()
 
 
+_VIEWS: dict[str, Callable[..., Any]] = {}
+
+
 def _resolve(ws: Workspace, path: str) -> Any:
+    if path in _VIEWS:
+        return partial(_VIEWS[path], ws)
     target: Any = ws
     for part in path.split("."):
         target = getattr(target, part)
@@ -28,11 +35,16 @@ def _cached_call(path: str, db_path: str, *args: Any, **kw: Any) -> Any:
     return _resolve(workspace(), path)(*args, **kw)
 
 
-def cached(path: str, *args: Any, **kw: Any) -> Any:
-    """Call the read-only engine function at `path` on the workspace (e.g. "overview.report"),
-    reusing its result for 30 s. Only for aggregates that may lag a little; writes that the
-    dashboard makes call `invalidate()`."""
-    return _cached_call(path, str(workspace().path), *args, **kw)
+def cached(target: str | Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """Call a read-only engine function, reusing its result for 30 s: `target` is a path on the
+    workspace ("overview.report") or a view `fn(ws, ...)` from engine.views. Only for reads that
+    may lag a little; writes the dashboard makes call `invalidate()`."""
+    if callable(target):
+        name = f"{target.__module__}.{target.__qualname__}"
+        _VIEWS[name] = target
+    else:
+        name = target
+    return _cached_call(name, str(workspace().path), *args, **kw)
 
 
 def invalidate() -> None:

@@ -45,3 +45,13 @@ def guard() -> Iterator[None]:
         yield
     except KithError as err:
         show_error(err)
+
+
+def succeeded(fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> bool:
+    """Call `fn` for its effect; True when it raised no KithError (which is shown instead)."""
+    try:
+        fn(*args, **kwargs)
+    except KithError as err:
+        show_error(err)
+        return False
+    return True

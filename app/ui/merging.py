@@ -1,0 +1,79 @@
+"""Merge preview with a per-field choice, and undoing merges (used by the Profile screen)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app.ui import fmt
+from app.ui.data import invalidate, workspace
+from app.ui.errors import attempt, succeeded
+
+
+def _side_by_side(preview: Any) -> pd.DataFrame:
+    keep, fold = preview.primary.model_dump(), preview.secondary.model_dump()
+    fields = [f for f in keep if f not in {"properties", "identities", "labels"}]
+    return pd.DataFrame(
+        {
+            "field": fields,
+            f"#{preview.primary.id} (keeps)": [fmt.value(keep[f]) for f in fields],
+            f"#{preview.secondary.id} (folds in)": [fmt.value(fold[f]) for f in fields],
+        }
+    )
+
+
+def _choices(preview: Any) -> dict[str, str]:
+    """One radio per conflicting field, defaulting to the engine's proposal."""
+    chosen: dict[str, str] = {}
+    for conflict in preview.conflicts:
+        options = ["primary", "secondary"]
+        labels = {
+            "primary": f"{fmt.value(conflict.primary)} (#{preview.primary.id})",
+            "secondary": f"{fmt.value(conflict.secondary)} (#{preview.secondary.id})",
+        }
+        chosen[conflict.field] = st.radio(
+            conflict.field,
+            options,
+            index=options.index(conflict.proposed),
+            format_func=labels.__getitem__,
+            horizontal=True,
+            key=f"choice_{conflict.field}",
+        )
+    return chosen
+
+
+def merge_preview(preview: Any, *, actor: str) -> None:
+    """Both profiles side by side, what moves, a choice per conflicting field, then Merge."""
+    with st.container(border=True):
+        st.markdown(f"**Merge #{preview.secondary.id} into #{preview.primary.id}**")
+        st.dataframe(_side_by_side(preview), hide_index=True, width="stretch")
+        moves = ", ".join(f"{fmt.number(n)} {what}" for what, n in preview.moves.items())
+        st.caption(f"Moves to #{preview.primary.id}: {moves or 'nothing'}.")
+        if preview.conflicts:
+            st.markdown("Both hold a value for these fields — choose which to keep:")
+        choices = _choices(preview)
+        if st.button("Merge", type="primary", key="merge_confirm"):
+            run = workspace().merges.merge
+            merge_id = attempt(
+                run, preview.primary.id, preview.secondary.id, choices=choices, actor=actor
+            )
+            if merge_id is not None:
+                st.session_state["merge"] = None
+                invalidate()
+                st.success(f"Merged (merge #{merge_id}); you can undo it below.")
+
+
+def unmerge_picker(merges: pd.DataFrame, *, actor: str) -> None:
+    """Undo one of the merges listed (only those not undone yet)."""
+    open_merges = merges[merges["undone_at"].isna()] if "undone_at" in merges else merges
+    if open_merges.empty:
+        return
+    ids = [int(i) for i in open_merges["id"]]
+    merge_id = st.selectbox("Undo merge", ids, format_func=lambda i: f"merge #{i}")
+    if st.button("Unmerge", key="unmerge"):
+        row = open_merges[open_merges["id"] == merge_id].iloc[0]
+        if succeeded(workspace().merges.unmerge, merge_id, actor=actor):
+            invalidate()
+            st.success(f"Merge #{merge_id} undone: profile #{int(row['secondary_id'])} is back.")

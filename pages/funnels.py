@@ -1,0 +1,145 @@
+"""Funnels: how many people go through a sequence of steps, where they drop off, and who."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from app import ui
+from engine.funnels import FunnelResult, FunnelSpec, spec_from
+
+DEFAULT_STEPS = ["page_view", "signup", "purchase"]
+CAMPAIGN_STEPS = ["message_sent", "message_delivered", "message_read", "link_clicked"]
+UNITS = {"minutes": "minutes", "hours": "hours", "days": "days", "weeks": "weeks"}
+
+
+def _preset() -> None:
+    if st.button(
+        "Campaign preset",
+        icon=":material/campaign:",
+        help="sent → delivered → read → clicked, by campaign",
+    ):
+        st.session_state["fn_steps"] = pd.DataFrame({"event": CAMPAIGN_STEPS, "where": ""})
+        st.session_state.pop("fn_steps_editor", None)
+        st.session_state["fn_breakdown_text"] = "event.campaign"
+
+
+def _steps_table() -> pd.DataFrame:
+    if "fn_steps" not in st.session_state:
+        st.session_state["fn_steps"] = pd.DataFrame({"event": DEFAULT_STEPS, "where": ""})
+    return st.data_editor(
+        st.session_state["fn_steps"],
+        num_rows="dynamic",
+        width="stretch",
+        hide_index=False,
+        column_config={
+            "event": st.column_config.TextColumn("Event type", required=True),
+            "where": st.column_config.TextColumn("Only where… (optional)", help="amount > 100"),
+        },
+        key="fn_steps_editor",
+    )
+
+
+def _exclusions_table() -> pd.DataFrame:
+    empty = pd.DataFrame({"event": pd.Series(dtype="str"), "after_step": pd.Series(dtype="Int64")})
+    empty["before_step"] = pd.Series(dtype="Int64")
+    return st.data_editor(empty, num_rows="dynamic", width="stretch", key="fn_excl")
+
+
+def _rows(frame: pd.DataFrame, keys: list[str]) -> list[dict[str, object]]:
+    """Non-empty editor rows as dicts, with blank cells left out."""
+    rows = []
+    for record in frame.to_dict("records"):
+        row = {k: record.get(k) for k in keys if pd.notna(record.get(k)) and record.get(k) != ""}
+        if row.get("event"):
+            rows.append(row)
+    return rows
+
+
+def _spec() -> FunnelSpec | None:
+    steps = _rows(_steps_table(), ["event", "where"])
+    cols = st.columns(4)
+    amount = cols[0].number_input("Conversion window", min_value=1, value=14, key="fn_within")
+    unit = cols[1].selectbox("Unit", list(UNITS), index=2, key="fn_unit")
+    order = cols[2].selectbox("Order", ["ordered", "strict", "unordered"], key="fn_order")
+    period = cols[3].date_input("Step 1 between", value=(), key="fn_dates")
+    with st.expander("Exclusions, breakdown and audience"):
+        exclusions = _rows(_exclusions_table(), ["event", "after_step", "before_step"])
+        breakdown = st.text_input(
+            "Breakdown", placeholder="country, or event.campaign", key="fn_breakdown_text"
+        )
+        audience = st.text_input("Audience (segment expression)", placeholder='lifecycle = "lead"')
+    return ui.attempt(
+        spec_from,
+        steps=steps,
+        within=dt.timedelta(**{UNITS[unit]: int(amount)}),
+        order=order,
+        start=period[0] if len(period) > 0 else None,
+        end=period[1] + dt.timedelta(days=1) if len(period) > 1 else None,
+        exclusions=exclusions,
+        breakdown=breakdown.strip() or None,
+        audience=audience.strip() or None,
+    )
+
+
+def _chart(result: FunnelResult) -> None:
+    steps = result.steps
+    if "breakdown" in steps:
+        fig = ui.charts.bars(
+            steps.astype({"breakdown": str}),
+            "event",
+            "profiles",
+            "Funnel by breakdown",
+            color="breakdown",
+        )
+    else:
+        fig = ui.charts.funnel(steps["event"].tolist(), steps["profiles"].tolist(), "Funnel")
+    ui.charts.show(fig, key="funnel_chart")
+    table = steps.copy()
+    for column in ("avg_time_to_convert", "median_time_to_convert"):
+        table[column] = table[column].map(ui.fmt.duration)
+    for column in ("conversion_from_first", "conversion_from_previous"):
+        table[column] = table[column].map(ui.fmt.percent)
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _drilldown(spec: FunnelSpec) -> None:
+    st.markdown("**Who is behind a step?**")
+    cols = st.columns([2, 1, 1], vertical_alignment="bottom")
+    step = cols[0].selectbox(
+        "Step",
+        range(1, len(spec.steps) + 1),
+        format_func=lambda k: f"{k}. {spec.steps[k - 1].event}",
+    )
+    dropped = cols[1].toggle("Dropped here", help="reached the step before but not this one")
+    if cols[2].button("Show people"):
+        st.session_state["fn_people"] = ui.attempt(
+            ui.workspace().funnels.profiles, spec, int(step), dropped=dropped
+        )
+    people = st.session_state.get("fn_people")
+    if people is None:
+        return
+    st.caption(f"{ui.fmt.number(len(people))} people")
+    if people:
+        chosen = st.selectbox("Open profile", people[:500], key="fn_open")
+        if st.button("Open", icon=":material/person:"):
+            ui.open_profile(int(chosen))
+
+
+ui.header("Funnels", "Build steps, pick a window, and see how many people make it to the end.")
+_preset()
+spec = _spec()
+if spec is not None and len(spec.steps) >= 2:
+    with st.spinner("Counting…"):
+        result = ui.attempt(ui.workspace().funnels.run, spec)
+    if result is not None and result.entered == 0:
+        ui.empty_state(
+            "Nobody did the first step in this period", "Widen the dates or change step 1."
+        )
+    elif result is not None:
+        _chart(result)
+        _drilldown(spec)
+elif spec is not None:
+    st.info("Add at least two steps.")

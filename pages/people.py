@@ -1,0 +1,144 @@
+"""People: search and filter every profile, sort and page through them, act on many at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from app import ui
+from engine import views
+from engine.profiles import ProfileFilter
+from engine.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES
+
+PAGE_SIZE = 50
+SORTS = {"Last seen": "last_seen", "Created": "created_at", "Name": "name", "Email": "email"}
+ANY = "Any"
+
+
+def _pick(label: str, options: list[str], key: str, column: DeltaGenerator) -> str | None:
+    choice = column.selectbox(label, [ANY, *options], key=key)
+    return None if choice == ANY else choice
+
+
+def _dates(label: str, key: str) -> tuple[dt.date | None, dt.date | None]:
+    picked = st.date_input(label, value=(), key=key, format="YYYY-MM-DD")
+    start = picked[0] if len(picked) > 0 else None
+    end = picked[1] if len(picked) > 1 else None
+    return start, end
+
+
+def _filters(options: views.FilterOptions) -> ProfileFilter:
+    text = st.text_input(
+        "Search",
+        placeholder="Search by name, email, phone or any identity…",
+        key="q",
+        label_visibility="collapsed",
+    )
+    cols = st.columns(5)
+    channel = _pick("Channel", list(CHANNELS), "channel", cols[0])
+    lifecycle = _pick("Lifecycle", list(LIFECYCLE_STAGES), "lifecycle", cols[1])
+    source = _pick("Source", list(SOURCES), "source", cols[2])
+    label = _pick("Label", options.labels, "label", cols[3])
+    segment = _pick("Segment", options.segments, "segment", cols[4])
+    with st.expander("More filters: dates, activity, a segment expression"):
+        left, right = st.columns(2)
+        with left:
+            created_from, created_to = _dates("Created between", "created")
+        with right:
+            seen_from, seen_to = _dates("Last seen between", "seen")
+        expression = st.text_input(
+            "Segment expression", placeholder='did purchase in last 30 days and country = "ID"'
+        )
+    return ProfileFilter(
+        text=text.strip() or None,
+        channel=channel,
+        lifecycle=lifecycle,
+        source=source,
+        label=label,
+        segment=segment,
+        created_from=created_from,
+        created_to=created_to,
+        last_seen_from=seen_from,
+        last_seen_to=seen_to,
+        expression=expression.strip() or None,
+    )
+
+
+def _sorting() -> tuple[str, bool]:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    sort = left.selectbox("Sort by", list(SORTS), key="sort")
+    descending = right.toggle("Newest / Z first", value=True, key="desc")
+    return SORTS[sort], descending
+
+
+def _table(filters: ProfileFilter, sort: str, descending: bool) -> None:
+    total_key = "people_total"
+    offset = ui.pager(st.session_state.get(total_key, 0), PAGE_SIZE, key="page")
+    page = ui.attempt(
+        ui.workspace().profiles.list,
+        filters,
+        sort=sort,
+        descending=descending,
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+    if page is None:
+        return
+    st.session_state[total_key] = page.total
+    st.subheader(f"{ui.fmt.number(page.total)} people match", anchor=False)
+    if page.rows.empty:
+        ui.empty_state("Nobody matches these filters", "Clear a filter or search for less text.")
+        return
+    picked = st.dataframe(
+        page.rows,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="people_table",
+    )
+    rows = picked.selection.rows if picked is not None else []
+    if rows and st.button("Open profile", type="primary", icon=":material/person:"):
+        ui.open_profile(int(page.rows.iloc[rows[0]]["id"]))
+
+
+def _bulk(filters: ProfileFilter, options: views.FilterOptions) -> None:
+    with st.expander("Bulk actions on everyone matching"):
+        left, right = st.columns(2)
+        action = left.selectbox("Action", views.BULK_ACTIONS, key="bulk_action")
+        value = right.text_input("Label or list name", key="bulk_value")
+        if st.button("Preview", key="bulk_preview"):
+            found = ui.attempt(views.bulk_preview, ui.workspace(), filters, action, value)
+            st.session_state["bulk"] = None if found is None else (found, filters)
+        pending = st.session_state.get("bulk")
+        if pending is None:
+            return
+        preview, previewed_filters = pending
+        st.info(preview.sentence + ". For example:")
+        st.dataframe(preview.sample, hide_index=True, width="stretch")
+        if st.button("Confirm", type="primary", key="bulk_confirm"):
+            with st.spinner("Applying…"):
+                done = ui.attempt(
+                    views.bulk_apply,
+                    ui.workspace(),
+                    previewed_filters,
+                    preview.action,
+                    preview.value,
+                    "dashboard",
+                )
+            st.session_state["bulk"] = None
+            if done is not None:
+                ui.invalidate()
+                st.success(f"Done: {done:,} people updated.")
+
+
+ui.header("People", "Everyone Kith knows. Filters combine with AND; click a row to open it.")
+if "segment" in st.query_params and "segment" not in st.session_state:
+    st.session_state["segment"] = st.query_params["segment"]
+opts = ui.attempt(ui.cached, views.filter_options) or views.FilterOptions([], [], [])
+chosen = _filters(opts)
+st.session_state["people_filter"] = chosen  # the Import / Export screen exports this
+_table(chosen, *_sorting())
+_bulk(chosen, opts)

@@ -1,0 +1,92 @@
+"""Rules: automations that react to events, schedules and segment changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from app import ui
+from engine import views
+from engine.clock import utcnow
+
+EXAMPLE = 'when purchase where amount > 500 then add label "high-value"'
+
+
+def _list() -> list[str]:
+    rules = ui.attempt(ui.workspace().rules.list)
+    if rules is None or rules.empty:
+        ui.empty_state("No rules yet", "Write one below, e.g. " + EXAMPLE)
+        return []
+    st.dataframe(rules, hide_index=True, width="stretch")
+    names = rules["name"].tolist()
+    cols = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    name = cols[0].selectbox("Rule", names, key="rule_pick")
+    rules_svc = ui.workspace().rules
+    for column, label, action in (
+        (cols[1], "Enable", rules_svc.enable),
+        (cols[2], "Disable", rules_svc.disable),
+        (cols[3], "Delete", rules_svc.delete),
+    ):
+        if column.button(label, key=f"rule_{label}") and ui.succeeded(action, name):
+            st.rerun()
+    return names
+
+
+def _editor() -> None:
+    source = st.text_area("Rule", placeholder=EXAMPLE, height=100, key="rule_source")
+    if not source.strip():
+        st.caption(f"Try: `{EXAMPLE}`")
+        return
+    canonical = ui.attempt(views.check_rule, ui.workspace(), source)
+    if canonical is None:
+        return
+    st.success("Valid rule.", icon=":material/check_circle:")
+    st.code(canonical, language=None)
+    with st.form("add_rule"):
+        cols = st.columns([2, 1, 1], vertical_alignment="bottom")
+        name = cols[0].text_input("Name", placeholder="tag_high_value")
+        priority = cols[1].number_input("Priority", min_value=1, value=100, help="lower runs first")
+        enabled = cols[2].checkbox("Enabled", value=True)
+        if st.form_submit_button("Save rule", type="primary"):
+            add = ui.workspace().rules.add
+            if ui.succeeded(add, name.strip(), source, priority=int(priority), enabled=enabled):
+                st.success(f"Saved rule {name}.")
+
+
+def _dry_run(names: list[str]) -> None:
+    st.markdown("**Dry run**: what a rule would have done over a past period, without doing it.")
+    cols = st.columns([2, 1], vertical_alignment="bottom")
+    target = cols[0].selectbox(
+        "Rule (or the text in the editor)", ["(editor)", *names], key="dry_rule"
+    )
+    days = cols[1].number_input("Past days", min_value=1, max_value=365, value=7, key="dry_days")
+    if st.button("Dry run", icon=":material/science:"):
+        rule = st.session_state.get("rule_source", "") if target == "(editor)" else target
+        end = utcnow()
+        with st.spinner("Replaying…"):
+            found = ui.attempt(
+                ui.workspace().rules.dry_run, rule, end - dt.timedelta(days=int(days)), end
+            )
+        if found is not None:
+            st.caption(f"{ui.fmt.number(len(found))} firings would have happened.")
+            st.dataframe(found, hide_index=True, width="stretch")
+
+
+def _log(names: list[str]) -> None:
+    with st.expander("Log of firings", icon=":material/history:"):
+        which = st.selectbox("Rule", ["All rules", *names], key="log_rule")
+        log = ui.attempt(
+            ui.workspace().rules.log, None if which == "All rules" else which, limit=200
+        )
+        if log is not None and log.empty:
+            st.caption("No firings yet.")
+        elif log is not None:
+            st.dataframe(log, hide_index=True, width="stretch")
+
+
+ui.header("Rules", "When something happens, do something: labels, properties, lists, webhooks.")
+existing = _list()
+_editor()
+_dry_run(existing)
+_log(existing)

@@ -1,0 +1,103 @@
+"""Settings: identity resolution keys, the session timeout and API write keys."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import ui
+from engine import views
+
+
+def _identity_keys() -> None:
+    ws = ui.workspace()
+    st.markdown(
+        "When an event or import matches several profiles, the **rank** decides which key wins "
+        "(1 = strongest). The **limit** is how many values of a type one profile may hold; "
+        "a match that would exceed it drops the weaker key instead of merging."
+    )
+    table = views.identity_keys(ws)
+    with st.form("identity_keys"):
+        edited = st.data_editor(
+            table,
+            hide_index=True,
+            disabled=["type"],
+            width="stretch",
+            column_config={
+                "rank": st.column_config.NumberColumn("Rank", min_value=1, step=1),
+                "limit": st.column_config.NumberColumn("Limit per profile", min_value=1, step=1),
+            },
+            key="identity_table",
+        )
+        if st.form_submit_button("Save identity keys", type="primary"):
+            with ui.guard():
+                views.save_identity_keys(ws, edited.to_dict("records"))
+                st.success("Identity keys saved.")
+
+
+def _blocked_values() -> None:
+    ws = ui.workspace()
+    with st.form("blocked"):
+        st.markdown("**Blocked values** never identify anyone (one per line, case-insensitive).")
+        text = st.text_area("Blocked values", "\n".join(ws.settings.blocked_values), height=180)
+        if st.form_submit_button("Save blocked values"):
+            with ui.guard():
+                ws.settings.set_blocked_values([v for v in text.splitlines() if v.strip()])
+                st.success("Blocked values saved.")
+
+
+def _sessions() -> None:
+    ws = ui.workspace()
+    with st.form("sessions"):
+        minutes = st.number_input(
+            "Session timeout (minutes of inactivity)",
+            min_value=1,
+            max_value=1440,
+            value=ws.settings.session_timeout_minutes,
+            step=5,
+        )
+        if st.form_submit_button("Save timeout"):
+            with ui.guard():
+                ws.settings.session_timeout_minutes = int(minutes)
+                st.success(f"New sessions now start after {int(minutes)} idle minutes.")
+
+
+def _new_key() -> None:
+    with st.form("new_key", clear_on_submit=True):
+        left, right = st.columns([2, 1])
+        name = left.text_input("Key name", placeholder="website tracking")
+        scope = right.selectbox("Scope", ["ingest", "read_write"])
+        if st.form_submit_button("Create key", type="primary"):
+            created = ui.attempt(ui.workspace().keys.create, name, scope=scope)
+            if created is not None:
+                st.success("Copy this key now: it is shown only once.")
+                st.code(created.key, language=None)
+
+
+def _keys_table() -> None:
+    keys: pd.DataFrame = ui.workspace().keys.list()
+    if keys.empty:
+        ui.empty_state("No API keys yet", "Create one to send events to /v1/track or /v1/batch.")
+        return
+    st.dataframe(keys, hide_index=True, width="stretch")
+    active = keys[keys["active"]]
+    if active.empty:
+        return
+    with st.form("revoke"):
+        labels = {f"{r.name} ({r.prefix}…)": int(r.id) for r in active.itertuples()}
+        choice = st.selectbox("Revoke a key", list(labels))
+        revoke = st.form_submit_button("Revoke")
+        if revoke and choice and ui.attempt(ui.workspace().keys.revoke, labels[choice]):
+            st.success(f"Revoked {choice}; requests using it now get 401.")
+
+
+ui.header("Settings", "How Kith recognises people, when sessions end, and who may send data.")
+identity, sessions, keys = st.tabs(["Identity keys", "Sessions", "API keys"])
+with identity:
+    _identity_keys()
+    _blocked_values()
+with sessions:
+    _sessions()
+with keys:
+    _new_key()
+    _keys_table()

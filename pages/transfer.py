@@ -1,0 +1,84 @@
+"""Import / Export: profiles in from CSV with a per-row report before anything is stored, and
+profiles out as CSV or Parquet."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import ui
+from engine.profiles import ProfileFilter
+
+SEPARATORS = {"Detect": None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t"}
+MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+
+
+def _template() -> None:
+    template = ui.attempt(ui.workspace().transfer.template_csv)
+    if template is not None:
+        st.download_button(
+            "Download the CSV template",
+            template,
+            "kith-profiles-template.csv",
+            "text/csv",
+            icon=":material/download:",
+        )
+
+
+def _import() -> None:
+    upload = st.file_uploader("Profiles CSV", type=["csv", "txt"], key="upload")
+    sep = SEPARATORS[st.radio("Separator", list(SEPARATORS), horizontal=True, key="sep")]
+    if upload is None:
+        st.caption("Nothing is stored until you confirm, after seeing every row's problems.")
+        return
+    data = upload.getvalue()
+    preview = ui.attempt(ui.workspace().transfer.preview_import, data, sep=sep)
+    if preview is None:
+        return
+    ui.kpis(
+        [ui.Kpi("Rows ready", preview.valid_rows), ui.Kpi("Rows with errors", len(preview.errors))]
+    )
+    if not preview.errors.empty:
+        st.warning("These rows will be skipped; fix them in the file and upload again to add them.")
+        st.dataframe(preview.errors, hide_index=True, width="stretch")
+    st.dataframe(preview.sample, hide_index=True, width="stretch")
+    if st.button(
+        f"Import {preview.valid_rows:,} rows", type="primary", disabled=preview.valid_rows == 0
+    ):
+        with st.spinner("Importing…"):
+            report = ui.attempt(
+                ui.workspace().transfer.import_profiles, data, sep=sep, actor="dashboard"
+            )
+        if report is not None:
+            ui.invalidate()
+            skipped = len(report.errors)
+            st.success(
+                f"Imported: {report.created:,} created, {report.updated:,} updated, "
+                f"{skipped:,} skipped."
+            )
+
+
+def _export() -> None:
+    current = st.session_state.get("people_filter")
+    scope = st.radio(
+        "Who",
+        ["Everyone", "The People screen's current filter"],
+        horizontal=True,
+        key="exp_scope",
+        disabled=current is None,
+    )
+    fmt = st.radio("Format", ["csv", "parquet"], horizontal=True, key="exp_fmt")
+    if st.button("Prepare export", icon=":material/upload_file:"):
+        filters = current if scope != "Everyone" and current is not None else ProfileFilter()
+        with st.spinner("Exporting…"):
+            data = ui.attempt(ui.workspace().transfer.export_profiles, filters, fmt=fmt)
+        if data is not None:
+            st.download_button(f"Download profiles.{fmt}", data, f"profiles.{fmt}", MIME[fmt])
+
+
+ui.header("Import / Export", "Bring profiles in from a spreadsheet, or take them out.")
+incoming, outgoing = st.tabs(["Import", "Export"])
+with incoming:
+    _template()
+    _import()
+with outgoing:
+    _export()
