@@ -158,7 +158,8 @@ class Rejection(BaseModel):
 class IngestReport(BaseModel):
     """What one ingestion call did."""
 
-    batch_id: int | None = None
+    batch_id: int | None = None  # the last batch of the call
+    batch_ids: list[int] = Field(default_factory=list)
     accepted: int = 0
     duplicates: int = 0
     rejected: list[Rejection] = Field(default_factory=list)
