@@ -1,0 +1,87 @@
+"""The audit trail: who changed what, when, with the value before and after.
+
+Every service records through here, so entries look the same whoever writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from engine.clock import utcnow
+from store import audit as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+AUDIT_IDS = "audit_log"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=str)
+
+
+def record(
+    ws: Workspace,
+    actor: str,
+    entity: str,
+    entity_id: str | int | None,
+    action: str,
+    field: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append one audit entry."""
+    record_changes(ws, actor, entity, entity_id, action, [(field, before, after)])
+
+
+def record_changes(
+    ws: Workspace,
+    actor: str,
+    entity: str,
+    entity_id: str | int | None,
+    action: str,
+    changes: Sequence[tuple[str | None, Any, Any]],
+    *,
+    at: dt.datetime | None = None,
+) -> None:
+    """Append one entry per (field, before, after), all at the same instant."""
+    if not changes:
+        return
+    first = ws.db.allocate_ids(AUDIT_IDS, len(changes))
+    when = at or utcnow()
+    key = None if entity_id is None else str(entity_id)
+    rows = [
+        (first + i, when, actor, entity, key, action, field, _json(before), _json(after))
+        for i, (field, before, after) in enumerate(changes)
+    ]
+    repo.insert(ws.db, rows)
+
+
+def record_bulk(
+    ws: Workspace,
+    actor: str,
+    entity: str,
+    entity_ids: Sequence[int | str],
+    action: str,
+    field: str | None = None,
+) -> None:
+    """One entry per entity without values (bulk label changes, imports), set-based."""
+    if not entity_ids:
+        return
+    first = ws.db.allocate_ids(AUDIT_IDS, len(entity_ids))
+    ids = [str(i) for i in entity_ids]
+    repo.insert_for_ids(ws.db, first, utcnow(), actor, entity, ids, action, field)
+
+
+def history(
+    ws: Workspace, entity: str, entity_id: str | int, field: str | None = None
+) -> pd.DataFrame:
+    """Entries of one entity, oldest first; before/after parsed back from JSON."""
+    frame = repo.history(ws.db, entity, str(entity_id), field)
+    for column in ("before", "after"):
+        frame[column] = frame[column].map(lambda v: None if v is None else json.loads(v))
+    return frame

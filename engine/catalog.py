@@ -1,0 +1,423 @@
+"""The catalog: custom profile properties (typed columns with validation), event types, and the
+schema the segment language checks names against.
+
+Defining a property adds a real typed column to `profiles` (segments then scan a typed column,
+not JSON) and moves values already stored under that key in the `properties` JSON into it.
+Unregistered keys stay in the JSON column, reachable in the language as `properties.<key>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlglot import exp
+
+from dsl.schema import Schema
+from engine import audit
+from engine.clock import to_utc, utcnow
+from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
+from engine.vocab import (
+    CHANNELS,
+    LIFECYCLE_STAGES,
+    STANDARD_EVENT_TYPES,
+    STANDARD_PROPERTIES,
+    SYSTEM_PROPERTIES,
+)
+from kith_errors import Conflict, ValidationError
+from store import catalog as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+SQL_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "TIMESTAMP",
+}
+JSON_PROPERTY = "properties"  # the language's name for unregistered custom data (type "json")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_RESERVED = {"id", JSON_PROPERTY, "identities", "labels", "channels", "consent", "segment"}
+
+
+def check_name(name: str, what: str) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValidationError(
+            f"{what} name {name!r} must be lowercase letters, digits and underscores, "
+            "starting with a letter (e.g. 'lifetime_value')",
+            details={"name": name},
+        )
+
+
+class Catalog:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    # ---- custom properties -------------------------------------------------------------------
+
+    def define_property(
+        self,
+        name: str,
+        type: PropertyType,
+        *,
+        description: str | None = None,
+        enum: list[Any] | None = None,
+        pattern: str | None = None,
+        min: float | None = None,
+        max: float | None = None,
+        required: bool = False,
+        actor: str = "admin",
+    ) -> PropertyDefinition:
+        """Register a custom property, add its typed column and move existing JSON values in."""
+        definition = _definition(name, type, description, enum, pattern, min, max, required)
+        db = self.ws.db
+        with db.transaction():
+            if name in self.custom():
+                raise Conflict(f"property {name!r} is already defined", details={"name": name})
+            _check_existing_values(self.ws, name, type)
+            repo.insert_property(db, _stored(definition), utcnow())
+            db.execute(_add_column(name, type))
+            db.execute(_move_json_values(name, type), {"key": name, "path": f"$.{name}"})
+            audit.record(self.ws, actor, "property", name, "define", after=_stored(definition))
+        return self.custom()[name]
+
+    def custom(self) -> dict[str, PropertyDefinition]:
+        """Registered custom properties by name."""
+        return {r["name"]: PropertyDefinition(**r) for r in repo.properties(self.ws.db)}
+
+    def properties(self) -> pd.DataFrame:
+        """Built-in and custom properties with their type, validation and a builtin flag."""
+        builtin = [
+            PropertyDefinition(name=n, type=t, builtin=True)  # type: ignore[arg-type]
+            for n, t in {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}.items()
+        ]
+        rows = [d.model_dump() for d in [*builtin, *self.custom().values()]]
+        return pd.DataFrame(rows, columns=list(PropertyDefinition.model_fields))
+
+    def validate_properties(self, values: dict[str, Any], *, partial: bool = True) -> dict:
+        """Coerced values, or a ValidationError naming each bad field and the rule it broke."""
+        custom = self.custom()
+        problems: list[dict[str, str]] = []
+        clean = {k: _checked_value(k, v, custom, problems) for k, v in values.items()}
+        if not partial:
+            problems += [
+                {"field": n, "rule": "required", "message": f"{n}: is required"}
+                for n, d in custom.items()
+                if d.required and clean.get(n) is None
+            ]
+        if problems:
+            text = "; ".join(p["message"] for p in problems)
+            raise ValidationError(f"invalid properties: {text}", details={"errors": problems})
+        return clean
+
+    # ---- event types -------------------------------------------------------------------------
+
+    def register_event_type(
+        self,
+        name: str,
+        *,
+        display_name: str | None = None,
+        description: str | None = None,
+        properties: dict[str, str] | None = None,
+        actor: str = "admin",
+    ) -> EventTypeDefinition:
+        check_name(name, "event type")
+        props = dict(properties or {})
+        for prop, kind in props.items():
+            check_name(prop, f"property of event type {name!r}:")
+            if kind not in SQL_TYPES:
+                raise ValidationError(
+                    f"event property {prop!r} has type {kind!r}; use one of {', '.join(SQL_TYPES)}"
+                )
+        if name in STANDARD_EVENT_TYPES or repo.event_type_exists(self.ws.db, name):
+            raise Conflict(f"event type {name!r} already exists", details={"name": name})
+        row = {"name": name, "display_name": display_name, "description": description}
+        row["properties"] = props
+        with self.ws.db.transaction():
+            repo.insert_event_type(self.ws.db, row, utcnow())
+            audit.record(self.ws, actor, "event_type", name, "register", after=row)
+        return EventTypeDefinition(**row, created_at=utcnow())
+
+    def event_types(self) -> pd.DataFrame:
+        """Standard and registered event types (`registered` is False for standard ones)."""
+        standard = [
+            {"name": n, "display_name": None, "description": None, "properties": p}
+            | {"builtin": True, "registered": False, "created_at": None}
+            for n, p in STANDARD_EVENT_TYPES.items()
+        ]
+        custom = [r | {"builtin": False, "registered": True} for r in repo.event_types(self.ws.db)]
+        return pd.DataFrame(standard + custom)
+
+    # ---- the language's schema ---------------------------------------------------------------
+
+    def dsl_schema(self) -> Schema:
+        """Every name a segment, rule or goal may use, with its type."""
+        db = self.ws.db
+        props: dict[str, Any] = {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}
+        props.update({n: d.type for n, d in self.custom().items()})
+        props[JSON_PROPERTY] = "json"
+        events = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
+        events.update({r["name"]: r["properties"] for r in repo.event_types(db)})
+        rows = repo.segments(db)
+        return Schema(
+            properties=props,
+            event_types=events,
+            segments=segment_references(rows, repo.segment_names_by_id(db)),
+            labels=frozenset(repo.labels(db)),
+            channels=frozenset(CHANNELS) | frozenset(repo.identity_types(db)),
+            consent_channels=frozenset(CHANNELS) | frozenset(repo.consent_channels(db)),
+            lists=frozenset(r["name"] for r in rows if r["kind"] == "static"),
+        )
+
+
+# ---- definition helpers ----------------------------------------------------------------------
+
+
+def _definition(
+    name: str,
+    kind: str,
+    description: str | None,
+    enum: list[Any] | None,
+    pattern: str | None,
+    low: float | None,
+    high: float | None,
+    required: bool,
+) -> PropertyDefinition:
+    check_name(name, "property")
+    if name in STANDARD_PROPERTIES or name in SYSTEM_PROPERTIES or name in _RESERVED:
+        raise Conflict(f"{name!r} is a built-in property; choose another name")
+    if kind not in SQL_TYPES:
+        raise ValidationError(f"property type {kind!r} is not one of {', '.join(SQL_TYPES)}")
+    _check_rules(name, kind, enum, pattern, low, high)
+    return PropertyDefinition(
+        name=name,
+        type=kind,  # type: ignore[arg-type]
+        description=description,
+        enum_values=list(enum) if enum is not None else None,
+        pattern=pattern,
+        min_value=low,
+        max_value=high,
+        required=required,
+    )
+
+
+def _check_rules(
+    name: str, kind: str, enum: Any, pattern: str | None, low: float | None, high: float | None
+) -> None:
+    if pattern is not None:
+        if kind != "string":
+            raise ValidationError(f"{name}: a pattern applies only to string properties")
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            msg = f"{name}: pattern {pattern!r} is not a valid regex: {err}"
+            raise ValidationError(msg) from None
+    if (low is not None or high is not None) and kind != "number":
+        raise ValidationError(f"{name}: min/max apply only to number properties")
+    if low is not None and high is not None and low > high:
+        raise ValidationError(f"{name}: min {low} is greater than max {high}")
+    if enum is not None and (not isinstance(enum, list | tuple) or not enum):
+        raise ValidationError(f"{name}: enum must be a non-empty list of allowed values")
+
+
+def _stored(d: PropertyDefinition) -> dict[str, Any]:
+    return {
+        "name": d.name,
+        "type": d.type,
+        "description": d.description,
+        "enum": None if d.enum_values is None else json.dumps(d.enum_values),
+        "pattern": d.pattern,
+        "min": d.min_value,
+        "max": d.max_value,
+        "required": d.required,
+    }
+
+
+# ---- the typed column ------------------------------------------------------------------------
+
+
+def _json_value(kind: str) -> exp.Expression:
+    """properties ->> '$.<key>' cast to the column type (NULL where it does not convert)."""
+    raw = exp.func("json_extract_string", exp.column("properties"), exp.Placeholder(this="path"))
+    return exp.TryCast(this=raw, to=exp.DataType.build(SQL_TYPES[kind]))
+
+
+def _add_column(name: str, kind: str) -> exp.Expression:
+    column = exp.ColumnDef(
+        this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(SQL_TYPES[kind])
+    )
+    return exp.Alter(this=exp.to_table("profiles"), kind="TABLE", actions=[column])
+
+
+def _has_key() -> exp.Expression:
+    raw = exp.func("json_extract_string", exp.column("properties"), exp.Placeholder(this="path"))
+    return exp.Not(this=exp.Is(this=raw, expression=exp.Null()))
+
+
+def _move_json_values(name: str, kind: str) -> exp.Expression:
+    drop_key = exp.func(
+        "json_merge_patch",
+        exp.column("properties"),
+        exp.func("json_object", exp.Placeholder(this="key"), exp.Null()),
+    )
+    return exp.update(
+        "profiles",
+        {exp.to_identifier(name, quoted=True): _json_value(kind), "properties": drop_key},
+        where=_has_key(),
+    )
+
+
+def _check_existing_values(ws: Workspace, name: str, kind: str) -> None:
+    """Refuse the definition (changing nothing) if stored values would not fit the type."""
+    bad = (
+        exp.select(exp.column("id"))
+        .from_("profiles")
+        .where(exp.and_(_has_key(), exp.Is(this=_json_value(kind), expression=exp.Null())))
+        .order_by("id")
+        .limit(5)
+    )
+    ids = [r[0] for r in ws.db.rows(bad, {"path": f"$.{name}"})]
+    if ids:
+        raise ValidationError(
+            f"cannot define {name!r} as {kind}: profiles {', '.join(map(str, ids))} hold a "
+            f"value under that key that is not a {kind}; fix them first",
+            details={"name": name, "profile_ids": ids},
+        )
+
+
+# ---- validation on write ---------------------------------------------------------------------
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_DIGITS = re.compile(r"^[1-9][0-9]{7,14}$")
+_PHONE_NOISE = re.compile(r"[\s\-().\/]")
+_JSON_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+
+def normalize_email(value: str) -> str:
+    email = value.strip().lower()
+    if not _EMAIL.match(email):
+        raise ValueError(f"{value!r} is not an email address")
+    return email
+
+
+def normalize_phone(value: str) -> str:
+    """E.164, as identity resolution stores it: '+' and 8-15 digits; '00' is read as '+'."""
+    phone = _PHONE_NOISE.sub("", str(value))
+    phone = "+" + phone[2:] if phone.startswith("00") else phone
+    if not _PHONE_DIGITS.match(phone.removeprefix("+")):
+        raise ValueError(f"{value!r} is not a phone number with its country code (+6281234567)")
+    return "+" + phone.removeprefix("+")
+
+
+def _checked_value(
+    name: str, value: Any, custom: dict[str, PropertyDefinition], problems: list[dict[str, str]]
+) -> Any:
+    """The coerced value; a failed rule is appended to `problems` (all are reported at once)."""
+    try:
+        return _coerce(name, value, custom)
+    except (ValueError, TypeError) as err:
+        rule = err.args[1] if len(err.args) > 1 else "type"
+        problems.append({"field": name, "rule": rule, "message": f"{name}: {err.args[0]}"})
+        return None
+
+
+def _coerce(name: str, value: Any, custom: dict[str, PropertyDefinition]) -> Any:
+    if name in SYSTEM_PROPERTIES or name in _RESERVED:
+        raise ValueError("is maintained by Kith and cannot be set", "system")
+    if name in custom:
+        return _custom_value(custom[name], value)
+    if name in STANDARD_PROPERTIES:
+        return None if value is None else _standard_value(name, value)
+    if not _JSON_KEY.match(name):
+        raise ValueError("is not a valid property name (letters, digits, underscores)", "name")
+    json.dumps(value, default=str)
+    return value
+
+
+def _standard_value(name: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"must be text, got {type(value).__name__}", "type")
+    text = str(value).strip()
+    if name == "email":
+        return normalize_email(text)
+    if name == "phone":
+        return normalize_phone(text)
+    if name == "lifecycle" and text not in LIFECYCLE_STAGES:
+        raise ValueError(f"must be one of {', '.join(LIFECYCLE_STAGES)}", "enum")
+    return text
+
+
+def _custom_value(d: PropertyDefinition, value: Any) -> Any:
+    if value is None or value == "":
+        if d.required:
+            raise ValueError("is required and cannot be emptied", "required")
+        return None
+    coerced = _typed(d.type, value)
+    if d.enum_values is not None and coerced not in d.enum_values:
+        raise ValueError(f"must be one of {d.enum_values}, got {value!r}", "enum")
+    if d.pattern is not None and not re.fullmatch(d.pattern, coerced):
+        raise ValueError(f"{value!r} does not match the pattern {d.pattern!r}", "pattern")
+    if d.min_value is not None and coerced < d.min_value:
+        raise ValueError(f"must be at least {d.min_value:g}, got {coerced:g}", "min")
+    if d.max_value is not None and coerced > d.max_value:
+        raise ValueError(f"must be at most {d.max_value:g}, got {coerced:g}", "max")
+    return coerced
+
+
+def _typed(kind: str, value: Any) -> Any:
+    if kind == "number":
+        if isinstance(value, bool):
+            raise ValueError("must be a number, got a boolean", "type")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be a number, got {value!r}", "type") from None
+    if kind == "boolean":
+        return _boolean(value)
+    if kind == "date":
+        try:
+            return to_utc(value) if isinstance(value, str | dt.date) else _bad_date(value)
+        except ValueError:
+            raise ValueError(f"must be an ISO 8601 date, got {value!r}", "type") from None
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, got {type(value).__name__}", "type")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ValueError(f"must be true or false, got {value!r}", "type")
+
+
+def _bad_date(value: Any) -> dt.datetime:
+    raise ValueError(f"must be an ISO 8601 date, got {value!r}", "type")
+
+
+# ---- segment references for the schema -------------------------------------------------------
+
+
+def segment_references(
+    rows: list[dict[str, Any]], names_by_id: dict[int, str]
+) -> dict[str, frozenset[str]]:
+    """Segment name -> names it references: parsed from its expression, or its compound parts."""
+    import dsl
+
+    refs: dict[str, frozenset[str]] = {}
+    for row in rows:
+        parts = [
+            names_by_id.get(p, str(p)) if isinstance(p, int) else p for p in row["compound_of"]
+        ]
+        found = set(parts)
+        if row["expression"] and row["kind"] == "dynamic":
+            found |= set(dsl.segment_references(dsl.parse_segment(row["expression"])))
+        refs[row["name"]] = frozenset(found)
+    return refs
