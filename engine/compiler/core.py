@@ -1,0 +1,234 @@
+"""AST -> one sqlglot query. Dispatch per node type with a loud fallback: a node the compiler
+does not know raises; nothing silently compiles to TRUE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from dsl.ast import (
+    Aggregate,
+    And,
+    Between,
+    Compare,
+    ConsentIs,
+    Did,
+    HasChannel,
+    HasLabel,
+    InList,
+    InSegment,
+    IsSet,
+    Not,
+    Occurrence,
+    Or,
+    Path,
+    RelativeDate,
+    Sequence,
+    StringMatch,
+)
+from engine.compiler import events, props
+from engine.compiler.context import Context, SavedSegment
+from engine.compiler.dialect import render
+from engine.compiler.events import PROFILE_ID
+from engine.compiler.props import Field, FieldResolver, json_value, literal_type, where
+from kith_errors import DslError, DslNameError
+
+EMAIL = "email"
+CONSENT_PURPOSE = "marketing"
+
+Leaf = Callable[[Context, Any, FieldResolver], exp.Expression]
+PROPERTY_PREDICATES: dict[type, Leaf] = {
+    Compare: props.compile_compare,
+    InList: props.compile_in_list,
+    Between: props.compile_between,
+    IsSet: props.compile_is_set,
+    StringMatch: props.compile_string_match,
+    RelativeDate: props.compile_relative_date,
+}
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """`SELECT p.id FROM profiles AS p WHERE <condition>` and the values it binds."""
+
+    expression: exp.Select
+    params: dict[str, Any]
+
+    def sql(self, dialect: str = "duckdb") -> str:
+        return render(self.expression, dialect)
+
+
+def compile_query(ctx: Context, node: Any) -> CompiledQuery:
+    condition = compile_condition(ctx, node)
+    query = exp.select(PROFILE_ID.copy()).from_(exp.table_("profiles", alias="p"))
+    return CompiledQuery(query.where(condition), ctx.params)
+
+
+def compile_condition(ctx: Context, node: Any) -> exp.Expression:
+    """The boolean condition over the profile row `p`; two-valued."""
+    return _boolean(ctx, node, profile_field(ctx), _profile_leaf)
+
+
+def compile_where(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+    """An event `where` filter: boolean structure over property predicates only."""
+    return _boolean(ctx, node, resolve, _property_leaf)
+
+
+def _boolean(
+    ctx: Context,
+    node: Any,
+    resolve: FieldResolver,
+    leaf: Callable[[Context, Any, FieldResolver], exp.Expression],
+) -> exp.Expression:
+    if isinstance(node, And):
+        return exp.and_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
+    if isinstance(node, Or):
+        return exp.or_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
+    if isinstance(node, Not):
+        return exp.not_(_boolean(ctx, node.item, resolve, leaf))
+    return leaf(ctx, node, resolve)
+
+
+def _property_leaf(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+    compiler = PROPERTY_PREDICATES.get(type(node))
+    if compiler is None:
+        raise DslError(
+            f"the segment compiler does not know {type(node).__name__} here",
+            **where(getattr(node, "pos", None)),
+        )
+    return compiler(ctx, node, resolve)
+
+
+def _profile_leaf(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+    compiler = PROFILE_NODES.get(type(node))
+    if compiler is None:
+        return _property_leaf(ctx, node, resolve)
+    return compiler(ctx, node)
+
+
+# ---- profile properties ----------------------------------------------------------------------
+
+
+def profile_field(ctx: Context) -> FieldResolver:
+    """Standard and registered properties are typed columns of `p`; a dotted path under a
+    JSON property (`properties.plan_level`) reads the JSON column, typed by the compared value."""
+    properties = ctx.schema.properties
+
+    def resolve(path: Path, sample: Any) -> Field:
+        name = path.dotted
+        kind = properties.get(name)
+        if kind is not None and kind != "json":
+            return Field(exp.column(exp.to_identifier(name), "p"), kind, name == EMAIL)
+        if len(path.parts) > 1 and properties.get(path.parts[0]) == "json":
+            kind = literal_type(sample)
+            column = exp.column(path.parts[0], "p")
+            return Field(json_value(column, path.parts[1:], kind, path.pos), kind)
+        raise DslNameError(f'there is no profile property "{name}"', **where(path.pos))
+
+    return resolve
+
+
+# ---- event predicates ------------------------------------------------------------------------
+
+
+def _did(ctx: Context, node: Did) -> exp.Expression:
+    return events.compile_did(ctx, node, compile_where)
+
+
+def _aggregate(ctx: Context, node: Aggregate) -> exp.Expression:
+    return events.compile_aggregate(ctx, node, compile_where)
+
+
+def _occurrence(ctx: Context, node: Occurrence) -> exp.Expression:
+    return events.compile_occurrence(ctx, node, compile_where)
+
+
+def _sequence(ctx: Context, node: Sequence) -> exp.Expression:
+    return events.compile_sequence(ctx, node, compile_where)
+
+
+# ---- membership ------------------------------------------------------------------------------
+
+
+def _in_segment(ctx: Context, node: InSegment) -> exp.Expression:
+    """A saved dynamic or compound segment is inlined (evaluated at the same `as_of`); a static
+    list reads its members."""
+    if node.name in ctx.inlining:
+        chain = " -> ".join((*ctx.inlining, node.name))
+        raise DslNameError(f"segments refer to each other in a cycle: {chain}", **where(node.pos))
+    saved = ctx.resolve(node.name)
+    if saved.kind == "static":
+        members = exp.select("profile_id").from_("list_members")
+        return PROFILE_ID.isin(query=members.where(exp.column("segment_id").eq(ctx.bind(saved.id))))
+    outer = ctx.inlining
+    ctx.inlining = (*outer, node.name)
+    try:
+        return compile_condition(ctx, saved_expression(saved))
+    finally:
+        ctx.inlining = outer
+
+
+def saved_expression(saved: SavedSegment) -> Any:
+    """The expression a saved dynamic or compound segment stands for."""
+    if saved.kind == "dynamic" and saved.expression is not None:
+        return saved.expression
+    parts = tuple(InSegment(name) for name in saved.of)
+    if saved.kind == "compound" and parts and saved.op == "union":
+        return Or(parts)
+    if saved.kind == "compound" and parts and saved.op == "intersection":
+        return And(parts)
+    if saved.kind == "compound" and len(parts) > 1 and saved.op == "difference":
+        return And((parts[0], Not(Or(parts[1:]))))
+    raise DslError(f'the saved segment "{saved.name}" has no usable definition')
+
+
+def _has_label(ctx: Context, node: HasLabel) -> exp.Expression:
+    query = exp.select("profile_id").from_("labels")
+    return PROFILE_ID.isin(query=query.where(exp.column("label").eq(ctx.bind(node.label))))
+
+
+def _has_channel(ctx: Context, node: HasChannel) -> exp.Expression:
+    """Reachable on a channel: an identity of that type, or any event on that channel, known
+    at `as_of`."""
+    channel = ctx.bind(node.channel)
+    ids = exp.select("profile_id").from_("identities")
+    ids = ids.where(exp.column("type").eq(channel), exp.column("created_at") <= ctx.now())
+    seen = exp.select("profile_id").from_("events")
+    seen = seen.where(exp.column("channel").eq(channel.copy()), exp.column("ts") <= ctx.now())
+    return exp.or_(PROFILE_ID.isin(query=ids), PROFILE_ID.copy().isin(query=seen))
+
+
+def _consent(ctx: Context, node: ConsentIs) -> exp.Expression:
+    """The latest marketing consent for the channel at `as_of`, from the append-only log;
+    `unknown` = no record then."""
+    log = exp.select("profile_id").from_("consent_log")
+    log = log.where(
+        exp.column("channel").eq(ctx.bind(node.channel)),
+        exp.column("purpose").eq(ctx.bind(CONSENT_PURPOSE)),
+        exp.column("changed_at") <= ctx.now(),
+    )
+    if node.status == "unknown":
+        return exp.not_(PROFILE_ID.isin(query=log))
+    latest = exp.ArgMax(this=exp.column("status"), expression=_log_order())
+    log = log.group_by("profile_id").having(latest.eq(ctx.bind(node.status)))
+    return PROFILE_ID.isin(query=log)
+
+
+def _log_order() -> exp.Expression:
+    """Order of consent changes: time, then log id for changes at the same instant."""
+    return exp.Struct(expressions=[exp.column("changed_at"), exp.column("id")])
+
+
+PROFILE_NODES: dict[type, Callable[[Context, Any], exp.Expression]] = {
+    Did: _did,
+    Aggregate: _aggregate,
+    Occurrence: _occurrence,
+    Sequence: _sequence,
+    InSegment: _in_segment,
+    HasLabel: _has_label,
+    HasChannel: _has_channel,
+    ConsentIs: _consent,
+}

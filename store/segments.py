@@ -1,0 +1,206 @@
+"""Saved segments, static list members, materialized membership with history: the static SQL.
+
+Bulk inputs (new member ids, a refresh's scope, list additions) arrive as DataFrames the caller
+registers on this thread's cursor under the view names below; every statement here is set-based."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from store.db import Database
+
+NEW = "_segment_new"  # view: id (the segment's current members, within the scope)
+SCOPE = "_segment_scope"  # view: id (the profiles a scoped refresh looked at)
+PICKED = "_segment_picked"  # view: id (profiles to add to / remove from a static list)
+
+_SELECT = (
+    "SELECT id, name, kind, expression, compound_op, compound_of, description, created_at, "
+    "updated_at, refreshed_at FROM segments "
+)
+
+
+def insert(db: Database, row: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO segments (id, name, kind, expression, compound_op, compound_of, description, "
+        "created_at, updated_at) VALUES ($id, $name, $kind, $expression, $compound_op, "
+        "$compound_of, $description, $now, $now)",
+        row,
+    )
+
+
+def update(db: Database, row: dict[str, Any]) -> None:
+    db.execute(
+        "UPDATE segments SET kind = $kind, expression = $expression, compound_op = $compound_op, "
+        "compound_of = $compound_of, description = $description, updated_at = $now "
+        "WHERE id = $id",
+        {key: value for key, value in row.items() if key != "name"},
+    )
+
+
+def get(db: Database, name: str) -> dict[str, Any] | None:
+    rows = db.dicts(_SELECT + "WHERE name = $name", {"name": name})
+    return rows[0] if rows else None
+
+
+def all_rows(db: Database) -> list[dict[str, Any]]:
+    return db.dicts(_SELECT + "ORDER BY name")
+
+
+def count(db: Database) -> int:
+    return int(db.scalar("SELECT count(*) FROM segments"))
+
+
+_DELETES = (
+    "DELETE FROM segment_members WHERE segment_id = $id",
+    "DELETE FROM list_members WHERE segment_id = $id",
+    "DELETE FROM segment_history WHERE segment_id = $id",
+    "DELETE FROM segment_sizes WHERE segment_id = $id",
+    "DELETE FROM segments WHERE id = $id",
+)
+
+
+def delete(db: Database, segment_id: int) -> None:
+    with db.transaction():
+        for statement in _DELETES:
+            db.execute(statement, {"id": segment_id})
+
+
+def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
+    """name, kind, size, trend (size now minus the last size measured at or before `since`),
+    refreshed_at."""
+    return db.df(
+        "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
+        "GROUP BY segment_id), "
+        "past AS (SELECT segment_id, arg_max(size, measured_at) AS size FROM segment_sizes "
+        "WHERE measured_at <= $since GROUP BY segment_id) "
+        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, "
+        "coalesce(n.size, 0) - p.size AS trend, s.refreshed_at "
+        "FROM segments s LEFT JOIN sizes n ON n.segment_id = s.id "
+        "LEFT JOIN past p ON p.segment_id = s.id ORDER BY s.name",
+        {"since": since},
+    )
+
+
+# ---- static lists ----------------------------------------------------------------------------
+
+
+def add_list_members(db: Database, segment_id: int, actor: str, now: dt.datetime) -> int:
+    """Add the ids in PICKED that are profiles and not yet on the list; returns how many."""
+    before = _list_size(db, segment_id)
+    db.execute(
+        "INSERT INTO list_members SELECT $id, d.id, $now, $actor FROM "
+        "(SELECT DISTINCT id FROM _segment_picked) d WHERE d.id IN (SELECT id FROM profiles) "
+        "AND d.id NOT IN (SELECT profile_id FROM list_members WHERE segment_id = $id)",
+        {"id": segment_id, "now": now, "actor": actor},
+    )
+    return _list_size(db, segment_id) - before
+
+
+def remove_list_members(db: Database, segment_id: int) -> int:
+    before = _list_size(db, segment_id)
+    db.execute(
+        "DELETE FROM list_members WHERE segment_id = $id "
+        "AND profile_id IN (SELECT id FROM _segment_picked)",
+        {"id": segment_id},
+    )
+    return before - _list_size(db, segment_id)
+
+
+def _list_size(db: Database, segment_id: int) -> int:
+    sql = "SELECT count(*) FROM list_members WHERE segment_id = $id"
+    return int(db.scalar(sql, {"id": segment_id}))
+
+
+# ---- materialized membership -----------------------------------------------------------------
+
+_ENTERED = (
+    "SELECT DISTINCT id FROM _segment_new WHERE id NOT IN "
+    "(SELECT profile_id FROM segment_members WHERE segment_id = $id)"
+)
+_EXITED = (
+    "SELECT profile_id AS id FROM segment_members WHERE segment_id = $id "
+    "AND profile_id NOT IN (SELECT id FROM _segment_new)"
+)
+_EXITED_SCOPED = _EXITED + " AND profile_id IN (SELECT id FROM _segment_scope)"
+_APPLY = (
+    # exits first: a scoped refresh deletes only members inside the scope
+    "INSERT INTO segment_history SELECT $id, id, 'exited', $now FROM ({exited})",
+    "DELETE FROM segment_members WHERE segment_id = $id AND profile_id IN ({exited})",
+    "INSERT INTO segment_history SELECT $id, id, 'entered', $now FROM (" + _ENTERED + ")",
+    "INSERT INTO segment_members SELECT $id, id, $now FROM (" + _ENTERED + ")",
+)
+_APPLY_ALL = tuple(s.replace("{exited}", _EXITED) for s in _APPLY)
+_APPLY_SCOPED = tuple(s.replace("{exited}", _EXITED_SCOPED) for s in _APPLY)
+
+
+def apply_members(
+    db: Database, segment_id: int, now: dt.datetime, *, scoped: bool
+) -> tuple[list[int], list[int]]:
+    """Diff _segment_new with the stored members (only within _segment_scope when `scoped`),
+    record who entered and who exited in the history and update the members; returns
+    (entered, exited) ids."""
+    args = {"id": segment_id, "now": now}
+    with db.transaction():
+        entered = [int(r[0]) for r in db.rows(_ENTERED, {"id": segment_id})]
+        exited = [
+            int(r[0]) for r in db.rows(_EXITED_SCOPED if scoped else _EXITED, {"id": segment_id})
+        ]
+        for statement in _APPLY_SCOPED if scoped else _APPLY_ALL:
+            db.execute(statement, args if "$now" in statement else {"id": segment_id})
+    return entered, exited
+
+
+def record_size(db: Database, segment_id: int, now: dt.datetime) -> None:
+    with db.transaction():
+        db.execute(
+            "INSERT INTO segment_sizes SELECT $id, $now, count(*) FROM segment_members "
+            "WHERE segment_id = $id",
+            {"id": segment_id, "now": now},
+        )
+        db.execute(
+            "UPDATE segments SET refreshed_at = $now WHERE id = $id", {"id": segment_id, "now": now}
+        )
+
+
+def sizes(db: Database, segment_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT measured_at, size FROM segment_sizes WHERE segment_id = $id ORDER BY measured_at",
+        {"id": segment_id},
+    )
+
+
+def changes(db: Database, segment_id: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT profile_id, change, changed_at FROM segment_history WHERE segment_id = $id "
+        "ORDER BY changed_at, profile_id",
+        {"id": segment_id},
+    )
+
+
+def memberships(db: Database, profile_id: int) -> list[str]:
+    rows = db.rows(
+        "SELECT s.name FROM segment_members m JOIN segments s ON s.id = m.segment_id "
+        "WHERE m.profile_id = $id ORDER BY s.name",
+        {"id": profile_id},
+    )
+    return [str(r[0]) for r in rows]
+
+
+def profile_rows(db: Database, ids: list[int]) -> pd.DataFrame:
+    """id, name, email, phone, identities (a list of {type, value}) for `ids`, in id order."""
+    return db.df(
+        "SELECT p.id, p.name, p.email, p.phone, coalesce(i.identities, []) AS identities "
+        "FROM profiles p LEFT JOIN (SELECT profile_id, "
+        "list({'type': type, 'value': value} ORDER BY type, value) AS identities "
+        "FROM identities WHERE profile_id IN (SELECT unnest($ids)) GROUP BY profile_id) i "
+        "ON i.profile_id = p.id WHERE p.id IN (SELECT unnest($ids)) ORDER BY p.id",
+        {"ids": ids},
+    )
+
+
+def size(db: Database, segment_id: int) -> int:
+    sql = "SELECT count(*) FROM segment_members WHERE segment_id = $id"
+    return int(db.scalar(sql, {"id": segment_id}))
