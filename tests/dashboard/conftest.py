@@ -1,0 +1,81 @@
+"""A small seeded workspace built once per test session (per xdist worker) with the demo
+generator, copied for each test so screens that change data never disturb each other; and a
+helper that runs a dashboard screen through Streamlit's AppTest on it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import state
+from app.cli import main as kith
+from engine import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = ROOT / "app" / "main.py"
+SEED_PROFILES = 200
+
+
+@pytest.fixture(scope="session")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace (200 profiles, 30 days) built once; tests use copies of it."""
+    path = tmp_path_factory.mktemp("seed") / "seed.duckdb"
+    code = kith(["demo", "--db", str(path), "--profiles", str(SEED_PROFILES), "--days", "30"])
+    assert code == 0
+    return path
+
+
+@pytest.fixture
+def seeded(
+    seeded_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Workspace]:
+    """A private copy of the seeded workspace, installed as the process's workspace."""
+    path = tmp_path / "kith.duckdb"
+    shutil.copy(seeded_file, path)
+    monkeypatch.setenv("KITH_DB", str(path))
+    ws = Workspace.open(path)
+    state.set_workspace(ws)
+    yield ws
+    state.set_workspace(None)
+    ws.close()
+
+
+@pytest.fixture
+def empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """A fresh, empty workspace installed as the process's workspace."""
+    path = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("KITH_DB", str(path))
+    ws = Workspace.open(path)
+    state.set_workspace(ws)
+    yield ws
+    state.set_workspace(None)
+    ws.close()
+
+
+Screen = Callable[..., AppTest]
+
+
+@pytest.fixture
+def screen() -> Screen:
+    """`screen("people", id="7")` runs app/main.py, switches to pages/people.py with those query
+    parameters and returns the AppTest after the run."""
+
+    def run(page: str, **query: str) -> AppTest:
+        at = AppTest.from_file(MAIN, default_timeout=60)
+        at.query_params.update(query)
+        at.run()
+        at.switch_page(str(ROOT / "pages" / f"{page}.py"))
+        at.query_params.update(query)
+        return at.run()
+
+    return run
+
+
+def no_errors(at: AppTest) -> None:
+    """The run raised nothing and showed no error callout."""
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
