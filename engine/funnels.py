@@ -1,0 +1,286 @@
+"""Funnels: how many profiles went through a sequence of steps, computed in one SQL query.
+
+Semantics (docs/analytics.md, pinned by tests/analytics/): every step-1 event in the date range
+begins an attempt; each later step takes the earliest matching event (ties: lowest event id) at or
+after the previous step, within `within` of the attempt's step-1 event, never an event the attempt
+already used. A profile counts at its best attempt (most steps; ties: the earliest). Exclusions
+void a whole attempt. Strict mode forbids any other event of the profile strictly between two
+consecutive steps. Unordered mode anchors an attempt at any step event and counts the steps done
+within the window in any order. Times are in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlglot import exp
+
+from dsl import parse_segment
+from dsl.ast import Did
+from engine.clock import as_of_or_now, to_utc
+from engine.compiler import Context, compile_where
+from engine.compiler.events import event_field
+from engine.funnel_query import Breakdown, Compiled, QueryContext, best_attempts, drilldown, summary
+from kith_errors import DslError, ValidationError
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+Order = Literal["ordered", "strict", "unordered"]
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class FunnelStep(BaseModel):
+    """One step: an event type and an optional `where` filter in the segment language."""
+
+    model_config = ConfigDict(frozen=True)
+    event: str
+    where: str | None = None
+
+    @field_validator("event")
+    @classmethod
+    def _event_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} is not an event type name")
+        return value
+
+    @classmethod
+    def parse(cls, text: str) -> FunnelStep:
+        """`purchase` or `purchase where amount > 100`."""
+        event, sep, where = text.strip().partition(" where ")
+        if sep and not where.strip():
+            raise ValidationError(f"step {text!r}: nothing after 'where'")
+        try:
+            return cls(event=event.strip(), where=where.strip() or None)
+        except ValueError as err:
+            raise ValidationError(f"step {text!r}: {event.strip()!r} is not an event type") from err
+
+
+class Exclusion(BaseModel):
+    """An event that voids an attempt when it happens between steps `after_step` and
+    `before_step` (1-based; before_step defaults to the step after)."""
+
+    model_config = ConfigDict(frozen=True)
+    event: str
+    where: str | None = None
+    after_step: int = Field(ge=1)
+    before_step: int | None = None
+
+    @property
+    def upper(self) -> int:
+        return self.before_step if self.before_step is not None else self.after_step + 1
+
+
+class FunnelSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    steps: list[FunnelStep] = Field(min_length=1)
+    within: dt.timedelta = dt.timedelta(days=14)
+    start: dt.datetime | dt.date | None = None
+    end: dt.datetime | dt.date | None = None
+    order: Order = "ordered"
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    audience: str | None = None
+    breakdown: str | None = None
+    as_of: dt.datetime | None = None
+
+    @field_validator("within")
+    @classmethod
+    def _positive(cls, value: dt.timedelta) -> dt.timedelta:
+        if value <= dt.timedelta(0):
+            raise ValueError("the conversion window must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _exclusions_fit(self) -> FunnelSpec:
+        for ex in self.exclusions:
+            if not ex.after_step < ex.upper <= len(self.steps):
+                raise ValueError(
+                    f"exclusion {ex.event!r}: steps {ex.after_step}..{ex.upper} are not two "
+                    f"steps of this {len(self.steps)}-step funnel"
+                )
+        return self
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """`steps`: one row per step (and per breakdown value when there is a breakdown)."""
+
+    spec: FunnelSpec
+    steps: pd.DataFrame
+
+    @property
+    def entered(self) -> int:
+        first = self.steps[self.steps["step"] == 1]
+        return int(first["profiles"].sum())
+
+
+def parse_within(text: str) -> dt.timedelta:
+    """`7d`, `12h`, `30 minutes`, `2w` -> a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValidationError(f"window {text!r}: use a number and a unit, like 7d, 12h, 2w, 30m")
+    unit = _UNITS[match.group(2)[0]]
+    return dt.timedelta(**{unit: int(match.group(1))})
+
+
+def spec_from(**fields: object) -> FunnelSpec:
+    """A FunnelSpec from loose input, with pydantic's complaints turned into our error."""
+    try:
+        return FunnelSpec(**fields)  # type: ignore[arg-type]
+    except ValueError as err:
+        raise ValidationError(f"funnel: {_first_error(err)}") from err
+
+
+def _first_error(err: ValueError) -> str:
+    errors = getattr(err, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    return str(err)
+
+
+class Funnels:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def run(self, spec: FunnelSpec) -> FunnelResult:
+        query, params = self._query(spec)
+        totals = self.ws.db.df(summary(query, len(spec.steps)), params)
+        return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
+
+    def profiles(
+        self,
+        spec: FunnelSpec,
+        step: int,
+        *,
+        dropped: bool = False,
+        breakdown_value: str | None = None,
+    ) -> list[int]:
+        """The profiles that reached `step` (1-based); with `dropped`, those that reached the
+        step before it but not this one."""
+        if not 1 <= step <= len(spec.steps) or (dropped and step == 1):
+            raise ValidationError(f"step {step} is not a step of this funnel{_drop_hint(dropped)}")
+        query, params = self._query(spec)
+        select = drilldown(query, step, dropped, breakdown_value is not None)
+        if breakdown_value is not None:
+            params = {**params, "fn_bd_value": breakdown_value}
+        return [int(row[0]) for row in self.ws.db.rows(select, params)]
+
+    def _query(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
+        """The per-profile best-attempt query and its parameters."""
+        ctx = QueryContext(
+            as_of=as_of_or_now(spec.as_of),
+            start=_bound(spec.start, end=False),
+            end=_bound(spec.end, end=True),
+            within=spec.within,
+            event_filter=self._event_filter,
+            audience=self._audience(spec),
+            breakdown=self._breakdown(spec.breakdown),
+        )
+        return best_attempts(spec, ctx), ctx.params.values
+
+    def _event_filter(self, alias: str, event: str, where: str | None) -> Compiled | None:
+        """A step's `where` text compiled to a condition over the events row `alias`."""
+        if where is None:
+            return None
+        match = parse_event_match(event, where)
+        ctx = Context(self.ws.catalog.dsl_schema(), as_of_or_now(None))
+        condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
+        return condition, dict(ctx.params)
+
+    def _audience(self, spec: FunnelSpec) -> Compiled | None:
+        if spec.audience is None:
+            return None
+        as_of = as_of_or_now(spec.as_of)
+        query = self.ws.segments.compile(spec.audience, as_of=as_of)
+        return query.expression, dict(query.params)
+
+    def _breakdown(self, breakdown: str | None) -> Breakdown | None:
+        if breakdown is None:
+            return None
+        if breakdown.startswith("event."):
+            return Breakdown("event", _checked_name(breakdown[len("event.") :]))
+        columns = set(self.ws.db.df("DESCRIBE profiles")["column_name"])
+        name = _checked_name(breakdown)
+        return Breakdown("column" if name in columns else "json", name)
+
+
+def parse_event_match(event: str, where: str) -> Any:
+    """`EVENT where FILTER` as the language's EventMatch; errors point into `where`."""
+    prefix = "did " + event + " where "
+    try:
+        node = parse_segment(prefix + where)
+    except DslError as err:
+        column = max(err.column - len(prefix), 1) if err.line == 1 else err.column
+        raise type(err)(
+            err.message,
+            source=where if err.line == 1 else prefix + where,
+            line=err.line,
+            column=column,
+            expected=err.expected,
+            suggestion=err.suggestion,
+        ) from err
+    if not isinstance(node, Did) or node.match.where is None:
+        raise ValidationError(f"{where!r} is not an event filter (like: amount > 100)")
+    return node.match
+
+
+def _checked_name(name: str) -> str:
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", name):
+        raise ValidationError(f"breakdown {name!r} is not a property name")
+    return name
+
+
+def _drop_hint(dropped: bool) -> str:
+    return " (drop-off starts at step 2)" if dropped else ""
+
+
+def _bound(value: dt.datetime | dt.date | None, *, end: bool) -> dt.datetime | None:
+    """Dates cover whole days: an end date includes that day."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return to_utc(value)
+    return to_utc(value) + (dt.timedelta(days=1) if end else dt.timedelta(0))
+
+
+def _step_rows(spec: FunnelSpec, totals: pd.DataFrame) -> pd.DataFrame:
+    """Long format: one row per (breakdown value, step) from the wide per-breakdown totals."""
+    if totals.empty and spec.breakdown is None:  # nobody entered: still one row per step
+        totals = pd.DataFrame([dict.fromkeys(totals.columns, float("nan"))])
+    frames = []
+    for k, step in enumerate(spec.steps, start=1):
+        frame = pd.DataFrame({"step": k, "event": _label(step)}, index=totals.index)
+        frame["profiles"] = totals[f"p{k}"].fillna(0).astype("int64")
+        previous = totals[f"p{k - 1}"] if k > 1 else totals["p1"]
+        frame["conversion_from_first"] = _ratio(frame["profiles"], totals["p1"])
+        frame["conversion_from_previous"] = _ratio(frame["profiles"], previous)
+        frame["drop_off"] = (previous.fillna(0) - frame["profiles"]).astype("int64")
+        frame["avg_time_to_convert"] = totals[f"avg{k}"] if k > 1 else float("nan")
+        frame["median_time_to_convert"] = totals[f"med{k}"] if k > 1 else float("nan")
+        if spec.breakdown is not None:
+            frame.insert(0, "breakdown", totals["bd"])
+        frames.append(frame)
+    return _sorted(pd.concat(frames, ignore_index=True), spec.breakdown is not None)
+
+
+def _sorted(frame: pd.DataFrame, by_breakdown: bool) -> pd.DataFrame:
+    keys = ["breakdown", "step"] if by_breakdown else ["step"]
+    return frame.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _ratio(part: pd.Series, whole: pd.Series) -> pd.Series:
+    whole = whole.astype("float64")
+    return (part / whole.where(whole > 0)).fillna(0.0)
+
+
+def _label(step: FunnelStep) -> str:
+    return step.event if step.where is None else f"{step.event} where {step.where}"

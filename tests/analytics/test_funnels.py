@@ -1,0 +1,207 @@
+"""Funnel semantics (docs/analytics.md), one hand-made case per corner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from engine import Workspace
+from engine.funnels import Exclusion, FunnelSpec, FunnelStep, parse_within, spec_from
+from kith_errors import DslError, ValidationError
+from tests.analytics.events import T0, at, put_events
+
+DAY = dt.timedelta(days=1)
+
+
+def spec(*events: str, **fields: Any) -> FunnelSpec:
+    steps = [FunnelStep.parse(e) for e in events]
+    return FunnelSpec(steps=steps, within=fields.pop("within", DAY), as_of=at(1000), **fields)
+
+
+def counts(ws: Workspace, funnel: FunnelSpec) -> list[int]:
+    return ws.funnels.run(funnel).steps["profiles"].tolist()
+
+
+def test_every_step1_event_begins_an_attempt_and_the_best_counts(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "a", 30), (1, "b", 40)])
+    assert counts(ws, spec("a", "b")) == [1, 1]
+
+
+def test_equal_timestamps_complete_consecutive_steps_in_step_order(ws: Workspace) -> None:
+    put_events(ws, [(1, "c", 5), (1, "b", 5), (1, "a", 5)])
+    assert counts(ws, spec("a", "b", "c")) == [1, 1, 1]
+
+
+def test_a_later_step_before_the_previous_one_does_not_count(ws: Workspace) -> None:
+    put_events(ws, [(1, "b", 0), (1, "a", 1)])
+    assert counts(ws, spec("a", "b")) == [1, 0]
+
+
+def test_window_edge_is_inclusive(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "b", 24), (2, "a", 0), (2, "b", 24.001)])
+    assert counts(ws, spec("a", "b")) == [2, 1]
+    assert ws.funnels.profiles(spec("a", "b"), 2) == [1]
+
+
+def test_one_event_cannot_fill_two_steps(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (2, "a", 0), (2, "a", 0), (3, "a", 0), (3, "b", 1), (3, "a", 2)])
+    assert counts(ws, spec("a", "a")) == [3, 2]
+    assert counts(ws, spec("a", "b", "a")) == [3, 1, 1]
+
+
+def test_strict_order_is_broken_by_an_interleaved_event(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "x", 1), (1, "b", 2), (2, "a", 0), (2, "b", 2)])
+    assert counts(ws, spec("a", "b", order="strict")) == [2, 1]
+    assert counts(ws, spec("a", "b", order="ordered")) == [2, 2]
+
+
+def test_strict_order_counts_a_clean_later_attempt(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "x", 1), (1, "a", 2), (1, "b", 3)])
+    assert counts(ws, spec("a", "b", order="strict")) == [1, 1]
+
+
+def test_unordered_counts_steps_done_in_any_order_within_the_window(ws: Workspace) -> None:
+    put_events(ws, [(1, "c", 0), (1, "b", 1), (1, "a", 2), (2, "b", 0), (2, "a", 20)])
+    assert counts(ws, spec("a", "b", "c", order="unordered")) == [2, 2, 1]
+    assert counts(ws, spec("a", "b", "c")) == [2, 0, 0]
+
+
+def test_unordered_needs_distinct_events_for_repeated_steps(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (2, "a", 0), (2, "a", 3)])
+    assert counts(ws, spec("a", "a", order="unordered")) == [2, 1]
+
+
+def test_an_exclusion_voids_the_attempt_but_a_clean_attempt_still_counts(ws: Workspace) -> None:
+    put_events(
+        ws,
+        [
+            (1, "a", 0),
+            (1, "x", 1),
+            (1, "b", 2),
+            (1, "a", 50),
+            (1, "b", 51),
+            (2, "a", 0),
+            (2, "x", 1),
+            (2, "b", 2),
+        ],
+    )
+    excluded = spec("a", "b", exclusions=[Exclusion(event="x", after_step=1)])
+    assert counts(ws, excluded) == [1, 1]
+    assert ws.funnels.profiles(excluded, 1) == [1]
+
+
+def test_an_exclusion_after_an_unreached_step_counts_up_to_the_window(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "x", 1), (2, "a", 0), (2, "x", 30)])
+    excluded = spec("a", "b", exclusions=[Exclusion(event="x", after_step=1)])
+    assert counts(ws, excluded) == [1, 0]
+    assert ws.funnels.profiles(excluded, 1) == [2]
+
+
+def test_an_exclusion_outside_its_steps_does_not_void(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "b", 1), (1, "x", 2), (1, "c", 3)])
+    excluded = spec("a", "b", "c", exclusions=[Exclusion(event="x", after_step=1)])
+    assert counts(ws, excluded) == [1, 1, 1]
+    later = spec("a", "b", "c", exclusions=[Exclusion(event="x", after_step=2, before_step=3)])
+    assert counts(ws, later) == [0, 0, 0]
+
+
+def test_the_date_range_limits_only_step_one(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 10), (1, "b", 40), (2, "a", -5), (2, "b", 1), (3, "a", 30)])
+    ranged = spec("a", "b", within=dt.timedelta(days=3), start=at(0), end=at(24))
+    assert counts(ws, ranged) == [1, 1]
+    assert counts(ws, spec("a", "b", start=T0.date(), end=T0.date())) == [2, 1]
+
+
+def test_events_after_as_of_are_invisible(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "b", 5)])
+    assert counts(ws, spec("a", "b").model_copy(update={"as_of": at(4)})) == [1, 0]
+
+
+def test_conversion_drop_off_and_times(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "b", 1), (2, "a", 0), (2, "b", 3), (3, "a", 0), (4, "b", 0)])
+    rows = ws.funnels.run(spec("a", "b")).steps.to_dict(orient="records")
+    assert [r["profiles"] for r in rows] == [3, 2]
+    assert rows[1]["conversion_from_first"] == pytest.approx(2 / 3)
+    assert rows[1]["conversion_from_previous"] == pytest.approx(2 / 3)
+    assert [r["drop_off"] for r in rows] == [0, 1]
+    assert rows[1]["avg_time_to_convert"] == pytest.approx(7200)
+    assert rows[1]["median_time_to_convert"] == pytest.approx(7200)
+
+
+def test_an_empty_funnel_has_zero_rows_per_step(ws: Workspace) -> None:
+    rows = ws.funnels.run(spec("a", "b")).steps
+    assert rows["profiles"].tolist() == [0, 0]
+    assert rows["conversion_from_first"].tolist() == [0.0, 0.0]
+
+
+def test_breakdown_by_a_step_one_event_property(ws: Workspace) -> None:
+    put_events(
+        ws,
+        [
+            (1, "sent", 0, {"campaign": "spring"}),
+            (1, "read", 1),
+            (2, "sent", 0, {"campaign": "fall"}),
+            (3, "sent", 0, {"campaign": "spring"}),
+            (3, "sent", 2, {"campaign": "fall"}),
+        ],
+    )
+    rows = ws.funnels.run(spec("sent", "read", breakdown="event.campaign")).steps
+    table = {(r.breakdown, r.step): r.profiles for r in rows.itertuples()}
+    assert table == {("fall", 1): 2, ("fall", 2): 0, ("spring", 1): 2, ("spring", 2): 1}
+    funnel = spec("sent", "read", breakdown="event.campaign")
+    assert ws.funnels.profiles(funnel, 1, breakdown_value="fall") == [2, 3]
+
+
+def test_breakdown_by_a_profile_property(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "b", 1), (2, "a", 0), (3, "a", 0)])
+    ws.db.execute("UPDATE profiles SET country = 'ID' WHERE id IN (1, 2)")
+    rows = ws.funnels.run(spec("a", "b", breakdown="country")).steps
+    table = {(r.breakdown, r.step): r.profiles for r in rows.itertuples()}
+    assert table[("ID", 1)] == 2 and table[("ID", 2)] == 1
+    assert rows["breakdown"].isna().sum() == 2
+
+
+def test_drill_down_to_the_profiles_behind_a_step(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "b", 1), (2, "a", 0), (3, "a", 0), (3, "b", 2)])
+    funnel = spec("a", "b")
+    assert ws.funnels.profiles(funnel, 1) == [1, 2, 3]
+    assert ws.funnels.profiles(funnel, 2) == [1, 3]
+    assert ws.funnels.profiles(funnel, 2, dropped=True) == [2]
+    with pytest.raises(ValidationError, match="step 3"):
+        ws.funnels.profiles(funnel, 3)
+
+
+def test_a_step_with_an_event_filter(ws: Workspace) -> None:
+    put_events(
+        ws,
+        [
+            (1, "signup", 0),
+            (1, "purchase", 1, {"amount": 50}),
+            (1, "purchase", 2, {"amount": 150}),
+            (2, "signup", 0),
+            (2, "purchase", 1, {"amount": 90}),
+        ],
+    )
+    assert counts(ws, spec("signup", "purchase where amount > 100")) == [2, 1]
+
+
+def test_a_bad_event_filter_points_into_the_filter(ws: Workspace) -> None:
+    put_events(ws, [(1, "signup", 0)])
+    with pytest.raises(DslError) as caught:
+        ws.funnels.run(spec("signup", "purchase where amount >"))
+    assert caught.value.source == "amount >"
+
+
+def test_bad_specs_are_clear_errors() -> None:
+    with pytest.raises(ValidationError, match="exclusion 'x'"):
+        spec_from(steps=[FunnelStep(event="a")], exclusions=[Exclusion(event="x", after_step=1)])
+    with pytest.raises(ValidationError, match="within"):
+        spec_from(steps=[FunnelStep(event="a")], within=dt.timedelta(0))
+    with pytest.raises(ValidationError, match="not an event type"):
+        FunnelStep.parse("buy it!")
+    with pytest.raises(ValidationError, match="7d"):
+        parse_within("a week")
+    assert parse_within("12h") == dt.timedelta(hours=12)
+    assert parse_within("2 weeks") == dt.timedelta(days=14)
