@@ -11,9 +11,11 @@ that was accepted is committed) before the workspace is closed.
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -71,4 +73,10 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> 
     )
     print(f"Kith is serving {db_path} at http://{host}:{port}/", flush=True)
     print(f"  API: http://{host}:{port}/v1 and /api (docs: /api/docs)", flush=True)
+    # uvicorn re-raises SIGTERM once it has shut down cleanly; exit 0 then, not -15
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.Server(config).run()
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)

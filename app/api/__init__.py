@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.api import errors, ingest
+from app.api import analytics, errors, events, ingest, profiles, segments
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -39,7 +39,8 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     errors.install(app)
-    app.include_router(ingest.router)
+    for module in (ingest, profiles, segments, events, analytics):
+        app.include_router(module.router)
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])
     return app
 

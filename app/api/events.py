@@ -1,0 +1,37 @@
+"""REST: the event stream, filtered by type, time and profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from app.api.context import WorkspaceDep, read_write_key
+from app.api.convert import records
+
+router = APIRouter(prefix="/api", tags=["events"], dependencies=[Depends(read_write_key)])
+
+
+@router.get("/events")
+def list_events(
+    ws: WorkspaceDep,
+    type: Annotated[list[str] | None, Query(description="event types (repeatable)")] = None,
+    start: Annotated[dt.datetime | None, Query(alias="from")] = None,
+    end: Annotated[dt.datetime | None, Query(alias="to")] = None,
+    profile_id: int | None = None,
+    channel: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Events newest first; `from` inclusive, `to` exclusive, both UTC."""
+    frame, total = ws.events.list(
+        types=type,
+        start=start,
+        end=end,
+        profile_id=profile_id,
+        channel=channel,
+        limit=limit,
+        offset=offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "events": records(frame)}

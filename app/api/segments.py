@@ -1,0 +1,57 @@
+"""REST: evaluate and check segment expressions, list a saved segment's members."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from app.api.context import WorkspaceDep, read_write_key
+from app.api.convert import records
+
+router = APIRouter(
+    prefix="/api/segments", tags=["segments"], dependencies=[Depends(read_write_key)]
+)
+
+
+class Evaluate(BaseModel):
+    expression: str = Field(description='a segment expression, e.g. country = "ES"')
+    as_of: dt.datetime | None = Field(None, description="evaluate as of this moment (UTC)")
+    limit: int = Field(100, ge=0, le=10000)
+    offset: int = Field(0, ge=0)
+
+
+class Check(BaseModel):
+    expression: str
+    name: str | None = Field(None, description="the segment's own name, to catch self-references")
+
+
+@router.post("/evaluate")
+def evaluate(body: Evaluate, ws: WorkspaceDep) -> dict[str, Any]:
+    """How many profiles match now (or at `as_of`), and a page of them."""
+    count = ws.segments.count(body.expression, as_of=body.as_of)
+    members = ws.segments.members(
+        body.expression, as_of=body.as_of, limit=body.limit, offset=body.offset
+    )
+    return {"count": count, "limit": body.limit, "offset": body.offset, "members": records(members)}
+
+
+@router.post("/check")
+def check(body: Check, ws: WorkspaceDep) -> dict[str, Any]:
+    """Valid expressions answer {"valid": true}; others 422 with line, column and suggestion."""
+    ws.segments.check(body.expression, name=body.name)
+    return {"valid": True}
+
+
+@router.get("/{name}/members")
+def members(
+    name: str,
+    ws: WorkspaceDep,
+    limit: Annotated[int, Query(ge=0, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    ws.segments.get(name)  # 404 for an unknown segment name
+    frame = ws.segments.members(name, limit=limit, offset=offset)
+    return {"segment": name, "limit": limit, "offset": offset, "members": records(frame)}

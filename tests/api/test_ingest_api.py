@@ -1,0 +1,154 @@
+"""The tracking API on a real server, driven by Segment's own Python client and by httpx."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import segment.analytics as analytics
+from segment.analytics.client import Client
+
+from tests.api.conftest import Server
+
+pytestmark = pytest.mark.xdist_group("api_server")
+
+
+@pytest.fixture
+def segment_client(server: Server) -> Iterator[Client]:
+    """Segment's client in sync mode: each call is one POST /v1/batch, errors raise."""
+    client = analytics.Client(
+        write_key=server.keys["ingest"],
+        host=server.url,
+        sync_mode=True,
+        max_retries=0,
+        on_error=_raise,
+    )
+    yield client
+    client.shutdown()
+
+
+def _raise(error: Exception, _: object) -> None:
+    raise error
+
+
+def events_of(server: Server, profile_id: int) -> list[dict]:
+    with server.client() as client:
+        answer = client.get("/api/events", params={"profile_id": profile_id, "limit": 1000})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["events"]
+
+
+def profile_of(server: Server, kind: str, value: str) -> dict:
+    with server.client() as client:
+        answer = client.get(f"/api/profiles/by-identity/{kind}/{value}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_segment_client_identities_are_joined(server: Server, segment_client: Client) -> None:
+    anon, user = f"anon-{uuid.uuid4()}", f"user-{uuid.uuid4()}"
+    segment_client.page(anonymous_id=anon, name="Pricing", properties={"url": "/pricing"})
+    segment_client.track(anonymous_id=anon, event="Signup Started", properties={"plan": "pro"})
+    segment_client.identify(
+        user_id=user, anonymous_id=anon, traits={"email": f"{user}@example.com", "name": "Ana"}
+    )
+    segment_client.track(user_id=user, event="Order Completed", properties={"amount": 42})
+    segment_client.alias(previous_id=user, user_id=f"crm-{user}")
+
+    profile = profile_of(server, "user_id", user)
+    assert profile_of(server, "anonymous_id", anon)["id"] == profile["id"]
+    assert profile["email"] == f"{user}@example.com" and profile["name"] == "Ana"
+    types = [e["type"] for e in events_of(server, profile["id"])]
+    for expected in ("page_view", "signup_started", "identify", "order_completed", "alias"):
+        assert expected in types
+
+
+def test_batch_with_bad_messages_keeps_the_good_ones(server: Server) -> None:
+    user = f"user-{uuid.uuid4()}"
+    batch = [
+        {"type": "track", "event": "good_one", "userId": user},
+        "not an object",
+        {"type": "teleport", "userId": user},
+        {"type": "track", "event": "good_two", "userId": user, "timestamp": "yesterday"},
+        {"type": "track", "event": "good_three", "userId": user},
+    ]
+    with server.client("ingest") as client:
+        answer = client.post("/v1/batch", json={"batch": batch})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["success"] is True and body["accepted"] == 2
+    assert [r["index"] for r in body["rejected"]] == [1, 2, 3]
+    assert "JSON object" in body["rejected"][0]["reason"]
+    assert "teleport" in body["rejected"][1]["reason"]
+    assert "yesterday" in body["rejected"][2]["reason"]
+    profile = profile_of(server, "user_id", user)
+    assert sorted(e["type"] for e in events_of(server, profile["id"])) == ["good_one", "good_three"]
+
+
+def test_rejected_single_message_is_422_and_stores_nothing(server: Server) -> None:
+    with server.client("ingest") as client:
+        answer = client.post("/v1/track", json={"event": "orphan_event"})
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert error["code"] == "ingest_error" and error["details"]["reason"]
+
+
+def test_oversize_message_inside_a_batch_is_rejected_alone(server: Server) -> None:
+    user = f"user-{uuid.uuid4()}"
+    batch = [
+        {"type": "track", "event": "small", "userId": user},
+        {"type": "track", "event": "huge", "userId": user, "properties": {"b": "x" * 40_000}},
+    ]
+    with server.client("ingest") as client:
+        body = client.post("/v1/batch", json={"batch": batch}).json()
+    assert body["accepted"] == 1
+    assert body["rejected"][0]["index"] == 1 and "32 KB" in body["rejected"][0]["reason"]
+
+
+def test_duplicate_message_ids_are_stored_once(server: Server) -> None:
+    user, message_id = f"user-{uuid.uuid4()}", str(uuid.uuid4())
+    message = {"type": "track", "event": "paid", "userId": user, "messageId": message_id}
+    with server.client("ingest") as client:
+        first = client.post("/v1/batch", json={"batch": [message, message]})
+        again = client.post("/v1/track", json=message)
+    assert first.status_code == again.status_code == 200
+    profile = profile_of(server, "user_id", user)
+    paid = [e for e in events_of(server, profile["id"]) if e["type"] == "paid"]
+    assert [e["message_id"] for e in paid] == [message_id]
+
+
+def test_auth_failure_stores_nothing(server: Server) -> None:
+    user = f"user-{uuid.uuid4()}"
+    message = {"type": "identify", "userId": user, "traits": {"name": "Nobody"}}
+    answer = httpx.post(f"{server.url}/v1/identify", json=message, auth=("kith_wrong", ""))
+    assert answer.status_code == 401
+    with server.client() as client:
+        assert client.get(f"/api/profiles/by-identity/user_id/{user}").status_code == 404
+
+
+def test_concurrent_clients_all_land(server: Server) -> None:
+    run = uuid.uuid4().hex[:8]
+    clients, per_client = 8, 25
+
+    def send(n: int) -> list[int]:
+        with server.client("ingest") as client:
+            codes = []
+            for i in range(per_client):
+                message = {
+                    "type": "track",
+                    "event": "tick",
+                    "userId": f"c-{run}-{n}",
+                    "messageId": f"{run}-{n}-{i}",
+                }
+                codes.append(client.post("/v1/track", json=message).status_code)
+            return codes
+
+    with ThreadPoolExecutor(clients) as pool:
+        codes = [c for result in pool.map(send, range(clients)) for c in result]
+    assert codes == [200] * clients * per_client
+    for n in range(clients):
+        profile = profile_of(server, "user_id", f"c-{run}-{n}")
+        assert len([e for e in events_of(server, profile["id"]) if e["type"] == "tick"]) == 25
