@@ -68,8 +68,9 @@ class Database:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def scalar(self, query: Sql, params: Params = None) -> Any:
-        row = self.execute(query, params).fetchone()
-        return None if row is None else row[0]
+        # fetchall, not fetchone: DuckDB refuses the next register() while a result is unread
+        rows = self.execute(query, params).fetchall()
+        return rows[0][0] if rows else None
 
     def df(self, query: Sql, params: Params = None) -> pd.DataFrame:
         return self.execute(query, params).df()
