@@ -1,0 +1,51 @@
+"""The Kith language: segments, rules and goals. Pure: knows nothing of storage or SQL.
+
+text --parse_*--> AST (dsl.ast) --check_*--> checked against a Schema --format_*--> text
+"""
+
+from __future__ import annotations
+
+from dsl import ast
+from dsl.checker import Checker
+from dsl.parser import parse_goal, parse_rule, parse_segment
+from dsl.printer import format_expr, format_goal, format_rule
+from dsl.refs import event_types_used, segment_references
+from dsl.rule_checker import RuleChecker
+from dsl.schema import Schema
+from dsl.suggest import suggest
+
+
+def check_segment(expr: ast.Expr, schema: Schema, source: str, *, name: str | None = None) -> None:
+    """Raise DslNameError / DslTypeError if `expr` uses an unknown name or mixes types.
+
+    `name` is the segment being defined, so that a reference back to it is reported as a loop.
+    """
+    Checker(schema, source, name).expr(expr)
+
+
+def check_rule(rule: ast.Rule, schema: Schema, source: str) -> None:
+    """Check a rule's trigger, condition and actions against `schema`."""
+    RuleChecker(schema, source).rule(rule)
+
+
+def check_goal(goal: ast.Goal, schema: Schema, source: str) -> None:
+    """Check a goal's start, target and audience against `schema`."""
+    RuleChecker(schema, source).goal(goal)
+
+
+__all__ = [
+    "Schema",
+    "ast",
+    "check_goal",
+    "check_rule",
+    "check_segment",
+    "event_types_used",
+    "format_expr",
+    "format_goal",
+    "format_rule",
+    "parse_goal",
+    "parse_rule",
+    "parse_segment",
+    "segment_references",
+    "suggest",
+]
