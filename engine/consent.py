@@ -72,6 +72,35 @@ class Consent:
             if latest is None or latest <= when:
                 repo.upsert(db, row)
 
+    def set_many(
+        self,
+        changes: pd.DataFrame,
+        *,
+        purpose: str = "marketing",
+        source: str = "import",
+        actor: str = "import",
+    ) -> int:
+        """Record many consent changes at once, set-based (`changes`: profile_id, channel,
+        status, at). Same rules as `set`: every change is logged; the state follows the latest."""
+        for channel, status in (
+            changes[["channel", "status"]].drop_duplicates().itertuples(index=False)
+        ):
+            _check(channel, status, purpose)
+        db, ids = self.ws.db, changes["profile_id"].drop_duplicates().tolist()
+        frame = changes[["profile_id", "channel", "status", "at"]].reset_index(drop=True)
+        frame = frame.rename(columns={"at": "changed_at"})
+        with db.transaction():
+            missing = sorted(set(ids) - profile_repo.existing_ids(db, ids))
+            if missing:
+                shown = ", ".join(map(str, missing[:10]))
+                raise NotFound(f"no such profile: {shown}", details={"missing": missing})
+            db.register("kith_consent_in", frame)
+            first = db.allocate_ids("consent_log", len(frame))
+            repo.append_log_bulk(db, first, purpose, source, actor)
+            repo.upsert_latest_bulk(db, purpose, source)
+            db.unregister("kith_consent_in")
+        return len(frame)
+
     def of(self, profile_id: int) -> pd.DataFrame:
         """The profile's current consent per channel and purpose."""
         return repo.of(self.ws.db, profile_id)

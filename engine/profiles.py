@@ -41,7 +41,7 @@ def normalize_identity(kind: str, value: Any) -> str:
     try:
         if kind == "email":
             return normalize_email(text)
-        return normalize_phone(text) if kind in ("phone", "sms", "whatsapp") else text
+        return normalize_phone(text) if kind == "phone" else text
     except ValueError as err:
         raise ValidationError(f"identity {kind}: {err}", details={"type": kind}) from None
 
@@ -83,7 +83,7 @@ class Profiles:
                 )
             profile_id = db.allocate_ids(PROFILE_IDS, 1)
             now = utcnow()
-            row = {"id": profile_id, "created_at": now, "updated_at": now, "first_seen": now}
+            row = {"id": profile_id, "created_at": now, "updated_at": now}
             repo.insert_row(db, _row_json(row | self._columns(values)))
             repo.insert_identities(db, profile_id, pairs, now, "admin")
             audit.record(self.ws, actor, "profile", profile_id, "create", after=_jsonable(values))
@@ -184,7 +184,7 @@ class Profiles:
         built.activity(f.event_type, f.event_from, f.event_to)
         for source in (f.segment, f.expression):
             if source:
-                built.add(*self.ws.segments.condition(source, f.as_of))
+                built.add(*self.ws.segments.condition(source, as_of=f.as_of))
         return built.result()
 
     # ---- activity ----------------------------------------------------------------------------
@@ -249,7 +249,7 @@ class ProfilePage(BaseModel):
     total: int
 
 
-_ID = exp.column("id", table="profiles")
+_ID = exp.column("id", table="p")
 
 
 class _Where:
@@ -274,7 +274,7 @@ class _Where:
         if not text or not text.strip():
             return
         needle = self.param(text.strip().lower())
-        fields = [exp.column(c, table="profiles") for c in ("name", "email", "phone")]
+        fields = [exp.column(c, table="p") for c in ("name", "email", "phone")]
         hits = [_contains(exp.func("coalesce", f, exp.Literal.string("")), needle) for f in fields]
         in_ids = (
             exp.select("profile_id")
@@ -300,11 +300,11 @@ class _Where:
 
     def equals(self, column: str, value: Any) -> None:
         if value is not None:
-            field = exp.column(column, table="profiles")
+            field = exp.column(column, table="p")
             self.parts.append(exp.EQ(this=field, expression=self.param(value)))
 
     def between(self, column: str, low: dt.datetime | None, high: dt.datetime | None) -> None:
-        field = exp.column(column, table="profiles")
+        field = exp.column(column, table="p")
         if low is not None:
             self.parts.append(exp.GTE(this=field, expression=self.param(to_utc(low))))
         if high is not None:
@@ -316,7 +316,7 @@ class _Where:
             return
         path = self.param(f"$.{key}")
         text = json.dumps(value) if isinstance(value, bool) else str(value)
-        raw = exp.func("json_extract_string", exp.column("properties", table="profiles"), path)
+        raw = exp.func("json_extract_string", exp.column("properties", table="p"), path)
         self.parts.append(exp.EQ(this=raw, expression=self.param(text)))
 
     def activity(
@@ -348,7 +348,11 @@ def _contains(field: exp.Expression, needle: exp.Expression) -> exp.Expression:
 
 
 def _count(where: exp.Expression) -> exp.Expression:
-    return exp.select(exp.func("count", exp.Star())).from_("profiles").where(where)
+    return (
+        exp.select(exp.func("count", exp.Star()))
+        .from_(exp.to_table("profiles").as_("p"))
+        .where(where)
+    )
 
 
 def _page(
@@ -357,7 +361,7 @@ def _page(
     order = exp.Ordered(this=exp.column(sort), desc=descending, nulls_first=False)
     return (
         exp.select(*_PAGE_COLUMNS)
-        .from_("profiles")
+        .from_(exp.to_table("profiles").as_("p"))
         .where(where)
         .order_by(order, exp.column("id"))
         .limit(max(0, int(limit)))

@@ -40,6 +40,40 @@ def upsert(db: Database, row: dict[str, Any]) -> None:
     )
 
 
+def append_log_bulk(db: Database, first: int, purpose: str, source: str, actor: str) -> None:
+    """Log every change of the registered `kith_consent_in` (profile_id, channel, status,
+    changed_at), with ids from `first` in time order."""
+    db.execute(
+        "INSERT INTO consent_log SELECT $first - 1 + row_number() OVER "
+        "(ORDER BY changed_at, profile_id, channel, status), profile_id, channel, $purpose, "
+        "status, changed_at, $source, $actor FROM kith_consent_in",
+        {"first": first, "purpose": purpose, "source": source, "actor": actor},
+    )
+
+
+def upsert_latest_bulk(db: Database, purpose: str, source: str) -> None:
+    """The latest change per profile and channel of `kith_consent_in` becomes the current state
+    where it is not older than what is stored."""
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE kith_consent_latest AS SELECT profile_id, channel, "
+        "arg_max(status, changed_at) AS status, max(changed_at) AS changed_at FROM kith_consent_in "
+        "GROUP BY ALL"
+    )
+    db.execute(
+        "DELETE FROM consents c USING kith_consent_latest l WHERE c.profile_id = l.profile_id "
+        "AND c.channel = l.channel AND c.purpose = $purpose AND c.updated_at <= l.changed_at",
+        {"purpose": purpose},
+    )
+    db.execute(
+        "INSERT INTO consents SELECT l.profile_id, l.channel, $purpose, l.status, l.changed_at, "
+        "$source FROM kith_consent_latest l "
+        "ANTI JOIN (SELECT * FROM consents WHERE purpose = $purpose) c "
+        "ON c.profile_id = l.profile_id AND c.channel = l.channel",
+        {"purpose": purpose, "source": source},
+    )
+    db.execute("DROP TABLE kith_consent_latest")
+
+
 def of(db: Database, profile_id: int) -> pd.DataFrame:
     return db.df(
         "SELECT channel, purpose, status, updated_at, source FROM consents "

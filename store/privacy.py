@@ -1,0 +1,88 @@
+"""Privacy: the static SQL behind erasure and access requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from store.db import Database
+
+
+def tables_with_profile_id(db: Database) -> list[str]:
+    """Every table that ties rows to a profile through a `profile_id` column."""
+    rows = db.rows(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND column_name = 'profile_id' ORDER BY table_name"
+    )
+    return [r[0] for r in rows]
+
+
+def identity_values(db: Database, ids: Sequence[int]) -> list[str]:
+    rows = db.rows(
+        "SELECT DISTINCT value FROM identities WHERE profile_id IN (SELECT unnest($ids))",
+        {"ids": list(ids)},
+    )
+    return [r[0] for r in rows]
+
+
+def scrub_identity_log(db: Database, values: Sequence[str]) -> None:
+    """Resolution decisions about other profiles may quote this person's identity values."""
+    db.execute(
+        "DELETE FROM identity_log WHERE len($values) > 0 AND "
+        "len(list_filter($values, v -> contains(CAST(detail AS VARCHAR), v))) > 0",
+        {"values": list(values)},
+    )
+
+
+def delete_merges(db: Database, ids: Sequence[int]) -> None:
+    """Merge records keep snapshots of both profiles: drop every merge involving them."""
+    params = {"ids": list(ids)}
+    db.execute(
+        "DELETE FROM merge_moves WHERE merge_id IN (SELECT id FROM merges WHERE "
+        "primary_id IN (SELECT unnest($ids)) OR secondary_id IN (SELECT unnest($ids)))",
+        params,
+    )
+    db.execute(
+        "DELETE FROM merges WHERE primary_id IN (SELECT unnest($ids)) "
+        "OR secondary_id IN (SELECT unnest($ids))",
+        params,
+    )
+
+
+def delete_profiles(db: Database, ids: Sequence[int]) -> int:
+    rows = db.rows(
+        "DELETE FROM profiles WHERE id IN (SELECT unnest($ids)) RETURNING id", {"ids": list(ids)}
+    )
+    return len(rows)
+
+
+_EXPORTS: dict[str, str] = {
+    "identities": "SELECT type, value, created_at, source FROM identities "
+    "WHERE profile_id = $id ORDER BY type, value",
+    "events": "SELECT id, message_id, session_id, type, ts, received_at, channel, source, "
+    "properties, context FROM events WHERE profile_id = $id ORDER BY ts, id",
+    "sessions": "SELECT id, channel, started_at, ended_at, event_count, source, device "
+    "FROM sessions WHERE profile_id = $id ORDER BY started_at",
+    "consents": "SELECT channel, purpose, status, updated_at, source FROM consents "
+    "WHERE profile_id = $id ORDER BY channel, purpose",
+    "consent_history": "SELECT channel, purpose, status, changed_at, source, actor "
+    "FROM consent_log WHERE profile_id = $id ORDER BY changed_at, id",
+    "labels": "SELECT label, added_at, actor FROM labels WHERE profile_id = $id ORDER BY label",
+    "segments": "SELECT s.name, m.entered_at FROM segment_members m JOIN segments s "
+    "ON s.id = m.segment_id WHERE m.profile_id = $id ORDER BY s.name",
+    "segment_history": "SELECT s.name, h.change, h.changed_at FROM segment_history h "
+    "JOIN segments s ON s.id = h.segment_id WHERE h.profile_id = $id ORDER BY h.changed_at",
+    "lists": "SELECT s.name, m.added_at, m.actor FROM list_members m JOIN segments s "
+    "ON s.id = m.segment_id WHERE m.profile_id = $id ORDER BY s.name",
+    "changes": "SELECT changed_at, actor, action, field, before, after FROM audit_log "
+    "WHERE entity = 'profile' AND entity_id = CAST($id AS VARCHAR) ORDER BY changed_at, id",
+    "merges": "SELECT id, primary_id, secondary_id, merged_at, actor, undone_at FROM merges "
+    "WHERE primary_id = $id OR secondary_id = $id ORDER BY merged_at",
+    "notifications": "SELECT message, created_at FROM notifications WHERE profile_id = $id "
+    "ORDER BY created_at",
+}
+
+
+def export(db: Database, profile_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row held about one profile, by section."""
+    return {name: db.dicts(sql, {"id": profile_id}) for name, sql in _EXPORTS.items()}
