@@ -88,7 +88,7 @@ def _channels(rng: np.random.Generator, frame: pd.DataFrame) -> None:
     frame["phone"] = frame["phone_number"].where(has_phone)
     frame["whatsapp"] = frame["phone"].where((primary == "whatsapp") | (rng.random(n) < 0.4))
     frame["sms"] = frame["phone"].where((primary == "sms") | (rng.random(n) < 0.3))
-    frame["has_web"] = (primary == "web") | (rng.random(n) < 0.5)
+    frame["has_web"] = (primary == "web") | (has_email & (rng.random(n) < 0.55))  # log in by email
     code = _text(scramble(frame["person"], SOCIAL_FACTOR).astype(str))
     handle = (
         frame["first"].str.lower()
