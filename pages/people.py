@@ -22,10 +22,15 @@ def _pick(label: str, options: list[str], key: str, column: DeltaGenerator) -> s
     return None if choice == ANY else choice
 
 
-def _dates(label: str, key: str) -> tuple[dt.date | None, dt.date | None]:
+def _dates(label: str, key: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """A picked date range as [first day 00:00, the day after the last day 00:00)."""
     picked = st.date_input(label, value=(), key=key, format="YYYY-MM-DD")
-    start = picked[0] if len(picked) > 0 else None
-    end = picked[1] if len(picked) > 1 else None
+    start = dt.datetime.combine(picked[0], dt.time()) if len(picked) > 0 else None
+    end = (
+        dt.datetime.combine(picked[1], dt.time()) + dt.timedelta(days=1)
+        if len(picked) > 1
+        else None
+    )
     return start, end
 
 
@@ -49,7 +54,9 @@ def _filters(options: views.FilterOptions) -> ProfileFilter:
         with right:
             seen_from, seen_to = _dates("Last seen between", "seen")
         expression = st.text_input(
-            "Segment expression", placeholder='did purchase in last 30 days and country = "ID"'
+            "Segment expression",
+            placeholder='did purchase in last 30 days and country = "ID"',
+            key="expression",
         )
     return ProfileFilter(
         text=text.strip() or None,

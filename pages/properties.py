@@ -31,7 +31,7 @@ def _define() -> None:
         st.markdown("**Define a custom property**")
         left, right = st.columns(2)
         name = left.text_input(
-            "Name", placeholder="lifetime_value", help="lowercase_with_underscores"
+            "Name", placeholder="lifetime_value", help="lowercase_with_underscores", key="prop_name"
         )
         kind = right.selectbox("Type", TYPES)
         description = st.text_input("Description")
@@ -43,7 +43,7 @@ def _define() -> None:
         low = cols[1].number_input("Minimum", value=None)
         high = cols[2].number_input("Maximum", value=None)
         required = st.checkbox("Required on every profile")
-        if st.form_submit_button("Define property", type="primary"):
+        if st.form_submit_button("Define property", type="primary", key="prop_define"):
             made = ui.attempt(
                 ui.workspace().catalog.define_property,
                 name.strip(),

@@ -87,7 +87,7 @@ def _editor() -> views.SegmentDraft | None:
 
 def _save(draft: views.SegmentDraft | None) -> None:
     with st.form("save_segment"):
-        name = st.text_input("Name", placeholder="active_buyers")
+        name = st.text_input("Name", placeholder="active_buyers", key="seg_name")
         kind = st.radio(
             "Kind",
             ["dynamic", "static", "compound"],
@@ -98,7 +98,7 @@ def _save(draft: views.SegmentDraft | None) -> None:
         names = ui.attempt(ui.cached, "segments.list")
         of = st.multiselect("Compound: segments", [] if names is None else names["name"].tolist())
         description = st.text_input("Description")
-        if st.form_submit_button("Save segment", type="primary"):
+        if st.form_submit_button("Save segment", type="primary", key="seg_save"):
             _store(name, kind, draft, op, of, description)
 
 

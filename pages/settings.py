@@ -55,8 +55,9 @@ def _sessions() -> None:
             max_value=1440,
             value=ws.settings.session_timeout_minutes,
             step=5,
+            key="timeout",
         )
-        if st.form_submit_button("Save timeout"):
+        if st.form_submit_button("Save timeout", key="timeout_save"):
             with ui.guard():
                 ws.settings.session_timeout_minutes = int(minutes)
                 st.success(f"New sessions now start after {int(minutes)} idle minutes.")
@@ -65,9 +66,9 @@ def _sessions() -> None:
 def _new_key() -> None:
     with st.form("new_key", clear_on_submit=True):
         left, right = st.columns([2, 1])
-        name = left.text_input("Key name", placeholder="website tracking")
+        name = left.text_input("Key name", placeholder="website tracking", key="key_name")
         scope = right.selectbox("Scope", ["ingest", "read_write"])
-        if st.form_submit_button("Create key", type="primary"):
+        if st.form_submit_button("Create key", type="primary", key="key_create"):
             created = ui.attempt(ui.workspace().keys.create, name, scope=scope)
             if created is not None:
                 st.success("Copy this key now: it is shown only once.")
