@@ -29,10 +29,11 @@ from dsl.ast import (
     Sequence,
     StringMatch,
 )
+from engine.compiler import build as b
 from engine.compiler import events, props
 from engine.compiler.context import Context, SavedSegment
 from engine.compiler.dialect import render
-from engine.compiler.events import PROFILE_ID
+from engine.compiler.events import profile_id
 from engine.compiler.props import Field, FieldResolver, json_value, literal_type, where
 from kith_errors import DslError, DslNameError
 
@@ -63,8 +64,8 @@ class CompiledQuery:
 
 def compile_query(ctx: Context, node: Any) -> CompiledQuery:
     condition = compile_condition(ctx, node)
-    query = exp.select(PROFILE_ID.copy()).from_(exp.table_("profiles", alias="p"))
-    return CompiledQuery(query.where(condition), ctx.params)
+    query = b.select(profile_id(), "profiles", "p", where=[condition])
+    return CompiledQuery(query, ctx.params)
 
 
 def compile_condition(ctx: Context, node: Any) -> exp.Expression:
@@ -84,11 +85,11 @@ def _boolean(
     leaf: Callable[[Context, Any, FieldResolver], exp.Expression],
 ) -> exp.Expression:
     if isinstance(node, And):
-        return exp.and_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
+        return b.and_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
     if isinstance(node, Or):
-        return exp.or_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
+        return b.or_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
     if isinstance(node, Not):
-        return exp.not_(_boolean(ctx, node.item, resolve, leaf))
+        return b.not_(_boolean(ctx, node.item, resolve, leaf))
     return leaf(ctx, node, resolve)
 
 
@@ -124,7 +125,7 @@ def profile_field(ctx: Context) -> FieldResolver:
             return Field(exp.column(exp.to_identifier(name), "p"), kind, name == EMAIL)
         if len(path.parts) > 1 and properties.get(path.parts[0]) == "json":
             kind = literal_type(sample)
-            column = exp.column(path.parts[0], "p")
+            column = b.col(path.parts[0], "p")
             return Field(json_value(column, path.parts[1:], kind, path.pos), kind)
         raise DslNameError(f'there is no profile property "{name}"', **where(path.pos))
 
@@ -161,8 +162,8 @@ def _in_segment(ctx: Context, node: InSegment) -> exp.Expression:
         raise DslNameError(f"segments refer to each other in a cycle: {chain}", **where(node.pos))
     saved = ctx.resolve(node.name)
     if saved.kind == "static":
-        members = exp.select("profile_id").from_("list_members")
-        return PROFILE_ID.isin(query=members.where(exp.column("segment_id").eq(ctx.bind(saved.id))))
+        listed = b.eq(b.col("segment_id"), ctx.bind(saved.id))
+        return b.isin(profile_id(), b.select(b.col("profile_id"), "list_members", where=[listed]))
     outer = ctx.inlining
     ctx.inlining = (*outer, node.name)
     try:
@@ -186,40 +187,48 @@ def saved_expression(saved: SavedSegment) -> Any:
 
 
 def _has_label(ctx: Context, node: HasLabel) -> exp.Expression:
-    query = exp.select("profile_id").from_("labels")
-    return PROFILE_ID.isin(query=query.where(exp.column("label").eq(ctx.bind(node.label))))
+    labelled = b.eq(b.col("label"), ctx.bind(node.label))
+    return b.isin(profile_id(), b.select(b.col("profile_id"), "labels", where=[labelled]))
 
 
 def _has_channel(ctx: Context, node: HasChannel) -> exp.Expression:
     """Reachable on a channel: an identity of that type, or any event on that channel, known
     at `as_of`."""
     channel = ctx.bind(node.channel)
-    ids = exp.select("profile_id").from_("identities")
-    ids = ids.where(exp.column("type").eq(channel), exp.column("created_at") <= ctx.now())
-    seen = exp.select("profile_id").from_("events")
-    seen = seen.where(exp.column("channel").eq(channel.copy()), exp.column("ts") <= ctx.now())
-    return exp.or_(PROFILE_ID.isin(query=ids), PROFILE_ID.copy().isin(query=seen))
+    known = [b.eq(b.col("type"), channel), b.lte(b.col("created_at"), ctx.now())]
+    seen = [b.eq(b.col("channel"), channel.copy()), b.lte(b.col("ts"), ctx.now())]
+    return b.or_(
+        b.isin(profile_id(), b.select(b.col("profile_id"), "identities", where=known)),
+        b.isin(profile_id(), b.select(b.col("profile_id"), "events", where=seen)),
+    )
 
 
 def _consent(ctx: Context, node: ConsentIs) -> exp.Expression:
     """The latest marketing consent for the channel at `as_of`, from the append-only log;
     `unknown` = no record then."""
-    log = exp.select("profile_id").from_("consent_log")
-    log = log.where(
-        exp.column("channel").eq(ctx.bind(node.channel)),
-        exp.column("purpose").eq(ctx.bind(CONSENT_PURPOSE)),
-        exp.column("changed_at") <= ctx.now(),
-    )
+    conds = [
+        b.eq(b.col("channel"), ctx.bind(node.channel)),
+        b.eq(b.col("purpose"), ctx.bind(CONSENT_PURPOSE)),
+        b.lte(b.col("changed_at"), ctx.now()),
+    ]
     if node.status == "unknown":
-        return exp.not_(PROFILE_ID.isin(query=log))
-    latest = exp.ArgMax(this=exp.column("status"), expression=_log_order())
-    log = log.group_by("profile_id").having(latest.eq(ctx.bind(node.status)))
-    return PROFILE_ID.isin(query=log)
+        return b.not_(
+            b.isin(profile_id(), b.select(b.col("profile_id"), "consent_log", where=conds))
+        )
+    latest = exp.ArgMax(this=b.col("status"), expression=_log_order())
+    log = b.select(
+        b.col("profile_id"),
+        "consent_log",
+        where=conds,
+        group=b.col("profile_id"),
+        having=b.eq(latest, ctx.bind(node.status)),
+    )
+    return b.isin(profile_id(), log)
 
 
 def _log_order() -> exp.Expression:
     """Order of consent changes: time, then log id for changes at the same instant."""
-    return exp.Struct(expressions=[exp.column("changed_at"), exp.column("id")])
+    return exp.Struct(expressions=[b.col("changed_at"), b.col("id")])
 
 
 PROFILE_NODES: dict[type, Callable[[Context, Any], exp.Expression]] = {

@@ -26,6 +26,7 @@ from dsl.ast import (
     Window,
 )
 from engine.clock import to_utc
+from engine.compiler import build as b
 from engine.compiler.context import Context
 from engine.compiler.dialect import interval
 from engine.compiler.props import (
@@ -40,7 +41,6 @@ from engine.compiler.props import (
 from kith_errors import DslTypeError
 
 WhereCompiler = Callable[[Context, Any, FieldResolver], exp.Expression]
-PROFILE_ID = exp.column("id", "p")
 
 _PY_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
@@ -58,9 +58,9 @@ def event_field(ctx: Context, event: str | None, alias: str) -> FieldResolver:
 
     def resolve(path: Path, sample: Any) -> Field:
         if path.parts in (("channel",), ("source",)):
-            return Field(exp.column(path.parts[0], alias), "string")
+            return Field(b.col(path.parts[0], alias), "string")
         kind = _event_property_type(ctx, event, path.dotted) or literal_type(sample)
-        column = exp.column("properties", alias)
+        column = b.col("properties", alias)
         return Field(json_value(column, path.parts, kind, path.pos), kind)
 
     return resolve
@@ -79,26 +79,28 @@ def event_conditions(
     """Which events count: type first, then visibility and window, then the `where` filter."""
     conds: list[exp.Expression] = []
     if match.event is not None:
-        conds.append(exp.column("type", alias).eq(ctx.bind(match.event)))
-    conds += window_conditions(ctx, window, exp.column("ts", alias))
+        conds.append(b.eq(b.col("type", alias), ctx.bind(match.event)))
+    conds += window_conditions(ctx, window, alias)
     if match.where is not None:
         conds.append(where_(ctx, match.where, event_field(ctx, match.event, alias)))
     return conds
 
 
-def window_conditions(
-    ctx: Context, window: Window | None, ts: exp.Expression
-) -> list[exp.Expression]:
-    conds: list[exp.Expression] = [ts <= ctx.now()]
+def window_conditions(ctx: Context, window: Window | None, alias: str) -> list[exp.Expression]:
+    def ts() -> exp.Column:
+        return b.col("ts", alias)
+
+    conds: list[exp.Expression] = [b.lte(ts(), ctx.now())]
     if isinstance(window, LastWindow):
-        conds.append(ts > ctx.ago(window.duration.amount, window.duration.unit))
+        conds.append(b.gt(ts(), ctx.ago(window.duration.amount, window.duration.unit)))
     elif isinstance(window, AgoWindow):
-        conds += [ts > ctx.ago(window.high, window.unit), ts <= ctx.ago(window.low, window.unit)]
+        conds.append(b.gt(ts(), ctx.ago(window.high, window.unit)))
+        conds.append(b.lte(ts(), ctx.ago(window.low, window.unit)))
     elif isinstance(window, DateWindow):
         if window.start is not None:
-            conds.append(ts >= ctx.bind(_moment(window.start.value, window.pos)))
+            conds.append(b.gte(ts(), ctx.bind(_moment(window.start.value, window.pos))))
         if window.end is not None:
-            conds.append(ts < ctx.bind(_moment(window.end.value, window.pos)))
+            conds.append(b.lt(ts(), ctx.bind(_moment(window.end.value, window.pos))))
     elif window is not None:
         raise DslTypeError(f"the compiler does not know the window {type(window).__name__}")
     return conds
@@ -116,26 +118,30 @@ def member_test(
 ) -> exp.Expression:
     """`p.id IN (matching events [grouped, having])`. When a profile with no matching events
     satisfies `having` (`zero`), test the complement instead: NOT IN (... HAVING NOT having)."""
-    query = exp.select(exp.column("profile_id", alias)).from_(exp.table_("events", alias=alias))
-    query = query.where(exp.and_(*conds)) if conds else query
+    query = b.select(b.col("profile_id", alias), "events", alias, where=conds)
     if having is not None:
-        test = exp.not_(having) if zero else having
-        query = query.group_by(exp.column("profile_id", alias)).having(test)
-    found = PROFILE_ID.isin(query=query)
-    return exp.not_(found) if zero else found
+        query.set("group", exp.Group(expressions=[b.col("profile_id", alias)]))
+        query.set("having", exp.Having(this=b.not_(having) if zero else having))
+    found = b.isin(profile_id(), query)
+    return b.not_(found) if zero else found
+
+
+def profile_id() -> exp.Column:
+    """The id column of the profile row the condition is about."""
+    return b.col("id", "p")
 
 
 def frequency_test(ctx: Context, freq: Frequency | None) -> tuple[exp.Expression | None, bool]:
     """The HAVING test on count(*) and whether zero events satisfy it; None for "at least 1"."""
-    count = exp.Count(this=exp.Star())
+    count = b.count_star()
     if freq is None or (freq.op == "at_least" and freq.n == 1):
         return None, False
     if freq.op == "at_least":
-        return count >= ctx.bind(freq.n), freq.n <= 0
+        return b.gte(count, ctx.bind(freq.n)), freq.n <= 0
     if freq.op == "at_most":
-        return count <= ctx.bind(freq.n), freq.n >= 0
+        return b.lte(count, ctx.bind(freq.n)), freq.n >= 0
     if freq.op == "exactly":
-        return count.eq(ctx.bind(freq.n)), freq.n == 0
+        return b.eq(count, ctx.bind(freq.n)), freq.n == 0
     if freq.op == "between" and freq.m is not None:
         return exp.Between(this=count, low=ctx.bind(freq.n), high=ctx.bind(freq.m)), freq.n <= 0
     raise DslTypeError(f"the compiler does not know the frequency {freq.op!r}", **where(freq.pos))
@@ -146,7 +152,7 @@ def compile_did(ctx: Context, node: Did, where_: WhereCompiler) -> exp.Expressio
     conds = event_conditions(ctx, node.match, node.window, alias, where_)
     having, zero = frequency_test(ctx, node.frequency)
     found = member_test(alias, conds, having, zero)
-    return exp.not_(found) if node.negated else found
+    return b.not_(found) if node.negated else found
 
 
 def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> exp.Expression:
@@ -154,9 +160,9 @@ def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> e
     alias = ctx.alias("e")
     conds = event_conditions(ctx, node.match, node.window, alias, where_)
     if node.prop is None:
-        measure: exp.Expression = exp.Count(this=exp.Star())
+        measure: exp.Expression = b.count_star()
     else:
-        column = exp.column("properties", alias)
+        column = b.col("properties", alias)
         value = json_value(column, node.prop.parts, "number", node.prop.pos)
         measure = _AGGREGATES[node.func](this=value)
     test = compare_op(node.op)(measure, ctx.bind(node.value.value))
@@ -168,7 +174,7 @@ def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> e
 def compile_occurrence(ctx: Context, node: Occurrence, where_: WhereCompiler) -> exp.Expression:
     alias = ctx.alias("e")
     conds = event_conditions(ctx, node.match, None, alias, where_)
-    ts = exp.column("ts", alias)
+    ts = b.col("ts", alias)
     moment: exp.Expression = exp.Min(this=ts) if node.which == "first" else exp.Max(this=ts)
     return member_test(alias, conds, _occurrence_test(ctx, node, moment))
 
@@ -176,10 +182,10 @@ def compile_occurrence(ctx: Context, node: Occurrence, where_: WhereCompiler) ->
 def _occurrence_test(ctx: Context, node: Occurrence, moment: exp.Expression) -> exp.Expression:
     if node.op in ("within_last", "more_than_ago") and node.duration is not None:
         edge = ctx.ago(node.duration.amount, node.duration.unit)
-        return moment > edge if node.op == "within_last" else moment <= edge
+        return b.gt(moment, edge) if node.op == "within_last" else b.lte(moment, edge)
     if node.op in ("before", "after") and node.date is not None:
         value = ctx.bind(_moment(node.date.value, node.pos))
-        return moment < value if node.op == "before" else moment >= value
+        return b.lt(moment, value) if node.op == "before" else b.gte(moment, value)
     raise DslTypeError(
         f"`{node.which} ... {node.op}` needs a duration or a date", **where(node.pos)
     )
@@ -189,25 +195,25 @@ def compile_sequence(ctx: Context, node: Sequence, where_: WhereCompiler) -> exp
     """Steps joined in order on the profile: each step's event at or after the previous one's
     and a different event from every earlier step; the last within `within` of the first."""
     aliases = [ctx.alias("s") for _ in node.steps]
-    first = aliases[0]
-    query = exp.select(exp.column("profile_id", first)).from_(exp.table_("events", alias=first))
-    conds = event_conditions(ctx, node.steps[0], node.window, first, where_)
+    conds = event_conditions(ctx, node.steps[0], node.window, aliases[0], where_)
+    joins = []
     for index, (step, alias) in enumerate(zip(node.steps[1:], aliases[1:], strict=True), 1):
-        query = query.join(exp.table_("events", alias=alias), on=_step_join(aliases, index))
+        joins.append(b.join("events", alias, _step_join(aliases, index)))
         conds += event_conditions(ctx, step, None, alias, where_)
     if node.within is not None and len(aliases) > 1:
         span = interval(ctx.bind(node.within.amount), node.within.unit)
-        limit = exp.Add(this=exp.column("ts", first), expression=span)
-        conds.append(exp.column("ts", aliases[-1]) <= limit)
-    found = PROFILE_ID.isin(query=query.where(exp.and_(*conds)))
-    return exp.not_(found) if node.negated else found
+        limit = exp.Add(this=b.col("ts", aliases[0]), expression=span)
+        conds.append(b.lte(b.col("ts", aliases[-1]), limit))
+    first = b.col("profile_id", aliases[0])
+    found = b.isin(profile_id(), b.select(first, "events", aliases[0], where=conds, joins=joins))
+    return b.not_(found) if node.negated else found
 
 
 def _step_join(aliases: list[str], index: int) -> exp.Expression:
     alias, previous = aliases[index], aliases[index - 1]
-    conds = [
-        exp.column("profile_id", alias).eq(exp.column("profile_id", aliases[0])),
-        exp.column("ts", alias) >= exp.column("ts", previous),
+    conds: list[exp.Expression] = [
+        b.eq(b.col("profile_id", alias), b.col("profile_id", aliases[0])),
+        b.gte(b.col("ts", alias), b.col("ts", previous)),
     ]
-    conds += [exp.column("id", alias).neq(exp.column("id", a)) for a in aliases[:index]]
-    return exp.and_(*conds)
+    conds += [b.neq(b.col("id", alias), b.col("id", a)) for a in aliases[:index]]
+    return b.and_(*conds)

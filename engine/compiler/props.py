@@ -15,21 +15,22 @@ from sqlglot import exp
 
 from dsl.ast import Between, Compare, InList, IsSet, Path, RelativeDate, StringMatch, Value
 from engine.clock import to_utc
+from engine.compiler import build as b
 from engine.compiler.context import Context
 from kith_errors import DslNameError, DslTypeError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SQL_TYPES = {"number": "DOUBLE", "boolean": "BOOLEAN", "date": "TIMESTAMP"}
 _COMPARE: dict[str, Callable[[exp.Expression, exp.Expression], exp.Expression]] = {
-    "=": lambda a, b: exp.EQ(this=a, expression=b),
-    "!=": lambda a, b: exp.NEQ(this=a, expression=b),
-    "<": lambda a, b: exp.LT(this=a, expression=b),
-    "<=": lambda a, b: exp.LTE(this=a, expression=b),
-    ">": lambda a, b: exp.GT(this=a, expression=b),
-    ">=": lambda a, b: exp.GTE(this=a, expression=b),
+    "=": b.eq,
+    "!=": b.neq,
+    "<": b.lt,
+    "<=": b.lte,
+    ">": b.gt,
+    ">=": b.gte,
     # dates: `before` excludes the moment, `after` includes it (like a date window's start/end)
-    "before": lambda a, b: exp.LT(this=a, expression=b),
-    "after": lambda a, b: exp.GTE(this=a, expression=b),
+    "before": b.lt,
+    "after": b.gte,
 }
 
 
@@ -110,7 +111,7 @@ def compile_in_list(ctx: Context, node: InList, resolve: FieldResolver) -> exp.E
     bound = [bind_value(ctx, field, item, node.pos) for item in values]
     test = exp.In(this=field.sql, expressions=bound) if bound else exp.false()
     # `not in` on a missing property is false, like every predicate on a missing property
-    return two_valued(exp.not_(test) if node.negated else test)
+    return two_valued(b.not_(test) if node.negated else test)
 
 
 def compile_between(ctx: Context, node: Between, resolve: FieldResolver) -> exp.Expression:
@@ -123,7 +124,7 @@ def compile_between(ctx: Context, node: Between, resolve: FieldResolver) -> exp.
 def compile_is_set(ctx: Context, node: IsSet, resolve: FieldResolver) -> exp.Expression:
     field = resolve(node.field, None)
     test = exp.Is(this=field.sql, expression=exp.Null())
-    return test if node.negated else exp.not_(test)
+    return test if node.negated else b.not_(test)
 
 
 def compile_string_match(ctx: Context, node: StringMatch, resolve: FieldResolver) -> exp.Expression:
@@ -145,7 +146,7 @@ def compile_relative_date(
     field = resolve(node.field, dt.datetime.min)
     edge = ctx.ago(node.duration.amount, node.duration.unit)
     if node.op == "within_last":
-        test = exp.and_(exp.GT(this=field.sql, expression=edge), field.sql <= ctx.now())
+        test = b.and_(b.gt(field.sql, edge), b.lte(field.sql.copy(), ctx.now()))
     else:
         test = exp.LTE(this=field.sql, expression=edge)
     return two_valued(test)
