@@ -152,7 +152,7 @@ class Funnels:
         self.ws = ws
 
     def run(self, spec: FunnelSpec) -> FunnelResult:
-        query, params = self._query(spec)
+        query, params = self.attempts(spec)
         totals = self.ws.db.df(summary(query, len(spec.steps)), params)
         return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
 
@@ -168,14 +168,17 @@ class Funnels:
         step before it but not this one."""
         if not 1 <= step <= len(spec.steps) or (dropped and step == 1):
             raise ValidationError(f"step {step} is not a step of this funnel{_drop_hint(dropped)}")
-        query, params = self._query(spec)
+        if breakdown_value is None:  # across every breakdown value: one best attempt per profile
+            spec = spec.model_copy(update={"breakdown": None})
+        query, params = self.attempts(spec)
         select = drilldown(query, step, dropped, breakdown_value is not None)
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
         return [int(row[0]) for row in self.ws.db.rows(select, params)]
 
-    def _query(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
-        """The per-profile best-attempt query and its parameters."""
+    def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
+        """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
+        breakdown value) and its parameters; goals build on it."""
         ctx = QueryContext(
             as_of=as_of_or_now(spec.as_of),
             start=_bound(spec.start, end=False),

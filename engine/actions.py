@@ -1,0 +1,334 @@
+"""Applying a rule's actions to the profiles it fired for, set-based.
+
+A firing frame has one row per (profile, triggering event): profile_id, event_id (None for
+segment and schedule triggers), ts, and one `ref_<n>` column per event property the actions read
+(`event.channel`). Property writes are one UPDATE per action over all firing profiles; labels and
+lists go through their services in one call each; consent is per profile (its service records
+each change in the consent log); emitted events go through ingestion one level deeper.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlglot import exp
+
+from dsl.ast import (
+    Action,
+    CallWebhook,
+    EmitEvent,
+    EventRef,
+    Increment,
+    LabelAction,
+    ListAction,
+    Notify,
+    Path,
+    SetConsent,
+    SetProperty,
+    UnsetProperty,
+    Value,
+)
+from kith_errors import ValidationError
+from store import analytics as analytics_repo
+from store import rules as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+MAX_DEPTH = 5  # rules emitting events that trigger rules: at most this many levels
+TARGETS = "kith_rule_targets"
+_TOP_LEVEL = {"user_id": "userId", "anonymous_id": "anonymousId"}
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule firing for a set of profiles; `refs` maps `event.<path>` to its frame column."""
+
+    rule_id: int
+    rule: str
+    frame: pd.DataFrame
+    refs: dict[str, str]
+    depth: int
+    now: dt.datetime
+
+    @property
+    def actor(self) -> str:
+        return f"rule:{self.rule}"
+
+    @property
+    def profile_ids(self) -> list[int]:
+        return sorted({int(p) for p in self.frame["profile_id"]})
+
+
+def event_refs(actions: tuple[Action, ...]) -> list[Path]:
+    """Every `event.<path>` the actions read, in a stable order."""
+    found: dict[str, Path] = {}
+    for action in actions:
+        values = [action.value] if isinstance(action, SetProperty) else []
+        if isinstance(action, EmitEvent):
+            values = [v for _, v in action.properties]
+        for value in values:
+            if isinstance(value, EventRef):
+                found.setdefault(value.path.dotted, value.path)
+    return [found[k] for k in sorted(found)]
+
+
+def describe(actions: tuple[Action, ...]) -> str:
+    """The actions as JSON for the firing log."""
+    items = [
+        {"action": type(a).__name__, **{k: v for k, v in _fields(a).items() if k != "pos"}}
+        for a in actions
+    ]
+    return json.dumps(items, default=_plain)
+
+
+def _fields(action: Action) -> dict[str, Any]:
+    return {f.name: getattr(action, f.name) for f in dataclasses.fields(action)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Value):
+        return value.value
+    if isinstance(value, EventRef):
+        return "event." + value.path.dotted
+    if isinstance(value, Path):
+        return value.dotted
+    return str(value)
+
+
+class Actions:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._apply: dict[type, Callable[[Any, Firing], str | None]] = {
+            SetProperty: self._set,
+            UnsetProperty: self._unset,
+            Increment: self._increment,
+            LabelAction: self._label,
+            ListAction: self._list,
+            SetConsent: self._consent,
+            EmitEvent: self._emit,
+            CallWebhook: self._webhook,
+            Notify: self._notify,
+        }
+
+    def apply(self, actions: tuple[Action, ...], firing: Firing) -> str:
+        """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
+        skipped because the chain is too deep)."""
+        outcomes = [self._dispatch(action, firing) for action in actions]
+        return "loop_bound" if "loop_bound" in outcomes else "applied"
+
+    def _dispatch(self, action: Action, firing: Firing) -> str | None:
+        apply = self._apply.get(type(action))
+        if apply is None:
+            raise ValidationError(f"rules cannot apply the action {type(action).__name__}")
+        return apply(action, firing)
+
+    # ---- profile properties: one UPDATE each -------------------------------------------------
+
+    def _set(self, action: SetProperty, firing: Firing) -> None:
+        targets = _last_per_profile(firing.frame)
+        if isinstance(action.value, EventRef):
+            value: exp.Expression = exp.column(firing.refs[action.value.path.dotted], table="t")
+            targets = targets[targets[firing.refs[action.value.path.dotted]].notna()]
+        else:
+            value = exp.Placeholder(this="r_value")
+        params = {"r_value": _scalar(action.value)} if isinstance(action.value, Value) else {}
+        params["r_now"] = firing.now
+        self._update(action.prop, targets, lambda current, kind: _typed(value, kind), params)
+
+    def _unset(self, action: UnsetProperty, firing: Firing) -> None:
+        targets = _last_per_profile(firing.frame)
+        self._update(action.prop, targets, lambda current, kind: exp.Null(), {"r_now": firing.now})
+
+    def _increment(self, action: Increment, firing: Firing) -> None:
+        counts = firing.frame.groupby("profile_id").size().rename("n").reset_index()
+
+        def bump(current: exp.Expression, kind: str) -> exp.Expression:
+            base = exp.Coalesce(this=_typed(current, "DOUBLE"), expressions=[exp.Literal.number(0)])
+            step = exp.Mul(this=exp.Placeholder(this="r_by"), expression=exp.column("n", "t"))
+            return _typed(exp.Add(this=base, expression=step), kind)
+
+        self._update(action.prop, counts, bump, {"r_by": action.by, "r_now": firing.now})
+
+    def _update(
+        self,
+        prop: Path,
+        targets: pd.DataFrame,
+        value: Callable[[exp.Expression, str], exp.Expression],
+        params: dict[str, Any],
+    ) -> None:
+        """UPDATE profiles from the targets frame: a typed column, or a key in `properties`.
+        `params` holds `r_now` and whatever placeholders `value` uses."""
+        if targets.empty:
+            return
+        columns = analytics_repo.profile_columns(self.ws.db)
+        if prop.dotted in columns:
+            column = exp.column(prop.dotted)
+            assignment = value(column, columns[prop.dotted])
+            sets = {prop.dotted: assignment}
+        else:
+            current = exp.JSONExtractScalar(
+                this=exp.column("properties"), expression=exp.Placeholder(this="r_path")
+            )
+            params = {**params, "r_path": "$." + prop.dotted}
+            sets = {"properties": _json_patch(prop, value(current, "JSON"), params)}
+        sets["updated_at"] = exp.Placeholder(this="r_now")
+        match = exp.EQ(this=exp.column("id", "profiles"), expression=exp.column("profile_id", "t"))
+        update = exp.update(
+            "profiles", sets, where=match, from_=exp.From(this=exp.to_table(TARGETS).as_("t"))
+        )
+        self._run_with(targets, update, params)
+
+    def _run_with(self, frame: pd.DataFrame, query: exp.Expression, params: dict[str, Any]) -> None:
+        db = self.ws.db
+        db.register(TARGETS, frame)
+        try:
+            with db.transaction():
+                db.execute(query, params)
+        finally:
+            db.unregister(TARGETS)
+
+    # ---- labels, lists, consent --------------------------------------------------------------
+
+    def _label(self, action: LabelAction, firing: Firing) -> None:
+        change = self.ws.labels.remove if action.remove else self.ws.labels.add
+        change(firing.profile_ids, action.label, actor=firing.actor)
+
+    def _list(self, action: ListAction, firing: Firing) -> None:
+        segments = self.ws.segments
+        change = segments.remove_members if action.remove else segments.add_members
+        change(action.list_name, firing.profile_ids, firing.actor)
+
+    def _consent(self, action: SetConsent, firing: Firing) -> None:
+        for profile_id in firing.profile_ids:  # the consent log is per profile and channel
+            self.ws.consent.set(
+                profile_id,
+                action.channel,
+                action.status,
+                source="rule",
+                actor=firing.actor,
+                at=firing.now,
+            )
+
+    # ---- outputs: events, webhooks, notifications --------------------------------------------
+
+    def _emit(self, action: EmitEvent, firing: Firing) -> str | None:
+        if firing.depth + 1 > MAX_DEPTH:
+            return "loop_bound"
+        messages = _messages(action, firing, self._addresses(firing.profile_ids))
+        if messages:
+            self.ws.ingest.messages(messages, source="rule", depth=firing.depth + 1)
+        return None
+
+    def _addresses(self, profile_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Each profile's highest-priority identity, as the message fields that carry it."""
+        found = repo.identities(self.ws.db, profile_ids)
+        rank = {t: i for i, t in enumerate(self.ws.settings.identity_priority)}
+        found["rank"] = found["type"].map(rank).fillna(len(rank))
+        best = found.sort_values(["rank", "value"]).drop_duplicates("profile_id")
+        return {
+            int(p): _address(t, v)
+            for p, t, v in zip(best["profile_id"], best["type"], best["value"], strict=True)
+        }
+
+    def _webhook(self, action: CallWebhook, firing: Firing) -> None:
+        frame = _base(firing).assign(url=action.url)
+        db = self.ws.db
+        db.register("kith_rule_hooks", frame)
+        try:
+            with db.transaction():
+                repo.enqueue_webhooks(db, db.allocate_ids("webhooks", len(frame)), firing.rule)
+        finally:
+            db.unregister("kith_rule_hooks")
+
+    def _notify(self, action: Notify, firing: Firing) -> None:
+        frame = _base(firing).assign(message=action.message)
+        db = self.ws.db
+        db.register("kith_rule_notes", frame)
+        try:
+            with db.transaction():
+                repo.insert_notifications(db, db.allocate_ids("notifications", len(frame)))
+        finally:
+            db.unregister("kith_rule_notes")
+
+
+def _base(firing: Firing) -> pd.DataFrame:
+    """rule_id, profile_id, event_id, created_at per firing row."""
+    return pd.DataFrame(
+        {
+            "rule_id": firing.rule_id,
+            "profile_id": firing.frame["profile_id"].astype("int64"),
+            "event_id": firing.frame["event_id"].astype("Int64"),
+            "created_at": firing.now,
+        }
+    )
+
+
+def _address(kind: str, value: str) -> dict[str, Any]:
+    """Segment-spec fields naming a profile by one identity: userId, anonymousId, or a trait
+    (email, phone, channel ids) plus the same key in context.externalIds."""
+    if kind in _TOP_LEVEL:
+        return {_TOP_LEVEL[kind]: value}
+    return {"context": {"traits": {kind: value}, "externalIds": [{"type": kind, "id": value}]}}
+
+
+def _messages(
+    action: EmitEvent, firing: Firing, addresses: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One track message per firing row whose profile has an identity to address it by."""
+    frame = firing.frame[firing.frame["profile_id"].isin(list(addresses))]
+    stamp = firing.now.isoformat() + "Z"
+    messages = []
+    for row in frame.to_dict(orient="records"):
+        props = {
+            key: row[firing.refs[v.path.dotted]] if isinstance(v, EventRef) else _scalar(v)
+            for key, v in action.properties
+        }
+        cause = row["event_id"] if pd.notna(row["event_id"]) else f"p{row['profile_id']}-{stamp}"
+        messages.append(
+            {
+                "type": "track",
+                "event": action.event,
+                "properties": props,
+                "timestamp": stamp,
+                "messageId": f"rule-{firing.rule_id}-{action.event}-{cause}",
+                **addresses[int(row["profile_id"])],
+            }
+        )
+    return messages
+
+
+def _last_per_profile(frame: pd.DataFrame) -> pd.DataFrame:
+    """The latest firing row per profile: when several events fire, the last one wins."""
+    ordered = frame.sort_values(["ts", "event_id"], na_position="first", kind="stable")
+    return ordered.drop_duplicates("profile_id", keep="last").reset_index(drop=True)
+
+
+def _scalar(value: Value) -> Any:
+    raw = value.value
+    return raw.isoformat() if isinstance(raw, dt.date) else raw
+
+
+def _typed(value: exp.Expression, kind: str) -> exp.Expression:
+    if kind == "JSON":
+        return value
+    return exp.TryCast(this=value, to=exp.DataType.build(kind, dialect="duckdb"))
+
+
+def _json_patch(prop: Path, value: exp.Expression, params: dict[str, Any]) -> exp.Expression:
+    """properties with `prop` (a dotted path) set to `value`; NULL removes it (merge patch)."""
+    patch: exp.Expression = value
+    for i, part in enumerate(reversed(prop.parts)):
+        params[f"r_key{i}"] = part
+        patch = exp.func("json_object", exp.Placeholder(this=f"r_key{i}"), patch)
+    current = exp.Coalesce(
+        this=exp.column("properties"),
+        expressions=[exp.Cast(this=exp.Literal.string("{}"), to=exp.DataType.build("JSON"))],
+    )
+    return exp.func("json_merge_patch", current, patch)

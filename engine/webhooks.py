@@ -1,0 +1,74 @@
+"""Webhook delivery from the durable outbox (`webhook_outbox`).
+
+Rules only enqueue; `deliver` POSTs the rows that are due. A failure (connection error, timeout
+or a non-2xx answer) counts an attempt and schedules the next one with exponential backoff
+(base * 2^(attempts-1)); after `max_attempts` the row is marked 'failed'. Because the outbox is a
+table, pending deliveries survive a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import httpx
+
+from store import rules as repo
+from store.db import Database
+
+MAX_ATTEMPTS = 6
+BACKOFF = dt.timedelta(seconds=30)
+TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    delivered: int
+    retrying: int
+    failed: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"delivered": self.delivered, "retrying": self.retrying, "failed": self.failed}
+
+
+def backoff(attempts: int, base: dt.timedelta = BACKOFF) -> dt.timedelta:
+    """Wait before the next try after `attempts` failed ones: base, 2x, 4x, ..."""
+    return base * (2 ** max(attempts - 1, 0))
+
+
+def deliver(
+    db: Database,
+    now: dt.datetime,
+    *,
+    limit: int = 500,
+    max_attempts: int = MAX_ATTEMPTS,
+    base: dt.timedelta = BACKOFF,
+    timeout: float = TIMEOUT_SECONDS,
+) -> DeliveryStats:
+    """POST every due pending row once (as of `now`); returns what happened."""
+    counts = {"delivered": 0, "retrying": 0, "failed": 0}
+    with httpx.Client(timeout=timeout) as client:
+        for row in repo.due_webhooks(db, now, limit):
+            error = _post(client, row["url"], row["payload"])
+            if error is None:
+                repo.webhook_delivered(db, row["id"], now)
+                counts["delivered"] += 1
+                continue
+            attempts = int(row["attempts"]) + 1
+            give_up = attempts >= max_attempts
+            repo.webhook_failed(db, row["id"], error, now + backoff(attempts, base), give_up)
+            counts["failed" if give_up else "retrying"] += 1
+    return DeliveryStats(**counts)
+
+
+def _post(client: httpx.Client, url: str, payload: str | dict) -> str | None:
+    """None when the receiver accepted the call, else what went wrong."""
+    body = payload if isinstance(payload, str) else json.dumps(payload)
+    try:
+        answer = client.post(url, content=body, headers={"content-type": "application/json"})
+    except httpx.HTTPError as err:
+        return f"{type(err).__name__}: {err}"
+    if answer.is_success:
+        return None
+    return f"HTTP {answer.status_code}"

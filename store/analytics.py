@@ -1,0 +1,57 @@
+"""Goals and the shared lookups analytics needs: the static SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from store.db import Database
+
+
+def profile_columns(db: Database) -> dict[str, str]:
+    """Column name -> SQL type of the profiles table (registered properties are columns)."""
+    rows = db.rows(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE table_name = 'profiles' AND schema_name = current_schema()"
+    )
+    return {str(name): str(kind) for name, kind in rows}
+
+
+def insert_goal(db: Database, row: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO goals (id, name, source, created_at) "
+        "VALUES ($id, $name, $source, $created_at)",
+        row,
+    )
+
+
+def get_goal(db: Database, name: str) -> dict[str, Any] | None:
+    found = db.dicts(
+        "SELECT id, name, source, created_at FROM goals WHERE name = $name", {"name": name}
+    )
+    return found[0] if found else None
+
+
+def all_goals(db: Database) -> pd.DataFrame:
+    return db.df("SELECT id, name, source, created_at FROM goals ORDER BY name")
+
+
+def replace_goal(db: Database, name: str, source: str) -> None:
+    db.execute(
+        "UPDATE goals SET source = $source WHERE name = $name", {"source": source, "name": name}
+    )
+
+
+def delete_goal(db: Database, name: str) -> None:
+    db.execute("DELETE FROM goals WHERE name = $name", {"name": name})
+
+
+def profile_count(db: Database, before: dt.datetime) -> int:
+    return int(db.scalar("SELECT count(*) FROM profiles WHERE created_at <= $t", {"t": before}))
+
+
+def profile_ids(db: Database, before: dt.datetime) -> list[int]:
+    rows = db.rows("SELECT id FROM profiles WHERE created_at <= $t", {"t": before})
+    return [int(r[0]) for r in rows]

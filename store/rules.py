@@ -1,0 +1,168 @@
+"""Rules, their firing log, notifications and the webhook outbox: the static SQL.
+
+Bulk writes read a DataFrame the engine registered on this thread's cursor under the name given
+in each function's docstring."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from store.db import Database
+
+_SELECT_RULES = (
+    "SELECT id, name, source, priority, enabled, created_at, last_fired_at, fire_count, "
+    "last_scheduled_at FROM rules "
+)
+
+
+def insert(db: Database, row: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO rules (id, name, source, priority, enabled, created_at) "
+        "VALUES ($id, $name, $source, $priority, $enabled, $created_at)",
+        row,
+    )
+
+
+def get(db: Database, name: str) -> dict[str, Any] | None:
+    found = db.dicts(_SELECT_RULES + "WHERE name = $name", {"name": name})
+    return found[0] if found else None
+
+
+def all_rules(db: Database) -> pd.DataFrame:
+    return db.df(_SELECT_RULES + "ORDER BY priority, id")
+
+
+def enabled(db: Database) -> list[dict[str, Any]]:
+    """Enabled rules in the order they apply: priority (low first), then age."""
+    return db.dicts(_SELECT_RULES + "WHERE enabled ORDER BY priority, id")
+
+
+def set_enabled(db: Database, name: str, flag: bool) -> None:
+    db.execute("UPDATE rules SET enabled = $flag WHERE name = $name", {"flag": flag, "name": name})
+
+
+def delete(db: Database, name: str) -> None:
+    db.execute("DELETE FROM rules WHERE name = $name", {"name": name})
+
+
+def record_fired(db: Database, rule_id: int, count: int, at: dt.datetime) -> None:
+    db.execute(
+        "UPDATE rules SET fire_count = fire_count + $n, last_fired_at = $at WHERE id = $id",
+        {"n": count, "at": at, "id": rule_id},
+    )
+
+
+def set_scheduled(db: Database, rule_id: int, at: dt.datetime) -> None:
+    db.execute("UPDATE rules SET last_scheduled_at = $at WHERE id = $id", {"at": at, "id": rule_id})
+
+
+def insert_runs(db: Database, first_id: int) -> None:
+    """From `kith_rule_runs` (rule_id, profile_id, event_id, actions, fired_at, depth, outcome)."""
+    db.execute(
+        "INSERT INTO rule_runs (id, rule_id, profile_id, event_id, actions, fired_at, depth, "
+        "outcome) SELECT $first + row_number() OVER () - 1, rule_id, profile_id, event_id, "
+        "actions::JSON, fired_at, depth, outcome FROM kith_rule_runs",
+        {"first": first_id},
+    )
+
+
+def insert_notifications(db: Database, first_id: int) -> None:
+    """From `kith_rule_notes` (rule_id, profile_id, message, created_at)."""
+    db.execute(
+        "INSERT INTO notifications (id, rule_id, profile_id, message, created_at) "
+        "SELECT $first + row_number() OVER () - 1, rule_id, profile_id, message, created_at "
+        "FROM kith_rule_notes",
+        {"first": first_id},
+    )
+
+
+def enqueue_webhooks(db: Database, first_id: int, rule: str) -> None:
+    """From `kith_rule_hooks` (rule_id, profile_id, event_id, url, created_at); the payload says
+    which rule fired for which profile and event."""
+    db.execute(
+        "INSERT INTO webhook_outbox (id, rule_id, profile_id, url, payload, status, attempts, "
+        "next_attempt_at, created_at) SELECT $first + row_number() OVER () - 1, rule_id, "
+        "profile_id, url, json_object('rule', $rule, 'profile_id', profile_id, 'event_id', "
+        "event_id, 'fired_at', strftime(created_at, '%Y-%m-%dT%H:%M:%S')), 'pending', 0, "
+        "created_at, created_at FROM kith_rule_hooks",
+        {"first": first_id, "rule": rule},
+    )
+
+
+def runs(db: Database, name: str | None, limit: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT r.name AS rule, u.profile_id, u.event_id, u.actions, u.fired_at, u.depth, "
+        "u.outcome FROM rule_runs u LEFT JOIN rules r ON r.id = u.rule_id "
+        "WHERE $name IS NULL OR r.name = $name ORDER BY u.fired_at DESC, u.id DESC LIMIT $limit",
+        {"name": name, "limit": limit},
+    )
+
+
+def notifications(db: Database, limit: int) -> pd.DataFrame:
+    return db.df(
+        "SELECT n.id, r.name AS rule, n.profile_id, n.message, n.created_at FROM notifications n "
+        "LEFT JOIN rules r ON r.id = n.rule_id ORDER BY n.created_at DESC, n.id DESC LIMIT $limit",
+        {"limit": limit},
+    )
+
+
+def identities(db: Database, profile_ids: list[int]) -> pd.DataFrame:
+    """Every identity of the given profiles (to address events a rule emits for them)."""
+    return db.df(
+        "SELECT profile_id, type, value FROM identities WHERE list_contains($ids, profile_id)",
+        {"ids": profile_ids},
+    )
+
+
+def segment_changes(
+    db: Database, segment: str, change: str, start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    """Who entered (or left) a saved segment in [start, end), from its history."""
+    return db.df(
+        "SELECT h.profile_id, h.changed_at AS ts FROM segment_history h "
+        "JOIN segments s ON s.id = h.segment_id WHERE s.name = $segment AND h.change = $change "
+        "AND h.changed_at >= $start AND h.changed_at < $end ORDER BY h.changed_at, h.profile_id",
+        {"segment": segment, "change": change, "start": start, "end": end},
+    )
+
+
+# ---- the webhook outbox -----------------------------------------------------------------------
+
+
+def due_webhooks(db: Database, now: dt.datetime, limit: int) -> list[dict[str, Any]]:
+    return db.dicts(
+        "SELECT id, url, payload, attempts FROM webhook_outbox WHERE status = 'pending' "
+        "AND next_attempt_at <= $now ORDER BY next_attempt_at, id LIMIT $limit",
+        {"now": now, "limit": limit},
+    )
+
+
+def webhook_delivered(db: Database, hook_id: int, at: dt.datetime) -> None:
+    db.execute(
+        "UPDATE webhook_outbox SET status = 'delivered', attempts = attempts + 1, "
+        "delivered_at = $at, last_error = NULL WHERE id = $id",
+        {"at": at, "id": hook_id},
+    )
+
+
+def webhook_failed(
+    db: Database, hook_id: int, error: str, next_at: dt.datetime, give_up: bool
+) -> None:
+    db.execute(
+        "UPDATE webhook_outbox SET attempts = attempts + 1, last_error = $error, "
+        "next_attempt_at = $next, status = CASE WHEN $give_up THEN 'failed' ELSE status END "
+        "WHERE id = $id",
+        {"error": error, "next": next_at, "give_up": give_up, "id": hook_id},
+    )
+
+
+def webhooks(db: Database, status: str | None = None) -> pd.DataFrame:
+    return db.df(
+        "SELECT id, rule_id, profile_id, url, payload, status, attempts, next_attempt_at, "
+        "last_error, created_at, delivered_at FROM webhook_outbox "
+        "WHERE $status IS NULL OR status = $status ORDER BY id",
+        {"status": status},
+    )
