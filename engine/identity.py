@@ -19,51 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_PHONE_JUNK = r"[\s\-().\/]"
-
-
-# ---- key normalisation (vectorised) ----------------------------------------------------------
-
-
-def normalise_email(values: pd.Series) -> pd.Series:
-    """Trimmed and lower-cased; emails compare case-insensitively."""
-    return values.astype("string").str.strip().str.lower()
-
-
-def invalid_emails(values: pd.Series) -> pd.Series:
-    """True where a present value is not shaped like an email address."""
-    return values.notna() & ~values.astype("string").str.match(_EMAIL).fillna(False)
-
-
-def normalise_phone(values: pd.Series) -> pd.Series:
-    """E.164 (`+` and 8-15 digits) when the number carries its country code ("+..." or
-    "00..."); otherwise the digits as given, so the same local number still matches itself."""
-    text = values.astype("string").str.strip().str.replace(_PHONE_JUNK, "", regex=True)
-    text = text.str.replace(r"^00", "+", regex=True)
-    digits = text.str.lstrip("+")
-    e164 = ("+" + digits).where(digits.str.fullmatch(r"[1-9]\d{7,14}").fillna(False))
-    return e164.fillna(text)
-
-
-def normalise_plain(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.strip()
-    return text.mask(text == "")
-
-
-def normalise_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    """Normalise the identity columns in place; returns the reason per row where one is bad."""
-    for name in columns:
-        frame[name] = normalise_plain(frame[name])
-    bad_email = invalid_emails(frame["email"])
-    frame["email"] = normalise_email(frame["email"])
-    frame["phone"] = normalise_phone(frame["phone"])
-    no_key = frame[list(columns)].isna().all(axis=1)
-    reason = pd.Series("no identity: needs userId, anonymousId or another key", index=frame.index)
-    email = "email " + frame["email"].map(repr, na_action="ignore") + " is not an email address"
-    return reason.where(no_key).fillna(email.where(bad_email))
-
-
 # ---- resolution --------------------------------------------------------------------------------
 
 

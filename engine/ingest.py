@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -373,16 +375,21 @@ def from_table(data: pd.DataFrame, received: dt.datetime, source: str) -> pd.Dat
     out["ts"] = data["timestamp"]
     out["properties"] = _json_of(data, "prop_", "properties")
     out["traits"] = _json_of(data, "trait_", None)
-    if "message_id" not in data.columns:
-        out["message_id"] = None
-    out["message_id"] = out["message_id"].fillna(_row_hashes(data))
+    given = out["message_id"] if "message_id" in out else pd.Series(None, index=out.index)
+    given = given.astype(object).mask(given == "")
+    missing = given.isna().to_numpy()
+    if missing.any():
+        given[missing] = _row_hashes(data[missing]).to_numpy()
+    out["message_id"] = given
     out["_reject"] = None
     return finish(out.reindex(columns=list(CANONICAL)), received, source)
 
 
 def _strings(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.strip()
-    return text.mask(text == "")
+    """Text as given (trimmed later, in SQL); numbers and the like as their text."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        return values
+    return values.astype("string")
 
 
 def _json_of(data: pd.DataFrame, prefix: str, column: str | None) -> pd.Series:
@@ -391,7 +398,7 @@ def _json_of(data: pd.DataFrame, prefix: str, column: str | None) -> pd.Series:
     cols = [c for c in data.columns if str(c).startswith(prefix)]
     if not cols:
         if column and column in data.columns:
-            return _strings(data[column])
+            return _strings(data[column]).mask(lambda s: s == "")
         return pd.Series([None] * len(data), dtype="object")
     part = data[cols].rename(columns=lambda c: str(c)[len(prefix) :])
     part = part.astype(object).where(part.notna(), None)
@@ -409,50 +416,57 @@ def _row_hashes(data: pd.DataFrame) -> pd.Series:
 
 
 def finish(frame: pd.DataFrame, received: dt.datetime, source: str) -> pd.DataFrame:
-    """Normalise keys, names and times; note why bad rows are rejected in `_reject`."""
+    """Normalise names and times; note why bad rows are rejected in `_reject`. Identity
+    values are normalised and checked in SQL while staging (store/ingest.py)."""
     reasons: list[pd.Series] = [frame["_reject"]]
     frame["ts"], bad_ts = _times(frame["ts"], received)
-    reasons.append(bad_ts)
-    frame["type"], bad_type = _type_names(frame["type"])
-    reasons.append(bad_type)
-    frame["channel"] = frame["channel"].astype("string").str.strip().str.lower()
-    unknown = frame["channel"].notna() & ~frame["channel"].isin(CHANNELS).fillna(False)
-    reasons.append(("unknown channel " + frame["channel"]).where(unknown))
-    reasons.append(identity.normalise_keys(frame, KEY_COLUMNS))
+    frame["type"], bad_type = _per_distinct(frame["type"], _type_name)
+    frame["channel"], bad_channel = _per_distinct(frame["channel"], _channel_name)
     frame["source"] = frame["source"].fillna(source)
-    frame["_reject"] = _first_reason(reasons)
+    frame["_reject"] = _first_reason([*reasons, bad_ts, bad_type, bad_channel])
     return frame
 
 
 def _times(raw: pd.Series, received: dt.datetime) -> tuple[pd.Series, pd.Series]:
     """UTC-naive timestamps; a missing time is the receipt time, an unparsable one a reason."""
+    none = pd.Series(None, index=raw.index, dtype="object")
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw.dt.tz_convert("UTC") if raw.dt.tz is not None else raw.dt.tz_localize("UTC")
-    else:
-        text = raw.astype("string").str.strip().mask(lambda s: s == "")
-        parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-        bad = text.notna() & parsed.isna()
-        parsed = parsed.where(text.notna(), pd.Timestamp(received, tz="UTC"))
-        reason = "timestamp " + text.map(repr, na_action="ignore") + " is not ISO 8601"
-        return parsed.dt.tz_convert(None).astype("datetime64[us]"), reason.where(bad)
-    return parsed.dt.tz_convert(None).astype("datetime64[us]"), pd.Series(None, index=raw.index)
+        return parsed.dt.tz_convert(None).astype("datetime64[us]"), none
+    text = raw.astype("string").str.strip().mask(lambda s: s == "")
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    bad = text.notna() & parsed.isna()
+    parsed = parsed.where(text.notna(), pd.Timestamp(received, tz="UTC"))
+    none[bad] = "timestamp " + text[bad].map(repr).astype(object) + " is not ISO 8601"
+    return parsed.dt.tz_convert(None).astype("datetime64[us]"), none
 
 
-def _type_names(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """ "Order Completed" / "orderCompleted" -> "order_completed"."""
-    text = raw.astype("string").str.strip()
-    snake = (
-        text.str.replace(r"(?<=[a-z0-9])(?=[A-Z])", "_", regex=True)
-        .str.replace(r"[^0-9A-Za-z]+", "_", regex=True)
-        .str.strip("_")
-        .str.lower()
-    )
-    ok = snake.str.match(_TYPE_NAME).fillna(False)
-    reason = ("event type " + text.map(repr, na_action="ignore")).where(~ok & text.notna())
-    reason = reason + " is not a valid name (letters, digits, spaces, _ or -)"
-    return snake, reason.fillna(
-        pd.Series("event type is missing", index=raw.index).where(text.isna())
-    )
+def _per_distinct(
+    raw: pd.Series, check: Callable[[str], tuple[str | None, str | None]]
+) -> tuple[pd.Series, pd.Series]:
+    """Apply `check` (value -> (normalised, reason)) once per distinct value: event types and
+    channels repeat a lot, so this stays cheap on millions of rows."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    pairs = [check(str(u)) for u in uniques] + [(None, None)]
+    values = np.array([p[0] for p in pairs], dtype=object)[codes]
+    reasons = np.array([p[1] for p in pairs], dtype=object)[codes]
+    return pd.Series(values, index=raw.index), pd.Series(reasons, index=raw.index)
+
+
+def _type_name(text: str) -> tuple[str | None, str | None]:
+    """ "Order Completed" / "orderCompleted" / "order-completed" -> "order_completed"."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text.strip())
+    snake = re.sub(r"[^0-9A-Za-z]+", "_", snake).strip("_").lower()
+    if re.fullmatch(_TYPE_NAME, snake):
+        return snake, None
+    return None, f"event type {text!r} is not a valid name (letters, digits, spaces, _ or -)"
+
+
+def _channel_name(text: str) -> tuple[str | None, str | None]:
+    name = text.strip().lower()
+    if name in CHANNELS:
+        return name, None
+    return None, f"unknown channel {text!r}; known channels: {', '.join(CHANNELS)}"
 
 
 def _first_reason(reasons: list[pd.Series]) -> pd.Series:
@@ -522,12 +536,26 @@ _STD_EVENTS = list(STANDARD_EVENT_TYPES)
 
 
 def _arrow(canon: pd.DataFrame) -> pa.Table:
-    """The canonical frame with explicit column types (empty columns stay VARCHAR)."""
-    fields = [pa.field("_line", pa.int64()), pa.field("ts", pa.timestamp("us"))]
-    text = [c for c in CANONICAL if c not in ("_line", "ts")]
-    schema = pa.schema(fields + [pa.field(c, pa.string()) for c in text])
-    frame = canon[list(CANONICAL)].astype({c: "object" for c in text})
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    """The canonical frame as Arrow, column by column (no object round trips)."""
+    columns = {
+        "_line": pa.array(canon["_line"].to_numpy(dtype=np.int64)),
+        "ts": pa.array(canon["ts"].to_numpy(dtype="datetime64[us]")),
+    }
+    for name in CANONICAL:
+        if name not in columns:
+            columns[name] = _arrow_text(canon[name])
+    return pa.table({name: columns[name] for name in CANONICAL})
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    if values.isna().all():
+        return pa.nulls(len(values), pa.string())
+    array = pa.array(values, from_pandas=True)
+    return (
+        array
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+        else (array.cast(pa.string()))
+    )
 
 
 def _resolve_identities(ws: Workspace, now: dt.datetime, source: str | None) -> dict[str, Any]:

@@ -20,29 +20,59 @@ _UNPIVOT_KEYS = (
 )
 
 
+# Identity values: trimmed, blanks are missing; emails lower-cased; phones in E.164 ("+" and
+# 8-15 digits, "00" read as "+") when they look like one, else the cleaned value as given.
+_NORMALISE = (
+    "SELECT * EXCLUDE (ph) REPLACE (nullif(trim(user_id), '') AS user_id, "
+    "nullif(lower(trim(email)), '') AS email, "
+    "CASE WHEN regexp_full_match(ltrim(ph, '+'), '[1-9][0-9]{7,14}') THEN '+' || ltrim(ph, '+') "
+    "ELSE nullif(ph, '') END AS phone, "
+    "nullif(trim(whatsapp), '') AS whatsapp, nullif(trim(sms), '') AS sms, "
+    "nullif(trim(instagram), '') AS instagram, nullif(trim(telegram), '') AS telegram, "
+    "nullif(trim(line), '') AS line, nullif(trim(facebook), '') AS facebook, "
+    "nullif(trim(tiktok), '') AS tiktok, nullif(trim(widget), '') AS widget, "
+    "nullif(trim(anonymous_id), '') AS anonymous_id, "
+    "nullif(trim(session_id), '') AS session_id) FROM (SELECT *, "
+    r"regexp_replace(regexp_replace(trim(phone), '[\s\-().\/]', '', 'g'), '^00', '+') AS ph "
+    "FROM kith_in)"
+)
+_REASON = (
+    "CASE WHEN _reject IS NOT NULL THEN _reject "
+    "WHEN coalesce(user_id, email, phone, whatsapp, sms, instagram, telegram, line, facebook, "
+    "tiktok, widget, anonymous_id) IS NULL "
+    "THEN 'no identity: needs userId, anonymousId or another identity key' "
+    r"WHEN email IS NOT NULL AND NOT regexp_full_match(email, '[^@\s]+@[^@\s]+\.[^@\s]+') "
+    "THEN 'email ''' || email || ''' is not an email address' "
+    "WHEN properties IS NOT NULL AND NOT (json_valid(properties) "
+    "AND json_type(properties) = 'OBJECT') THEN 'properties is not a JSON object' "
+    "WHEN context IS NOT NULL AND NOT (json_valid(context) "
+    "AND json_type(context) = 'OBJECT') THEN 'context is not a JSON object' END"
+)
+
+
 def stage(db: Database) -> list[tuple[int, str]]:
-    """Split `kith_in` into rejected lines (returned) and `kith_b`: the good rows, each
-    message_id once (first line wins), none already stored."""
+    """Normalise `kith_in` into `kith_b` and take out the rejected lines (returned) and the
+    duplicates: a message_id already stored, or seen on an earlier good line of the batch."""
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_rej AS SELECT _line, reason FROM ("
-        "SELECT _line, CASE WHEN _reject IS NOT NULL THEN _reject "
-        "WHEN properties IS NOT NULL AND NOT (json_valid(properties) "
-        "AND json_type(properties) = 'OBJECT') THEN 'properties is not a JSON object' "
-        "WHEN context IS NOT NULL AND NOT (json_valid(context) "
-        "AND json_type(context) = 'OBJECT') THEN 'context is not a JSON object' END AS reason "
-        "FROM kith_in) WHERE reason IS NOT NULL"
+        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * EXCLUDE (_reject), "
+        + _REASON
+        + " AS _reason FROM ("
+        + _NORMALISE
+        + ")"
     )
+    rejected = db.rows("SELECT _line, _reason FROM kith_b WHERE _reason IS NOT NULL")
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT i.* EXCLUDE (_reject) FROM kith_in i "
-        "ANTI JOIN kith_rej r ON r._line = i._line "
-        "ANTI JOIN events e ON e.message_id = i.message_id "
-        "QUALIFY row_number() OVER (PARTITION BY i.message_id ORDER BY i._line) = 1"
+        "DELETE FROM kith_b WHERE _reason IS NOT NULL OR _line IN ("
+        "SELECT b._line FROM kith_b b SEMI JOIN events e ON e.message_id = b.message_id "
+        "WHERE b._reason IS NULL UNION ALL "
+        "SELECT b._line FROM kith_b b JOIN (SELECT message_id, min(_line) AS first "
+        "FROM kith_b WHERE _reason IS NULL GROUP BY message_id HAVING count(*) > 1) d "
+        "ON d.message_id = b.message_id AND b._line > d.first WHERE b._reason IS NULL)"
     )
-    return [(int(a), str(b)) for a, b in db.rows("SELECT _line, reason FROM kith_rej")]
+    return [(int(a), str(b)) for a, b in rejected]
 
 
 _COUNTS = {
-    "kith_in": "SELECT count(*) FROM kith_in",
     "kith_b": "SELECT count(*) FROM kith_b",
     "kith_ev": "SELECT count(*) FROM kith_ev",
 }
@@ -115,7 +145,8 @@ def line_ts(ts: dict[str, np.ndarray]) -> np.ndarray:
 def build_events(db: Database) -> None:
     """`kith_ev`: the batch's good rows with their profile (from the registered `kith_rowp`)."""
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_ev AS SELECT b.*, r.profile_id "
+        "CREATE OR REPLACE TEMP TABLE kith_ev AS SELECT b._line, r.profile_id, b.message_id, "
+        "b.ts, b.channel, b.session_id, b.source, b.device, b.email, b.phone, b.traits "
         "FROM kith_b b JOIN kith_rowp r ON r._line = b._line"
     )
 
@@ -144,9 +175,10 @@ def insert_events(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
         "SELECT $first + row_number() OVER (ORDER BY e._line) - 1, e.message_id, e.profile_id, "
-        "e.session_id, e.type, e.ts, $now, e.channel, e.source, e.properties, e.context, "
-        "list_contains($standard, e.type) OR e.type IN (SELECT name FROM event_types), "
-        "e.channel IS NULL AND e.session_id IS NULL, $batch FROM kith_ev e",
+        "e.session_id, b.type, e.ts, $now, e.channel, e.source, b.properties, b.context, "
+        "list_contains($standard, b.type) OR b.type IN (SELECT name FROM event_types), "
+        "e.channel IS NULL AND e.session_id IS NULL, $batch "
+        "FROM kith_ev e JOIN kith_b b ON b._line = e._line",
         {"first": first_id, "now": now, "batch": batch_id, "standard": standard},
     )
 

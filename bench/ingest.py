@@ -1,0 +1,116 @@
+"""Ingestion benchmark: 1M realistic flat events (~100k people with mixed identities) through
+the bulk path (DataFrame -> Arrow -> DuckDB) with identity resolution and sessions.
+
+Run: .venv/bin/python -m bench.ingest [--events N] [--profiles N] [--batches N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine import Workspace
+
+TYPES = np.array(
+    [
+        "page_view",
+        "page_view",
+        "page_view",
+        "link_clicked",
+        "message_read",
+        "form_submitted",
+        "signup",
+        "purchase",
+        "Order Completed",
+        "screen",
+    ]
+)
+CHANNELS = np.array(["web", "web", "web", "whatsapp", "email", "sms", "instagram"])
+START = np.datetime64("2026-01-01T00:00:00", "s")
+
+
+def people(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Per person: an anonymous id always; user id, email, phone, whatsapp for some."""
+    ids = np.arange(n)
+
+    def some(share: float, fmt: str) -> pd.Series:
+        values = pd.Series([fmt.format(i) for i in ids], dtype="string")
+        return values.where(rng.random(n) < share)
+
+    return pd.DataFrame(
+        {
+            "anonymous_id": pd.Series([f"anon-{i:07d}" for i in ids], dtype="string"),
+            "user_id": some(0.6, "user-{}"),
+            "email": some(0.5, "Person{}@Example.com"),
+            "phone": some(0.3, "+44 7700 {:06d}"),
+            "whatsapp": some(0.2, "+447700{:06d}"),
+        }
+    )
+
+
+def events(n: int, profiles: int, seed: int = 7) -> pd.DataFrame:
+    """Flat events: each carries the anonymous id and, on a share, the person's other keys."""
+    rng = np.random.default_rng(seed)
+    who = people(profiles, rng)
+    person = rng.zipf(1.3, n) % profiles
+    frame = who.iloc[person].reset_index(drop=True)
+    for key, share in (("user_id", 0.5), ("email", 0.2), ("phone", 0.1), ("whatsapp", 0.1)):
+        frame[key] = frame[key].where(rng.random(n) < share)
+    gaps = rng.exponential(600, n).astype("int64")
+    offset = (person * 211 % (60 * 86400)) + np.cumsum(gaps) % (30 * 86400)
+    frame["timestamp"] = pd.Series(START + offset.astype("timedelta64[s]"))
+    frame["type"] = TYPES[rng.integers(0, len(TYPES), n)]
+    frame["channel"] = CHANNELS[rng.integers(0, len(CHANNELS), n)]
+    amount = rng.integers(1, 500, n).astype(str)
+    frame["properties"] = '{"amount": ' + pd.Series(amount) + ', "currency": "EUR"}'
+    frame["message_id"] = pd.Series(np.arange(n)).map("m-{:08d}".format)
+    return frame
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(n: int, profiles: int, batches: int) -> list[dict[str, object]]:
+    frame = events(n, profiles)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.open(Path(tmp) / "bench.duckdb")
+        for part in np.array_split(np.arange(n), batches):
+            chunk = frame.iloc[part]
+            start = time.perf_counter()
+            report = ws.ingest.table(chunk, source="import")
+            seconds = time.perf_counter() - start
+            rows.append(
+                {
+                    "events": len(chunk),
+                    "seconds": round(seconds, 2),
+                    "events/s": int(len(chunk) / seconds),
+                    "profiles created": report.profiles_created,
+                    "merged": report.profiles_merged,
+                    "sessions": report.sessions_started,
+                    "peak RSS MB": int(peak_rss_mb()),
+                }
+            )
+        ws.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--profiles", type=int, default=100_000)
+    parser.add_argument("--batches", type=int, default=1)
+    args = parser.parse_args()
+    table = pd.DataFrame(run(args.events, args.profiles, args.batches))
+    print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
