@@ -83,5 +83,6 @@ def history(
     """Entries of one entity, oldest first; before/after parsed back from JSON."""
     frame = repo.history(ws.db, entity, str(entity_id), field)
     for column in ("before", "after"):
-        frame[column] = frame[column].map(lambda v: None if v is None else json.loads(v))
+        values = [json.loads(v) if isinstance(v, str) else None for v in frame[column]]
+        frame[column] = pd.Series(values, index=frame.index, dtype=object)
     return frame

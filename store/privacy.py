@@ -28,8 +28,8 @@ def identity_values(db: Database, ids: Sequence[int]) -> list[str]:
 def scrub_identity_log(db: Database, values: Sequence[str]) -> None:
     """Resolution decisions about other profiles may quote this person's identity values."""
     db.execute(
-        "DELETE FROM identity_log WHERE len($values) > 0 AND "
-        "len(list_filter($values, v -> contains(CAST(detail AS VARCHAR), v))) > 0",
+        "DELETE FROM identity_log WHERE EXISTS (SELECT 1 FROM (SELECT unnest($values) AS v) q "
+        "WHERE contains(CAST(detail AS VARCHAR), q.v))",
         {"values": list(values)},
     )
 
