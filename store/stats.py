@@ -66,8 +66,12 @@ def breakdown(db: Database, name: str) -> dict[str, int]:
     return {str(k): int(n) for k, n in db.rows(BREAKDOWNS[name])}
 
 
+HAS_DATA = """
+SELECT EXISTS (SELECT 1 FROM profiles) OR EXISTS (SELECT 1 FROM events)
+    OR EXISTS (SELECT 1 FROM event_types) OR EXISTS (SELECT 1 FROM property_schema)
+"""
+
+
 def has_data(db: Database) -> bool:
-    """Whether any profile or event is stored."""
-    return bool(
-        db.scalar("SELECT EXISTS (SELECT 1 FROM profiles) OR EXISTS (SELECT 1 FROM events)")
-    )
+    """Whether any profile, event, custom event type or custom property is stored."""
+    return bool(db.scalar(HAS_DATA))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from engine.demo import extras
 from engine.demo.commerce import CUSTOM_EVENT_TYPES
-from engine.demo.generate import blocks
+from engine.demo.generate import DemoBlock, blocks
 from engine.demo.spec import DemoSpec
 from kith_errors import IngestError
 
@@ -40,6 +40,8 @@ class DemoReport:
     consent_changes: int = 0
     labels: dict[str, int] = field(default_factory=dict)
     segments: list[str] = field(default_factory=list)
+    goals: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -62,24 +64,31 @@ def define_properties(ws: Workspace) -> None:
 
 
 def ingest(ws: Workspace, spec: DemoSpec, report: DemoReport, progress: Progress | None) -> None:
-    """Every block's events through `ws.ingest.table`; nothing may be rejected."""
+    """Every block through the bulk ingestion path, then its consent history and VIPs."""
     done = 0
     for block in blocks(spec):
-        result = ws.ingest.table(block.events.drop(columns=["person"]), source="import")
-        if result.rejected:
-            first = result.rejected[0]
-            raise IngestError(
-                f"demo block {block.index}: {len(result.rejected)} events rejected, "
-                f"first at row {first.line}: {first.reason}"
-            )
-        report.events += result.accepted
-        report.profiles_created += result.profiles_created
-        report.profiles_merged += result.profiles_merged
-        report.sessions += result.sessions_started
-        report.consent_changes += extras.consent(ws, block)
+        _store_events(ws, block, report)
+        owners = extras.profile_ids(ws, block.people)
+        report.consent_changes += extras.consent(ws, block, owners)
+        report.labels["vip"] = report.labels.get("vip", 0) + extras.vip(ws, block, owners)
         done += len(block.people)
         if progress:
             progress(done, spec.profiles, report.events)
+
+
+def _store_events(ws: Workspace, block: DemoBlock, report: DemoReport) -> None:
+    """One block's events through `ws.ingest.table`; nothing may be rejected."""
+    result = ws.ingest.table(block.events.drop(columns=["person"]), source="import")
+    if result.rejected:
+        first = result.rejected[0]
+        raise IngestError(
+            f"demo block {block.index}: {len(result.rejected)} events rejected, "
+            f"first at row {first.line}: {first.reason}"
+        )
+    report.events += result.accepted
+    report.profiles_created += result.profiles_created
+    report.profiles_merged += result.profiles_merged
+    report.sessions += result.sessions_started
 
 
 def build(ws: Workspace, spec: DemoSpec, progress: Progress | None = None) -> DemoReport:
@@ -89,8 +98,9 @@ def build(ws: Workspace, spec: DemoSpec, progress: Progress | None = None) -> De
     register_event_types(ws)
     ingest(ws, spec, report, progress)
     define_properties(ws)
-    report.labels = extras.labels(ws)
-    report.segments = extras.segments(ws)
+    report.labels.update(extras.labels(ws))
+    report.segments = extras.segments(ws, report.labels)
+    report.goals, report.rules = extras.automation(ws)
     ws.db.checkpoint()
     report.seconds = time.perf_counter() - began
     return report
