@@ -307,6 +307,8 @@ def write_rows(
             consents, columns=["id", "profile_id", "channel", "status", "changed_at", "purpose"]
         ),
     }
+    _reserve_ids(ws, "profiles", [row["id"] for row in profiles])
+    _reserve_ids(ws, "events", [row["id"] for row in events])
     with ws.db.transaction():
         for table, frame in frames.items():
             if len(frame):
@@ -322,6 +324,13 @@ _INSERTS = {
     "labels": "INSERT INTO labels BY NAME SELECT * FROM _fixture_rows",
     "consent_log": "INSERT INTO consent_log BY NAME SELECT * FROM _fixture_rows",
 }
+
+
+def _reserve_ids(ws: Workspace, space: str, ids: list[int]) -> None:
+    """Advance the id counter past hand-picked ids, so later ingestion allocates fresh ones."""
+    current = ws.db.allocate_ids(space, 0) - 1
+    if ids and max(ids) > current:
+        ws.db.allocate_ids(space, max(ids) - current)
 
 
 def _events_frame(events: list[dict[str, Any]]) -> pd.DataFrame:
