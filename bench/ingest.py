@@ -10,6 +10,7 @@ import argparse
 import resource
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -102,12 +103,12 @@ def run(n: int, profiles: int, batches: int) -> list[dict[str, object]]:
     return rows
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--batches", type=int, default=1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     table = pd.DataFrame(run(args.events, args.profiles, args.batches))
     print(table.to_string(index=False))
 
