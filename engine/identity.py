@@ -216,11 +216,14 @@ def _assign(
     res = Resolution(row_group=np.where(anchor >= 0, labels[np.maximum(anchor, 0)], -1))
     res.key_group = labels[: len(graph.key_type)]
     created = graph.profiles.set_index("id")["created_at"].to_dict()
+    stored = graph.key_profile >= 0
+    best = pd.Series(graph.key_prio[stored]).groupby(graph.key_profile[stored]).min().to_dict()
     members: dict[int, list[int]] = defaultdict(list)
     for pid, node in node_of_pid.items():
         members[int(labels[node])].append(pid)
     for group, pids in members.items():
-        pids.sort(key=lambda p: (created.get(p) or dt.datetime.max, p))
+        # the older profile; on a tie, the one matched by the higher-priority key
+        pids.sort(key=lambda p: (created.get(p) or dt.datetime.max, best.get(p, 1 << 30), p))
         res.group_profile[group] = pids[0]
         res.merges.extend((pids[0], other) for other in pids[1:])
     used = np.unique(res.row_group[res.row_group >= 0])

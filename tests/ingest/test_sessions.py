@@ -1,0 +1,97 @@
+"""Sessions: timeout splits, continuation across batches, explicit ids, orphans."""
+
+from __future__ import annotations
+
+from engine import Workspace
+
+
+def _page(minute: int, user: str = "u1", **extra: object) -> dict[str, object]:
+    hour, mins = divmod(minute, 60)
+    return {
+        "type": "track",
+        "userId": user,
+        "event": "viewed",
+        "timestamp": f"2026-03-01T{hour:02d}:{mins:02d}:00Z",
+        "context": {"channel": "web"},
+        **extra,
+    }
+
+
+def _sessions(ws: Workspace) -> list[tuple[object, ...]]:
+    return ws.db.rows(
+        "SELECT started_at, ended_at, event_count, channel FROM sessions ORDER BY started_at"
+    )
+
+
+def test_a_gap_longer_than_the_timeout_starts_a_new_session(ws: Workspace) -> None:
+    report = ws.ingest.messages([_page(0), _page(20), _page(45), _page(120)])
+    rows = _sessions(ws)
+    assert [(r[0].minute, r[1].minute, r[2]) for r in rows] == [(0, 45, 3), (0, 0, 1)]
+    assert [r[0].hour for r in rows] == [0, 2]
+    assert report.sessions_started == 2
+    starts = ws.db.rows("SELECT ts, session_id FROM events WHERE type = 'session_started'")
+    assert len(starts) == 2
+    grouped = ws.db.rows(
+        "SELECT session_id, count(*) FROM events WHERE type = 'viewed' GROUP BY 1 ORDER BY 2"
+    )
+    assert [g[1] for g in grouped] == [1, 3]
+
+
+def test_a_later_batch_extends_the_open_session(ws: Workspace) -> None:
+    ws.ingest.messages([_page(0), _page(10)])
+    report = ws.ingest.messages([_page(25), _page(70)])
+    rows = _sessions(ws)
+    assert [(r[0].minute, r[2]) for r in rows] == [(0, 3), (10, 1)]
+    assert rows[0][1].minute == 25
+    assert report.sessions_started == 1
+
+
+def test_the_timeout_setting_is_used(ws: Workspace) -> None:
+    ws.settings.session_timeout_minutes = 10
+    ws.ingest.messages([_page(0), _page(9), _page(25)])
+    assert len(_sessions(ws)) == 2
+
+
+def test_channels_are_sessioned_apart(ws: Workspace) -> None:
+    ws.ingest.messages([_page(0), _page(1, context={"channel": "whatsapp"})])
+    assert sorted(r[3] for r in _sessions(ws)) == ["web", "whatsapp"]
+
+
+def test_explicit_session_ids_are_kept_and_started_once(ws: Workspace) -> None:
+    ws.ingest.messages(
+        [_page(0, context={"sessionId": "S1"}), _page(90, context={"sessionId": "S1"})]
+    )
+    ws.ingest.messages([_page(95, properties={"session_id": "S1"})])
+    (row,) = ws.db.rows("SELECT id, event_count, started_at, ended_at FROM sessions")
+    assert row[0] == "S1" and row[1] == 3
+    assert (row[3] - row[2]).total_seconds() == 95 * 60
+    assert ws.db.scalar("SELECT count(*) FROM events WHERE type = 'session_started'") == 1
+
+
+def test_events_without_channel_or_session_are_orphaned(ws: Workspace) -> None:
+    ws.ingest.messages(
+        [
+            {"type": "track", "userId": "u1", "event": "server_side"},
+            {
+                "type": "track",
+                "userId": "u1",
+                "event": "with_session",
+                "context": {"sessionId": "x"},
+            },
+            _page(0),
+        ]
+    )
+    flags = dict(ws.db.rows("SELECT type, orphaned FROM events"))
+    assert flags == {
+        "server_side": True,
+        "with_session": False,
+        "viewed": False,
+        "session_started": False,
+    }
+    assert ws.db.scalar("SELECT session_id FROM events WHERE type = 'server_side'") is None
+
+
+def test_device_comes_from_context(ws: Workspace) -> None:
+    agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile/15E148"
+    ws.ingest.messages([_page(0, context={"channel": "web", "userAgent": agent})])
+    assert ws.db.scalar("SELECT device FROM sessions") == "mobile"
