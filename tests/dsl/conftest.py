@@ -49,6 +49,6 @@ SCHEMA = Schema(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def schema() -> Schema:
     return SCHEMA
