@@ -194,6 +194,12 @@ def _describe(names: set[str]) -> str:
     if names & _CONDITION_START and "NAME" in names:
         return 'a condition like country = "ID" or did purchase'
     words = []
+    if {"_AT", "_EXACTLY"} <= names:
+        words.append("a count like 'at least 2 times'")
+        names -= {"_AT", "_EXACTLY", "_BETWEEN"}
+    if {"_BEFORE", "_AFTER"} <= names:
+        words.append("a time window like 'in last 7 days'")
+        names -= {"_IN", "_WITHIN", "_BEFORE", "_AFTER", "_BETWEEN"}
     for group, label in (
         (_COMPARISONS, "a comparison like = or >"),
         (_UNITS, "a time unit (minutes, hours, days, weeks or months)"),
