@@ -355,6 +355,7 @@ def _identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     for column, kind in _IDENTITY_COLUMNS.items():
         if column in raw.columns:
             values = raw[column].str.lower() if kind == "email" else raw[column]
+            values = values.where(values.str.match(_EMAIL)) if kind == "email" else values
             values = normalise_phone(values)[0] if kind == "phone" else values
             parts.append(pd.DataFrame({"row": raw["row"], "type": kind, "value": values}))
     if "channel_id" in raw.columns or "channel_name" in raw.columns:

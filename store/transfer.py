@@ -15,7 +15,7 @@ def matches(db: Database) -> pd.DataFrame:
     """Per file row: how many existing profiles its identities point at, and which."""
     return db.df(
         "SELECT l.row, count(DISTINCT i.profile_id) AS owners, min(i.profile_id) AS profile_id, "
-        "string_agg(DISTINCT CAST(i.profile_id AS VARCHAR), ', ') AS owner_ids "
+        "array_to_string(list_sort(list(DISTINCT i.profile_id)), ', ') AS owner_ids "
         "FROM import_ids l JOIN identities i ON i.type = l.type AND i.value = l.value "
         "GROUP BY l.row ORDER BY l.row"
     )

@@ -1,0 +1,151 @@
+"""`kith profiles` (search and list with filters) and `kith profile show|create|edit|history`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError as PydanticError
+
+from app.cli.common import add_json, command, emit, open_workspace
+from engine.profiles import ProfileFilter
+from kith_errors import ValidationError
+
+
+def pair(item: str, what: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise ValidationError(f"{what} {item!r} must look like key=value")
+    return key.strip(), value
+
+
+def pairs(items: list[str] | None, what: str) -> dict[str, Any]:
+    """`key=value` arguments as a dict; values that read as JSON (numbers, true, null) are typed."""
+    out: dict[str, Any] = {}
+    for key, value in (pair(item, what) for item in items or []):
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing values as None, so JSON output has nulls rather than NaN/NaT."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--search", help="text in name, email, phone or any identity")
+    parser.add_argument("--channel", help="has an identity on this channel (whatsapp, email...)")
+    parser.add_argument("--label")
+    parser.add_argument("--source")
+    parser.add_argument("--lifecycle")
+    parser.add_argument("--segment", help="members of a saved segment")
+    parser.add_argument("--expression", help="matching a segment expression")
+    for name in ("created-from", "created-to", "last-seen-from", "last-seen-to"):
+        parser.add_argument(f"--{name}", metavar="DATE", help="ISO 8601 date or timestamp")
+    parser.add_argument(
+        "--where", action="append", metavar="KEY=VALUE", help="property equals value (repeatable)"
+    )
+
+
+def filters(args: argparse.Namespace) -> ProfileFilter:
+    try:
+        return _filters(args)
+    except PydanticError as err:
+        first = err.errors()[0]
+        field = "--" + str(first["loc"][0]).replace("_", "-")
+        raise ValidationError(f"{field}: {first['msg']}") from None
+
+
+def _filters(args: argparse.Namespace) -> ProfileFilter:
+    return ProfileFilter(
+        text=args.search,
+        channel=args.channel,
+        label=args.label,
+        source=args.source,
+        lifecycle=args.lifecycle,
+        segment=args.segment,
+        expression=args.expression,
+        created_from=args.created_from,
+        created_to=args.created_to,
+        last_seen_from=args.last_seen_from,
+        last_seen_to=args.last_seen_to,
+        properties=pairs(args.where, "--where"),
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    listing = command(sub, "profiles", _list, help="search and list profiles")
+    add_filters(listing)
+    listing.add_argument("--sort", default="last_seen")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--offset", type=int, default=0)
+    add_json(listing)
+    profile = sub.add_parser("profile", help="show, create and edit one profile")
+    actions = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
+    show = command(actions, "show", _show, help="a profile with identities and labels")
+    show.add_argument("id", type=int)
+    add_json(show)
+    create = command(actions, "create", _create, help="create a profile")
+    create.add_argument("--identity", action="append", metavar="TYPE=VALUE", required=True)
+    create.add_argument("--set", action="append", metavar="KEY=VALUE")
+    create.add_argument("--actor", default="admin")
+    add_json(create)
+    edit = command(actions, "edit", _edit, help="change properties (audited)")
+    edit.add_argument("id", type=int)
+    edit.add_argument("--set", action="append", metavar="KEY=VALUE", required=True)
+    edit.add_argument("--actor", default="admin")
+    add_json(edit)
+    history = command(actions, "history", _history, help="audited changes of a profile")
+    history.add_argument("id", type=int)
+    history.add_argument("--field")
+    add_json(history)
+
+
+def _list(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        page = ws.profiles.list(filters(args), sort=args.sort, limit=args.limit, offset=args.offset)
+    if args.json:
+        emit({"total": page.total, "rows": table(page.rows).to_dict(orient="records")}, True)
+        return
+    emit(page.rows, False)
+    print(f"{len(page.rows)} of {page.total} profiles")
+
+
+def _show(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        profile = ws.profiles.get(args.id)
+    _print_profile(profile.model_dump(mode="json"), args.json)
+
+
+def _print_profile(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit(data, True)
+        return
+    identities = ", ".join(f"{i['type']}={i['value']}" for i in data.pop("identities"))
+    emit({**data, "identities": identities, "labels": ", ".join(data.pop("labels"))}, False)
+
+
+def _create(args: argparse.Namespace) -> None:
+    identities: dict[str, list[str]] = {}
+    for kind, value in (pair(item, "--identity") for item in args.identity):
+        identities.setdefault(kind, []).append(value)
+    with open_workspace(args) as ws:
+        profile = ws.profiles.create(identities, pairs(args.set, "--set"), actor=args.actor)
+    _print_profile(profile.model_dump(mode="json"), args.json)
+
+
+def _edit(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        profile = ws.profiles.update(args.id, pairs(args.set, "--set"), actor=args.actor)
+    _print_profile(profile.model_dump(mode="json"), args.json)
+
+
+def _history(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        frame = ws.profiles.field_history(args.id, args.field)
+    emit(table(frame), args.json)
