@@ -117,7 +117,9 @@ class Segments:
         page = compiled.expression.order_by(exp.column("id", "p")).limit(int(limit))
         page = page.offset(int(offset))
         ids = [int(r[0]) for r in self.db.rows(page, compiled.params)]
-        return repo.profile_rows(self.db, ids)
+        rows = repo.profile_rows(self.db, ids)
+        rows["identities"] = [[dict(item) for item in ids] for ids in rows["identities"]]
+        return rows
 
     def sql(self, text: str, *, dialect: str = "duckdb") -> str:
         return render(self.compile(text).expression, dialect)
