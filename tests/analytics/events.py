@@ -46,3 +46,9 @@ def put_events(ws: Workspace, rows: Sequence[Row]) -> None:
         "FROM events WHERE profile_id NOT IN (SELECT id FROM profiles)",
         {"t": T0},
     )
+    # keep the id counter ahead of these hand-picked ids, so later ingestion allocates new ones
+    ws.db.execute(
+        "INSERT INTO counters VALUES ('profiles', $m) ON CONFLICT (name) "
+        "DO UPDATE SET value = greatest(counters.value, $m)",
+        {"m": max(r[0] for r in rows)},
+    )

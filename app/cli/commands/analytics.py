@@ -1,0 +1,235 @@
+"""`kith funnel`, `kith goal define|list|report`, `kith rule ...` and `kith webhooks deliver`.
+
+    kith funnel message_sent message_delivered message_read link_clicked --within 7d \\
+        --breakdown event.campaign
+    kith funnel signup "purchase where amount > 100" --from 2026-01-01 --to 2026-01-31
+    kith goal define 'goal "Trial": start page_view where url contains "/pricing" target signup'
+    kith rule add big 'when purchase where amount > 500 then add label "high-value"'
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from app.cli.common import add_json, command, emit, open_workspace
+from engine.clock import to_utc
+from engine.funnels import Exclusion, FunnelStep, parse_within, spec_from
+from kith_errors import ValidationError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    _register_funnel(sub)
+    _register_goal(sub)
+    _register_rule(sub)
+    hooks = sub.add_parser("webhooks", help="deliver queued rule webhooks")
+    actions = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    add_json(command(actions, "deliver", _deliver, help="POST every due webhook once"))
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        return to_utc(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from err
+
+
+def _day_or_moment(text: str) -> dt.date | dt.datetime:
+    """A bare date covers the whole day; a timestamp is a moment."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return _moment(text)
+
+
+# ---- funnels ------------------------------------------------------------------------------------
+
+
+def _register_funnel(sub: argparse._SubParsersAction) -> None:
+    funnel = command(sub, "funnel", _funnel, help="profiles through a sequence of steps")
+    funnel.add_argument("steps", nargs="+", metavar="STEP", help='EVENT or "EVENT where FILTER"')
+    funnel.add_argument("--within", default="14d", help="conversion window: 30m, 12h, 7d, 2w")
+    funnel.add_argument("--from", dest="start", type=_day_or_moment, help="first day of step 1")
+    funnel.add_argument("--to", dest="end", type=_day_or_moment, help="last day of step 1")
+    funnel.add_argument("--order", choices=("ordered", "strict", "unordered"), default="ordered")
+    funnel.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="EVENT:STEP",
+        help="void attempts with EVENT after step STEP (before the next step); repeatable",
+    )
+    funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
+    funnel.add_argument("--audience", help="only profiles in this segment expression")
+    funnel.add_argument("--as-of", type=_moment, help="evaluate as of this moment (UTC)")
+    add_json(funnel)
+
+
+def _exclusion(text: str) -> Exclusion:
+    event, sep, step = text.rpartition(":")
+    if not sep or not step.isdigit() or int(step) < 1 or not event:
+        raise ValidationError(f"--exclude {text!r}: write EVENT:STEP, like cancel:1")
+    return Exclusion(event=event, after_step=int(step))
+
+
+def _funnel(args: argparse.Namespace) -> None:
+    spec = spec_from(
+        steps=[FunnelStep.parse(step) for step in args.steps],
+        within=parse_within(args.within),
+        start=args.start,
+        end=args.end,
+        order=args.order,
+        exclusions=[_exclusion(text) for text in args.exclude],
+        breakdown=args.breakdown,
+        audience=args.audience,
+        as_of=args.as_of,
+    )
+    with open_workspace(args) as ws:
+        result = ws.funnels.run(spec)
+    emit(_printable(result.steps), args.json)
+
+
+def _printable(frame: pd.DataFrame) -> pd.DataFrame:
+    """NaN as null for JSON and as blanks for tables; ratios rounded for reading."""
+    shown = frame.round({"conversion_from_first": 4, "conversion_from_previous": 4})
+    return shown.astype(object).where(shown.notna(), None)
+
+
+# ---- goals --------------------------------------------------------------------------------------
+
+
+def _register_goal(sub: argparse._SubParsersAction) -> None:
+    goal = sub.add_parser("goal", help="define goals and report on them")
+    actions = goal.add_subparsers(dest="goal_command", required=True, metavar="ACTION")
+    define = command(actions, "define", _goal_define, help='store a goal: goal "Name": ...')
+    define.add_argument("source")
+    define.add_argument("--replace", action="store_true", help="redefine an existing goal")
+    add_json(command(actions, "list", _goal_list, help="goals with their completion rate"))
+    report = command(actions, "report", _goal_report, help="completions over time")
+    report.add_argument("name")
+    report.add_argument("--bucket", choices=("day", "week", "month"), default="day")
+    report.add_argument("--from", dest="start", type=_day_or_moment)
+    report.add_argument("--to", dest="end", type=_day_or_moment)
+    report.add_argument("--segment", help="only profiles in this segment expression or name")
+    report.add_argument("--as-of", type=_moment)
+    add_json(report)
+
+
+def _goal_define(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        goal = ws.goals.define(args.source, replace=args.replace)
+    print(f"goal {goal.name!r} defined")
+
+
+def _goal_list(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(ws.goals.list(), args.json)
+
+
+def _goal_report(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        report = ws.goals.report(
+            args.name,
+            bucket=args.bucket,
+            start=args.start,
+            end=args.end,
+            segment=args.segment,
+            as_of=args.as_of,
+        )
+    if args.json:
+        emit(report.as_dict(), True)
+        return
+    summary = {k: v for k, v in report.as_dict().items() if k != "series"}
+    emit(summary, False)
+    print()
+    emit(report.series, False)
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+
+def _register_rule(sub: argparse._SubParsersAction) -> None:
+    rule = sub.add_parser("rule", help="automation rules")
+    actions = rule.add_subparsers(dest="rule_command", required=True, metavar="ACTION")
+    add = command(actions, "add", _rule_add, help='add a rule: NAME "when ... then ..."')
+    add.add_argument("name")
+    add.add_argument("source")
+    add.add_argument("--priority", type=int, default=100, help="lower runs first (default 100)")
+    add.add_argument("--disabled", action="store_true", help="store it switched off")
+    add_json(command(actions, "list", _rule_list, help="every rule"))
+    for name, handler in (("enable", _rule_enable), ("disable", _rule_disable)):
+        command(actions, name, handler, help=f"{name} a rule").add_argument("name")
+    command(actions, "delete", _rule_delete, help="delete a rule (its log stays)").add_argument(
+        "name"
+    )
+    dry = command(actions, "dry-run", _rule_dry_run, help="what a rule would have done")
+    dry.add_argument("name", help="a rule's name, or a rule's source text")
+    dry.add_argument("--from", dest="start", type=_moment, required=True)
+    dry.add_argument("--to", dest="end", type=_moment, required=True)
+    add_json(dry)
+    log = command(actions, "log", _rule_log, help="recent firings")
+    log.add_argument("name", nargs="?")
+    log.add_argument("--limit", type=int, default=50)
+    add_json(log)
+    schedules = command(actions, "run-schedules", _run_schedules, help="fire due `every` rules")
+    schedules.add_argument("--as-of", type=_moment)
+    add_json(schedules)
+
+
+def _rule_add(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        ws.rules.add(args.name, args.source, priority=args.priority, enabled=not args.disabled)
+    state = "disabled" if args.disabled else "enabled"
+    print(f"rule {args.name!r} added ({state}, priority {args.priority})")
+
+
+def _rule_list(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(_nullable(ws.rules.list()), args.json)
+
+
+def _rule_enable(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        ws.rules.enable(args.name)
+    print(f"rule {args.name!r} enabled")
+
+
+def _rule_disable(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        ws.rules.disable(args.name)
+    print(f"rule {args.name!r} disabled")
+
+
+def _rule_delete(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        ws.rules.delete(args.name)
+    print(f"rule {args.name!r} deleted")
+
+
+def _rule_dry_run(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(_nullable(ws.rules.dry_run(args.name, args.start, args.end)), args.json)
+
+
+def _rule_log(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(_nullable(ws.rules.log(args.name, limit=args.limit)), args.json)
+
+
+def _run_schedules(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        fired: dict[str, Any] = ws.rules.run_schedules(args.as_of)
+    emit(fired or {"fired": 0}, args.json)
+
+
+def _deliver(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        stats = ws.rules.deliver_webhooks()
+    emit(stats.as_dict(), args.json)
+
+
+def _nullable(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(object).where(frame.notna(), None)
