@@ -140,7 +140,7 @@ membership = st.one_of(
     st.builds(ast.HasChannel, text),
     st.builds(ast.ConsentIs, text, st.sampled_from(["granted", "denied", "revoked", "unknown"])),
 )
-segment = boolean_over(property_predicate | event_predicate | membership, 5)
+segment = boolean_over(property_predicate | event_predicate | membership, 4)
 
 # ---- rules and goals ----------------------------------------------------------------------------
 
