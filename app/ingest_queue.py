@@ -75,7 +75,7 @@ class IngestQueue:
         ws: Workspace,
         *,
         source: str = "api",
-        max_messages: int = 5000,
+        max_messages: int = 20000,
         max_wait: float = 0.002,
         max_pending: int = 20000,
     ) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from app.api.context import WorkspaceDep, read_write_key
 from app.api.convert import jsonable, records
 from engine.keys import ApiKey
+from engine.profiles import ProfileFilter
 from kith_errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["profiles"])
@@ -60,8 +61,6 @@ def list_profiles(
     ws: WorkspaceDep, _: Caller, search: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
     """Profiles, most recently seen first; `search` matches name, email, phone or any identity."""
-    from engine.profiles import ProfileFilter
-
     page = ws.profiles.list(ProfileFilter(text=search), limit=limit, offset=offset)
     return {"total": page.total, "limit": limit, "offset": offset, "profiles": records(page.rows)}
 
@@ -111,7 +110,6 @@ def timeline(
     end: Annotated[dt.datetime | None, Query(alias="to")] = None,
     limit: Limit = 500,
 ) -> dict[str, Any]:
-    ws.profiles.get(profile_id)  # 404 for an unknown profile rather than an empty timeline
     frame = ws.profiles.timeline(profile_id, types=type, start=start, end=end, limit=limit)
     return {"profile_id": profile_id, "events": records(frame)}
 
@@ -151,7 +149,6 @@ def consent_of(profile_id: int, ws: WorkspaceDep, _: Caller) -> dict[str, Any]:
 def set_consent(
     profile_id: int, body: ConsentChange, ws: WorkspaceDep, key: Caller
 ) -> dict[str, Any]:
-    ws.profiles.get(profile_id)
     ws.consent.set(
         profile_id,
         body.channel,

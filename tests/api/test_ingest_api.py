@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -17,17 +16,15 @@ pytestmark = pytest.mark.xdist_group("api_server")
 
 
 @pytest.fixture
-def segment_client(server: Server) -> Iterator[Client]:
+def segment_client(server: Server) -> Client:
     """Segment's client in sync mode: each call is one POST /v1/batch, errors raise."""
-    client = analytics.Client(
+    return analytics.Client(
         write_key=server.keys["ingest"],
         host=server.url,
         sync_mode=True,
         max_retries=0,
         on_error=_raise,
     )
-    yield client
-    client.shutdown()
 
 
 def _raise(error: Exception, _: object) -> None:
@@ -36,7 +33,7 @@ def _raise(error: Exception, _: object) -> None:
 
 def events_of(server: Server, profile_id: int) -> list[dict]:
     with server.client() as client:
-        answer = client.get("/api/events", params={"profile_id": profile_id, "limit": 1000})
+        answer = client.get(f"/api/profiles/{profile_id}/timeline", params={"limit": 1000})
     assert answer.status_code == 200, answer.text
     return answer.json()["events"]
 
@@ -56,10 +53,11 @@ def test_segment_client_identities_are_joined(server: Server, segment_client: Cl
         user_id=user, anonymous_id=anon, traits={"email": f"{user}@example.com", "name": "Ana"}
     )
     segment_client.track(user_id=user, event="Order Completed", properties={"amount": 42})
-    segment_client.alias(previous_id=user, user_id=f"crm-{user}")
+    segment_client.alias(previous_id=f"{anon}-phone", user_id=user)
 
     profile = profile_of(server, "user_id", user)
     assert profile_of(server, "anonymous_id", anon)["id"] == profile["id"]
+    assert profile_of(server, "anonymous_id", f"{anon}-phone")["id"] == profile["id"]
     assert profile["email"] == f"{user}@example.com" and profile["name"] == "Ana"
     types = [e["type"] for e in events_of(server, profile["id"])]
     for expected in ("page_view", "signup_started", "identify", "order_completed", "alias"):
@@ -116,8 +114,7 @@ def test_duplicate_message_ids_are_stored_once(server: Server) -> None:
         again = client.post("/v1/track", json=message)
     assert first.status_code == again.status_code == 200
     profile = profile_of(server, "user_id", user)
-    paid = [e for e in events_of(server, profile["id"]) if e["type"] == "paid"]
-    assert [e["message_id"] for e in paid] == [message_id]
+    assert [e["type"] for e in events_of(server, profile["id"])].count("paid") == 1
 
 
 def test_auth_failure_stores_nothing(server: Server) -> None:
