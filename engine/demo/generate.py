@@ -97,8 +97,8 @@ def _traits(events: pd.DataFrame, folks: pd.DataFrame) -> None:
     carries = events["traits"].fillna(False).to_numpy(dtype=bool)
     person = events["person"].to_numpy()
     for trait, column in TRAITS.items():
-        values = folks[column].to_numpy()[person]
-        events[f"trait_{trait}"] = pd.array(np.where(carries, values, None), dtype="string")
+        values = folks[column].astype("string").take(person).reset_index(drop=True)
+        events[f"trait_{trait}"] = values.where(carries).set_axis(events.index)
 
 
 def _clock(spec: DemoSpec, seconds: np.ndarray) -> np.ndarray:

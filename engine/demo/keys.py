@@ -56,9 +56,9 @@ def attach(events: pd.DataFrame, folks: pd.DataFrame) -> pd.DataFrame:
     hidden_wa = folks["wa_late"].to_numpy()[person] & ~on_whatsapp  # they arrive there later
     columns = {}
     for column in IDENTITY_COLUMNS:
-        values = folks[column].to_numpy()[person]
         mask = _carries(column)[keys]
         if column == "whatsapp":
             mask &= ~hidden_wa
-        columns[column] = pd.array(np.where(mask, values, None), dtype="string")
+        values = folks[column].astype("string").take(person).reset_index(drop=True)
+        columns[column] = values.where(mask).set_axis(events.index)
     return events.assign(**columns)

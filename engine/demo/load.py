@@ -12,6 +12,7 @@ from engine.demo import extras
 from engine.demo.commerce import CUSTOM_EVENT_TYPES
 from engine.demo.generate import DemoBlock, blocks
 from engine.demo.spec import DemoSpec
+from engine.demo.wire import for_ingest
 from kith_errors import IngestError
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def ingest(ws: Workspace, spec: DemoSpec, report: DemoReport, progress: Progress
 
 def _store_events(ws: Workspace, block: DemoBlock, report: DemoReport) -> None:
     """One block's events through `ws.ingest.table`; nothing may be rejected."""
-    result = ws.ingest.table(block.events.drop(columns=["person"]), source="import")
+    result = ws.ingest.table(for_ingest(block.events), source="import")
     if result.rejected:
         first = result.rejected[0]
         raise IngestError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from engine import vocab
 from engine.demo import DemoSpec, blocks
 from engine.demo.campaigns import STEPS, schedule
 from engine.demo.keys import IDENTITY_COLUMNS
+from engine.demo.wire import for_ingest
 from kith_errors import ValidationError
 
 UNTIL = dt.date(2026, 3, 1)
@@ -166,3 +168,17 @@ def test_default_size_is_about_forty_events_a_person():
 def test_bad_specs_say_which_option(kw, field):
     with pytest.raises(ValidationError, match=field):
         DemoSpec(**kw)
+
+
+def test_properties_pack_into_valid_json(block):
+    packed = for_ingest(block.events)
+    assert "person" not in packed and not any(c.startswith("prop_") for c in packed)
+    # a plain list: pandas would turn the parsed dicts into one Arrow struct column
+    parsed = pd.Series([json.loads(text) for text in packed["properties"]], dtype=object)
+    buys = block.events["type"] == "purchase"
+    first = parsed[buys].iloc[0]
+    assert set(first) == {"amount", "currency", "order_id"}
+    assert first["amount"] == block.events.loc[buys, "prop_amount"].iloc[0]
+    views = parsed[block.events["type"] == "page_view"]
+    assert views.map(lambda p: p["url"].endswith(p["path"])).all()
+    assert parsed[block.events["type"] == "identify"].map(len).eq(0).all()
