@@ -38,13 +38,13 @@ def _filters() -> dict[str, object]:
 
 def _list() -> None:
     filters = _filters()
-    offset = ui.pager(st.session_state.get("ev_total", 0), PAGE_SIZE, key="ev_page")
+    offset = ui.page_offset(PAGE_SIZE, key="ev_page")
     found = ui.attempt(ui.workspace().events.list, **filters, limit=PAGE_SIZE, offset=offset)
     if found is None:
         return
     rows, total = found
-    st.session_state["ev_total"] = total
     st.subheader(f"{ui.fmt.number(total)} events", anchor=False)
+    ui.pager(total, PAGE_SIZE, key="ev_page")
     if rows.empty:
         ui.empty_state("No events match", "Widen the period or clear a filter.")
         return

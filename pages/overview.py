@@ -15,7 +15,7 @@ def _totals(report: OverviewReport) -> None:
     ui.kpis(
         [
             ui.Kpi("Profiles", t["profiles"], "Everyone Kith knows, merged across identities"),
-            ui.Kpi("New profiles", t["new_profiles"], "Created in the window"),
+            ui.Kpi("New profiles", t["new_profiles"], "First seen in the window"),
             ui.Kpi("Active profiles", t["active_profiles"], "With at least one event"),
             ui.Kpi("Events", t["events"], "Events in the window"),
             ui.Kpi("Sessions", t["sessions"], "Sessions started in the window"),

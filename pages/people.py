@@ -81,8 +81,7 @@ def _sorting() -> tuple[str, bool]:
 
 
 def _table(filters: ProfileFilter, sort: str, descending: bool) -> None:
-    total_key = "people_total"
-    offset = ui.pager(st.session_state.get(total_key, 0), PAGE_SIZE, key="page")
+    offset = ui.page_offset(PAGE_SIZE, key="page")
     page = ui.attempt(
         ui.workspace().profiles.list,
         filters,
@@ -93,8 +92,8 @@ def _table(filters: ProfileFilter, sort: str, descending: bool) -> None:
     )
     if page is None:
         return
-    st.session_state[total_key] = page.total
     st.subheader(f"{ui.fmt.number(page.total)} people match", anchor=False)
+    ui.pager(page.total, PAGE_SIZE, key="page")
     if page.rows.empty:
         ui.empty_state("Nobody matches these filters", "Clear a filter or search for less text.")
         return

@@ -61,7 +61,11 @@ def _properties(detail: ProfileDetail) -> None:
     pid = detail.profile.id
     with st.form("edit_profile"):
         edited = st.data_editor(
-            detail.editable, hide_index=True, disabled=["field", "type"], width="stretch"
+            detail.editable,
+            hide_index=True,
+            disabled=["field", "type"],
+            width="stretch",
+            height=36 * (len(detail.editable) + 1) + 4,  # every field visible, no inner scroll
         )
         if st.form_submit_button("Save changes", type="primary"):
             changes = views.profile_changes(detail.editable, edited)

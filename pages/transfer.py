@@ -35,14 +35,19 @@ def _import() -> None:
     if preview is None:
         return
     ui.kpis(
-        [ui.Kpi("Rows ready", preview.valid_rows), ui.Kpi("Rows with errors", len(preview.errors))]
+        [
+            ui.Kpi("Rows ready", preview.valid_rows),
+            ui.Kpi("Rows with errors", preview.errors["row"].nunique()),
+        ]
     )
     if not preview.errors.empty:
         st.warning("These rows will be skipped; fix them in the file and upload again to add them.")
         st.dataframe(preview.errors, hide_index=True, width="stretch")
     st.dataframe(preview.sample, hide_index=True, width="stretch")
     if st.button(
-        f"Import {preview.valid_rows:,} rows", type="primary", disabled=preview.valid_rows == 0
+        f"Import {preview.valid_rows:,} row{'s' if preview.valid_rows != 1 else ''}",
+        type="primary",
+        disabled=preview.valid_rows == 0,
     ):
         with st.spinner("Importing…"):
             report = ui.attempt(

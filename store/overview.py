@@ -1,6 +1,8 @@
 """Static SQL for the dashboard's Overview: totals and small aggregates over a time window.
 
-Every query takes `start` and `end` (naive UTC) as bound parameters: start < ts <= end."""
+Every query takes `start` and `end` (naive UTC) as bound parameters: start < ts <= end.
+A profile is "new" when it was first seen in the window (imports create profiles long after
+people first showed up, so `created_at` alone would put them all on the import day)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from store.db import Database
 TOTALS = """
 SELECT
     (SELECT count(*) FROM profiles) AS profiles,
-    (SELECT count(*) FROM profiles WHERE created_at > $start AND created_at <= $end)
+    (SELECT count(*) FROM profiles
+     WHERE coalesce(first_seen, created_at) > $start AND coalesce(first_seen, created_at) <= $end)
         AS new_profiles,
     (SELECT count(DISTINCT profile_id) FROM events WHERE ts > $start AND ts <= $end)
         AS active_profiles,
@@ -25,8 +28,9 @@ SELECT
 """
 
 NEW_BY_DAY = """
-SELECT date_trunc('day', created_at) AS day, count(*) AS profiles
-FROM profiles WHERE created_at > $start AND created_at <= $end
+SELECT date_trunc('day', coalesce(first_seen, created_at)) AS day, count(*) AS profiles
+FROM profiles
+WHERE coalesce(first_seen, created_at) > $start AND coalesce(first_seen, created_at) <= $end
 GROUP BY ALL ORDER BY day
 """
 

@@ -30,7 +30,9 @@ def lines(
     frame: pd.DataFrame, x: str, y: str, title: str, color: str | None = None, height: int = 300
 ) -> go.Figure:
     """A time series (one line per `color` value)."""
-    fig = px.line(frame, x=x, y=y, color=color, markers=len(frame) < 40)
+    fig = px.line(
+        frame, x=x, y=y, color=color, markers=len(frame) < 40, color_discrete_sequence=PALETTE
+    )
     fig.update_xaxes(title=None)
     return _style(fig, title, height)
 
@@ -47,26 +49,32 @@ def bars(
 ) -> go.Figure:
     """Bars by category; horizontal bars read better for long names."""
     if horizontal:
-        fig = px.bar(frame, x=y, y=x, orientation="h", color=color)
+        fig = px.bar(frame, x=y, y=x, orientation="h", color=color, color_discrete_sequence=PALETTE)
         fig.update_yaxes(title=None, autorange="reversed")
     else:
-        fig = px.bar(frame, x=x, y=y, color=color)
+        fig = px.bar(frame, x=x, y=y, color=color, color_discrete_sequence=PALETTE)
         fig.update_xaxes(title=None)
     return _style(fig, title, height)
 
 
 def donut(frame: pd.DataFrame, names: str, values: str, title: str, height: int = 300) -> go.Figure:
-    fig = px.pie(frame, names=names, values=values, hole=0.55)
+    fig = px.pie(frame, names=names, values=values, hole=0.55, color_discrete_sequence=PALETTE)
+    # Small slices would crowd the ring with labels; they stay readable in the legend and hover.
+    fig.update_traces(textposition="inside", textinfo="percent")
+    fig.update_layout(uniformtext={"minsize": 10, "mode": "hide"})
     return _style(fig, title, height)
 
 
 def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) -> go.Figure:
     """A conversion funnel with counts and the share of the first step."""
-    fig = go.Figure(go.Funnel(y=labels, x=counts, textinfo="value+percent initial"))
+    funnel = go.Funnel(
+        y=labels, x=counts, textinfo="value+percent initial", marker={"color": PALETTE[0]}
+    )
+    fig = go.Figure(funnel)
     return _style(fig, title, height)
 
 
 def histogram(frame: pd.DataFrame, x: str, title: str, height: int = 280) -> go.Figure:
-    fig = px.histogram(frame, x=x, nbins=30)
+    fig = px.histogram(frame, x=x, nbins=30, color_discrete_sequence=PALETTE)
     fig.update_xaxes(title=None)
     return _style(fig, title, height)

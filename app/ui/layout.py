@@ -39,10 +39,18 @@ def empty_state(message: str, hint: str = "") -> None:
             st.caption(hint)
 
 
-def pager(total: int, page_size: int, key: str) -> int:
-    """A page number picker under a table; returns the row offset of the chosen page."""
+def page_offset(page_size: int, key: str) -> int:
+    """The row offset of the page the `pager` with this key shows (page 1 before it exists)."""
+    return (int(st.session_state.get(key) or 1) - 1) * page_size
+
+
+def pager(total: int, page_size: int, key: str) -> None:
+    """A page number picker under a table whose rows came from `page_offset(page_size, key)`.
+    When the total shrank below the current page (a filter changed), go back to page 1."""
     pages = max(math.ceil(total / page_size), 1)
+    if int(st.session_state.get(key) or 1) > pages:
+        st.session_state[key] = 1
+        st.rerun()
     left, right = st.columns([1, 4], vertical_alignment="center")
-    page = left.number_input("Page", 1, pages, 1, key=key, label_visibility="collapsed")
+    page = left.number_input("Page", 1, pages, key=key, label_visibility="collapsed")
     right.caption(f"page {page} of {fmt.number(pages)} · {fmt.number(total)} rows")
-    return (int(page) - 1) * page_size

@@ -12,8 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import state
-from app.cli import main as kith
 from engine import Workspace
+from engine.demo.load import build
+from engine.demo.spec import DemoSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
@@ -24,8 +25,8 @@ SEED_PROFILES = 200
 def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo workspace (200 profiles, 30 days) built once; tests use copies of it."""
     path = tmp_path_factory.mktemp("seed") / "seed.duckdb"
-    code = kith(["demo", "--db", str(path), "--profiles", str(SEED_PROFILES), "--days", "30"])
-    assert code == 0
+    with Workspace.open(path) as ws:
+        build(ws, DemoSpec(profiles=SEED_PROFILES, days=30))
     return path
 
 

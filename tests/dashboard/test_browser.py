@@ -44,7 +44,7 @@ SCREENS = {
     "settings": "settings",
 }
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = pytest.mark.xdist_group("dashboard")
 
 
 def _free_port() -> int:
@@ -104,19 +104,23 @@ def browser_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             executable_path=CHROMIUM,
             headless=True,
             args=FLAGS,
-            viewport={"width": 1400, "height": 1000},
+            viewport={"width": 1400, "height": 2000},
         )
         yield context.new_page()
         context.close()
 
 
 def _settle(page: object) -> None:
-    """Wait until the script run finished: a title is shown and the 'running' widget is gone."""
+    """Wait until the script run finished (a title shown, the 'running' widget gone) and the
+    lazily loaded elements (charts, tables) replaced their skeletons."""
     page.wait_for_selector("h1", timeout=30_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
     )
-    page.wait_for_timeout(800)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000
+    )
+    page.wait_for_timeout(500)
 
 
 @pytest.mark.parametrize("name", list(SCREENS))

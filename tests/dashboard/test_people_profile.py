@@ -1,0 +1,116 @@
+"""People and Profile screens through AppTest on a seeded workspace: filtering, opening a
+profile, editing, labels, the merge preview and merge, and the typed erase confirmation."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import Workspace
+from engine.profiles import ProfileFilter
+from kith_errors import NotFound
+from tests.dashboard.conftest import Screen, no_errors
+
+pytestmark = pytest.mark.xdist_group("dashboard")
+
+
+def _count(at: object) -> int:
+    heading = next(s.value for s in at.subheader if "match" in s.value)
+    return int(heading.split()[0].replace(",", ""))
+
+
+def test_people_lists_everyone(seeded: Workspace, screen: Screen) -> None:
+    at = screen("people")
+    no_errors(at)
+    assert _count(at) == seeded.profiles.list(limit=1).total
+    assert len(at.dataframe[0].value) == 50
+
+
+def test_people_filters_combine_with_and(seeded: Workspace, screen: Screen) -> None:
+    at = screen("people")
+    everyone = _count(at)
+    at.selectbox(key="lifecycle").select("customer").run()
+    customers = _count(at)
+    at.selectbox(key="channel").select("email").run()
+    both = _count(at)
+    no_errors(at)
+    assert everyone > customers >= both
+    expected = seeded.profiles.list(ProfileFilter(lifecycle="customer", channel="email"), limit=1)
+    assert both == expected.total
+
+
+def test_people_search_narrows_the_list(seeded: Workspace, screen: Screen) -> None:
+    person = seeded.profiles.list(limit=1).rows.iloc[0]
+    at = screen("people")
+    at.text_input(key="q").input(str(person["email"] or person["name"])).run()
+    no_errors(at)
+    assert 1 <= _count(at) < 5
+    assert int(person["id"]) in at.dataframe[0].value["id"].tolist()
+
+
+def test_a_bad_segment_expression_filter_shows_the_caret(seeded: Workspace, screen: Screen) -> None:
+    at = screen("people")
+    at.text_input(key="expression").input("did purchse").run()
+    assert not at.exception
+    assert at.error and "purchse" in at.code[0].value
+
+
+def test_bulk_label_needs_preview_then_confirm(seeded: Workspace, screen: Screen) -> None:
+    at = screen("people")
+    at.selectbox(key="lifecycle").select("churned").run()
+    churned = _count(at)
+    at.text_input(key="bulk_value").input("winback").run()
+    at.button(key="bulk_preview").click().run()
+    assert seeded.labels.all().query("label == 'winback'").empty  # preview changes nothing
+    assert any(f"{churned:,}" in i.value for i in at.info)
+    at.button(key="bulk_confirm").click().run()
+    no_errors(at)
+    labelled = seeded.labels.all().set_index("label")["profiles"]
+    assert labelled["winback"] == churned
+
+
+def test_profile_without_id_offers_search_and_create(seeded: Workspace, screen: Screen) -> None:
+    at = screen("profile")
+    no_errors(at)
+    assert at.title[0].value == "Profile"
+    assert at.text_input[0].label == "Find a person"
+
+
+def test_opening_a_profile_shows_its_tabs(seeded: Workspace, screen: Screen) -> None:
+    pid = int(seeded.profiles.list(limit=1).rows["id"].iloc[0])
+    profile = seeded.profiles.get(pid)
+    at = screen("profile", id=str(pid))
+    no_errors(at)
+    assert at.title[0].value == (profile.name or profile.email or profile.phone)
+    labels = [t.label for t in at.tabs]
+    assert labels[:4] == ["Properties", "Timeline", "Sessions", "Segments"]
+
+
+def test_an_unknown_profile_id_says_so(seeded: Workspace, screen: Screen) -> None:
+    at = screen("profile", id="987654321")
+    assert not at.exception
+    assert any("987654321" in w.value for w in at.warning)
+
+
+def test_merge_preview_then_merge(seeded: Workspace, screen: Screen) -> None:
+    a, b = (int(i) for i in seeded.profiles.list(limit=2).rows["id"])
+    at = screen("profile", id=str(a))
+    at.number_input[0].set_value(b).run()
+    at.button(key="merge_preview").click().run()
+    no_errors(at)
+    assert any(f"#{b} (folds in)" in df.value.columns for df in at.dataframe)
+    at.button(key="merge_confirm").click().run()
+    no_errors(at)
+    assert any("Merged" in s.value for s in at.success)
+    assert not seeded.merges.linked(a).empty
+
+
+def test_erase_needs_the_typed_confirmation(seeded: Workspace, screen: Screen) -> None:
+    pid = int(seeded.profiles.list(limit=1).rows["id"].iloc[0])
+    at = screen("profile", id=str(pid))
+    erase = next(b for b in at.button if b.label == "Erase profile")
+    assert erase.disabled
+    at.text_input(key="erase_confirm").input(f"ERASE {pid}").run()
+    next(b for b in at.button if b.label == "Erase profile").click().run()
+    no_errors(at)
+    with pytest.raises(NotFound):
+        seeded.profiles.get(pid)
