@@ -33,6 +33,7 @@ from engine.compiler import (
     render,
 )
 from kith_errors import Conflict, NotFound, ValidationError
+from store import Database
 from store import segments as repo
 
 if TYPE_CHECKING:
@@ -279,9 +280,10 @@ class Segments:
         """Recompute members of one saved segment (or all), record entries, exits and size."""
         moment = as_of_or_now(as_of)
         rows = [self._row(name)] if name is not None else repo.all_rows(self.db)
-        changes = SegmentChanges()
+        schema, changes = self.schema(), SegmentChanges()
         for row in rows:
-            changes += self._apply(row, self.query(row["name"], as_of=moment), moment, None)
+            compiled = self._saved_query(row["name"], moment, schema)
+            changes += self._apply(row, compiled, moment, None)
             repo.record_size(self.db, row["id"], moment)
         return changes
 
@@ -290,14 +292,16 @@ class Segments:
         scope = _id_frame(profile_ids)
         if scope.empty or repo.count(self.db) == 0:
             return SegmentChanges()
-        moment = utcnow()
-        changes = SegmentChanges()
+        moment, schema, changes = utcnow(), self.schema(), SegmentChanges()
         with _Registered(self.db, repo.SCOPE, scope):
             for row in repo.all_rows(self.db):
-                compiled = self.query(row["name"], as_of=moment)
+                compiled = self._saved_query(row["name"], moment, schema)
                 scoped = compiled.expression.copy().where(_IN_SCOPE.copy())
                 changes += self._apply(row, CompiledQuery(scoped, compiled.params), moment, scope)
         return changes
+
+    def _saved_query(self, name: str, moment: dt.datetime, schema: Schema) -> CompiledQuery:
+        return compile_query(self.context(moment, schema), InSegment(name))
 
     def _apply(
         self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime, scope: Any
@@ -347,7 +351,7 @@ def _reachable(refs: dict[str, frozenset[str]], start: str) -> set[str]:
 class _Registered:
     """A DataFrame registered as a view on this thread's cursor for the `with` block."""
 
-    def __init__(self, db: Any, name: str, frame: pd.DataFrame) -> None:
+    def __init__(self, db: Database, name: str, frame: pd.DataFrame) -> None:
         self.db, self.name, self.frame = db, name, frame
 
     def __enter__(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ class Context:
     resolve: Resolver = _no_saved_segments
     params: dict[str, Any] = field(default_factory=dict)
     inlining: tuple[str, ...] = ()  # saved segments being inlined, to stop a cycle loudly
+    # True while compiling a WHERE filter outside any `not`: there SQL drops NULL rows exactly
+    # like FALSE ones, and and/or cannot turn NULL into TRUE, so leaves need no COALESCE.
+    positive: bool = False
     _aliases: int = 0
     _bound: int = 0
 
@@ -61,6 +65,20 @@ class Context:
     def ago(self, amount: int, unit: str) -> exp.Placeholder:
         """`as_of - amount unit`, computed here and bound (portable, and a constant to DuckDB)."""
         return self.bind(shift(self.as_of, -amount, unit))
+
+    def two_valued(self, predicate: exp.Expression) -> exp.Expression:
+        """NULL (a missing property) becomes FALSE, wherever the difference could show."""
+        if self.positive:
+            return predicate
+        return exp.Coalesce(this=predicate, expressions=[exp.false()])
+
+    @contextmanager
+    def polarity(self, positive: bool) -> Iterator[None]:
+        outer, self.positive = self.positive, positive
+        try:
+            yield
+        finally:
+            self.positive = outer
 
     def fresh(self) -> Context:
         """A context for another query at the same `as_of`, with no parameters yet."""

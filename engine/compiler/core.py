@@ -63,19 +63,27 @@ class CompiledQuery:
 
 
 def compile_query(ctx: Context, node: Any) -> CompiledQuery:
-    condition = compile_condition(ctx, node)
+    with ctx.polarity(True):
+        condition = compile_condition(ctx, node)
     query = b.select(profile_id(), "profiles", "p", where=[condition])
     return CompiledQuery(query, ctx.params)
 
 
 def compile_condition(ctx: Context, node: Any) -> exp.Expression:
-    """The boolean condition over the profile row `p`; two-valued."""
+    """The boolean condition over the profile row `p`; two-valued (never NULL) unless compiled
+    as the WHERE of `compile_query`."""
     return _boolean(ctx, node, profile_field(ctx), _profile_leaf)
 
 
 def compile_where(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
-    """An event `where` filter: boolean structure over property predicates only."""
+    """An event `where` filter: boolean structure over property predicates only; two-valued."""
     return _boolean(ctx, node, resolve, _property_leaf)
+
+
+def _filter_where(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+    """An event `where` filter inside an event subquery's own WHERE."""
+    with ctx.polarity(True):
+        return compile_where(ctx, node, resolve)
 
 
 def _boolean(
@@ -89,7 +97,8 @@ def _boolean(
     if isinstance(node, Or):
         return b.or_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
     if isinstance(node, Not):
-        return b.not_(_boolean(ctx, node.item, resolve, leaf))
+        with ctx.polarity(False):
+            return b.not_(_boolean(ctx, node.item, resolve, leaf))
     return leaf(ctx, node, resolve)
 
 
@@ -136,19 +145,19 @@ def profile_field(ctx: Context) -> FieldResolver:
 
 
 def _did(ctx: Context, node: Did) -> exp.Expression:
-    return events.compile_did(ctx, node, compile_where)
+    return events.compile_did(ctx, node, _filter_where)
 
 
 def _aggregate(ctx: Context, node: Aggregate) -> exp.Expression:
-    return events.compile_aggregate(ctx, node, compile_where)
+    return events.compile_aggregate(ctx, node, _filter_where)
 
 
 def _occurrence(ctx: Context, node: Occurrence) -> exp.Expression:
-    return events.compile_occurrence(ctx, node, compile_where)
+    return events.compile_occurrence(ctx, node, _filter_where)
 
 
 def _sequence(ctx: Context, node: Sequence) -> exp.Expression:
-    return events.compile_sequence(ctx, node, compile_where)
+    return events.compile_sequence(ctx, node, _filter_where)
 
 
 # ---- membership ------------------------------------------------------------------------------

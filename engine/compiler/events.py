@@ -35,7 +35,6 @@ from engine.compiler.props import (
     compare_op,
     json_value,
     literal_type,
-    two_valued,
     where,
 )
 from kith_errors import DslTypeError
@@ -168,7 +167,7 @@ def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> e
     test = compare_op(node.op)(measure, ctx.bind(node.value.value))
     if node.func == "count":
         return member_test(alias, conds, test, _PY_COMPARE[node.op](0, node.value.value))
-    return member_test(alias, conds, two_valued(test))
+    return member_test(alias, conds, test)  # HAVING drops a NULL sum like a false one
 
 
 def compile_occurrence(ctx: Context, node: Occurrence, where_: WhereCompiler) -> exp.Expression:

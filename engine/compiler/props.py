@@ -44,11 +44,6 @@ class Field:
 FieldResolver = Callable[[Path, Any], Field]
 
 
-def two_valued(predicate: exp.Expression) -> exp.Expression:
-    """NULL (a missing property) becomes FALSE."""
-    return exp.Coalesce(this=predicate, expressions=[exp.false()])
-
-
 def compare_op(op: str) -> Callable[[exp.Expression, exp.Expression], exp.Expression]:
     return _COMPARE[op]
 
@@ -102,7 +97,7 @@ def coerce(field: Field, value: Any, pos: Any) -> Any:
 def compile_compare(ctx: Context, node: Compare, resolve: FieldResolver) -> exp.Expression:
     field = resolve(node.field, node.value.value)
     value = bind_value(ctx, field, node.value.value, node.pos)
-    return two_valued(compare_op(node.op)(field.sql, value))
+    return ctx.two_valued(compare_op(node.op)(field.sql, value))
 
 
 def compile_in_list(ctx: Context, node: InList, resolve: FieldResolver) -> exp.Expression:
@@ -111,14 +106,14 @@ def compile_in_list(ctx: Context, node: InList, resolve: FieldResolver) -> exp.E
     bound = [bind_value(ctx, field, item, node.pos) for item in values]
     test = exp.In(this=field.sql, expressions=bound) if bound else exp.false()
     # `not in` on a missing property is false, like every predicate on a missing property
-    return two_valued(b.not_(test) if node.negated else test)
+    return ctx.two_valued(b.not_(test) if node.negated else test)
 
 
 def compile_between(ctx: Context, node: Between, resolve: FieldResolver) -> exp.Expression:
     field = resolve(node.field, node.low.value)
     low = bind_value(ctx, field, node.low.value, node.pos)
     high = bind_value(ctx, field, node.high.value, node.pos)
-    return two_valued(exp.Between(this=field.sql, low=low, high=high))
+    return ctx.two_valued(exp.Between(this=field.sql, low=low, high=high))
 
 
 def compile_is_set(ctx: Context, node: IsSet, resolve: FieldResolver) -> exp.Expression:
@@ -132,10 +127,10 @@ def compile_string_match(ctx: Context, node: StringMatch, resolve: FieldResolver
     text = node.value.value
     if node.op == "matches":
         pattern = f"(?i){text}" if field.lower else text
-        return two_valued(exp.RegexpLike(this=field.sql, expression=ctx.bind(pattern)))
+        return ctx.two_valued(exp.RegexpLike(this=field.sql, expression=ctx.bind(pattern)))
     value = bind_value(ctx, field, text, node.pos)
     kinds = {"contains": exp.Contains, "starts_with": exp.StartsWith, "ends_with": exp.EndsWith}
-    return two_valued(kinds[node.op](this=field.sql, expression=value))
+    return ctx.two_valued(kinds[node.op](this=field.sql, expression=value))
 
 
 def compile_relative_date(
@@ -149,7 +144,7 @@ def compile_relative_date(
         test = b.and_(b.gt(field.sql, edge), b.lte(field.sql.copy(), ctx.now()))
     else:
         test = exp.LTE(this=field.sql, expression=edge)
-    return two_valued(test)
+    return ctx.two_valued(test)
 
 
 def _items(values: Value) -> tuple[Any, ...]:

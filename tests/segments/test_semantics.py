@@ -10,6 +10,7 @@ import time
 
 import pytest
 import sqlglot
+from sqlglot import exp
 
 import dsl
 from dsl.ast import EventRef, Path
@@ -147,3 +148,13 @@ def test_parse_check_compile_takes_under_5_ms() -> None:
         compile_query(Context(SCHEMA, fx.AS_OF), expr)
         timings.append(time.perf_counter() - start)
     assert min(timings) < 0.005  # the best run: robust to a busy machine
+
+
+def test_condition_stays_two_valued_when_a_caller_negates_it(loaded: Workspace) -> None:
+    """Only the compiled query's own WHERE drops COALESCE outside `not`; `condition()` is
+    embedded by other queries, so it never yields NULL."""
+    condition, params = loaded.segments.condition('country = "US"', as_of=fx.AS_OF)
+    query = exp.select(exp.column("id", "p")).from_(exp.table_("profiles", alias="p"))
+    negated = {int(r[0]) for r in loaded.db.rows(query.where(exp.not_(condition)), params)}
+    assert negated == ALL - {3}
+    assert "COALESCE" not in loaded.segments.compile('country = "US"').sql()

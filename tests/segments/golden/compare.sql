@@ -1,4 +1,4 @@
 -- country = "ID" and lifetime_value >= 500
 SELECT p.id FROM profiles AS p
-WHERE COALESCE(p.country = $p0, FALSE) AND COALESCE(p.lifetime_value >= $p1, FALSE)
+WHERE p.country = $p0 AND p.lifetime_value >= $p1
 -- params: {"p0": "ID", "p1": 500}

@@ -1,4 +1,4 @@
 -- name contains "an" or city starts with "Ja"
 SELECT p.id FROM profiles AS p
-WHERE COALESCE(CONTAINS(p.name, $p0), FALSE) OR COALESCE(STARTS_WITH(p.city, $p1), FALSE)
+WHERE CONTAINS(p.name, $p0) OR STARTS_WITH(p.city, $p1)
 -- params: {"p0": "an", "p1": "Ja"}

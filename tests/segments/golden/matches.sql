@@ -1,4 +1,4 @@
 -- name matches "^A.*a$"
 SELECT p.id FROM profiles AS p
-WHERE COALESCE(REGEXP_MATCHES(p.name, $p0), FALSE)
+WHERE REGEXP_MATCHES(p.name, $p0)
 -- params: {"p0": "^A.*a$"}

@@ -1,4 +1,4 @@
 -- plan not in ["free"]
 SELECT p.id FROM profiles AS p
-WHERE COALESCE(NOT p.plan IN ($p0), FALSE)
+WHERE NOT p.plan IN ($p0)
 -- params: {"p0": "free"}
