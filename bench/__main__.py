@@ -4,7 +4,7 @@ Run: .venv/bin/python -m bench [--only NAME ...]
 
 Each module in this package exposes `main(argv)`; SMALL gives the arguments used here (a module
 not listed runs with its own defaults). `bench.workspace` builds the shared demo workspace the
-analytics benchmarks read; here it builds a 100k-profile one so the run stays short.
+benchmarks that take --db read; here it builds a 100k-profile one so the run stays short.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from pathlib import Path
 
 import bench
 
-DATA = Path(bench.__file__).resolve().parent / "data"
+SMALL_DB = str(Path(bench.__file__).resolve().parent / "data" / "bench-100k.duckdb")
 SMALL: dict[str, list[str]] = {
-    "workspace": ["--profiles", "100000", "--db", str(DATA / "bench-100k.duckdb")],
+    "workspace": ["--profiles", "100000", "--db", SMALL_DB],
     "ingest": ["--events", "200000", "--profiles", "20000"],
+    "segments": ["--db", SMALL_DB, "--repeat", "1"],
+    "analytics": ["--db", SMALL_DB],
 }
 FIRST = ("workspace",)  # others may read what it builds
 

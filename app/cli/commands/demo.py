@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--until",
         type=_date,
         default=None,
-        help="the data ends at midnight UTC starting this day, YYYY-MM-DD (default: today)",
+        help="the data ends at 00:00 UTC of this day, exclusive; YYYY-MM-DD (default: today)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_json(parser)
