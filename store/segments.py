@@ -124,7 +124,11 @@ _EXITED = (
     "SELECT profile_id AS id FROM segment_members WHERE segment_id = $id "
     "AND profile_id NOT IN (SELECT id FROM _segment_new)"
 )
-_EXITED_SCOPED = _EXITED + " AND profile_id IN (SELECT id FROM _segment_scope)"
+# scoped: only the profiles looked at, plus members whose profile is gone (merged away, erased)
+_EXITED_SCOPED = (
+    _EXITED + " AND (profile_id IN (SELECT id FROM _segment_scope) "
+    "OR profile_id NOT IN (SELECT id FROM profiles))"
+)
 _APPLY = (
     # exits first: a scoped refresh deletes only members inside the scope
     "INSERT INTO segment_history SELECT $id, id, 'exited', $now FROM ({exited})",
@@ -144,10 +148,9 @@ def apply_members(
     (entered, exited) ids."""
     args = {"id": segment_id, "now": now}
     with db.transaction():
-        entered = [int(r[0]) for r in db.rows(_ENTERED, {"id": segment_id})]
-        exited = [
-            int(r[0]) for r in db.rows(_EXITED_SCOPED if scoped else _EXITED, {"id": segment_id})
-        ]
+        entered = db.df(_ENTERED, {"id": segment_id})["id"].tolist()
+        exited_sql = _EXITED_SCOPED if scoped else _EXITED
+        exited = db.df(exited_sql, {"id": segment_id})["id"].tolist()
         for statement in _APPLY_SCOPED if scoped else _APPLY_ALL:
             db.execute(statement, args if "$now" in statement else {"id": segment_id})
     return entered, exited

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 import pytest
 import sqlglot
@@ -133,21 +132,6 @@ def test_bad_expressions_raise_the_language_errors(loaded: Workspace) -> None:
         loaded.segments.count("did purchase at least times")
     with pytest.raises(DslNameError):
         loaded.segments.count('in segment "nope"')
-
-
-def test_parse_check_compile_takes_under_5_ms() -> None:
-    text = (
-        'country = "ID" and (did purchase where amount > 100 at least 2 times in last 14 days '
-        'or not (has label "vip")) and did signup then purchase within 7 days'
-    )
-    timings = []
-    for _ in range(30):
-        start = time.perf_counter()
-        expr = dsl.parse_segment(text)
-        dsl.check_segment(expr, SCHEMA, text)
-        compile_query(Context(SCHEMA, fx.AS_OF), expr)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.005  # the best run: robust to a busy machine
 
 
 def test_condition_stays_two_valued_when_a_caller_negates_it(loaded: Workspace) -> None:

@@ -222,3 +222,19 @@ def test_ingestion_updates_membership_of_the_touched_profiles(seeded: Workspace)
     (pid,) = report.profile_ids
     assert seeded.segments.memberships(pid) == ["big"]
     assert list(seeded.segments.member_changes("big")["profile_id"]) == [pid]
+
+
+def test_merges_keep_memberships_consistent(seeded: Workspace) -> None:
+    seeded.segments.save("acme", expression='email ends with "@acme.com"')
+    seeded.merges.merge(1, 3, actor="ana")
+    seeded.segments.refresh_profiles([1])
+    assert seeded.segments.memberships(3) == [] and seeded.segments.memberships(1) == ["acme"]
+    assert seeded.segments.get("acme")["size"] == len(seeded.segments.ids("acme"))
+
+
+def test_an_incremental_refresh_lets_vanished_profiles_exit(seeded: Workspace) -> None:
+    seeded.segments.save("acme", expression='email ends with "@acme.com"')
+    seeded.db.execute("DELETE FROM profiles WHERE id = 3")  # removed behind the service's back
+    changes = seeded.segments.refresh_profiles([1])
+    assert changes.exited == (("acme", 3),)
+    assert _materialized(seeded, "acme") == {1, 8, 11}
