@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from app.api.context import WorkspaceDep, read_write_key
-from app.api.convert import jsonable, records
+from app.api.convert import records
 from engine.funnels import Exclusion, FunnelStep, parse_within, spec_from
 
 router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[Depends(read_write_key)])
@@ -50,9 +51,14 @@ def goal_report(
     end: Annotated[dt.datetime | None, Query(alias="to")] = None,
     segment: str | None = None,
     as_of: dt.datetime | None = None,
-) -> Any:
+) -> dict[str, Any]:
     """Starts, completions, completion rate and median time to complete, over time."""
     report = ws.goals.report(
         name, bucket=bucket, start=start, end=end, segment=segment, as_of=as_of
     )
-    return jsonable(report)
+    median = report.median_time_to_complete
+    return {
+        **report.as_dict(),
+        "median_time_to_complete": None if median is None or math.isnan(median) else median,
+        "series": records(report.series),
+    }

@@ -19,6 +19,7 @@ from engine import Workspace
 
 KITH = str(Path(sys.executable).parent / "kith")
 READY_TIMEOUT = 60.0
+GOAL = 'goal "pricing_to_signup": start page_view where url contains "/pricing" target signup'
 
 
 def free_port() -> int:
@@ -92,6 +93,7 @@ def prepare(db: Path) -> dict[str, str]:
         revoked = ws.keys.create("old", scope="read_write")
         ws.keys.revoke(revoked.id)
         keys["revoked"] = revoked.key
+        ws.goals.define(GOAL)  # goals are defined in the workspace, not through the API
     return keys
 
 

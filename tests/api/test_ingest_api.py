@@ -128,7 +128,7 @@ def test_auth_failure_stores_nothing(server: Server) -> None:
 
 def test_concurrent_clients_all_land(server: Server) -> None:
     run = uuid.uuid4().hex[:8]
-    clients, per_client = 8, 25
+    clients, per_client = 8, 5
 
     def send(n: int) -> list[int]:
         with server.client("ingest") as client:
@@ -148,4 +148,5 @@ def test_concurrent_clients_all_land(server: Server) -> None:
     assert codes == [200] * clients * per_client
     for n in range(clients):
         profile = profile_of(server, "user_id", f"c-{run}-{n}")
-        assert len([e for e in events_of(server, profile["id"]) if e["type"] == "tick"]) == 25
+        types = [e["type"] for e in events_of(server, profile["id"])]
+        assert types.count("tick") == per_client

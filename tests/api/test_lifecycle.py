@@ -51,7 +51,7 @@ def test_sigterm_commits_every_accepted_message(fresh_server: Server) -> None:
     first_ok = threading.Event()
 
     def send(n: int) -> None:
-        messages = batch_of(run, n, size=100)
+        messages = batch_of(run, n, size=50)
         try:
             with fresh_server.client("ingest") as client:
                 answer = client.post("/v1/batch", json={"batch": messages})
@@ -63,7 +63,7 @@ def test_sigterm_commits_every_accepted_message(fresh_server: Server) -> None:
             first_ok.set()
 
     with ThreadPoolExecutor(6) as pool:
-        futures = [pool.submit(send, n) for n in range(60)]
+        futures = [pool.submit(send, n) for n in range(30)]
         assert first_ok.wait(30)
         code = fresh_server.stop(signal.SIGTERM)
         for future in futures:

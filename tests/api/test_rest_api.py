@@ -135,3 +135,24 @@ def test_funnel_run(api: httpx.Client, server: Server) -> None:
     assert [r["step"] for r in rows] == [1, 2] and rows[1]["profiles"] >= 1
     bad = api.post("/api/funnels/run", json={"steps": ["signup"], "within": "soon"})
     assert bad.status_code == 422 and "7d" in bad.json()["error"]["message"]
+
+
+def test_goal_report(api: httpx.Client, server: Server) -> None:
+    user = f"goal-{uuid.uuid4().hex[:8]}"
+    send(
+        api,
+        server,
+        [
+            {"type": "page", "userId": user, "name": "Pricing", "properties": {"url": "/pricing"}},
+            {"type": "track", "userId": user, "event": "signup"},
+        ],
+    )
+    answer = api.get("/api/goals/pricing_to_signup/report", params={"bucket": "week"})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["starts"] >= 1 and report["completions"] >= 1 and 0 < report["rate"] <= 1
+    assert report["series"] and {"bucket", "starts", "completions"} <= set(report["series"][0])
+    unknown = api.get("/api/goals/nope/report")
+    assert (
+        unknown.status_code == 404 and "no goal named 'nope'" in unknown.json()["error"]["message"]
+    )
