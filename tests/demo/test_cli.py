@@ -48,3 +48,10 @@ def test_demo_rejects_bad_options(tmp_path, capsys):
         main(["demo", "--db", path, "--until", "March"])
     assert exit_info.value.code == 2
     assert "is not a date" in capsys.readouterr().err
+
+
+def test_stats_of_an_empty_workspace(tmp_path, capsys):
+    assert main(["stats", "--db", str(tmp_path / "empty.duckdb"), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["profiles"] == stats["events"] == 0
+    assert stats["first_event"] is None and stats["events_by_type"] == {}

@@ -182,3 +182,12 @@ def test_properties_pack_into_valid_json(block):
     views = parsed[block.events["type"] == "page_view"]
     assert views.map(lambda p: p["url"].endswith(p["path"])).all()
     assert parsed[block.events["type"] == "identify"].map(len).eq(0).all()
+
+
+def test_the_data_ends_at_todays_midnight_by_default():
+    spec = DemoSpec(profiles=10, days=3)
+    today = dt.datetime.now(dt.UTC).date()
+    assert spec.end == dt.datetime(today.year, today.month, today.day)
+    assert spec.start == spec.end - dt.timedelta(days=3)
+    (b,) = list(blocks(spec))
+    assert b.events["timestamp"].max() < pd.Timestamp(spec.end)
