@@ -1,6 +1,7 @@
-"""What a demo workspace shows beyond raw events: consent history, labels, saved segments.
+"""What a demo workspace shows beyond raw events: consent history, labels, saved segments,
+goals and rules.
 
-Everything goes through the real services (ws.consent, ws.labels, ws.segments); people are
+Everything goes through the real services (consent, labels, segments, goals, rules); people are
 found by their identities, set-based.
 """
 
