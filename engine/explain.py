@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EVENT_COLUMNS = ("id", "type", "ts", "channel", "source", "properties")
 EVENT_LIMIT = 50
+PER_PROFILE = frozenset({"events", "labels", "identities", "consent_log", "list_members"})
 
 
 @dataclass
@@ -89,12 +90,22 @@ def _collect(node: Any, leaves: list[Any]) -> None:
 
 def _leaf_values(segments: Segments, ctx: Context, leaves: list[Any], pid: int) -> list[bool]:
     columns = [compile_condition(ctx, leaf).as_(f"c{i}") for i, leaf in enumerate(leaves)]
+    who = ctx.bind(int(pid))
     query = exp.select(*columns).from_(exp.table_("profiles", alias="p"))
-    query = query.where(exp.column("id", "p").eq(ctx.bind(int(pid))))
+    query = query.where(exp.column("id", "p").eq(who)).transform(lambda n: _only(n, who))
     rows = segments.db.rows(query, ctx.params)
     if not rows:
         raise NotFound(f"there is no profile with id {pid}")
     return [bool(v) for v in rows[0]]
+
+
+def _only(node: exp.Expression, who: exp.Placeholder) -> exp.Expression:
+    """Per-profile tables read only that profile's rows: the same answer for this profile, without
+    evaluating every subquery over everyone."""
+    if not isinstance(node, exp.Table) or node.name not in PER_PROFILE:
+        return node
+    rows = exp.select("*").from_(node.name).where(exp.column("profile_id").eq(who.copy()))
+    return rows.subquery(node.alias or node.name)
 
 
 def _clause(

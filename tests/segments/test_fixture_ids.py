@@ -44,3 +44,19 @@ def test_reference_evaluator_agrees_with_the_hand_made_answers(text: str) -> Non
 @pytest.mark.parametrize("text", sorted(fx.EXPECTED))
 def test_count_matches_the_ids(loaded: Workspace, text: str) -> None:
     assert loaded.segments.count(text, as_of=fx.AS_OF) == len(fx.EXPECTED[text])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'plan in ["pro", "team"] or company is set',
+        "did purchase where amount > 100 at least 2 times in last 14 days",
+        "did not page_view in last 30 days",
+        "did signup then purchase within 7 days",
+        'in segment "active_subscribers"',
+        "consent whatsapp is unknown",
+    ],
+)
+def test_explain_agrees_with_membership_for_every_profile(loaded: Workspace, text: str) -> None:
+    verdicts = {pid: loaded.segments.explain(text, pid, as_of=fx.AS_OF).value for pid in fx.ALL}
+    assert {pid for pid, inside in verdicts.items() if inside} == fx.EXPECTED[text]
