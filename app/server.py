@@ -31,13 +31,14 @@ log = logging.getLogger("kith.server")
 
 
 def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
-    """The ASGI app for a workspace file: API routes plus the dashboard at /."""
+    """The ASGI app for a workspace file: API routes plus the dashboard at /. The file is
+    opened here, before serving, so a locked or unreadable workspace fails the command."""
+    ws = Workspace.open(db_path)
     ui = App(str(script))
     ui_lifespan = ui.lifespan()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ws = Workspace.open(db_path)
         state.set_workspace(ws)
         app.state.ws = ws
         app.state.queue = IngestQueue(ws).start()

@@ -24,7 +24,16 @@ DESCRIPTION = """Kith's HTTP API.
 
 Authenticate with the API key as the HTTP Basic username and an empty password
 (`kith keys create NAME --scope ingest|read_write`). Errors are
-`{"error": {"code", "message", "details"}}`.
+`{"error": {"code", "message", "details"}}`: 400 unreadable body, 401 bad key, 403 wrong scope,
+404 not found, 409 conflict, 413 too large, 422 invalid input (DSL errors carry line, column
+and a suggestion), 429/503 retry later.
+
+Tracking: a 200 means the messages are committed to the workspace (they survive a crash).
+Limits: 32 KB per message, 500 KB per request (gzip allowed; measured after decompression).
+`/v1/batch` stores the good messages of a batch and answers
+`{"success": true, "accepted": n, "rejected": [{"index": i, "reason": "..."}]}` (0-based
+indexes into `batch`); a single call (`/v1/track` ...) with a bad message answers 422 and
+stores nothing. A re-sent `messageId` is accepted and stored once.
 """
 
 

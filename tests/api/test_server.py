@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
 
 import httpx
 import pytest
 
-from tests.api.conftest import Server
+from tests.api.conftest import KITH, Server, free_port
 
 pytestmark = pytest.mark.xdist_group("api_server")
 
@@ -92,3 +93,14 @@ def test_error_shape_for_unknown_routes_and_bad_parameters(server: Server) -> No
     assert error["code"] == "validation_error" and "limit" in error["message"]
     assert unknown.status_code == 404
     assert set(unknown.json()["error"]) == {"code", "message", "details"}
+
+
+def test_a_second_server_on_the_same_file_fails_clearly(server: Server) -> None:
+    second = subprocess.run(
+        [KITH, "serve", "--db", str(server.db), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert second.returncode == 1
+    assert "open in another process" in second.stderr
