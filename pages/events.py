@@ -87,11 +87,13 @@ def _registry() -> None:
     with st.form("register_event"):
         st.markdown("**Register a custom event type** so segments and rules can use it.")
         left, right = st.columns(2)
-        name = left.text_input("Name", placeholder="cart_abandoned")
+        name = left.text_input("Name", placeholder="cart_abandoned", key="et_name")
         display = right.text_input("Display name", placeholder="Cart abandoned")
-        props = st.text_input("Properties", placeholder="value:number, items:number, coupon:string")
+        props = st.text_input(
+            "Properties", placeholder="value:number, items:number, coupon:string", key="et_props"
+        )
         description = st.text_input("Description")
-        if st.form_submit_button("Register", type="primary"):
+        if st.form_submit_button("Register", type="primary", key="et_register"):
             made = ui.attempt(
                 ui.workspace().catalog.register_event_type,
                 name.strip(),

@@ -26,8 +26,8 @@ def _list() -> list[str]:
 
 def _define() -> None:
     with st.form("define_goal"):
-        source = st.text_area("Goal", placeholder=EXAMPLE, height=90)
-        if st.form_submit_button("Define goal", type="primary"):
+        source = st.text_area("Goal", placeholder=EXAMPLE, height=90, key="goal_source")
+        if st.form_submit_button("Define goal", type="primary", key="goal_define"):
             goal = ui.attempt(ui.workspace().goals.define, source)
             if goal is not None:
                 ui.invalidate()

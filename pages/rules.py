@@ -61,7 +61,7 @@ def _dry_run(names: list[str]) -> None:
         "Rule (or the text in the editor)", ["(editor)", *names], key="dry_rule"
     )
     days = cols[1].number_input("Past days", min_value=1, max_value=365, value=7, key="dry_days")
-    if st.button("Dry run", icon=":material/science:"):
+    if st.button("Dry run", icon=":material/science:", key="dry_run"):
         rule = st.session_state.get("rule_source", "") if target == "(editor)" else target
         end = utcnow()
         with st.spinner("Replaying…"):

@@ -3,9 +3,12 @@ bad row (per-row report before anything is stored), events, goals and rules."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from engine import Workspace
+from engine.clock import utcnow
 from tests.dashboard.conftest import Screen, no_errors
 
 pytestmark = pytest.mark.xdist_group("dashboard")
@@ -45,3 +48,69 @@ def test_export_prepares_a_download(seeded: Workspace, screen: Screen) -> None:
     next(b for b in at.button if b.label == "Prepare export").click().run()
     no_errors(at)
     assert at.get("download_button")
+
+
+def test_events_stream_filters_by_type(seeded: Workspace, screen: Screen) -> None:
+    at = screen("events")
+    no_errors(at)
+    at.multiselect(key="ev_types").select("purchase").run()
+    no_errors(at)
+    shown = at.dataframe[0].value
+    assert set(shown["type"]) == {"purchase"}
+    heading = next(s.value for s in at.subheader if "events" in s.value)
+    month = utcnow() - dt.timedelta(days=30)
+    expected = seeded.events.list(types=["purchase"], start=month, limit=1)[1]
+    assert int(heading.split()[0].replace(",", "")) == expected
+
+
+def test_register_an_event_type(seeded: Workspace, screen: Screen) -> None:
+    at = screen("events")
+    at.text_input(key="et_name").input("trial_extended")
+    at.text_input(key="et_props").input("days:number, plan:string")
+    at.button(key="et_register").click().run()
+    no_errors(at)
+    registered = seeded.catalog.event_types().set_index("name")
+    assert registered.loc["trial_extended", "properties"] == {"days": "number", "plan": "string"}
+
+
+def test_goals_list_report_and_define(seeded: Workspace, screen: Screen) -> None:
+    at = screen("goals")
+    no_errors(at)
+    assert {"Completed", "Completion rate"} <= {m.label for m in at.metric}
+    at.text_area(key="goal_source").input('goal "Buyers": target purchase')
+    at.button(key="goal_define").click().run()
+    no_errors(at)
+    assert "Buyers" in seeded.goals.list()["name"].tolist()
+
+
+def test_an_invalid_goal_shows_where_it_is_wrong(seeded: Workspace, screen: Screen) -> None:
+    at = screen("goals")
+    at.text_area(key="goal_source").input('goal "Bad": target purchse')
+    at.button(key="goal_define").click().run()
+    assert not at.exception
+    assert at.error and at.code[0].value.endswith("^")
+
+
+def test_rule_editor_validates_while_typing(seeded: Workspace, screen: Screen) -> None:
+    at = screen("rules")
+    no_errors(at)
+    at.text_area(key="rule_source").input('when purchase then add label "buyer"').run()
+    no_errors(at)
+    assert any("Valid rule" in s.value for s in at.success)
+    at.text_area(key="rule_source").input('when purchase then add lable "buyer"').run()
+    assert not at.exception
+    assert at.error and at.code[0].value.endswith("^")
+
+
+def test_rule_dry_run_replays_without_applying(seeded: Workspace, screen: Screen) -> None:
+    at = screen("rules")
+    at.text_area(key="rule_source").input('when purchase then add label "buyer"').run()
+    at.number_input(key="dry_days").set_value(60)
+    at.button(key="dry_run").click().run()
+    no_errors(at)
+    end = utcnow()
+    source = 'when purchase then add label "buyer"'
+    would = len(seeded.rules.dry_run(source, end - dt.timedelta(days=60), end))
+    assert would > 0
+    assert any(c.value.startswith(f"{would:,} firings") for c in at.caption)
+    assert "buyer" not in seeded.labels.all()["label"].tolist()
