@@ -74,8 +74,10 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> 
     )
     print(f"Kith is serving {db_path} at http://{host}:{port}/", flush=True)
     print(f"  API: http://{host}:{port}/v1 and /api (docs: /api/docs)", flush=True)
-    # uvicorn re-raises SIGTERM once it has shut down cleanly; exit 0 then, not -15
-    signal.signal(signal.SIGTERM, _exit_cleanly)
+    # uvicorn re-raises the signal once it has shut down cleanly (queue drained, file closed):
+    # exit 0 then, rather than dying of the signal
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_cleanly)
     uvicorn.Server(config).run()
 
 
