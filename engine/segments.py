@@ -5,7 +5,8 @@ compound segment combines saved segments (union | intersection | difference). `s
 materializes every saved segment's current members; each refresh records who entered and who
 exited (`segment_history`) and, when full, the size (`segment_sizes`).
 
-    >>> ws.segments.count('country = "ID"', as_of="2026-03-01")  # doctest: +SKIP
+Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`)
+or an expression. `as_of` (default now, UTC) is the evaluation time of every window.
 """
 
 from __future__ import annotations
