@@ -111,8 +111,10 @@ def _step_events(ctx: QueryContext, step: FunnelStep | Exclusion, first: bool) -
         where.append(exp.LT(this=ts, expression=ctx.params(bound)))
     compiled = ctx.event_filter("e", step.event, step.where)
     where.append(ctx.params.adopt(compiled) if compiled else None)
-    select = exp.select(_col("e", "profile_id"), _col("e", "id"), ts).from_(_table("events", "e"))
-    return select.where(_and(*where))
+    select = exp.select(_col("e", "profile_id"), _col("e", "id"), ts).from_(
+        _table("events", "e"), copy=False
+    )
+    return select.where(_and(*where), copy=False)
 
 
 def _entry_events(ctx: QueryContext, step: FunnelStep) -> exp.Select:
@@ -120,12 +122,12 @@ def _entry_events(ctx: QueryContext, step: FunnelStep) -> exp.Select:
     select = _step_events(ctx, step, first=True)
     if ctx.audience is not None:
         audience = ctx.params.adopt(ctx.audience)
-        select = select.where(_in(_col("e", "profile_id"), audience))
+        select = select.where(_in(_col("e", "profile_id"), audience), copy=False)
     bd = _breakdown_value(ctx)
     if ctx.breakdown is not None and ctx.breakdown.kind != "event":
         on = exp.EQ(this=_col("p", "id"), expression=_col("e", "profile_id"))
-        select = select.join(_table("profiles", "p"), on=on, join_type="left")
-    return select.select(_as(bd, "bd"))
+        select = select.join(_table("profiles", "p"), on=on, join_type="left", copy=False)
+    return select.select(_as(bd, "bd"), copy=False)
 
 
 def _breakdown_value(ctx: QueryContext) -> exp.Expression:
@@ -160,12 +162,12 @@ def _next_step(ctx: QueryContext, spec: FunnelSpec, k: int) -> exp.Select:
     first = exp.Tuple(expressions=[_col(s, "ts"), _col(s, "id")])
     return (
         exp.select(_col(a, "id1"))
-        .select(exp.alias_(exp.Min(this=_col(s, "ts")), f"t{k}"))
-        .select(exp.alias_(exp.ArgMin(this=_col(s, "id"), expression=first), f"id{k}"))
-        .select(*[exp.alias_(exp.AnyValue(this=_col(a, c)), c) for c in carried])
-        .from_(_table("s1" if k == 2 else f"r{k - 1}", a))
-        .join(_table(f"s{k}", s), on=_and(*on))
-        .group_by(_col(a, "id1"))
+        .select(exp.alias_(exp.Min(this=_col(s, "ts")), f"t{k}"), copy=False)
+        .select(exp.alias_(exp.ArgMin(this=_col(s, "id"), expression=first), f"id{k}"), copy=False)
+        .select(*[exp.alias_(exp.AnyValue(this=_col(a, c)), c) for c in carried], copy=False)
+        .from_(_table("s1" if k == 2 else f"r{k - 1}", a), copy=False)
+        .join(_table(f"s{k}", s), on=_and(*on), copy=False)
+        .group_by(_col(a, "id1"), copy=False)
     )
 
 
@@ -185,15 +187,16 @@ def _strict_events(ctx: QueryContext, step_cte: str) -> exp.Select:
                     order=exp.Order(expressions=[exp.Ordered(this=exp.column("ts"))]),
                 ),
                 "prev_ts",
-            )
+            ),
+            copy=False,
         )
-        .from_(_profile_instants(ctx).subquery("i"))
+        .from_(_profile_instants(ctx).subquery("i", copy=False), copy=False)
     )
     on = _and(*(exp.EQ(this=_col("v", c), expression=_col("s", c)) for c in ("profile_id", "ts")))
     return (
         exp.select(*(_col("s", c) for c in ("profile_id", "id", "ts")), _col("v", "prev_ts"))
-        .from_(_table(step_cte, "s"))
-        .join(prev.subquery("v"), on=on)
+        .from_(_table(step_cte, "s"), copy=False)
+        .join(prev.subquery("v", copy=False), on=on, copy=False)
     )
 
 
@@ -203,17 +206,21 @@ def _profile_instants(ctx: QueryContext) -> exp.Select:
     where = [
         exp.LTE(this=ts, expression=ctx.params(ctx.as_of)),
         exp.GTE(this=ts, expression=ctx.params(ctx.start)) if ctx.start else None,
-        _in(_col("e", "profile_id"), exp.select("profile_id").from_(_table("s1"))),
+        _in(_col("e", "profile_id"), exp.select("profile_id").from_(_table("s1"), copy=False)),
     ]
-    select = exp.select(_col("e", "profile_id"), ts).distinct().from_(_table("events", "e"))
-    return select.where(_and(*where))
+    select = (
+        exp.select(_col("e", "profile_id"), ts)
+        .distinct(copy=False)
+        .from_(_table("events", "e"), copy=False)
+    )
+    return select.where(_and(*where), copy=False)
 
 
 def _ordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte], exp.Select]:
     n = len(spec.steps)
     entry = _entry_events(ctx, spec.steps[0])
     ctes: list[_Cte] = [
-        ("s1", entry.select(_as(_col("e", "id"), "id1"), _as(_col("e", "ts"), "t1")))
+        ("s1", entry.select(_as(_col("e", "id"), "id1"), _as(_col("e", "ts"), "t1"), copy=False))
     ]
     for k in range(2, n + 1):
         events = _step_events(ctx, spec.steps[k - 1], first=False)
@@ -222,11 +229,11 @@ def _ordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte], 
             events = _strict_events(ctx, f"raw{k}")
         ctes.append((f"s{k}", events))
     ctes += [(f"r{k}", _next_step(ctx, spec, k)) for k in range(2, n + 1)]
-    attempts = exp.select(*(_col("s1", c) for c in _ATTEMPT_KEYS)).from_(_table("s1"))
+    attempts = exp.select(*(_col("s1", c) for c in _ATTEMPT_KEYS)).from_(_table("s1"), copy=False)
     for k in range(2, n + 1):
         on = exp.EQ(this=_col(f"r{k}", "id1"), expression=_col("s1", "id1"))
-        attempts = attempts.select(_col(f"r{k}", f"t{k}")).join(
-            _table(f"r{k}"), on=on, join_type="left"
+        attempts = attempts.select(_col(f"r{k}", f"t{k}"), copy=False).join(
+            _table(f"r{k}"), on=on, join_type="left", copy=False
         )
     return ctes, attempts
 
@@ -245,7 +252,7 @@ def _unordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte]
     anchors = [_entry_events(ctx, step) for step, _ in groups]
     hits = [
         _step_events(ctx, step, first=False).select(
-            _as(exp.Literal.number(g), "g"), _as(exp.Literal.number(size), "gsize")
+            _as(exp.Literal.number(g), "g"), _as(exp.Literal.number(size), "gsize"), copy=False
         )
         for g, (step, size) in enumerate(groups)
     ]
@@ -253,27 +260,29 @@ def _unordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte]
         (
             "anchors",
             _renamed_anchors(
-                exp.union(*anchors, distinct=True) if len(anchors) > 1 else anchors[0]
+                exp.union(*anchors, distinct=True, copy=False) if len(anchors) > 1 else anchors[0]
             ),
         ),
-        ("u", exp.union(*hits, distinct=False) if len(hits) > 1 else hits[0]),
+        ("u", exp.union(*hits, distinct=False, copy=False) if len(hits) > 1 else hits[0]),
         ("hits", _unordered_hits(ctx)),
         ("done", _unordered_done()),
     ]
     keys = [_col("a", c) for c in _ATTEMPT_KEYS]
-    attempts = exp.select(*keys).from_(_table("anchors", "a"))
+    attempts = exp.select(*keys).from_(_table("anchors", "a"), copy=False)
     for k in range(2, len(spec.steps) + 1):
         kth = exp.If(
             this=exp.EQ(this=_col("d", "k"), expression=exp.Literal.number(k)), true=_col("d", "ts")
         )
-        attempts = attempts.select(_as(exp.Min(this=kth), f"t{k}"))
+        attempts = attempts.select(_as(exp.Min(this=kth), f"t{k}"), copy=False)
     on = exp.EQ(this=_col("d", "id1"), expression=_col("a", "id1"))
-    return ctes, attempts.join(_table("done", "d"), on=on, join_type="left").group_by(*keys)
+    return ctes, attempts.join(_table("done", "d"), on=on, join_type="left", copy=False).group_by(
+        *keys, copy=False
+    )
 
 
 def _renamed_anchors(union: exp.Query) -> exp.Select:
     cols = [_col("x", "profile_id"), _as(_col("x", "id"), "id1"), _as(_col("x", "ts"), "t1")]
-    return exp.select(*cols, _col("x", "bd")).from_(union.subquery("x"))
+    return exp.select(*cols, _col("x", "bd")).from_(union.subquery("x", copy=False), copy=False)
 
 
 def _row_number(partition: list[str], order: list[str]) -> exp.Window:
@@ -293,14 +302,18 @@ def _unordered_hits(ctx: QueryContext) -> exp.Select:
     )
     cols = [_col("a", "id1"), *(_col("u", c) for c in ("g", "gsize", "id", "ts"))]
     rn = _as(_row_number(["id1", "g"], ["ts", "id"]), "rn")
-    return exp.select(*cols, rn).from_(_table("anchors", "a")).join(_table("u", "u"), on=on)
+    return (
+        exp.select(*cols, rn)
+        .from_(_table("anchors", "a"), copy=False)
+        .join(_table("u", "u"), on=on, copy=False)
+    )
 
 
 def _unordered_done() -> exp.Select:
     """The events that complete a step (at most `gsize` per group), in time order."""
     k = _as(_row_number(["id1"], ["ts", "id"]), "k")
     fits = exp.LTE(this=exp.column("rn"), expression=exp.column("gsize"))
-    return exp.select("id1", "ts", k).from_(_table("hits")).where(fits)
+    return exp.select("id1", "ts", k).from_(_table("hits"), copy=False).where(fits, copy=False)
 
 
 def _exclusion_void(ctx: QueryContext, i: int, ex: Exclusion) -> exp.Select:
@@ -317,8 +330,8 @@ def _exclusion_void(ctx: QueryContext, i: int, ex: Exclusion) -> exp.Select:
     )
     return (
         exp.select(_col("a", "id1"))
-        .from_(_table("attempts", "a"))
-        .join(_table(f"x{i}", "x"), on=on)
+        .from_(_table("attempts", "a"), copy=False)
+        .join(_table(f"x{i}", "x"), on=on, copy=False)
     )
 
 
@@ -338,15 +351,19 @@ def best_attempts(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
     build = _unordered_attempts if spec.order == "unordered" else _ordered_attempts
     ctes, attempts = build(ctx, spec)
     ctes.append(("attempts", attempts))
-    clean = exp.select("*", _as(_steps_reached(len(spec.steps)), "n")).from_(_table("attempts"))
+    clean = exp.select("*", _as(_steps_reached(len(spec.steps)), "n")).from_(
+        _table("attempts"), copy=False
+    )
     if spec.exclusions:
         ctes += [
             (f"x{i}", _step_events(ctx, ex, first=False)) for i, ex in enumerate(spec.exclusions)
         ]
         voids = [_exclusion_void(ctx, i, ex) for i, ex in enumerate(spec.exclusions)]
-        ctes.append(("void", exp.union(*voids, distinct=False) if len(voids) > 1 else voids[0]))
-        void_ids = exp.select("id1").from_(_table("void"))
-        clean = clean.where(exp.Not(this=_in(exp.column("id1"), void_ids)))
+        ctes.append(
+            ("void", exp.union(*voids, distinct=False, copy=False) if len(voids) > 1 else voids[0])
+        )
+        void_ids = exp.select("id1").from_(_table("void"), copy=False)
+        clean = clean.where(exp.Not(this=_in(exp.column("id1"), void_ids)), copy=False)
     ctes.append(("clean", clean))
     order = exp.Order(
         expressions=[
@@ -358,10 +375,14 @@ def best_attempts(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
     rank = exp.Window(
         this=exp.RowNumber(), partition_by=[exp.column("profile_id"), exp.column("bd")], order=order
     )
-    best = exp.select("*").from_(_table("clean")).qualify(exp.EQ(this=rank, expression=_one()))
-    query = exp.select("*").from_(_table("best"))
+    best = (
+        exp.select("*")
+        .from_(_table("clean"), copy=False)
+        .qualify(exp.EQ(this=rank, expression=_one()), copy=False)
+    )
+    query = exp.select("*").from_(_table("best"), copy=False)
     for name, select in [*ctes, ("best", best)]:
-        query = query.with_(name, as_=select)
+        query = query.with_(name, as_=select, copy=False)
     return query
 
 
@@ -386,7 +407,11 @@ def summary(query: exp.Select, n: int) -> exp.Select:
         if k > 1:
             cols.append(_as(exp.Avg(this=_seconds(k)), f"avg{k}"))
             cols.append(_as(exp.func("median", _seconds(k)), f"med{k}"))
-    return exp.select(*cols).from_(query.subquery("b")).group_by(exp.column("bd"))
+    return (
+        exp.select(*cols)
+        .from_(query.subquery("b", copy=False), copy=False)
+        .group_by(exp.column("bd"), copy=False)
+    )
 
 
 def drilldown(query: exp.Select, step: int, dropped: bool, by_value: bool) -> exp.Select:
@@ -399,5 +424,10 @@ def drilldown(query: exp.Select, step: int, dropped: bool, by_value: bool) -> ex
         test = _and(
             test, exp.EQ(this=exp.column("bd"), expression=exp.Placeholder(this="fn_bd_value"))
         )
-    select = exp.select("profile_id").distinct().from_(query.subquery("b")).where(test)
-    return select.order_by("profile_id")
+    select = (
+        exp.select("profile_id")
+        .distinct(copy=False)
+        .from_(query.subquery("b", copy=False), copy=False)
+        .where(test, copy=False)
+    )
+    return select.order_by("profile_id", copy=False)

@@ -22,11 +22,13 @@ from sqlglot import exp
 
 from dsl import parse_segment
 from dsl.ast import Did
+from dsl.schema import Schema
 from engine.clock import as_of_or_now, to_utc
 from engine.compiler import Context, compile_where
 from engine.compiler.events import event_field
 from engine.funnel_query import Breakdown, Compiled, QueryContext, best_attempts, drilldown, summary
 from kith_errors import DslError, ValidationError
+from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -184,20 +186,11 @@ class Funnels:
             start=_bound(spec.start, end=False),
             end=_bound(spec.end, end=True),
             within=spec.within,
-            event_filter=self._event_filter,
+            event_filter=_EventFilters(self.ws),
             audience=self._audience(spec),
             breakdown=self._breakdown(spec.breakdown),
         )
         return best_attempts(spec, ctx), ctx.params.values
-
-    def _event_filter(self, alias: str, event: str, where: str | None) -> Compiled | None:
-        """A step's `where` text compiled to a condition over the events row `alias`."""
-        if where is None:
-            return None
-        match = parse_event_match(event, where)
-        ctx = Context(self.ws.catalog.dsl_schema(), as_of_or_now(None))
-        condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
-        return condition, dict(ctx.params)
 
     def _audience(self, spec: FunnelSpec) -> Compiled | None:
         if spec.audience is None:
@@ -211,9 +204,33 @@ class Funnels:
             return None
         if breakdown.startswith("event."):
             return Breakdown("event", _checked_name(breakdown[len("event.") :]))
-        columns = set(self.ws.db.df("DESCRIBE profiles")["column_name"])
+        columns = analytics_repo.profile_columns(self.ws.db)
         name = _checked_name(breakdown)
         return Breakdown("column" if name in columns else "json", name)
+
+
+class _EventFilters:
+    """Compiles steps' `where` texts to conditions over an events row; reads the event types'
+    property schemas once per query."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._schema: Schema | None = None
+
+    def __call__(self, alias: str, event: str, where: str | None) -> Compiled | None:
+        if where is None:
+            return None
+        match = parse_event_match(event, where)
+        ctx = Context(self._event_schema(), as_of_or_now(None))
+        condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
+        return condition, dict(ctx.params)
+
+    def _event_schema(self) -> Schema:
+        if self._schema is None:
+            types = self.ws.catalog.event_types()
+            props = dict(zip(types["name"], types["properties"], strict=True))
+            self._schema = Schema(event_types=props)
+        return self._schema
 
 
 def parse_event_match(event: str, where: str) -> Any:
@@ -255,34 +272,54 @@ def _bound(value: dt.datetime | dt.date | None, *, end: bool) -> dt.datetime | N
     return to_utc(value) + (dt.timedelta(days=1) if end else dt.timedelta(0))
 
 
+_COLUMNS = [
+    "step",
+    "event",
+    "profiles",
+    "conversion_from_first",
+    "conversion_from_previous",
+    "drop_off",
+    "avg_time_to_convert",
+    "median_time_to_convert",
+]
+
+
 def _step_rows(spec: FunnelSpec, totals: pd.DataFrame) -> pd.DataFrame:
-    """Long format: one row per (breakdown value, step) from the wide per-breakdown totals."""
-    if totals.empty and spec.breakdown is None:  # nobody entered: still one row per step
-        totals = pd.DataFrame([dict.fromkeys(totals.columns, float("nan"))])
-    frames = []
-    for k, step in enumerate(spec.steps, start=1):
-        frame = pd.DataFrame({"step": k, "event": _label(step)}, index=totals.index)
-        frame["profiles"] = totals[f"p{k}"].fillna(0).astype("int64")
-        previous = totals[f"p{k - 1}"] if k > 1 else totals["p1"]
-        frame["conversion_from_first"] = _ratio(frame["profiles"], totals["p1"])
-        frame["conversion_from_previous"] = _ratio(frame["profiles"], previous)
-        frame["drop_off"] = (previous.fillna(0) - frame["profiles"]).astype("int64")
-        frame["avg_time_to_convert"] = totals[f"avg{k}"] if k > 1 else float("nan")
-        frame["median_time_to_convert"] = totals[f"med{k}"] if k > 1 else float("nan")
-        if spec.breakdown is not None:
-            frame.insert(0, "breakdown", totals["bd"])
-        frames.append(frame)
-    return _sorted(pd.concat(frames, ignore_index=True), spec.breakdown is not None)
-
-
-def _sorted(frame: pd.DataFrame, by_breakdown: bool) -> pd.DataFrame:
-    keys = ["breakdown", "step"] if by_breakdown else ["step"]
+    """Long format: one row per (breakdown value, step) from the wide per-breakdown totals
+    (a handful of rows: one per breakdown value)."""
+    records = totals.to_dict("records")
+    if not records and spec.breakdown is None:  # nobody entered: still one row per step
+        records = [{}]
+    rows = [row for rec in records for row in _breakdown_rows(spec, rec)]
+    columns = (["breakdown"] if spec.breakdown is not None else []) + _COLUMNS
+    frame = pd.DataFrame(rows, columns=columns)
+    keys = ["breakdown", "step"] if spec.breakdown is not None else ["step"]
     return frame.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
 
 
-def _ratio(part: pd.Series, whole: pd.Series) -> pd.Series:
-    whole = whole.astype("float64")
-    return (part / whole.where(whole > 0)).fillna(0.0)
+def _breakdown_rows(spec: FunnelSpec, totals: dict[str, Any]) -> list[list[Any]]:
+    counts = [_count(totals.get(f"p{k}")) for k in range(1, len(spec.steps) + 1)]
+    rows = []
+    for k, step in enumerate(spec.steps, start=1):
+        here, previous = counts[k - 1], counts[max(k - 2, 0)]
+        times = [_seconds(totals.get(f"{m}{k}")) for m in ("avg", "med")]
+        row = [k, _label(step), here, _ratio(here, counts[0]), _ratio(here, previous)]
+        rows.append([*row, previous - here, *times])
+        if spec.breakdown is not None:
+            rows[-1].insert(0, totals.get("bd"))
+    return rows
+
+
+def _count(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _seconds(value: Any) -> float:
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
 
 
 def _label(step: FunnelStep) -> str:

@@ -278,7 +278,7 @@ def _series(query: exp.Select, bucket: str, with_start: bool) -> exp.Select:
         .from_(exp.to_table("b"))
         .where(_done(with_start))
     )
-    both = exp.union(starts, completions, distinct=False).subquery("x")
+    both = exp.union(starts, completions, distinct=False, copy=False).subquery("x", copy=False)
     cols = [
         exp.column("bucket"),
         exp.alias_(exp.Sum(this=exp.column("s")), "starts"),

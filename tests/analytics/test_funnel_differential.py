@@ -1,0 +1,104 @@
+"""The SQL funnel against the pure-Python reference on random small datasets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import Workspace
+from engine.funnels import Exclusion, FunnelSpec, FunnelStep
+from tests.analytics import reference_funnel as ref
+from tests.analytics.events import T0, put_events
+
+TYPES = ("a", "b", "c")
+AS_OF = T0 + dt.timedelta(hours=40)
+
+steps = st.builds(
+    ref.Step, st.sampled_from(TYPES), st.one_of(st.none(), st.integers(min_value=0, max_value=2))
+)
+rows = st.lists(
+    st.tuples(
+        st.integers(min_value=1, max_value=4),
+        st.sampled_from((*TYPES, "x")),
+        st.integers(min_value=0, max_value=48),  # hours; small range so timestamps tie
+        st.integers(min_value=0, max_value=3),
+    ),
+    max_size=24,
+)
+
+
+@st.composite
+def funnels(draw: st.DrawFn) -> ref.Funnel:
+    chosen = tuple(draw(st.lists(steps, min_size=2, max_size=4)))
+    bounds = draw(st.one_of(st.none(), st.tuples(st.integers(0, 20), st.integers(1, 30))))
+    exclusions: tuple[tuple[ref.Step, int, int], ...] = ()
+    if draw(st.booleans()):
+        after = draw(st.integers(1, len(chosen) - 1))
+        before = draw(st.integers(after + 1, len(chosen)))
+        exclusions = ((ref.Step(draw(st.sampled_from((*TYPES, "x")))), after, before),)
+    return ref.Funnel(
+        steps=chosen,
+        within=dt.timedelta(hours=draw(st.integers(1, 20))),
+        order=draw(st.sampled_from(("ordered", "strict", "unordered"))),
+        start=None if bounds is None else T0 + dt.timedelta(hours=bounds[0]),
+        end=None if bounds is None else T0 + dt.timedelta(hours=bounds[0] + bounds[1]),
+        exclusions=exclusions,
+    )
+
+
+def as_spec(f: ref.Funnel) -> FunnelSpec:
+    def step(s: ref.Step) -> FunnelStep:
+        return FunnelStep(event=s.type, where=None if s.v_above is None else f"v > {s.v_above}")
+
+    return FunnelSpec(
+        steps=[step(s) for s in f.steps],
+        within=f.within,
+        order=f.order,
+        start=f.start,
+        end=f.end,
+        exclusions=[
+            Exclusion(event=s.type, after_step=a, before_step=b) for s, a, b in f.exclusions
+        ],
+        as_of=AS_OF,
+    )
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    path: Path = tmp_path_factory.mktemp("differential") / "kith.duckdb"
+    return Workspace.open(path)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=rows, funnel=funnels())
+def test_sql_funnel_matches_the_reference(
+    workspace: Workspace, data: list[tuple[int, str, int, int]], funnel: ref.Funnel
+) -> None:
+    workspace.db.execute("DELETE FROM events")
+    events = [(p, t, h, {"v": v}) for p, t, h, v in data]
+    if events:
+        put_events(workspace, events)
+    first = int(workspace.db.scalar("SELECT coalesce(min(id), 0) FROM events"))
+    expected = ref.run(
+        funnel,
+        [
+            ref.Ev(first + i, p, t, T0 + dt.timedelta(hours=h), props)
+            for i, (p, t, h, props) in enumerate(events)
+        ],
+        AS_OF,
+    )
+    spec = as_spec(funnel)
+    result = workspace.funnels.run(spec).steps
+    assert result["profiles"].tolist() == expected["profiles"]
+    medians = result["median_time_to_convert"].tolist()[1:]
+    assert [None if m != m else m for m in medians] == expected["medians"]
+    last = len(funnel.steps)
+    assert workspace.funnels.profiles(spec, last) == expected["ids"][last - 1]
