@@ -20,20 +20,23 @@ def _list() -> list[str]:
         return []
     st.dataframe(rules, hide_index=True, width="stretch")
     names = rules["name"].tolist()
-    cols = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
     name = cols[0].selectbox("Rule", names, key="rule_pick")
-    rules_svc = ui.workspace().rules
-    for column, label, action in (
-        (cols[1], "Enable", rules_svc.enable),
-        (cols[2], "Disable", rules_svc.disable),
-        (cols[3], "Delete", rules_svc.delete),
-    ):
-        if column.button(label, key=f"rule_{label}") and ui.succeeded(action, name):
+    service = ui.workspace().rules
+    if cols[1].button("Enable", key="rule_enable") and ui.succeeded(service.enable, name):
+        st.rerun()
+    if cols[2].button("Disable", key="rule_disable") and ui.succeeded(service.disable, name):
+        st.rerun()
+    with cols[3].popover("Delete", icon=":material/delete:"):
+        st.markdown(f"Delete **{name}**? Its log stays.")
+        delete = st.button("Delete rule", type="primary", key="rule_delete")
+        if delete and ui.succeeded(service.delete, name):
             st.rerun()
     return names
 
 
 def _editor() -> None:
+    st.subheader("New rule", anchor=False)
     source = st.text_area("Rule", placeholder=EXAMPLE, height=100, key="rule_source")
     if not source.strip():
         st.caption(f"Try: `{EXAMPLE}`")
@@ -55,7 +58,8 @@ def _editor() -> None:
 
 
 def _dry_run(names: list[str]) -> None:
-    st.markdown("**Dry run**: what a rule would have done over a past period, without doing it.")
+    st.subheader("Dry run", anchor=False)
+    st.markdown("What a rule would have done over a past period, without doing it.")
     cols = st.columns([2, 1], vertical_alignment="bottom")
     target = cols[0].selectbox(
         "Rule (or the text in the editor)", ["(editor)", *names], key="dry_rule"

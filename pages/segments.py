@@ -18,6 +18,7 @@ def _list() -> None:
     if segments.empty:
         ui.empty_state("No saved segments yet", "Write one in the editor tab and save it.")
         return
+    segments = segments.sort_values("size", ascending=False)
     st.dataframe(segments, hide_index=True, width="stretch")
     name = st.selectbox("Open segment", segments["name"].tolist(), key="seg_open")
     summary = ui.attempt(views.segment_summary, ui.workspace(), name)
@@ -30,13 +31,16 @@ def _summary(name: str, summary: views.SegmentSummary) -> None:
     st.caption(
         f"{info.get('kind', '')} · {info.get('expression') or info.get('description') or ''}"
     )
-    if summary.history.empty:
-        st.caption("No size history yet: refresh the segment to start one.")
+    if len(summary.history) < 2:
+        st.caption("The size history grows with every refresh; one more and a chart appears.")
     else:
         fig = ui.charts.lines(summary.history, "measured_at", "size", f"Size of {name} over time")
         ui.charts.show(fig, key="seg_history")
     st.markdown("**Members (first 20)**")
-    st.dataframe(summary.members, hide_index=True, width="stretch")
+    if summary.members.empty:
+        ui.empty_state("Nobody is in this segment right now", "Refresh it after new data arrives.")
+    else:
+        st.dataframe(summary.members, hide_index=True, width="stretch")
     left, mid, right = st.columns(3)
     if left.button("Refresh membership", icon=":material/refresh:"):
         with st.spinner("Re-evaluating…"):
