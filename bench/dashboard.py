@@ -1,0 +1,106 @@
+"""Dashboard server time on the benchmark workspace: the engine calls the People, Profile and
+Segments screens make, and the whole screen scripts run through Streamlit's AppTest (what the
+server spends per rerun, without the browser).
+
+Run: .venv/bin/python -m bench.dashboard [--db PATH] [--repeat N]
+(default: the 1M-profile demo workspace of bench.workspace, built when missing)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from app import state
+from bench.workspace import DEFAULT_DB, ensure
+from engine import Workspace, views
+from engine.profiles import ProfileFilter
+
+ROOT = Path(__file__).resolve().parents[1]
+SEGMENT = 'did purchase in last 30 days and country = "ID"'
+
+
+def _median(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm: first-use imports and DuckDB caches
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def _busiest_profile(ws: Workspace) -> int:
+    """A profile with a long history (the slowest kind of detail page)."""
+    page = ws.profiles.list(ProfileFilter(lifecycle="customer"), sort="last_seen", limit=1)
+    return int(page.rows["id"].iloc[0])
+
+
+def engine_calls(ws: Workspace, pid: int) -> dict[str, Callable[[], Any]]:
+    return {
+        "people: list page 1 + total": lambda: ws.profiles.list(limit=50),
+        "people: search 'maria'": lambda: ws.profiles.list(ProfileFilter(text="maria"), limit=50),
+        "people: lifecycle AND channel": lambda: ws.profiles.list(
+            ProfileFilter(lifecycle="customer", channel="whatsapp"), limit=50
+        ),
+        "people: filter options": lambda: views.filter_options(ws),
+        "profile: detail view": lambda: views.profile_detail(ws, pid),
+        "segments: live count + 20 members": lambda: views.segment_draft(ws, SEGMENT),
+        "overview: 30-day report": lambda: ws.overview.report(30),
+    }
+
+
+def _screen(page: str, query: dict[str, str], typed: dict[str, str]) -> Callable[[], Any]:
+    at = AppTest.from_file(ROOT / "app" / "main.py", default_timeout=120)
+    at.run()
+    at.switch_page(str(ROOT / "pages" / f"{page}.py"))
+    at.query_params.update(query)
+    at.run()
+    for key, text in typed.items():
+        at.text_area(key=key).input(text)
+
+    def rerun() -> None:
+        at.run()
+        if at.exception:
+            raise RuntimeError(f"{page}: {at.exception[0].message}")
+
+    return rerun
+
+
+def screens(pid: int) -> dict[str, Callable[[], Any]]:
+    return {
+        "screen: People": _screen("people", {}, {}),
+        "screen: Profile": _screen("profile", {"id": str(pid)}, {}),
+        "screen: Segments, typed expression": _screen("segments", {}, {"seg_text": SEGMENT}),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__)
+    parser.add_argument("--db", type=Path, default=None, help="default: the 1M demo workspace")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    db = args.db or ensure(DEFAULT_DB)
+    with Workspace.open(db) as ws:
+        state.set_workspace(ws)
+        profiles = ws.profiles.list(limit=1).total
+        pid = _busiest_profile(ws)
+        calls = {**engine_calls(ws, pid), **screens(pid)}
+        rows = [
+            {"what": k, "median_s": round(_median(f, args.repeat), 3)} for k, f in calls.items()
+        ]
+        state.set_workspace(None)
+    print(f"workspace {db} ({profiles:,} profiles), profile #{pid}, repeat {args.repeat}")
+    print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
