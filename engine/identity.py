@@ -254,12 +254,15 @@ def new_ids(groups: list[int], first: int) -> dict[int, int]:
     return {group: first + i for i, group in enumerate(groups)}
 
 
-def row_profiles(res: Resolution, group_profile: dict[int, int]) -> pd.DataFrame:
-    """(_line, profile_id) for every message line."""
-    lines = np.flatnonzero(res.row_group >= 0)
-    lookup = pd.Series(group_profile, dtype=np.int64)
-    profiles = lookup.reindex(res.row_group[lines]).to_numpy(dtype=np.int64)
-    return pd.DataFrame({"_line": lines, "profile_id": profiles})
+def line_profiles(res: Resolution, group_profile: dict[int, int], size: int) -> np.ndarray:
+    """The profile of every message, indexed by line (-1 where a line has none)."""
+    groups = np.full(size, -1, dtype=np.int64)
+    groups[: len(res.row_group)] = res.row_group[:size]
+    ids = np.fromiter(group_profile.keys(), dtype=np.int64, count=len(group_profile))
+    pids = np.fromiter(group_profile.values(), dtype=np.int64, count=len(group_profile))
+    lookup = np.full(int(ids.max()) + 1 if len(ids) else 1, -1, dtype=np.int64)
+    lookup[ids] = pids
+    return np.where(groups >= 0, lookup[np.maximum(groups, 0)], -1)
 
 
 def new_identities(graph: Graph, res: Resolution, group_profile: dict[int, int]) -> pd.DataFrame:

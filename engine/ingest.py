@@ -1,37 +1,29 @@
 """Ingestion: Segment-spec messages, JSONL files, and flat CSV/Parquet/DataFrame events.
 
-Every input becomes one canonical frame (`CANONICAL` columns, one row per message, `_line`
-its 1-based position); values are normalised and validated vectorised in pandas, and the batch
-then runs set-based through DuckDB: staging with dedupe, identity resolution
-(engine/identity.py), sessions (engine/sessions.py), events, profile updates, all in one
-transaction. docs/ingestion.md documents the mappings.
+Every input becomes one canonical Arrow table (engine/ingest_frames.py: one row per message,
+`_line` its 1-based position, values normalised and validated vectorised), and the batch then
+runs set-based through DuckDB: staging with dedupe (one copy of the batch), identity resolution
+(engine/identity.py), sessions (engine/sessions.py), one events insert, profile updates, all in
+one transaction. docs/ingestion.md documents the mappings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from engine import identity, sessions
+from engine import identity, ingest_traits, sessions
 from engine.batch import IngestBatch
 from engine.clock import utcnow
-from engine.models import IngestReport, Rejection
-from engine.vocab import (
-    CHANNELS,
-    IDENTITY_TYPES,
-    SOURCES,
-    STANDARD_EVENT_TYPES,
-    STANDARD_PROPERTIES,
-)
+from engine.ingest_frames import from_messages, from_table, rejections
+from engine.models import IngestReport
+from engine.vocab import SOURCES, STANDARD_EVENT_TYPES, STANDARD_PROPERTIES
 from kith_errors import IngestError
 from store import ingest as repo
 
@@ -40,13 +32,6 @@ if TYPE_CHECKING:
 
 CHUNK = 200_000
 Progress = Callable[[int], None]
-KEY_COLUMNS: tuple[str, ...] = IDENTITY_TYPES
-TEXT_COLUMNS = ("message_id", "type", "channel", "source", "session_id", "device")
-JSON_COLUMNS = ("properties", "context", "traits")
-CANONICAL = ("_line", *TEXT_COLUMNS, "ts", *JSON_COLUMNS, *KEY_COLUMNS, "_reject")
-# Segment library channels that are not messaging channels of ours.
-_SEGMENT_CHANNELS = {"browser": "web", "server": None, "mobile": None, "client": None}
-_TYPE_NAME = r"^[a-z][a-z0-9_]{0,99}$"
 
 
 class Ingestor:
@@ -180,341 +165,38 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-# ---- Segment messages -> canonical rows --------------------------------------------------------
-
-
-def from_messages(
-    numbered: list[tuple[int, Any]], received: dt.datetime, source: str
-) -> pd.DataFrame:
-    rows = []
-    for line, msg in numbered:
-        try:
-            if isinstance(msg, Exception):
-                raise msg
-            row = parse_message(msg)
-        except IngestError as err:
-            row = {"_reject": err.message}
-        rows.append({"_line": line, **row})
-    return finish(pd.DataFrame(rows, columns=list(CANONICAL)), received, source)
-
-
-def parse_message(msg: Any) -> dict[str, Any]:
-    """One Segment-spec message as a raw canonical row (values normalised later, vectorised)."""
-    if not isinstance(msg, dict):
-        raise IngestError("a message must be a JSON object")
-    kind = _text(msg, "type")
-    if kind is None or kind.lower() not in _KINDS:
-        raise IngestError(f"type must be one of {', '.join(_KINDS)}, got {msg.get('type')!r}")
-    context, props = _obj(msg, "context"), _obj(msg, "properties")
-    traits = {**_obj(context, "traits", "context.traits"), **_obj(msg, "traits")}
-    row = {
-        "message_id": _text(msg, "messageId") or _hash_id(msg),
-        "ts": msg.get("timestamp") or msg.get("originalTimestamp"),
-        "channel": _channel(msg, context, props),
-        "session_id": _text(context, "sessionId") or _text(props, "session_id"),
-        "device": _device(context),
-        "context": json.dumps(context, default=str),
-        **_keys(msg, context, traits),
-    }
-    return {**row, **_KINDS[kind.lower()](msg, props, traits)}
-
-
-def _track(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
-    event = _text(msg, "event")
-    if not event:
-        raise IngestError("a track message needs an event name (field `event`)")
-    return {"type": event, "properties": json.dumps(props, default=str)}
-
-
-def _identify(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
-    return {"type": "identify", "properties": "{}", "traits": json.dumps(profile_traits(traits))}
-
-
-def _page(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
-    page = _obj(_obj(msg, "context"), "page", "context.page")
-    merged = {k: page[k] for k in ("url", "path", "title", "referrer") if k in page}
-    merged.update(props)
-    if _text(msg, "name"):
-        merged.setdefault("name", _text(msg, "name"))
-    return {"type": "page_view", "properties": json.dumps(merged, default=str)}
-
-
-def _screen(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
-    merged = {**props, "name": _text(msg, "name") or props.get("name")}
-    return {"type": "screen", "properties": json.dumps(merged, default=str)}
-
-
-def _alias(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
-    previous = _text(msg, "previousId")
-    if not previous or not _text(msg, "userId"):
-        raise IngestError("an alias message needs both previousId and userId")
-    if _text(msg, "anonymousId") not in (None, previous):
-        raise IngestError("an alias message may not carry an anonymousId other than previousId")
-    return {"type": "alias", "properties": "{}", "anonymous_id": previous}
-
-
-def _group(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
-    group = _text(msg, "groupId")
-    if not group:
-        raise IngestError("a group message needs a groupId")
-    body = {"group_id": group, "traits": _obj(msg, "traits")}
-    return {"type": "group", "properties": json.dumps(body, default=str)}
-
-
-_KINDS: dict[str, Callable[[dict, dict, dict], dict[str, Any]]] = {
-    "track": _track,
-    "identify": _identify,
-    "page": _page,
-    "screen": _screen,
-    "alias": _alias,
-    "group": _group,
-}
-_STANDARD_TRAITS = ("name", "email", "phone", "company", "country", "city", "language")
-_TRAIT_ALIASES = {"lifecycle_stage": "lifecycle", "lifecycleStage": "lifecycle"}
-
-
-def profile_traits(traits: dict[str, Any]) -> dict[str, Any]:
-    """Segment traits as profile fields: firstName+lastName -> name, company.name -> company,
-    address.city/country -> city/country; channel ids are identities, not traits."""
-    out = {_TRAIT_ALIASES.get(k, k): v for k, v in traits.items() if k not in _CHANNEL_IDS}
-    first, last = out.pop("firstName", None), out.pop("lastName", None)
-    if "name" not in out and (first or last):
-        out["name"] = " ".join(str(p) for p in (first, last) if p)
-    if isinstance(out.get("company"), dict):
-        out["company"] = out["company"].get("name")
-    address = out.pop("address", None)
-    if isinstance(address, dict):
-        for part in ("city", "country"):
-            out.setdefault(part, address.get(part))
-    for key in ("email", "phone"):
-        out.pop(key, None)  # identity keys: normalised and applied from the key columns
-    return out
-
-
-_CHANNEL_IDS = tuple(t for t in IDENTITY_TYPES if t not in ("user_id", "email", "phone"))
-
-
-def _keys(msg: dict, context: dict, traits: dict) -> dict[str, Any]:
-    """Identity keys: userId, anonymousId, traits email/phone, channel ids from traits and
-    context.externalIds [{type, id}] (types not ours are ignored)."""
-    keys = {"user_id": _text(msg, "userId"), "anonymous_id": _text(msg, "anonymousId")}
-    for name in ("email", "phone", *_CHANNEL_IDS[:-1]):
-        if traits.get(name) is not None:
-            keys[name] = _scalar(traits[name], f"traits.{name}")
-    externals = context.get("externalIds") or []
-    if not isinstance(externals, list):
-        raise IngestError("context.externalIds must be a list of {type, id}")
-    for ext in externals:
-        if isinstance(ext, dict) and ext.get("type") in IDENTITY_TYPES and ext.get("id"):
-            keys.setdefault(ext["type"], _scalar(ext["id"], "context.externalIds.id"))
-    return keys
-
-
-def _channel(msg: dict, context: dict, props: dict) -> str | None:
-    raw = _text(context, "channel") or _text(props, "channel") or _text(msg, "channel")
-    if raw is None:
-        return "web" if str(msg.get("type")).lower() == "page" else None
-    return _SEGMENT_CHANNELS.get(raw.lower(), raw.lower())
-
-
-def _device(context: dict) -> str | None:
-    device = context.get("device")
-    if isinstance(device, dict) and device.get("type"):
-        return str(device["type"]).lower()
-    agent = str(context.get("userAgent") or "").lower()
-    if not agent:
-        return None
-    if "ipad" in agent or "tablet" in agent:
-        return "tablet"
-    return "mobile" if "mobi" in agent or "android" in agent else "desktop"
-
-
-def _text(obj: dict, key: str) -> str | None:
-    value = obj.get(key)
-    if value is None or value == "":
-        return None
-    return _scalar(value, key)
-
-
-def _scalar(value: Any, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise IngestError(f"{where} must be a string or a number, got {value!r}")
-    return str(value)
-
-
-def _obj(obj: dict, key: str, where: str | None = None) -> dict[str, Any]:
-    value = obj.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise IngestError(f"{where or key} must be an object, got {type(value).__name__}")
-    return value
-
-
-def _hash_id(msg: dict) -> str:
-    """A deterministic id for a message sent without one: the same message twice is one."""
-    text = json.dumps(msg, sort_keys=True, default=str)
-    return "h-" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:24]
-
-
-# ---- flat tables -> canonical rows --------------------------------------------------------------
-
-
-def from_table(data: pd.DataFrame, received: dt.datetime, source: str) -> pd.DataFrame:
-    """Flat event columns (docs/ingestion.md) as canonical rows, vectorised."""
-    for required in ("type", "timestamp"):
-        if required not in data.columns:
-            raise IngestError(
-                f"the table needs a {required!r} column; it has {', '.join(map(str, data))}",
-                details={"missing": required},
-            )
-    out = pd.DataFrame({"_line": pd.RangeIndex(1, len(data) + 1)})
-    for name in (*TEXT_COLUMNS, *KEY_COLUMNS, "context"):
-        if name in data.columns:
-            out[name] = _strings(data[name])
-    out["ts"] = data["timestamp"]
-    out["properties"] = _json_of(data, "prop_", "properties")
-    out["traits"] = _json_of(data, "trait_", None)
-    given = out["message_id"] if "message_id" in out else pd.Series(None, index=out.index)
-    given = given.astype(object).mask(given == "")
-    missing = given.isna().to_numpy()
-    if missing.any():
-        given[missing] = _row_hashes(data[missing]).to_numpy()
-    out["message_id"] = given
-    out["_reject"] = None
-    return finish(out.reindex(columns=list(CANONICAL)), received, source)
-
-
-def _strings(values: pd.Series) -> pd.Series:
-    """Text as given (trimmed later, in SQL); numbers and the like as their text."""
-    if values.dtype == object or pd.api.types.is_string_dtype(values):
-        return values
-    return values.astype("string")
-
-
-def _json_of(data: pd.DataFrame, prefix: str, column: str | None) -> pd.Series:
-    """`prefix*` columns packed into one JSON object per row (empty cells left out), or the
-    given JSON column as it is."""
-    cols = [c for c in data.columns if str(c).startswith(prefix)]
-    if not cols:
-        if column and column in data.columns:
-            return _strings(data[column]).mask(lambda s: s == "")
-        return pd.Series([None] * len(data), dtype="object")
-    part = data[cols].rename(columns=lambda c: str(c)[len(prefix) :])
-    part = part.astype(object).where(part.notna(), None)
-    text = part.to_json(orient="records", lines=True, date_format="iso")
-    lines = pd.Series(text.splitlines(), dtype="string")
-    return lines.str.replace(r'"[^"]+":null,?', "", regex=True).str.replace(",}", "}")
-
-
-def _row_hashes(data: pd.DataFrame) -> pd.Series:
-    hashed = pd.util.hash_pandas_object(data.astype("string"), index=False)
-    return "h-" + pd.Series(hashed.to_numpy(), dtype="uint64").map("{:016x}".format)
-
-
-# ---- shared: normalisation and validation (vectorised) ------------------------------------------
-
-
-def finish(frame: pd.DataFrame, received: dt.datetime, source: str) -> pd.DataFrame:
-    """Normalise names and times; note why bad rows are rejected in `_reject`. Identity
-    values are normalised and checked in SQL while staging (store/ingest.py)."""
-    reasons: list[pd.Series] = [frame["_reject"]]
-    frame["ts"], bad_ts = _times(frame["ts"], received)
-    frame["type"], bad_type = _per_distinct(frame["type"], _type_name)
-    frame["channel"], bad_channel = _per_distinct(frame["channel"], _channel_name)
-    frame["source"] = frame["source"].fillna(source)
-    frame["_reject"] = _first_reason([*reasons, bad_ts, bad_type, bad_channel])
-    return frame
-
-
-def _times(raw: pd.Series, received: dt.datetime) -> tuple[pd.Series, pd.Series]:
-    """UTC-naive timestamps; a missing time is the receipt time, an unparsable one a reason."""
-    none = pd.Series(None, index=raw.index, dtype="object")
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        parsed = raw.dt.tz_convert("UTC") if raw.dt.tz is not None else raw.dt.tz_localize("UTC")
-        return parsed.dt.tz_convert(None).astype("datetime64[us]"), none
-    text = raw.astype("string").str.strip().mask(lambda s: s == "")
-    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    bad = text.notna() & parsed.isna()
-    parsed = parsed.where(text.notna(), pd.Timestamp(received, tz="UTC"))
-    none[bad] = "timestamp " + text[bad].map(repr).astype(object) + " is not ISO 8601"
-    return parsed.dt.tz_convert(None).astype("datetime64[us]"), none
-
-
-def _per_distinct(
-    raw: pd.Series, check: Callable[[str], tuple[str | None, str | None]]
-) -> tuple[pd.Series, pd.Series]:
-    """Apply `check` (value -> (normalised, reason)) once per distinct value: event types and
-    channels repeat a lot, so this stays cheap on millions of rows."""
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    pairs = [check(str(u)) for u in uniques] + [(None, None)]
-    values = np.array([p[0] for p in pairs], dtype=object)[codes]
-    reasons = np.array([p[1] for p in pairs], dtype=object)[codes]
-    return pd.Series(values, index=raw.index), pd.Series(reasons, index=raw.index)
-
-
-def _type_name(text: str) -> tuple[str | None, str | None]:
-    """ "Order Completed" / "orderCompleted" / "order-completed" -> "order_completed"."""
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text.strip())
-    snake = re.sub(r"[^0-9A-Za-z]+", "_", snake).strip("_").lower()
-    if re.fullmatch(_TYPE_NAME, snake):
-        return snake, None
-    return None, f"event type {text!r} is not a valid name (letters, digits, spaces, _ or -)"
-
-
-def _channel_name(text: str) -> tuple[str | None, str | None]:
-    name = text.strip().lower()
-    if name in CHANNELS:
-        return name, None
-    return None, f"unknown channel {text!r}; known channels: {', '.join(CHANNELS)}"
-
-
-def _first_reason(reasons: list[pd.Series]) -> pd.Series:
-    out = pd.Series(None, index=reasons[0].index, dtype="object")
-    for reason in reasons:
-        out = out.fillna(reason)
-    return out
-
-
-def rejections(pairs: list[tuple[int, str]]) -> list[Rejection]:
-    return [Rejection(line=line, reason=reason) for line, reason in sorted(pairs)]
-
-
 # ---- the set-based batch write ------------------------------------------------------------------
 
 
 def write_batch(
-    ws: Workspace, canon: pd.DataFrame, received: dt.datetime, depth: int, source: str
+    ws: Workspace, canon: pa.Table, received: dt.datetime, depth: int, source: str
 ) -> tuple[IngestReport, IngestBatch | None]:
     """Store one canonical batch in one transaction; the batch is None when nothing landed."""
-    db, arrow = ws.db, _arrow(canon)
+    db = ws.db
     try:
         with db.transaction():
-            db.register("kith_in", arrow)
-            return _write(ws, len(canon), received, depth, source)
+            db.register("kith_in", canon)
+            return _write(ws, received, depth, source)
     finally:
         repo.drop_staging(db)
 
 
 def _write(
-    ws: Workspace, total: int, received: dt.datetime, depth: int, source: str
+    ws: Workspace, received: dt.datetime, depth: int, source: str
 ) -> tuple[IngestReport, IngestBatch | None]:
     db, conf = ws.db, ws.settings
-    rejected = repo.stage(db)
-    duplicates = total - len(rejected) - repo.count(db, "kith_b")
+    typed = ingest_traits.check(ws)
+    rejected, duplicates = repo.stage(db)
     keys = repo.extract_keys(db, conf.blocked_values, conf.identity_priority)
     rejected += [(line, _ALL_BLOCKED) for line in keys["keyless"]]
     report = IngestReport(duplicates=duplicates, rejected=rejections(rejected))
-    if repo.count(db, "kith_b") == 0:
+    accepted = repo.count(db, "kith_b")
+    if accepted == 0:
         return report, None
     batch_id = db.allocate_ids("batches", 1)
     outcome = _resolve_identities(ws, received, source if source in SOURCES else None)
-    repo.build_events(db)
-    started = sessions.sessionize(ws)
-    accepted = repo.count(db, "kith_ev")
-    repo.insert_events(db, db.allocate_ids("events", accepted), received, batch_id, _STD_EVENTS)
-    sessions.record_starts(ws, started, received, batch_id)
-    repo.apply_traits(db, list(STANDARD_PROPERTIES))
+    started = _events(ws, outcome["lines"], received, batch_id)
+    _profiles(ws, typed)
     touched = repo.touch_profiles(db, received)
     _log(ws, received, keys["blocked"], outcome["log"])
     report = report.model_copy(
@@ -535,47 +217,53 @@ _ALL_BLOCKED = "no usable identity: every identity value is blocked (see setting
 _STD_EVENTS = list(STANDARD_EVENT_TYPES)
 
 
-def _arrow(canon: pd.DataFrame) -> pa.Table:
-    """The canonical frame as Arrow, column by column (no object round trips)."""
-    columns = {
-        "_line": pa.array(canon["_line"].to_numpy(dtype=np.int64)),
-        "ts": pa.array(canon["ts"].to_numpy(dtype="datetime64[us]")),
-    }
-    for name in CANONICAL:
-        if name not in columns:
-            columns[name] = _arrow_text(canon[name])
-    return pa.table({name: columns[name] for name in CANONICAL})
-
-
-def _arrow_text(values: pd.Series) -> pa.Array:
-    if values.isna().all():
-        return pa.nulls(len(values), pa.string())
-    array = pa.array(values, from_pandas=True)
-    return (
-        array
-        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
-        else (array.cast(pa.string()))
+def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch_id: int) -> int:
+    """Sessions, then the events in one insert with their session ids; returns how many
+    sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
+    db = ws.db
+    skey, started = sessions.sessionize(ws, lines)
+    db.register(
+        "kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile, "skey": skey})
     )
+    low, high = repo.line_span(db)
+    repo.insert_events(
+        db, (db.allocate_ids("events", high - low + 1), low), now, batch_id, _STD_EVENTS
+    )
+    sessions.record_starts(ws, started, now, batch_id)
+    return started
+
+
+def _profiles(ws: Workspace, typed: dict[str, str]) -> None:
+    """Traits onto profiles: typed custom properties to their columns, the rest as usual."""
+    repo.stage_traits(ws.db)
+    written = ingest_traits.apply(ws, typed)
+    repo.apply_traits(ws.db, list(STANDARD_PROPERTIES), written)
 
 
 def _resolve_identities(ws: Workspace, now: dt.datetime, source: str | None) -> dict[str, Any]:
     """Resolve the staged keys to profiles; create, merge and link as decided. Registers
-    `kith_rowp` (line -> profile) for the later steps."""
-    db, arrays = ws.db, repo.graph_arrays(ws.db)
-    graph = identity.graph_from(arrays, repo.line_ts(arrays["ts"]), ws.settings.identity_limits)
+    `kith_rowp` (line -> profile) and returns the per-line arrays sessions need."""
+    db, arrays = ws.db, repo.graph_arrays(ws.db, sessions.CHANNEL_LIST)
+    row_ts = repo.line_ts(arrays["lines"])
+    graph = identity.graph_from(arrays, row_ts, ws.settings.identity_limits)
     res = identity.resolve(graph)
     first = db.allocate_ids("profiles", len(res.new_groups)) if res.new_groups else 0
     group_profile = {**res.group_profile, **identity.new_ids(res.new_groups, first)}
-    db.register("kith_newp", pd.DataFrame({"id": list(range(first, first + len(res.new_groups)))}))
+    db.register(
+        "kith_newp",
+        pa.table({"id": pa.array(range(first, first + len(res.new_groups)), pa.int64())}),
+    )
     repo.insert_profiles(db, now, source)
     log = list(res.log)
     for primary, secondary in res.merges:
         merge_id = ws.merges.merge(primary, secondary, actor="identity_resolution")
         log.append(_merge_entry(primary, secondary, merge_id))
-    db.register("kith_rowp", identity.row_profiles(res, group_profile))
+    profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
+    lines = sessions.lines_from(arrays["lines"], profile_of_line)
+    db.register("kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile}))
     db.register("kith_newid", identity.new_identities(graph, res, group_profile))
     repo.insert_identities(db, now, source or "ingest")
-    return {"created": len(res.new_groups), "merged": len(res.merges), "log": log}
+    return {"created": len(res.new_groups), "merged": len(res.merges), "log": log, "lines": lines}
 
 
 def _merge_entry(primary: int, secondary: int, merge_id: int) -> dict[str, Any]:

@@ -1,27 +1,99 @@
 """Sessions (analytics.md): a run of one profile's events on one channel with no gap longer
 than the inactivity timeout. Events that carry their own session id keep it; the others on a
-channel are grouped with window functions over the batch plus each touched profile's latest
-stored session, so a batch that continues a session extends it. Each new session records a
-`session_started` event. Events with neither a channel nor a session id are left without a
-session and flagged `orphaned`, so integration problems stay visible."""
+channel are grouped over the batch plus each touched profile's latest stored session, so a
+batch that continues a session extends it. Each new session records a `session_started`
+event. Events with neither a channel nor a session id are left without a session and flagged
+`orphaned`, so integration problems stay visible.
+
+The grouping is one vectorised sort over the batch's (profile, channel, time) arrays, which
+identity resolution already holds in memory; the events are then inserted once with their
+session ids joined in (store/ingest.py), with no write-back."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pyarrow as pa
+
+from engine.vocab import CHANNELS
 from store import ingest as repo
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
+CHANNEL_LIST = list(CHANNELS)
 
-def sessionize(ws: Workspace) -> int:
-    """Assign and record the sessions of the staged batch (`kith_ev`); returns how many
-    sessions began. Runs inside the ingestion transaction."""
+
+@dataclass
+class Lines:
+    """Per staged line: its profile, time (epoch us), channel number (0 = none) and whether
+    it needs a session computed (has a channel and no session id of its own)."""
+
+    line: np.ndarray
+    profile: np.ndarray
+    us: np.ndarray
+    chan: np.ndarray
+    open: np.ndarray
+
+
+def assign(lines: Lines, last: dict[str, np.ndarray], gap_us: int) -> tuple[np.ndarray, pa.Table]:
+    """Session key per line (-1 where none is computed) and the sessions as an Arrow table
+    (skey, profile_id, started_us, ended_us, n, first_line, prev_id) for `kith_ns`."""
+    m = lines.open
+    nprev = len(last["id"])
+    prof = np.concatenate([last["profile_id"].astype(np.int64), lines.profile[m]])
+    chan = np.concatenate([last["chan"].astype(np.int64), lines.chan[m].astype(np.int64)])
+    us = np.concatenate([last["us"].astype(np.int64), lines.us[m]])
+    line = np.concatenate([np.zeros(nprev, dtype=np.int64), lines.line[m]])
+    order = np.lexsort((line, us, chan, prof))
+    prof, chan, us, line = prof[order], chan[order], us[order], line[order]
+    brk = np.ones(len(order), dtype=bool)
+    brk[1:] = (prof[1:] != prof[:-1]) | (chan[1:] != chan[:-1]) | (us[1:] - us[:-1] > gap_us)
+    start = np.maximum.accumulate(np.where(brk, np.arange(len(order)), 0))
+    skey = np.full(len(lines.line), -1, dtype=np.int64)
+    batch = order >= nprev
+    skey[np.flatnonzero(m)[order[batch] - nprev]] = start[batch]
+    # a stored session that any of the group's rows continues lends the group its id
+    prev_of = np.full(len(order), None, dtype=object)
+    held = np.flatnonzero(~batch)
+    prev_of[start[held]] = np.asarray(last["id"], dtype=object)[order[held]]
+    return skey, _sessions(start[batch], prof[batch], us[batch], line[batch], prev_of)
+
+
+def _sessions(
+    start: np.ndarray, prof: np.ndarray, us: np.ndarray, line: np.ndarray, prev_of: np.ndarray
+) -> pa.Table:
+    """One row per session the batch's lines fall in (the lines come sorted by session)."""
+    first = np.flatnonzero(np.r_[True, start[1:] != start[:-1]]) if len(start) else start
+    last = np.r_[first[1:] - 1, len(start) - 1] if len(start) else start
+    keys = start[first]
+    prev = prev_of[keys] if len(keys) else np.empty(0, dtype=object)
+    return pa.table(
+        {
+            "skey": pa.array(keys, pa.int64()),
+            "profile_id": pa.array(prof[first], pa.int64()),
+            "started_us": pa.array(us[first], pa.int64()),
+            "ended_us": pa.array(us[last], pa.int64()),
+            "n": pa.array(last - first + 1, pa.int64()),
+            "first_line": pa.array(line[first], pa.int64()),
+            "prev_id": pa.array(prev.tolist(), pa.string()),
+        }
+    )
+
+
+def sessionize(ws: Workspace, lines: Lines) -> tuple[np.ndarray, int]:
+    """Compute the staged batch's sessions into `kith_sagg` and record them; returns the
+    session key per line (for the events insert) and how many sessions began. `kith_rowp`
+    (_line, profile_id) must be registered. Runs inside the ingestion transaction."""
     gap = dt.timedelta(minutes=ws.settings.session_timeout_minutes)
-    repo.assign_sessions(ws.db, gap)
-    return repo.record_sessions(ws.db)
+    last = repo.last_sessions(ws.db, CHANNEL_LIST)
+    skey, table = assign(lines, last, int(gap / dt.timedelta(microseconds=1)))
+    ws.db.register("kith_ns", table)
+    repo.build_sessions(ws.db)
+    return skey, repo.record_sessions(ws.db)
 
 
 def record_starts(ws: Workspace, started: int, now: dt.datetime, batch_id: int) -> None:
@@ -29,3 +101,16 @@ def record_starts(ws: Workspace, started: int, now: dt.datetime, batch_id: int) 
     if started:
         first = ws.db.allocate_ids("events", started)
         repo.insert_session_starts(ws.db, first, now, batch_id)
+
+
+def lines_from(arrays: dict[str, Any], profile_of_line: np.ndarray) -> Lines:
+    """`Lines` from the staging arrays (store/ingest.graph_arrays) and the resolved profile
+    per line (indexed by line)."""
+    line = np.asarray(arrays["_line"], dtype=np.int64)
+    return Lines(
+        line=line,
+        profile=profile_of_line[line],
+        us=np.asarray(arrays["us"], dtype=np.int64),
+        chan=np.asarray(arrays["chan"], dtype=np.int64),
+        open=np.asarray(arrays["open"], dtype=bool),
+    )

@@ -11,12 +11,22 @@ import numpy as np
 
 from store.db import Database
 
-# The identity key columns of the canonical frame, as UNPIVOT lists them (engine/vocab.py order).
-_UNPIVOT_KEYS = (
-    "UNPIVOT (SELECT _line, user_id, email, phone, whatsapp, sms, instagram, telegram, line, "
-    "facebook, tiktok, widget, anonymous_id FROM kith_b) "
-    "ON user_id, email, phone, whatsapp, sms, instagram, telegram, line, facebook, tiktok, "
-    "widget, anonymous_id INTO NAME type VALUE value"
+# The identity key columns of the staged batch as (line, type, value) rows, one projection per
+# type (engine/vocab.py order): cheaper than UNPIVOT, and nulls are skipped before the union.
+_KEY_ROWS = (
+    "SELECT _line, 'user_id' AS type, user_id AS value FROM kith_b WHERE user_id IS NOT NULL "
+    "UNION ALL SELECT _line, 'email', email FROM kith_b WHERE email IS NOT NULL "
+    "UNION ALL SELECT _line, 'phone', phone FROM kith_b WHERE phone IS NOT NULL "
+    "UNION ALL SELECT _line, 'whatsapp', whatsapp FROM kith_b WHERE whatsapp IS NOT NULL "
+    "UNION ALL SELECT _line, 'sms', sms FROM kith_b WHERE sms IS NOT NULL "
+    "UNION ALL SELECT _line, 'instagram', instagram FROM kith_b WHERE instagram IS NOT NULL "
+    "UNION ALL SELECT _line, 'telegram', telegram FROM kith_b WHERE telegram IS NOT NULL "
+    "UNION ALL SELECT _line, 'line', line FROM kith_b WHERE line IS NOT NULL "
+    "UNION ALL SELECT _line, 'facebook', facebook FROM kith_b WHERE facebook IS NOT NULL "
+    "UNION ALL SELECT _line, 'tiktok', tiktok FROM kith_b WHERE tiktok IS NOT NULL "
+    "UNION ALL SELECT _line, 'widget', widget FROM kith_b WHERE widget IS NOT NULL "
+    "UNION ALL SELECT _line, 'anonymous_id', anonymous_id FROM kith_b "
+    "WHERE anonymous_id IS NOT NULL"
 )
 
 
@@ -34,10 +44,10 @@ _NORMALISE = (
     "nullif(trim(anonymous_id), '') AS anonymous_id, "
     "nullif(trim(session_id), '') AS session_id) FROM (SELECT *, "
     r"regexp_replace(regexp_replace(trim(phone), '[\s\-().\/]', '', 'g'), '^00', '+') AS ph "
-    "FROM kith_in)"
+    "FROM kith_in LEFT JOIN kith_trait_bad USING (_line))"
 )
 _REASON = (
-    "CASE WHEN _reject IS NOT NULL THEN _reject "
+    "CASE WHEN _reject IS NOT NULL THEN _reject WHEN _trait_reason IS NOT NULL THEN _trait_reason "
     "WHEN coalesce(user_id, email, phone, whatsapp, sms, instagram, telegram, line, facebook, "
     "tiktok, widget, anonymous_id) IS NULL "
     "THEN 'no identity: needs userId, anonymousId or another identity key' "
@@ -50,31 +60,30 @@ _REASON = (
 )
 
 
-def stage(db: Database) -> list[tuple[int, str]]:
-    """Normalise `kith_in` into `kith_b` and take out the rejected lines (returned) and the
-    duplicates: a message_id already stored, or seen on an earlier good line of the batch."""
+def stage(db: Database) -> tuple[list[tuple[int, str]], int]:
+    """Normalise `kith_in` into `kith_b` keeping only the good, new lines; returns the rejected
+    lines with their reasons and the number of duplicates: a message_id already stored, or seen
+    on an earlier good line of the batch. One pass over the batch, no second copy."""
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * EXCLUDE (_reject), "
+        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * EXCLUDE (_rn, _stored), "
+        "_reason IS NULL AND _rn = 1 AND NOT _stored AS _keep FROM (SELECT *, "
+        "row_number() OVER (PARTITION BY message_id, _reason IS NULL ORDER BY _line) AS _rn, "
+        "message_id IN (SELECT e.message_id FROM events e SEMI JOIN kith_in i "
+        "ON i.message_id = e.message_id) AS _stored "
+        "FROM (SELECT * EXCLUDE (_reject, _trait_reason), "
         + _REASON
         + " AS _reason FROM ("
         + _NORMALISE
-        + ")"
+        + ")))"
     )
     rejected = db.rows("SELECT _line, _reason FROM kith_b WHERE _reason IS NOT NULL")
-    db.execute(
-        "DELETE FROM kith_b WHERE _reason IS NOT NULL OR _line IN ("
-        "SELECT b._line FROM kith_b b SEMI JOIN events e ON e.message_id = b.message_id "
-        "WHERE b._reason IS NULL UNION ALL "
-        "SELECT b._line FROM kith_b b JOIN (SELECT message_id, min(_line) AS first "
-        "FROM kith_b WHERE _reason IS NULL GROUP BY message_id HAVING count(*) > 1) d "
-        "ON d.message_id = b.message_id AND b._line > d.first WHERE b._reason IS NULL)"
-    )
-    return [(int(a), str(b)) for a, b in rejected]
+    (removed,) = db.rows("DELETE FROM kith_b WHERE NOT _keep")[0]
+    return [(int(a), str(b)) for a, b in rejected], int(removed) - len(rejected)
 
 
 _COUNTS = {
     "kith_b": "SELECT count(*) FROM kith_b",
-    "kith_ev": "SELECT count(*) FROM kith_ev",
+    "kith_sagg": "SELECT count(*) FROM kith_sagg",
 }
 
 
@@ -83,12 +92,45 @@ def count(db: Database, table: str) -> int:
     return int(db.scalar(_COUNTS[table]))
 
 
+def line_span(db: Database) -> tuple[int, int]:
+    """The first and last line of the staged batch (event ids follow line numbers)."""
+    low, high = db.rows("SELECT min(_line), max(_line) FROM kith_b")[0]
+    return int(low), int(high)
+
+
+def bad_trait_values(db: Database, names: list[str]) -> list[tuple[str, str]]:
+    """Distinct (key, JSON value) of traits in `kith_in` that name one of `names`."""
+    rows = db.rows(
+        "SELECT DISTINCT j.key, j.value::VARCHAR FROM kith_in, json_each(kith_in.traits) j "
+        "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) "
+        "AND json_type(kith_in.traits) = 'OBJECT' AND list_contains($names, j.key)",
+        {"names": names},
+    )
+    return [(str(k), str(v)) for k, v in rows]
+
+
+def trait_rejections(db: Database) -> None:
+    """`kith_trait_bad` (_line, _trait_reason): lines whose traits hold a value refused by the
+    registered `kith_trait_check` (key, value, reason)."""
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE kith_trait_bad AS SELECT kith_in._line, "
+        "min(c.reason) AS _trait_reason FROM kith_in, json_each(kith_in.traits) j "
+        "JOIN kith_trait_check c ON c.key = j.key AND c.value = j.value::VARCHAR "
+        "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) "
+        "AND json_type(kith_in.traits) = 'OBJECT' AND c.reason IS NOT NULL GROUP BY kith_in._line"
+    )
+
+
+def no_trait_rejections(db: Database) -> None:
+    db.execute("CREATE OR REPLACE TEMP TABLE kith_trait_bad (_line BIGINT, _trait_reason VARCHAR)")
+
+
 def extract_keys(db: Database, blocked: list[str], priority: list[str]) -> dict[str, Any]:
     """Identity keys per message (blocked values dropped), unique keys with their stored
     profile, and the blocked values seen. Lines left with no key are rejected and removed."""
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_rk_all AS SELECT _line, type, value, "
-        "list_contains($blocked, lower(trim(value))) AS blocked FROM (" + _UNPIVOT_KEYS + ")",
+        "list_contains($blocked, lower(trim(value))) AS blocked FROM (" + _KEY_ROWS + ")",
         {"blocked": blocked},
     )
     db.execute(
@@ -96,7 +138,7 @@ def extract_keys(db: Database, blocked: list[str], priority: list[str]) -> dict[
         "WITH d AS (SELECT DISTINCT type, value FROM kith_rk_all WHERE NOT blocked), "
         "s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
         "SEMI JOIN d ON d.type = i.type AND d.value = i.value GROUP BY i.type, i.value) "
-        "SELECT (row_number() OVER (ORDER BY d.type, d.value) - 1)::BIGINT AS key, d.type, "
+        "SELECT (row_number() OVER () - 1)::BIGINT AS key, d.type, "
         "d.value, coalesce(s.profile_id, -1)::BIGINT AS profile_id, "
         "(list_position($priority, d.type) - 1)::INTEGER AS prio "
         "FROM d LEFT JOIN s ON s.type = d.type AND s.value = d.value",
@@ -106,15 +148,19 @@ def extract_keys(db: Database, blocked: list[str], priority: list[str]) -> dict[
         "SELECT type, value, count(*) AS messages FROM kith_rk_all WHERE blocked "
         "GROUP BY type, value ORDER BY type, value"
     )
-    keyless = db.rows(
-        "DELETE FROM kith_b WHERE _line NOT IN "
-        "(SELECT _line FROM kith_rk_all WHERE NOT blocked) RETURNING _line"
-    )
+    keyless: list[tuple[Any, ...]] = []
+    if blocked_seen:  # only blocked values can leave a staged line without a key
+        keyless = db.rows(
+            "DELETE FROM kith_b WHERE _line NOT IN "
+            "(SELECT _line FROM kith_rk_all WHERE NOT blocked) RETURNING _line"
+        )
     return {"blocked": blocked_seen, "keyless": sorted(int(r[0]) for r in keyless)}
 
 
-def graph_arrays(db: Database) -> dict[str, Any]:
-    """The arrays identity resolution needs (engine/identity.Graph)."""
+def graph_arrays(db: Database, channels: list[str]) -> dict[str, Any]:
+    """The arrays identity resolution and sessions need (engine/identity.Graph,
+    engine/sessions.py): key pairs, keys, and per line its time, channel number (1-based in
+    `channels`, 0 for none) and whether it needs a session assigned."""
     pairs = db.execute(
         "SELECT r._line, k.key FROM kith_rk_all r JOIN kith_keys k "
         "ON k.type = r.type AND k.value = r.value WHERE NOT r.blocked"
@@ -122,7 +168,12 @@ def graph_arrays(db: Database) -> dict[str, Any]:
     keys = db.execute(
         "SELECT type, value, profile_id, prio FROM kith_keys ORDER BY key"
     ).fetchnumpy()
-    ts = db.execute("SELECT _line, epoch_us(ts) AS us FROM kith_b").fetchnumpy()
+    lines = db.execute(
+        "SELECT _line, epoch_us(ts) AS us, "
+        "coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
+        "channel IS NOT NULL AND session_id IS NULL AS open FROM kith_b",
+        {"channels": channels},
+    ).fetchnumpy()
     profiles = db.df(
         "SELECT id, created_at FROM profiles WHERE id IN "
         "(SELECT profile_id FROM kith_keys WHERE profile_id >= 0)"
@@ -131,24 +182,15 @@ def graph_arrays(db: Database) -> dict[str, Any]:
         "SELECT profile_id, type, value FROM identities WHERE profile_id IN "
         "(SELECT profile_id FROM kith_keys WHERE profile_id >= 0)"
     )
-    return {"pairs": pairs, "keys": keys, "ts": ts, "profiles": profiles, "stored": stored}
+    return {"pairs": pairs, "keys": keys, "lines": lines, "profiles": profiles, "stored": stored}
 
 
-def line_ts(ts: dict[str, np.ndarray]) -> np.ndarray:
+def line_ts(lines: dict[str, np.ndarray]) -> np.ndarray:
     """Event time (epoch microseconds) indexed by line."""
-    lines = ts["_line"].astype(np.int64)
-    out = np.zeros(int(lines.max()) + 1 if len(lines) else 0, dtype=np.int64)
-    out[lines] = ts["us"].astype(np.int64)
+    numbers = lines["_line"].astype(np.int64)
+    out = np.zeros(int(numbers.max()) + 1 if len(numbers) else 0, dtype=np.int64)
+    out[numbers] = lines["us"].astype(np.int64)
     return out
-
-
-def build_events(db: Database) -> None:
-    """`kith_ev`: the batch's good rows with their profile (from the registered `kith_rowp`)."""
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_ev AS SELECT b._line, r.profile_id, b.message_id, "
-        "b.ts, b.channel, b.session_id, b.source, b.device, b.email, b.phone, b.traits "
-        "FROM kith_b b JOIN kith_rowp r ON r._line = b._line"
-    )
 
 
 def insert_profiles(db: Database, now: dt.datetime, source: str | None) -> None:
@@ -169,17 +211,20 @@ def insert_identities(db: Database, now: dt.datetime, source: str) -> None:
 
 
 def insert_events(
-    db: Database, first_id: int, now: dt.datetime, batch_id: int, standard: list[str]
+    db: Database, ids: tuple[int, int], now: dt.datetime, batch_id: int, standard: list[str]
 ) -> None:
+    """The batch's events straight from `kith_b`, with their profile and session from
+    `kith_rowp` (_line, profile_id, skey) and `kith_sagg`; `ids` is (first id, first line)."""
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + row_number() OVER (ORDER BY e._line) - 1, e.message_id, e.profile_id, "
-        "e.session_id, b.type, e.ts, $now, e.channel, e.source, b.properties, b.context, "
-        "list_contains($standard, b.type) OR b.type IN (SELECT name FROM event_types), "
-        "e.channel IS NULL AND e.session_id IS NULL, $batch "
-        "FROM kith_ev e JOIN kith_b b ON b._line = e._line",
-        {"first": first_id, "now": now, "batch": batch_id, "standard": standard},
+        "SELECT $first + b._line - $base, b.message_id, r.profile_id, "
+        "coalesce(b.session_id, g.id), b.type, b.ts, $now, b.channel, b.source, b.properties, "
+        "b.context, list_contains($standard, b.type) OR b.type IN (SELECT name FROM event_types), "
+        "b.channel IS NULL AND b.session_id IS NULL, $batch "
+        "FROM kith_b b JOIN kith_rowp r ON r._line = b._line "
+        "LEFT JOIN kith_sagg g ON g.skey = r.skey",
+        {"first": ids[0], "base": ids[1], "now": now, "batch": batch_id, "standard": standard},
     )
 
 
@@ -190,23 +235,28 @@ def touch_profiles(db: Database, now: dt.datetime) -> list[int]:
         "UPDATE profiles p SET first_seen = least(coalesce(p.first_seen, a.f), a.f), "
         "last_seen = greatest(coalesce(p.last_seen, a.l), a.l), updated_at = $now, "
         "email = coalesce(p.email, a.email), phone = coalesce(p.phone, a.phone) "
-        "FROM (SELECT profile_id, min(ts) AS f, max(ts) AS l, "
-        "arg_max(email, ts) FILTER (WHERE email IS NOT NULL) AS email, "
-        "arg_max(phone, ts) FILTER (WHERE phone IS NOT NULL) AS phone "
-        "FROM kith_ev GROUP BY profile_id) a WHERE p.id = a.profile_id RETURNING p.id",
+        "FROM (SELECT r.profile_id, min(b.ts) AS f, max(b.ts) AS l, "
+        "arg_max(b.email, b.ts) FILTER (WHERE b.email IS NOT NULL) AS email, "
+        "arg_max(b.phone, b.ts) FILTER (WHERE b.phone IS NOT NULL) AS phone "
+        "FROM kith_b b JOIN kith_rowp r ON r._line = b._line GROUP BY r.profile_id) a "
+        "WHERE p.id = a.profile_id RETURNING p.id",
         {"now": now},
     )
     return sorted(int(r[0]) for r in rows)
 
 
-def apply_traits(db: Database, standard: list[str]) -> None:
-    """Traits of the batch's identify messages, latest value per profile and trait: standard
-    fields to their columns, the rest merged into `properties` (JSON null removes a key)."""
+def stage_traits(db: Database) -> None:
+    """`kith_traits`: the latest value per profile and trait among the batch's messages."""
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_traits AS SELECT e.profile_id, j.key, "
-        "arg_max(j.value, e.ts) AS value FROM kith_ev e, json_each(e.traits) j "
-        "WHERE e.traits IS NOT NULL GROUP BY e.profile_id, j.key"
+        "CREATE OR REPLACE TEMP TABLE kith_traits AS SELECT r.profile_id, j.key, "
+        "arg_max(j.value, b.ts) AS value FROM kith_b b JOIN kith_rowp r ON r._line = b._line, "
+        "json_each(b.traits) j WHERE b.traits IS NOT NULL GROUP BY r.profile_id, j.key"
     )
+
+
+def apply_traits(db: Database, standard: list[str], typed: list[str]) -> None:
+    """Traits staged in `kith_traits`: standard fields to their columns, the rest but the
+    `typed` custom properties merged into `properties` (JSON null removes a key)."""
     db.execute(
         "UPDATE profiles p SET "
         "name = coalesce(t.name, p.name), company = coalesce(t.company, p.company), "
@@ -230,10 +280,19 @@ def apply_traits(db: Database, standard: list[str]) -> None:
     db.execute(
         "UPDATE profiles p SET properties = json_merge_patch(coalesce(p.properties, '{}'), "
         "t.custom) FROM (SELECT profile_id, json_group_object(key, value) AS custom "
-        "FROM kith_traits WHERE NOT list_contains($standard, key) GROUP BY profile_id) t "
+        "FROM kith_traits WHERE NOT list_contains($skip, key) GROUP BY profile_id) t "
         "WHERE p.id = t.profile_id",
-        {"standard": standard},
+        {"skip": standard + typed},
     )
+
+
+def typed_trait_keys(db: Database, names: list[str]) -> list[str]:
+    """Which of the registered custom properties `names` the batch's traits set."""
+    rows = db.rows(
+        "SELECT DISTINCT key FROM kith_traits WHERE list_contains($names, key) ORDER BY key",
+        {"names": names},
+    )
+    return [str(r[0]) for r in rows]
 
 
 def log_identity(db: Database, first_id: int, now: dt.datetime) -> None:
@@ -247,14 +306,14 @@ def log_identity(db: Database, first_id: int, now: dt.datetime) -> None:
 
 
 def drop_staging(db: Database) -> None:
-    for name in ("kith_in", "kith_rowp", "kith_newp", "kith_newid", "kith_log"):
+    for name in ("kith_in", "kith_rowp", "kith_newp", "kith_newid", "kith_log", "kith_ns"):
+        db.unregister(name)
+    for name in ("kith_trait_check",):
         db.unregister(name)
     db.execute(
-        "DROP TABLE IF EXISTS kith_rej; DROP TABLE IF EXISTS kith_b; "
-        "DROP TABLE IF EXISTS kith_rk_all; DROP TABLE IF EXISTS kith_keys; "
-        "DROP TABLE IF EXISTS kith_ev; DROP TABLE IF EXISTS kith_traits; "
-        "DROP TABLE IF EXISTS kith_last; DROP TABLE IF EXISTS kith_sess; "
-        "DROP TABLE IF EXISTS kith_sagg; "
+        "DROP TABLE IF EXISTS kith_b; DROP TABLE IF EXISTS kith_rk_all; "
+        "DROP TABLE IF EXISTS kith_keys; DROP TABLE IF EXISTS kith_traits; "
+        "DROP TABLE IF EXISTS kith_sagg; DROP TABLE IF EXISTS kith_trait_bad; "
         "DROP TABLE IF EXISTS kith_new_sessions"
     )
 
@@ -262,46 +321,40 @@ def drop_staging(db: Database) -> None:
 # ---- sessions ----------------------------------------------------------------------------------
 
 
-def assign_sessions(db: Database, gap: dt.timedelta) -> None:
-    """Give every channel event of `kith_ev` without an explicit session id a session: per
-    profile and channel, a gap longer than `gap` starts a new one; the touched profile's
-    latest stored session on that channel takes part, so a batch continuing it extends it.
-    New session ids are deterministic (a hash of profile, channel and first message)."""
+def last_sessions(db: Database, channels: list[str]) -> dict[str, np.ndarray]:
+    """Each batch profile's latest stored session per channel (from `kith_rowp`), with the
+    channel numbered as in `graph_arrays`, for a batch that continues it."""
+    return db.execute(
+        "SELECT profile_id, list_position($channels, channel)::INTEGER AS chan, "
+        "epoch_us(max(ended_at)) AS us, arg_max(id, ended_at) AS id FROM sessions "
+        "WHERE channel IS NOT NULL AND profile_id IN (SELECT profile_id FROM kith_rowp) "
+        "GROUP BY profile_id, channel",
+        {"channels": channels},
+    ).fetchnumpy()
+
+
+def build_sessions(db: Database) -> None:
+    """`kith_sagg`: the batch's sessions. Computed ones come registered as `kith_ns` (skey,
+    profile_id, started/ended in epoch us, n, first_line, prev_id): a continued session keeps
+    its id, a new one gets a deterministic id (hash of profile, channel, first message).
+    Explicit session ids are aggregated here."""
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_last AS SELECT profile_id, channel, "
-        "arg_max(id, ended_at) AS id, max(ended_at) AS ended_at FROM sessions "
-        "WHERE channel IS NOT NULL AND profile_id IN (SELECT profile_id FROM kith_ev) "
-        "GROUP BY profile_id, channel"
-    )
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_sess AS WITH x AS ("
-        "SELECT _line, profile_id, channel, ts, message_id, NULL::VARCHAR AS prev FROM kith_ev "
-        "WHERE session_id IS NULL AND channel IS NOT NULL UNION ALL "
-        "SELECT NULL, profile_id, channel, ended_at, NULL, id FROM kith_last), "
-        "g AS (SELECT *, CASE WHEN ts - lag(ts) OVER w <= $gap THEN 0 ELSE 1 END AS brk FROM x "
-        "WINDOW w AS (PARTITION BY profile_id, channel ORDER BY ts, _line NULLS FIRST)), "
-        "n AS (SELECT *, sum(brk) OVER (PARTITION BY profile_id, channel "
-        "ORDER BY ts, _line NULLS FIRST ROWS UNBOUNDED PRECEDING) AS grp FROM g) "
-        "SELECT _line, coalesce(max(prev) OVER p, 's-' || substr(md5(profile_id::VARCHAR "
-        "|| '|' || channel || '|' || arg_min(message_id, ts) OVER p), 1, 20)) AS sid FROM n "
-        "WINDOW p AS (PARTITION BY profile_id, channel, grp) QUALIFY _line IS NOT NULL",
-        {"gap": gap},
-    )
-    db.execute(
-        "UPDATE kith_ev SET session_id = s.sid FROM kith_sess s WHERE kith_ev._line = s._line"
+        "CREATE OR REPLACE TEMP TABLE kith_sagg AS "
+        "SELECT s.skey, coalesce(s.prev_id, 's-' || substr(md5(s.profile_id::VARCHAR || '|' "
+        "|| b.channel || '|' || b.message_id), 1, 20)) AS id, s.profile_id, b.channel, "
+        "make_timestamp(s.started_us) AS started_at, make_timestamp(s.ended_us) AS ended_at, "
+        "s.n::INTEGER AS n, b.source, b.device FROM kith_ns s JOIN kith_b b "
+        "ON b._line = s.first_line UNION ALL "
+        "SELECT NULL, b.session_id, min(r.profile_id), any_value(b.channel), min(b.ts), "
+        "max(b.ts), count(*)::INTEGER, any_value(b.source), any_value(b.device) "
+        "FROM kith_b b JOIN kith_rowp r ON r._line = b._line WHERE b.session_id IS NOT NULL "
+        "GROUP BY b.session_id"
     )
 
 
 def record_sessions(db: Database) -> int:
     """Extend stored sessions the batch continued, stage new ones in `kith_new_sessions`
     and insert them; returns how many began."""
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_sagg AS SELECT session_id AS id, "
-        "min(profile_id) AS profile_id, any_value(channel) AS channel, min(ts) AS started_at, "
-        "max(ts) AS ended_at, count(*)::INTEGER AS n, any_value(source) AS source, "
-        "any_value(device) AS device FROM kith_ev WHERE session_id IS NOT NULL "
-        "GROUP BY session_id"
-    )
     db.execute(
         "UPDATE sessions SET started_at = least(sessions.started_at, a.started_at), "
         "ended_at = greatest(sessions.ended_at, a.ended_at), "
@@ -326,7 +379,7 @@ def insert_session_starts(db: Database, first_id: int, now: dt.datetime, batch_i
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + row_number() OVER (ORDER BY s.id) - 1, 'session_started:' || s.id, "
+        "SELECT $first + row_number() OVER () - 1, 'session_started:' || s.id, "
         "s.profile_id, s.id, 'session_started', s.started_at, $now, s.channel, s.source, "
         "'{}', '{}', TRUE, FALSE, $batch FROM kith_new_sessions s "
         "ANTI JOIN events e ON e.message_id = 'session_started:' || s.id",

@@ -1,0 +1,339 @@
+"""Canonical frames: Segment-spec messages and flat tables (CSV/Parquet/DataFrame) as one
+Arrow table with the `CANONICAL` columns, one row per message, `_line` its 1-based position.
+Values are normalised and validated vectorised (per distinct value where a check is Python),
+and a bad row carries its reason in `_reject`. docs/ingestion.md documents the mappings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.models import Rejection
+from engine.vocab import CHANNELS, IDENTITY_TYPES
+from kith_errors import IngestError
+
+KEY_COLUMNS: tuple[str, ...] = IDENTITY_TYPES
+TEXT_COLUMNS = ("message_id", "type", "channel", "source", "session_id", "device")
+JSON_COLUMNS = ("properties", "context", "traits")
+CANONICAL = ("_line", *TEXT_COLUMNS, "ts", *JSON_COLUMNS, *KEY_COLUMNS, "_reject")
+# Segment library channels that are not messaging channels of ours.
+_SEGMENT_CHANNELS = {"browser": "web", "server": None, "mobile": None, "client": None}
+_TYPE_NAME = r"^[a-z][a-z0-9_]{0,99}$"
+
+
+# ---- Segment messages -> canonical rows --------------------------------------------------------
+
+
+def from_messages(numbered: list[tuple[int, Any]], received: dt.datetime, source: str) -> pa.Table:
+    rows = []
+    for line, msg in numbered:
+        try:
+            if isinstance(msg, Exception):
+                raise msg
+            row = parse_message(msg)
+        except IngestError as err:
+            row = {"_reject": err.message}
+        rows.append({"_line": line, **row})
+    return finish(pd.DataFrame(rows, columns=list(CANONICAL)), received, source)
+
+
+def parse_message(msg: Any) -> dict[str, Any]:
+    """One Segment-spec message as a raw canonical row (values normalised later, vectorised)."""
+    if not isinstance(msg, dict):
+        raise IngestError("a message must be a JSON object")
+    kind = _text(msg, "type")
+    if kind is None or kind.lower() not in _KINDS:
+        raise IngestError(f"type must be one of {', '.join(_KINDS)}, got {msg.get('type')!r}")
+    context, props = _obj(msg, "context"), _obj(msg, "properties")
+    traits = {**_obj(context, "traits", "context.traits"), **_obj(msg, "traits")}
+    row = {
+        "message_id": _text(msg, "messageId") or _hash_id(msg),
+        "ts": msg.get("timestamp") or msg.get("originalTimestamp"),
+        "channel": _channel(msg, context, props),
+        "session_id": _text(context, "sessionId") or _text(props, "session_id"),
+        "device": _device(context),
+        "context": json.dumps(context, default=str),
+        **_keys(msg, context, traits),
+    }
+    return {**row, **_KINDS[kind.lower()](msg, props, traits)}
+
+
+def _track(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
+    event = _text(msg, "event")
+    if not event:
+        raise IngestError("a track message needs an event name (field `event`)")
+    return {"type": event, "properties": json.dumps(props, default=str)}
+
+
+def _identify(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
+    return {"type": "identify", "properties": "{}", "traits": json.dumps(profile_traits(traits))}
+
+
+def _page(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
+    page = _obj(_obj(msg, "context"), "page", "context.page")
+    merged = {k: page[k] for k in ("url", "path", "title", "referrer") if k in page}
+    merged.update(props)
+    if _text(msg, "name"):
+        merged.setdefault("name", _text(msg, "name"))
+    return {"type": "page_view", "properties": json.dumps(merged, default=str)}
+
+
+def _screen(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
+    merged = {**props, "name": _text(msg, "name") or props.get("name")}
+    return {"type": "screen", "properties": json.dumps(merged, default=str)}
+
+
+def _alias(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
+    previous = _text(msg, "previousId")
+    if not previous or not _text(msg, "userId"):
+        raise IngestError("an alias message needs both previousId and userId")
+    if _text(msg, "anonymousId") not in (None, previous):
+        raise IngestError("an alias message may not carry an anonymousId other than previousId")
+    return {"type": "alias", "properties": "{}", "anonymous_id": previous}
+
+
+def _group(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
+    group = _text(msg, "groupId")
+    if not group:
+        raise IngestError("a group message needs a groupId")
+    body = {"group_id": group, "traits": _obj(msg, "traits")}
+    return {"type": "group", "properties": json.dumps(body, default=str)}
+
+
+_KINDS: dict[str, Callable[[dict, dict, dict], dict[str, Any]]] = {
+    "track": _track,
+    "identify": _identify,
+    "page": _page,
+    "screen": _screen,
+    "alias": _alias,
+    "group": _group,
+}
+_STANDARD_TRAITS = ("name", "email", "phone", "company", "country", "city", "language")
+_TRAIT_ALIASES = {"lifecycle_stage": "lifecycle", "lifecycleStage": "lifecycle"}
+
+
+def profile_traits(traits: dict[str, Any]) -> dict[str, Any]:
+    """Segment traits as profile fields: firstName+lastName -> name, company.name -> company,
+    address.city/country -> city/country; channel ids are identities, not traits."""
+    out = {_TRAIT_ALIASES.get(k, k): v for k, v in traits.items() if k not in _CHANNEL_IDS}
+    first, last = out.pop("firstName", None), out.pop("lastName", None)
+    if "name" not in out and (first or last):
+        out["name"] = " ".join(str(p) for p in (first, last) if p)
+    if isinstance(out.get("company"), dict):
+        out["company"] = out["company"].get("name")
+    address = out.pop("address", None)
+    if isinstance(address, dict):
+        for part in ("city", "country"):
+            out.setdefault(part, address.get(part))
+    for key in ("email", "phone"):
+        out.pop(key, None)  # identity keys: normalised and applied from the key columns
+    return out
+
+
+_CHANNEL_IDS = tuple(t for t in IDENTITY_TYPES if t not in ("user_id", "email", "phone"))
+
+
+def _keys(msg: dict, context: dict, traits: dict) -> dict[str, Any]:
+    """Identity keys: userId, anonymousId, traits email/phone, channel ids from traits and
+    context.externalIds [{type, id}] (types not ours are ignored)."""
+    keys = {"user_id": _text(msg, "userId"), "anonymous_id": _text(msg, "anonymousId")}
+    for name in ("email", "phone", *_CHANNEL_IDS[:-1]):
+        if traits.get(name) is not None:
+            keys[name] = _scalar(traits[name], f"traits.{name}")
+    externals = context.get("externalIds") or []
+    if not isinstance(externals, list):
+        raise IngestError("context.externalIds must be a list of {type, id}")
+    for ext in externals:
+        if isinstance(ext, dict) and ext.get("type") in IDENTITY_TYPES and ext.get("id"):
+            keys.setdefault(ext["type"], _scalar(ext["id"], "context.externalIds.id"))
+    return keys
+
+
+def _channel(msg: dict, context: dict, props: dict) -> str | None:
+    raw = _text(context, "channel") or _text(props, "channel") or _text(msg, "channel")
+    if raw is None:
+        return "web" if str(msg.get("type")).lower() == "page" else None
+    return _SEGMENT_CHANNELS.get(raw.lower(), raw.lower())
+
+
+def _device(context: dict) -> str | None:
+    device = context.get("device")
+    if isinstance(device, dict) and device.get("type"):
+        return str(device["type"]).lower()
+    agent = str(context.get("userAgent") or "").lower()
+    if not agent:
+        return None
+    if "ipad" in agent or "tablet" in agent:
+        return "tablet"
+    return "mobile" if "mobi" in agent or "android" in agent else "desktop"
+
+
+def _text(obj: dict, key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    return _scalar(value, key)
+
+
+def _scalar(value: Any, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise IngestError(f"{where} must be a string or a number, got {value!r}")
+    return str(value)
+
+
+def _obj(obj: dict, key: str, where: str | None = None) -> dict[str, Any]:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise IngestError(f"{where or key} must be an object, got {type(value).__name__}")
+    return value
+
+
+def _hash_id(msg: dict) -> str:
+    """A deterministic id for a message sent without one: the same message twice is one."""
+    text = json.dumps(msg, sort_keys=True, default=str)
+    return "h-" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+# ---- flat tables -> canonical rows --------------------------------------------------------------
+
+
+def from_table(data: pd.DataFrame, received: dt.datetime, source: str) -> pa.Table:
+    """Flat event columns (docs/ingestion.md) as canonical rows, vectorised."""
+    for required in ("type", "timestamp"):
+        if required not in data.columns:
+            raise IngestError(
+                f"the table needs a {required!r} column; it has {', '.join(map(str, data))}",
+                details={"missing": required},
+            )
+    out = pd.DataFrame({"_line": pd.RangeIndex(1, len(data) + 1)})
+    for name in (*TEXT_COLUMNS, *KEY_COLUMNS, "context"):
+        if name in data.columns:
+            out[name] = _strings(data[name])
+    out["ts"] = data["timestamp"]
+    out["properties"] = _json_of(data, "prop_", "properties")
+    out["traits"] = _json_of(data, "trait_", None)
+    given = out["message_id"] if "message_id" in out else pd.Series(None, index=out.index)
+    missing = (given.isna() | (given.astype("string") == "")).to_numpy(dtype=bool)
+    if missing.any():
+        given = given.astype(object)
+        given[missing] = _row_hashes(data[missing]).to_numpy()
+    out["message_id"] = given
+    out["_reject"] = None
+    return finish(out.reindex(columns=list(CANONICAL)), received, source)
+
+
+def _strings(values: pd.Series) -> pd.Series:
+    """Text as given (trimmed later, in SQL); numbers and the like as their text."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        return values
+    return values.astype("string")
+
+
+def _json_of(data: pd.DataFrame, prefix: str, column: str | None) -> pd.Series:
+    """`prefix*` columns packed into one JSON object per row (empty cells left out), or the
+    given JSON column as it is."""
+    cols = [c for c in data.columns if str(c).startswith(prefix)]
+    if not cols:
+        if column and column in data.columns:
+            return _strings(data[column]).mask(lambda s: s == "")
+        return pd.Series([None] * len(data), dtype="object")
+    part = data[cols].rename(columns=lambda c: str(c)[len(prefix) :])
+    part = part.astype(object).where(part.notna(), None)
+    text = part.to_json(orient="records", lines=True, date_format="iso")
+    lines = pd.Series(text.splitlines(), dtype="string")
+    return lines.str.replace(r'"[^"]+":null,?', "", regex=True).str.replace(",}", "}")
+
+
+def _row_hashes(data: pd.DataFrame) -> pd.Series:
+    hashed = pd.util.hash_pandas_object(data.astype("string"), index=False)
+    return "h-" + pd.Series(hashed.to_numpy(), dtype="uint64").map("{:016x}".format)
+
+
+# ---- shared: normalisation and validation (vectorised) ------------------------------------------
+
+
+def finish(frame: pd.DataFrame, received: dt.datetime, source: str) -> pa.Table:
+    """The canonical Arrow table: names and times normalised, why a bad row is rejected in
+    `_reject`. Identity values are normalised and checked in SQL while staging
+    (store/ingest.py)."""
+    cols = {name: _arrow_text(frame[name]) for name in CANONICAL if name not in ("_line", "ts")}
+    ts, bad_ts = _times(frame["ts"], received)
+    cols["type"], bad_type = _per_distinct(cols["type"], _type_name)
+    cols["channel"], bad_channel = _per_distinct(cols["channel"], _channel_name)
+    cols["source"] = pc.fill_null(cols["source"], source)
+    cols["_reject"] = pc.coalesce(cols["_reject"], bad_ts, bad_type, bad_channel)
+    cols["_line"] = pa.array(frame["_line"].to_numpy(dtype=np.int64))
+    cols["ts"] = ts
+    return pa.table({name: cols[name] for name in CANONICAL})
+
+
+def _times(raw: pd.Series, received: dt.datetime) -> tuple[pa.Array, pa.Array]:
+    """UTC-naive timestamps; a missing time is the receipt time, an unparsable one a reason."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw.dt.tz_convert("UTC") if raw.dt.tz is not None else raw.dt.tz_localize("UTC")
+        naive = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+        return pa.array(naive), pa.nulls(len(raw), pa.string())
+    text = raw.astype("string").str.strip().mask(lambda s: s == "")
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    bad = (text.notna() & parsed.isna()).to_numpy(dtype=bool)
+    parsed = parsed.where(text.notna(), pd.Timestamp(received, tz="UTC"))
+    reasons = pd.Series(None, index=raw.index, dtype="object")
+    reasons[bad] = "timestamp " + text[bad].map(repr).astype(object) + " is not ISO 8601"
+    naive = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
+    return pa.array(naive), pa.array(reasons, pa.string(), from_pandas=True)
+
+
+def _per_distinct(
+    raw: pa.Array, check: Callable[[str], tuple[str | None, str | None]]
+) -> tuple[pa.Array, pa.Array]:
+    """Apply `check` (value -> (normalised, reason)) once per distinct value: event types and
+    channels repeat a lot, so this stays cheap on millions of rows."""
+    encoded = pc.dictionary_encode(raw)
+    pairs = [check(str(u)) for u in encoded.dictionary.to_pylist()]
+    values = pa.array([p[0] for p in pairs], pa.string())
+    reasons = pa.array([p[1] for p in pairs], pa.string())
+    return pc.take(values, encoded.indices), pc.take(reasons, encoded.indices)
+
+
+def _type_name(text: str) -> tuple[str | None, str | None]:
+    """ "Order Completed" / "orderCompleted" / "order-completed" -> "order_completed"."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text.strip())
+    snake = re.sub(r"[^0-9A-Za-z]+", "_", snake).strip("_").lower()
+    if re.fullmatch(_TYPE_NAME, snake):
+        return snake, None
+    return None, f"event type {text!r} is not a valid name (letters, digits, spaces, _ or -)"
+
+
+def _channel_name(text: str) -> tuple[str | None, str | None]:
+    name = text.strip().lower()
+    if name in CHANNELS:
+        return name, None
+    return None, f"unknown channel {text!r}; known channels: {', '.join(CHANNELS)}"
+
+
+def rejections(pairs: list[tuple[int, str]]) -> list[Rejection]:
+    return [Rejection(line=line, reason=reason) for line, reason in sorted(pairs)]
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A column as an Arrow string array (no Python objects for Arrow-backed text)."""
+    array = pa.array(values, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return array
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(values), pa.string())
+    return array.cast(pa.string())
