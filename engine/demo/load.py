@@ -3,10 +3,13 @@ through the bulk ingestion path, then the workspace objects a demo should show."
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from engine.demo import extras
 from engine.demo.commerce import CUSTOM_EVENT_TYPES
@@ -18,6 +21,7 @@ from kith_errors import IngestError
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
+LIVE_DAYS = 1  # the tail of the data that arrives as a separate, later batch
 # (people done, people in total, events stored so far)
 Progress = Callable[[int, int, int], None]
 
@@ -68,7 +72,7 @@ def ingest(ws: Workspace, spec: DemoSpec, report: DemoReport, progress: Progress
     """Every block through the bulk ingestion path, then its consent history and VIPs."""
     done = 0
     for block in blocks(spec):
-        _store_events(ws, block, report)
+        _store_events(ws, spec, block, report)
         owners = extras.profile_ids(ws, block.people)
         report.consent_changes += extras.consent(ws, block, owners)
         report.labels["vip"] = report.labels.get("vip", 0) + extras.vip(ws, block, owners)
@@ -77,9 +81,19 @@ def ingest(ws: Workspace, spec: DemoSpec, report: DemoReport, progress: Progress
             progress(done, spec.profiles, report.events)
 
 
-def _store_events(ws: Workspace, block: DemoBlock, report: DemoReport) -> None:
-    """One block's events through `ws.ingest.table`; nothing may be rejected."""
-    result = ws.ingest.table(for_ingest(block.events), source="import")
+def _store_events(ws: Workspace, spec: DemoSpec, block: DemoBlock, report: DemoReport) -> None:
+    """A block's history in one batch, then its last day as a second one, the way live traffic
+    follows an import: people whose anonymous or WhatsApp-only profile was created in the
+    history and who identify on the last day are merged by identity resolution."""
+    live = block.events["timestamp"] >= pd.Timestamp(spec.end - dt.timedelta(days=LIVE_DAYS))
+    for part in (block.events[~live], block.events[live]):
+        if len(part):
+            _store(ws, block, part, report)
+
+
+def _store(ws: Workspace, block: DemoBlock, events: pd.DataFrame, report: DemoReport) -> None:
+    """Events through `ws.ingest.table`; nothing may be rejected."""
+    result = ws.ingest.table(for_ingest(events), source="import")
     if result.rejected:
         first = result.rejected[0]
         raise IngestError(

@@ -52,6 +52,17 @@ def test_duplicates_were_joined(loaded, frames):
     assert joined == len(anon)
 
 
+def test_the_live_tail_merges_duplicates_created_by_the_history(loaded):
+    """The last day arrives as its own batch: people who identify then had a separate anonymous
+    or WhatsApp-only profile from the history, and identity resolution merged it (undoably)."""
+    ws, report = loaded
+    assert workspace_stats(ws)["merges"] == report.profiles_merged > 0
+    assert report.profiles_created - report.profiles_merged == 300
+    merges = ws.db.df("SELECT primary_id, secondary_id, actor FROM merges")
+    assert set(merges["actor"]) == {"identity_resolution"}
+    assert not merges["secondary_id"].isin(ws.db.df("SELECT id FROM profiles")["id"]).any()
+
+
 def test_profiles_carry_traits_and_typed_custom_properties(loaded, frames):
     ws, _ = loaded
     profiles = ws.db.df("SELECT name, country, lifecycle, plan, lifetime_value FROM profiles")

@@ -17,7 +17,8 @@ HELP = """Generate demo data: people on ten channels with names, emails, phones,
 lifecycle stages; web sessions; email/WhatsApp/SMS campaigns (sent -> delivered -> read ->
 clicked); signups, purchases, carts, renewals, support tickets with CSAT; consent changes,
 labels, saved segments, goals and rules. Some people appear twice (anonymous browsing, then
-a login; a WhatsApp contact, then their phone) so identity resolution has real work to do.
+a login; a WhatsApp contact, then their phone) so identity resolution has real work to do;
+the last day is loaded as a separate batch after the history, so some of them are merged.
 
 The data covers the --days before midnight UTC of --until (default: today, so dashboards look
 alive). The same --seed and --until always produce the same data."""
