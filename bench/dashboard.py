@@ -64,7 +64,7 @@ def _screen(page: str, query: dict[str, str], typed: dict[str, str]) -> Callable
     at.query_params.update(query)
     at.run()
     for key, text in typed.items():
-        at.text_area(key=key).input(text)
+        at.text_input(key=key).input(text)
 
     def rerun() -> None:
         at.run()

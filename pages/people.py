@@ -40,6 +40,8 @@ def _filters(options: views.FilterOptions) -> ProfileFilter:
         placeholder="Search by name, email, phone or any identity…",
         key="q",
         label_visibility="collapsed",
+        live="300ms",  # search as you type: commit after a short pause
+        icon=":material/search:",
     )
     cols = st.columns(5)
     channel = _pick("Channel", list(CHANNELS), "channel", cols[0])

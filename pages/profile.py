@@ -18,7 +18,9 @@ ACTOR = "dashboard"
 
 def _finder() -> None:
     """No profile chosen yet: search for one, or create one."""
-    text = st.text_input("Find a person", placeholder="name, email, phone or any identity…")
+    text = st.text_input(
+        "Find a person", placeholder="name, email, phone or any identity…", live="300ms"
+    )
     found = ui.attempt(views.find_profiles, ui.workspace(), text)
     if found is not None and not found.empty:
         for row in found.head(10).itertuples():

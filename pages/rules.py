@@ -37,7 +37,7 @@ def _list() -> list[str]:
 
 def _editor() -> None:
     st.subheader("New rule", anchor=False)
-    source = st.text_area("Rule", placeholder=EXAMPLE, height=100, key="rule_source")
+    source = st.text_input("Rule", placeholder=EXAMPLE, key="rule_source", live="400ms")
     if not source.strip():
         st.caption(f"Try: `{EXAMPLE}`")
         return

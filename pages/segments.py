@@ -70,12 +70,13 @@ def _hints() -> None:
 
 
 def _editor() -> views.SegmentDraft | None:
-    text = st.text_area(
+    # One line that commits after a pause in typing, so the count follows the words.
+    text = st.text_input(
         "Segment expression",
         placeholder=EXAMPLE,
-        height=110,
         key="seg_text",
-        help="Press Ctrl+Enter (or click outside) to count.",
+        live="400ms",
+        help="Kith counts the audience as you type.",
     )
     _hints()
     if not text.strip():

@@ -94,17 +94,17 @@ def test_an_invalid_goal_shows_where_it_is_wrong(seeded: Workspace, screen: Scre
 def test_rule_editor_validates_while_typing(seeded: Workspace, screen: Screen) -> None:
     at = screen("rules")
     no_errors(at)
-    at.text_area(key="rule_source").input('when purchase then add label "buyer"').run()
+    at.text_input(key="rule_source").input('when purchase then add label "buyer"').run()
     no_errors(at)
     assert any("Valid rule" in s.value for s in at.success)
-    at.text_area(key="rule_source").input('when purchase then add lable "buyer"').run()
+    at.text_input(key="rule_source").input('when purchase then add lable "buyer"').run()
     assert not at.exception
     assert at.error and at.code[0].value.endswith("^")
 
 
 def test_rule_dry_run_replays_without_applying(seeded: Workspace, screen: Screen) -> None:
     at = screen("rules")
-    at.text_area(key="rule_source").input('when purchase then add label "buyer"').run()
+    at.text_input(key="rule_source").input('when purchase then add label "buyer"').run()
     at.number_input(key="dry_days").set_value(60)
     at.button(key="dry_run").click().run()
     no_errors(at)
