@@ -105,6 +105,8 @@ def _plain(value: Any) -> Any:
 class Actions:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        self._columns: dict[str, str] | None = None
+        self._emits: list[tuple[int, list[dict[str, Any]]]] = []
         self._apply: dict[type, Callable[[Any, Firing], str | None]] = {
             SetProperty: self._set,
             UnsetProperty: self._unset,
@@ -116,6 +118,25 @@ class Actions:
             CallWebhook: self._webhook,
             Notify: self._notify,
         }
+
+    def drop_emits(self) -> None:
+        self._emits = []
+
+    def flush_emits(self) -> None:
+        """Ingest the events emitted since the last flush (after the rules' transaction, since
+        ingestion commits its own batch and runs the rules again one level deeper)."""
+        pending, self._emits = self._emits, []
+        for depth, messages in pending:
+            self.ws.ingest.messages(messages, source="rule", depth=depth)
+
+    def forget_columns(self) -> None:
+        """Re-read the profile columns next time (a property may have been defined since)."""
+        self._columns = None
+
+    def _profile_columns(self) -> dict[str, str]:
+        if self._columns is None:
+            self._columns = analytics_repo.profile_columns(self.ws.db)
+        return self._columns
 
     def apply(self, actions: tuple[Action, ...], firing: Firing) -> str:
         """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
@@ -167,7 +188,7 @@ class Actions:
         `params` holds `r_now` and whatever placeholders `value` uses."""
         if targets.empty:
             return
-        columns = analytics_repo.profile_columns(self.ws.db)
+        columns = self._profile_columns()
         if prop.dotted in columns:
             column = exp.column(prop.dotted)
             assignment = value(column, columns[prop.dotted])
@@ -223,7 +244,7 @@ class Actions:
             return "loop_bound"
         messages = _messages(action, firing, self._addresses(firing.profile_ids))
         if messages:
-            self.ws.ingest.messages(messages, source="rule", depth=firing.depth + 1)
+            self._emits.append((firing.depth + 1, messages))
         return None
 
     def _addresses(self, profile_ids: list[int]) -> dict[int, dict[str, Any]]:

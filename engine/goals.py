@@ -114,9 +114,24 @@ class Goals:
         segment: str | None = None,
         as_of: Any = None,
     ) -> GoalReport:
+        """The stored goal's completions, rate, median time and series."""
+        options = {"start": start, "end": end, "segment": segment, "as_of": as_of}
+        return self.evaluate(self.get(name), bucket=bucket, **options)
+
+    def evaluate(
+        self,
+        goal: Goal,
+        *,
+        bucket: Bucket = "day",
+        start: Any = None,
+        end: Any = None,
+        segment: str | None = None,
+        as_of: Any = None,
+    ) -> GoalReport:
+        """A report for a goal that need not be stored (previews, benchmarks)."""
         if bucket not in _BUCKETS:
             raise ValidationError(f"bucket must be one of {', '.join(_BUCKETS)}, not {bucket!r}")
-        goal, moment = self.get(name), as_of_or_now(as_of)
+        moment = as_of_or_now(as_of)
         audience = _audience(goal, segment)
         if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
             spec = _spec(goal, audience, start, end, moment)

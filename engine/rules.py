@@ -17,13 +17,14 @@ import pandas as pd
 from sqlglot import exp
 
 import dsl
-from dsl.ast import EventTrigger, Rule, ScheduleTrigger, SegmentTrigger
+from dsl.ast import EventTrigger, Path, Rule, ScheduleTrigger, SegmentTrigger
+from dsl.schema import Schema
 from engine.actions import Actions, Firing, describe, event_refs
 from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context, compile_condition, compile_where
 from engine.compiler.events import event_field
 from engine.webhooks import DeliveryStats, deliver
-from kith_errors import Conflict, KithError, NotFound, ValidationError
+from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
 from store import rules as repo
 
 if TYPE_CHECKING:
@@ -112,13 +113,35 @@ class Rules:
         active = self._active((EventTrigger, SegmentTrigger))
         if not active:
             return
-        now = utcnow()
+        self._actions.forget_columns()
+        try:  # one transaction for the whole batch's rules: one commit instead of dozens
+            with self.ws.db.transaction():
+                self._run_batch(active, batch, changes, shared=True)
+        except StoreError:  # a database error aborted it: rule by rule, each on its own
+            self._run_batch(active, batch, changes, shared=False)
+        self._actions.flush_emits()  # rule chains: emitted events are ingested one level deeper
+
+    def _run_batch(
+        self,
+        active: list[tuple[dict[str, Any], Rule]],
+        batch: IngestBatch,
+        changes: SegmentChanges,
+        shared: bool,
+    ) -> None:
+        now, schema = utcnow(), self.ws.segments.schema()
+        self._actions.drop_emits()
+        # rules without a condition do not depend on what earlier rules did: one query finds
+        # all their firings; a rule with a condition is evaluated at its turn
+        upfront = self._unconditional_firings(active, schema, now, batch.batch_id)
+        runs = []
         for row, rule in active:
-            if isinstance(rule.trigger, EventTrigger):
-                frame = self._event_firings(rule, now, batch_id=batch.batch_id)
-            else:
-                frame = self._segment_firings(rule, changes, now)
-            self._fire(row, rule, frame, batch.depth, now)
+            frame = upfront.get(int(row["id"]))
+            if frame is None and isinstance(rule.trigger, EventTrigger):
+                frame = self._event_firings(rule, now, batch_id=batch.batch_id, schema=schema)
+            elif frame is None:
+                frame = self._segment_firings(rule, changes, now, schema)
+            runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
+        self._write_log(runs)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
         """Fire the `every ...` rules that are due; returns firings per rule fired."""
@@ -129,8 +152,10 @@ class Rules:
             assert isinstance(rule.trigger, ScheduleTrigger)
             if last is not None and last + _PERIODS[rule.trigger.every] > now:
                 continue
-            frame = self._profile_firings(rule, now, None)
-            fired[row["name"]] = self._fire(row, rule, frame, 0, now)
+            runs = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
+            self._write_log([runs])
+            self._actions.flush_emits()
+            fired[row["name"]] = 0 if runs is None else len(runs)
             repo.set_scheduled(self.ws.db, row["id"], now)
         return fired
 
@@ -170,6 +195,32 @@ class Rules:
             self._parsed[key] = dsl.parse_rule(row["source"])
         return self._parsed[key]
 
+    def _unconditional_firings(
+        self,
+        active: list[tuple[dict[str, Any], Rule]],
+        schema: Schema,
+        now: dt.datetime,
+        batch_id: int,
+    ) -> dict[int, pd.DataFrame]:
+        """Firings of every event rule without a condition, from one UNION ALL query."""
+        free = [(row, r) for row, r in active if _event_rule(r) and r.condition is None]
+        if not free:
+            return {}
+        ctx = self.ws.segments.context(now, schema)
+        paths = sorted({p.dotted: p for _, r in free for p in event_refs(r.actions)}.items())
+        branches = [
+            _event_select(ctx, r, [p for _, p in paths], batch_id=batch_id).select(
+                exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
+            )
+            for row, r in free
+        ]
+        union = (
+            branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False, copy=False)
+        )
+        frame = self.ws.db.df(union, ctx.params)
+        groups = dict(tuple(frame.groupby("rule_id"))) if len(frame) else {}
+        return {int(row["id"]): groups.get(int(row["id"]), _empty()) for row, _ in free}
+
     def _event_firings(
         self,
         rule: Rule,
@@ -177,30 +228,16 @@ class Rules:
         *,
         batch_id: int | None = None,
         start: dt.datetime | None = None,
+        schema: Schema | None = None,
     ) -> pd.DataFrame:
         """The trigger's events (of one batch, or from `start` to `now`) whose profile meets the
         condition now, with the event properties the actions read."""
-        assert isinstance(rule.trigger, EventTrigger)
-        ctx = self.ws.segments.context(now)
-        match = rule.trigger.match
-        e = exp.column
-        where: list[exp.Expression] = [e("type", "e").eq(ctx.bind(match.event))]
-        if batch_id is not None:
-            where.append(e("batch_id", "e").eq(ctx.bind(batch_id)))
-        else:
-            where += [e("ts", "e") >= ctx.bind(start), e("ts", "e") < ctx.bind(now)]
-        if match.where is not None:
-            where.append(compile_where(ctx, match.where, event_field(ctx, match.event, "e")))
-        query = (
-            exp.select(e("profile_id", "e"), exp.alias_(e("id", "e"), "event_id"), e("ts", "e"))
-            .select(*_ref_columns(ctx, rule))
-            .from_(exp.to_table("events").as_("e"))
-            .where(exp.and_(*where))
-        )
+        ctx = self.ws.segments.context(now, schema)
+        query = _event_select(ctx, rule, event_refs(rule.actions), batch_id=batch_id, start=start)
         return self._with_condition(query, ctx, rule, "e")
 
     def _segment_firings(
-        self, rule: Rule, changes: SegmentChanges, now: dt.datetime
+        self, rule: Rule, changes: SegmentChanges, now: dt.datetime, schema: Schema
     ) -> pd.DataFrame:
         assert isinstance(rule.trigger, SegmentTrigger)
         pairs = changes.entered if rule.trigger.change == "entering" else changes.exited
@@ -208,13 +245,17 @@ class Rules:
         if not ids:
             return _empty()
         moved = pd.DataFrame({"profile_id": ids, "ts": now})
-        return self._profile_firings(rule, now, moved)
+        return self._profile_firings(rule, now, moved, schema)
 
     def _profile_firings(
-        self, rule: Rule, now: dt.datetime, moved: pd.DataFrame | None
+        self,
+        rule: Rule,
+        now: dt.datetime,
+        moved: pd.DataFrame | None,
+        schema: Schema | None = None,
     ) -> pd.DataFrame:
         """Profiles (all, or the `moved` ones) meeting the condition now; no triggering event."""
-        ctx = self.ws.segments.context(now)
+        ctx = self.ws.segments.context(now, schema)
         query = exp.select(exp.alias_(exp.column("id", "p"), "profile_id")).from_(
             exp.to_table("profiles").as_("p")
         )
@@ -238,56 +279,109 @@ class Rules:
         return self.ws.db.df(query, ctx.params)
 
     def _fire(
-        self, row: dict[str, Any], rule: Rule, frame: pd.DataFrame, depth: int, now: dt.datetime
-    ) -> int:
-        """Apply the actions for the firings and log them; returns how many fired."""
+        self,
+        row: dict[str, Any],
+        rule: Rule,
+        frame: pd.DataFrame,
+        depth: int,
+        now: dt.datetime,
+        *,
+        shared: bool = False,
+    ) -> pd.DataFrame | None:
+        """Apply the actions for the firings; returns their log rows (None if none fired).
+        In a `shared` transaction a database error must abort it; alone, it is logged."""
         if frame.empty:
-            return 0
-        refs = {path.dotted: f"ref_{i}" for i, path in enumerate(event_refs(rule.actions))}
+            return None
+        refs = {path.dotted: _ref_name(path) for path in event_refs(rule.actions)}
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:
-                frame[column] = None
+                frame = frame.assign(**{column: None})
         firing = Firing(int(row["id"]), str(row["name"]), frame, refs, depth, now)
         try:
-            outcome = self._actions.apply(rule.actions, firing)
+            with self.ws.db.transaction():
+                outcome = self._actions.apply(rule.actions, firing)
+        except StoreError:
+            if shared:
+                raise
+            outcome = "error: the database refused an action (see the server log)"
         except KithError as err:  # the batch is stored; the failure is logged, not raised
             outcome = f"error: {err.message}"
-        self._log(firing, describe(rule.actions), outcome)
-        return len(frame)
-
-    def _log(self, firing: Firing, actions: str, outcome: str) -> None:
-        frame = firing.frame
-        runs = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "rule_id": firing.rule_id,
                 "profile_id": frame["profile_id"].astype("int64"),
                 "event_id": frame["event_id"].astype("Int64"),
-                "actions": actions,
-                "fired_at": firing.now,
-                "depth": firing.depth,
+                "actions": describe(rule.actions),
+                "fired_at": now,
+                "depth": depth,
                 "outcome": outcome,
             }
         )
+
+    def _write_log(self, runs: list[pd.DataFrame | None]) -> None:
+        """Every firing of a batch into `rule_runs`, and the rules' fire counts, at once."""
+        frames = [r for r in runs if r is not None]
+        if not frames:
+            return
+        log = pd.concat(frames, ignore_index=True)
         db = self.ws.db
-        db.register("kith_rule_runs", runs)
+        db.register("kith_rule_runs", log)
         try:
             with db.transaction():
-                repo.insert_runs(db, db.allocate_ids("rule_runs", len(runs)))
-                repo.record_fired(db, firing.rule_id, len(runs), firing.now)
+                repo.insert_runs(db, db.allocate_ids("rule_runs", len(log)))
+                repo.record_fired(db)
         finally:
             db.unregister("kith_rule_runs")
 
 
-def _ref_columns(ctx: Context, rule: Rule) -> list[exp.Expression]:
-    """`event.<path>` values the actions read, as ref_<n> columns of the firing query."""
+def _event_rule(rule: Rule) -> bool:
+    return isinstance(rule.trigger, EventTrigger)
+
+
+def _ref_name(path: Path) -> str:
+    return "ref_" + "__".join(path.parts)
+
+
+def _event_select(
+    ctx: Context,
+    rule: Rule,
+    refs: list[Path],
+    *,
+    batch_id: int | None = None,
+    start: dt.datetime | None = None,
+) -> exp.Select:
+    """The trigger's events of one batch (or from `start` to as_of) with the `refs` columns."""
+    assert isinstance(rule.trigger, EventTrigger)
+    match, e = rule.trigger.match, exp.column
+    where: list[exp.Expression] = [e("type", "e").eq(ctx.bind(match.event))]
+    if batch_id is not None:
+        where.append(e("batch_id", "e").eq(ctx.bind(batch_id)))
+    else:
+        where += [e("ts", "e") >= ctx.bind(start), e("ts", "e") < ctx.now()]
+    if match.where is not None:
+        where.append(compile_where(ctx, match.where, event_field(ctx, match.event, "e")))
+    return (
+        exp.select(e("profile_id", "e"), exp.alias_(e("id", "e"), "event_id"), e("ts", "e"))
+        .select(*_ref_columns(ctx, rule, refs), copy=False)
+        .from_(exp.to_table("events").as_("e"), copy=False)
+        .where(exp.and_(*where, copy=False), copy=False)
+    )
+
+
+def _ref_columns(ctx: Context, rule: Rule, refs: list[Path]) -> list[exp.Expression]:
+    """The event properties in `refs` as ref_<path> columns: values for those the rule's actions
+    read, NULL for the others (so UNION branches line up)."""
+    used = {p.dotted for p in event_refs(rule.actions)}
     cols: list[exp.Expression] = []
-    for i, path in enumerate(event_refs(rule.actions)):
-        if path.parts in (("channel",), ("source",)):
-            value: exp.Expression = exp.column(path.parts[0], "e")
+    for path in refs:
+        if path.dotted not in used:
+            value: exp.Expression = exp.Null()
+        elif path.parts in (("channel",), ("source",)):
+            value = exp.column(path.parts[0], "e")
         else:
             path_value = ctx.bind("$." + path.dotted)
             value = exp.JSONExtractScalar(this=exp.column("properties", "e"), expression=path_value)
-        cols.append(exp.alias_(value, f"ref_{i}"))
+        cols.append(exp.alias_(value, _ref_name(path)))
     return cols
 
 

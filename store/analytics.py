@@ -55,3 +55,12 @@ def profile_count(db: Database, before: dt.datetime) -> int:
 def profile_ids(db: Database, before: dt.datetime) -> list[int]:
     rows = db.rows("SELECT id FROM profiles WHERE created_at <= $t", {"t": before})
     return [int(r[0]) for r in rows]
+
+
+def events_of_types(db: Database, types: list[str], as_of: dt.datetime) -> pd.DataFrame:
+    """profile_id, type, ts of the given event types up to `as_of` (benchmarks' pandas side)."""
+    return db.df(
+        "SELECT profile_id, type, ts FROM events WHERE list_contains($types, type) "
+        "AND ts <= $as_of",
+        {"types": types, "as_of": as_of},
+    )

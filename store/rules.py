@@ -48,10 +48,12 @@ def delete(db: Database, name: str) -> None:
     db.execute("DELETE FROM rules WHERE name = $name", {"name": name})
 
 
-def record_fired(db: Database, rule_id: int, count: int, at: dt.datetime) -> None:
+def record_fired(db: Database) -> None:
+    """Fire counts and times from `kith_rule_runs`."""
     db.execute(
-        "UPDATE rules SET fire_count = fire_count + $n, last_fired_at = $at WHERE id = $id",
-        {"n": count, "at": at, "id": rule_id},
+        "UPDATE rules SET fire_count = fire_count + c.n, last_fired_at = c.at FROM "
+        "(SELECT rule_id, count(*) AS n, max(fired_at) AS at FROM kith_rule_runs "
+        "GROUP BY rule_id) AS c WHERE rules.id = c.rule_id"
     )
 
 
