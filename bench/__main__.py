@@ -38,6 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", default=None, help="run only these modules")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only or []) - set(modules()))
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(unknown)}; there are {', '.join(modules())}")
     failed = []
     for name in modules():
         if args.only and name not in args.only:
