@@ -24,7 +24,9 @@ SMALL: dict[str, list[str]] = {
     "workspace": ["--profiles", "100000", "--db", SMALL_DB],
     "ingest": ["--events", "200000", "--profiles", "20000"],
     "segments": ["--db", SMALL_DB, "--repeat", "1"],
-    "analytics": ["--db", SMALL_DB],
+    "analytics": ["--db", SMALL_DB, "--repeat", "1", "--events", "50000"],
+    "dashboard": ["--db", SMALL_DB, "--repeat", "2"],
+    "api": ["--events", "50000", "--seconds", "5"],
 }
 FIRST = ("workspace",)  # others may read what it builds
 
