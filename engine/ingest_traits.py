@@ -86,5 +86,5 @@ def _update(name: str, kind: str) -> exp.Expression:
         "profiles",
         {exp.to_identifier(name, quoted=True): value},
         where="profiles.id = t.profile_id",
-        from_=latest.subquery("t"),
+        from_=exp.From(this=latest.subquery("t")),
     )

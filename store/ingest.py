@@ -63,21 +63,23 @@ _REASON = (
 def stage(db: Database) -> tuple[list[tuple[int, str]], int]:
     """Normalise `kith_in` into `kith_b` keeping only the good, new lines; returns the rejected
     lines with their reasons and the number of duplicates: a message_id already stored, or seen
-    on an earlier good line of the batch. One pass over the batch, no second copy."""
+    on an earlier good line of the batch. The dedupe works on (line, message_id) alone, so the
+    wide rows are copied once and never sorted."""
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * EXCLUDE (_rn, _stored), "
-        "_reason IS NULL AND _rn = 1 AND NOT _stored AS _keep FROM (SELECT *, "
-        "row_number() OVER (PARTITION BY message_id, _reason IS NULL ORDER BY _line) AS _rn, "
-        "message_id IN (SELECT e.message_id FROM events e SEMI JOIN kith_in i "
-        "ON i.message_id = e.message_id) AS _stored "
-        "FROM (SELECT * EXCLUDE (_reject, _trait_reason), "
+        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * EXCLUDE (_reject, _trait_reason), "
         + _REASON
         + " AS _reason FROM ("
         + _NORMALISE
-        + ")))"
+        + ")"
     )
     rejected = db.rows("SELECT _line, _reason FROM kith_b WHERE _reason IS NOT NULL")
-    (removed,) = db.rows("DELETE FROM kith_b WHERE NOT _keep")[0]
+    (removed,) = db.rows(
+        "DELETE FROM kith_b WHERE _reason IS NOT NULL OR _line IN ("
+        "SELECT _line FROM (SELECT _line, message_id, row_number() OVER "
+        "(PARTITION BY message_id ORDER BY _line) AS n FROM kith_b WHERE _reason IS NULL) "
+        "WHERE n > 1 OR message_id IN (SELECT e.message_id FROM events e "
+        "SEMI JOIN kith_in i ON i.message_id = e.message_id))"
+    )[0]
     return [(int(a), str(b)) for a, b in rejected], int(removed) - len(rejected)
 
 
@@ -382,6 +384,7 @@ def insert_session_starts(db: Database, first_id: int, now: dt.datetime, batch_i
         "SELECT $first + row_number() OVER () - 1, 'session_started:' || s.id, "
         "s.profile_id, s.id, 'session_started', s.started_at, $now, s.channel, s.source, "
         "'{}', '{}', TRUE, FALSE, $batch FROM kith_new_sessions s "
-        "ANTI JOIN events e ON e.message_id = 'session_started:' || s.id",
+        "ANTI JOIN (SELECT session_id FROM events WHERE type = 'session_started' "
+        "AND session_id IN (SELECT id FROM kith_new_sessions)) e ON e.session_id = s.id",
         {"first": first_id, "now": now, "batch": batch_id},
     )
