@@ -230,6 +230,8 @@ EXPECTED: dict[str, set[int]] = {
     'email = "DEWI@EXAMPLE.COM"': {4},
     "did any event in last 3 days": {1, 5, 6, 8, 12},
     "last purchase within last 7 days": {1, 8, 12},
+    "did purchase then purchase within 7 days": {1},  # one event never fills two steps
+    "did purchase then purchase": {1, 3},
 }
 SAVED = {"active_subscribers": 'did any event in last 7 days and lifecycle != "churned"'}
 

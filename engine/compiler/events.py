@@ -197,7 +197,7 @@ def compile_sequence(ctx: Context, node: Sequence, where_: WhereCompiler) -> exp
     conds = event_conditions(ctx, node.steps[0], node.window, aliases[0], where_)
     joins = []
     for index, (step, alias) in enumerate(zip(node.steps[1:], aliases[1:], strict=True), 1):
-        joins.append(b.join("events", alias, _step_join(aliases, index)))
+        joins.append(b.join("events", alias, _step_join(node.steps, aliases, index)))
         conds += event_conditions(ctx, step, None, alias, where_)
     if node.within is not None and len(aliases) > 1:
         span = interval(ctx.bind(node.within.amount), node.within.unit)
@@ -208,11 +208,20 @@ def compile_sequence(ctx: Context, node: Sequence, where_: WhereCompiler) -> exp
     return b.not_(found) if node.negated else found
 
 
-def _step_join(aliases: list[str], index: int) -> exp.Expression:
+def _step_join(steps: tuple[EventMatch, ...], aliases: list[str], index: int) -> exp.Expression:
     alias, previous = aliases[index], aliases[index - 1]
     conds: list[exp.Expression] = [
         b.eq(b.col("profile_id", alias), b.col("profile_id", aliases[0])),
         b.gte(b.col("ts", alias), b.col("ts", previous)),
     ]
-    conds += [b.neq(b.col("id", alias), b.col("id", a)) for a in aliases[:index]]
+    # one event fills one step: only needed where an earlier step could match the same event
+    conds += [
+        b.neq(b.col("id", alias), b.col("id", aliases[earlier]))
+        for earlier in range(index)
+        if _may_overlap(steps[earlier], steps[index])
+    ]
     return b.and_(*conds)
+
+
+def _may_overlap(one: EventMatch, other: EventMatch) -> bool:
+    return one.event is None or other.event is None or one.event == other.event

@@ -69,6 +69,7 @@ CONSTRUCTS = {
     "last_occurrence": "last page_view within last 7 days",
     "sequence": "did signup then purchase within 7 days",
     "sequence_three": "did page_view then signup then purchase within 2 weeks",
+    "sequence_same_type": "did page_view then page_view within 1 days",
     "in_segment_dynamic": 'in segment "active"',
     "in_segment_static": 'in segment "vips"',
     "in_segment_compound": 'in segment "both"',
