@@ -272,3 +272,26 @@ def consent_audit(ws: Workspace, bucket: str = "day") -> ConsentAudit:
         changes=ws.consent.changes_over_time(bucket=bucket),
         violations=ws.consent.violations(),
     )
+
+
+def save_segment(
+    ws: Workspace,
+    name: str,
+    kind: str,
+    *,
+    expression: str | None = None,
+    op: str | None = None,
+    of: Sequence[str] = (),
+    description: str | None = None,
+    actor: str = "dashboard",
+) -> dict[str, Any]:
+    """Save what the editor holds: a dynamic segment keeps the expression; a static list is
+    filled with the expression's members as of now; a compound combines saved segments."""
+    if kind == "static":
+        ws.segments.save(name, kind="static", description=description)
+        if expression:
+            ws.segments.add_results(name, expression, actor)
+        return ws.segments.get(name)
+    if kind == "compound":
+        return ws.segments.save(name, kind=kind, op=op, of=list(of), description=description)
+    return ws.segments.save(name, kind=kind, expression=expression, description=description)

@@ -3,6 +3,7 @@ plus creating, merging, unmerging and erasing profiles."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -86,12 +87,17 @@ def _properties(detail: ProfileDetail) -> None:
 
 
 def _timeline(detail: ProfileDetail) -> None:
-    frame = detail.timeline
-    if frame.empty:
+    if detail.timeline.empty:
         ui.empty_state("No events for this person yet")
         return
-    types = st.multiselect("Event types", sorted(frame["type"].unique()), key="tl_types")
-    shown = frame[frame["type"].isin(types)] if types else frame
+    left, right = st.columns([2, 1])
+    options = sorted(detail.timeline["type"].unique())
+    types = left.multiselect("Event types", options, key="tl_types")
+    days = right.date_input("Between", value=(), key="tl_dates", format="YYYY-MM-DD")
+    shown = _filtered_timeline(detail, types, days)
+    if shown is None or shown.empty:
+        st.caption("No events match these filters.")
+        return
     picked = st.dataframe(
         shown.drop(columns=["properties", "context"], errors="ignore"),
         hide_index=True,
@@ -103,6 +109,18 @@ def _timeline(detail: ProfileDetail) -> None:
     rows = picked.selection.rows if picked is not None else []
     if rows:
         _event_detail(shown.iloc[rows[0]])
+
+
+def _filtered_timeline(
+    detail: ProfileDetail, types: list[str], days: tuple[dt.date, ...]
+) -> pd.DataFrame | None:
+    """The recent timeline as loaded, or, with filters, the matching events from the store."""
+    if not types and not days:
+        return detail.timeline
+    start = dt.datetime.combine(days[0], dt.time()) if days else None
+    end = dt.datetime.combine(days[-1], dt.time()) + dt.timedelta(days=1) if days else None
+    timeline = ui.workspace().profiles.timeline
+    return ui.attempt(timeline, detail.profile.id, types or None, start, end, limit=500)
 
 
 def _event_detail(event: pd.Series) -> None:

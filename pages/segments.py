@@ -98,6 +98,7 @@ def _save(draft: views.SegmentDraft | None) -> None:
             ["dynamic", "static", "compound"],
             horizontal=True,
             captions=["stays up to date", "a fixed list of today's members", "combines segments"],
+            key="seg_kind",
         )
         op = st.selectbox("Compound: how to combine", ["union", "intersection", "difference"])
         names = ui.attempt(ui.cached, "segments.list")
@@ -111,12 +112,17 @@ def _store(
     name: str, kind: str, draft: views.SegmentDraft | None, op: str, of: list[str], desc: str
 ) -> None:
     expression = None if draft is None else draft.text
-    save = ui.workspace().segments.save
-    if kind == "compound":
-        ok = ui.succeeded(save, name, kind=kind, op=op, of=of, description=desc or None)
-    else:
-        ok = ui.succeeded(save, name, kind=kind, expression=expression, description=desc or None)
-    if ok:
+    saved = ui.attempt(
+        views.save_segment,
+        ui.workspace(),
+        name.strip(),
+        kind,
+        expression=expression,
+        op=op,
+        of=of,
+        description=desc or None,
+    )
+    if saved is not None:
         ui.invalidate()
         st.success(f"Saved segment {name}.")
 

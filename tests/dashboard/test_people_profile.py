@@ -114,3 +114,14 @@ def test_erase_needs_the_typed_confirmation(seeded: Workspace, screen: Screen) -
     no_errors(at)
     with pytest.raises(NotFound):
         seeded.profiles.get(pid)
+
+
+def test_timeline_filters_by_event_type(seeded: Workspace, screen: Screen) -> None:
+    pid = int(seeded.profiles.list(limit=1).rows["id"].iloc[0])
+    at = screen("profile", id=str(pid))
+    at.multiselect(key="tl_types").select("session_started").run()
+    no_errors(at)
+    shown = next(df.value for df in at.dataframe if {"type", "ts"} <= set(df.value.columns))
+    assert set(shown["type"]) == {"session_started"}
+    expected = seeded.profiles.timeline(pid, types=["session_started"], limit=500)
+    assert len(shown) == len(expected)

@@ -110,3 +110,15 @@ def test_settings_create_an_api_key_shows_it_once(seeded: Workspace, screen: Scr
     no_errors(at)
     assert at.code[0].value.startswith("kith_")
     assert seeded.keys.list()["name"].tolist() == ["website"]
+
+
+def test_saving_a_static_list_freezes_todays_members(seeded: Workspace, screen: Screen) -> None:
+    at = screen("segments")
+    at.text_input(key="seg_text").input("did purchase").run()
+    at.text_input(key="seg_name").input("buyers_today")
+    at.radio(key="seg_kind").set_value("static")
+    at.button(key="seg_save").click().run()
+    no_errors(at)
+    saved = seeded.segments.list().set_index("name").loc["buyers_today"]
+    assert saved["kind"] == "static"
+    assert saved["size"] == seeded.segments.count("did purchase")
