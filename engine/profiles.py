@@ -271,18 +271,23 @@ class _Where:
         self.params.update(params or {})
 
     def add_text(self, text: str | None) -> None:
+        """Name, email, phone or any identity contains the text (any case): one id union."""
         if not text or not text.strip():
             return
-        needle = self.param(text.strip().lower())
-        fields = [exp.column(c, table="p") for c in ("name", "email", "phone")]
-        hits = [_contains(exp.func("coalesce", f, exp.Literal.string("")), needle) for f in fields]
-        in_ids = (
-            exp.select("profile_id")
-            .from_("identities")
-            .where(_contains(exp.column("value"), needle))
+        needle = self.param(repo.like_pattern(text.strip()))
+
+        def like(column: str) -> exp.Expression:
+            matched = exp.ILike(this=exp.column(column), expression=needle)
+            return exp.Escape(this=matched, expression=exp.Literal.string("\\"))
+
+        own = (
+            exp.select("id")
+            .from_("profiles")
+            .where(exp.or_(*map(like, ("name", "email", "phone"))))
         )
-        hits.append(exp.In(this=_ID, query=exp.Subquery(this=in_ids)))
-        self.parts.append(exp.Paren(this=exp.or_(*hits)))
+        held = exp.select("profile_id").from_("identities").where(like("value"))
+        union = exp.union(own, held, distinct=True)
+        self.parts.append(exp.In(this=_ID, query=exp.Subquery(this=union)))
 
     def exists_in(self, table: str, column: str, value: str | None) -> None:
         if value:
@@ -341,10 +346,6 @@ class _Where:
 
     def result(self) -> tuple[exp.Expression, dict[str, Any]]:
         return (exp.and_(*self.parts) if self.parts else exp.true()), self.params
-
-
-def _contains(field: exp.Expression, needle: exp.Expression) -> exp.Expression:
-    return exp.func("contains", exp.Lower(this=field), needle)
 
 
 def _count(where: exp.Expression) -> exp.Expression:

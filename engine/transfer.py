@@ -107,7 +107,8 @@ class Transfer:
     def preview_import(self, data: str | bytes | Path, *, sep: str | None = ",") -> ImportPreview:
         """What an import would do, writing nothing."""
         parsed = self._parse(data, sep)
-        with _registered(self.ws.db, import_ids=parsed.ids):
+        with _Frames(self.ws.db) as frames:
+            frames.add("import_ids", parsed.ids)
             self._plan(parsed)
         return ImportPreview(
             valid_rows=len(parsed.rows),
@@ -122,13 +123,14 @@ class Transfer:
         """Create or update a profile per good row; bad rows are reported and skipped."""
         parsed = self._parse(data, sep)
         db = self.ws.db
-        frames = {"import_rows": parsed.rows, "import_ids": parsed.ids}
-        with _registered(db, **frames), db.transaction():
+        # Frames outlive the transaction: unregistering inside an aborted one would fail.
+        with _Frames(db) as frames, db.transaction():
+            frames.add("import_ids", parsed.ids)
             plan = self._plan(parsed)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
             updated = plan.loc[~plan["is_new"], "profile_id"].tolist()
             if len(plan):
-                self._write(parsed, plan)
+                self._write(parsed, plan, frames)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
         return ImportReport(created=len(created), updated=len(updated), errors=parsed.error_frame())
@@ -177,18 +179,19 @@ class Transfer:
 
     # ---- writing -----------------------------------------------------------------------------
 
-    def _write(self, parsed: _Parsed, plan: pd.DataFrame) -> None:
+    def _write(self, parsed: _Parsed, plan: pd.DataFrame, frames: _Frames) -> None:
+        """Rows joined to their profile ids in pandas, then three plain set-based statements."""
         db, now = self.ws.db, utcnow()
         columns = [c for c in parsed.rows.columns if c != "row"]
-        params = {
-            "plan_rows": plan["row"].tolist(),
-            "plan_ids": plan["profile_id"].tolist(),
-            "plan_new": plan["is_new"].tolist(),
-        }
-        db.execute(_insert_new(columns), {"now": now, **params})
+        rows = parsed.rows.merge(plan, on="row")
+        links = parsed.ids.merge(plan[["row", "profile_id"]], on="row")
+        frames.add("import_new", rows[rows["is_new"]])
+        frames.add("import_matched", rows[~rows["is_new"]])
+        frames.add("import_links", links[["profile_id", "type", "value"]])
+        db.execute(_insert_new(columns), {"now": now})
         if columns:
-            db.execute(_update_matched(columns), {"now": now, **params})
-        repo.insert_identities(db, now, params)
+            db.execute(_update_matched(columns), {"now": now})
+        repo.insert_identities(db, now)
 
     # ---- export ------------------------------------------------------------------------------
 
@@ -412,18 +415,21 @@ def _channel_identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFr
 # ---- SQL over the registered frames ----------------------------------------------------------
 
 
-class _registered:
-    """Register DataFrames for the duration of a block (always unregistered after)."""
+class _Frames:
+    """DataFrames registered for DuckDB while the block runs, all unregistered at its end."""
 
-    def __init__(self, db: Any, **frames: pd.DataFrame) -> None:
-        self.db, self.frames = db, frames
+    def __init__(self, db: Any) -> None:
+        self.db, self.names = db, []  # type: ignore[var-annotated]
 
-    def __enter__(self) -> None:
-        for name, frame in self.frames.items():
-            self.db.register(name, frame)
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        self.db.register(name, frame)
+        self.names.append(name)
+
+    def __enter__(self) -> _Frames:
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        for name in self.frames:
+        for name in self.names:
             self.db.unregister(name)
 
 
@@ -431,30 +437,16 @@ def _col(name: str, table: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), table=table)
 
 
-def _plan_table() -> exp.Expression:
-    """The plan (row -> profile id, new?) passed as three list parameters."""
-    parts = [
-        exp.Unnest(expressions=[exp.Placeholder(this=p)]).as_(name)
-        for p, name in (("plan_rows", "row"), ("plan_ids", "profile_id"), ("plan_new", "is_new"))
-    ]
-    return exp.select(*parts).subquery("plan")
-
-
 def _insert_new(columns: list[str]) -> exp.Expression:
-    """New profiles from the planned rows; `source` defaults to 'import'."""
+    """New profiles from `import_new`; `source` defaults to 'import'."""
     now = exp.Placeholder(this="now")
     empty = exp.cast(exp.Literal.string("{}"), "JSON")
     values = [_col(c, "r") for c in columns if c != "source"]
     imported = exp.Literal.string("import")
-    values.append(
-        exp.func("coalesce", _col("source", "r"), imported) if "source" in columns else imported
-    )
-    on = exp.EQ(this=_col("row", "plan"), expression=_col("row", "r"))
-    select = (
-        exp.select(_col("profile_id", "plan"), now, now, empty, *values)
-        .from_(exp.to_table("import_rows").as_("r"))
-        .join(_plan_table(), on=on)
-        .where(_col("is_new", "plan"))
+    has_source = "source" in columns
+    values.append(exp.func("coalesce", _col("source", "r"), imported) if has_source else imported)
+    select = exp.select(_col("profile_id", "r"), now, now, empty, *values).from_(
+        exp.to_table("import_new").as_("r")
     )
     names = ["id", "created_at", "updated_at", "properties"]
     names += [c for c in columns if c != "source"] + ["source"]
@@ -464,25 +456,15 @@ def _insert_new(columns: list[str]) -> exp.Expression:
 
 
 def _update_matched(columns: list[str]) -> exp.Expression:
-    values = {
+    """Matched profiles take the file's non-empty cells."""
+    values: dict[Any, exp.Expression] = {
         exp.to_identifier(c, quoted=True): exp.func("coalesce", _col(c, "r"), _col(c, "profiles"))
         for c in columns
     }
     values[exp.to_identifier("updated_at")] = exp.Placeholder(this="now")
-    source = (
-        exp.select(_col("profile_id", "plan"), *[_col(c, "r") for c in columns])
-        .from_(exp.to_table("import_rows").as_("r"))
-        .join(
-            _plan_table(),
-            on=exp.and_(
-                exp.EQ(this=_col("row", "plan"), expression=_col("row", "r")),
-                exp.Not(this=_col("is_new", "plan")),
-            ),
-        )
-    )
     where = exp.EQ(this=_col("id", "profiles"), expression=_col("profile_id", "r"))
     update = exp.update("profiles", values, where=where)
-    update.set("from_", exp.From(this=source.subquery("r")))
+    update.set("from_", exp.From(this=exp.to_table("import_matched").as_("r")))
     return update
 
 

@@ -1,10 +1,10 @@
-"""CSV profile import/export: the static SQL. The engine registers the parsed file as
-`import_rows` (one row per line) and `import_ids` (row, type, value) before calling these."""
+"""CSV profile import: the static SQL. The engine registers the parsed file's identities as
+`import_ids` (row, type, value) and, once each row has its profile, `import_links`
+(profile_id, type, value) before calling these."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 
@@ -21,20 +21,12 @@ def matches(db: Database) -> pd.DataFrame:
     )
 
 
-# The import plan (file row -> profile id, is it new), passed as three list parameters.
-_PLAN = (
-    "(SELECT unnest($plan_rows) AS row, unnest($plan_ids) AS profile_id, "
-    "unnest($plan_new) AS is_new) plan"
-)
-
-
-def insert_identities(db: Database, at: dt.datetime, plan: dict[str, list[Any]]) -> int:
-    """Identities of the planned rows that no profile holds yet."""
+def insert_identities(db: Database, at: dt.datetime) -> int:
+    """Identities of the registered `import_links` (profile_id, type, value) no profile holds."""
     rows = db.rows(
-        "INSERT INTO identities SELECT plan.profile_id, l.type, l.value, $at, 'import' "
-        "FROM import_ids l JOIN " + _PLAN + " ON plan.row = l.row "
-        "WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.type = l.type "
+        "INSERT INTO identities SELECT l.profile_id, l.type, l.value, $at, 'import' "
+        "FROM import_links l WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.type = l.type "
         "AND i.value = l.value) RETURNING profile_id",
-        {"at": at, **plan},
+        {"at": at},
     )
     return len(rows)
