@@ -17,6 +17,7 @@ from sqlglot import exp
 import dsl
 from dsl.ast import Aggregate, And, Did, EventMatch, Not, Occurrence, Or, Sequence, Window
 from engine.compiler import Context, compile_condition, compile_where
+from engine.compiler.build import only_profiles
 from engine.compiler.events import event_conditions
 from kith_errors import NotFound
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 EVENT_COLUMNS = ("id", "type", "ts", "channel", "source", "properties")
 EVENT_LIMIT = 50
-PER_PROFILE = frozenset({"events", "labels", "identities", "consent_log", "list_members"})
 
 
 @dataclass
@@ -92,20 +92,12 @@ def _leaf_values(segments: Segments, ctx: Context, leaves: list[Any], pid: int) 
     columns = [compile_condition(ctx, leaf).as_(f"c{i}") for i, leaf in enumerate(leaves)]
     who = ctx.bind(int(pid))
     query = exp.select(*columns).from_(exp.table_("profiles", alias="p"))
-    query = query.where(exp.column("id", "p").eq(who)).transform(lambda n: _only(n, who))
+    query = query.where(exp.column("id", "p").eq(who))
+    query = only_profiles(query, exp.column("profile_id").eq(who.copy()))
     rows = segments.db.rows(query, ctx.params)
     if not rows:
         raise NotFound(f"there is no profile with id {pid}")
     return [bool(v) for v in rows[0]]
-
-
-def _only(node: exp.Expression, who: exp.Placeholder) -> exp.Expression:
-    """Per-profile tables read only that profile's rows: the same answer for this profile, without
-    evaluating every subquery over everyone."""
-    if not isinstance(node, exp.Table) or node.name not in PER_PROFILE:
-        return node
-    rows = exp.select("*").from_(node.name).where(exp.column("profile_id").eq(who.copy()))
-    return rows.subquery(node.alias or node.name)
 
 
 def _clause(

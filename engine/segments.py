@@ -33,6 +33,7 @@ from engine.compiler import (
     compile_query,
     render,
 )
+from engine.compiler.build import only_profiles
 from kith_errors import Conflict, NotFound, ValidationError
 from store import Database
 from store import segments as repo
@@ -297,7 +298,7 @@ class Segments:
         with _Registered(self.db, repo.SCOPE, scope):
             for row in repo.all_rows(self.db):
                 compiled = self._saved_query(row["name"], moment, schema)
-                scoped = compiled.expression.copy().where(_IN_SCOPE.copy())
+                scoped = only_profiles(compiled.expression.where(_IN_SCOPE.copy()), _SCOPED_ROW)
                 changes += self._apply(row, CompiledQuery(scoped, compiled.params), moment, scope)
         return changes
 
@@ -331,6 +332,7 @@ class Segments:
 
 
 _IN_SCOPE = exp.column("id", "p").isin(query=exp.select("id").from_(repo.SCOPE))
+_SCOPED_ROW = exp.column("profile_id").isin(query=exp.select("id").from_(repo.SCOPE))
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:

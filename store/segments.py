@@ -124,10 +124,11 @@ _EXITED = (
     "SELECT profile_id AS id FROM segment_members WHERE segment_id = $id "
     "AND profile_id NOT IN (SELECT id FROM _segment_new)"
 )
-# scoped: only the profiles looked at, plus members whose profile is gone (merged away, erased)
+# scoped: only the profiles looked at (joined first: the scope is small, the members may not be)
 _EXITED_SCOPED = (
-    _EXITED + " AND (profile_id IN (SELECT id FROM _segment_scope) "
-    "OR profile_id NOT IN (SELECT id FROM profiles))"
+    "SELECT m.profile_id AS id FROM _segment_scope s JOIN segment_members m "
+    "ON m.profile_id = s.id AND m.segment_id = $id "
+    "WHERE m.profile_id NOT IN (SELECT id FROM _segment_new)"
 )
 _APPLY = (
     # exits first: a scoped refresh deletes only members inside the scope

@@ -93,3 +93,22 @@ def join(table: str, alias: str, on: exp.Expression) -> exp.Join:
 
 def isin(left: exp.Expression, query: exp.Select) -> exp.In:
     return exp.In(this=left, query=exp.Subquery(this=query))
+
+
+PER_PROFILE_TABLES = frozenset({"events", "labels", "identities", "consent_log", "list_members"})
+
+
+def only_profiles(tree: exp.Expression, test: exp.Expression) -> exp.Expression:
+    """`tree` with every per-profile table read through `SELECT * FROM t WHERE <test>` (`test`
+    over its `profile_id` column): the same answer for those profiles, without evaluating each
+    subquery over everyone."""
+
+    def narrow(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table) or node.name not in PER_PROFILE_TABLES:
+            return node
+        rows = select(exp.Star(), node.name, where=[test.copy()])
+        return exp.Subquery(
+            this=rows, alias=exp.TableAlias(this=exp.to_identifier(node.alias or node.name))
+        )
+
+    return tree.transform(narrow)

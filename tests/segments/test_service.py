@@ -232,9 +232,10 @@ def test_merges_keep_memberships_consistent(seeded: Workspace) -> None:
     assert seeded.segments.get("acme")["size"] == len(seeded.segments.ids("acme"))
 
 
-def test_an_incremental_refresh_lets_vanished_profiles_exit(seeded: Workspace) -> None:
+def test_a_full_refresh_lets_vanished_profiles_exit(seeded: Workspace) -> None:
     seeded.segments.save("acme", expression='email ends with "@acme.com"')
     seeded.db.execute("DELETE FROM profiles WHERE id = 3")  # removed behind the service's back
-    changes = seeded.segments.refresh_profiles([1])
+    assert seeded.segments.refresh_profiles([1]).exited == ()
+    changes = seeded.segments.refresh("acme")
     assert changes.exited == (("acme", 3),)
     assert _materialized(seeded, "acme") == {1, 8, 11}
