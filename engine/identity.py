@@ -92,14 +92,16 @@ def resolve(graph: Graph) -> Resolution:
 
 
 def _anchors(graph: Graph) -> np.ndarray:
-    """Per message (indexed by line), its highest-priority key: the key the message follows."""
-    order = np.lexsort((graph.keys, graph.key_prio[graph.keys], graph.rows))
-    rows, keys = graph.rows[order], graph.keys[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = rows[1:] != rows[:-1]
-    anchor = np.full(int(rows.max()) + 1 if len(rows) else 0, -1, dtype=np.int64)
-    anchor[rows[first]] = keys[first]
-    return anchor
+    """Per message (indexed by line), its highest-priority key: the key the message follows
+    (the lowest (priority, key) pair, packed into one integer so no sort is needed)."""
+    nkeys = max(len(graph.key_type), 1)
+    packed = graph.key_prio[graph.keys] * nkeys + graph.keys
+    best = np.full(int(graph.rows.max()) + 1 if len(graph.rows) else 0, -1, dtype=np.int64)
+    if not len(graph.rows):
+        return best
+    best[:] = np.iinfo(np.int64).max
+    np.minimum.at(best, graph.rows, packed)
+    return np.where(best == np.iinfo(np.int64).max, -1, best % nkeys)
 
 
 def _over_limit(graph: Graph, labels: np.ndarray, node_of_pid: dict[int, int]) -> np.ndarray:

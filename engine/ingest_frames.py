@@ -230,8 +230,7 @@ def from_table(data: pd.DataFrame, received: dt.datetime, source: str) -> pa.Tab
         given = given.astype(object)
         given[missing] = _row_hashes(data[missing]).to_numpy()
     out["message_id"] = given
-    out["_reject"] = None
-    return finish(out.reindex(columns=list(CANONICAL)), received, source)
+    return finish(out, received, source)
 
 
 def _strings(values: pd.Series) -> pd.Series:
@@ -265,10 +264,14 @@ def _row_hashes(data: pd.DataFrame) -> pd.Series:
 
 
 def finish(frame: pd.DataFrame, received: dt.datetime, source: str) -> pa.Table:
-    """The canonical Arrow table: names and times normalised, why a bad row is rejected in
-    `_reject`. Identity values are normalised and checked in SQL while staging
-    (store/ingest.py)."""
-    cols = {name: _arrow_text(frame[name]) for name in CANONICAL if name not in ("_line", "ts")}
+    """The canonical Arrow table (absent columns all null): names and times normalised, why a
+    bad row is rejected in `_reject`. Identity values are normalised and checked in SQL while
+    staging (store/ingest.py)."""
+    cols = {
+        name: _arrow_text(frame[name]) if name in frame else pa.nulls(len(frame), pa.string())
+        for name in CANONICAL
+        if name not in ("_line", "ts")
+    }
     ts, bad_ts = _times(frame["ts"], received)
     cols["type"], bad_type = _per_distinct(cols["type"], _type_name)
     cols["channel"], bad_channel = _per_distinct(cols["channel"], _channel_name)

@@ -44,33 +44,38 @@ def assign(lines: Lines, last: dict[str, np.ndarray], gap_us: int) -> tuple[np.n
     (skey, profile_id, started_us, ended_us, n, first_line, prev_id) for `kith_ns`."""
     m = lines.open
     nprev = len(last["id"])
-    prof = np.concatenate([last["profile_id"].astype(np.int64), lines.profile[m]])
-    chan = np.concatenate([last["chan"].astype(np.int64), lines.chan[m].astype(np.int64)])
+    # one sort key for (profile, channel): channel numbers are below 16
+    group = np.concatenate(
+        [
+            last["profile_id"].astype(np.int64) * 16 + last["chan"].astype(np.int64),
+            lines.profile[m] * 16 + lines.chan[m],
+        ]
+    )
     us = np.concatenate([last["us"].astype(np.int64), lines.us[m]])
     line = np.concatenate([np.zeros(nprev, dtype=np.int64), lines.line[m]])
-    order = np.lexsort((line, us, chan, prof))
-    prof, chan, us, line = prof[order], chan[order], us[order], line[order]
+    order = np.lexsort((line, us, group))
+    group, us, line = group[order], us[order], line[order]
     brk = np.ones(len(order), dtype=bool)
-    brk[1:] = (prof[1:] != prof[:-1]) | (chan[1:] != chan[:-1]) | (us[1:] - us[:-1] > gap_us)
+    brk[1:] = (group[1:] != group[:-1]) | (us[1:] - us[:-1] > gap_us)
     start = np.maximum.accumulate(np.where(brk, np.arange(len(order)), 0))
     skey = np.full(len(lines.line), -1, dtype=np.int64)
     batch = order >= nprev
     skey[np.flatnonzero(m)[order[batch] - nprev]] = start[batch]
     # a stored session that any of the group's rows continues lends the group its id
-    prev_of = np.full(len(order), None, dtype=object)
     held = np.flatnonzero(~batch)
-    prev_of[start[held]] = np.asarray(last["id"], dtype=object)[order[held]]
-    return skey, _sessions(start[batch], prof[batch], us[batch], line[batch], prev_of)
+    ids = np.asarray(last["id"], dtype=object)[order[held]]
+    prev_of = dict(zip(start[held].tolist(), ids.tolist(), strict=True))
+    return skey, _sessions(start[batch], group[batch] // 16, us[batch], line[batch], prev_of)
 
 
 def _sessions(
-    start: np.ndarray, prof: np.ndarray, us: np.ndarray, line: np.ndarray, prev_of: np.ndarray
+    start: np.ndarray, prof: np.ndarray, us: np.ndarray, line: np.ndarray, prev_of: dict
 ) -> pa.Table:
     """One row per session the batch's lines fall in (the lines come sorted by session)."""
     first = np.flatnonzero(np.r_[True, start[1:] != start[:-1]]) if len(start) else start
     last = np.r_[first[1:] - 1, len(start) - 1] if len(start) else start
     keys = start[first]
-    prev = prev_of[keys] if len(keys) else np.empty(0, dtype=object)
+    prev = [prev_of.get(k) for k in keys.tolist()] if prev_of else None
     return pa.table(
         {
             "skey": pa.array(keys, pa.int64()),
@@ -79,7 +84,7 @@ def _sessions(
             "ended_us": pa.array(us[last], pa.int64()),
             "n": pa.array(last - first + 1, pa.int64()),
             "first_line": pa.array(line[first], pa.int64()),
-            "prev_id": pa.array(prev.tolist(), pa.string()),
+            "prev_id": pa.array(prev, pa.string()) if prev else pa.nulls(len(keys), pa.string()),
         }
     )
 
