@@ -125,3 +125,13 @@ def test_timeline_filters_by_event_type(seeded: Workspace, screen: Screen) -> No
     assert set(shown["type"]) == {"session_started"}
     expected = seeded.profiles.timeline(pid, types=["session_started"], limit=500)
     assert len(shown) == len(expected)
+
+
+def test_finding_a_person_opens_their_profile(seeded: Workspace, screen: Screen) -> None:
+    person = seeded.profiles.list(ProfileFilter(text="@"), limit=1).rows.iloc[0]
+    at = screen("profile")
+    at.text_input[0].input(str(person["email"])).run()
+    at.button(key=f"pick_{int(person['id'])}").click().run()
+    no_errors(at)
+    assert at.title[0].value == person["name"]
+    assert at.query_params["id"] == str(int(person["id"]))  # the URL names the profile
