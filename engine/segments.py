@@ -116,6 +116,8 @@ class Segments:
         self, text_or_name: str, *, as_of: Any = None, limit: int = 100, offset: int = 0
     ) -> pd.DataFrame:
         """A page of members in id order: id, name, email, phone, identities [{type, value}]."""
+        if limit < 0 or offset < 0:
+            raise ValidationError(f"limit and offset must be 0 or more (got {limit}, {offset})")
         compiled = self.query(text_or_name, as_of=as_of)
         page = compiled.expression.order_by(exp.column("id", "p")).limit(int(limit))
         page = page.offset(int(offset))

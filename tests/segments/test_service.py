@@ -177,6 +177,8 @@ def test_members_page_with_identities(seeded: Workspace) -> None:
     assert list(page["id"]) == [3, 7]
     assert list(page.columns) == ["id", "name", "email", "phone", "identities"]
     assert {"type": "whatsapp", "value": "+14155550003"} in list(page.loc[0, "identities"])
+    with pytest.raises(ValidationError, match="limit and offset"):
+        seeded.segments.members("did purchase", limit=-1)
 
 
 def test_condition_for_other_queries(seeded: Workspace) -> None:
