@@ -15,8 +15,19 @@ import pandas as pd
 from sqlglot import exp
 
 import dsl
-from dsl.ast import Aggregate, And, Did, EventMatch, Not, Occurrence, Or, Sequence, Window
-from engine.compiler import Context, compile_condition, compile_where
+from dsl.ast import (
+    Aggregate,
+    And,
+    Did,
+    EventMatch,
+    InSegment,
+    Not,
+    Occurrence,
+    Or,
+    Sequence,
+    Window,
+)
+from engine.compiler import Context, compile_condition, compile_where, saved_expression
 from engine.compiler.build import only_profiles
 from engine.compiler.events import event_conditions
 from kith_errors import NotFound
@@ -70,22 +81,53 @@ def explain(
     segments: Segments, text_or_name: str, profile_id: int, *, as_of: Any = None
 ) -> Explanation:
     ctx = segments.context(as_of)
+    explainer = _Explainer(segments, ctx, profile_id)
     expr = segments.target(text_or_name, ctx.schema)
-    leaves: list[Any] = []
-    _collect(expr, leaves)
-    values = _leaf_values(segments, ctx, leaves, profile_id)
-    root = _clause(segments, ctx, expr, dict(zip(map(id, leaves), values, strict=True)), profile_id)
-    return Explanation(profile_id, ctx.as_of, root)
+    explainer.collect(expr)
+    explainer.evaluate()
+    return Explanation(profile_id, ctx.as_of, explainer.clause(expr))
 
 
-def _collect(node: Any, leaves: list[Any]) -> None:
-    if isinstance(node, And | Or):
-        for item in node.items:
-            _collect(item, leaves)
-    elif isinstance(node, Not):
-        _collect(node.item, leaves)
-    else:
-        leaves.append(node)
+class _Explainer:
+    """Collects the leaf clauses (through saved segments, so `in segment "x"` shows why),
+    evaluates them all in one query, then builds the clause tree."""
+
+    def __init__(self, segments: Segments, ctx: Context, pid: int) -> None:
+        self.segments, self.ctx, self.pid = segments, ctx, pid
+        self.leaves: list[Any] = []
+        self.inner: dict[int, Any] = {}  # id(InSegment leaf) -> the saved expression
+        self.values: dict[int, bool] = {}
+
+    def collect(self, node: Any) -> None:
+        if isinstance(node, And | Or):
+            for item in node.items:
+                self.collect(item)
+        elif isinstance(node, Not):
+            self.collect(node.item)
+        else:
+            self.leaves.append(node)
+            if isinstance(node, InSegment):
+                saved = self.segments.saved(node.name)
+                if saved.kind != "static":
+                    self.inner[id(node)] = saved_expression(saved)
+                    self.collect(self.inner[id(node)])
+
+    def evaluate(self) -> None:
+        found = _leaf_values(self.segments, self.ctx, self.leaves, self.pid)
+        self.values = dict(zip(map(id, self.leaves), found, strict=True))
+
+    def clause(self, node: Any) -> Clause:
+        text = dsl.format_expr(node)
+        if isinstance(node, And | Or):
+            kids = [self.clause(item) for item in node.items]
+            each = [k.value for k in kids]
+            return Clause(text, all(each) if isinstance(node, And) else any(each), kids)
+        if isinstance(node, Not):
+            kid = self.clause(node.item)
+            return Clause(text, not kid.value, [kid])
+        kids = [self.clause(self.inner[id(node)])] if id(node) in self.inner else []
+        found = _matching_events(self.segments, self.ctx, node, self.pid)
+        return Clause(text, self.values[id(node)], kids, found)
 
 
 def _leaf_values(segments: Segments, ctx: Context, leaves: list[Any], pid: int) -> list[bool]:
@@ -98,20 +140,6 @@ def _leaf_values(segments: Segments, ctx: Context, leaves: list[Any], pid: int) 
     if not rows:
         raise NotFound(f"there is no profile with id {pid}")
     return [bool(v) for v in rows[0]]
-
-
-def _clause(
-    segments: Segments, ctx: Context, node: Any, values: dict[int, bool], pid: int
-) -> Clause:
-    text = dsl.format_expr(node)
-    if isinstance(node, And | Or):
-        kids = [_clause(segments, ctx, item, values, pid) for item in node.items]
-        truth = all(k.value for k in kids) if isinstance(node, And) else any(k.value for k in kids)
-        return Clause(text, truth, kids)
-    if isinstance(node, Not):
-        kid = _clause(segments, ctx, node.item, values, pid)
-        return Clause(text, not kid.value, [kid])
-    return Clause(text, values[id(node)], events=_matching_events(segments, ctx, node, pid))
 
 
 def _matching_events(segments: Segments, ctx: Context, node: Any, pid: int) -> pd.DataFrame | None:

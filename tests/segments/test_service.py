@@ -209,6 +209,9 @@ def test_explain_a_saved_segment(seeded: Workspace) -> None:
     seeded.segments.save("seq", expression="did signup then purchase within 7 days")
     explanation = seeded.segments.explain("seq", 8, as_of=fx.AS_OF)
     assert explanation.value is True and explanation.root.text == 'in segment "seq"'
+    (why,) = explanation.root.children
+    assert why.text == "did signup then purchase within 7 days" and why.value is True
+    assert list(why.events["id"]) == [802, 803]
 
 
 def test_ingestion_updates_membership_of_the_touched_profiles(seeded: Workspace) -> None:
