@@ -23,6 +23,7 @@ def _identity_keys() -> None:
             hide_index=True,
             disabled=["type"],
             width="stretch",
+            height=36 * (len(table) + 1) + 4,  # every identity type visible at once
             column_config={
                 "rank": st.column_config.NumberColumn("Rank", min_value=1, step=1),
                 "limit": st.column_config.NumberColumn("Limit per profile", min_value=1, step=1),

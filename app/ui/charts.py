@@ -7,6 +7,13 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+# Consent and other statuses keep the same colour on every chart.
+STATUS_COLORS = {
+    "granted": "#12b886",
+    "denied": "#fa5252",
+    "revoked": "#f59f00",
+    "unknown": "#ced4da",
+}
 PALETTE = ["#3b5bdb", "#12b886", "#f59f00", "#e64980", "#7048e8", "#15aabf", "#fa5252", "#82c91e"]
 
 
@@ -31,7 +38,13 @@ def lines(
 ) -> go.Figure:
     """A time series (one line per `color` value)."""
     fig = px.line(
-        frame, x=x, y=y, color=color, markers=len(frame) < 40, color_discrete_sequence=PALETTE
+        frame,
+        x=x,
+        y=y,
+        color=color,
+        markers=len(frame) < 40,
+        color_discrete_sequence=PALETTE,
+        color_discrete_map=STATUS_COLORS,
     )
     fig.update_xaxes(title=None)
     return _style(fig, title, height)
@@ -49,10 +62,25 @@ def bars(
 ) -> go.Figure:
     """Bars by category; horizontal bars read better for long names."""
     if horizontal:
-        fig = px.bar(frame, x=y, y=x, orientation="h", color=color, color_discrete_sequence=PALETTE)
+        fig = px.bar(
+            frame,
+            x=y,
+            y=x,
+            orientation="h",
+            color=color,
+            color_discrete_sequence=PALETTE,
+            color_discrete_map=STATUS_COLORS,
+        )
         fig.update_yaxes(title=None, autorange="reversed")
     else:
-        fig = px.bar(frame, x=x, y=y, color=color, color_discrete_sequence=PALETTE)
+        fig = px.bar(
+            frame,
+            x=x,
+            y=y,
+            color=color,
+            color_discrete_sequence=PALETTE,
+            color_discrete_map=STATUS_COLORS,
+        )
         fig.update_xaxes(title=None)
     return _style(fig, title, height)
 
