@@ -214,7 +214,7 @@ def _write(
 
 
 _ALL_BLOCKED = "no usable identity: every identity value is blocked (see settings.blocked_values)"
-_STD_EVENTS = list(STANDARD_EVENT_TYPES)
+_STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 
 def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch_id: int) -> int:
@@ -226,9 +226,9 @@ def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch_id: in
         "kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile, "skey": skey})
     )
     low, high = repo.line_span(db)
-    repo.insert_events(
-        db, (db.allocate_ids("events", high - low + 1), low), now, batch_id, _STD_EVENTS
-    )
+    registered = _STANDARD_TYPES + repo.event_type_names(db)
+    ids = (db.allocate_ids("events", high - low + 1), low)
+    repo.insert_events(db, ids, now, batch_id, registered)
     sessions.record_starts(ws, started, now, batch_id)
     return started
 

@@ -30,8 +30,10 @@ _KEY_ROWS = (
 )
 
 
-# Identity values: trimmed, blanks are missing; emails lower-cased; phones in E.164 ("+" and
-# 8-15 digits, "00" read as "+") when they look like one, else the cleaned value as given.
+# JSON columns are typed (and so parsed) once here; a value that is not a JSON object is NULL
+# and its line rejected. Identity values: trimmed, blanks are missing; emails lower-cased;
+# phones in E.164 ("+" and 8-15 digits, "00" read as "+") when they look like one, else the
+# cleaned value as given.
 _NORMALISE = (
     "SELECT * EXCLUDE (ph) REPLACE (nullif(trim(user_id), '') AS user_id, "
     "nullif(lower(trim(email)), '') AS email, "
@@ -42,7 +44,11 @@ _NORMALISE = (
     "nullif(trim(line), '') AS line, nullif(trim(facebook), '') AS facebook, "
     "nullif(trim(tiktok), '') AS tiktok, nullif(trim(widget), '') AS widget, "
     "nullif(trim(anonymous_id), '') AS anonymous_id, "
-    "nullif(trim(session_id), '') AS session_id) FROM (SELECT *, "
+    "nullif(trim(session_id), '') AS session_id, "
+    "CASE WHEN starts_with(ltrim(properties), '{') THEN TRY_CAST(properties AS JSON) END "
+    "AS properties, "
+    "CASE WHEN starts_with(ltrim(context), '{') THEN TRY_CAST(context AS JSON) END AS context), "
+    "properties IS NOT NULL AS _given_props, context IS NOT NULL AS _given_ctx FROM (SELECT *, "
     r"regexp_replace(regexp_replace(trim(phone), '[\s\-().\/]', '', 'g'), '^00', '+') AS ph "
     "FROM kith_in LEFT JOIN kith_trait_bad USING (_line))"
 )
@@ -53,10 +59,8 @@ _REASON = (
     "THEN 'no identity: needs userId, anonymousId or another identity key' "
     r"WHEN email IS NOT NULL AND NOT regexp_full_match(email, '[^@\s]+@[^@\s]+\.[^@\s]+') "
     "THEN 'email ''' || email || ''' is not an email address' "
-    "WHEN properties IS NOT NULL AND NOT (json_valid(properties) "
-    "AND json_type(properties) = 'OBJECT') THEN 'properties is not a JSON object' "
-    "WHEN context IS NOT NULL AND NOT (json_valid(context) "
-    "AND json_type(context) = 'OBJECT') THEN 'context is not a JSON object' END"
+    "WHEN _given_props AND properties IS NULL THEN 'properties is not a JSON object' "
+    "WHEN _given_ctx AND context IS NULL THEN 'context is not a JSON object' END"
 )
 
 
@@ -66,7 +70,8 @@ def stage(db: Database) -> tuple[list[tuple[int, str]], int]:
     on an earlier good line of the batch. The dedupe works on (line, message_id) alone, so the
     wide rows are copied once and never sorted."""
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * EXCLUDE (_reject, _trait_reason), "
+        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * "
+        "EXCLUDE (_reject, _trait_reason, _given_props, _given_ctx), "
         + _REASON
         + " AS _reason FROM ("
         + _NORMALISE
@@ -212,21 +217,34 @@ def insert_identities(db: Database, now: dt.datetime, source: str) -> None:
     )
 
 
+def event_type_names(db: Database) -> list[str]:
+    """Names of the registered event types."""
+    return [str(r[0]) for r in db.rows("SELECT name FROM event_types")]
+
+
+# `kith_rowp` is built from `kith_b` read in its stored order, so the two line up row by row
+# and a positional join replaces a hash join over the whole batch; the check makes any
+# misalignment fail loudly instead of mislabelling events.
+_PROFILE = (
+    "CASE WHEN r._line = b._line THEN r.profile_id "
+    "ELSE error('staged lines out of order: ' || b._line || ' vs ' || r._line) END"
+)
+
+
 def insert_events(
-    db: Database, ids: tuple[int, int], now: dt.datetime, batch_id: int, standard: list[str]
+    db: Database, ids: tuple[int, int], now: dt.datetime, batch_id: int, registered: list[str]
 ) -> None:
     """The batch's events straight from `kith_b`, with their profile and session from
     `kith_rowp` (_line, profile_id, skey) and `kith_sagg`; `ids` is (first id, first line)."""
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + b._line - $base, b.message_id, r.profile_id, "
+        "SELECT $first + b._line - $base, b.message_id, " + _PROFILE + ", "
         "coalesce(b.session_id, g.id), b.type, b.ts, $now, b.channel, b.source, b.properties, "
-        "b.context, list_contains($standard, b.type) OR b.type IN (SELECT name FROM event_types), "
+        "b.context, list_contains($registered, b.type), "
         "b.channel IS NULL AND b.session_id IS NULL, $batch "
-        "FROM kith_b b JOIN kith_rowp r ON r._line = b._line "
-        "LEFT JOIN kith_sagg g ON g.skey = r.skey",
-        {"first": ids[0], "base": ids[1], "now": now, "batch": batch_id, "standard": standard},
+        "FROM kith_b b POSITIONAL JOIN kith_rowp r LEFT JOIN kith_sagg g ON g.skey = r.skey",
+        {"first": ids[0], "base": ids[1], "now": now, "batch": batch_id, "registered": registered},
     )
 
 
@@ -237,10 +255,10 @@ def touch_profiles(db: Database, now: dt.datetime) -> list[int]:
         "UPDATE profiles p SET first_seen = least(coalesce(p.first_seen, a.f), a.f), "
         "last_seen = greatest(coalesce(p.last_seen, a.l), a.l), updated_at = $now, "
         "email = coalesce(p.email, a.email), phone = coalesce(p.phone, a.phone) "
-        "FROM (SELECT r.profile_id, min(b.ts) AS f, max(b.ts) AS l, "
+        "FROM (SELECT " + _PROFILE + " AS profile_id, min(b.ts) AS f, max(b.ts) AS l, "
         "arg_max(b.email, b.ts) FILTER (WHERE b.email IS NOT NULL) AS email, "
         "arg_max(b.phone, b.ts) FILTER (WHERE b.phone IS NOT NULL) AS phone "
-        "FROM kith_b b JOIN kith_rowp r ON r._line = b._line GROUP BY r.profile_id) a "
+        "FROM kith_b b POSITIONAL JOIN kith_rowp r GROUP BY ALL) a "
         "WHERE p.id = a.profile_id RETURNING p.id",
         {"now": now},
     )
