@@ -130,15 +130,15 @@ _EXITED_SCOPED = (
     "ON m.profile_id = s.id AND m.segment_id = $id "
     "WHERE m.profile_id NOT IN (SELECT id FROM _segment_new)"
 )
-_APPLY = (
-    # exits first: a scoped refresh deletes only members inside the scope
-    "INSERT INTO segment_history SELECT $id, id, 'exited', $now FROM ({exited})",
-    "DELETE FROM segment_members WHERE segment_id = $id AND profile_id IN ({exited})",
-    "INSERT INTO segment_history SELECT $id, id, 'entered', $now FROM (" + _ENTERED + ")",
-    "INSERT INTO segment_members SELECT $id, id, $now FROM (" + _ENTERED + ")",
+_RECORD = (
+    "INSERT INTO segment_history SELECT $id, id, 'exited', $now FROM _segment_exited",
+    "INSERT INTO segment_history SELECT $id, id, 'entered', $now FROM _segment_entered",
+    "INSERT INTO segment_members SELECT $id, id, $now FROM _segment_entered",
 )
-_APPLY_ALL = tuple(s.replace("{exited}", _EXITED) for s in _APPLY)
-_APPLY_SCOPED = tuple(s.replace("{exited}", _EXITED_SCOPED) for s in _APPLY)
+_DROP_EXITED = (
+    "DELETE FROM segment_members WHERE segment_id = $id "
+    "AND profile_id IN (SELECT id FROM _segment_exited)"
+)
 
 
 def apply_members(
@@ -147,14 +147,19 @@ def apply_members(
     """Diff _segment_new with the stored members (only within _segment_scope when `scoped`),
     record who entered and who exited in the history and update the members; returns
     (entered, exited) ids."""
-    args = {"id": segment_id, "now": now}
     with db.transaction():
-        entered = db.df(_ENTERED, {"id": segment_id})["id"].tolist()
-        exited_sql = _EXITED_SCOPED if scoped else _EXITED
-        exited = db.df(exited_sql, {"id": segment_id})["id"].tolist()
-        for statement in _APPLY_SCOPED if scoped else _APPLY_ALL:
-            db.execute(statement, args if "$now" in statement else {"id": segment_id})
-    return entered, exited
+        entered = db.df(_ENTERED, {"id": segment_id})
+        exited = db.df(_EXITED_SCOPED if scoped else _EXITED, {"id": segment_id})
+        db.register("_segment_entered", entered)
+        db.register("_segment_exited", exited)
+        try:
+            db.execute(_DROP_EXITED, {"id": segment_id})
+            for statement in _RECORD:
+                db.execute(statement, {"id": segment_id, "now": now})
+        finally:
+            db.unregister("_segment_entered")
+            db.unregister("_segment_exited")
+    return entered["id"].tolist(), exited["id"].tolist()
 
 
 def record_size(db: Database, segment_id: int, now: dt.datetime) -> None:
