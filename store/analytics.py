@@ -64,3 +64,7 @@ def events_of_types(db: Database, types: list[str], as_of: dt.datetime) -> pd.Da
         "AND ts <= $as_of",
         {"types": types, "as_of": as_of},
     )
+
+
+def latest_event_time(db: Database) -> dt.datetime | None:
+    return db.scalar("SELECT max(ts) FROM events")

@@ -205,3 +205,11 @@ def test_bad_specs_are_clear_errors() -> None:
         parse_within("a week")
     assert parse_within("12h") == dt.timedelta(hours=12)
     assert parse_within("2 weeks") == dt.timedelta(days=14)
+
+
+def test_an_audience_limits_the_funnel_to_a_segment(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "b", 1), (2, "a", 0), (2, "b", 1), (3, "a", 0)])
+    ws.db.execute("UPDATE profiles SET country = 'ID' WHERE id IN (1, 3)")
+    funnel = spec("a", "b", audience='country = "ID"')
+    assert counts(ws, funnel) == [2, 1]
+    assert ws.funnels.profiles(funnel, 2) == [1]
