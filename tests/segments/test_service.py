@@ -244,3 +244,12 @@ def test_a_full_refresh_lets_vanished_profiles_exit(seeded: Workspace) -> None:
     changes = seeded.segments.refresh("acme")
     assert changes.exited == (("acme", 3),)
     assert _materialized(seeded, "acme") == {1, 8, 11}
+
+
+def test_list_reports_the_size_change_over_seven_days(seeded: Workspace) -> None:
+    seeded.segments.save("fresh", expression="did any event in last 1 days")
+    seeded.segments.refresh("fresh", as_of=fx.AS_OF)  # months before the wall clock: {6}
+    assert seeded.segments.list().loc[0, "trend"] == 0
+    seeded.segments.refresh("fresh")  # now: nobody
+    listed = seeded.segments.list()
+    assert (listed.loc[0, "size"], listed.loc[0, "trend"]) == (0, -1)
