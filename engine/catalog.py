@@ -92,7 +92,7 @@ class Catalog:
     def properties(self) -> pd.DataFrame:
         """Built-in and custom properties with their type, validation and a builtin flag."""
         builtin = [
-            PropertyDefinition(name=n, type=t, builtin=True)  # type: ignore[arg-type]
+            PropertyDefinition.model_validate({"name": n, "type": t, "builtin": True})
             for n, t in {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}.items()
         ]
         rows = [d.model_dump() for d in [*builtin, *self.custom().values()]]
@@ -193,15 +193,17 @@ def _definition(
     if kind not in SQL_TYPES:
         raise ValidationError(f"property type {kind!r} is not one of {', '.join(SQL_TYPES)}")
     _check_rules(name, kind, enum, pattern, low, high)
-    return PropertyDefinition(
-        name=name,
-        type=kind,  # type: ignore[arg-type]
-        description=description,
-        enum_values=list(enum) if enum is not None else None,
-        pattern=pattern,
-        min_value=low,
-        max_value=high,
-        required=required,
+    return PropertyDefinition.model_validate(
+        {
+            "name": name,
+            "type": kind,
+            "description": description,
+            "enum_values": list(enum) if enum is not None else None,
+            "pattern": pattern,
+            "min_value": low,
+            "max_value": high,
+            "required": required,
+        }
     )
 
 

@@ -28,6 +28,7 @@ from store import transfer as repo
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
+    from store.db import Database
 
 TEMPLATE_COLUMNS = (
     "name",
@@ -418,8 +419,9 @@ def _channel_identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFr
 class _Frames:
     """DataFrames registered for DuckDB while the block runs, all unregistered at its end."""
 
-    def __init__(self, db: Any) -> None:
-        self.db, self.names = db, []  # type: ignore[var-annotated]
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.names: list[str] = []
 
     def add(self, name: str, frame: pd.DataFrame) -> None:
         self.db.register(name, frame)

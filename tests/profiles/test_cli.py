@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from app.cli import main
 
+Kith = Callable[..., tuple[int, str, str]]
+
 
 @pytest.fixture
-def kith(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def kith(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Kith:
     db = str(tmp_path / "cli.duckdb")
 
     def run(*argv: str) -> tuple[int, str, str]:
@@ -23,13 +27,13 @@ def kith(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no
     return run
 
 
-def _json(kith, *argv: str):  # type: ignore[no-untyped-def]
+def _json(kith: Kith, *argv: str) -> Any:
     code, out, err = kith(*argv, "--json")
     assert code == 0, err
     return json.loads(out)
 
 
-def test_profile_create_show_edit_history(kith) -> None:  # type: ignore[no-untyped-def]
+def test_profile_create_show_edit_history(kith: Kith) -> None:
     made = _json(
         kith,
         "profile", "create", "--identity", "email=ana@example.com", "--identity",
@@ -50,7 +54,7 @@ def test_profile_create_show_edit_history(kith) -> None:  # type: ignore[no-unty
     assert code == 1 and "must look like key=value" in err
 
 
-def test_profiles_list_with_filters(kith) -> None:  # type: ignore[no-untyped-def]
+def test_profiles_list_with_filters(kith: Kith) -> None:
     for who, source in (("ana", "ads"), ("budi", "organic")):
         kith("profile", "create", "--identity", f"user_id={who}", "--set", f"source={source}")
     page = _json(kith, "profiles", "--source", "ads")
@@ -66,7 +70,7 @@ def test_profiles_list_with_filters(kith) -> None:  # type: ignore[no-untyped-de
     assert usage.value.code == 2
 
 
-def test_merge_preview_merge_unmerge(kith) -> None:  # type: ignore[no-untyped-def]
+def test_merge_preview_merge_unmerge(kith: Kith) -> None:
     kith("profile", "create", "--identity", "user_id=a", "--set", "name=Ana")
     kith("profile", "create", "--identity", "email=a@example.com", "--set", "name=Ana P")
     preview = _json(kith, "merge", "1", "2", "--preview")
@@ -81,7 +85,7 @@ def test_merge_preview_merge_unmerge(kith) -> None:  # type: ignore[no-untyped-d
     assert code == 1 and "primary or secondary" in err
 
 
-def test_erase_needs_confirmation(kith) -> None:  # type: ignore[no-untyped-def]
+def test_erase_needs_confirmation(kith: Kith) -> None:
     kith("profile", "create", "--identity", "email=gone@example.com")
     code, _, err = kith("erase", "1")
     assert code == 1 and "--yes" in err
@@ -92,7 +96,7 @@ def test_erase_needs_confirmation(kith) -> None:  # type: ignore[no-untyped-def]
     assert _json(kith, "profiles")["total"] == 0
 
 
-def test_labels_and_consent(kith) -> None:  # type: ignore[no-untyped-def]
+def test_labels_and_consent(kith: Kith) -> None:
     kith("profile", "create", "--identity", "user_id=a")
     kith("profile", "create", "--identity", "user_id=b")
     code, out, _ = kith("label", "add", "vip", "1", "2")
@@ -113,7 +117,7 @@ def test_labels_and_consent(kith) -> None:  # type: ignore[no-untyped-def]
         kith("consent", "set", "1", "whatsapp", "perhaps")
 
 
-def test_property_and_event_type_commands(kith) -> None:  # type: ignore[no-untyped-def]
+def test_property_and_event_type_commands(kith: Kith) -> None:
     code, out, _ = kith("property", "define", "plan", "string", "--enum", "free,pro")
     assert code == 0 and "defined property plan" in out
     props = {p["name"]: p for p in _json(kith, "property", "list")}
@@ -127,7 +131,7 @@ def test_property_and_event_type_commands(kith) -> None:  # type: ignore[no-unty
     assert code == 1 and "plan: must be one of" in err
 
 
-def test_import_and_export(kith, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_and_export(kith: Kith, tmp_path: Path) -> None:
     source = tmp_path / "people.csv"
     source.write_text("name;email\nAna;ana@example.com\nBad;nope\n")
     dry = _json(kith, "import-profiles", str(source), "--dry-run")

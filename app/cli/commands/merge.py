@@ -6,6 +6,7 @@ import argparse
 
 from app.cli.commands.profiles import pair
 from app.cli.common import add_json, command, emit, open_workspace
+from engine.merge import MergePreview, Side
 from kith_errors import ValidationError
 
 
@@ -27,11 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     unmerge.add_argument("--actor", default="admin")
 
 
-def _choices(items: list[str] | None) -> dict[str, str]:
-    choices = dict(pair(item, "--take") for item in items or [])
-    for field, side in choices.items():
+def _choices(items: list[str] | None) -> dict[str, Side]:
+    choices: dict[str, Side] = {}
+    for field, side in (pair(item, "--take") for item in items or []):
         if side not in ("primary", "secondary"):
             raise ValidationError(f"--take {field}={side}: the side must be primary or secondary")
+        choices[field] = "primary" if side == "primary" else "secondary"
     return choices
 
 
@@ -41,7 +43,7 @@ def _merge(args: argparse.Namespace) -> None:
         if args.preview:
             _show_preview(ws.merges.preview(args.primary, args.secondary), args.json)
             return
-        merge_id = ws.merges.merge(args.primary, args.secondary, choices=choices, actor=args.actor)  # type: ignore[arg-type]
+        merge_id = ws.merges.merge(args.primary, args.secondary, choices=choices, actor=args.actor)
     if args.json:
         emit({"merge_id": merge_id}, True)
     else:
@@ -49,7 +51,7 @@ def _merge(args: argparse.Namespace) -> None:
         print(f"undo with: kith unmerge {merge_id}")
 
 
-def _show_preview(preview, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _show_preview(preview: MergePreview, as_json: bool) -> None:
     if as_json:
         emit(preview.model_dump(mode="json"), True)
         return
