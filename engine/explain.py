@@ -33,7 +33,7 @@ from engine.compiler.events import event_conditions
 from kith_errors import NotFound
 
 if TYPE_CHECKING:
-    from engine.segments import Segments
+    from engine.segments import AsOf, Segments
 
 EVENT_COLUMNS = ("id", "type", "ts", "channel", "source", "properties")
 EVENT_LIMIT = 50
@@ -78,7 +78,7 @@ class Explanation:
 
 
 def explain(
-    segments: Segments, text_or_name: str, profile_id: int, *, as_of: Any = None
+    segments: Segments, text_or_name: str, profile_id: int, *, as_of: AsOf = None
 ) -> Explanation:
     ctx = segments.context(as_of)
     explainer = _Explainer(segments, ctx, profile_id)

@@ -46,6 +46,7 @@ KINDS = ("dynamic", "static", "compound")
 COMPOUND_OPS = ("union", "intersection", "difference")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\- ]{0,99}$")
 TREND_DAYS = 7
+AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,15 @@ class Segments:
     def check(self, text: str, *, name: str | None = None) -> None:
         self.parse(text, name=name)
 
-    def context(self, as_of: Any = None, schema: Schema | None = None) -> Context:
+    def context(self, as_of: AsOf = None, schema: Schema | None = None) -> Context:
         return Context(schema or self.schema(), as_of_or_now(as_of), self.saved)
 
-    def compile(self, text: str, *, as_of: Any = None) -> CompiledQuery:
+    def compile(self, text: str, *, as_of: AsOf = None) -> CompiledQuery:
         schema = self.schema()
         return compile_query(self.context(as_of, schema), self.parse(text, schema=schema))
 
     def condition(
-        self, text_or_name: str, *, as_of: Any = None
+        self, text_or_name: str, *, as_of: AsOf = None
     ) -> tuple[exp.Expression, dict[str, Any]]:
         """The boolean condition over profiles aliased `p` (e.g. `p.id IN (...)`), with its
         parameters, for a saved segment's name or an expression."""
@@ -99,21 +100,21 @@ class Segments:
             return InSegment(text_or_name)
         return self.parse(text_or_name, schema=schema)
 
-    def query(self, text_or_name: str, *, as_of: Any = None) -> CompiledQuery:
+    def query(self, text_or_name: str, *, as_of: AsOf = None) -> CompiledQuery:
         ctx = self.context(as_of)
         return compile_query(ctx, self.target(text_or_name, ctx.schema))
 
-    def count(self, text_or_name: str, *, as_of: Any = None) -> int:
+    def count(self, text_or_name: str, *, as_of: AsOf = None) -> int:
         compiled = self.query(text_or_name, as_of=as_of)
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("m"))
         return int(self.db.scalar(counted, compiled.params))
 
-    def ids(self, text_or_name: str, *, as_of: Any = None) -> list[int]:
+    def ids(self, text_or_name: str, *, as_of: AsOf = None) -> list[int]:
         compiled = self.query(text_or_name, as_of=as_of)
         return [int(r[0]) for r in self.db.rows(compiled.expression, compiled.params)]
 
     def members(
-        self, text_or_name: str, *, as_of: Any = None, limit: int = 100, offset: int = 0
+        self, text_or_name: str, *, as_of: AsOf = None, limit: int = 100, offset: int = 0
     ) -> pd.DataFrame:
         """A page of members in id order: id, name, email, phone, identities [{type, value}]."""
         if limit < 0 or offset < 0:
@@ -129,7 +130,7 @@ class Segments:
     def sql(self, text: str, *, dialect: str = "duckdb") -> str:
         return render(self.compile(text).expression, dialect)
 
-    def explain(self, text_or_name: str, profile_id: int, *, as_of: Any = None) -> Explanation:
+    def explain(self, text_or_name: str, profile_id: int, *, as_of: AsOf = None) -> Explanation:
         from engine.explain import explain
 
         return explain(self, text_or_name, profile_id, as_of=as_of)
@@ -263,7 +264,7 @@ class Segments:
         self.refresh_profiles(ids)
         return removed
 
-    def add_results(self, name: str, expression: str, actor: str, *, as_of: Any = None) -> int:
+    def add_results(self, name: str, expression: str, actor: str, *, as_of: AsOf = None) -> int:
         """Add every current member of `expression` to a static list."""
         return self.add_members(name, self.ids(expression, as_of=as_of), actor)
 
@@ -280,7 +281,7 @@ class Segments:
 
     # ---- materialized membership -------------------------------------------------------------
 
-    def refresh(self, name: str | None = None, *, as_of: Any = None) -> SegmentChanges:
+    def refresh(self, name: str | None = None, *, as_of: AsOf = None) -> SegmentChanges:
         """Recompute members of one saved segment (or all), record entries, exits and size."""
         moment = as_of_or_now(as_of)
         rows = [self._row(name)] if name is not None else repo.all_rows(self.db)
