@@ -61,6 +61,20 @@ class Outcome:
 
 
 @dataclass
+class QueueStats:
+    """What the writer has done since start: for /api/health and the benchmark."""
+
+    batches: int = 0
+    messages: int = 0
+    ingest_seconds: float = 0.0
+
+    def add(self, messages: int, seconds: float) -> None:
+        self.batches += 1
+        self.messages += messages
+        self.ingest_seconds += seconds
+
+
+@dataclass
 class _Request:
     messages: list[dict[str, Any]]
     future: Future[Outcome] = field(default_factory=Future)
@@ -86,7 +100,7 @@ class IngestQueue:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="kith-ingest-writer", daemon=True)
-        self.batches = 0  # micro-batches committed, for tests and the benchmark
+        self.stats = QueueStats()
 
     def start(self) -> IngestQueue:
         self._thread.start()
@@ -172,9 +186,14 @@ class IngestQueue:
         _resolve(group, report)
 
     def _ingest(self, messages: list[dict[str, Any]]) -> IngestReport:
+        started = time.perf_counter()
         report = self.ws.ingest.messages(messages, source=self.source)
-        self.batches += 1
+        self.stats.add(len(messages), time.perf_counter() - started)
         return report
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
 
 
 def _resolve(group: list[_Request], report: IngestReport) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.api import analytics, errors, events, ingest, profiles, segments
+from app.api.context import QueueDep
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -54,6 +55,15 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     return app
 
 
-def health() -> dict[str, str]:
-    """Liveness: answers without a key once the server has opened its workspace."""
-    return {"status": "ok"}
+def health(queue: QueueDep) -> dict[str, Any]:
+    """Liveness (no key needed) and what the ingest writer has done since start."""
+    stats = queue.stats
+    return {
+        "status": "ok",
+        "ingest": {
+            "pending_requests": queue.pending,
+            "batches": stats.batches,
+            "messages": stats.messages,
+            "ingest_seconds": round(stats.ingest_seconds, 3),
+        },
+    }

@@ -27,7 +27,7 @@ def test_concurrent_requests_share_batches(ws: Workspace) -> None:
     queue.close()
     assert all(o.accepted == 10 and not o.rejected for o in outcomes)
     assert count_events(ws) == 400
-    assert queue.batches < len(requests)
+    assert queue.stats.batches < len(requests)
 
 
 def test_each_request_gets_its_own_rejections(ws: Workspace) -> None:
@@ -36,7 +36,7 @@ def test_each_request_gets_its_own_rejections(ws: Workspace) -> None:
     second = queue.submit([{"event": "no_type"}, track("b", 1)])
     queue.start().close()
     a, b = first.result(10), second.result(10)
-    assert queue.batches == 1
+    assert queue.stats.batches == 1
     assert [r.index for r in a.rejected] == [1] and "nonsense" in a.rejected[0].reason
     assert [r.index for r in b.rejected] == [0]
     assert (a.accepted, b.accepted) == (2, 1)
