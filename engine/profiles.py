@@ -163,11 +163,30 @@ class Profiles:
         if sort not in SORTABLE:
             raise ValidationError(f"cannot sort by {sort!r}; use one of {', '.join(SORTABLE)}")
         where, params = self.condition(filters or ProfileFilter())
-        total = int(self.ws.db.scalar(_count(where), params))
-        page = self.ws.db.df(_page(where, sort, descending, limit, offset), params)
+        page, total = self._page_and_total(where, params, sort, descending, limit, offset)
         channels = repo.channels_of(self.ws.db, page["id"].tolist(), list(CHANNELS))
         page.insert(4, "channels", page["id"].map(lambda i: channels.get(i, [])))
         return ProfilePage(rows=page, total=total)
+
+    def _page_and_total(
+        self,
+        where: exp.Expression,
+        params: dict[str, Any],
+        sort: str,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> tuple[pd.DataFrame, int]:
+        """Unfiltered: a count (cheap) and a top-N page. Filtered: one scan that also counts
+        (a window total), so the filter runs once; a count only when the page is past the end."""
+        db, filtered = self.ws.db, where != exp.true()
+        page = db.df(_page(where, sort, descending, limit, offset, with_total=filtered), params)
+        if not filtered:
+            return page, int(db.scalar(_count(where), params))
+        total = int(page.pop("_total").iloc[0]) if len(page) else None
+        if total is None:
+            total = int(db.scalar(_count(where), params)) if offset else 0
+        return page, total
 
     def condition(self, f: ProfileFilter) -> tuple[exp.Expression, dict[str, Any]]:
         """The filters as one sqlglot condition over `profiles`, with its bound parameters."""
@@ -357,11 +376,13 @@ def _count(where: exp.Expression) -> exp.Expression:
 
 
 def _page(
-    where: exp.Expression, sort: str, descending: bool, limit: int, offset: int
+    where: exp.Expression, sort: str, descending: bool, limit: int, offset: int, with_total: bool
 ) -> exp.Expression:
     order = exp.Ordered(this=exp.column(sort), desc=descending, nulls_first=False)
+    total = exp.Window(this=exp.func("count", exp.Star())).as_("_total")
+    columns = [*_PAGE_COLUMNS, total] if with_total else list(_PAGE_COLUMNS)
     return (
-        exp.select(*_PAGE_COLUMNS)
+        exp.select(*columns)
         .from_(exp.to_table("profiles").as_("p"))
         .where(where)
         .order_by(order, exp.column("id"))

@@ -240,6 +240,9 @@ def test_list_filters_combine_with_and(ws: Workspace, people: dict[str, int]) ->
     assert ids(last_seen_from=dt.datetime(2000, 1, 1)) == ([people["budi"]], 1)
     page = ws.profiles.list(limit=1, offset=1, sort="id", descending=False)
     assert (page.rows["id"].tolist(), page.total) == ([people["budi"]], 3)
+    past_the_end = ws.profiles.list(ProfileFilter(label="vip"), offset=10)
+    assert (past_the_end.rows.empty, past_the_end.total) == (True, 2)
+    assert ws.profiles.list(ProfileFilter(label="nobody")).total == 0
     assert ws.profiles.list(ProfileFilter(label="vip"), sort="id").rows["channels"].tolist() == [
         [],  # budi: a phone is not a channel by itself
         ["email", "whatsapp"],
