@@ -6,14 +6,14 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import WorkspaceDep, read_write_key
+from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records
 from engine.funnels import Exclusion, FunnelStep, parse_within, spec_from
 
-router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[Depends(read_write_key)])
+router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[ReadWrite])
 
 
 class FunnelRequest(BaseModel):

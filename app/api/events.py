@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from app.api.context import WorkspaceDep, read_write_key
+from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records
 
-router = APIRouter(prefix="/api", tags=["events"], dependencies=[Depends(read_write_key)])
+router = APIRouter(prefix="/api", tags=["events"], dependencies=[ReadWrite])
 
 
 @router.get("/events")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import WorkspaceDep, read_write_key
+from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records
 
-router = APIRouter(
-    prefix="/api/segments", tags=["segments"], dependencies=[Depends(read_write_key)]
-)
+router = APIRouter(prefix="/api/segments", tags=["segments"], dependencies=[ReadWrite])
 
 
 class Evaluate(BaseModel):
