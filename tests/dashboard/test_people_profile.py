@@ -135,3 +135,13 @@ def test_finding_a_person_opens_their_profile(seeded: Workspace, screen: Screen)
     no_errors(at)
     assert at.title[0].value == person["name"]
     assert at.query_params["id"] == str(int(person["id"]))  # the URL names the profile
+
+
+def test_unmerge_brings_the_other_profile_back(seeded: Workspace, screen: Screen) -> None:
+    a, b = (int(i) for i in seeded.profiles.list(limit=2).rows["id"])
+    seeded.merges.merge(a, b, actor="test")
+    at = screen("profile", id=str(a))
+    at.button(key="unmerge").click().run()
+    no_errors(at)
+    assert any("undone" in s.value for s in at.success)
+    assert seeded.profiles.get(b).id == b
