@@ -44,6 +44,16 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED = {"id", JSON_PROPERTY, "identities", "labels", "channels", "consent", "segment"}
 
 
+def moment(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime | None:
+    """A naive UTC datetime from user input, or a ValidationError naming the input."""
+    if value is None:
+        return None
+    try:
+        return to_utc(value)
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationError(f"{what}: {value!r} is not an ISO 8601 date or timestamp") from None
+
+
 def check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValidationError(
@@ -224,6 +234,11 @@ def _check_rules(
         raise ValidationError(f"{name}: min {low} is greater than max {high}")
     if enum is not None and (not isinstance(enum, list | tuple) or not enum):
         raise ValidationError(f"{name}: enum must be a non-empty list of allowed values")
+    for value in enum or ():
+        try:
+            _typed(kind, value)
+        except ValueError:
+            raise ValidationError(f"{name}: enum value {value!r} is not a {kind}") from None
 
 
 def _stored(d: PropertyDefinition) -> dict[str, Any]:

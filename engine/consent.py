@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from engine.clock import to_utc, utcnow
+from engine.catalog import moment
+from engine.clock import utcnow
 from engine.vocab import CHANNELS, CONSENT_STATUSES
 from kith_errors import NotFound, ValidationError
 from store import consent as repo
@@ -52,7 +53,7 @@ class Consent:
         """Record a consent change. The log keeps every change; the current state follows the
         latest change by time, so a late-arriving older change only lands in the log."""
         _check(channel, status, purpose)
-        when = utcnow() if at is None else to_utc(at)
+        when = moment(at, "consent time") or utcnow()
         db = self.ws.db
         with db.transaction():
             if not profile_repo.existing_ids(db, [profile_id]):
@@ -134,6 +135,5 @@ class Consent:
         purpose: str = "marketing",
     ) -> pd.DataFrame:
         """message_sent events to profiles whose consent on that channel was not granted then."""
-        lo = None if start is None else to_utc(start)
-        hi = None if end is None else to_utc(end)
+        lo, hi = moment(start, "start"), moment(end, "end")
         return repo.violations(self.ws.db, lo, hi, purpose)

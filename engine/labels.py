@@ -4,6 +4,7 @@ Bulk changes are one statement whatever the number of profiles; each change is a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Integral
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -30,9 +31,12 @@ def check_label(label: str) -> str:
 
 
 def _ids(profile_ids: int | Iterable[int]) -> list[int]:
-    ids = [profile_ids] if isinstance(profile_ids, int) else list(profile_ids)
+    ids = [profile_ids] if isinstance(profile_ids, Integral) else list(profile_ids)
     if not ids:
         raise ValidationError("no profiles given")
+    bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, Integral)]
+    if bad:
+        raise ValidationError(f"profile ids must be whole numbers, got {bad[0]!r}")
     return sorted({int(i) for i in ids})
 
 

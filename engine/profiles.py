@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
 from engine import audit
-from engine.catalog import normalize_email, normalize_phone
-from engine.clock import to_utc, utcnow
+from engine.catalog import moment, normalize_email, normalize_phone
+from engine.clock import utcnow
 from engine.models import Identity, Profile
 from engine.vocab import CHANNELS, IDENTITY_TYPES
 from kith_errors import Conflict, NotFound, ValidationError
@@ -218,8 +218,7 @@ class Profiles:
     ) -> pd.DataFrame:
         """The profile's events, newest first."""
         self.get(profile_id)
-        lo = None if start is None else to_utc(start)
-        hi = None if end is None else to_utc(end)
+        lo, hi = moment(start, "start"), moment(end, "end")
         return repo.timeline(self.ws.db, profile_id, types, lo, hi, limit)
 
     def sessions(self, profile_id: int) -> pd.DataFrame:
@@ -330,9 +329,9 @@ class _Where:
     def between(self, column: str, low: dt.datetime | None, high: dt.datetime | None) -> None:
         field = exp.column(column, table="p")
         if low is not None:
-            self.parts.append(exp.GTE(this=field, expression=self.param(to_utc(low))))
+            self.parts.append(exp.GTE(this=field, expression=self.param(moment(low, column))))
         if high is not None:
-            self.parts.append(exp.LT(this=field, expression=self.param(to_utc(high))))
+            self.parts.append(exp.LT(this=field, expression=self.param(moment(high, column))))
 
     def property_equals(self, key: str, value: Any) -> None:
         if key in self.columns and key != "properties":
@@ -354,11 +353,16 @@ class _Where:
         ]
         if start is not None:
             conds.append(
-                exp.GTE(this=exp.column("ts", table="e"), expression=self.param(to_utc(start)))
+                exp.GTE(
+                    this=exp.column("ts", table="e"),
+                    expression=self.param(moment(start, "event_from")),
+                )
             )
         if end is not None:
             conds.append(
-                exp.LT(this=exp.column("ts", table="e"), expression=self.param(to_utc(end)))
+                exp.LT(
+                    this=exp.column("ts", table="e"), expression=self.param(moment(end, "event_to"))
+                )
             )
         inner = exp.select("1").from_(exp.to_table("events").as_("e")).where(exp.and_(*conds))
         self.parts.append(exp.Exists(this=inner))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from engine import Workspace
@@ -44,6 +45,7 @@ def test_label_errors(ws: Workspace, three: list[int]) -> None:
 def test_consent_history_is_append_only(ws: Workspace, three: list[int]) -> None:
     a = three[0]
     ws.consent.set(a, "whatsapp", "granted", at=T0, source="form")
+    first = ws.db.rows("SELECT * FROM consent_log")
     ws.consent.set(a, "whatsapp", "revoked", at=T0 + 2 * DAY, actor="ana")
     ws.consent.set(a, "whatsapp", "denied", at=T0 + DAY)  # arrives late: history only
     ws.consent.set(a, "email", "granted", at=T0)
@@ -51,6 +53,7 @@ def test_consent_history_is_append_only(ws: Workspace, three: list[int]) -> None
     assert current == {"email": "granted", "whatsapp": "revoked"}
     history = ws.consent.history(a, channel="whatsapp")
     assert history["status"].tolist() == ["revoked", "denied", "granted"]
+    assert set(first) <= set(ws.db.rows("SELECT * FROM consent_log"))  # never rewritten
     assert ws.consent.history(search="p0")["profile_id"].tolist() == [a] * 4
     assert ws.consent.history(search="nobody").empty
     with pytest.raises(ValidationError, match="status 'maybe'"):
@@ -105,3 +108,18 @@ def test_violations_use_consent_at_send_time(ws: Workspace, three: list[int]) ->
     }
     windowed = ws.consent.violations(start=T0 + DAY, end=T0 + 10 * DAY)
     assert windowed["event_id"].tolist() == [sent["after_revoke"]]
+
+
+def test_bad_inputs_are_named(ws: Workspace, three: list[int]) -> None:
+    with pytest.raises(ValidationError, match="whole numbers, got 'x'"):
+        ws.labels.add([three[0], "x"], "vip", actor="admin")  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="consent time: 'soon' is not an ISO 8601"):
+        ws.consent.set(three[0], "email", "granted", at="soon")
+    with pytest.raises(ValidationError, match="start: 'monday'"):
+        ws.consent.violations(start="monday")
+    with pytest.raises(ValidationError, match="end: 'later'"):
+        ws.profiles.timeline(three[0], end="later")
+    with pytest.raises(ValidationError, match="enum value 'many' is not a number"):
+        ws.catalog.define_property("size", "number", enum=[1, "many"])
+    numpy_ids = pd.Series(three).to_numpy()  # ids straight from a DataFrame work too
+    assert ws.labels.add(numpy_ids, "vip", actor="rule:x") == 3
