@@ -132,10 +132,8 @@ class Profiles:
         columns = set(repo.profile_columns(self.ws.db))
         row = {k: v for k, v in values.items() if k in columns}
         props = dict(extra or {})
-        for key, value in values.items():
-            if key not in columns:
-                props.pop(key, None) if value is None else props.__setitem__(key, value)
-        row["properties"] = props
+        props.update({k: v for k, v in values.items() if k not in columns})
+        row["properties"] = {k: v for k, v in props.items() if v is not None}
         return row
 
     def field_history(self, profile_id: int, field: str | None = None) -> pd.DataFrame:

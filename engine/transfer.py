@@ -110,7 +110,7 @@ class Transfer:
         parsed = self._parse(data, sep)
         with _Frames(self.ws.db) as frames:
             frames.add("import_ids", parsed.ids)
-            self._plan(parsed)
+            self._plan(parsed, assign_ids=False)
         return ImportPreview(
             valid_rows=len(parsed.rows),
             errors=parsed.error_frame(),
@@ -127,7 +127,7 @@ class Transfer:
         # Frames outlive the transaction: unregistering inside an aborted one would fail.
         with _Frames(db) as frames, db.transaction():
             frames.add("import_ids", parsed.ids)
-            plan = self._plan(parsed)
+            plan = self._plan(parsed, assign_ids=True)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
             updated = plan.loc[~plan["is_new"], "profile_id"].tolist()
             if len(plan):
@@ -150,8 +150,9 @@ class Transfer:
         parsed.ignored = ignored
         return parsed
 
-    def _plan(self, parsed: _Parsed) -> pd.DataFrame:
-        """Which profile each good row goes to (new ids for new people); conflicts become errors."""
+    def _plan(self, parsed: _Parsed, *, assign_ids: bool) -> pd.DataFrame:
+        """Which profile each good row goes to (new ids for new people, allocated only when
+        `assign_ids`: a preview consumes none); conflicts become errors."""
         db = self.ws.db
         found = repo.matches(db)
         plan = parsed.rows[["row"]].merge(found, on="row", how="left")
@@ -173,7 +174,7 @@ class Transfer:
         plan = plan[~twice].copy()
         plan["is_new"] = plan["profile_id"].isna()
         new = int(plan["is_new"].sum())
-        first = db.allocate_ids(PROFILE_IDS, new) if new else 0
+        first = db.allocate_ids(PROFILE_IDS, new) if new and assign_ids else 0
         plan.loc[plan["is_new"], "profile_id"] = range(first, first + new)
         plan["profile_id"] = plan["profile_id"].astype("int64")
         return plan[["row", "profile_id", "is_new"]]

@@ -57,6 +57,7 @@ def test_preview_reports_each_bad_row_and_writes_nothing(plans: Workspace) -> No
     ]
     assert preview.sample["name"].tolist() == ["Ana", "Gita"]
     assert plans.db.scalar("SELECT count(*) FROM profiles") == 0
+    assert plans.db.scalar("SELECT count(*) FROM counters WHERE name = 'profiles'") == 0
 
 
 def test_import_lands_good_rows_and_skips_bad_ones(plans: Workspace) -> None:
