@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,6 +32,9 @@ def diff_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     workspace = Workspace.open(path)
     fx.define_schema(workspace)
     workspace.segments.save("recent", expression=SAVED_TEXT)
+    workspace.segments.save("picked", kind="static")
+    workspace.segments.save("mix", kind="compound", op="difference", of=["recent", "picked"])
+    workspace.segments.save("any_of", kind="compound", op="union", of=["picked", "recent"])
     yield workspace
     workspace.close()
 
@@ -99,7 +103,8 @@ def dataset(draw: st.DrawFn) -> Dataset:
         }
         for cid in range(1, draw(st.integers(0, 5)) + 1)
     ]
-    return Dataset(profiles, events, identities, labels, consents)
+    picked = {pid for pid in pids if draw(st.booleans())}
+    return Dataset(profiles, events, identities, labels, consents, list_members={"picked": picked})
 
 
 # ---- expressions -----------------------------------------------------------------------------
@@ -240,7 +245,7 @@ membership = st.one_of(
         st.just("whatsapp"),
         st.sampled_from(["granted", "denied", "revoked", "unknown"]),
     ),
-    st.just(ast.InSegment("recent")),
+    st.sampled_from([ast.InSegment(name) for name in ("recent", "picked", "mix", "any_of")]),
 )
 leaves = st.one_of(profile_leaves, event_leaves, membership)
 expressions = st.recursive(
@@ -261,6 +266,10 @@ def load(ws: Workspace, data: Dataset) -> None:
             ws.db.execute(statement)
         rows = list(data.profiles.values())
         fx.write_rows(ws, rows, data.events, data.identities, data.labels, data.consent_log)
+        picked = pd.DataFrame({"id": sorted(data.list_members["picked"])}, dtype="int64")
+        ws.db.register("_picked", picked)
+        ws.db.execute(PICK, {"name": "picked"})
+        ws.db.unregister("_picked")
 
 
 DELETES = (
@@ -269,12 +278,22 @@ DELETES = (
     "DELETE FROM identities",
     "DELETE FROM labels",
     "DELETE FROM consent_log",
+    "DELETE FROM list_members",
+)
+PICK = (
+    "INSERT INTO list_members SELECT s.id, p.id, TIMESTAMP '2026-01-01', 'test' "
+    "FROM _picked p, segments s WHERE s.name = $name"
 )
 
 
 def reference_for(data: Dataset) -> Reference:
     data.event_types = {"purchase": {"amount": "number"}, "page_view": {"url": "string"}}
-    data.saved = {"recent": {"kind": "dynamic", "expr": _saved_expression()}}
+    data.saved = {
+        "recent": {"kind": "dynamic", "expr": _saved_expression()},
+        "picked": {"kind": "static"},
+        "mix": {"kind": "compound", "op": "difference", "of": ["recent", "picked"]},
+        "any_of": {"kind": "compound", "op": "union", "of": ["picked", "recent"]},
+    }
     return Reference(data, AS_OF)
 
 
