@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.api.context import ReadWrite, WorkspaceDep
-from app.api.convert import records
+from app.api.convert import records, with_json
 
 router = APIRouter(prefix="/api", tags=["events"], dependencies=[ReadWrite])
 
@@ -34,4 +34,5 @@ def list_events(
         limit=limit,
         offset=offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "events": records(frame)}
+    events = records(with_json(frame))
+    return {"total": total, "limit": limit, "offset": offset, "events": events}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from app.api.context import WorkspaceDep, read_write_key
-from app.api.convert import jsonable, records
+from app.api.convert import jsonable, records, with_json
 from engine.keys import ApiKey
 from engine.profiles import ProfileFilter
 from kith_errors import NotFound
@@ -111,7 +111,7 @@ def timeline(
     limit: Limit = 500,
 ) -> dict[str, Any]:
     frame = ws.profiles.timeline(profile_id, types=type, start=start, end=end, limit=limit)
-    return {"profile_id": profile_id, "events": records(frame)}
+    return {"profile_id": profile_id, "events": records(with_json(frame))}
 
 
 # ---- merges ----------------------------------------------------------------------------------

@@ -64,6 +64,21 @@ def test_segment_client_identities_are_joined(server: Server, segment_client: Cl
         assert expected in types
 
 
+def test_segment_client_gzip_bodies(server: Server) -> None:
+    user = f"user-{uuid.uuid4()}"
+    client = analytics.Client(
+        write_key=server.keys["ingest"],
+        host=server.url,
+        sync_mode=True,
+        gzip=True,
+        max_retries=0,
+        on_error=_raise,
+    )
+    client.track(user_id=user, event="Zipped", properties={"ok": True})
+    profile = profile_of(server, "user_id", user)
+    assert [e["type"] for e in events_of(server, profile["id"])].count("zipped") == 1
+
+
 def test_batch_with_bad_messages_keeps_the_good_ones(server: Server) -> None:
     user = f"user-{uuid.uuid4()}"
     batch = [

@@ -97,6 +97,7 @@ def test_events_timeline_and_segments(api: httpx.Client, server: Server) -> None
     profile_id = api.get(f"/api/profiles/by-identity/user_id/{user}").json()["id"]
     events = api.get("/api/events", params={"profile_id": profile_id, "type": "purchase"}).json()
     assert events["total"] == 1 and events["events"][0]["type"] == "purchase"
+    assert events["events"][0]["properties"] == {"amount": 120}
     timeline = api.get(f"/api/profiles/{profile_id}/timeline").json()["events"]
     assert {e["type"] for e in timeline} >= {"identify", "purchase"}
     expression = f'company = "{user}" and country = "PT" and did purchase where amount > 100'

@@ -29,6 +29,7 @@ def test_openapi_docs(server: Server) -> None:
     paths = set(spec["paths"])
     assert {"/v1/track", "/v1/batch", "/api/profiles/{profile_id}", "/api/events"} <= paths
     assert "/api/segments/evaluate" in paths and "/api/funnels/run" in paths
+    assert "/api/goals/{name}/report" in paths and "/api/merges/{merge_id}/undo" in paths
 
 
 @pytest.mark.parametrize(
