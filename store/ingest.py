@@ -133,16 +133,19 @@ def no_trait_rejections(db: Database) -> None:
 
 
 def extract_keys(db: Database, blocked: list[str], priority: list[str]) -> dict[str, Any]:
-    """Identity keys per message (blocked values dropped), unique keys with their stored
-    profile, and the blocked values seen. Lines left with no key are rejected and removed."""
+    """Identity keys per message, unique keys with their stored profile (blocked values, checked
+    once per distinct value, left out), and the blocked values seen. Lines left with no key are
+    rejected and removed."""
+    db.execute("CREATE OR REPLACE TEMP TABLE kith_rk_all AS " + _KEY_ROWS)
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_rk_all AS SELECT _line, type, value, "
-        "list_contains($blocked, lower(trim(value))) AS blocked FROM (" + _KEY_ROWS + ")",
+        "CREATE OR REPLACE TEMP TABLE kith_dk AS SELECT type, value, "
+        "list_contains($blocked, lower(trim(value))) AS blocked "
+        "FROM (SELECT DISTINCT type, value FROM kith_rk_all)",
         {"blocked": blocked},
     )
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_keys AS "
-        "WITH d AS (SELECT DISTINCT type, value FROM kith_rk_all WHERE NOT blocked), "
+        "WITH d AS (SELECT type, value FROM kith_dk WHERE NOT blocked), "
         "s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
         "SEMI JOIN d ON d.type = i.type AND d.value = i.value GROUP BY i.type, i.value) "
         "SELECT (row_number() OVER () - 1)::BIGINT AS key, d.type, "
@@ -151,16 +154,17 @@ def extract_keys(db: Database, blocked: list[str], priority: list[str]) -> dict[
         "FROM d LEFT JOIN s ON s.type = d.type AND s.value = d.value",
         {"priority": priority},
     )
+    if not db.scalar("SELECT count(*) FROM kith_dk WHERE blocked"):
+        return {"blocked": [], "keyless": []}
     blocked_seen = db.dicts(
-        "SELECT type, value, count(*) AS messages FROM kith_rk_all WHERE blocked "
-        "GROUP BY type, value ORDER BY type, value"
+        "SELECT r.type, r.value, count(*) AS messages FROM kith_rk_all r "
+        "SEMI JOIN (SELECT type, value FROM kith_dk WHERE blocked) d "
+        "ON d.type = r.type AND d.value = r.value GROUP BY r.type, r.value ORDER BY 1, 2"
     )
-    keyless: list[tuple[Any, ...]] = []
-    if blocked_seen:  # only blocked values can leave a staged line without a key
-        keyless = db.rows(
-            "DELETE FROM kith_b WHERE _line NOT IN "
-            "(SELECT _line FROM kith_rk_all WHERE NOT blocked) RETURNING _line"
-        )
+    keyless = db.rows(
+        "DELETE FROM kith_b WHERE _line NOT IN (SELECT r._line FROM kith_rk_all r "
+        "SEMI JOIN kith_keys k ON k.type = r.type AND k.value = r.value) RETURNING _line"
+    )
     return {"blocked": blocked_seen, "keyless": sorted(int(r[0]) for r in keyless)}
 
 
@@ -170,7 +174,7 @@ def graph_arrays(db: Database, channels: list[str]) -> dict[str, Any]:
     `channels`, 0 for none) and whether it needs a session assigned."""
     pairs = db.execute(
         "SELECT r._line, k.key FROM kith_rk_all r JOIN kith_keys k "
-        "ON k.type = r.type AND k.value = r.value WHERE NOT r.blocked"
+        "ON k.type = r.type AND k.value = r.value"
     ).fetchnumpy()
     keys = db.execute(
         "SELECT type, value, profile_id, prio FROM kith_keys ORDER BY key"
@@ -333,6 +337,7 @@ def drop_staging(db: Database) -> None:
     db.execute(
         "DROP TABLE IF EXISTS kith_b; DROP TABLE IF EXISTS kith_rk_all; "
         "DROP TABLE IF EXISTS kith_keys; DROP TABLE IF EXISTS kith_traits; "
+        "DROP TABLE IF EXISTS kith_dk; "
         "DROP TABLE IF EXISTS kith_sagg; DROP TABLE IF EXISTS kith_trait_bad; "
         "DROP TABLE IF EXISTS kith_new_sessions"
     )
@@ -345,7 +350,7 @@ def last_sessions(db: Database, channels: list[str]) -> dict[str, np.ndarray]:
     """Each batch profile's latest stored session per channel (from `kith_rowp`), with the
     channel numbered as in `graph_arrays`, for a batch that continues it."""
     return db.execute(
-        "SELECT profile_id, list_position($channels, channel)::INTEGER AS chan, "
+        "SELECT profile_id, coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
         "epoch_us(max(ended_at)) AS us, arg_max(id, ended_at) AS id FROM sessions "
         "WHERE channel IS NOT NULL AND profile_id IN (SELECT profile_id FROM kith_rowp) "
         "GROUP BY profile_id, channel",
