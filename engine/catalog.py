@@ -23,6 +23,8 @@ from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
 from engine.vocab import (
     CHANNELS,
     LIFECYCLE_STAGES,
+    PLATFORMS,
+    SOURCES,
     STANDARD_EVENT_TYPES,
     STANDARD_PROPERTIES,
     SYSTEM_PROPERTIES,
@@ -313,6 +315,7 @@ _PHONE_DIGITS = re.compile(r"^[1-9][0-9]{7,14}$")
 _PHONE_NOISE = re.compile(r"[\s\-().\/]")
 _JSON_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+_STANDARD_CHOICES = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES, "platform": PLATFORMS}
 
 
 def normalize_email(value: str) -> str:
@@ -364,8 +367,9 @@ def _standard_value(name: str, value: Any) -> str:
         return normalize_email(text)
     if name == "phone":
         return normalize_phone(text)
-    if name == "lifecycle" and text not in LIFECYCLE_STAGES:
-        raise ValueError(f"must be one of {', '.join(LIFECYCLE_STAGES)}", "enum")
+    allowed = _STANDARD_CHOICES.get(name)
+    if allowed is not None and text not in allowed:
+        raise ValueError(f"must be one of {', '.join(allowed)}", "enum")
     return text
 
 

@@ -76,6 +76,8 @@ def test_system_fields_cannot_be_edited(ws: Workspace) -> None:
         ws.profiles.update(pid, {"last_seen": "2026-01-01"}, actor="admin")
     with pytest.raises(ValidationError, match="lifecycle: must be one of"):
         ws.profiles.update(pid, {"lifecycle": "zombie"}, actor="admin")
+    with pytest.raises(ValidationError, match="source: must be one of added_by_admin"):
+        ws.profiles.update(pid, {"source": "tv"}, actor="admin")
 
 
 @pytest.fixture
