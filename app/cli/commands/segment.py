@@ -86,6 +86,7 @@ def _members(args: argparse.Namespace) -> None:
             args.target, as_of=args.as_of, limit=args.limit, offset=args.offset
         )
     if not args.json:
+        page = page.astype(object).where(page.notna(), "")
         page["identities"] = [
             ", ".join(f"{i['type']}:{i['value']}" for i in ids) for ids in page["identities"]
         ]
