@@ -95,3 +95,27 @@ def test_device_comes_from_context(ws: Workspace) -> None:
     agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile/15E148"
     ws.ingest.messages([_page(0, context={"channel": "web", "userAgent": agent})])
     assert ws.db.scalar("SELECT device FROM sessions") == "mobile"
+
+
+def test_a_late_event_inside_a_stored_session_joins_it(ws: Workspace) -> None:
+    ws.ingest.messages([_page(0), _page(20)])
+    report = ws.ingest.messages([_page(10), _page(45)])
+    (row,) = _sessions(ws)
+    assert (row[0].minute, row[1].minute, row[2]) == (0, 45, 4)
+    assert report.sessions_started == 0
+    assert ws.db.scalar("SELECT count(DISTINCT session_id) FROM events") == 1
+
+
+def test_profiles_and_channels_in_one_batch_get_their_own_sessions(ws: Workspace) -> None:
+    ws.ingest.messages([_page(0, "u1"), _page(1, "u2"), _page(2, "u1"), _page(3, "u2")])
+    ws.ingest.messages([_page(5, "u2"), _page(6, "u1", context={"channel": "sms"})])
+    counts = ws.db.rows(
+        "SELECT i.value, s.channel, s.event_count FROM sessions s "
+        "JOIN identities i ON i.profile_id = s.profile_id ORDER BY 1, 2"
+    )
+    assert counts == [("u1", "sms", 1), ("u1", "web", 2), ("u2", "web", 3)]
+    per_event = ws.db.rows(
+        "SELECT count(*) FROM events e JOIN sessions s ON s.id = e.session_id "
+        "WHERE e.profile_id <> s.profile_id OR e.channel <> s.channel"
+    )
+    assert per_event == [(0,)]
