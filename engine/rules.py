@@ -255,6 +255,8 @@ class Rules:
         schema: Schema | None = None,
     ) -> pd.DataFrame:
         """Profiles (all, or the `moved` ones) meeting the condition now; no triggering event."""
+        if moved is not None and moved.empty:
+            return _empty()
         ctx = self.ws.segments.context(now, schema)
         query = exp.select(exp.alias_(exp.column("id", "p"), "profile_id")).from_(
             exp.to_table("profiles").as_("p")

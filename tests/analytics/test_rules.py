@@ -141,6 +141,9 @@ def test_entering_a_segment_triggers_a_rule(ws: Workspace) -> None:
     ws.ingest.messages([identify("u1", country="ID"), identify("u2", country="US")])
     assert ws.segments.ids("outreach") == [profile(ws, "u1")]
     assert ws.rules.log("reach")["event_id"].isna().all()
+    past = ws.rules.dry_run("reach", "2000-01-01", "2100-01-01")
+    assert past["profile_id"].tolist() == [profile(ws, "u1")]
+    assert ws.rules.dry_run("reach", "2000-01-01", "2000-01-02").empty
 
 
 def test_schedules_fire_when_due(ws: Workspace) -> None:
@@ -151,6 +154,8 @@ def test_schedules_fire_when_due(ws: Workspace) -> None:
     assert ws.rules.run_schedules(t + dt.timedelta(hours=1)) == {}
     assert ws.rules.run_schedules(t + dt.timedelta(days=1)) == {"daily": 1}
     assert len(ws.rules.notifications()) == 2
+    preview = ws.rules.dry_run("daily", t, t + dt.timedelta(days=1))
+    assert preview["profile_id"].tolist() == [profile(ws, "u1")]
 
 
 def test_dry_run_shows_what_would_happen_without_applying(ws: Workspace) -> None:
