@@ -62,14 +62,17 @@ Screen = Callable[..., AppTest]
 
 @pytest.fixture
 def screen() -> Screen:
-    """`screen("people", id="7")` runs app/main.py, switches to pages/people.py with those query
-    parameters and returns the AppTest after the run."""
+    """`screen("people", id="7")` runs pages/people.py with those query parameters and returns
+    the AppTest after the run. With `via_main=True` it runs app/main.py first and switches to
+    the page, so navigation between screens (st.switch_page) works as in the app; that costs a
+    render of the Overview, so only tests that navigate ask for it."""
 
-    def run(page: str, **query: str) -> AppTest:
-        at = AppTest.from_file(MAIN, default_timeout=60)
-        at.query_params.update(query)
-        at.run()
-        at.switch_page(str(ROOT / "pages" / f"{page}.py"))
+    def run(page: str, *, via_main: bool = False, **query: str) -> AppTest:
+        script = ROOT / "pages" / f"{page}.py"
+        at = AppTest.from_file(MAIN if via_main else script, default_timeout=60)
+        if via_main:
+            at.run()
+            at.switch_page(str(script))
         at.query_params.update(query)
         return at.run()
 

@@ -129,7 +129,7 @@ def test_timeline_filters_by_event_type(seeded: Workspace, screen: Screen) -> No
 
 def test_finding_a_person_opens_their_profile(seeded: Workspace, screen: Screen) -> None:
     person = seeded.profiles.list(ProfileFilter(text="@"), limit=1).rows.iloc[0]
-    at = screen("profile")
+    at = screen("profile", via_main=True)
     at.text_input[0].input(str(person["email"])).run()
     at.button(key=f"pick_{int(person['id'])}").click().run()
     no_errors(at)
