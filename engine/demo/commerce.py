@@ -95,14 +95,16 @@ def carts(rng: np.random.Generator, folks: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def renewals(folks: pd.DataFrame) -> pd.DataFrame:
-    """Paid customers renew every 30 days after arriving, until the data ends."""
+def renewals(rng: np.random.Generator, folks: pd.DataFrame) -> pd.DataFrame:
+    """Paid customers renew monthly on their billing day (their subscription may predate the
+    data, so the first renewal falls within a month of arriving), until their activity ends."""
     paid = np.isin(folks["plan"].to_numpy(), ["pro", "team"])
     customer = folks["lifecycle"].to_numpy() == "customer"
     arrival, end = folks["arrival"].to_numpy(), folks["end"].to_numpy()
-    counts = np.where(paid & customer, np.maximum((end - arrival - 1) // MONTH, 0), 0)
-    who, rank = expand(counts)
-    frame = _events("subscription_renewed", who, arrival[who] + (rank + 1) * MONTH, "web")
+    billing = arrival + (rng.random(len(folks)) * MONTH).astype(np.int64)
+    due = np.maximum(-(-(end - billing) // MONTH), 0)  # renewals at billing + k months < end
+    who, rank = expand(np.where(paid & customer, due, 0))
+    frame = _events("subscription_renewed", who, billing[who] + rank * MONTH, "web")
     plan = folks["plan"].to_numpy()[who]
     frame["prop_plan"] = plan
     frame["prop_amount"] = pd.Series(plan).map(w.PLAN_PRICE).to_numpy(dtype=np.float64)

@@ -69,7 +69,7 @@ def _raw_events(
         commerce.forms(rng("forms"), folks),
         commerce.purchases(rng("purchases"), folks),
         commerce.carts(rng("carts"), folks),
-        commerce.renewals(folks),
+        commerce.renewals(rng("renewals"), folks),
         commerce.support(rng("support"), folks),
     ]
     events = pd.concat(parts, ignore_index=True)

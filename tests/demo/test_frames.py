@@ -191,3 +191,13 @@ def test_the_data_ends_at_todays_midnight_by_default():
     assert spec.start == spec.end - dt.timedelta(days=3)
     (b,) = list(blocks(spec))
     assert b.events["timestamp"].max() < pd.Timestamp(spec.end)
+
+
+def test_paid_customers_renew_monthly_even_in_a_short_demo():
+    (b,) = list(blocks(DemoSpec(profiles=2_000, days=30, seed=9, until=UNTIL)))
+    renewed = b.events[b.events["type"] == "subscription_renewed"]
+    assert len(renewed) > 20 and set(renewed["prop_plan"]) == {"pro", "team"}
+    gaps = renewed.groupby("person")["timestamp"].diff().dropna()
+    assert (gaps == pd.Timedelta(days=30)).all()
+    payers = b.people.set_index("person").loc[renewed["person"]]
+    assert set(payers["lifecycle"]) == {"customer"}
