@@ -99,6 +99,7 @@ class IngestQueue:
         self.max_wait = max_wait
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
         self._closed = False
+        self._gate = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="kith-ingest-writer", daemon=True)
         self.stats = QueueStats()
 
@@ -108,13 +109,14 @@ class IngestQueue:
 
     def submit(self, messages: list[dict[str, Any]]) -> Future[Outcome]:
         """Queue one request's messages; the future resolves once they are committed."""
-        if self._closed:
-            raise QueueClosed("the server is shutting down; send again in a moment")
         request = _Request(messages)
-        try:
-            self._queue.put_nowait(request)
-        except queue.Full as err:
-            raise QueueFull("too many requests are waiting to be written; retry shortly") from err
+        with self._gate:  # never behind the stop marker, where the writer would not see it
+            if self._closed:
+                raise QueueClosed("the server is shutting down; send again in a moment")
+            try:
+                self._queue.put_nowait(request)
+            except queue.Full as err:
+                raise QueueFull("too many requests are waiting; retry shortly") from err
         return request.future
 
     async def ingest(self, messages: list[dict[str, Any]]) -> Outcome:
@@ -122,10 +124,11 @@ class IngestQueue:
 
     def close(self, timeout: float = 60.0) -> None:
         """Stop taking requests and wait until every accepted one is committed."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
+        with self._gate:
+            if self._closed:
+                return
+            self._closed = True
+        self._queue.put(_STOP)  # after every accepted request; blocks only while the queue is full
         self._thread.join(timeout)
 
     # ---- the writer thread -------------------------------------------------------------------
