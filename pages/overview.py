@@ -36,7 +36,7 @@ def _growth(report: OverviewReport) -> None:
             ui.empty_state("No activity in this window")
         else:
             frame = report.active_by_day
-            fig = ui.charts.lines(frame, "day", "profiles", "Active profiles per day")
+            fig = ui.charts.lines(frame, "day", "profiles", "Active profiles per day (approx.)")
             ui.charts.show(fig, key="active")
 
 

@@ -66,3 +66,10 @@ def test_active_profiles_per_day_and_channels(filled: Workspace) -> None:
 def test_a_window_out_of_range_is_refused(ws: Workspace) -> None:
     with pytest.raises(ValidationError, match="1 to 3650 days"):
         ws.overview.report(0)
+
+
+def test_active_profiles_as_of_a_past_moment(filled: Workspace) -> None:
+    # ana's last event (the 30th) lies after this as_of, but her signup on the 29th counts.
+    report = filled.overview.report(7, as_of=dt.datetime(2026, 3, 29, 12, 0))
+    assert report.totals["active_profiles"] == 1
+    assert report.totals["events"] == 1 + report.totals["sessions"]
