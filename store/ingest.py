@@ -254,9 +254,12 @@ def insert_events(
 
 def touch_profiles(db: Database, now: dt.datetime) -> list[int]:
     """first_seen/last_seen/updated_at of every profile in the batch; email and phone columns
-    filled from the batch's keys where the profile has none. Returns the touched ids."""
+    filled from the batch's keys where the profile has none. A profile is never created later
+    than its first event, so imported history shows people arriving when they really did.
+    Returns the touched ids."""
     rows = db.rows(
         "UPDATE profiles p SET first_seen = least(coalesce(p.first_seen, a.f), a.f), "
+        "created_at = least(p.created_at, a.f), "
         "last_seen = greatest(coalesce(p.last_seen, a.l), a.l), updated_at = $now, "
         "email = coalesce(p.email, a.email), phone = coalesce(p.phone, a.phone) "
         "FROM (SELECT " + _PROFILE + " AS profile_id, min(b.ts) AS f, max(b.ts) AS l, "

@@ -46,8 +46,9 @@ def test_anonymous_browsing_joins_the_identified_profile(ws: Workspace) -> None:
     owners = _profiles(ws)
     assert owners[("user_id", "u1")] == owners[("anonymous_id", "anon-1")]
     assert ws.db.scalar("SELECT count(DISTINCT profile_id) FROM events") == 1
-    first, last = ws.db.rows("SELECT first_seen, last_seen FROM profiles")[0]
+    first, last, created = ws.db.rows("SELECT first_seen, last_seen, created_at FROM profiles")[0]
     assert (first.minute, last.minute) == (0, 2)
+    assert created == first  # imported history: the person arrived with their first event
 
 
 def test_a_batch_with_anonymous_then_identified_messages_is_one_profile(ws: Workspace) -> None:
