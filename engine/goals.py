@@ -271,7 +271,7 @@ def _done(with_start: bool) -> exp.Expression:
 
 def _series(query: exp.Select, bucket: str, with_start: bool) -> exp.Select:
     """Starts by the start's bucket, completions (with their time from the start) by the
-    target's bucket; ROLLUP adds the totals row (bucket NULL)."""
+    target's bucket; ROLLUP adds the totals row (bucket NULL). `b` is read twice: materialize it."""
     unit = exp.Literal.string(bucket)
     target = exp.column("t2" if with_start else "t1")
     gap = exp.Sub(
@@ -301,6 +301,6 @@ def _series(query: exp.Select, bucket: str, with_start: bool) -> exp.Select:
         exp.alias_(exp.func("median", exp.column("gap")), "median"),
     ]
     rollup = exp.Group(rollup=[exp.Rollup(expressions=[exp.column("bucket")])])
-    select = exp.select(*cols).from_(both).with_("b", as_=query)
+    select = exp.select(*cols).from_(both).with_("b", as_=query, materialized=True)
     select.set("group", rollup)
     return select.order_by("bucket")
