@@ -110,17 +110,21 @@ def browser_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         context.close()
 
 
-def _settle(page: object) -> None:
-    """Wait until the script run finished (a title shown, the 'running' widget gone) and the
-    lazily loaded elements (charts, tables) replaced their skeletons."""
+def _settle(page: object, seconds: float = 45) -> None:
+    """Wait until the screen stopped changing: a title is shown, no element is still a loading
+    skeleton (charts and tables load lazily), and the page has looked the same for ~1.2 s."""
     page.wait_for_selector("h1", timeout=30_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
-    )
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000
-    )
-    page.wait_for_timeout(500)
+    deadline = time.monotonic() + seconds
+    last, calm = None, 0
+    while calm < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(400)
+        shape = page.evaluate(
+            "() => [document.querySelectorAll('[data-testid]').length,"
+            " document.querySelectorAll('[data-testid=\"stSkeleton\"]').length]"
+        )
+        calm = calm + 1 if shape == last and shape[1] == 0 else 0
+        last = shape
+    assert calm >= 3, f"the page kept changing for {seconds} s: {last}"
 
 
 @pytest.mark.parametrize("name", list(SCREENS))
