@@ -35,6 +35,7 @@ def _define() -> None:
 
 
 def _report(names: list[str]) -> None:
+    st.subheader("Report", anchor=False)
     cols = st.columns([2, 1, 2])
     name = cols[0].selectbox("Goal", names, key="goal_name")
     bucket = cols[1].selectbox("Per", BUCKETS, key="goal_bucket")
@@ -55,7 +56,7 @@ def _report(names: list[str]) -> None:
     if report.series.empty:
         ui.empty_state("No completions in this period yet")
     else:
-        fig = ui.charts.lines(report.series, "bucket", "completions", "Completions over time")
+        fig = ui.charts.bars(report.series, "bucket", "completions", f"Completions per {bucket}")
         ui.charts.show(fig, key="goal_series")
 
 
