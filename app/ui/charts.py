@@ -100,9 +100,3 @@ def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) 
     )
     fig = go.Figure(funnel)
     return _style(fig, title, height)
-
-
-def histogram(frame: pd.DataFrame, x: str, title: str, height: int = 280) -> go.Figure:
-    fig = px.histogram(frame, x=x, nbins=30, color_discrete_sequence=PALETTE)
-    fig.update_xaxes(title=None)
-    return _style(fig, title, height)

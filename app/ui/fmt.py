@@ -27,18 +27,6 @@ def when(value: dt.datetime | None) -> str:
     return "–" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
 
-def ago(value: dt.datetime | None, now: dt.datetime) -> str:
-    """How long before `now`: '5 min ago', '3 h ago', '12 days ago'."""
-    if value is None:
-        return "never"
-    seconds = max((now - value).total_seconds(), 0)
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} days ago"
-
-
 def duration(seconds: float | None) -> str:
     """Seconds as '45 s', '12 min', '3.5 h' or '2.0 days'."""
     if seconds is None or math.isnan(seconds):
