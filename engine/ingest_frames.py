@@ -35,16 +35,30 @@ _TYPE_NAME = r"^[a-z][a-z0-9_]{0,99}$"
 
 
 def from_messages(numbered: list[tuple[int, Any]], received: dt.datetime, source: str) -> pa.Table:
-    rows = []
-    for line, msg in numbered:
-        try:
-            if isinstance(msg, Exception):
-                raise msg
-            row = parse_message(msg)
-        except IngestError as err:
-            row = {"_reject": err.message}
-        rows.append({"_line": line, **row})
-    return finish(pd.DataFrame(rows, columns=list(CANONICAL)), received, source)
+    """Each message parsed once into a row dict, then one Arrow column per canonical field (no
+    DataFrame in between; normalisation and validation then run column-wise in `finish`)."""
+    rows = [_parsed(msg) for _, msg in numbered]
+    cols = {
+        name: pa.array([r.get(name) for r in rows], pa.string())
+        for name in CANONICAL
+        if name not in ("_line", "ts")
+    }
+    times = pa.array([_time_text(r.get("ts")) for r in rows], pa.string())
+    lines = np.fromiter((line for line, _ in numbered), dtype=np.int64, count=len(numbered))
+    return finish(cols, lines, times, received, source)
+
+
+def _parsed(msg: Any) -> dict[str, Any]:
+    try:
+        if isinstance(msg, Exception):
+            raise msg
+        return parse_message(msg)
+    except IngestError as err:
+        return {"_reject": err.message}
+
+
+def _time_text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def parse_message(msg: Any) -> dict[str, Any]:
@@ -154,9 +168,14 @@ def _keys(msg: dict, context: dict, traits: dict) -> dict[str, Any]:
     if not isinstance(externals, list):
         raise IngestError("context.externalIds must be a list of {type, id}")
     for ext in externals:
-        if isinstance(ext, dict) and ext.get("type") in IDENTITY_TYPES and ext.get("id"):
-            keys.setdefault(ext["type"], _scalar(ext["id"], "context.externalIds.id"))
+        # a field given directly wins; an empty one (None) is filled from externalIds
+        if _external_type(ext) and keys.get(ext["type"]) is None:
+            keys[ext["type"]] = _scalar(ext["id"], "context.externalIds.id")
     return keys
+
+
+def _external_type(ext: Any) -> bool:
+    return isinstance(ext, dict) and ext.get("type") in IDENTITY_TYPES and bool(ext.get("id"))
 
 
 def _channel(msg: dict, context: dict, props: dict) -> str | None:
@@ -230,7 +249,9 @@ def from_table(data: pd.DataFrame, received: dt.datetime, source: str) -> pa.Tab
         given = given.astype(object)
         given[missing] = _row_hashes(data[missing]).to_numpy()
     out["message_id"] = given
-    return finish(out, received, source)
+    cols = {name: _arrow_text(out[name]) for name in CANONICAL if name in out and name != "ts"}
+    lines = out.pop("_line").to_numpy(dtype=np.int64)
+    return finish(cols, lines, out["ts"], received, source)
 
 
 def _strings(values: pd.Series) -> pd.Series:
@@ -263,39 +284,65 @@ def _row_hashes(data: pd.DataFrame) -> pd.Series:
 # ---- shared: normalisation and validation (vectorised) ------------------------------------------
 
 
-def finish(frame: pd.DataFrame, received: dt.datetime, source: str) -> pa.Table:
+def finish(
+    cols: dict[str, pa.Array],
+    lines: np.ndarray,
+    raw_ts: pd.Series | pa.Array,
+    received: dt.datetime,
+    source: str,
+) -> pa.Table:
     """The canonical Arrow table (absent columns all null): names and times normalised, why a
     bad row is rejected in `_reject`. Identity values are normalised and checked in SQL while
     staging (store/ingest.py)."""
-    cols = {
-        name: _arrow_text(frame[name]) if name in frame else pa.nulls(len(frame), pa.string())
-        for name in CANONICAL
-        if name not in ("_line", "ts")
-    }
-    ts, bad_ts = _times(frame["ts"], received)
+    n = len(lines)
+    cols = {name: cols.get(name, pa.nulls(n, pa.string())) for name in CANONICAL}
+    ts, bad_ts = _times(raw_ts, received)
     cols["type"], bad_type = _per_distinct(cols["type"], _type_name)
     cols["channel"], bad_channel = _per_distinct(cols["channel"], _channel_name)
     cols["source"] = pc.fill_null(cols["source"], source)
     cols["_reject"] = pc.coalesce(cols["_reject"], bad_ts, bad_type, bad_channel)
-    cols["_line"] = pa.array(frame["_line"].to_numpy(dtype=np.int64))
+    cols["_line"] = pa.array(lines, pa.int64())
     cols["ts"] = ts
     return pa.table({name: cols[name] for name in CANONICAL})
 
 
-def _times(raw: pd.Series, received: dt.datetime) -> tuple[pa.Array, pa.Array]:
+def _times(raw: pd.Series | pa.Array, received: dt.datetime) -> tuple[pa.Array, pa.Array]:
     """UTC-naive timestamps; a missing time is the receipt time, an unparsable one a reason."""
-    if pd.api.types.is_datetime64_any_dtype(raw):
+    if isinstance(raw, pd.Series) and pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw.dt.tz_convert("UTC") if raw.dt.tz is not None else raw.dt.tz_localize("UTC")
         naive = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
         return pa.array(naive), pa.nulls(len(raw), pa.string())
-    text = raw.astype("string").str.strip().mask(lambda s: s == "")
-    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
-    bad = (text.notna() & parsed.isna()).to_numpy(dtype=bool)
-    parsed = parsed.where(text.notna(), pd.Timestamp(received, tz="UTC"))
-    reasons = pd.Series(None, index=raw.index, dtype="object")
-    reasons[bad] = "timestamp " + text[bad].map(repr).astype(object) + " is not ISO 8601"
+    text = _arrow_text(raw) if isinstance(raw, pd.Series) else raw
+    text = pc.utf8_trim_whitespace(text)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    default = pa.scalar(_naive_utc(received), pa.timestamp("us"))
+    if text.null_count == len(text):
+        return pa.array(np.full(len(text), default.value, "datetime64[us]")), pa.nulls(
+            len(text), pa.string()
+        )
+    encoded = pc.dictionary_encode(text)
+    values, reasons = _parse_times(encoded.dictionary.to_pylist())
+    ts = pc.fill_null(pc.take(values, encoded.indices), default)
+    return ts, pc.take(reasons, encoded.indices)
+
+
+def _parse_times(texts: list[str]) -> tuple[pa.Array, pa.Array]:
+    """ISO 8601 texts (each distinct one once) as naive UTC, or why one is not."""
+    parsed = pd.to_datetime(
+        pd.Series(texts, dtype=object), utc=True, format="ISO8601", errors="coerce"
+    )
     naive = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
-    return pa.array(naive), pa.array(reasons, pa.string(), from_pandas=True)
+    bad = np.isnat(naive)
+    reasons = [
+        f"timestamp {t!r} is not ISO 8601" if b else None for t, b in zip(texts, bad, strict=True)
+    ]
+    return pa.array(naive, pa.timestamp("us"), mask=bad), pa.array(reasons, pa.string())
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _per_distinct(

@@ -147,6 +147,22 @@ def test_channel_ids_come_from_traits_and_external_ids(ws: Workspace) -> None:
     assert ws.db.scalar("SELECT channel FROM events WHERE type = 'message_read'") == "whatsapp"
 
 
+def test_external_ids_fill_a_user_id_the_message_does_not_give(ws: Workspace) -> None:
+    """userId absent (None in the parsed keys) must not hide context.externalIds' user_id;
+    a userId given directly still wins over an external one."""
+    ext = {"externalIds": [{"type": "user_id", "id": "crm-7"}, {"type": "email", "id": "A@x.io"}]}
+    bare = {"type": "track", "anonymousId": "a1", "event": "opened", "context": ext}
+    given = {**bare, "userId": "u-given", "anonymousId": "a2", "messageId": "m2"}
+    report = ws.ingest.messages([bare, given])
+    assert report.accepted == 2
+    keys = set(ws.db.rows("SELECT type, value FROM identities"))
+    assert {("user_id", "crm-7"), ("email", "a@x.io"), ("user_id", "u-given")} <= keys
+    owner = "SELECT profile_id FROM identities WHERE type = $t AND value = $v"
+    assert ws.db.scalar(owner, {"t": "anonymous_id", "v": "a1"}) == ws.db.scalar(
+        owner, {"t": "user_id", "v": "crm-7"}
+    )
+
+
 def test_page_screen_and_group_map_to_their_types(ws: Workspace) -> None:
     ws.ingest.messages(
         [
