@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,14 +22,14 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlglot import exp
 
-from dsl import parse_segment
+from dsl import check_segment, parse_segment, suggest
 from dsl.ast import Did
 from dsl.schema import Schema
 from engine.clock import as_of_or_now, to_utc
 from engine.compiler import Context, compile_where
 from engine.compiler.events import event_field
 from engine.funnel_query import Breakdown, Compiled, QueryContext, best_attempts, drilldown, summary
-from kith_errors import DslError, ValidationError
+from kith_errors import DslError, DslNameError, ValidationError
 from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
@@ -181,12 +183,14 @@ class Funnels:
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
         breakdown value) and its parameters; goals build on it."""
+        schema = self.ws.catalog.dsl_schema()
+        check_steps(spec, schema)
         ctx = QueryContext(
             as_of=as_of_or_now(spec.as_of),
             start=_bound(spec.start, end=False),
             end=_bound(spec.end, end=True),
             within=spec.within,
-            event_filter=_EventFilters(self.ws),
+            event_filter=_EventFilters(schema),
             audience=self._audience(spec),
             breakdown=self._breakdown(spec.breakdown),
         )
@@ -210,34 +214,60 @@ class Funnels:
 
 
 class _EventFilters:
-    """Compiles steps' `where` texts to conditions over an events row; reads the event types'
-    property schemas once per query."""
+    """Compiles steps' `where` texts to conditions over an events row (already checked)."""
 
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self._schema: Schema | None = None
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
 
     def __call__(self, alias: str, event: str, where: str | None) -> Compiled | None:
         if where is None:
             return None
         match = parse_event_match(event, where)
-        ctx = Context(self._event_schema(), as_of_or_now(None))
+        ctx = Context(self.schema, as_of_or_now(None))
         condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
         return condition, dict(ctx.params)
 
-    def _event_schema(self) -> Schema:
-        if self._schema is None:
-            types = self.ws.catalog.event_types()
-            props = dict(zip(types["name"], types["properties"], strict=True))
-            self._schema = Schema(event_types=props)
-        return self._schema
+
+def check_steps(spec: FunnelSpec, schema: Schema) -> None:
+    """Every step and exclusion names a known event type and, in its filter, known properties
+    of it with values of their types: a misspelt name is a DslError, never an empty funnel."""
+    for point in [*spec.steps, *spec.exclusions]:
+        check_point(point.event, point.where, schema)
+
+
+def check_point(event: str, where: str | None, schema: Schema) -> None:
+    if event not in schema.event_types:
+        raise DslNameError(
+            f"unknown event type '{event}'",
+            source=event,
+            expected="a registered event type",
+            suggestion=suggest(event, schema.event_types),
+        )
+    if where is not None:
+        prefix = _prefix(event)
+        with _pointing_into(where, prefix):
+            check_segment(parse_segment(prefix + where), schema, prefix + where)
 
 
 def parse_event_match(event: str, where: str) -> Any:
     """`EVENT where FILTER` as the language's EventMatch; errors point into `where`."""
-    prefix = "did " + event + " where "
-    try:
+    prefix = _prefix(event)
+    with _pointing_into(where, prefix):
         node = parse_segment(prefix + where)
+    if not isinstance(node, Did) or node.match.where is None:
+        raise ValidationError(f"{where!r} is not an event filter (like: amount > 100)")
+    return node.match
+
+
+def _prefix(event: str) -> str:
+    return "did " + event + " where "
+
+
+@contextmanager
+def _pointing_into(where: str, prefix: str) -> Iterator[None]:
+    """Re-raise a DslError about `prefix + where` as one about `where` alone."""
+    try:
+        yield
     except DslError as err:
         column = max(err.column - len(prefix), 1) if err.line == 1 else err.column
         raise type(err)(
@@ -248,9 +278,6 @@ def parse_event_match(event: str, where: str) -> Any:
             expected=err.expected,
             suggestion=err.suggestion,
         ) from err
-    if not isinstance(node, Did) or node.match.where is None:
-        raise ValidationError(f"{where!r} is not an event filter (like: amount > 100)")
-    return node.match
 
 
 def _checked_name(name: str) -> str:

@@ -22,8 +22,29 @@ def at(hours: float) -> dt.datetime:
     return T0 + dt.timedelta(hours=hours)
 
 
+def register_types(ws: Workspace, rows: Sequence[Row]) -> None:
+    """Register the rows' unknown event types, with their properties typed from the values."""
+    known = ws.catalog.dsl_schema().event_types
+    props: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if row[1] not in known:
+            found = props.setdefault(row[1], {})
+            extra = row[3] if len(row) > 3 else {}  # type: ignore[misc]
+            found.update({k: _kind(v) for k, v in extra.items()})
+    for name, properties in props.items():
+        ws.catalog.register_event_type(name, properties=properties)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, int | float) else "string"
+
+
 def put_events(ws: Workspace, rows: Sequence[Row]) -> None:
-    """Rows of (profile_id, type, hours after T0[, properties]); ids follow the row order."""
+    """Rows of (profile_id, type, hours after T0[, properties]); ids follow the row order.
+    Event types the workspace does not know yet are registered first (funnels check names)."""
+    register_types(ws, rows)
     first = ws.db.allocate_ids("events", len(rows))
     frame = pd.DataFrame(
         {

@@ -70,7 +70,10 @@ def as_spec(f: ref.Funnel) -> FunnelSpec:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     path: Path = tmp_path_factory.mktemp("differential") / "kith.duckdb"
-    return Workspace.open(path)
+    ws = Workspace.open(path)
+    for name in (*TYPES, "x"):  # funnels check step names against the registered types
+        ws.catalog.register_event_type(name, properties={"v": "number"})
+    return ws
 
 
 @settings(

@@ -9,7 +9,7 @@ import pytest
 
 from engine import Workspace
 from engine.funnels import Exclusion, FunnelSpec, FunnelStep, parse_within, spec_from
-from kith_errors import DslError, ValidationError
+from kith_errors import DslError, DslNameError, ValidationError
 from tests.analytics.events import T0, at, put_events
 
 DAY = dt.timedelta(days=1)
@@ -93,7 +93,7 @@ def test_an_exclusion_voids_the_attempt_but_a_clean_attempt_still_counts(ws: Wor
 
 
 def test_an_exclusion_after_an_unreached_step_counts_up_to_the_window(ws: Workspace) -> None:
-    put_events(ws, [(1, "a", 0), (1, "x", 1), (2, "a", 0), (2, "x", 30)])
+    put_events(ws, [(1, "a", 0), (1, "x", 1), (2, "a", 0), (2, "x", 30), (3, "b", 999)])
     excluded = spec("a", "b", exclusions=[Exclusion(event="x", after_step=1)])
     assert counts(ws, excluded) == [1, 0]
     assert ws.funnels.profiles(excluded, 1) == [2]
@@ -131,7 +131,7 @@ def test_conversion_drop_off_and_times(ws: Workspace) -> None:
 
 
 def test_an_empty_funnel_has_zero_rows_per_step(ws: Workspace) -> None:
-    rows = ws.funnels.run(spec("a", "b")).steps
+    rows = ws.funnels.run(spec("signup", "purchase")).steps
     assert rows["profiles"].tolist() == [0, 0]
     assert rows["conversion_from_first"].tolist() == [0.0, 0.0]
 
@@ -192,6 +192,44 @@ def test_a_bad_event_filter_points_into_the_filter(ws: Workspace) -> None:
     with pytest.raises(DslError) as caught:
         ws.funnels.run(spec("signup", "purchase where amount >"))
     assert caught.value.source == "amount >"
+
+
+def test_a_misspelt_step_property_is_an_error_with_caret_and_suggestion(ws: Workspace) -> None:
+    put_events(ws, [(1, "signup", 0), (1, "purchase", 1, {"amount": 150})])
+    with pytest.raises(DslNameError) as caught:
+        ws.funnels.run(spec("signup", "purchase where amout > 100"))
+    assert str(caught.value) == (
+        "line 1, column 1: unknown property 'amout' of purchase events (did you mean 'amount'?)"
+        "\namout > 100\n^"
+    )
+
+
+def test_an_unknown_step_event_type_is_an_error_with_a_suggestion(ws: Workspace) -> None:
+    put_events(ws, [(1, "signup", 0)])
+    with pytest.raises(DslNameError) as caught:
+        ws.funnels.run(spec("signup", "purchse"))
+    assert str(caught.value) == (
+        "line 1, column 1: unknown event type 'purchse' (did you mean 'purchase'?)\npurchse\n^"
+    )
+
+
+def test_exclusion_filters_are_checked_too(ws: Workspace) -> None:
+    put_events(ws, [(1, "signup", 0), (1, "purchase", 1)])
+    bad = Exclusion(event="page_view", where='url contains "/x" and titel = "y"', after_step=1)
+    with pytest.raises(DslNameError, match="unknown property 'titel'") as caught:
+        ws.funnels.run(spec("signup", "purchase", exclusions=[bad]))
+    assert caught.value.suggestion == "title"
+    assert caught.value.column == len('url contains "/x" and ') + 1
+    with pytest.raises(DslNameError, match="unknown event type 'refund'"):
+        ws.funnels.profiles(
+            spec("signup", "purchase", exclusions=[Exclusion(event="refund", after_step=1)]), 2
+        )
+
+
+def test_a_type_mismatch_in_a_step_filter_is_an_error(ws: Workspace) -> None:
+    put_events(ws, [(1, "signup", 0)])
+    with pytest.raises(DslError, match="amount"):
+        ws.funnels.run(spec("signup", 'purchase where amount > "lots"'))
 
 
 def test_bad_specs_are_clear_errors() -> None:
