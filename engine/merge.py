@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -98,19 +99,41 @@ class Merges:
         actor: str = "admin",
     ) -> int:
         """Fold `secondary_id` into `primary_id`; returns the merge id (for `unmerge`)."""
+        with self.ws.db.transaction():
+            if choices:
+                _checked(choices, *self._pair(primary_id, secondary_id))
+            return self._fold(_folds([(primary_id, secondary_id)]), choices or {}, actor)[0]
+
+    def merge_many(
+        self, pairs: Sequence[tuple[int, int]], *, actor: str = "identity_resolution"
+    ) -> list[int]:
+        """Fold many (primary, secondary) pairs at once, in a fixed number of statements.
+
+        Pairs that share a profile form one group, folded into its root: the first profile
+        (in pair order) that is never a secondary, e.g. (a, b), (b, c) and (a, b), (c, b)
+        both fold b and c into a. Each other profile of a group is one merge, made in order of
+        first appearance, with the same result as `merge(root, it)` one after another (default
+        field choices) and undoable on its own by `unmerge`. Returns the merge ids in that
+        order, so for pairs with distinct secondaries that are never primaries (what identity
+        resolution produces), `ids[i]` is the merge of `pairs[i]`."""
+        folds = _folds(pairs)
+        if not folds:
+            return []
+        with self.ws.db.transaction():
+            return self._fold(folds, {}, actor)
+
+    def _fold(
+        self, folds: list[tuple[int, int]], choices: dict[str, Side], actor: str
+    ) -> list[int]:
         db = self.ws.db
-        with db.transaction():
-            primary, secondary = self._pair(primary_id, secondary_id)
-            merged = _merged_row(primary, secondary, _checked(choices or {}, primary, secondary))
-            merge_id = db.allocate_ids("merges", 1)
-            snapshot = {"primary": primary, "secondary": secondary}
-            snapshot["rows"] = repo.snapshot_rows(db, primary_id, secondary_id)
-            repo.move(db, merge_id, primary_id, secondary_id)
-            profile_repo.replace_row(db, primary_id, json.dumps(merged))
-            profile_repo.delete(db, secondary_id)
-            repo.insert_merge(db, merge_id, primary_id, secondary_id, utcnow(), actor, snapshot)
-            audit.record(self.ws, actor, "profile", primary_id, "merge", after=secondary_id)
-        return merge_id
+        _require_profiles(self.ws, {pid for pair in folds for pid in pair})
+        first = db.allocate_ids("merges", len(folds))
+        frame = _pairs_frame(folds, first)
+        first_audit = db.allocate_ids(audit.AUDIT_IDS, len(folds))
+        repo.merge_pairs(
+            db, frame, at=utcnow(), actor=actor, first_audit_id=first_audit, choices=choices
+        )
+        return frame["merge_id"].tolist()
 
     # ---- unmerge -----------------------------------------------------------------------------
 
@@ -212,3 +235,56 @@ def _merged_times(primary: dict, secondary: dict) -> dict[str, Any]:
         "last_seen": pick("last_seen", max),
         "updated_at": str(utcnow()),
     }
+
+
+# ---- batches ---------------------------------------------------------------------------------
+
+
+def _folds(pairs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(root, profile) for every profile the pairs fold away, in order of first appearance."""
+    order = list(dict.fromkeys(int(pid) for pair in pairs for pid in pair))
+    parent = {pid: pid for pid in order}
+
+    def find(pid: int) -> int:
+        while parent[pid] != pid:
+            parent[pid] = parent[parent[pid]]
+            pid = parent[pid]
+        return pid
+
+    for primary, secondary in pairs:
+        if int(primary) == int(secondary):
+            raise ValidationError(f"cannot merge profile {primary} into itself")
+        parent[find(int(secondary))] = find(int(primary))
+    return _rooted(order, find, {int(s) for _, s in pairs})
+
+
+def _rooted(order: list[int], find: Any, secondaries: set[int]) -> list[tuple[int, int]]:
+    roots: dict[int, int] = {}
+    for pid in order:
+        if pid not in secondaries:
+            roots.setdefault(find(pid), pid)
+    cycles = sorted({find(pid) for pid in order} - set(roots))
+    if cycles:
+        raise ValidationError(
+            f"merge pairs around profile {cycles[0]} form a cycle: every profile in it is "
+            "someone's secondary, so none can stay"
+        )
+    return [(roots[find(pid)], pid) for pid in order if roots[find(pid)] != pid]
+
+
+def _pairs_frame(folds: list[tuple[int, int]], first_id: int) -> pd.DataFrame:
+    """The registered frame the batch SQL reads: one row per merge, `step` within its group."""
+    frame = pd.DataFrame(folds, columns=["primary_id", "secondary_id"], dtype="int64")
+    frame.insert(0, "merge_id", pd.RangeIndex(first_id, first_id + len(folds), dtype="int64"))
+    frame["step"] = frame.groupby("primary_id").cumcount().astype("int64") + 1
+    return frame
+
+
+def _require_profiles(ws: Workspace, ids: set[int]) -> None:
+    missing = sorted(ids - profile_repo.existing_ids(ws.db, sorted(ids)))
+    if missing:
+        raise NotFound(
+            f"profile {missing[0]} does not exist"
+            + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            details={"ids": missing},
+        )
