@@ -102,3 +102,13 @@ def test_list_chart_and_errors(trial: Workspace) -> None:
     trial.goals.delete("Trial")
     assert trial.goals.list().empty
     assert isinstance(trial.goals.list(), pd.DataFrame)
+
+
+def test_misspelt_names_in_a_goal_are_errors_with_suggestions(ws: Workspace) -> None:
+    with pytest.raises(DslError) as caught:
+        ws.goals.define('goal "G": start page_view where ulr contains "/pricing" target signup')
+    assert caught.value.message == "unknown property 'ulr' of page_view events"
+    assert (caught.value.column, caught.value.suggestion) == (33, "url")
+    with pytest.raises(DslError, match="unknown event type 'sigup'") as caught:
+        ws.goals.define('goal "G": start page_view target sigup')
+    assert caught.value.suggestion == "signup"

@@ -188,3 +188,14 @@ def test_disabled_rules_do_not_fire_and_management_errors(ws: Workspace) -> None
     with pytest.raises(NotFound):
         ws.rules.enable("big")
     assert len(ws.rules.log()) == 1  # the firing log outlives the rule
+
+
+def test_misspelt_names_in_a_rule_are_errors_with_suggestions(ws: Workspace) -> None:
+    with pytest.raises(DslError) as caught:
+        ws.rules.add("r", 'when purchase where amout > 5 then add label "x"')
+    assert caught.value.message == "unknown property 'amout' of purchase events"
+    assert (caught.value.column, caught.value.suggestion) == (21, "amount")
+    with pytest.raises(DslError, match="unknown event type 'purchse'") as caught:
+        ws.rules.add("r", 'when purchse then add label "x"')
+    assert caught.value.suggestion == "purchase"
+    assert ws.rules.list().empty
