@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -176,29 +177,37 @@ def write_batch(
     try:
         with db.transaction():
             db.register("kith_in", canon)
-            return _write(ws, received, depth, source)
+            traits = canon["traits"].null_count < canon.num_rows
+            return _write(ws, received, depth, source, traits)
     finally:
         repo.drop_staging(db)
 
 
 def _write(
-    ws: Workspace, received: dt.datetime, depth: int, source: str
+    ws: Workspace, received: dt.datetime, depth: int, source: str, traits: bool
 ) -> tuple[IngestReport, IngestBatch | None]:
+    """The batch's steps; each is skipped when the batch gives it nothing to do (no traits,
+    no new profiles or identities, no sessions), as small API batches mostly do."""
     db, conf = ws.db, ws.settings
-    typed = ingest_traits.check(ws)
-    rejected, duplicates = repo.stage(db)
+    typed, checked = ingest_traits.check(ws) if traits else ({}, False)
+    rejected, duplicates = repo.stage(db, checked)
     keys = repo.extract_keys(db, conf.blocked_values, conf.identity_priority)
     rejected += [(line, _ALL_BLOCKED) for line in keys["keyless"]]
     report = IngestReport(duplicates=duplicates, rejected=rejections(rejected))
-    accepted = repo.count(db, "kith_b")
+    arrays = repo.graph_arrays(db, sessions.CHANNEL_LIST) | {"pairs": keys["pairs"]}
+    accepted = len(arrays["lines"]["_line"])
     if accepted == 0:
         return report, None
-    batch_id = db.allocate_ids("batches", 1)
-    outcome = _resolve_identities(ws, received, source if source in SOURCES else None)
-    started = _events(ws, outcome["lines"], received, batch_id)
-    _profiles(ws, typed)
+    outcome = _resolve_identities(
+        ws, arrays, received, source if source in SOURCES else None, len(keys["blocked"])
+    )
+    ids = outcome["ids"]
+    batch_id = ids["batches"]
+    started = _events(ws, outcome["lines"], received, (batch_id, ids["events"]))
+    if traits:
+        _profiles(ws, typed)
     touched = repo.touch_profiles(db, received)
-    _log(ws, received, keys["blocked"], outcome["log"])
+    _log(ws, received, keys["blocked"], outcome["log"], ids.get("identity_log"))
     report = report.model_copy(
         update={
             "batch_id": batch_id,
@@ -217,18 +226,19 @@ _ALL_BLOCKED = "no usable identity: every identity value is blocked (see setting
 _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 
-def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch_id: int) -> int:
+def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: tuple[int, int]) -> int:
     """Sessions, then the events in one insert with their session ids; returns how many
-    sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
-    db = ws.db
-    skey, started = sessions.sessionize(ws, lines)
+    sessions began. `batch` is (batch id, first event id); event ids follow line numbers
+    (rejected lines leave gaps)."""
+    db, (batch_id, first) = ws.db, batch
+    done = sessions.sessionize(ws, lines)
+    skey, started = done if done else (np.full(len(lines.line), -1, np.int64), 0)
     db.register(
         "kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile, "skey": skey})
     )
-    low, high = repo.line_span(db)
     registered = _STANDARD_TYPES + repo.event_type_names(db)
-    ids = (db.allocate_ids("events", high - low + 1), low)
-    repo.insert_events(db, ids, now, batch_id, registered)
+    ids = (first, int(lines.line.min()))
+    repo.insert_events(db, ids, now, (batch_id, done is not None), registered)
     sessions.record_starts(ws, started, now, batch_id)
     return started
 
@@ -240,20 +250,23 @@ def _profiles(ws: Workspace, typed: dict[str, str]) -> None:
     repo.apply_traits(ws.db, list(STANDARD_PROPERTIES), written)
 
 
-def _resolve_identities(ws: Workspace, now: dt.datetime, source: str | None) -> dict[str, Any]:
+def _resolve_identities(
+    ws: Workspace, arrays: dict[str, Any], now: dt.datetime, source: str | None, blocked: int
+) -> dict[str, Any]:
     """Resolve the staged keys to profiles; create, merge and link as decided. Registers
-    `kith_rowp` (line -> profile) and returns the per-line arrays sessions need."""
-    db, arrays = ws.db, repo.graph_arrays(ws.db, sessions.CHANNEL_LIST)
+    `kith_rowp` (line -> profile) and returns the per-line arrays sessions need and the ids
+    the batch needs, reserved in one statement (`blocked`: blocked values to log)."""
+    db = ws.db
     row_ts = repo.line_ts(arrays["lines"])
     graph = identity.graph_from(arrays, row_ts, ws.settings.identity_limits)
     res = identity.resolve(graph)
-    first = db.allocate_ids("profiles", len(res.new_groups)) if res.new_groups else 0
+    ids = _reserve(ws, arrays["lines"]["_line"], res, blocked)
+    first = ids.get("profiles", 0)
     group_profile = {**res.group_profile, **identity.new_ids(res.new_groups, first)}
-    db.register(
-        "kith_newp",
-        pa.table({"id": pa.array(range(first, first + len(res.new_groups)), pa.int64())}),
-    )
-    repo.insert_profiles(db, now, source)
+    if res.new_groups:
+        ids_new = pa.array(range(first, first + len(res.new_groups)), pa.int64())
+        db.register("kith_newp", pa.table({"id": ids_new}))
+        repo.insert_profiles(db, now, source)
     log = list(res.log)
     merge_ids = ws.merges.merge_many(res.merges, actor="identity_resolution")
     for (primary, secondary), merge_id in zip(res.merges, merge_ids, strict=True):
@@ -261,9 +274,27 @@ def _resolve_identities(ws: Workspace, now: dt.datetime, source: str | None) -> 
     profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
     lines = sessions.lines_from(arrays["lines"], profile_of_line)
     db.register("kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile}))
-    db.register("kith_newid", identity.new_identities(graph, res, group_profile))
-    repo.insert_identities(db, now, source or "ingest")
-    return {"created": len(res.new_groups), "merged": len(res.merges), "log": log, "lines": lines}
+    fresh = identity.new_identities(graph, res, group_profile)
+    if len(fresh):
+        db.register("kith_newid", fresh)
+        repo.insert_identities(db, now, source or "ingest")
+    created, merged = len(res.new_groups), len(res.merges)
+    return {"created": created, "merged": merged, "log": log, "lines": lines, "ids": ids}
+
+
+def _reserve(
+    ws: Workspace, line: np.ndarray, res: identity.Resolution, blocked: int
+) -> dict[str, int]:
+    """The batch's ids in every space at once: its batch id, an event id per line number in
+    its span, new profiles and identity-log entries (blocked values, drops, merges)."""
+    span = int(line.max()) - int(line.min()) + 1
+    counts = {
+        "batches": 1,
+        "events": span,
+        "profiles": len(res.new_groups),
+        "identity_log": blocked + len(res.log) + len(res.merges),
+    }
+    return repo.allocate(ws.db, counts)
 
 
 def _merge_entry(primary: int, secondary: int, merge_id: int) -> dict[str, Any]:
@@ -277,11 +308,16 @@ def _merge_entry(primary: int, secondary: int, merge_id: int) -> dict[str, Any]:
 
 
 def _log(
-    ws: Workspace, now: dt.datetime, blocked: list[dict[str, Any]], entries: list[dict[str, Any]]
+    ws: Workspace,
+    now: dt.datetime,
+    blocked: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    first: int | None,
 ) -> None:
-    """Identity decisions to `identity_log`: blocked values seen, dropped keys, merges."""
+    """Identity decisions to `identity_log`: blocked values seen, dropped keys, merges; `first`
+    is the first of the ids `_reserve` set aside for them."""
     rows = [{"decision": "blocked_value", **b} for b in blocked] + entries
-    if not rows:
+    if not rows or first is None:
         return
     frame = pd.DataFrame(
         {
@@ -291,7 +327,7 @@ def _log(
         }
     )
     ws.db.register("kith_log", frame)
-    repo.log_identity(ws.db, ws.db.allocate_ids("identity_log", len(rows)), now)
+    repo.log_identity(ws.db, first, now)
 
 
 __all__ = ["IngestBatch", "Ingestor", "combine", "rejections", "write_batch"]

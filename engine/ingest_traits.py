@@ -20,22 +20,22 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 
-def check(ws: Workspace) -> dict[str, str]:
+def check(ws: Workspace) -> tuple[dict[str, str], bool]:
     """Validate the registered properties among the traits of `kith_in`; registers
     `kith_trait_check` (key, value, reason, typed) and stages `kith_trait_bad` for the staging
-    step. Returns the registered properties' types by name."""
+    step. Returns the registered properties' types by name, and whether `kith_trait_bad` was
+    staged (no registered property among the traits: nothing to check)."""
     types = {name: d.type for name, d in ws.catalog.custom().items()}
     pairs = repo.bad_trait_values(ws.db, sorted(types)) if types else []
     if not pairs:
-        repo.no_trait_rejections(ws.db)
-        return types
+        return types, False
     rows = [_checked(ws, key, value) for key, value in pairs]
     table = pa.table(
         {name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(_COLUMNS)}
     )
     ws.db.register("kith_trait_check", table)
     repo.trait_rejections(ws.db)
-    return types
+    return types, True
 
 
 _COLUMNS = ("key", "value", "reason", "typed")

@@ -29,14 +29,16 @@ CHANNEL_LIST = list(CHANNELS)
 
 @dataclass
 class Lines:
-    """Per staged line: its profile, time (epoch us), channel number (0 = none) and whether
-    it needs a session computed (has a channel and no session id of its own)."""
+    """Per staged line: its profile, time (epoch us), channel number (0 = none), whether
+    it needs a session computed (has a channel and no session id of its own), and whether it
+    brings its own session id."""
 
     line: np.ndarray
     profile: np.ndarray
     us: np.ndarray
     chan: np.ndarray
     open: np.ndarray
+    explicit: np.ndarray
 
 
 def assign(lines: Lines, last: dict[str, np.ndarray], gap_us: int) -> tuple[np.ndarray, pa.Table]:
@@ -89,16 +91,30 @@ def _sessions(
     )
 
 
-def sessionize(ws: Workspace, lines: Lines) -> tuple[np.ndarray, int]:
+def sessionize(ws: Workspace, lines: Lines) -> tuple[np.ndarray, int] | None:
     """Compute the staged batch's sessions into `kith_sagg` and record them; returns the
-    session key per line (for the events insert) and how many sessions began. `kith_rowp`
-    (_line, profile_id) must be registered. Runs inside the ingestion transaction."""
+    session key per line (for the events insert) and how many sessions began, or None when
+    no line has a session (nothing to compute or store). `kith_rowp` (_line, profile_id) must
+    be registered. Runs inside the ingestion transaction."""
+    explicit = bool(lines.explicit.any())
+    if not explicit and not lines.open.any():
+        return None
     gap = dt.timedelta(minutes=ws.settings.session_timeout_minutes)
-    last = repo.last_sessions(ws.db, CHANNEL_LIST)
+    last = repo.last_sessions(ws.db, CHANNEL_LIST) if lines.open.any() else _NO_SESSIONS
     skey, table = assign(lines, last, int(gap / dt.timedelta(microseconds=1)))
     ws.db.register("kith_ns", table)
     repo.build_sessions(ws.db)
-    return skey, repo.record_sessions(ws.db)
+    # only explicit ids and sessions continued from storage can already exist
+    continuing = explicit or table["prev_id"].null_count < len(table)
+    return skey, repo.record_sessions(ws.db, continuing)
+
+
+_NO_SESSIONS: dict[str, np.ndarray] = {
+    "profile_id": np.empty(0, np.int64),
+    "chan": np.empty(0, np.int64),
+    "us": np.empty(0, np.int64),
+    "id": np.empty(0, object),
+}
 
 
 def record_starts(ws: Workspace, started: int, now: dt.datetime, batch_id: int) -> None:
@@ -118,4 +134,5 @@ def lines_from(arrays: dict[str, Any], profile_of_line: np.ndarray) -> Lines:
         us=np.asarray(arrays["us"], dtype=np.int64),
         chan=np.asarray(arrays["chan"], dtype=np.int64),
         open=np.asarray(arrays["open"], dtype=bool),
+        explicit=np.asarray(arrays["explicit"], dtype=bool),
     )

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from store.db import Database
 
@@ -50,8 +51,11 @@ _NORMALISE = (
     "CASE WHEN starts_with(ltrim(context), '{') THEN TRY_CAST(context AS JSON) END AS context), "
     "properties IS NOT NULL AS _given_props, context IS NOT NULL AS _given_ctx FROM (SELECT *, "
     r"regexp_replace(regexp_replace(trim(phone), '[\s\-().\/]', '', 'g'), '^00', '+') AS ph "
-    "FROM kith_in LEFT JOIN kith_trait_bad USING (_line))"
+    "FROM "
 )
+# the input with the reasons trait validation gave (`kith_trait_bad`), or none to give
+_WITH_TRAIT_REASONS = "kith_in LEFT JOIN kith_trait_bad USING (_line))"
+_NO_TRAIT_REASONS = "(SELECT *, NULL::VARCHAR AS _trait_reason FROM kith_in))"
 _REASON = (
     "CASE WHEN _reject IS NOT NULL THEN _reject WHEN _trait_reason IS NOT NULL THEN _trait_reason "
     "WHEN coalesce(user_id, email, phone, whatsapp, sms, instagram, telegram, line, facebook, "
@@ -64,45 +68,31 @@ _REASON = (
 )
 
 
-def stage(db: Database) -> tuple[list[tuple[int, str]], int]:
+def stage(db: Database, trait_reasons: bool) -> tuple[list[tuple[int, str]], int]:
     """Normalise `kith_in` into `kith_b` keeping only the good, new lines; returns the rejected
     lines with their reasons and the number of duplicates: a message_id already stored, or seen
     on an earlier good line of the batch. The dedupe works on (line, message_id) alone, so the
-    wide rows are copied once and never sorted."""
+    wide rows are copied once and never sorted. `trait_reasons`: `kith_trait_bad` exists."""
+    source = _WITH_TRAIT_REASONS if trait_reasons else _NO_TRAIT_REASONS
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * "
         "EXCLUDE (_reject, _trait_reason, _given_props, _given_ctx), "
         + _REASON
         + " AS _reason FROM ("
         + _NORMALISE
+        + source
         + ")"
     )
-    rejected = db.rows("SELECT _line, _reason FROM kith_b WHERE _reason IS NOT NULL")
-    (removed,) = db.rows(
+    # one statement removes both kinds; a duplicate comes back without a reason
+    removed = db.rows(
         "DELETE FROM kith_b WHERE _reason IS NOT NULL OR _line IN ("
         "SELECT _line FROM (SELECT _line, message_id, row_number() OVER "
         "(PARTITION BY message_id ORDER BY _line) AS n FROM kith_b WHERE _reason IS NULL) "
         "WHERE n > 1 OR message_id IN (SELECT e.message_id FROM events e "
-        "SEMI JOIN kith_in i ON i.message_id = e.message_id))"
-    )[0]
-    return [(int(a), str(b)) for a, b in rejected], int(removed) - len(rejected)
-
-
-_COUNTS = {
-    "kith_b": "SELECT count(*) FROM kith_b",
-    "kith_sagg": "SELECT count(*) FROM kith_sagg",
-}
-
-
-def count(db: Database, table: str) -> int:
-    """Rows in one of the staging tables."""
-    return int(db.scalar(_COUNTS[table]))
-
-
-def line_span(db: Database) -> tuple[int, int]:
-    """The first and last line of the staged batch (event ids follow line numbers)."""
-    low, high = db.rows("SELECT min(_line), max(_line) FROM kith_b")[0]
-    return int(low), int(high)
+        "SEMI JOIN kith_in i ON i.message_id = e.message_id)) RETURNING _line, _reason"
+    )
+    rejected = [(int(a), str(b)) for a, b in removed if b is not None]
+    return rejected, len(removed) - len(rejected)
 
 
 def bad_trait_values(db: Database, names: list[str]) -> list[tuple[str, str]]:
@@ -128,72 +118,77 @@ def trait_rejections(db: Database) -> None:
     )
 
 
-def no_trait_rejections(db: Database) -> None:
-    db.execute("CREATE OR REPLACE TEMP TABLE kith_trait_bad (_line BIGINT, _trait_reason VARCHAR)")
-
-
 def extract_keys(db: Database, blocked: list[str], priority: list[str]) -> dict[str, Any]:
-    """Identity keys per message, unique keys with their stored profile (blocked values, checked
-    once per distinct value, left out), and the blocked values seen. Lines left with no key are
-    rejected and removed."""
+    """Identity keys per message: `kith_keys` holds the unique keys with their stored profile
+    (blocked values, checked once per distinct value, left out); returns the (line, key) pairs,
+    the blocked values seen, and the lines left with no key, which are rejected and removed."""
     db.execute("CREATE OR REPLACE TEMP TABLE kith_rk_all AS " + _KEY_ROWS)
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_dk AS SELECT type, value, "
-        "list_contains($blocked, lower(trim(value))) AS blocked "
-        "FROM (SELECT DISTINCT type, value FROM kith_rk_all)",
-        {"blocked": blocked},
-    )
-    db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_keys AS "
-        "WITH d AS (SELECT type, value FROM kith_dk WHERE NOT blocked), "
+        "WITH d AS (SELECT type, value FROM (SELECT DISTINCT type, value FROM kith_rk_all) "
+        "WHERE NOT list_contains($blocked, lower(trim(value)))), "
         "s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
         "SEMI JOIN d ON d.type = i.type AND d.value = i.value GROUP BY i.type, i.value) "
         "SELECT (row_number() OVER () - 1)::BIGINT AS key, d.type, "
         "d.value, coalesce(s.profile_id, -1)::BIGINT AS profile_id, "
         "(list_position($priority, d.type) - 1)::INTEGER AS prio "
         "FROM d LEFT JOIN s ON s.type = d.type AND s.value = d.value",
-        {"priority": priority},
+        {"blocked": blocked, "priority": priority},
     )
-    if not db.scalar("SELECT count(*) FROM kith_dk WHERE blocked"):
-        return {"blocked": [], "keyless": []}
+    # a blocked key has no row in kith_keys: its pairs come back with key -1
+    pairs = db.execute(
+        "SELECT r._line, coalesce(k.key, -1) AS key FROM kith_rk_all r LEFT JOIN kith_keys k "
+        "ON k.type = r.type AND k.value = r.value"
+    ).fetchnumpy()
+    found = np.asarray(pairs["key"], dtype=np.int64) >= 0
+    pairs = {"_line": np.asarray(pairs["_line"])[found], "key": pairs["key"][found]}
+    if found.all():
+        return {"pairs": pairs, "blocked": [], "keyless": []}
     blocked_seen = db.dicts(
         "SELECT r.type, r.value, count(*) AS messages FROM kith_rk_all r "
-        "SEMI JOIN (SELECT type, value FROM kith_dk WHERE blocked) d "
-        "ON d.type = r.type AND d.value = r.value GROUP BY r.type, r.value ORDER BY 1, 2"
+        "ANTI JOIN kith_keys k ON k.type = r.type AND k.value = r.value "
+        "GROUP BY r.type, r.value ORDER BY 1, 2"
     )
     keyless = db.rows(
         "DELETE FROM kith_b WHERE _line NOT IN (SELECT r._line FROM kith_rk_all r "
         "SEMI JOIN kith_keys k ON k.type = r.type AND k.value = r.value) RETURNING _line"
     )
-    return {"blocked": blocked_seen, "keyless": sorted(int(r[0]) for r in keyless)}
+    keyless_lines = sorted(int(r[0]) for r in keyless)
+    return {"pairs": pairs, "blocked": blocked_seen, "keyless": keyless_lines}
 
 
 def graph_arrays(db: Database, channels: list[str]) -> dict[str, Any]:
     """The arrays identity resolution and sessions need (engine/identity.Graph,
-    engine/sessions.py): key pairs, keys, and per line its time, channel number (1-based in
-    `channels`, 0 for none) and whether it needs a session assigned."""
-    pairs = db.execute(
-        "SELECT r._line, k.key FROM kith_rk_all r JOIN kith_keys k "
-        "ON k.type = r.type AND k.value = r.value"
-    ).fetchnumpy()
-    keys = db.execute(
-        "SELECT type, value, profile_id, prio FROM kith_keys ORDER BY key"
-    ).fetchnumpy()
+    engine/sessions.py): keys (with their stored profile's creation time), the stored
+    profiles' identities, and per line its time, channel number (1-based in `channels`, 0 for
+    none), whether it needs a session assigned, and whether it brings its own session id."""
+    keys = db.df(
+        "SELECT k.type, k.value, k.profile_id, k.prio, p.created_at FROM kith_keys k "
+        "LEFT JOIN profiles p ON p.id = k.profile_id ORDER BY k.key"
+    )
     lines = db.execute(
         "SELECT _line, epoch_us(ts) AS us, "
         "coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
-        "channel IS NOT NULL AND session_id IS NULL AS open FROM kith_b",
+        "channel IS NOT NULL AND session_id IS NULL AS open, "
+        "session_id IS NOT NULL AS explicit FROM kith_b",
         {"channels": channels},
     ).fetchnumpy()
-    profiles = db.df(
-        "SELECT id, created_at FROM profiles WHERE id IN "
-        "(SELECT profile_id FROM kith_keys WHERE profile_id >= 0)"
-    )
-    stored = db.df(
+    held = keys[keys["profile_id"] >= 0]
+    profiles = held.drop_duplicates("profile_id")[["profile_id", "created_at"]]
+    profiles = profiles.rename(columns={"profile_id": "id"}).reset_index(drop=True)
+    return {"keys": keys, "lines": lines, "profiles": profiles, "stored": _stored(db, held)}
+
+
+def _stored(db: Database, held: pd.DataFrame) -> pd.DataFrame:
+    """Identities of the batch's stored profiles (none to read when no key is stored)."""
+    if held.empty:
+        return pd.DataFrame({"profile_id": [], "type": [], "value": []}).astype(
+            {"profile_id": "int64", "type": object, "value": object}
+        )
+    return db.df(
         "SELECT profile_id, type, value FROM identities WHERE profile_id IN "
         "(SELECT profile_id FROM kith_keys WHERE profile_id >= 0)"
     )
-    return {"pairs": pairs, "keys": keys, "lines": lines, "profiles": profiles, "stored": stored}
 
 
 def line_ts(lines: dict[str, np.ndarray]) -> np.ndarray:
@@ -235,20 +230,35 @@ _PROFILE = (
 )
 
 
+_SESSION_OF = {
+    True: ("coalesce(b.session_id, g.id)", " LEFT JOIN kith_sagg g ON g.skey = r.skey"),
+    False: ("NULL", ""),  # no line has a session (no channel, no session id)
+}
+
+
 def insert_events(
-    db: Database, ids: tuple[int, int], now: dt.datetime, batch_id: int, registered: list[str]
+    db: Database,
+    ids: tuple[int, int],
+    now: dt.datetime,
+    batch: tuple[int, bool],
+    registered: list[str],
 ) -> None:
     """The batch's events straight from `kith_b`, with their profile and session from
-    `kith_rowp` (_line, profile_id, skey) and `kith_sagg`; `ids` is (first id, first line)."""
+    `kith_rowp` (_line, profile_id, skey) and `kith_sagg`; `ids` is (first id, first line),
+    `batch` (batch id, whether `kith_sagg` holds sessions)."""
+    session, join = _SESSION_OF[batch[1]]
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + b._line - $base, b.message_id, " + _PROFILE + ", "
-        "coalesce(b.session_id, g.id), b.type, b.ts, $now, b.channel, b.source, b.properties, "
+        "SELECT $first + b._line - $base, b.message_id, "
+        + _PROFILE
+        + ", "
+        + session
+        + ", b.type, b.ts, $now, b.channel, b.source, b.properties, "
         "b.context, list_contains($registered, b.type), "
         "b.channel IS NULL AND b.session_id IS NULL, $batch "
-        "FROM kith_b b POSITIONAL JOIN kith_rowp r LEFT JOIN kith_sagg g ON g.skey = r.skey",
-        {"first": ids[0], "base": ids[1], "now": now, "batch": batch_id, "registered": registered},
+        "FROM kith_b b POSITIONAL JOIN kith_rowp r" + join,
+        {"first": ids[0], "base": ids[1], "now": now, "batch": batch[0], "registered": registered},
     )
 
 
@@ -332,6 +342,20 @@ def log_identity(db: Database, first_id: int, now: dt.datetime) -> None:
     )
 
 
+def allocate(db: Database, counts: dict[str, int]) -> dict[str, int]:
+    """Reserve ids in several spaces of `counters` in one statement (as `Database.allocate_ids`
+    does for one): the first id per space. Runs inside the batch's write transaction."""
+    wanted = {space: n for space, n in counts.items() if n > 0}
+    if not wanted:
+        return {}
+    rows = db.rows(
+        "INSERT INTO counters SELECT unnest($spaces), unnest($counts) ON CONFLICT (name) "
+        "DO UPDATE SET value = counters.value + excluded.value RETURNING name, value",
+        {"spaces": list(wanted), "counts": list(wanted.values())},
+    )
+    return {str(name): int(last) - wanted[str(name)] + 1 for name, last in rows}
+
+
 def drop_staging(db: Database) -> None:
     for name in ("kith_in", "kith_rowp", "kith_newp", "kith_newid", "kith_log", "kith_ns"):
         db.unregister(name)
@@ -380,25 +404,26 @@ def build_sessions(db: Database) -> None:
     )
 
 
-def record_sessions(db: Database) -> int:
-    """Extend stored sessions the batch continued, stage new ones in `kith_new_sessions`
-    and insert them; returns how many began."""
-    db.execute(
-        "UPDATE sessions SET started_at = least(sessions.started_at, a.started_at), "
-        "ended_at = greatest(sessions.ended_at, a.ended_at), "
-        "event_count = sessions.event_count + a.n, device = coalesce(sessions.device, a.device) "
-        "FROM kith_sagg a WHERE sessions.id = a.id"
-    )
+def record_sessions(db: Database, continuing: bool) -> int:
+    """Extend stored sessions the batch continued (`continuing`: it may have), stage new ones
+    in `kith_new_sessions` and insert them; returns how many began."""
+    if continuing:
+        db.execute(
+            "UPDATE sessions SET started_at = least(sessions.started_at, a.started_at), "
+            "ended_at = greatest(sessions.ended_at, a.ended_at), "
+            "event_count = sessions.event_count + a.n, "
+            "device = coalesce(sessions.device, a.device) FROM kith_sagg a WHERE sessions.id = a.id"
+        )
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_new_sessions AS SELECT a.* FROM kith_sagg a "
         "ANTI JOIN sessions s ON s.id = a.id"
     )
-    db.execute(
+    (inserted,) = db.rows(
         "INSERT INTO sessions (id, profile_id, channel, started_at, ended_at, event_count, "
         "source, device) SELECT id, profile_id, channel, started_at, ended_at, n, source, "
         "device FROM kith_new_sessions"
-    )
-    return int(db.scalar("SELECT count(*) FROM kith_new_sessions"))
+    )[0]
+    return int(inserted)
 
 
 def insert_session_starts(db: Database, first_id: int, now: dt.datetime, batch_id: int) -> None:
