@@ -120,26 +120,7 @@ def labels_of(db: Database, profile_id: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-# ---- search and activity ---------------------------------------------------------------------
-
-
-def like_pattern(text: str) -> str:
-    """An ILIKE pattern matching `text` anywhere (its own % _ and \\ taken literally)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-_SEARCH = (
-    "SELECT id, name, email, phone, source, lifecycle, last_seen, created_at FROM profiles "
-    "WHERE id IN (SELECT id FROM profiles WHERE name ILIKE $q ESCAPE '\\' "
-    "OR email ILIKE $q ESCAPE '\\' OR phone ILIKE $q ESCAPE '\\' "
-    "UNION SELECT profile_id FROM identities WHERE value ILIKE $q ESCAPE '\\') "
-    "ORDER BY last_seen DESC NULLS LAST, id LIMIT $limit"
-)
-
-
-def search(db: Database, text: str, limit: int) -> pd.DataFrame:
-    return db.df(_SEARCH, {"q": like_pattern(text), "limit": limit})
+# ---- activity -------------------------------------------------------------------------------
 
 
 def timeline(

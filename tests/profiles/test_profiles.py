@@ -214,6 +214,7 @@ def test_search_is_partial_and_case_insensitive(ws: Workspace, people: dict[str,
     assert found("811111") == {people["budi"]}
     assert found("cici-") == {people["cici"]}  # an identity value
     assert found("zzz") == set()
+    assert found("a PUTRI") == {people["ana"]}  # a space: names and other identities only
     shop = ws.profiles.create({"user_id": "shop"}, {"name": "100% Juice_Bar"}).id
     assert found("0% j") == {shop}  # % and _ are plain characters, not wildcards
     assert found("_") == {shop}
