@@ -68,6 +68,14 @@ def check_name(name: str, what: str) -> None:
 class Catalog:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        self._generation = 0  # bumped by invalidate(), so a schema built meanwhile is not kept
+        self._schema: tuple[int, tuple[Any, ...], Schema] | None = None
+
+    def invalidate(self) -> None:
+        """Forget the cached language schema. Writers of what it lists call this after their
+        change; row-count changes in those tables are also caught by `change_marker`."""
+        self._generation += 1
+        self._schema = None
 
     # ---- custom properties -------------------------------------------------------------------
 
@@ -95,6 +103,7 @@ class Catalog:
             db.execute(_add_column(name, type))
             db.execute(_move_json_values(name, type), {"key": name, "path": f"$.{name}"})
             audit.record(self.ws, actor, "property", name, "define", after=_stored(definition))
+        self.invalidate()
         return self.custom()[name]
 
     def custom(self) -> dict[str, PropertyDefinition]:
@@ -152,6 +161,7 @@ class Catalog:
         with self.ws.db.transaction():
             repo.insert_event_type(self.ws.db, row, utcnow())
             audit.record(self.ws, actor, "event_type", name, "register", after=row)
+        self.invalidate()
         return EventTypeDefinition(**row, created_at=utcnow())
 
     def event_types(self) -> pd.DataFrame:
@@ -167,7 +177,19 @@ class Catalog:
     # ---- the language's schema ---------------------------------------------------------------
 
     def dsl_schema(self) -> Schema:
-        """Every name a segment, rule or goal may use, with its type."""
+        """Every name a segment, rule or goal may use, with its type. Cached: rebuilt only after
+        `invalidate()` or when the change marker (one query over table counts and the latest
+        segment save) moves."""
+        generation, marker = self._generation, repo.change_marker(self.ws.db)
+        cached = self._schema
+        if cached is not None and cached[:2] == (generation, marker):
+            return cached[2]
+        schema = self._build_schema()
+        if generation == self._generation:
+            self._schema = (generation, marker, schema)
+        return schema
+
+    def _build_schema(self) -> Schema:
         db = self.ws.db
         props: dict[str, Any] = {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}
         props.update({n: d.type for n, d in self.custom().items()})

@@ -68,6 +68,7 @@ class Labels:
                 changed = repo.remove(db, ids, text)
             action = "label_add" if adding else "label_remove"
             audit.record_bulk(self.ws, actor, "profile", changed, action, field=text)
+        self.ws.catalog.invalidate()  # the language checks label names against those in use
         return len(changed)
 
     def of(self, profile_id: int) -> list[str]:

@@ -69,3 +69,19 @@ def segments(db: Database) -> list[dict[str, Any]]:
 
 def segment_names_by_id(db: Database) -> dict[int, str]:
     return {int(i): n for i, n in db.rows("SELECT id, name FROM segments")}
+
+
+# One row per input of the language's schema, answered from table counts (no scan of the 4M
+# identities): any insert or delete moves a count, any segment save moves its updated_at.
+_MARKER = (
+    "SELECT 1 AS k, count(*) AS n FROM identities UNION ALL SELECT 2, count(*) FROM labels "
+    "UNION ALL SELECT 3, count(*) FROM consents UNION ALL SELECT 4, count(*) FROM consent_log "
+    "UNION ALL SELECT 5, count(*) FROM property_schema "
+    "UNION ALL SELECT 6, count(*) FROM event_types UNION ALL SELECT 7, count(*) FROM segments "
+    "UNION ALL SELECT 8, epoch_us(max(updated_at)) FROM segments ORDER BY k"
+)
+
+
+def change_marker(db: Database) -> tuple[Any, ...]:
+    """Changes whenever a row is added to or removed from any table the schema reads."""
+    return tuple(r[1] for r in db.rows(_MARKER))
