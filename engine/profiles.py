@@ -119,7 +119,32 @@ class Profiles:
                 row = current | self._columns(values, current.get("properties") or {})
                 repo.replace_row(db, profile_id, _row_json(row | {"updated_at": utcnow()}))
                 audit.record_changes(self.ws, actor, "profile", profile_id, "update", diff)
+            self._claim_identities(profile_id, values, actor)
         return self.get(profile_id)
+
+    def _claim_identities(self, profile_id: int, values: dict[str, Any], actor: str) -> None:
+        """An email or phone set on the profile also becomes its identity (already normalised
+        by the catalog), so identity resolution finds the person by it."""
+        pairs = [(k, values[k]) for k in ("email", "phone") if values.get(k)]
+        if not pairs:
+            return
+        db = self.ws.db
+        taken = repo.owners(db, pairs)
+        other = [t for t in taken if t[2] != profile_id]
+        if other:
+            kind, value, owner = other[0]
+            raise Conflict(
+                f"{kind} {value!r} already belongs to profile {owner}; merge the two instead",
+                details={"type": kind, "value": value, "profile_id": owner},
+            )
+        new = [p for p in pairs if p not in {(k, v) for k, v, _ in taken}]
+        if new:
+            repo.insert_identities(db, profile_id, new, utcnow(), "admin")
+            for kind, value in new:
+                field = f"identity.{kind}"  # kept on the profile's history: erase removes it
+                audit.record(
+                    self.ws, actor, "profile", profile_id, "identity_add", field, after=value
+                )
 
     def _current(self, profile_id: int) -> dict[str, Any]:
         text = repo.row_json(self.ws.db, profile_id)

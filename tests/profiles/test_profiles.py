@@ -64,6 +64,26 @@ def test_edit_is_audited_field_by_field(ws: Workspace) -> None:
     assert ws.profiles.field_history(pid, "name")["after"].tolist() == ["Ana Putri"]
 
 
+def test_edited_email_and_phone_become_identities(ws: Workspace) -> None:
+    pid = ws.profiles.create({"user_id": "u-ana"}).id
+    other = ws.profiles.create({"email": "budi@example.com"}).id
+    ws.profiles.update(
+        pid, {"email": " Ana@Example.COM ", "phone": "0062 811-2233-4455"}, actor="maria"
+    )
+    assert ws.profiles.find("email", "ana@example.com") == pid
+    assert ws.profiles.find("phone", "+6281122334455") == pid
+    added = ws.profiles.field_history(pid, "identity.email")
+    assert added[["actor", "action", "after"]].values.tolist() == [
+        ["maria", "identity_add", "ana@example.com"]
+    ]
+    ws.profiles.update(pid, {"email": "ana@example.com", "city": "Bandung"}, actor="joe")
+    assert len(ws.profiles.identities(pid)) == 3  # its own identity is not added twice
+    with pytest.raises(Conflict, match="budi@example.com.*profile " + str(other)):
+        ws.profiles.update(pid, {"email": "BUDI@example.com", "name": "X"}, actor="joe")
+    profile = ws.profiles.get(pid)
+    assert (profile.email, profile.name) == ("ana@example.com", None)  # nothing applied
+
+
 def test_unsetting_a_json_property(ws: Workspace) -> None:
     pid = ws.profiles.create({"user_id": "u1"}, {"shoe": 38}).id
     ws.profiles.update(pid, {"shoe": None}, actor="admin")
