@@ -345,9 +345,57 @@ def _steps_reached(n: int) -> exp.Expression:
     return total
 
 
+def _aggregable(spec: FunnelSpec, ctx: QueryContext) -> bool:
+    """Funnels whose best attempt is found by grouping instead of ranking every attempt: one or
+    two ordered steps, no exclusions, no breakdown (goals are such funnels)."""
+    plain = spec.order == "ordered" and not spec.exclusions and ctx.breakdown is None
+    return plain and len(spec.steps) <= 2
+
+
+def _earliest(table: str, *extra: str) -> exp.Select:
+    """Per profile: the earliest attempt (t1, then id1) of `table`, with its `extra` columns."""
+    key = exp.Tuple(expressions=[exp.column("t1"), exp.column("id1")])
+    cols = [exp.alias_(exp.ArgMin(this=exp.column(c), expression=key), c) for c in extra]
+    return (
+        exp.select("profile_id", _as(exp.Min(this=exp.column("t1")), "t1"), *cols)
+        .from_(_table(table), copy=False)
+        .group_by("profile_id", copy=False)
+    )
+
+
+def _aggregated_best(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
+    """The best attempt per profile by grouping: the earliest attempt that reached step 2,
+    else the earliest attempt. One pass over each step's events, no window over attempts.
+    No id1 column: nothing downstream reads it, and carrying it costs a wide aggregate."""
+    entry = _entry_events(ctx, spec.steps[0])
+    s1 = entry.select(_as(_col("e", "id"), "id1"), _as(_col("e", "ts"), "t1"), copy=False)
+    firsts = _earliest("s1")
+    query = exp.select("*").from_(_table("best"), copy=False).with_("s1", as_=s1, copy=False)
+    if len(spec.steps) == 1:
+        best = firsts.select(_as(exp.Null(), "bd"), _as(_one(), "n"), copy=False)
+        return query.with_("best", as_=best, copy=False)
+    ctes = [("s2", _step_events(ctx, spec.steps[1], first=False)), ("r2", _next_step(ctx, spec, 2))]
+    ctes += [("firsts", firsts), ("done", _earliest("r2", "t2"))]
+    on = exp.EQ(this=_col("d", "profile_id"), expression=_col("f", "profile_id"))
+    reached = exp.Not(this=exp.Is(this=_col("d", "t2"), expression=exp.Null()))
+    t1 = exp.Coalesce(this=_col("d", "t1"), expressions=[_col("f", "t1")])
+    n = exp.If(this=reached, true=exp.Literal.number(2), false=_one())
+    best = (
+        exp.select(_col("f", "profile_id"), _as(exp.Null(), "bd"), _as(t1, "t1"), _col("d", "t2"))
+        .select(_as(n, "n"), copy=False)
+        .from_(_table("firsts", "f"), copy=False)
+        .join(_table("done", "d"), on=on, join_type="left", copy=False)
+    )
+    for name, select in [*ctes, ("best", best)]:
+        query = query.with_(name, as_=select, copy=False)
+    return query
+
+
 def best_attempts(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
     """SELECT profile_id, id1, bd, n (steps reached), t1..tN: the best clean attempt per
     profile and breakdown value."""
+    if _aggregable(spec, ctx):
+        return _aggregated_best(spec, ctx)
     build = _unordered_attempts if spec.order == "unordered" else _ordered_attempts
     ctes, attempts = build(ctx, spec)
     ctes.append(("attempts", attempts))
