@@ -209,9 +209,14 @@ def insert_profiles(db: Database, now: dt.datetime, source: str | None) -> None:
 
 
 def insert_identities(db: Database, now: dt.datetime, source: str) -> None:
+    """New identities, each known since the first message of the batch that carried it (so
+    `has channel` evaluated as of a past moment sees imported history as it happened)."""
     db.execute(
         "INSERT INTO identities (profile_id, type, value, created_at, source) "
-        "SELECT profile_id, type, value, $now, $source FROM kith_newid",
+        "SELECT n.profile_id, n.type, n.value, least($now, coalesce(f.first_ts, $now)), $source "
+        "FROM kith_newid n LEFT JOIN (SELECT r.type, r.value, min(b.ts) AS first_ts "
+        "FROM kith_rk_all r JOIN kith_b b ON b._line = r._line GROUP BY r.type, r.value) f "
+        "ON f.type = n.type AND f.value = n.value",
         {"now": now, "source": source},
     )
 

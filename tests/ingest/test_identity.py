@@ -49,6 +49,8 @@ def test_anonymous_browsing_joins_the_identified_profile(ws: Workspace) -> None:
     first, last, created = ws.db.rows("SELECT first_seen, last_seen, created_at FROM profiles")[0]
     assert (first.minute, last.minute) == (0, 2)
     assert created == first  # imported history: the person arrived with their first event
+    known = dict(ws.db.rows("SELECT type, created_at FROM identities"))
+    assert known["anonymous_id"].minute == 0 and known["user_id"].minute == 2
 
 
 def test_a_batch_with_anonymous_then_identified_messages_is_one_profile(ws: Workspace) -> None:
