@@ -5,6 +5,8 @@ hold different values, the value of the more recently updated profile (or the ca
 Everything the secondary owns moves set-based in SQL; `merges.snapshot` and `merge_moves` keep
 enough to put both profiles back as they were (`unmerge`). Changes made to the merged profile
 after the merge are overwritten by the undo; events and identities it gained since stay with it.
+`merge_many` folds a whole batch of pairs in a fixed number of statements (identity resolution
+calls it once per ingestion batch); `merge` is a batch of one.
 """
 
 from __future__ import annotations
