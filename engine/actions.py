@@ -34,6 +34,7 @@ from dsl.ast import (
     UnsetProperty,
     Value,
 )
+from engine.catalog import JSON_PROPERTY
 from kith_errors import ValidationError
 from store import analytics as analytics_repo
 from store import rules as repo
@@ -107,6 +108,9 @@ class Actions:
         self.ws = ws
         self._columns: dict[str, str] | None = None
         self._emits: list[tuple[int, list[dict[str, Any]]]] = []
+        self._writes: list[_Write] = []
+        self._notes: list[pd.DataFrame] = []
+        self.deferred = False  # queue property writes and notifications until flush()
         self._apply: dict[type, Callable[[Any, Firing], str | None]] = {
             SetProperty: self._set,
             UnsetProperty: self._unset,
@@ -142,7 +146,27 @@ class Actions:
         """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
         skipped because the chain is too deep)."""
         outcomes = [self._dispatch(action, firing) for action in actions]
+        if not self.deferred:
+            self.flush(firing.now)
         return "loop_bound" if "loop_bound" in outcomes else "applied"
+
+    def flush(self, now: dt.datetime) -> None:
+        """Apply what is queued: property writes in order, then the notifications."""
+        self.flush_writes(now)
+        notes, self._notes = self._notes, []
+        if notes:
+            frame = pd.concat(notes, ignore_index=True)
+            db = self.ws.db
+            db.register("kith_rule_notes", frame)
+            try:
+                with db.transaction():
+                    repo.insert_notifications(db, db.allocate_ids("notifications", len(frame)))
+            finally:
+                db.unregister("kith_rule_notes")
+
+    def discard(self) -> None:
+        """Forget what is queued (its transaction was rolled back)."""
+        self._writes, self._notes = [], []
 
     def _dispatch(self, action: Action, firing: Firing) -> str | None:
         apply = self._apply.get(type(action))
@@ -150,68 +174,72 @@ class Actions:
             raise ValidationError(f"rules cannot apply the action {type(action).__name__}")
         return apply(action, firing)
 
-    # ---- profile properties: one UPDATE each -------------------------------------------------
+    # ---- profile properties: queued, one UPDATE per group ------------------------------------
 
     def _set(self, action: SetProperty, firing: Firing) -> None:
         targets = _last_per_profile(firing.frame)
         if isinstance(action.value, EventRef):
-            value: exp.Expression = exp.column(firing.refs[action.value.path.dotted], table="t")
-            targets = targets[targets[firing.refs[action.value.path.dotted]].notna()]
+            column = firing.refs[action.value.path.dotted]
+            targets = targets[targets[column].notna()].rename(columns={column: "v"})
+            self._queue(_Write(action.prop, "set_from_event", None, targets[["profile_id", "v"]]))
         else:
-            value = exp.Placeholder(this="r_value")
-        params = {"r_value": _scalar(action.value)} if isinstance(action.value, Value) else {}
-        params["r_now"] = firing.now
-        self._update(action.prop, targets, lambda current, kind: _typed(value, kind), params)
+            self._queue(_Write(action.prop, "set", _scalar(action.value), targets[["profile_id"]]))
 
     def _unset(self, action: UnsetProperty, firing: Firing) -> None:
-        targets = _last_per_profile(firing.frame)
-        self._update(action.prop, targets, lambda current, kind: exp.Null(), {"r_now": firing.now})
+        targets = _last_per_profile(firing.frame)[["profile_id"]]
+        self._queue(_Write(action.prop, "unset", None, targets))
 
     def _increment(self, action: Increment, firing: Firing) -> None:
-        counts = firing.frame.groupby("profile_id").size().rename("n").reset_index()
+        counts = firing.frame.groupby("profile_id").size().rename("v").reset_index()
+        self._queue(_Write(action.prop, "increment", action.by, counts))
 
-        def bump(current: exp.Expression, kind: str) -> exp.Expression:
-            base = exp.Coalesce(this=_typed(current, "DOUBLE"), expressions=[exp.Literal.number(0)])
-            step = exp.Mul(this=exp.Placeholder(this="r_by"), expression=exp.column("n", "t"))
-            return _typed(exp.Add(this=base, expression=step), kind)
+    def _queue(self, write: _Write) -> None:
+        if not write.targets.empty:
+            self._writes.append(write)
 
-        self._update(action.prop, counts, bump, {"r_by": action.by, "r_now": firing.now})
+    def flush_writes(self, now: dt.datetime) -> None:
+        """Apply the queued property writes in queue order: consecutive writes to different
+        properties share one UPDATE; a write to a property already written in the group
+        starts the next one, so a later rule's write wins."""
+        group: list[_Write] = []
+        for write in self._writes:
+            if any(_overlap(write.prop, w.prop) for w in group):
+                self._update(group, now)
+                group = []
+            group.append(write)
+        self._writes = []
+        if group:
+            self._update(group, now)
 
-    def _update(
-        self,
-        prop: Path,
-        targets: pd.DataFrame,
-        value: Callable[[exp.Expression, str], exp.Expression],
-        params: dict[str, Any],
-    ) -> None:
-        """UPDATE profiles from the targets frame: a typed column, or a key in `properties`.
-        `params` holds `r_now` and whatever placeholders `value` uses."""
-        if targets.empty:
-            return
-        columns = self._profile_columns()
-        if prop.dotted in columns:
-            column = exp.column(prop.dotted)
-            assignment = value(column, columns[prop.dotted])
-            sets = {prop.dotted: assignment}
-        else:
-            current = exp.JSONExtractScalar(
-                this=exp.column("properties"), expression=exp.Placeholder(this="r_path")
-            )
-            params = {**params, "r_path": "$." + prop.dotted}
-            sets = {"properties": _json_patch(prop, value(current, "JSON"), params)}
+    def _update(self, writes: list[_Write], now: dt.datetime) -> None:
+        """One UPDATE of profiles for writes to distinct properties, from one targets frame
+        (profile_id, then f<i>: write i applies, v<i>: its value or count)."""
+        columns, params = self._profile_columns(), {"r_now": now}
+        sets: dict[str, exp.Expression] = {}
+        for i, write in enumerate(writes):
+            applies = exp.column(f"f{i}", "t")
+            if write.prop.dotted in columns:
+                current = exp.column(write.prop.dotted)
+                new = _new_value(write, i, current, columns[write.prop.dotted], params)
+                sets[write.prop.dotted] = exp.If(this=applies, true=new, false=current)
+            else:
+                if write.kind == "increment":  # the only write that reads the current value
+                    params[f"r_path{i}"] = "$." + ".".join(_json_parts(write.prop))
+                path = exp.Placeholder(this=f"r_path{i}")
+                current = exp.JSONExtractScalar(this=exp.column("properties"), expression=path)
+                new = _new_value(write, i, current, "JSON", params)
+                base = sets.get("properties", _json_or_empty(exp.column("properties")))
+                sets["properties"] = _json_patch(write.prop, i, base, applies, new, params)
         sets["updated_at"] = exp.Placeholder(this="r_now")
         match = exp.EQ(this=exp.column("id", "profiles"), expression=exp.column("profile_id", "t"))
         update = exp.update(
             "profiles", sets, where=match, from_=exp.From(this=exp.to_table(TARGETS).as_("t"))
         )
-        self._run_with(targets, update, params)
-
-    def _run_with(self, frame: pd.DataFrame, query: exp.Expression, params: dict[str, Any]) -> None:
         db = self.ws.db
-        db.register(TARGETS, frame)
+        db.register(TARGETS, _targets(writes))
         try:
             with db.transaction():
-                db.execute(query, params)
+                db.execute(update, params)
         finally:
             db.unregister(TARGETS)
 
@@ -269,14 +297,7 @@ class Actions:
             db.unregister("kith_rule_hooks")
 
     def _notify(self, action: Notify, firing: Firing) -> None:
-        frame = _base(firing).assign(message=action.message)
-        db = self.ws.db
-        db.register("kith_rule_notes", frame)
-        try:
-            with db.transaction():
-                repo.insert_notifications(db, db.allocate_ids("notifications", len(frame)))
-        finally:
-            db.unregister("kith_rule_notes")
+        self._notes.append(_base(firing).assign(message=action.message))
 
 
 def _base(firing: Firing) -> pd.DataFrame:
@@ -336,20 +357,87 @@ def _scalar(value: Value) -> Any:
     return raw.isoformat() if isinstance(raw, dt.date) else raw
 
 
+@dataclass(frozen=True)
+class _Write:
+    """A queued property write: `set` a literal, `set_from_event` (targets column v),
+    `unset`, or `increment` by `value` per firing (targets column v counts them)."""
+
+    prop: Path
+    kind: str
+    value: Any
+    targets: pd.DataFrame
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    """Writes to these paths must not share an UPDATE (one lies within the other)."""
+    n = min(len(a.parts), len(b.parts))
+    return a.parts[:n] == b.parts[:n]
+
+
+def _targets(writes: list[_Write]) -> pd.DataFrame:
+    """One row per profile any write targets: f<i> whether write i applies, v<i> its value."""
+    ids = pd.concat([w.targets["profile_id"] for w in writes]).drop_duplicates()
+    frame = pd.DataFrame({"profile_id": ids.astype("int64")})
+    for i, write in enumerate(writes):
+        part = write.targets.assign(**{f"f{i}": True})
+        if "v" not in part:
+            part = part.assign(v=None)
+        part = part.rename(columns={"v": f"v{i}"})
+        frame = frame.merge(part, on="profile_id", how="left")
+        frame[f"f{i}"] = frame[f"f{i}"].fillna(False).astype(bool)
+    return frame
+
+
+def _new_value(
+    write: _Write, i: int, current: exp.Expression, kind: str, params: dict[str, Any]
+) -> exp.Expression:
+    """The property's value after write i (number i of its UPDATE), typed for `kind`."""
+    value = exp.column(f"v{i}", "t")
+    if write.kind == "unset":
+        return exp.Null()
+    if write.kind == "set":
+        params[f"r_value{i}"] = write.value
+        return _typed(exp.Placeholder(this=f"r_value{i}"), kind)
+    if write.kind == "set_from_event":
+        return _typed(value, kind)
+    params[f"r_by{i}"] = write.value
+    base = exp.Coalesce(this=_typed(current, "DOUBLE"), expressions=[exp.Literal.number(0)])
+    step = exp.Mul(this=exp.Placeholder(this=f"r_by{i}"), expression=value)
+    return _typed(exp.Add(this=base, expression=step), kind)
+
+
 def _typed(value: exp.Expression, kind: str) -> exp.Expression:
     if kind == "JSON":
         return value
     return exp.TryCast(this=value, to=exp.DataType.build(kind, dialect="duckdb"))
 
 
-def _json_patch(prop: Path, value: exp.Expression, params: dict[str, Any]) -> exp.Expression:
-    """properties with `prop` (a dotted path) set to `value`; NULL removes it (merge patch)."""
+def _json_parts(prop: Path) -> tuple[str, ...]:
+    """Where a property lives inside the `properties` JSON column: `properties.x.y` (the
+    language's name for unregistered custom data) is the key path x.y."""
+    if prop.parts[0] == JSON_PROPERTY and len(prop.parts) > 1:
+        return prop.parts[1:]
+    return prop.parts
+
+
+def _json_or_empty(value: exp.Expression) -> exp.Expression:
+    empty = exp.Cast(this=exp.Literal.string("{}"), to=exp.DataType.build("JSON"))
+    return exp.Coalesce(this=value, expressions=[empty])
+
+
+def _json_patch(
+    prop: Path,
+    i: int,
+    base: exp.Expression,
+    applies: exp.Expression,
+    value: exp.Expression,
+    params: dict[str, Any],
+) -> exp.Expression:
+    """`base` with `prop` (a dotted path) set to `value` where write i applies; NULL removes
+    the key (merge patch). Elsewhere the patch is empty and leaves `base` as it is."""
     patch: exp.Expression = value
-    for i, part in enumerate(reversed(prop.parts)):
-        params[f"r_key{i}"] = part
-        patch = exp.func("json_object", exp.Placeholder(this=f"r_key{i}"), patch)
-    current = exp.Coalesce(
-        this=exp.column("properties"),
-        expressions=[exp.Cast(this=exp.Literal.string("{}"), to=exp.DataType.build("JSON"))],
-    )
-    return exp.func("json_merge_patch", current, patch)
+    for j, part in enumerate(reversed(_json_parts(prop))):
+        params[f"r_key{i}_{j}"] = part
+        patch = exp.func("json_object", exp.Placeholder(this=f"r_key{i}_{j}"), patch)
+    patch = exp.If(this=applies, true=patch, false=_json_or_empty(exp.Null()))
+    return exp.func("json_merge_patch", base, patch)

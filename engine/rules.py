@@ -130,17 +130,28 @@ class Rules:
     ) -> None:
         now, schema = utcnow(), self.ws.segments.schema()
         self._actions.drop_emits()
+        self._actions.discard()
         # rules without a condition do not depend on what earlier rules did: one query finds
-        # all their firings; a rule with a condition is evaluated at its turn
+        # all their firings; a rule with a condition is evaluated at its turn, after the
+        # queued writes of the rules before it are applied (in a shared transaction, property
+        # writes and notifications queue up so that many rules' writes share one statement)
+        self._actions.deferred = shared
         upfront = self._unconditional_firings(active, schema, now, batch.batch_id)
         runs = []
-        for row, rule in active:
-            frame = upfront.get(int(row["id"]))
-            if frame is None and isinstance(rule.trigger, EventTrigger):
-                frame = self._event_firings(rule, now, batch_id=batch.batch_id, schema=schema)
-            elif frame is None:
-                frame = self._segment_firings(rule, changes, now, schema)
-            runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
+        try:
+            for row, rule in active:
+                frame = upfront.get(int(row["id"]))
+                if frame is None:
+                    self._actions.flush(now)
+                if frame is None and isinstance(rule.trigger, EventTrigger):
+                    frame = self._event_firings(rule, now, batch_id=batch.batch_id, schema=schema)
+                elif frame is None:
+                    frame = self._segment_firings(rule, changes, now, schema)
+                runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
+            self._actions.flush(now)
+        finally:
+            self._actions.deferred = False
+            self._actions.discard()
         self._write_log(runs)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:

@@ -116,6 +116,25 @@ def test_priority_order_decides_what_a_later_rule_sees(ws: Workspace) -> None:
     assert ws.rules.log("check")["profile_id"].tolist() == [profile(ws, "u3"), profile(ws, "u1")]
 
 
+def test_rules_writing_the_same_property_apply_in_priority_order(ws: Workspace) -> None:
+    ws.catalog.define_property("visits", "number")
+    ws.catalog.define_property("tier", "string")
+    ws.rules.add("bump", "when purchase then increment visits", priority=30)
+    ws.rules.add("reset", "when purchase then set visits = 5", priority=20)
+    ws.rules.add("gold", 'when purchase then set tier = "gold"', priority=10)
+    ws.rules.add("silver", 'when purchase then set tier = "silver"', priority=40)
+    ws.rules.add("nick", 'when purchase then set properties.nick = "a"', priority=15)
+    ws.rules.add("nick2", 'when purchase then set properties.nick = "b"', priority=35)
+    ws.rules.add("nested", "when purchase then set properties.order.n = 1", priority=25)
+    ws.rules.add("seen", 'when purchase if visits >= 6 then add label "regular"', priority=50)
+    ws.ingest.messages([track("u1", "purchase", {"amount": 1})])
+    pid = profile(ws, "u1")
+    row = ws.db.dicts("SELECT visits, tier FROM profiles WHERE id = $id", {"id": pid})
+    assert (row[0]["visits"], row[0]["tier"]) == (6, "silver")  # set 5, then +1; silver last
+    assert ws.segments.count('properties.nick = "b" and properties.order.n = 1') == 1
+    assert ws.labels.of(pid) == ["regular"]  # the condition saw the earlier rules' writes
+
+
 def test_a_rule_chain_and_the_loop_bound(ws: Workspace) -> None:
     ws.catalog.register_event_type("ping", properties={"n": "number"})
     ws.catalog.register_event_type("welcomed", properties={"plan": "string"})
