@@ -33,7 +33,7 @@ from engine.compiler import (
     compile_query,
     render,
 )
-from engine.compiler.build import only_profiles
+from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from kith_errors import Conflict, NotFound, ValidationError
 from store import Database
 from store import segments as repo
@@ -60,10 +60,22 @@ class SegmentChanges:
         return SegmentChanges(self.entered + other.entered, self.exited + other.exited)
 
 
+@dataclass(frozen=True)
+class _ScopedPlan:
+    """`refresh_profiles`' one statement for the current saved segments, rendered once and
+    reused until a segment or the schema changes (only its `as_of` parameters move)."""
+
+    key: tuple[Any, ...]
+    sql: str
+    ctx: Context
+    names: dict[int, str]
+
+
 class Segments:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.db = ws.db
+        self._plan: _ScopedPlan | None = None
 
     # ---- the language ------------------------------------------------------------------------
 
@@ -288,34 +300,47 @@ class Segments:
         schema, changes = self.schema(), SegmentChanges()
         for row in rows:
             compiled = self._saved_query(row["name"], moment, schema)
-            changes += self._apply(row, compiled, moment, None)
+            changes += self._apply(row, compiled, moment)
             repo.record_size(self.db, row["id"], moment)
         return changes
 
     def refresh_profiles(self, profile_ids: Iterable[int]) -> SegmentChanges:
-        """Recompute every saved segment for these profiles only (after an ingestion batch)."""
-        scope = _id_frame(profile_ids)
-        if scope.empty or repo.count(self.db) == 0:
+        """Recompute every saved segment for these profiles only (after an ingestion batch):
+        one statement evaluates them all and diffs with the stored membership."""
+        scope = [int(pid) for pid in profile_ids]
+        marker = repo.marker(self.db) if scope else (0,)
+        if marker[0] == 0:
             return SegmentChanges()
-        moment, schema, changes = utcnow(), self.schema(), SegmentChanges()
-        with _Registered(self.db, repo.SCOPE, scope):
-            for row in repo.all_rows(self.db):
-                compiled = self._saved_query(row["name"], moment, schema)
-                scoped = only_profiles(compiled.expression.where(_IN_SCOPE.copy()), _SCOPED_ROW)
-                changes += self._apply(row, CompiledQuery(scoped, compiled.params), moment, scope)
-        return changes
+        moment = utcnow()
+        plan = self._scoped_plan(marker, moment)
+        params = {**plan.ctx.params_at(moment), SCOPE_PARAM: scope}
+        with self.db.transaction():
+            rows = self.db.rows(plan.sql, params)
+            if rows:
+                repo.apply_changes(self.db, rows, moment)
+        return _changes(rows, plan.names)
+
+    def _scoped_plan(self, marker: tuple[Any, ...], moment: dt.datetime) -> _ScopedPlan:
+        schema = self.schema()
+        key = (marker, schema.properties, schema.event_types)
+        plan = self._plan
+        if plan is None or plan.key != key:
+            rows = repo.all_rows(self.db)
+            ctx = self.context(moment, schema)
+            query = compile_scoped_changes(ctx, [(row["id"], row["name"]) for row in rows])
+            plan = _ScopedPlan(key, render(query), ctx, {row["id"]: row["name"] for row in rows})
+            self._plan = plan
+        return plan
 
     def _saved_query(self, name: str, moment: dt.datetime, schema: Schema) -> CompiledQuery:
         return compile_query(self.context(moment, schema), InSegment(name))
 
     def _apply(
-        self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime, scope: Any
+        self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime
     ) -> SegmentChanges:
         members = self.db.df(compiled.expression, compiled.params)
         with _Registered(self.db, repo.NEW, members):
-            entered, exited = repo.apply_members(
-                self.db, row["id"], moment, scoped=scope is not None
-            )
+            entered, exited = repo.apply_members(self.db, row["id"], moment)
         name = row["name"]
         return SegmentChanges(
             tuple((name, pid) for pid in entered), tuple((name, pid) for pid in exited)
@@ -334,8 +359,13 @@ class Segments:
         return repo.memberships(self.db, profile_id)
 
 
-_IN_SCOPE = exp.column("id", "p").isin(query=exp.select("id").from_(repo.SCOPE))
-_SCOPED_ROW = exp.column("profile_id").isin(query=exp.select("id").from_(repo.SCOPE))
+def _changes(rows: list[tuple[Any, ...]], names: dict[int, str]) -> SegmentChanges:
+    """(segment_id, profile_id, entered) rows as entries and exits, by segment name then id."""
+    named = sorted((names[int(sid)], int(pid), bool(entered)) for sid, pid, entered in rows)
+    return SegmentChanges(
+        tuple((name, pid) for name, pid, entered in named if entered),
+        tuple((name, pid) for name, pid, entered in named if not entered),
+    )
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:

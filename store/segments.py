@@ -1,7 +1,8 @@
 """Saved segments, static list members, materialized membership with history: the static SQL.
 
-Bulk inputs (new member ids, a refresh's scope, list additions) arrive as DataFrames the caller
-registers on this thread's cursor under the view names below; every statement here is set-based."""
+Bulk inputs (a full refresh's new member ids, list additions) arrive as DataFrames the caller
+registers on this thread's cursor under the view names below; a scoped refresh's few changes
+arrive as bound lists; every statement here is set-based."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pandas as pd
 from store.db import Database
 
 NEW = "_segment_new"  # view: id (the segment's current members, within the scope)
-SCOPE = "_segment_scope"  # view: id (the profiles a scoped refresh looked at)
 PICKED = "_segment_picked"  # view: id (profiles to add to / remove from a static list)
 
 _SELECT = (
@@ -49,8 +49,14 @@ def all_rows(db: Database) -> list[dict[str, Any]]:
     return db.dicts(_SELECT + "ORDER BY name")
 
 
-def count(db: Database) -> int:
-    return int(db.scalar("SELECT count(*) FROM segments"))
+def marker(db: Database) -> tuple[int, Any, int]:
+    """Moves whenever a segment is saved, redefined or deleted: (count, latest save, id sum)."""
+    row = db.rows("SELECT count(*), max(updated_at), coalesce(sum(id), 0) FROM segments")[0]
+    return int(row[0]), row[1], int(row[2])
+
+
+def names_by_id(db: Database) -> dict[int, str]:
+    return {int(r[0]): str(r[1]) for r in db.rows("SELECT id, name FROM segments")}
 
 
 _DELETES = (
@@ -124,12 +130,6 @@ _EXITED = (
     "SELECT profile_id AS id FROM segment_members WHERE segment_id = $id "
     "AND profile_id NOT IN (SELECT id FROM _segment_new)"
 )
-# scoped: only the profiles looked at (joined first: the scope is small, the members may not be)
-_EXITED_SCOPED = (
-    "SELECT m.profile_id AS id FROM _segment_scope s JOIN segment_members m "
-    "ON m.profile_id = s.id AND m.segment_id = $id "
-    "WHERE m.profile_id NOT IN (SELECT id FROM _segment_new)"
-)
 _RECORD = (
     "INSERT INTO segment_history SELECT $id, id, 'exited', $now FROM _segment_exited",
     "INSERT INTO segment_history SELECT $id, id, 'entered', $now FROM _segment_entered",
@@ -141,15 +141,12 @@ _DROP_EXITED = (
 )
 
 
-def apply_members(
-    db: Database, segment_id: int, now: dt.datetime, *, scoped: bool
-) -> tuple[list[int], list[int]]:
-    """Diff _segment_new with the stored members (only within _segment_scope when `scoped`),
-    record who entered and who exited in the history and update the members; returns
-    (entered, exited) ids."""
+def apply_members(db: Database, segment_id: int, now: dt.datetime) -> tuple[list[int], list[int]]:
+    """Diff _segment_new with the stored members, record who entered and who exited in the
+    history and update the members; returns (entered, exited) ids."""
     with db.transaction():
         entered = db.df(_ENTERED, {"id": segment_id})
-        exited = db.df(_EXITED_SCOPED if scoped else _EXITED, {"id": segment_id})
+        exited = db.df(_EXITED, {"id": segment_id})
         db.register("_segment_entered", entered)
         db.register("_segment_exited", exited)
         try:
@@ -160,6 +157,37 @@ def apply_members(
             db.unregister("_segment_entered")
             db.unregister("_segment_exited")
     return entered["id"].tolist(), exited["id"].tolist()
+
+
+# A scoped refresh's changes, bound as three equally long lists (zipped by UNNEST).
+_CHANGES = (
+    "(SELECT unnest($segment_ids::BIGINT[]) AS segment_id, "
+    "unnest($profile_ids::BIGINT[]) AS profile_id, unnest($entered::BOOLEAN[]) AS entered) c"
+)
+_DROP_CHANGED = (
+    "DELETE FROM segment_members m USING " + _CHANGES + " WHERE NOT c.entered "
+    "AND m.segment_id = c.segment_id AND m.profile_id = c.profile_id"
+)
+_RECORD_CHANGES = (
+    "INSERT INTO segment_history SELECT c.segment_id, c.profile_id, "
+    "CASE WHEN c.entered THEN 'entered' ELSE 'exited' END, $now FROM " + _CHANGES
+)
+_ADD_ENTERED = (
+    "INSERT INTO segment_members SELECT c.segment_id, c.profile_id, $now FROM "
+    + _CHANGES
+    + " WHERE c.entered"
+)
+
+
+def apply_changes(db: Database, rows: list[tuple[int, int, bool]], now: dt.datetime) -> None:
+    """Apply a scoped refresh's diff, rows of (segment_id, profile_id, entered): drop who
+    exited, add who entered, record both in the history; one transaction."""
+    segment_ids, profile_ids, entered = (list(column) for column in zip(*rows, strict=True))
+    params = {"segment_ids": segment_ids, "profile_ids": profile_ids, "entered": entered}
+    with db.transaction():
+        db.execute(_DROP_CHANGED, params)
+        db.execute(_RECORD_CHANGES, {**params, "now": now})
+        db.execute(_ADD_ENTERED, {**params, "now": now})
 
 
 def record_size(db: Database, segment_id: int, now: dt.datetime) -> None:

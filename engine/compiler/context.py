@@ -44,6 +44,7 @@ class Context:
     as_of: dt.datetime
     resolve: Resolver = _no_saved_segments
     params: dict[str, Any] = field(default_factory=dict)
+    shifts: dict[str, tuple[int, str]] = field(default_factory=dict)  # param -> `ago` amount, unit
     inlining: tuple[str, ...] = ()  # saved segments being inlined, to stop a cycle loudly
     # True while compiling a WHERE filter outside any `not`: there SQL drops NULL rows exactly
     # like FALSE ones, and and/or cannot turn NULL into TRUE, so leaves need no COALESCE.
@@ -64,7 +65,17 @@ class Context:
 
     def ago(self, amount: int, unit: str) -> exp.Placeholder:
         """`as_of - amount unit`, computed here and bound (portable, and a constant to DuckDB)."""
-        return self.bind(shift(self.as_of, -amount, unit))
+        placeholder = self.bind(shift(self.as_of, -amount, unit))
+        self.shifts[placeholder.name] = (amount, unit)
+        return placeholder
+
+    def params_at(self, as_of: dt.datetime) -> dict[str, Any]:
+        """The parameters of this compilation moved to another `as_of`: the SQL text never
+        depends on `as_of`, so a query compiled once can be evaluated at any moment."""
+        moved = {name: shift(as_of, -amount, unit) for name, (amount, unit) in self.shifts.items()}
+        if "as_of" in self.params:
+            moved["as_of"] = as_of
+        return {**self.params, **moved}
 
     def two_valued(self, predicate: exp.Expression) -> exp.Expression:
         """NULL (a missing property) becomes FALSE, wherever the difference could show."""

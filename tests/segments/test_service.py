@@ -9,6 +9,7 @@ import pytest
 
 from engine import Workspace
 from engine.clock import utcnow
+from engine.segments import SegmentChanges
 from kith_errors import Conflict, DslNameError, DslSyntaxError, NotFound, ValidationError
 from tests import segment_fixtures as fx
 
@@ -140,6 +141,45 @@ def test_incremental_refresh_agrees_with_a_full_refresh(seeded: Workspace) -> No
         assert _materialized(seeded, name) == set(seeded.segments.ids(name))
     full = seeded.segments.refresh()
     assert full.entered == () and full.exited == ()
+
+
+def test_incremental_refresh_of_a_batch_moving_profiles_across_many_segments(
+    seeded: Workspace,
+) -> None:
+    save = seeded.segments.save
+    save("active", expression="did any event in last 1 days")
+    save("quiet", expression="not (did any event in last 1 days)")
+    save("buyers", expression="did purchase in last 1 days")
+    save("vips", kind="static")
+    seeded.segments.add_members("vips", [1, 3], actor="ana")
+    save("hot", kind="compound", op="union", of=["buyers", "vips"])
+    save("cold", kind="compound", op="difference", of=["quiet", "vips"])
+    save("hot_buyers", expression='in segment "hot" and did purchase in last 1 days')
+    now = utcnow()
+    _add_events(seeded, [(9001, 2, "purchase", now), (9002, 4, "page_view", now)])
+    seeded.db.execute("DELETE FROM list_members WHERE profile_id = 3")  # behind the service
+    changes = seeded.segments.refresh_profiles([2, 4, 3, 5, 4])
+    assert changes.entered == (
+        ("active", 2),
+        ("active", 4),
+        ("buyers", 2),
+        ("cold", 3),
+        ("hot", 2),
+        ("hot_buyers", 2),
+    )
+    assert changes.exited == (
+        ("cold", 2),
+        ("cold", 4),
+        ("hot", 3),
+        ("quiet", 2),
+        ("quiet", 4),
+        ("vips", 3),
+    )
+    for name in ("active", "quiet", "buyers", "vips", "hot", "cold", "hot_buyers"):
+        assert _materialized(seeded, name) == set(seeded.segments.ids(name)), name
+    full = seeded.segments.refresh()
+    assert full.entered == () and full.exited == ()
+    assert seeded.segments.refresh_profiles([2, 3]) == SegmentChanges()
 
 
 def test_incremental_refresh_only_looks_at_the_given_profiles(seeded: Workspace) -> None:
