@@ -375,17 +375,15 @@ def _overlap(a: Path, b: Path) -> bool:
 
 
 def _targets(writes: list[_Write]) -> pd.DataFrame:
-    """One row per profile any write targets: f<i> whether write i applies, v<i> its value."""
-    ids = pd.concat([w.targets["profile_id"] for w in writes]).drop_duplicates()
-    frame = pd.DataFrame({"profile_id": ids.astype("int64")})
+    """One row per profile any write targets: f<i> whether write i applies, v<i> its value
+    (each write's targets hold a profile once)."""
+    ids = pd.Index(pd.concat([w.targets["profile_id"] for w in writes]).unique(), dtype="int64")
+    columns: dict[str, Any] = {"profile_id": ids}
     for i, write in enumerate(writes):
-        part = write.targets.assign(**{f"f{i}": True})
-        if "v" not in part:
-            part = part.assign(v=None)
-        part = part.rename(columns={"v": f"v{i}"})
-        frame = frame.merge(part, on="profile_id", how="left")
-        frame[f"f{i}"] = frame[f"f{i}"].fillna(False).astype(bool)
-    return frame
+        mine = write.targets.set_index("profile_id")
+        columns[f"f{i}"] = ids.isin(mine.index)
+        columns[f"v{i}"] = mine["v"].reindex(ids).to_numpy() if "v" in mine else None
+    return pd.DataFrame(columns)
 
 
 def _new_value(
