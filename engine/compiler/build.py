@@ -57,7 +57,30 @@ def _join(kind: type[exp.Connector], items: tuple[exp.Expression, ...]) -> exp.E
 
 
 def not_(item: exp.Expression) -> exp.Not:
-    return exp.Not(this=_wrap(item))
+    return _not_exists(item) or exp.Not(this=_wrap(item))
+
+
+def _not_exists(item: exp.Expression) -> exp.Not | None:
+    """`NOT p.id IN (SELECT a.profile_id FROM t AS a WHERE c)` rewritten as
+    `NOT EXISTS (SELECT 1 FROM t AS a WHERE a.profile_id = p.id AND c)`. The two agree because
+    neither side can be NULL (every per-profile table's profile_id is NOT NULL), and DuckDB
+    plans the correlated form as an anti-join, where NOT IN needs a slower NULL-aware join."""
+    subquery = item.args.get("query") if isinstance(item, exp.In) else None
+    query = subquery.this if isinstance(subquery, exp.Subquery) else None
+    if not isinstance(query, exp.Select) or query.args.get("group") or query.args.get("having"):
+        return None
+    selected = query.expressions
+    if len(selected) != 1 or not isinstance(selected[0], exp.Column):
+        return None
+    if selected[0].name != "profile_id":
+        return None
+    correlated = exp.EQ(this=selected[0].copy(), expression=item.this.copy())
+    where = query.args.get("where")
+    test = correlated if where is None else exp.and_(correlated, where.this.copy())
+    probe = query.copy()
+    probe.set("expressions", [exp.Literal.number(1)])
+    probe.set("where", exp.Where(this=test))
+    return exp.Not(this=exp.Exists(this=probe))
 
 
 def count_star() -> exp.Count:
