@@ -80,7 +80,12 @@ class Database:
         self.cursor().register(name, frame)
 
     def unregister(self, name: str) -> None:
-        self.cursor().unregister(name)
+        try:
+            self.cursor().unregister(name)
+        except duckdb.Error as err:
+            # An aborted transaction refuses even this; callers cleaning up in `finally` must
+            # still see a StoreError (theirs to handle), not DuckDB's own exception type.
+            raise StoreError(f"database error: {err}", details={"view": name}) from err
 
     # ---- writes ------------------------------------------------------------------------------
 

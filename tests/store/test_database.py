@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kith_errors import StoreError
@@ -49,3 +50,13 @@ def test_a_file_held_by_another_process_gives_a_clear_error(tmp_path: Path) -> N
     assert "WorkspaceLocked" in result.stderr
     assert str(path) in result.stderr and "HTTP API" in result.stderr
     db.close()
+
+
+def test_cleanup_inside_an_aborted_transaction_raises_a_store_error(tmp_path: Path) -> None:
+    db = Database(tmp_path / "w.duckdb")
+    db.register("frame", pd.DataFrame({"x": [1]}))
+    with pytest.raises(StoreError), db.transaction():
+        try:
+            db.execute("INSERT INTO no_such_table VALUES (1)")
+        finally:
+            db.unregister("frame")
