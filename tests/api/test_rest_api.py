@@ -121,13 +121,13 @@ def test_segment_check_errors_point_at_the_spot(api: httpx.Client) -> None:
 
 def test_funnel_run(api: httpx.Client, server: Server) -> None:
     user = f"fun-{uuid.uuid4().hex[:8]}"
-    steps = ["signup", "first_purchase"]
+    steps = ["signup", "purchase"]
     send(
         api,
         server,
         [
             {"type": "track", "userId": user, "event": "signup"},
-            {"type": "track", "userId": user, "event": "first_purchase"},
+            {"type": "track", "userId": user, "event": "purchase"},
         ],
     )
     answer = api.post("/api/funnels/run", json={"steps": steps, "within": "7d"})
@@ -136,6 +136,9 @@ def test_funnel_run(api: httpx.Client, server: Server) -> None:
     assert [r["step"] for r in rows] == [1, 2] and rows[1]["profiles"] >= 1
     bad = api.post("/api/funnels/run", json={"steps": ["signup"], "within": "soon"})
     assert bad.status_code == 422 and "7d" in bad.json()["error"]["message"]
+    unknown = api.post("/api/funnels/run", json={"steps": ["signup", "purchse"]})
+    error = unknown.json()["error"]
+    assert unknown.status_code == 422 and error["details"]["suggestion"] == "purchase"
 
 
 def test_goal_report(api: httpx.Client, server: Server) -> None:
