@@ -19,7 +19,8 @@ def _list() -> None:
         ui.empty_state("No saved segments yet", "Write one in the editor tab and save it.")
         return
     segments = segments.sort_values("size", ascending=False)
-    st.dataframe(segments, hide_index=True, width="stretch")
+    trend = st.column_config.NumberColumn("7-day trend", format="%+d")
+    st.dataframe(segments, hide_index=True, width="stretch", column_config={"trend": trend})
     name = st.selectbox("Open segment", segments["name"].tolist(), key="seg_open")
     summary = ui.attempt(views.segment_summary, ui.workspace(), name)
     if summary is not None:
@@ -40,7 +41,7 @@ def _summary(name: str, summary: views.SegmentSummary) -> None:
     if summary.members.empty:
         ui.empty_state("Nobody is in this segment right now", "Refresh it after new data arrives.")
     else:
-        st.dataframe(summary.members, hide_index=True, width="stretch")
+        ui.members_table(summary.members)
     left, mid, right = st.columns(3)
     if left.button("Refresh membership", icon=":material/refresh:"):
         with st.spinner("Re-evaluating…"):
@@ -86,7 +87,7 @@ def _editor() -> views.SegmentDraft | None:
     if draft is None:
         return None
     st.metric("Matching people right now", ui.fmt.number(draft.count), border=True)
-    st.dataframe(draft.members, hide_index=True, width="stretch")
+    ui.members_table(draft.members)
     return draft
 
 

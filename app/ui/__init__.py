@@ -5,7 +5,7 @@ Pages import from here and from `engine`; nothing here runs SQL."""
 from app.ui import charts, fmt
 from app.ui.data import cached, invalidate, workspace
 from app.ui.errors import attempt, guard, show_error, succeeded
-from app.ui.layout import Kpi, empty_state, header, kpis, page_offset, pager
+from app.ui.layout import Kpi, empty_state, header, kpis, members_table, page_offset, pager
 from app.ui.merging import merge_preview, unmerge_picker
 from app.ui.nav import open_people, open_profile, selected_profile
 
@@ -20,6 +20,7 @@ __all__ = [
     "header",
     "invalidate",
     "kpis",
+    "members_table",
     "merge_preview",
     "open_people",
     "open_profile",

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from app.ui import fmt
@@ -54,3 +55,15 @@ def pager(total: int, page_size: int, key: str) -> None:
     left, right = st.columns([1, 4], vertical_alignment="center")
     page = left.number_input("Page", 1, pages, key=key, label_visibility="collapsed")
     right.caption(f"page {page} of {fmt.number(pages)} · {fmt.number(total)} rows")
+
+
+def members_table(members: pd.DataFrame) -> None:
+    """Segment members with their identities as readable `type: value` tags."""
+    shown = members.copy()
+    if "identities" in shown:
+        shown["identities"] = shown["identities"].map(_identity_tags)
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def _identity_tags(identities: Sequence[dict[str, str]] | None) -> list[str]:
+    return [f"{item['type']}: {item['value']}" for item in identities or []]
