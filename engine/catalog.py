@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from enum import Enum, auto
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -29,7 +30,7 @@ from engine.vocab import (
     STANDARD_PROPERTIES,
     SYSTEM_PROPERTIES,
 )
-from kith_errors import Conflict, ValidationError
+from kith_errors import Conflict, NotFound, StoreError, ValidationError
 from store import catalog as repo
 
 if TYPE_CHECKING:
@@ -44,6 +45,24 @@ SQL_TYPES: dict[str, str] = {
 JSON_PROPERTY = "properties"  # the language's name for unregistered custom data (type "json")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RESERVED = {"id", JSON_PROPERTY, "identities", "labels", "channels", "consent", "segment"}
+
+
+class Unset(Enum):
+    """Marks an argument of `update_property` that was not given (None means "remove")."""
+
+    UNSET = auto()
+
+
+UNSET = Unset.UNSET
+# update_property keyword -> PropertyDefinition field
+_EDITABLE = {
+    "description": "description",
+    "enum": "enum_values",
+    "pattern": "pattern",
+    "min": "min_value",
+    "max": "max_value",
+    "required": "required",
+}
 
 
 def moment(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime | None:
@@ -105,6 +124,52 @@ class Catalog:
             audit.record(self.ws, actor, "property", name, "define", after=_stored(definition))
         self.invalidate()
         return self.custom()[name]
+
+    def update_property(
+        self,
+        name: str,
+        *,
+        type: PropertyType | Unset = UNSET,
+        description: str | Unset | None = UNSET,
+        enum: list[Any] | Unset | None = UNSET,
+        pattern: str | Unset | None = UNSET,
+        min: float | Unset | None = UNSET,
+        max: float | Unset | None = UNSET,
+        required: bool | Unset = UNSET,
+        actor: str = "admin",
+    ) -> PropertyDefinition:
+        """Change the given fields of a custom property (None removes a rule). A tighter rule
+        that stored values would break is refused and nothing changes."""
+        given = {"description": description, "enum": enum, "pattern": pattern, "min": min}
+        given |= {"max": max, "required": required}
+        given = {k: v for k, v in given.items() if v is not UNSET}
+        db = self.ws.db
+        with db.transaction():
+            old = self._editable(name, type)
+            new = _updated(old, given)
+            changes = [(f, getattr(old, f), getattr(new, f)) for f in _EDITABLE.values()]
+            changes = [c for c in changes if c[1] != c[2]]
+            _check_stored_values(self.ws, new, {c[0] for c in changes})
+            repo.update_property(db, _stored(new))
+            audit.record_changes(self.ws, actor, "property", name, "update", changes)
+        self.invalidate()
+        return self.custom()[name]
+
+    def _editable(self, name: str, kind: PropertyType | Unset) -> PropertyDefinition:
+        if name in STANDARD_PROPERTIES or name in SYSTEM_PROPERTIES or name in _RESERVED:
+            raise ValidationError(
+                f"{name!r} is a built-in property and cannot be edited", details={"name": name}
+            )
+        current = self.custom().get(name)
+        if current is None:
+            raise NotFound(f"no custom property named {name!r}", details={"name": name})
+        if kind is not UNSET and kind != current.type:
+            raise ValidationError(
+                f"the type of {name!r} cannot change (it is {current.type}, not {kind}); "
+                "define a new property instead",
+                details={"name": name, "type": current.type},
+            )
+        return current
 
     def custom(self) -> dict[str, PropertyDefinition]:
         """Registered custom properties by name."""
@@ -278,6 +343,25 @@ def _stored(d: PropertyDefinition) -> dict[str, Any]:
     }
 
 
+def _updated(old: PropertyDefinition, given: dict[str, Any]) -> PropertyDefinition:
+    """The definition with the given fields changed, checked like a new one."""
+    merged = {arg: getattr(old, field) for arg, field in _EDITABLE.items()} | given
+    if not isinstance(merged["required"], bool):
+        raise ValidationError(f"{old.name}: required must be true or false")
+    m = merged
+    made = _definition(
+        old.name,
+        old.type,
+        m["description"],
+        m["enum"],
+        m["pattern"],
+        m["min"],
+        m["max"],
+        m["required"],
+    )
+    return made.model_copy(update={"created_at": old.created_at})
+
+
 # ---- the typed column ------------------------------------------------------------------------
 
 
@@ -327,6 +411,48 @@ def _check_existing_values(ws: Workspace, name: str, kind: str) -> None:
             f"cannot define {name!r} as {kind}: profiles {', '.join(map(str, ids))} hold a "
             f"value under that key that is not a {kind}; fix them first",
             details={"name": name, "profile_ids": ids},
+        )
+
+
+def _breaks(d: PropertyDefinition, changed: set[str]) -> tuple[list[exp.Expression], dict]:
+    """Conditions true for a profile whose stored value breaks a changed rule."""
+    col = exp.column(d.name, quoted=True)
+    found: list[exp.Expression] = []
+    params: dict[str, Any] = {}
+    if "required" in changed and d.required:
+        found.append(exp.Is(this=col, expression=exp.Null()))
+    if "enum_values" in changed and d.enum_values is not None:
+        names = [f"enum_{i}" for i in range(len(d.enum_values))]
+        params |= {n: _typed(d.type, v) for n, v in zip(names, d.enum_values, strict=True)}
+        allowed = exp.In(this=col, expressions=[exp.Placeholder(this=n) for n in names])
+        found.append(exp.Not(this=allowed))
+    if "pattern" in changed and d.pattern is not None:
+        params["pattern"] = d.pattern
+        match = exp.func("regexp_full_match", col, exp.Placeholder(this="pattern"))
+        found.append(exp.Not(this=match))
+    for field, op in (("min_value", exp.LT), ("max_value", exp.GT)):
+        if field in changed and getattr(d, field) is not None:
+            params[field] = getattr(d, field)
+            found.append(op(this=col, expression=exp.Placeholder(this=field)))
+    return found, params
+
+
+def _check_stored_values(ws: Workspace, d: PropertyDefinition, changed: set[str]) -> None:
+    """Refuse (changing nothing) a changed rule that values already stored would break."""
+    found, params = _breaks(d, changed)
+    if not found:
+        return
+    query = exp.select("count(*)", "min(id)").from_("profiles").where(exp.or_(*found))
+    try:
+        count, example = ws.db.rows(query, params)[0]
+    except StoreError as err:
+        msg = f"{d.name}: the new rule cannot be checked against stored values: {err}"
+        raise ValidationError(msg, details={"name": d.name}) from None
+    if count:
+        raise ValidationError(
+            f"cannot change {d.name!r}: {count} profile(s) hold a value the new rule refuses "
+            f"(e.g. profile {example}); fix them first",
+            details={"name": d.name, "profiles": count, "example_profile_id": example},
         )
 
 

@@ -26,6 +26,16 @@ def insert_property(db: Database, row: dict[str, Any], at: dt.datetime) -> None:
     )
 
 
+def update_property(db: Database, row: dict[str, Any]) -> None:
+    """Rewrite the editable fields of one definition (its name, type and created_at stay)."""
+    db.execute(
+        "UPDATE property_schema SET description = $description, enum_values = $enum, "
+        "pattern = $pattern, min_value = $min, max_value = $max, required = $required "
+        "WHERE name = $name",
+        {k: v for k, v in row.items() if k != "type"},
+    )
+
+
 def event_types(db: Database) -> list[dict[str, Any]]:
     rows = db.dicts("SELECT * FROM event_types ORDER BY name")
     for row in rows:
