@@ -2,8 +2,9 @@
 
 A firing frame has one row per (profile, triggering event): profile_id, event_id (None for
 segment and schedule triggers), ts, and one `ref_<n>` column per event property the actions read
-(`event.channel`). Property writes are one UPDATE per action over all firing profiles; labels and
-lists go through their services in one call each; consent is per profile (its service records
+(`event.channel`). Property writes are one UPDATE per action over all firing profiles; label and
+list changes queue up like them and apply per label (one DELETE and one INSERT for all labels)
+and per list; consent is per profile (its service records
 each change in the consent log); emitted events go through ingestion one level deeper.
 """
 
@@ -34,7 +35,9 @@ from dsl.ast import (
     UnsetProperty,
     Value,
 )
+from engine.audit import AUDIT_IDS
 from engine.catalog import JSON_PROPERTY
+from engine.labels import check_label
 from kith_errors import ValidationError
 from store import analytics as analytics_repo
 from store import rules as repo
@@ -110,7 +113,8 @@ class Actions:
         self._emits: list[tuple[int, list[dict[str, Any]]]] = []
         self._writes: list[_Write] = []
         self._notes: list[pd.DataFrame] = []
-        self.deferred = False  # queue property writes and notifications until flush()
+        self._members: list[_Membership] = []
+        self.deferred = False  # queue property writes, labels, lists, notifications: flush()
         self._apply: dict[type, Callable[[Any, Firing], str | None]] = {
             SetProperty: self._set,
             UnsetProperty: self._unset,
@@ -151,8 +155,9 @@ class Actions:
         return "loop_bound" if "loop_bound" in outcomes else "applied"
 
     def flush(self, now: dt.datetime) -> None:
-        """Apply what is queued: property writes in order, then the notifications."""
+        """Apply what is queued: property writes in order, labels and lists, notifications."""
         self.flush_writes(now)
+        self._flush_members(now)
         notes, self._notes = self._notes, []
         if notes:
             frame = pd.concat(notes, ignore_index=True)
@@ -166,7 +171,7 @@ class Actions:
 
     def discard(self) -> None:
         """Forget what is queued (its transaction was rolled back)."""
-        self._writes, self._notes = [], []
+        self._writes, self._notes, self._members = [], [], []
 
     def _dispatch(self, action: Action, firing: Firing) -> str | None:
         apply = self._apply.get(type(action))
@@ -245,14 +250,59 @@ class Actions:
 
     # ---- labels, lists, consent --------------------------------------------------------------
 
+    # ---- labels and lists: queued, applied per label and per list ---------------------------
+
     def _label(self, action: LabelAction, firing: Firing) -> None:
-        change = self.ws.labels.remove if action.remove else self.ws.labels.add
-        change(firing.profile_ids, action.label, actor=firing.actor)
+        label = check_label(action.label)  # a bad label fails its own rule, not the flush
+        self._members.append(_Membership("label", label, action.remove, firing))
 
     def _list(self, action: ListAction, firing: Firing) -> None:
-        segments = self.ws.segments
-        change = segments.remove_members if action.remove else segments.add_members
-        change(action.list_name, firing.profile_ids, firing.actor)
+        if self.ws.segments.get(action.list_name)["kind"] != "static":
+            raise ValidationError(
+                f'segment "{action.list_name}" is not a static list; only lists take members'
+            )
+        self._members.append(_Membership("list", action.list_name, action.remove, firing))
+
+    def _flush_members(self, now: dt.datetime) -> None:
+        """Per (label or list, profile) only the last queued change counts (a later rule wins);
+        labels change in two statements for all labels, lists one call per list and kind."""
+        queued, self._members = self._members, []
+        if not queued:
+            return
+        final = _final_changes(queued)
+        labels = final[final["kind"] == "label"]
+        if not labels.empty:
+            self._apply_labels(labels.rename(columns={"name": "label"}), now)
+        lists = final[final["kind"] == "list"]
+        for (name, remove, actor), group in lists.groupby(["name", "remove", "actor"]):
+            segments = self.ws.segments
+            change = segments.remove_members if remove else segments.add_members
+            change(str(name), group["profile_id"].tolist(), str(actor))
+
+    def _apply_labels(self, frame: pd.DataFrame, now: dt.datetime) -> None:
+        """One DELETE and one INSERT for every label change, audited like ws.labels does."""
+        db, ops = self.ws.db, frame[["profile_id", "label", "actor", "remove"]]
+        db.register("kith_rule_labels", ops)
+        try:
+            with db.transaction():
+                removed = repo.remove_labels(db)
+                added = repo.add_labels(db, now)
+        finally:
+            db.unregister("kith_rule_labels")
+        removed = removed.merge(ops[["profile_id", "label", "actor"]], on=["profile_id", "label"])
+        audit = pd.concat(
+            [added.assign(action="label_add"), removed.assign(action="label_remove")],
+            ignore_index=True,
+        )
+        if audit.empty:
+            return
+        db.register("kith_rule_label_audit", audit)
+        try:
+            with db.transaction():
+                repo.audit_labels(db, db.allocate_ids(AUDIT_IDS, len(audit)), now)
+        finally:
+            db.unregister("kith_rule_label_audit")
+        self.ws.catalog.invalidate()  # the language checks label names against those in use
 
     def _consent(self, action: SetConsent, firing: Firing) -> None:
         for profile_id in firing.profile_ids:  # the consent log is per profile and channel
@@ -344,6 +394,34 @@ def _messages(
             }
         )
     return messages
+
+
+@dataclass(frozen=True)
+class _Membership:
+    """A queued label or list change for the profiles of one firing."""
+
+    kind: str  # "label" or "list"
+    name: str
+    remove: bool
+    firing: Firing
+
+
+def _final_changes(queued: list[_Membership]) -> pd.DataFrame:
+    """kind, name, remove, actor, profile_id: the last queued change per (kind, name, profile)."""
+    frames = [
+        pd.DataFrame(
+            {
+                "kind": m.kind,
+                "name": m.name,
+                "remove": m.remove,
+                "actor": m.firing.actor,
+                "profile_id": m.firing.frame["profile_id"].astype("int64").unique(),
+            }
+        )
+        for m in queued
+    ]
+    changes = pd.concat(frames, ignore_index=True)
+    return changes.drop_duplicates(["kind", "name", "profile_id"], keep="last")
 
 
 def _last_per_profile(frame: pd.DataFrame) -> pd.DataFrame:

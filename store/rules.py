@@ -94,6 +94,40 @@ def enqueue_webhooks(db: Database, first_id: int, rule: str) -> None:
     )
 
 
+def remove_labels(db: Database) -> pd.DataFrame:
+    """From `kith_rule_labels` (profile_id, label, actor, remove): take off the labels of the
+    rows with `remove`; returns the (profile_id, label) pairs that were held."""
+    return db.df(
+        "DELETE FROM labels USING kith_rule_labels t WHERE t.remove "
+        "AND labels.profile_id = t.profile_id AND labels.label = t.label "
+        "RETURNING labels.profile_id, labels.label"
+    )
+
+
+def add_labels(db: Database, at: dt.datetime) -> pd.DataFrame:
+    """From `kith_rule_labels`: the labels of the other rows, on existing profiles not holding
+    them yet; returns the (profile_id, label, actor) added."""
+    return db.df(
+        "INSERT INTO labels (profile_id, label, added_at, actor) "
+        "SELECT t.profile_id, t.label, $at, t.actor FROM kith_rule_labels t WHERE NOT t.remove "
+        "AND EXISTS (SELECT 1 FROM profiles p WHERE p.id = t.profile_id) "
+        "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.profile_id = t.profile_id "
+        "AND l.label = t.label) RETURNING profile_id, label, actor",
+        {"at": at},
+    )
+
+
+def audit_labels(db: Database, first_id: int, at: dt.datetime) -> None:
+    """From `kith_rule_label_audit` (profile_id, label, actor, action): one audit entry per
+    label change, shaped like those engine/audit.py records for ws.labels."""
+    db.execute(
+        "INSERT INTO audit_log (id, changed_at, actor, entity, entity_id, action, field) "
+        "SELECT $first + row_number() OVER () - 1, $at, actor, 'profile', "
+        "CAST(profile_id AS VARCHAR), action, label FROM kith_rule_label_audit",
+        {"first": first_id, "at": at},
+    )
+
+
 def runs(db: Database, name: str | None, limit: int) -> pd.DataFrame:
     return db.df(
         "SELECT r.name AS rule, u.profile_id, u.event_id, u.actions, u.fired_at, u.depth, "
