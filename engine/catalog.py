@@ -21,11 +21,14 @@ from dsl.schema import Schema
 from engine import audit
 from engine.clock import to_utc, utcnow
 from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
+from engine.property_values import (
+    JSON_PROPERTY,
+    RESERVED,
+    checked_value,
+    typed,
+)
 from engine.vocab import (
     CHANNELS,
-    LIFECYCLE_STAGES,
-    PLATFORMS,
-    SOURCES,
     STANDARD_EVENT_TYPES,
     STANDARD_PROPERTIES,
     SYSTEM_PROPERTIES,
@@ -42,9 +45,7 @@ SQL_TYPES: dict[str, str] = {
     "boolean": "BOOLEAN",
     "date": "TIMESTAMP",
 }
-JSON_PROPERTY = "properties"  # the language's name for unregistered custom data (type "json")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_RESERVED = {"id", JSON_PROPERTY, "identities", "labels", "channels", "consent", "segment"}
 
 
 class Unset(Enum):
@@ -156,7 +157,7 @@ class Catalog:
         return self.custom()[name]
 
     def _editable(self, name: str, kind: PropertyType | Unset) -> PropertyDefinition:
-        if name in STANDARD_PROPERTIES or name in SYSTEM_PROPERTIES or name in _RESERVED:
+        if name in STANDARD_PROPERTIES or name in SYSTEM_PROPERTIES or name in RESERVED:
             raise ValidationError(
                 f"{name!r} is a built-in property and cannot be edited", details={"name": name}
             )
@@ -188,7 +189,7 @@ class Catalog:
         """Coerced values, or a ValidationError naming each bad field and the rule it broke."""
         custom = self.custom()
         problems: list[dict[str, str]] = []
-        clean = {k: _checked_value(k, v, custom, problems) for k, v in values.items()}
+        clean = {k: checked_value(k, v, custom, problems) for k, v in values.items()}
         if not partial:
             problems += [
                 {"field": n, "rule": "required", "message": f"{n}: is required"}
@@ -287,7 +288,7 @@ def _definition(
     required: bool,
 ) -> PropertyDefinition:
     check_name(name, "property")
-    if name in STANDARD_PROPERTIES or name in SYSTEM_PROPERTIES or name in _RESERVED:
+    if name in STANDARD_PROPERTIES or name in SYSTEM_PROPERTIES or name in RESERVED:
         raise Conflict(f"{name!r} is a built-in property; choose another name")
     if kind not in SQL_TYPES:
         raise ValidationError(f"property type {kind!r} is not one of {', '.join(SQL_TYPES)}")
@@ -325,7 +326,7 @@ def _check_rules(
         raise ValidationError(f"{name}: enum must be a non-empty list of allowed values")
     for value in enum or ():
         try:
-            _typed(kind, value)
+            typed(kind, value)
         except ValueError:
             raise ValidationError(f"{name}: enum value {value!r} is not a {kind}") from None
 
@@ -423,7 +424,7 @@ def _breaks(d: PropertyDefinition, changed: set[str]) -> tuple[list[exp.Expressi
         found.append(exp.Is(this=col, expression=exp.Null()))
     if "enum_values" in changed and d.enum_values is not None:
         names = [f"enum_{i}" for i in range(len(d.enum_values))]
-        params |= {n: _typed(d.type, v) for n, v in zip(names, d.enum_values, strict=True)}
+        params |= {n: typed(d.type, v) for n, v in zip(names, d.enum_values, strict=True)}
         allowed = exp.In(this=col, expressions=[exp.Placeholder(this=n) for n in names])
         found.append(exp.Not(this=allowed))
     if "pattern" in changed and d.pattern is not None:
@@ -454,121 +455,6 @@ def _check_stored_values(ws: Workspace, d: PropertyDefinition, changed: set[str]
             f"(e.g. profile {example}); fix them first",
             details={"name": d.name, "profiles": count, "example_profile_id": example},
         )
-
-
-# ---- validation on write ---------------------------------------------------------------------
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_DIGITS = re.compile(r"^[1-9][0-9]{7,14}$")
-_PHONE_NOISE = re.compile(r"[\s\-().\/]")
-_JSON_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
-_STANDARD_CHOICES = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES, "platform": PLATFORMS}
-
-
-def normalize_email(value: str) -> str:
-    email = value.strip().lower()
-    if not _EMAIL.match(email):
-        raise ValueError(f"{value!r} is not an email address")
-    return email
-
-
-def normalize_phone(value: str) -> str:
-    """E.164, as identity resolution stores it: '+' and 8-15 digits; '00' is read as '+'."""
-    phone = _PHONE_NOISE.sub("", str(value))
-    phone = "+" + phone[2:] if phone.startswith("00") else phone
-    if not _PHONE_DIGITS.match(phone.removeprefix("+")):
-        raise ValueError(f"{value!r} is not a phone number with its country code (+6281234567)")
-    return "+" + phone.removeprefix("+")
-
-
-def _checked_value(
-    name: str, value: Any, custom: dict[str, PropertyDefinition], problems: list[dict[str, str]]
-) -> Any:
-    """The coerced value; a failed rule is appended to `problems` (all are reported at once)."""
-    try:
-        return _coerce(name, value, custom)
-    except (ValueError, TypeError) as err:
-        rule = err.args[1] if len(err.args) > 1 else "type"
-        problems.append({"field": name, "rule": rule, "message": f"{name}: {err.args[0]}"})
-        return None
-
-
-def _coerce(name: str, value: Any, custom: dict[str, PropertyDefinition]) -> Any:
-    if name in SYSTEM_PROPERTIES or name in _RESERVED:
-        raise ValueError("is maintained by Kith and cannot be set", "system")
-    if name in custom:
-        return _custom_value(custom[name], value)
-    if name in STANDARD_PROPERTIES:
-        return None if value is None else _standard_value(name, value)
-    if not _JSON_KEY.match(name):
-        raise ValueError("is not a valid property name (letters, digits, underscores)", "name")
-    json.dumps(value, default=str)
-    return value
-
-
-def _standard_value(name: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"must be text, got {type(value).__name__}", "type")
-    text = str(value).strip()
-    if name == "email":
-        return normalize_email(text)
-    if name == "phone":
-        return normalize_phone(text)
-    allowed = _STANDARD_CHOICES.get(name)
-    if allowed is not None and text not in allowed:
-        raise ValueError(f"must be one of {', '.join(allowed)}", "enum")
-    return text
-
-
-def _custom_value(d: PropertyDefinition, value: Any) -> Any:
-    if value is None or value == "":
-        if d.required:
-            raise ValueError("is required and cannot be emptied", "required")
-        return None
-    coerced = _typed(d.type, value)
-    if d.enum_values is not None and coerced not in d.enum_values:
-        raise ValueError(f"must be one of {d.enum_values}, got {value!r}", "enum")
-    if d.pattern is not None and not re.fullmatch(d.pattern, coerced):
-        raise ValueError(f"{value!r} does not match the pattern {d.pattern!r}", "pattern")
-    if d.min_value is not None and coerced < d.min_value:
-        raise ValueError(f"must be at least {d.min_value:g}, got {coerced:g}", "min")
-    if d.max_value is not None and coerced > d.max_value:
-        raise ValueError(f"must be at most {d.max_value:g}, got {coerced:g}", "max")
-    return coerced
-
-
-def _typed(kind: str, value: Any) -> Any:
-    if kind == "number":
-        if isinstance(value, bool):
-            raise ValueError("must be a number, got a boolean", "type")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"must be a number, got {value!r}", "type") from None
-    if kind == "boolean":
-        return _boolean(value)
-    if kind == "date":
-        try:
-            return to_utc(value) if isinstance(value, str | dt.date) else _bad_date(value)
-        except ValueError:
-            raise ValueError(f"must be an ISO 8601 date, got {value!r}", "type") from None
-    if not isinstance(value, str):
-        raise ValueError(f"must be text, got {type(value).__name__}", "type")
-    return value
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise ValueError(f"must be true or false, got {value!r}", "type")
-
-
-def _bad_date(value: Any) -> dt.datetime:
-    raise ValueError(f"must be an ISO 8601 date, got {value!r}", "type")
 
 
 # ---- segment references for the schema -------------------------------------------------------

@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
 from engine import audit
-from engine.catalog import moment, normalize_email, normalize_phone
+from engine.catalog import moment
 from engine.clock import utcnow
 from engine.models import Identity, Profile
+from engine.property_values import normalize_email, normalize_phone
 from engine.vocab import CHANNELS, IDENTITY_TYPES
 from kith_errors import Conflict, NotFound, ValidationError
 from store import profiles as repo
