@@ -298,13 +298,20 @@ def _definition(
             "name": name,
             "type": kind,
             "description": description,
-            "enum_values": list(enum) if enum is not None else None,
+            "enum_values": _enum_values(kind, enum),
             "pattern": pattern,
             "min_value": low,
             "max_value": high,
             "required": required,
         }
     )
+
+
+def _enum_values(kind: str, enum: list[Any] | None) -> list[Any] | None:
+    """Allowed values kept in the property's own type, so "10" typed in a form allows 10."""
+    if enum is None:
+        return None
+    return [typed(kind, v) for v in enum] if kind in ("number", "boolean") else list(enum)
 
 
 def _check_rules(

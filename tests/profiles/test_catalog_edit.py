@@ -118,3 +118,10 @@ def test_the_language_schema_follows_the_edit(plan: Workspace) -> None:
     first = plan.catalog.dsl_schema()
     plan.catalog.update_property("plan", description="Plan")
     assert plan.catalog.dsl_schema() is not first
+
+
+def test_number_allowed_values_typed_as_text_allow_the_numbers(ws: Workspace) -> None:
+    ws.catalog.define_property("tier_level", "number", enum=["1", "2"])
+    assert ws.catalog.validate_properties({"tier_level": 2}) == {"tier_level": 2.0}
+    with pytest.raises(ValidationError, match="tier_level"):
+        ws.catalog.validate_properties({"tier_level": 3})
