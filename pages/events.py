@@ -48,16 +48,9 @@ def _list() -> None:
     if rows.empty:
         ui.empty_state("No events match", "Widen the period or clear a filter.")
         return
-    picked = st.dataframe(
-        rows.drop(columns=["properties", "context"], errors="ignore"),
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="ev_table",
-    )
-    if picked is not None and picked.selection.rows:
-        _detail(int(rows.iloc[picked.selection.rows[0]]["id"]))
+    event = ui.pick_event(rows, key="ev_table")
+    if event is not None:
+        _detail(int(event["id"]))
 
 
 def _detail(event_id: int) -> None:

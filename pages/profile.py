@@ -98,17 +98,9 @@ def _timeline(detail: ProfileDetail) -> None:
     if shown is None or shown.empty:
         st.caption("No events match these filters.")
         return
-    picked = st.dataframe(
-        shown.drop(columns=["properties", "context"], errors="ignore"),
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="tl_table",
-    )
-    rows = picked.selection.rows if picked is not None else []
-    if rows:
-        _event_detail(shown.iloc[rows[0]])
+    event = ui.pick_event(shown, key="tl_table")
+    if event is not None:
+        _event_detail(event)
 
 
 def _filtered_timeline(

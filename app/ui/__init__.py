@@ -5,7 +5,16 @@ Pages import from here and from `engine`; nothing here runs SQL."""
 from app.ui import charts, fmt
 from app.ui.data import cached, invalidate, workspace
 from app.ui.errors import attempt, guard, show_error, succeeded
-from app.ui.layout import Kpi, empty_state, header, kpis, members_table, page_offset, pager
+from app.ui.layout import (
+    Kpi,
+    empty_state,
+    header,
+    kpis,
+    members_table,
+    page_offset,
+    pager,
+    pick_event,
+)
 from app.ui.merging import merge_preview, unmerge_picker
 from app.ui.nav import open_people, open_profile, selected_profile
 
@@ -26,6 +35,7 @@ __all__ = [
     "open_profile",
     "page_offset",
     "pager",
+    "pick_event",
     "selected_profile",
     "show_error",
     "succeeded",

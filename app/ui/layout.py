@@ -67,3 +67,18 @@ def members_table(members: pd.DataFrame) -> None:
 
 def _identity_tags(identities: Sequence[dict[str, str]] | None) -> list[str]:
     return [f"{item['type']}: {item['value']}" for item in identities or []]
+
+
+def pick_event(events: pd.DataFrame, key: str) -> pd.Series | None:
+    """An events table (payload columns left for the detail view) where one row can be chosen;
+    returns the chosen event, or None."""
+    picked = st.dataframe(
+        events.drop(columns=["properties", "context"], errors="ignore"),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+    )
+    rows = picked.selection.rows if picked is not None else []
+    return events.iloc[rows[0]] if rows else None
