@@ -1,5 +1,7 @@
 """Numbered migrations in store/migrations/NNN_name.sql, applied in order and recorded in
-`schema_version`, so opening an older workspace file brings it forward."""
+`schema_version`, so opening an older workspace file brings it forward. Every migration the
+file has not recorded is applied, not just those above its newest: areas number theirs in
+their own ranges, so a lower number can arrive after a higher one was applied."""
 
 from __future__ import annotations
 
@@ -12,27 +14,27 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _NUMBERED = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def available() -> list[tuple[int, Path]]:
-    found = [(int(m.group(1)), p) for p in MIGRATIONS.iterdir() if (m := _NUMBERED.match(p.name))]
+def available(directory: Path = MIGRATIONS) -> list[tuple[int, Path]]:
+    found = [(int(m.group(1)), p) for p in directory.iterdir() if (m := _NUMBERED.match(p.name))]
     return sorted(found)
 
 
-def current_version(con: duckdb.DuckDBPyConnection) -> int:
+def applied(con: duckdb.DuckDBPyConnection) -> set[int]:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at "
         "TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))"
     )
-    return int(con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+    return {int(row[0]) for row in con.execute("SELECT version FROM schema_version").fetchall()}
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply every migration newer than the file's version; returns the new version."""
-    version = current_version(con)
-    for number, path in available():
-        if number > version:
+def migrate(con: duckdb.DuckDBPyConnection, directory: Path = MIGRATIONS) -> int:
+    """Apply every migration the file has not recorded; returns the newest version."""
+    done = applied(con)
+    for number, path in available(directory):
+        if number not in done:
             _apply(con, number, path.read_text())
-            version = number
-    return version
+            done.add(number)
+    return max(done, default=0)
 
 
 def _apply(con: duckdb.DuckDBPyConnection, number: int, script: str) -> None:

@@ -6,12 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from kith_errors import StoreError
 from store import Database
-from store.migrate import available
+from store.migrate import available, migrate
 
 
 def test_new_file_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
@@ -24,6 +25,21 @@ def test_reopening_does_not_reapply_migrations(tmp_path: Path) -> None:
     Database(tmp_path / "w.duckdb").close()
     db = Database(tmp_path / "w.duckdb")
     assert db.scalar("SELECT count(*) FROM schema_version") == len(available())
+
+
+def test_a_lower_numbered_migration_arriving_later_is_still_applied(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_first.sql").write_text("CREATE TABLE first (x INTEGER);")
+    (folder / "040_api.sql").write_text("CREATE TABLE api (x INTEGER);")
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    assert migrate(con, folder) == 40
+    (folder / "020_profiles.sql").write_text("CREATE TABLE profiles_extra (x INTEGER);")
+    assert migrate(con, folder) == 40
+    assert con.execute("SELECT count(*) FROM profiles_extra").fetchone() == (0,)
+    assert [
+        v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+    ] == [1, 20, 40]
 
 
 def test_allocated_ids_are_consecutive_and_never_reused(tmp_path: Path) -> None:
