@@ -2,6 +2,7 @@
 pandas, and the cost of rules during ingestion.
 
 Run: .venv/bin/python -m bench.analytics [--db PATH] [--repeat N] [--events N] [--batches N]
+     [--skip-rules | --only-rules]
 
 The funnel and goal run read-only against the benchmark workspace (bench/workspace.py builds
 it); the rule overhead ingests the same generated events into two fresh temporary workspaces,
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import tempfile
 import time
@@ -129,18 +131,25 @@ def ingest_seconds(frame: pd.DataFrame, batches: int, rules: bool) -> tuple[floa
         return time.perf_counter() - start, time.process_time() - cpu
 
 
-def rule_overhead(events: int, batches: int) -> list[dict[str, Any]]:
+def rule_overhead(events: int, batches: int, repeat: int = 1) -> list[dict[str, Any]]:
+    """Median wall and CPU seconds over `repeat` fresh workspaces per case (with and without
+    rules, alternating so that a change of machine load hits both alike)."""
     frame = ingest_bench.events(events, max(events // 10, 1))
+    runs: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for _ in range(max(repeat, 1)):
+        for rules in (False, True):
+            runs[rules].append(ingest_seconds(frame, batches, rules))
     rows = []
     for rules in (False, True):
-        seconds, cpu = ingest_seconds(frame, batches, rules)
+        seconds = statistics.median(s for s, _ in runs[rules])
+        cpu = statistics.median(c for _, c in runs[rules])
         case = f"ingest {events:,} events in {batches} batches, {len(RULES) if rules else 0} rules"
         rows.append(_row(case, seconds, cpu, f"{int(events / seconds):,} events/s"))
     wall = rows[0]["seconds"] / rows[1]["seconds"]
     cpu = rows[0]["cpu s"] / rows[1]["cpu s"]
-    rows.append(
-        {"case": "throughput with rules / without", "result": f"{wall:.0%} (by CPU: {cpu:.0%})"}
-    )
+    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    ratio = f"{wall:.0%} (by CPU: {cpu:.0%}); load average {load}"
+    rows.append({"case": "throughput with rules / without", "result": ratio})
     return rows
 
 
@@ -197,7 +206,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batches", type=int, default=10)
-    parser.add_argument("--skip-rules", action="store_true", help="only funnels and goals")
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--skip-rules", action="store_true", help="only funnels and goals")
+    parts.add_argument("--only-rules", action="store_true", help="only the rule overhead")
     parser.add_argument(
         "--goal",
         default=GOAL,
@@ -205,9 +216,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "bench/segments.py has page_view `path`, not `url`)",
     )
     args = parser.parse_args(argv)
-    rows = analytics_rows(args.db, args.repeat, args.goal)
+    rows = [] if args.only_rules else analytics_rows(args.db, args.repeat, args.goal)
     if not args.skip_rules:
-        rows += rule_overhead(args.events, args.batches)
+        rows += rule_overhead(args.events, args.batches, args.repeat)
     print(pd.DataFrame(rows).astype(object).fillna("").to_string(index=False))
 
 
