@@ -44,8 +44,9 @@ def from_messages(numbered: list[tuple[int, Any]], received: dt.datetime, source
         if name not in ("_line", "ts")
     }
     times = pa.array([_time_text(r.get("ts")) for r in rows], pa.string())
+    sent = pa.array([_time_text(r.get("sent_at")) for r in rows], pa.string())
     lines = np.fromiter((line for line, _ in numbered), dtype=np.int64, count=len(numbered))
-    return finish(cols, lines, times, received, source)
+    return finish(cols, lines, times, received, source, sent)
 
 
 def _parsed(msg: Any) -> dict[str, Any]:
@@ -73,6 +74,7 @@ def parse_message(msg: Any) -> dict[str, Any]:
     row = {
         "message_id": _text(msg, "messageId") or _hash_id(msg),
         "ts": msg.get("timestamp") or msg.get("originalTimestamp"),
+        "sent_at": msg.get("sentAt"),
         "channel": _channel(msg, context, props),
         "session_id": _text(context, "sessionId") or _text(props, "session_id"),
         "device": _device(context),
@@ -220,8 +222,9 @@ def _obj(obj: dict, key: str, where: str | None = None) -> dict[str, Any]:
 
 
 def _hash_id(msg: dict) -> str:
-    """A deterministic id for a message sent without one: the same message twice is one."""
-    text = json.dumps(msg, sort_keys=True, default=str)
+    """A deterministic id for a message sent without one: the same message twice is one (a
+    retry sets a new `sentAt`, so that is left out)."""
+    text = json.dumps({k: v for k, v in msg.items() if k != "sentAt"}, sort_keys=True, default=str)
     return "h-" + hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:24]
 
 
@@ -290,17 +293,22 @@ def finish(
     raw_ts: pd.Series | pa.Array,
     received: dt.datetime,
     source: str,
+    sent_at: pa.Array | None = None,
 ) -> pa.Table:
     """The canonical Arrow table (absent columns all null): names and times normalised, why a
-    bad row is rejected in `_reject`. Identity values are normalised and checked in SQL while
-    staging (store/ingest.py)."""
+    bad row is rejected in `_reject`. `sent_at` (Segment's `sentAt`, messages only) corrects
+    the device clock. Identity values are normalised and checked while staging."""
     n = len(lines)
     cols = {name: cols.get(name, pa.nulls(n, pa.string())) for name in CANONICAL}
     ts, bad_ts = _times(raw_ts, received)
+    bad_sent = None
+    if sent_at is not None and sent_at.null_count < n:
+        ts, bad_sent = _skew_corrected(ts, raw_ts, sent_at, received)
     cols["type"], bad_type = _per_distinct(cols["type"], _type_name)
     cols["channel"], bad_channel = _per_distinct(cols["channel"], _channel_name)
     cols["source"] = pc.fill_null(cols["source"], source)
-    cols["_reject"] = pc.coalesce(cols["_reject"], bad_ts, bad_type, bad_channel)
+    reasons = [cols["_reject"], bad_ts, bad_sent, bad_type, bad_channel]
+    cols["_reject"] = pc.coalesce(*[r for r in reasons if r is not None])
     cols["_line"] = pa.array(lines, pa.int64())
     cols["ts"] = ts
     return pa.table({name: cols[name] for name in CANONICAL})
@@ -320,13 +328,19 @@ def _times(raw: pd.Series | pa.Array, received: dt.datetime) -> tuple[pa.Array, 
         return pa.array(np.full(len(text), default.value, "datetime64[us]")), pa.nulls(
             len(text), pa.string()
         )
+    values, reasons = _parsed_text_times(text, "timestamp")
+    return pc.fill_null(values, default), reasons
+
+
+def _parsed_text_times(text: pa.Array, field: str) -> tuple[pa.Array, pa.Array]:
+    """Blank-trimmed ISO 8601 texts as naive UTC (null where missing or bad), and why a bad one
+    is not a time, naming `field`; each distinct text is parsed once."""
     encoded = pc.dictionary_encode(text)
-    values, reasons = _parse_times(encoded.dictionary.to_pylist())
-    ts = pc.fill_null(pc.take(values, encoded.indices), default)
-    return ts, pc.take(reasons, encoded.indices)
+    values, reasons = _parse_times(encoded.dictionary.to_pylist(), field)
+    return pc.take(values, encoded.indices), pc.take(reasons, encoded.indices)
 
 
-def _parse_times(texts: list[str]) -> tuple[pa.Array, pa.Array]:
+def _parse_times(texts: list[str], field: str) -> tuple[pa.Array, pa.Array]:
     """ISO 8601 texts (each distinct one once) as naive UTC, or why one is not."""
     parsed = pd.to_datetime(
         pd.Series(texts, dtype=object), utc=True, format="ISO8601", errors="coerce"
@@ -334,9 +348,23 @@ def _parse_times(texts: list[str]) -> tuple[pa.Array, pa.Array]:
     naive = parsed.dt.tz_convert(None).to_numpy(dtype="datetime64[us]")
     bad = np.isnat(naive)
     reasons = [
-        f"timestamp {t!r} is not ISO 8601" if b else None for t, b in zip(texts, bad, strict=True)
+        f"{field} {t!r} is not ISO 8601" if b else None for t, b in zip(texts, bad, strict=True)
     ]
     return pa.array(naive, pa.timestamp("us"), mask=bad), pa.array(reasons, pa.string())
+
+
+def _skew_corrected(
+    ts: pa.Array, raw_ts: pa.Array, sent_at: pa.Array, received: dt.datetime
+) -> tuple[pa.Array, pa.Array]:
+    """Segment's clock-skew correction: a message that gives both its time and `sentAt` is
+    stored at receivedAt - (sentAt - timestamp), since both were read off the same (possibly
+    wrong) device clock; without either the time stays as it was. Also why a `sentAt` is bad."""
+    text = pc.utf8_trim_whitespace(sent_at)
+    sent, bad = _parsed_text_times(pc.if_else(pc.equal(text, ""), None, text), "sentAt")
+    given = pc.and_(pc.is_valid(sent), pc.invert(pc.equal(pc.utf8_trim_whitespace(raw_ts), "")))
+    offset = pc.subtract(pa.scalar(_naive_utc(received), pa.timestamp("us")), sent)
+    fixed = pc.add(ts, offset)
+    return pc.if_else(pc.fill_null(given, False), fixed, ts), bad
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:

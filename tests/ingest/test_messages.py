@@ -205,3 +205,63 @@ def test_unknown_channels_and_non_object_fields_are_rejected(ws: Workspace) -> N
     assert reasons[2] == "userId must be a string or a number, got True"
     assert reasons[3] == "a message must be a JSON object"
     assert report.accepted == 0
+
+
+RECEIVED = dt.datetime(2026, 3, 2, 12, 0)
+
+
+def _stored_times(ws: Workspace, msgs: list[dict[str, object]]) -> dict[str, dt.datetime]:
+    ws.ingest.messages(msgs, received_at=RECEIVED)
+    return dict(ws.db.rows("SELECT message_id, ts FROM events WHERE type = 'order_completed'"))
+
+
+def test_sent_at_corrects_the_device_clock(ws: Workspace) -> None:
+    """Segment: timestamp = receivedAt - (sentAt - timestamp); both device times, any offset."""
+    got = _stored_times(
+        ws,
+        [
+            _track("fast", timestamp="2026-03-05T10:00:00Z", sentAt="2026-03-05T10:00:05Z"),
+            _track("zoned", timestamp="2026-03-01T11:00:00+01:00", sentAt="2026-03-01T10:30:00Z"),
+            _track("plain", timestamp="2026-03-01T10:00:00Z"),
+            _track("blank", timestamp="2026-03-01T10:00:00Z", sentAt=""),
+        ],
+    )
+    assert got["fast"] == RECEIVED - dt.timedelta(seconds=5)
+    assert got["zoned"] == RECEIVED - dt.timedelta(minutes=30)
+    assert got["plain"] == got["blank"] == dt.datetime(2026, 3, 1, 10, 0)
+
+
+def test_original_timestamp_stands_in_for_a_missing_timestamp(ws: Workspace) -> None:
+    got = _stored_times(
+        ws,
+        [
+            {**_track("orig"), "timestamp": None, "originalTimestamp": "2026-03-01T09:00:00Z"},
+            {
+                **_track("skewed"),
+                "timestamp": None,
+                "originalTimestamp": "2026-03-01T09:00:00Z",
+                "sentAt": "2026-03-01T09:01:00Z",
+            },
+            {**_track("none"), "timestamp": None, "sentAt": "2026-03-01T09:01:00Z"},
+        ],
+    )
+    assert got["orig"] == dt.datetime(2026, 3, 1, 9, 0)
+    assert got["skewed"] == RECEIVED - dt.timedelta(minutes=1)
+    assert got["none"] == RECEIVED
+
+
+def test_a_bad_sent_at_is_rejected_naming_the_field(ws: Workspace) -> None:
+    report = ws.ingest.messages(
+        [_track("bad", sentAt="last tuesday"), _track("good", sentAt="2026-03-01T10:00:01Z")],
+        received_at=RECEIVED,
+    )
+    assert report.accepted == 1
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (1, "sentAt 'last tuesday' is not ISO 8601")
+    ]
+
+
+def test_a_retry_with_a_new_sent_at_and_no_message_id_is_stored_once(ws: Workspace) -> None:
+    ws.ingest.messages([_track(None, sentAt="2026-03-01T10:00:01Z")])
+    report = ws.ingest.messages([_track(None, sentAt="2026-03-01T10:07:00Z")])
+    assert (report.accepted, report.duplicates) == (0, 1)
