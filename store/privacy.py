@@ -25,6 +25,41 @@ def identity_values(db: Database, ids: Sequence[int]) -> list[str]:
     return [r[0] for r in rows]
 
 
+def own_values(db: Database, ids: Sequence[int]) -> list[str]:
+    """The person's identity values and email/phone fields, except values another profile also
+    holds as an identity (those are that person's data too, and redacting them would break
+    their identity)."""
+    rows = db.rows(
+        "WITH mine AS (SELECT value AS v FROM identities WHERE profile_id IN (SELECT unnest($ids)) "
+        "UNION SELECT email FROM profiles WHERE id IN (SELECT unnest($ids)) "
+        "UNION SELECT phone FROM profiles WHERE id IN (SELECT unnest($ids))) "
+        "SELECT v FROM mine WHERE v IS NOT NULL AND v NOT IN (SELECT value FROM identities "
+        "WHERE profile_id NOT IN (SELECT unnest($ids))) ORDER BY v",
+        {"ids": list(ids)},
+    )
+    return [r[0] for r in rows]
+
+
+# Bookkeeping tables hold no personal data, and rewriting them would break the workspace.
+_NOT_REDACTED = ("api_keys", "counters", "schema_version")
+
+
+def text_columns(db: Database) -> dict[str, dict[str, str]]:
+    """Table -> {column: type} of every VARCHAR and JSON column that may quote a person."""
+    rows = db.rows(
+        "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+        "JOIN information_schema.tables t ON t.table_name = c.table_name "
+        "AND t.table_schema = c.table_schema WHERE c.table_schema = 'main' "
+        "AND t.table_type = 'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON') "
+        "AND NOT list_contains($skip, c.table_name) ORDER BY c.table_name, c.ordinal_position",
+        {"skip": list(_NOT_REDACTED)},
+    )
+    found: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        found.setdefault(table, {})[column] = kind
+    return found
+
+
 def scrub_identity_log(db: Database, values: Sequence[str]) -> None:
     """Resolution decisions about other profiles may quote this person's identity values."""
     db.execute(

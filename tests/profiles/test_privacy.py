@@ -76,8 +76,20 @@ def person(ws: Workspace) -> tuple[int, int]:
         "INSERT INTO identity_log VALUES (1, $t, 'dropped_key', $b, $d)",
         {"t": T0, "b": budi, "d": json.dumps({"email": "ana.secret@example.com"})},
     )
+    _quote_ana_in_budis_rows(ws, budi)
     ws.merges.merge(ana, twin)
     return ana, budi
+
+
+def _quote_ana_in_budis_rows(ws: Workspace, budi: int) -> None:
+    """Budi's own rows that name Ana: a referral form, a message context, a custom field."""
+    add_event(ws, budi, "form_submitted", T0, properties={"referral": "ANA.SECRET@example.com"})
+    ws.db.execute(
+        "INSERT INTO events (id, message_id, profile_id, type, ts, received_at, properties, "
+        "context) VALUES (9001, 'm-9001', $b, 'message_sent', $t, $t, '{}', $ctx)",
+        {"b": budi, "t": T0, "ctx": json.dumps({"forwarded_to": "wa:+6289999999999"})},
+    )
+    ws.profiles.update(budi, {"referred_by": "ana-77"}, actor="admin")
 
 
 def test_erase_leaves_no_trace(ws: Workspace, person: tuple[int, int]) -> None:
@@ -85,7 +97,7 @@ def test_erase_leaves_no_trace(ws: Workspace, person: tuple[int, int]) -> None:
     twin = ana + 1
     needles = ["ana.secret", "ana-77", "6289999999999", "anastasia", "tasia", "bandung"]
     assert _traces(ws, needles, [ana, twin])  # the probe does find the person before
-    budi_before = ws.privacy.export(budi)
+    budi_before = _without_quotes(ws.privacy.export(budi))
     removed = ws.privacy.erase(ana, actor="dpo")
     assert removed["profiles"] == 1 and removed["events"] == 2  # the twin was merged in
     leftovers = _traces(ws, needles, [ana, twin])
@@ -94,9 +106,29 @@ def test_erase_leaves_no_trace(ws: Workspace, person: tuple[int, int]) -> None:
         "SELECT * FROM audit_log WHERE entity_id = CAST($id AS VARCHAR)", {"id": ana}
     )
     assert [(r["action"], r["actor"]) for r in erase_log] == [("erase", "dpo")]
-    assert ws.privacy.export(budi) == budi_before
+    redacted = json.loads(erase_log[0]["after"])["redacted"]
+    assert redacted == {"audit_log": 1, "events": 2, "profiles": 1}
+    budi_after = ws.privacy.export(budi)
+    assert _without_quotes(budi_after) == budi_before  # nothing else of Budi's changed
+    assert [e["properties"] for e in budi_after["events"] if e["type"] == "form_submitted"] == [
+        {"referral": "[erased]"}
+    ]
+    assert [e["context"] for e in budi_after["events"] if e["id"] == 9001] == [
+        {"forwarded_to": "wa:[erased]"}
+    ]
+    assert budi_after["profile"]["properties"] == {"referred_by": "[erased]"}
     with pytest.raises(NotFound):
         ws.privacy.erase(ana, actor="dpo")
+
+
+def _without_quotes(export: dict) -> dict:
+    """An export minus the parts of Budi's data that quote Ana."""
+    events = [
+        e for e in export["events"] if e["type"] not in ("form_submitted",) and e["id"] != 9001
+    ]
+    changes = [c for c in export["changes"] if c["field"] != "referred_by"]
+    profile = {k: v for k, v in export["profile"].items() if k not in ("properties", "updated_at")}
+    return {**export, "events": events, "changes": changes, "profile": profile}
 
 
 def test_export_holds_everything_about_the_person(ws: Workspace, person: tuple[int, int]) -> None:
