@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlglot import exp
 
+from engine.funnel_unordered import Group, first_times, reach_times, step_groups
+
 if TYPE_CHECKING:
     from engine.funnels import Exclusion, FunnelSpec, FunnelStep
 
@@ -98,28 +100,42 @@ def _and(*conditions: exp.Expression | None) -> exp.Expression:
     return exp.and_(*[c for c in conditions if c is not None])
 
 
-def _step_events(ctx: QueryContext, step: FunnelStep | Exclusion, first: bool) -> exp.Select:
-    """Events matching one step: profile_id, id, ts (and bd for step 1 / unordered anchors)."""
+def _bounds(ctx: QueryContext, first: bool) -> list[exp.Expression | None]:
+    """The time conditions on events `e`: visible by as_of, and inside the date range (later
+    steps may run up to a window past its end)."""
     ts = _col("e", "ts")
-    where = [
-        exp.EQ(this=_col("e", "type"), expression=ctx.params(step.event)),
+    where: list[exp.Expression | None] = [
         exp.LTE(this=ts, expression=ctx.params(ctx.as_of)),
         exp.GTE(this=ts, expression=ctx.params(ctx.start)) if ctx.start else None,
     ]
     if ctx.end is not None:
         bound = ctx.end if first else ctx.end + ctx.within
         where.append(exp.LT(this=ts, expression=ctx.params(bound)))
+    return where
+
+
+def _matches(ctx: QueryContext, step: FunnelStep | Exclusion) -> exp.Expression:
+    """Event `e` is of the step's type and passes its filter."""
+    kind = exp.EQ(this=_col("e", "type"), expression=ctx.params(step.event))
     compiled = ctx.event_filter("e", step.event, step.where)
-    where.append(ctx.params.adopt(compiled) if compiled else None)
-    select = exp.select(_col("e", "profile_id"), _col("e", "id"), ts).from_(
+    return _and(kind, ctx.params.adopt(compiled) if compiled else None)
+
+
+def _step_events(ctx: QueryContext, step: FunnelStep | Exclusion, first: bool) -> exp.Select:
+    """Events matching one step: profile_id, id, ts."""
+    select = exp.select(_col("e", "profile_id"), _col("e", "id"), _col("e", "ts")).from_(
         _table("events", "e"), copy=False
     )
-    return select.where(_and(*where), copy=False)
+    return select.where(_and(_matches(ctx, step), *_bounds(ctx, first)), copy=False)
 
 
 def _entry_events(ctx: QueryContext, step: FunnelStep) -> exp.Select:
     """Step-1 (entry) events: the date range's end, the audience and the breakdown apply."""
-    select = _step_events(ctx, step, first=True)
+    return _with_entry(ctx, _step_events(ctx, step, first=True))
+
+
+def _with_entry(ctx: QueryContext, select: exp.Select) -> exp.Select:
+    """`select` over events `e` limited to the audience, with the breakdown value bd."""
     if ctx.audience is not None:
         audience = ctx.params.adopt(ctx.audience)
         select = select.where(_in(_col("e", "profile_id"), audience), copy=False)
@@ -154,10 +170,6 @@ def _next_step(ctx: QueryContext, spec: FunnelSpec, k: int) -> exp.Select:
     for j in range(1, k):  # one event fills one step of an attempt
         if spec.steps[j - 1].event == spec.steps[k - 1].event:
             on.append(exp.NEQ(this=_col(s, "id"), expression=_col(a, f"id{j}")))
-    if spec.order == "strict":
-        prev = _col(s, "prev_ts")
-        before = exp.LTE(this=prev, expression=_col(a, f"t{k - 1}"))
-        on.append(exp.or_(exp.Is(this=prev, expression=exp.Null()), before))
     carried = ["profile_id", "t1", *(f"{c}{j}" for j in range(2, k) for c in ("t", "id"))]
     first = exp.Tuple(expressions=[_col(s, "ts"), _col(s, "id")])
     return (
@@ -175,59 +187,13 @@ def _window_end(ctx: QueryContext, alias: str) -> exp.Expression:
     return exp.Add(this=_col(alias, "t1"), expression=ctx.params(ctx.within))
 
 
-def _strict_events(ctx: QueryContext, step_cte: str) -> exp.Select:
-    """A step's events with the time of the profile's previous distinct event instant."""
-    prev = (
-        exp.select("profile_id", "ts")
-        .select(
-            exp.alias_(
-                exp.Window(
-                    this=exp.Anonymous(this="lag", expressions=[exp.column("ts")]),
-                    partition_by=[exp.column("profile_id")],
-                    order=exp.Order(expressions=[exp.Ordered(this=exp.column("ts"))]),
-                ),
-                "prev_ts",
-            ),
-            copy=False,
-        )
-        .from_(_profile_instants(ctx).subquery("i", copy=False), copy=False)
-    )
-    on = _and(*(exp.EQ(this=_col("v", c), expression=_col("s", c)) for c in ("profile_id", "ts")))
-    return (
-        exp.select(*(_col("s", c) for c in ("profile_id", "id", "ts")), _col("v", "prev_ts"))
-        .from_(_table(step_cte, "s"), copy=False)
-        .join(prev.subquery("v", copy=False), on=on, copy=False)
-    )
-
-
-def _profile_instants(ctx: QueryContext) -> exp.Select:
-    """Distinct event instants of the profiles that entered the funnel (strict mode)."""
-    ts = _col("e", "ts")
-    where = [
-        exp.LTE(this=ts, expression=ctx.params(ctx.as_of)),
-        exp.GTE(this=ts, expression=ctx.params(ctx.start)) if ctx.start else None,
-        _in(_col("e", "profile_id"), exp.select("profile_id").from_(_table("s1"), copy=False)),
-    ]
-    select = (
-        exp.select(_col("e", "profile_id"), ts)
-        .distinct(copy=False)
-        .from_(_table("events", "e"), copy=False)
-    )
-    return select.where(_and(*where), copy=False)
-
-
 def _ordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte], exp.Select]:
     n = len(spec.steps)
     entry = _entry_events(ctx, spec.steps[0])
     ctes: list[_Cte] = [
         ("s1", entry.select(_as(_col("e", "id"), "id1"), _as(_col("e", "ts"), "t1"), copy=False))
     ]
-    for k in range(2, n + 1):
-        events = _step_events(ctx, spec.steps[k - 1], first=False)
-        if spec.order == "strict":
-            ctes.append((f"raw{k}", events))
-            events = _strict_events(ctx, f"raw{k}")
-        ctes.append((f"s{k}", events))
+    ctes += [(f"s{k}", _step_events(ctx, spec.steps[k - 1], first=False)) for k in range(2, n + 1)]
     ctes += [(f"r{k}", _next_step(ctx, spec, k)) for k in range(2, n + 1)]
     attempts = exp.select(*(_col("s1", c) for c in _ATTEMPT_KEYS)).from_(_table("s1"), copy=False)
     for k in range(2, n + 1):
@@ -235,85 +201,90 @@ def _ordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte], 
         attempts = attempts.select(_col(f"r{k}", f"t{k}"), copy=False).join(
             _table(f"r{k}"), on=on, join_type="left", copy=False
         )
+    if spec.order == "strict" and n > 1:
+        ctes += [("loose", attempts), ("gaps", _strict_gaps(ctx, n))]
+        attempts = _strict_cut(n)
     return ctes, attempts
 
 
-def _step_groups(spec: FunnelSpec) -> list[tuple[FunnelStep, int]]:
-    """Distinct step definitions with how many steps share each (unordered mode)."""
-    counts: dict[FunnelStep, int] = {}
-    for step in spec.steps:
-        counts[step] = counts.get(step, 0) + 1
-    return list(counts.items())
+def _strict_gaps(ctx: QueryContext, n: int) -> exp.Select:
+    """Per ordered attempt, the first step k with another event of the profile strictly between
+    steps k-1 and k. Strict mode takes the same events as ordered mode as far as it goes: the
+    earliest next-step event either comes before any other event, or no event does."""
+    ts, a = _col("e", "ts"), "a"
+    gap = exp.Case()
+    for k in range(2, n + 1):
+        inside = exp.LT(this=ts, expression=_col(a, f"t{k}"))
+        if k > 2:
+            inside = _and(exp.GT(this=ts, expression=_col(a, f"t{k - 1}")), inside)
+        gap = gap.when(inside, _num(k), copy=False)
+    last = exp.Coalesce(
+        this=_col(a, f"t{n}"), expressions=[_col(a, f"t{k}") for k in range(n - 1, 1, -1)]
+    )
+    on = _and(
+        exp.EQ(this=_col("e", "profile_id"), expression=_col(a, "profile_id")),
+        exp.GT(this=ts.copy(), expression=_col(a, "t1")),
+        exp.LT(this=ts.copy(), expression=last),
+        *_bounds(ctx, first=False),
+    )
+    return (
+        exp.select(_col(a, "id1"), _as(exp.Min(this=gap), "gap"))
+        .from_(_table("loose", a), copy=False)
+        .join(_table("events", "e"), on=on, copy=False)
+        .group_by(_col(a, "id1"), copy=False)
+    )
+
+
+def _strict_cut(n: int) -> exp.Select:
+    """The ordered attempts cut short at their first gap."""
+    keep = [_col("a", c) for c in _ATTEMPT_KEYS]
+    for k in range(2, n + 1):
+        before = exp.GT(this=_col("g", "gap"), expression=_num(k))
+        clean = exp.or_(exp.Is(this=_col("g", "gap"), expression=exp.Null()), before)
+        keep.append(_as(exp.If(this=clean, true=_col("a", f"t{k}")), f"t{k}"))
+    on = exp.EQ(this=_col("g", "id1"), expression=_col("a", "id1"))
+    return (
+        exp.select(*keep)
+        .from_(_table("loose", "a"), copy=False)
+        .join(_table("gaps", "g"), on=on, join_type="left", copy=False)
+    )
 
 
 def _unordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte], exp.Select]:
-    """An attempt per step event in the range; step k is reached at its k-th completion."""
-    groups = _step_groups(spec)
-    anchors = [_entry_events(ctx, step) for step, _ in groups]
-    hits = [
-        _step_events(ctx, step, first=False).select(
-            _as(exp.Literal.number(g), "g"), _as(exp.Literal.number(size), "gsize"), copy=False
-        )
-        for g, (step, size) in enumerate(groups)
-    ]
-    ctes: list[_Cte] = [
-        (
-            "anchors",
-            _renamed_anchors(
-                exp.union(*anchors, distinct=True, copy=False) if len(anchors) > 1 else anchors[0]
-            ),
-        ),
-        ("u", exp.union(*hits, distinct=False, copy=False) if len(hits) > 1 else hits[0]),
-        ("hits", _unordered_hits(ctx)),
-        ("done", _unordered_done()),
-    ]
-    keys = [_col("a", c) for c in _ATTEMPT_KEYS]
-    attempts = exp.select(*keys).from_(_table("anchors", "a"), copy=False)
+    """An attempt per step event in the range; step k is reached when k steps have distinct
+    events in the window (engine/funnel_unordered.py). Window columns over the profile's step
+    events, no join of attempts to events."""
+    groups = step_groups(spec.steps)
+    keys = [exp.column(c) for c in ("profile_id", "id", "ts", "bd")]
+    anyone = exp.or_(*(exp.column(f"m{g}") for g in range(len(groups))))
+    firsts = exp.select(*keys, *first_times(groups)).from_(_table("u"), copy=False)
+    window_end = exp.Add(this=exp.column("ts"), expression=ctx.params(ctx.within))
+    reach = _as(reach_times(groups, window_end), "reach")
+    inner = exp.select(*keys, reach).from_(_table("q"), copy=False)
+    if ctx.end is not None:  # events after the range fill windows but begin no attempt
+        inner = inner.where(exp.LT(this=exp.column("ts"), expression=ctx.params(ctx.end)))
+    cols = [exp.column("profile_id"), _as(exp.column("id"), "id1"), _as(exp.column("ts"), "t1")]
+    attempts = exp.select(*cols, exp.column("bd")).from_(inner.subquery("x"), copy=False)
     for k in range(2, len(spec.steps) + 1):
-        kth = exp.If(
-            this=exp.EQ(this=_col("d", "k"), expression=exp.Literal.number(k)), true=_col("d", "ts")
-        )
-        attempts = attempts.select(_as(exp.Min(this=kth), f"t{k}"), copy=False)
-    on = exp.EQ(this=_col("d", "id1"), expression=_col("a", "id1"))
-    return ctes, attempts.join(_table("done", "d"), on=on, join_type="left", copy=False).group_by(
-        *keys, copy=False
-    )
+        kth = exp.Anonymous(this="list_extract", expressions=[exp.column("reach"), _num(k)])
+        attempts = attempts.select(_as(kth, f"t{k}"), copy=False)
+    ctes: list[_Cte] = [("u", _flagged_events(ctx, groups)), ("q", firsts.where(anyone))]
+    return ctes, attempts
 
 
-def _renamed_anchors(union: exp.Query) -> exp.Select:
-    cols = [_col("x", "profile_id"), _as(_col("x", "id"), "id1"), _as(_col("x", "ts"), "t1")]
-    return exp.select(*cols, _col("x", "bd")).from_(union.subquery("x", copy=False), copy=False)
+def _num(value: int) -> exp.Literal:
+    return exp.Literal.number(value)
 
 
-def _row_number(partition: list[str], order: list[str]) -> exp.Window:
-    return exp.Window(
-        this=exp.RowNumber(),
-        partition_by=[exp.column(c) for c in partition],
-        order=exp.Order(expressions=[exp.Ordered(this=exp.column(c)) for c in order]),
-    )
-
-
-def _unordered_hits(ctx: QueryContext) -> exp.Select:
-    """Each anchor's step events inside its window, numbered within each step group."""
-    on = _and(
-        exp.EQ(this=_col("u", "profile_id"), expression=_col("a", "profile_id")),
-        exp.GTE(this=_col("u", "ts"), expression=_col("a", "t1")),
-        exp.LTE(this=_col("u", "ts"), expression=_window_end(ctx, "a")),
-    )
-    cols = [_col("a", "id1"), *(_col("u", c) for c in ("g", "gsize", "id", "ts"))]
-    rn = _as(_row_number(["id1", "g"], ["ts", "id"]), "rn")
-    return (
-        exp.select(*cols, rn)
-        .from_(_table("anchors", "a"), copy=False)
-        .join(_table("u", "u"), on=on, copy=False)
-    )
-
-
-def _unordered_done() -> exp.Select:
-    """The events that complete a step (at most `gsize` per group), in time order."""
-    k = _as(_row_number(["id1"], ["ts", "id"]), "k")
-    fits = exp.LTE(this=exp.column("rn"), expression=exp.column("gsize"))
-    return exp.select("id1", "ts", k).from_(_table("hits"), copy=False).where(fits, copy=False)
+def _flagged_events(ctx: QueryContext, groups: list[Group]) -> exp.Select:
+    """Events of the steps' types in the range (and a window past it), with bd and m{g}:
+    whether the event matches step group g."""
+    kinds = [ctx.params(event) for event in dict.fromkeys(step.event for step, _ in groups)]
+    flags = [_as(_matches(ctx, step), f"m{g}") for g, (step, _) in enumerate(groups)]
+    select = exp.select(_col("e", "profile_id"), _col("e", "id"), _col("e", "ts"), *flags)
+    select = select.from_(_table("events", "e"), copy=False)
+    of_types = exp.In(this=_col("e", "type"), expressions=kinds)
+    return _with_entry(ctx, select.where(_and(of_types, *_bounds(ctx, first=False)), copy=False))
 
 
 def _exclusion_void(ctx: QueryContext, i: int, ex: Exclusion) -> exp.Select:

@@ -84,21 +84,32 @@ def _next(f: Funnel, step: Step, events: list[Ev], used: set[int], times: list) 
 
 
 def unordered(f: Funnel, events: list[Ev]) -> list[Attempt]:
-    groups: dict[Step, int] = {}
-    for step in f.steps:
-        groups[step] = groups.get(step, 0) + 1
+    """Every step event in the range begins an attempt. Its window's events are taken in time
+    order, each kept when the kept events can still be given distinct steps: the k-th kept
+    event is when k steps are done (one event never fills two steps, even where filters
+    overlap)."""
     attempts = []
     for anchor in events:
-        if not (any(s.matches(anchor) for s in groups) and in_range(f, anchor.ts)):
+        if not (any(s.matches(anchor) for s in f.steps) and in_range(f, anchor.ts)):
             continue
         limit = anchor.ts + f.within
-        done = []
-        for step, size in groups.items():
-            hits = [e for e in events if step.matches(e) and anchor.ts <= e.ts <= limit]
-            done += sorted(hits, key=lambda e: (e.ts, e.id))[:size]
-        times = sorted(e.ts for e in done)
-        attempts.append(Attempt(anchor.id, (anchor.ts, *times[1:])))
+        kept: list[Ev] = []
+        for e in events:
+            if anchor.ts <= e.ts <= limit and _assignable([*kept, e], list(f.steps)):
+                kept.append(e)
+        attempts.append(Attempt(anchor.id, (anchor.ts, *(e.ts for e in kept[1:]))))
     return attempts
+
+
+def _assignable(chosen: list[Ev], steps: list[Step]) -> bool:
+    """Whether each chosen event can fill a different one of `steps` (tries every way)."""
+    if not chosen:
+        return True
+    first, rest = chosen[0], chosen[1:]
+    return any(
+        step.matches(first) and _assignable(rest, steps[:i] + steps[i + 1 :])
+        for i, step in enumerate(steps)
+    )
 
 
 def void(f: Funnel, attempt: Attempt, events: list[Ev]) -> bool:
