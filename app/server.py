@@ -3,9 +3,10 @@
 FastAPI is the root app: /v1 (tracking), /api (REST, docs at /api/docs), and Streamlit's
 `st.App` mounted at / with its runtime started by our lifespan. The lifespan opens the one
 Workspace of the process and installs it in `app.state` so the dashboard pages use the same
-DuckDB connection, then starts the ingest writer. On SIGTERM/SIGINT uvicorn stops taking
-requests, lets the running ones finish, and the lifespan's exit drains the queue (every message
-that was accepted is committed) before the workspace is closed.
+DuckDB connection, then starts the ingest pipeline (app/ingest_pipeline.py: journal, then
+load), which first loads what a crash left in the journal. On SIGTERM/SIGINT uvicorn stops
+taking requests, lets the running ones finish, and the lifespan's exit loads everything that was
+accepted before the workspace is closed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from streamlit.starlette import App
 
 from app import state
 from app.api import create_api
-from app.ingest_queue import IngestQueue
+from app.ingest_pipeline import IngestPipeline
+from app.journal import Journal, journal_dir
 from engine import Workspace
 
 MAIN_SCRIPT = Path(__file__).resolve().parent / "main.py"
@@ -34,6 +36,7 @@ def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
     """The ASGI app for a workspace file: API routes plus the dashboard at /. The file is
     opened here, before serving, so a locked or unreadable workspace fails the command."""
     ws = Workspace.open(db_path)
+    journal = Journal(journal_dir(db_path))
     ui = App(str(script))
     ui_lifespan = ui.lifespan()
 
@@ -41,7 +44,7 @@ def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.set_workspace(ws)
         app.state.ws = ws
-        app.state.queue = IngestQueue(ws).start()
+        app.state.pipeline = IngestPipeline(ws, journal).start()
         try:
             async with ui_lifespan(app):
                 yield
@@ -54,8 +57,8 @@ def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
 
 
 def _shutdown(app: FastAPI) -> None:
-    """Commit everything accepted, then release the DuckDB file."""
-    app.state.queue.close()
+    """Load everything accepted, then release the DuckDB file."""
+    app.state.pipeline.close()
     state.set_workspace(None)
     app.state.ws.close()
 

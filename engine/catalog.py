@@ -91,6 +91,11 @@ class Catalog:
         self._generation = 0  # bumped by invalidate(), so a schema built meanwhile is not kept
         self._schema: tuple[int, tuple[Any, ...], Schema] | None = None
 
+    @property
+    def generation(self) -> int:
+        """Bumped by every change to what the catalog lists, so callers may cache reads."""
+        return self._generation
+
     def invalidate(self) -> None:
         """Forget the cached language schema. Writers of what it lists call this after their
         change; row-count changes in those tables are also caught by `change_marker`."""

@@ -44,6 +44,11 @@ _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
 class Settings:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        self.generation = 0  # bumped by every change, so callers may cache what they read
+
+    def _put(self, key: str, value: Any) -> None:
+        repo.put(self.ws.db, key, value)
+        self.generation += 1
 
     # ---- identity priority -------------------------------------------------------------------
 
@@ -62,7 +67,7 @@ class Settings:
                 f"missing: {', '.join(missing) or 'none'}",
                 details={"given": order, "missing": missing},
             )
-        repo.put(self.ws.db, _PRIORITY, order)
+        self._put(_PRIORITY, order)
 
     # ---- per-profile limits ------------------------------------------------------------------
 
@@ -83,7 +88,7 @@ class Settings:
                     details={"type": key, "value": value},
                 )
         stored = repo.get(self.ws.db, _LIMITS) or {}
-        repo.put(self.ws.db, _LIMITS, {**stored, **limits})
+        self._put(_LIMITS, {**stored, **limits})
 
     # ---- blocked values ----------------------------------------------------------------------
 
@@ -102,7 +107,7 @@ class Settings:
                     details={"value": value},
                 )
             cleaned.append(value.strip().lower())
-        repo.put(self.ws.db, _BLOCKED, sorted(set(cleaned)))
+        self._put(_BLOCKED, sorted(set(cleaned)))
 
     # ---- sessions ----------------------------------------------------------------------------
 
@@ -124,7 +129,7 @@ class Settings:
                 f"got {minutes}",
                 details={"value": minutes},
             )
-        repo.put(self.ws.db, _TIMEOUT, minutes)
+        self._put(_TIMEOUT, minutes)
 
     def as_dict(self) -> dict[str, Any]:
         return {

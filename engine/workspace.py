@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from engine.funnels import Funnels
     from engine.goals import Goals
     from engine.ingest import Ingestor
+    from engine.intake import Intake
     from engine.keys import ApiKeys
     from engine.labels import Labels
     from engine.merge import Merges
@@ -79,6 +80,12 @@ class Workspace:
         from engine.ingest import Ingestor
 
         return Ingestor(self)
+
+    @cached_property
+    def intake(self) -> Intake:
+        from engine.intake import Intake
+
+        return Intake(self)
 
     @cached_property
     def events(self) -> Events:

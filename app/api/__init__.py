@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI
 
 from app.api import analytics, errors, events, ingest, profiles, segments
-from app.api.context import QueueDep
+from app.api.context import Fresh, PipelineDep
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -29,7 +30,9 @@ Authenticate with the API key as the HTTP Basic username and an empty password
 404 not found, 409 conflict, 413 too large, 422 invalid input (DSL errors carry line, column
 and a suggestion), 429/503 retry later.
 
-Tracking: a 200 means the messages are committed to the workspace (they survive a crash).
+Tracking: a 200 means the messages are in the server's fsynced journal (they survive a crash)
+and are loaded into the workspace within moments; REST reads wait until every message
+acknowledged before them is loaded, so a client reads its own writes.
 Limits: 32 KB per message, 500 KB per request (gzip allowed; measured after decompression).
 `/v1/batch` stores the good messages of a batch and answers
 `{"success": true, "accepted": n, "rejected": [{"index": i, "reason": "..."}]}` (0-based
@@ -49,21 +52,16 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     errors.install(app)
-    for module in (ingest, profiles, segments, events, analytics):
-        app.include_router(module.router)
+    app.include_router(ingest.router)
+    for module in (profiles, segments, events, analytics):
+        app.include_router(module.router, dependencies=[Fresh])
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])
     return app
 
 
-def health(queue: QueueDep) -> dict[str, Any]:
-    """Liveness (no key needed) and what the ingest writer has done since start."""
-    stats = queue.stats
-    return {
-        "status": "ok",
-        "ingest": {
-            "pending_requests": queue.pending,
-            "batches": stats.batches,
-            "messages": stats.messages,
-            "ingest_seconds": round(stats.ingest_seconds, 3),
-        },
-    }
+def health(pipeline: PipelineDep) -> dict[str, Any]:
+    """Liveness (no key needed) and what the ingest pipeline has done since start: `lag` is the
+    number of acknowledged messages not yet loaded into the workspace."""
+    stats = asdict(pipeline.stats)
+    stats["load_seconds"] = round(stats["load_seconds"], 3)
+    return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}}

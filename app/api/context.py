@@ -1,27 +1,38 @@
-"""What a route needs from the running server: the workspace, the ingest queue and the caller's
+"""What a route needs from the running server: the workspace, the ingest pipeline and the caller's
 API key (HTTP Basic with the key as username and an empty password, as Segment's clients send
 it; `Authorization: Bearer <key>` works too)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.ingest_queue import IngestQueue
+from app.ingest_pipeline import IngestPipeline
 from engine import Workspace
 from engine.keys import ApiKey, Scope
 from kith_errors import AuthError
+
+READ_WAIT = 30.0
 
 
 def workspace(request: Request) -> Workspace:
     return request.app.state.ws
 
 
-def ingest_queue(request: Request) -> IngestQueue:
-    return request.app.state.queue
+def ingest_pipeline(request: Request) -> IngestPipeline:
+    return request.app.state.pipeline
+
+
+async def fresh(request: Request) -> None:
+    """Read your writes: wait (up to READ_WAIT seconds) until every tracking message
+    acknowledged before this request is loaded into the workspace."""
+    pipeline = ingest_pipeline(request)
+    if pipeline.lag:
+        await asyncio.to_thread(pipeline.wait_loaded, READ_WAIT)
 
 
 def presented_key(request: Request) -> str:
@@ -53,6 +64,7 @@ def read_write_key(request: Request) -> ApiKey:
 
 
 WorkspaceDep = Annotated[Workspace, Depends(workspace)]
-QueueDep = Annotated[IngestQueue, Depends(ingest_queue)]
+PipelineDep = Annotated[IngestPipeline, Depends(ingest_pipeline)]
+Fresh = Depends(fresh)
 ReadWrite = Depends(read_write_key)
 Ingest = Depends(ingest_key)

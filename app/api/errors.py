@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.ingest_queue import QueueClosed, QueueFull
+from app.ingest_pipeline import QueueClosed, QueueFull
 from engine.keys import Forbidden
 from kith_errors import AuthError, Conflict, DslError, KithError, NotFound, ValidationError
 

@@ -1,8 +1,10 @@
-"""REST: the event stream, filtered by type, time and profile."""
+"""REST: the event stream, filtered by type, time and profile; tracking messages that could
+not be loaded."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -36,3 +38,13 @@ def list_events(
     )
     events = records(with_json(frame))
     return {"total": total, "limit": limit, "offset": offset, "events": events}
+
+
+@router.get("/ingest/failures")
+def ingest_failures(
+    ws: WorkspaceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
+    """Tracking messages that were acknowledged but refused when loaded (the catalog or the
+    blocked values changed in between), newest first, with the reason and the message."""
+    failures = [f | {"message": json.loads(f["message"])} for f in ws.intake.failures(limit)]
+    return {"total": ws.intake.failure_count(), "failures": failures}

@@ -2,7 +2,8 @@
 
 Auth is the write key as HTTP Basic username (any scope). Limits follow Segment: 32 KB per
 message and 500 KB per request (413 beyond; gzip bodies are measured after decompression).
-A 200 is sent only once the messages are committed (see app/ingest_queue.py).
+A 200 is sent only once the messages are durable (fsynced in the journal, see
+app/ingest_pipeline.py).
 
 Single calls (/v1/track ...) carry one message; its type comes from the path. If the message is
 rejected nothing is stored and the answer is 422 with the reason.
@@ -22,9 +23,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.api.context import Ingest, QueueDep
+from app.api.context import Ingest, PipelineDep
 from app.api.errors import BadRequest, PayloadTooLarge
-from app.ingest_queue import Rejected
+from engine.intake import Refusal
 from kith_errors import IngestError
 
 MESSAGE_LIMIT = 32 * 1024
@@ -64,8 +65,8 @@ _BATCH_BODY = {
 # ---- reading bodies --------------------------------------------------------------------------
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The request body parsed as JSON, refusing bodies over `limit` bytes (after gunzip)."""
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body (gunzipped), refusing bodies over `limit` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit and not _gzipped(request):
         raise _too_large("request", int(declared), limit)
@@ -74,7 +75,10 @@ async def read_json(request: Request, limit: int) -> Any:
         body += chunk
         if len(body) > limit and not _gzipped(request):
             raise _too_large("request", len(body), limit)
-    data = _gunzip(bytes(body), limit) if _gzipped(request) else bytes(body)
+    return _gunzip(bytes(body), limit) if _gzipped(request) else bytes(body)
+
+
+def parse_json(data: bytes) -> Any:
     try:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as err:
@@ -107,15 +111,18 @@ def _too_large(what: str, size: int, limit: int) -> PayloadTooLarge:
 
 
 def _single(kind: str) -> Callable[..., Awaitable[IngestAnswer]]:
-    async def endpoint(request: Request, queue: QueueDep) -> IngestAnswer:
-        message = await read_json(request, MESSAGE_LIMIT)
+    async def endpoint(request: Request, pipeline: PipelineDep) -> IngestAnswer:
+        data = await read_body(request, MESSAGE_LIMIT)
+        message = parse_json(data)
         if not isinstance(message, dict):
             raise BadRequest(f"a /v1/{kind} body must be a JSON object")
+        if _has_surrogate_escapes(data) and not _valid_unicode(message):
+            raise IngestError(f"{kind} message rejected: {_BAD_UNICODE}")
         if message.setdefault("type", kind) != kind:
             raise BadRequest(f"this is /v1/{kind}, but the message says type {message['type']!r}")
-        outcome = await queue.ingest([message])
-        if outcome.rejected:
-            reason = outcome.rejected[0].reason
+        refused = await pipeline.ingest([message])
+        if refused:
+            reason = refused[0].reason
             raise IngestError(f"{kind} message rejected: {reason}", details={"reason": reason})
         return IngestAnswer(accepted=1)
 
@@ -134,15 +141,17 @@ for _kind in MESSAGE_TYPES:
 
 
 @router.post("/batch", summary="Send many messages", openapi_extra=_BATCH_BODY)
-async def ingest_batch(request: Request, queue: QueueDep) -> IngestAnswer:
-    body = await read_json(request, BATCH_LIMIT)
+async def ingest_batch(request: Request, pipeline: PipelineDep) -> IngestAnswer:
+    data = await read_body(request, BATCH_LIMIT)
+    body = parse_json(data)
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise BadRequest('a /v1/batch body must be a JSON object with a "batch" list')
-    messages, rejected = _screen(body["batch"], body.get("context"), big=_big(request))
+    checks = {"big": _big(request), "escapes": _has_surrogate_escapes(data)}
+    messages, rejected = _screen(body["batch"], body.get("context"), **checks)
     positions = [i for i, _ in messages]
     if messages:
-        outcome = await queue.ingest([m for _, m in messages])
-        rejected += [Rejected(positions[r.index], r.reason) for r in outcome.rejected]
+        refused = await pipeline.ingest([m for _, m in messages])
+        rejected += [Refusal(positions[r.index], r.reason) for r in refused]
     rejected.sort(key=lambda r: r.index)
     answer = [Rejection(index=r.index, reason=r.reason) for r in rejected]
     return IngestAnswer(accepted=len(body["batch"]) - len(answer), rejected=answer)
@@ -155,26 +164,44 @@ def _big(request: Request) -> bool:
 
 
 def _screen(
-    batch: list[Any], context: Any, *, big: bool
-) -> tuple[list[tuple[int, dict[str, Any]]], list[Rejected]]:
+    batch: list[Any], context: Any, *, big: bool, escapes: bool
+) -> tuple[list[tuple[int, dict[str, Any]]], list[Refusal]]:
     """Split the batch into (position, message) pairs to ingest and refused entries."""
     keep: list[tuple[int, dict[str, Any]]] = []
-    refused: list[Rejected] = []
+    refused: list[Refusal] = []
     for i, message in enumerate(batch):
-        reason = _refusal(message, big)
+        reason = _refusal(message, big, escapes)
         if reason:
-            refused.append(Rejected(i, reason))
+            refused.append(Refusal(i, reason))
         else:
             keep.append((i, _with_context(message, context)))
     return keep, refused
 
 
-def _refusal(message: Any, big: bool) -> str | None:
+def _refusal(message: Any, big: bool, escapes: bool) -> str | None:
     if not isinstance(message, dict):
         return "a message must be a JSON object"
     if big and (size := len(json.dumps(message).encode("utf-8"))) > MESSAGE_LIMIT:
         return f"the message is {size} bytes; the limit is {MESSAGE_LIMIT // 1024} KB"
+    if escapes and not _valid_unicode(message):
+        return _BAD_UNICODE
     return None
+
+
+_BAD_UNICODE = "the message holds a lone surrogate escape (such as \\ud800), which is not text"
+
+
+def _has_surrogate_escapes(body: bytes) -> bool:
+    """Whether the JSON may decode to lone surrogates (checked per message only then)."""
+    return b"\\ud" in body.lower()
+
+
+def _valid_unicode(message: Any) -> bool:
+    try:
+        json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _with_context(message: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -165,3 +165,26 @@ def test_concurrent_clients_all_land(server: Server) -> None:
         profile = profile_of(server, "user_id", f"c-{run}-{n}")
         types = [e["type"] for e in events_of(server, profile["id"])]
         assert types.count("tick") == per_client
+
+
+def test_lone_surrogate_escapes_are_refused_by_message(server: Server) -> None:
+    """JSON may escape half of a UTF-16 pair ("\\ud800"): valid JSON, but not text."""
+    user = f"user-{uuid.uuid4()}"
+    broken = '{"type": "track", "event": "broken", "userId": "\\ud800"}'
+    emoji = (
+        f'{{"type": "track", "event": "emoji", "userId": "{user}",'
+        ' "properties": {"face": "\\ud83d\\ude00"}}'
+    )
+    headers = {"content-type": "application/json"}
+    with server.client("ingest") as client:
+        answer = client.post(
+            "/v1/batch", content=f'{{"batch": [{broken}, {emoji}]}}', headers=headers
+        )
+        single = client.post("/v1/track", content=broken, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1
+    assert "surrogate" in answer.json()["rejected"][0]["reason"]
+    assert single.status_code == 422 and "surrogate" in single.json()["error"]["message"]
+    profile = profile_of(server, "user_id", user)
+    [event] = [e for e in events_of(server, profile["id"]) if e["type"] == "emoji"]
+    assert event["properties"]["face"] == "\U0001f600"

@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from app.journal import Journal, Record, journal_dir
 from engine import Workspace
+from engine.clock import utcnow
 from tests.api.conftest import Server
 
 
@@ -79,3 +81,23 @@ def terminate_under_load(server: Server) -> list[str]:
             future.result()
     assert accepted
     return accepted
+
+
+def test_a_journaled_message_the_store_now_refuses_is_kept_and_listed(
+    fresh_server: Server,
+) -> None:
+    """A crash left a record in the journal; before the restart an admin blocked its only
+    identity value. The restarted server keeps it in ingest_failures instead of dropping it."""
+    fresh_server.stop()
+    journal = Journal(journal_dir(fresh_server.db))
+    journal.open(0)
+    message = {"type": "track", "event": "tick", "userId": "walk-in", "messageId": "w-1"}
+    journal.append([Record(journal.last_seq + 1, utcnow(), [message])])
+    with Workspace.open(fresh_server.db) as ws:
+        ws.settings.set_blocked_values([*ws.settings.blocked_values, "walk-in"])
+    fresh_server.start()
+    with fresh_server.client() as client:
+        body = client.get("/api/ingest/failures").json()
+    assert body["total"] == 1
+    assert body["failures"][0]["message"] == message
+    assert body["failures"][0]["reason"].startswith("no usable identity")

@@ -1,0 +1,146 @@
+"""The tracking API's durable journal: append-only files of accepted requests.
+
+A request's accepted messages are appended and fsynced before its 200 is sent, so they survive
+a crash before they reach DuckDB. The loader (app/ingest_pipeline.py) loads records into the
+workspace in large batches and stores the last loaded sequence number in the workspace in the
+same transaction; on start, the records after it are loaded again. Files are named after their
+first sequence number, rotated at `segment_bytes`, and deleted once all their records are loaded.
+
+One record per line: {"seq": n, "received": "<naive UTC ISO time>", "messages": [...]}. A crash
+mid-write can leave a torn last line; it was never acknowledged, so reading skips it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kith_errors import StoreError
+
+log = logging.getLogger("kith.journal")
+SEGMENT_BYTES = 64 * 1024 * 1024
+_SUFFIX = ".jsonl"
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    received: dt.datetime
+    messages: list[dict[str, Any]]
+
+    def line(self) -> bytes:
+        body = {"seq": self.seq, "received": self.received.isoformat(), "messages": self.messages}
+        return json.dumps(body, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def journal_dir(db_path: str | Path) -> Path:
+    """Where the journal of a workspace file lives: beside it."""
+    return Path(f"{db_path}.journal")
+
+
+class Journal:
+    """Appends (one thread) and releases (another) are serialised on a lock."""
+
+    def __init__(self, directory: Path, *, segment_bytes: int = SEGMENT_BYTES) -> None:
+        self.directory = directory
+        self.segment_bytes = segment_bytes
+        self._lock = threading.Lock()
+        self._segments: dict[Path, int] = {}  # closed segment -> its last seq
+        self._file: Any = None
+        self._path: Path | None = None
+        self._size = 0
+        self.last_seq = 0
+
+    def open(self, loaded: int) -> list[Record]:
+        """Read the journal left by the last run: the records after `loaded`, in order. New
+        records go to a new segment numbered after every record found."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        pending: list[Record] = []
+        self.last_seq = loaded
+        for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
+            records = _read_segment(path)
+            last = records[-1].seq if records else 0
+            self.last_seq = max(self.last_seq, last)
+            self._segments[path] = last
+            pending += [r for r in records if r.seq > loaded]
+        self.release(loaded)
+        return pending
+
+    def append(self, records: list[Record]) -> None:
+        """Write the records and fsync once: when this returns they are durable."""
+        data = b"".join(r.line() for r in records)
+        with self._lock:
+            if self._file is None or self._size >= self.segment_bytes:
+                self._rotate(records[0].seq)
+            self._file.write(data)
+            self._file.flush()
+            os.fdatasync(self._file.fileno())
+            self._size += len(data)
+            self.last_seq = records[-1].seq
+
+    def release(self, loaded: int) -> None:
+        """Delete the closed segments whose records are all loaded (`seq <= loaded`)."""
+        with self._lock:
+            for path, last in list(self._segments.items()):
+                if last <= loaded:
+                    path.unlink(missing_ok=True)
+                    del self._segments[path]
+
+    def close(self, loaded: int) -> None:
+        """Close the open segment, and delete it too when everything in it is loaded."""
+        with self._lock:
+            self._close_current()
+        self.release(loaded)
+
+    def _rotate(self, first_seq: int) -> None:
+        self._close_current()
+        self._path = self.directory / f"{first_seq:012d}{_SUFFIX}"
+        self._file = open(self._path, "ab")  # noqa: SIM115 - held open across appends
+        self._size = 0
+        _sync_directory(self.directory)  # the new file's name is durable too
+
+    def _close_current(self) -> None:
+        if self._file is None or self._path is None:
+            return
+        self._file.close()
+        self._segments[self._path] = self.last_seq
+        self._file, self._path = None, None
+
+
+def _read_segment(path: Path) -> list[Record]:
+    records: list[Record] = []
+    lines = path.read_bytes().split(b"\n")
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            records.append(_parse(raw))
+        except (ValueError, KeyError, TypeError) as err:
+            if number == len(lines):  # a torn last line: its request was never answered
+                log.warning("journal %s: skipping an incomplete last record", path.name)
+                break
+            raise StoreError(
+                f"journal file {path} is damaged at line {number}: {err}",
+                details={"path": str(path), "line": number},
+            ) from err
+    return records
+
+
+def _parse(raw: bytes) -> Record:
+    body = json.loads(raw)
+    received = dt.datetime.fromisoformat(body["received"])
+    return Record(int(body["seq"]), received, list(body["messages"]))
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

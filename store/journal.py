@@ -1,0 +1,44 @@
+"""The tracking API's journal bookkeeping: the last loaded record and the messages that were
+accepted but could not be stored (see app/journal.py and engine/intake.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from store.db import Database
+
+
+def loaded_seq(db: Database) -> int:
+    return int(db.scalar("SELECT coalesce(max(loaded_seq), 0) FROM journal_checkpoint"))
+
+
+def set_loaded_seq(db: Database, seq: int) -> None:
+    db.execute(
+        "INSERT INTO journal_checkpoint VALUES (1, $seq) ON CONFLICT (id) "
+        "DO UPDATE SET loaded_seq = greatest(journal_checkpoint.loaded_seq, $seq)",
+        {"seq": seq},
+    )
+
+
+def insert_failures(db: Database, first_id: int, now: dt.datetime) -> None:
+    """The registered `kith_failed` (received_at, reason, message) as failures with ids from
+    `first_id` on."""
+    db.execute(
+        "INSERT INTO ingest_failures (id, received_at, failed_at, reason, message) "
+        "SELECT $first + row_number() OVER () - 1, received_at, $now, reason, message::JSON "
+        "FROM kith_failed",
+        {"first": first_id, "now": now},
+    )
+
+
+def failures(db: Database, limit: int) -> list[dict[str, Any]]:
+    return db.dicts(
+        "SELECT id, received_at, failed_at, reason, message::VARCHAR AS message "
+        "FROM ingest_failures ORDER BY id DESC LIMIT $limit",
+        {"limit": limit},
+    )
+
+
+def failure_count(db: Database) -> int:
+    return int(db.scalar("SELECT count(*) FROM ingest_failures"))
