@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine import identity, ingest_traits, sessions
 from engine.batch import IngestBatch
@@ -178,17 +180,19 @@ def write_batch(
         with db.transaction():
             db.register("kith_in", canon)
             traits = canon["traits"].null_count < canon.num_rows
-            return _write(ws, received, depth, source, traits)
+            lines = canon["_line"].to_numpy().astype(np.int64)
+            return _write(ws, received, depth, source, (traits, lines))
     finally:
         repo.drop_staging(db)
 
 
 def _write(
-    ws: Workspace, received: dt.datetime, depth: int, source: str, traits: bool
+    ws: Workspace, received: dt.datetime, depth: int, source: str, given: tuple[bool, np.ndarray]
 ) -> tuple[IngestReport, IngestBatch | None]:
     """The batch's steps; each is skipped when the batch gives it nothing to do (no traits,
-    no new profiles or identities, no sessions), as small API batches mostly do."""
-    db, conf = ws.db, ws.settings
+    no new profiles or identities, no sessions), as small API batches mostly do. `given`:
+    whether any line has traits, and `kith_in`'s line numbers in its row order."""
+    (db, conf), (traits, input_lines) = (ws.db, ws.settings), given
     typed, checked = ingest_traits.check(ws) if traits else ({}, False)
     rejected, duplicates = repo.stage(db, checked)
     keys = repo.extract_keys(db, conf.blocked_values, conf.identity_priority)
@@ -203,7 +207,8 @@ def _write(
     )
     ids = outcome["ids"]
     batch_id = ids["batches"]
-    started = _events(ws, outcome["lines"], received, (batch_id, ids["events"]))
+    batch = _Batch(batch_id, ids["events"], input_lines)
+    started = _events(ws, outcome["lines"], received, batch)
     if traits:
         _profiles(ws, typed)
     touched = repo.touch_profiles(db, received)
@@ -226,21 +231,43 @@ _ALL_BLOCKED = "no usable identity: every identity value is blocked (see setting
 _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 
-def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: tuple[int, int]) -> int:
+def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: _Batch) -> int:
     """Sessions, then the events in one insert with their session ids; returns how many
-    sessions began. `batch` is (batch id, first event id); event ids follow line numbers
-    (rejected lines leave gaps)."""
-    db, (batch_id, first) = ws.db, batch
+    sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
+    db = ws.db
     done = sessions.sessionize(ws, lines)
-    skey, started = done if done else (np.full(len(lines.line), -1, np.int64), 0)
-    db.register(
-        "kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile, "skey": skey})
-    )
+    session = sessions.line_session_ids(ws, done[0]) if done else None
+    db.register("kith_evp", _event_rows(lines, batch.input_lines, session))
     registered = _STANDARD_TYPES + repo.event_type_names(db)
-    ids = (first, int(lines.line.min()))
-    repo.insert_events(db, ids, now, (batch_id, done is not None), registered)
-    sessions.record_starts(ws, started, now, batch_id)
+    ids = (batch.first_event, int(lines.line.min()))
+    repo.insert_events(db, ids, now, batch.batch_id, registered)
+    started = done[1] if done else 0
+    sessions.record_starts(ws, started, now, batch.batch_id)
     return started
+
+
+@dataclass(frozen=True)
+class _Batch:
+    batch_id: int
+    first_event: int
+    input_lines: np.ndarray  # `kith_in`'s line numbers in its row order
+
+
+def _event_rows(
+    lines: sessions.Lines, input_lines: np.ndarray, session: pa.Array | None
+) -> pa.Table:
+    """Per row of `kith_in` (same order, for a positional join): its line, profile (-1: not
+    stored) and computed session id, from the per staged line arrays."""
+    size = int(max(input_lines.max(), lines.line.max())) + 1
+    at = np.full(size, -1, dtype=np.int64)
+    at[lines.line] = np.arange(len(lines.line))
+    at = at[input_lines]
+    stored = at >= 0
+    profile = np.where(stored, lines.profile[np.maximum(at, 0)], -1)
+    if session is None:
+        session = pa.nulls(len(lines.line), pa.string())
+    ids = pc.take(session, pa.array(at, pa.int64(), mask=~stored))
+    return pa.table({"_line": input_lines, "profile_id": profile, "session_id": ids})
 
 
 def _profiles(ws: Workspace, typed: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.vocab import CHANNELS
 from store import ingest as repo
@@ -107,6 +108,19 @@ def sessionize(ws: Workspace, lines: Lines) -> tuple[np.ndarray, int] | None:
     # only explicit ids and sessions continued from storage can already exist
     continuing = explicit or table["prev_id"].null_count < len(table)
     return skey, repo.record_sessions(ws.db, continuing)
+
+
+def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
+    """Per staged line, the id of the session `sessionize` computed for it (null where none),
+    from its session key: one sorted lookup, no join over the batch."""
+    none = skey < 0
+    if none.all():
+        return pa.nulls(len(skey), pa.string())
+    got = repo.session_ids(ws.db)
+    keys = np.asarray(got["skey"], dtype=np.int64)
+    order = np.argsort(keys)
+    at = order[np.searchsorted(keys[order], skey).clip(0, len(keys) - 1)]
+    return pc.take(pa.array(got["id"], pa.string()), pa.array(at, pa.int64(), mask=none))
 
 
 _NO_SESSIONS: dict[str, np.ndarray] = {

@@ -31,12 +31,14 @@ _KEY_ROWS = (
 )
 
 
-# JSON columns are typed (and so parsed) once here; a value that is not a JSON object is NULL
-# and its line rejected. Identity values: trimmed, blanks are missing; emails lower-cased;
-# phones in E.164 ("+" and 8-15 digits, "00" read as "+") when they look like one, else the
-# cleaned value as given.
+# The narrow staged batch: what dedupe, identity keys, sessions and profile times need, never the
+# wide JSON columns (the events are inserted straight from `kith_in`). Identity values: trimmed,
+# blanks are missing; emails lower-cased; phones in E.164 ("+" and 8-15 digits, "00" read as "+")
+# when they look like one, else the cleaned value as given. A properties/context value that is
+# not a JSON object only flags its line (`_bad_props`, `_bad_ctx`) for rejection.
 _NORMALISE = (
-    "SELECT * EXCLUDE (ph) REPLACE (nullif(trim(user_id), '') AS user_id, "
+    "SELECT _line, message_id, ts, channel, source, device, _reject, _trait_reason, "
+    "nullif(trim(user_id), '') AS user_id, "
     "nullif(lower(trim(email)), '') AS email, "
     "CASE WHEN regexp_full_match(ltrim(ph, '+'), '[1-9][0-9]{7,14}') THEN '+' || ltrim(ph, '+') "
     "ELSE nullif(ph, '') END AS phone, "
@@ -46,10 +48,10 @@ _NORMALISE = (
     "nullif(trim(tiktok), '') AS tiktok, nullif(trim(widget), '') AS widget, "
     "nullif(trim(anonymous_id), '') AS anonymous_id, "
     "nullif(trim(session_id), '') AS session_id, "
-    "CASE WHEN starts_with(ltrim(properties), '{') THEN TRY_CAST(properties AS JSON) END "
-    "AS properties, "
-    "CASE WHEN starts_with(ltrim(context), '{') THEN TRY_CAST(context AS JSON) END AS context), "
-    "properties IS NOT NULL AS _given_props, context IS NOT NULL AS _given_ctx FROM (SELECT *, "
+    "properties IS NOT NULL AND NOT coalesce(starts_with(ltrim(properties), '{') "
+    "AND json_valid(properties), FALSE) AS _bad_props, "
+    "context IS NOT NULL AND NOT coalesce(starts_with(ltrim(context), '{') "
+    "AND json_valid(context), FALSE) AS _bad_ctx FROM (SELECT *, "
     r"regexp_replace(regexp_replace(trim(phone), '[\s\-().\/]', '', 'g'), '^00', '+') AS ph "
     "FROM "
 )
@@ -63,20 +65,20 @@ _REASON = (
     "THEN 'no identity: needs userId, anonymousId or another identity key' "
     r"WHEN email IS NOT NULL AND NOT regexp_full_match(email, '[^@\s]+@[^@\s]+\.[^@\s]+') "
     "THEN 'email ''' || email || ''' is not an email address' "
-    "WHEN _given_props AND properties IS NULL THEN 'properties is not a JSON object' "
-    "WHEN _given_ctx AND context IS NULL THEN 'context is not a JSON object' END"
+    "WHEN _bad_props THEN 'properties is not a JSON object' "
+    "WHEN _bad_ctx THEN 'context is not a JSON object' END"
 )
 
 
 def stage(db: Database, trait_reasons: bool) -> tuple[list[tuple[int, str]], int]:
-    """Normalise `kith_in` into `kith_b` keeping only the good, new lines; returns the rejected
-    lines with their reasons and the number of duplicates: a message_id already stored, or seen
-    on an earlier good line of the batch. The dedupe works on (line, message_id) alone, so the
-    wide rows are copied once and never sorted. `trait_reasons`: `kith_trait_bad` exists."""
+    """Normalise `kith_in` into the narrow `kith_b` keeping only the good, new lines; returns
+    the rejected lines with their reasons and the number of duplicates: a message_id already
+    stored, or seen on an earlier good line of the batch. `trait_reasons`: `kith_trait_bad`
+    exists."""
     source = _WITH_TRAIT_REASONS if trait_reasons else _NO_TRAIT_REASONS
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * "
-        "EXCLUDE (_reject, _trait_reason, _given_props, _given_ctx), "
+        "EXCLUDE (_reject, _trait_reason, _bad_props, _bad_ctx), "
         + _REASON
         + " AS _reason FROM ("
         + _NORMALISE
@@ -226,44 +228,31 @@ def event_type_names(db: Database) -> list[str]:
     return [str(r[0]) for r in db.rows("SELECT name FROM event_types")]
 
 
-# `kith_rowp` is built from `kith_b` read in its stored order, so the two line up row by row
-# and a positional join replaces a hash join over the whole batch; the check makes any
-# misalignment fail loudly instead of mislabelling events.
+# `kith_rowp` is built from `kith_b` read in its stored order, and `kith_evp` from `kith_in`'s
+# lines in theirs, so each pair lines up row by row and a positional join replaces a hash join
+# over the whole batch; the check makes any misalignment fail loudly instead of mislabelling.
 _PROFILE = (
     "CASE WHEN r._line = b._line THEN r.profile_id "
     "ELSE error('staged lines out of order: ' || b._line || ' vs ' || r._line) END"
 )
 
 
-_SESSION_OF = {
-    True: ("coalesce(b.session_id, g.id)", " LEFT JOIN kith_sagg g ON g.skey = r.skey"),
-    False: ("NULL", ""),  # no line has a session (no channel, no session id)
-}
-
-
 def insert_events(
-    db: Database,
-    ids: tuple[int, int],
-    now: dt.datetime,
-    batch: tuple[int, bool],
-    registered: list[str],
+    db: Database, ids: tuple[int, int], now: dt.datetime, batch_id: int, registered: list[str]
 ) -> None:
-    """The batch's events straight from `kith_b`, with their profile and session from
-    `kith_rowp` (_line, profile_id, skey) and `kith_sagg`; `ids` is (first id, first line),
-    `batch` (batch id, whether `kith_sagg` holds sessions)."""
-    session, join = _SESSION_OF[batch[1]]
+    """The batch's events straight from `kith_in` (its JSON values were checked while staging),
+    with their profile and computed session from `kith_evp` (_line, profile_id, session_id; a
+    profile of -1 marks a line not stored); `ids` is (first id, first line)."""
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + b._line - $base, b.message_id, "
-        + _PROFILE
-        + ", "
-        + session
-        + ", b.type, b.ts, $now, b.channel, b.source, b.properties, "
-        "b.context, list_contains($registered, b.type), "
-        "b.channel IS NULL AND b.session_id IS NULL, $batch "
-        "FROM kith_b b POSITIONAL JOIN kith_rowp r" + join,
-        {"first": ids[0], "base": ids[1], "now": now, "batch": batch[0], "registered": registered},
+        "SELECT $first + _line - $base, message_id, profile_id, coalesce(sid, session_id), "
+        "type, ts, $now, channel, source, properties, context, "
+        "list_contains($registered, type), channel IS NULL AND sid IS NULL, $batch "
+        "FROM (SELECT " + _PROFILE + " AS profile_id, nullif(trim(b.session_id), '') AS sid, "
+        "r.session_id, b.* EXCLUDE (session_id) FROM kith_in b POSITIONAL JOIN kith_evp r) "
+        "WHERE profile_id >= 0",
+        {"first": ids[0], "base": ids[1], "now": now, "batch": batch_id, "registered": registered},
     )
 
 
@@ -291,7 +280,7 @@ def stage_traits(db: Database) -> None:
     """`kith_traits`: the latest value per profile and trait among the batch's messages."""
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_traits AS SELECT r.profile_id, j.key, "
-        "arg_max(j.value, b.ts) AS value FROM kith_b b JOIN kith_rowp r ON r._line = b._line, "
+        "arg_max(j.value, b.ts) AS value FROM kith_in b JOIN kith_rowp r ON r._line = b._line, "
         "json_each(b.traits) j WHERE b.traits IS NOT NULL GROUP BY r.profile_id, j.key"
     )
 
@@ -362,9 +351,8 @@ def allocate(db: Database, counts: dict[str, int]) -> dict[str, int]:
 
 
 def drop_staging(db: Database) -> None:
-    for name in ("kith_in", "kith_rowp", "kith_newp", "kith_newid", "kith_log", "kith_ns"):
-        db.unregister(name)
-    for name in ("kith_trait_check",):
+    registered = ("kith_in", "kith_rowp", "kith_evp", "kith_newp", "kith_newid", "kith_log")
+    for name in (*registered, "kith_ns", "kith_trait_check"):
         db.unregister(name)
     db.execute(
         "DROP TABLE IF EXISTS kith_b; DROP TABLE IF EXISTS kith_rk_all; "
@@ -407,6 +395,11 @@ def build_sessions(db: Database) -> None:
         "FROM kith_b b JOIN kith_rowp r ON r._line = b._line WHERE b.session_id IS NOT NULL "
         "GROUP BY b.session_id"
     )
+
+
+def session_ids(db: Database) -> dict[str, np.ndarray]:
+    """The computed sessions' keys and ids (`kith_sagg` rows with a key), to label the lines."""
+    return db.execute("SELECT skey, id FROM kith_sagg WHERE skey IS NOT NULL").fetchnumpy()
 
 
 def record_sessions(db: Database, continuing: bool) -> int:
