@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlglot import exp
 
 from dsl.ast import (
     Action,
@@ -35,19 +34,21 @@ from dsl.ast import (
     UnsetProperty,
     Value,
 )
+from engine import rule_emits as emits
 from engine.audit import AUDIT_IDS
-from engine.catalog import JSON_PROPERTY
 from engine.labels import check_label
+from engine.rule_deps import Touches
+from engine.rule_emits import Emit
+from engine.rule_writes import PropertyWrites, Write
 from kith_errors import ValidationError
-from store import analytics as analytics_repo
+from store import ingest as ingest_repo
 from store import rules as repo
+from store.db import Database
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 MAX_DEPTH = 5  # rules emitting events that trigger rules: at most this many levels
-TARGETS = "kith_rule_targets"
-_TOP_LEVEL = {"user_id": "userId", "anonymous_id": "anonymousId"}
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,8 @@ def _plain(value: Any) -> Any:
 class Actions:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
-        self._columns: dict[str, str] | None = None
-        self._emits: list[tuple[int, list[dict[str, Any]]]] = []
-        self._writes: list[_Write] = []
+        self.writes = PropertyWrites(ws)
+        self._emits: list[Emit] = []
         self._notes: list[pd.DataFrame] = []
         self._members: list[_Membership] = []
         self.deferred = False  # queue property writes, labels, lists, notifications: flush()
@@ -131,20 +131,17 @@ class Actions:
         self._emits = []
 
     def flush_emits(self) -> None:
-        """Ingest the events emitted since the last flush (after the rules' transaction, since
-        ingestion commits its own batch and runs the rules again one level deeper)."""
+        """Store the events emitted since the last flush, one batch per depth, and run the
+        rules on each (after the rules' transaction: a batch commits before its rules run)."""
         pending, self._emits = self._emits, []
-        for depth, messages in pending:
-            self.ws.ingest.messages(messages, source="rule", depth=depth)
+        for depth in sorted({e.depth for e in pending}):
+            batch = emits.store(self.ws, [e for e in pending if e.depth == depth], depth)
+            if batch is not None:
+                self.ws.after_ingest(batch)
 
     def forget_columns(self) -> None:
         """Re-read the profile columns next time (a property may have been defined since)."""
-        self._columns = None
-
-    def _profile_columns(self) -> dict[str, str]:
-        if self._columns is None:
-            self._columns = analytics_repo.profile_columns(self.ws.db)
-        return self._columns
+        self.writes.forget_columns()
 
     def apply(self, actions: tuple[Action, ...], firing: Firing) -> str:
         """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
@@ -154,24 +151,37 @@ class Actions:
             self.flush(firing.now)
         return "loop_bound" if "loop_bound" in outcomes else "applied"
 
-    def flush(self, now: dt.datetime) -> None:
-        """Apply what is queued: property writes in order, labels and lists, notifications."""
-        self.flush_writes(now)
+    def flush_for(self, needs: Touches, now: dt.datetime) -> None:
+        """Apply the queued changes a condition reading `needs` could see."""
+        if needs.props or needs.all:
+            self.writes.flush(now)
+        if needs.members:
+            self._flush_members(now)
+
+    def flush(self, now: dt.datetime, extra: dict[str, int] | None = None) -> dict[str, int]:
+        """Apply everything queued: property writes in order, labels and lists, then the
+        notifications and staged audit entries, their ids reserved in one statement with the
+        `extra` ones asked for (returns the first id of each `extra` space)."""
+        self.writes.flush(now)
         self._flush_members(now)
         notes, self._notes = self._notes, []
-        if notes:
-            frame = pd.concat(notes, ignore_index=True)
-            db = self.ws.db
-            db.register("kith_rule_notes", frame)
-            try:
-                with db.transaction():
-                    repo.insert_notifications(db, db.allocate_ids("notifications", len(frame)))
-            finally:
-                db.unregister("kith_rule_notes")
+        frame = pd.concat(notes, ignore_index=True) if notes else None
+        counts = {"notifications": 0 if frame is None else len(frame)}
+        counts |= {AUDIT_IDS: self.writes.staged} | (extra or {})
+        db = self.ws.db
+        with db.transaction():
+            first = ingest_repo.allocate(db, counts)
+            if frame is not None:
+                _insert_notes(db, frame, first["notifications"])
+            if self.writes.staged:
+                repo.insert_staged_audit(db, first[AUDIT_IDS], now)
+        self.writes.staged = 0
+        return {k: v for k, v in first.items() if k in (extra or {})}
 
     def discard(self) -> None:
         """Forget what is queued (its transaction was rolled back)."""
-        self._writes, self._notes, self._members = [], [], []
+        self.writes.discard()
+        self._notes, self._members = [], []
 
     def _dispatch(self, action: Action, firing: Firing) -> str | None:
         apply = self._apply.get(type(action))
@@ -179,76 +189,28 @@ class Actions:
             raise ValidationError(f"rules cannot apply the action {type(action).__name__}")
         return apply(action, firing)
 
-    # ---- profile properties: queued, one UPDATE per group ------------------------------------
+    # ---- profile properties: queued in engine/rule_writes.py -------------------------------
 
     def _set(self, action: SetProperty, firing: Firing) -> None:
         targets = _last_per_profile(firing.frame)
         if isinstance(action.value, EventRef):
             column = firing.refs[action.value.path.dotted]
             targets = targets[targets[column].notna()].rename(columns={column: "v"})
-            self._queue(_Write(action.prop, "set_from_event", None, targets[["profile_id", "v"]]))
+            write = Write(
+                action.prop, "set_from_event", None, targets[["profile_id", "v"]], firing.actor
+            )
         else:
-            self._queue(_Write(action.prop, "set", _scalar(action.value), targets[["profile_id"]]))
+            value = _scalar(action.value)
+            write = Write(action.prop, "set", value, targets[["profile_id"]], firing.actor)
+        self.writes.queue(write)
 
     def _unset(self, action: UnsetProperty, firing: Firing) -> None:
         targets = _last_per_profile(firing.frame)[["profile_id"]]
-        self._queue(_Write(action.prop, "unset", None, targets))
+        self.writes.queue(Write(action.prop, "unset", None, targets, firing.actor))
 
     def _increment(self, action: Increment, firing: Firing) -> None:
         counts = firing.frame.groupby("profile_id").size().rename("v").reset_index()
-        self._queue(_Write(action.prop, "increment", action.by, counts))
-
-    def _queue(self, write: _Write) -> None:
-        if not write.targets.empty:
-            self._writes.append(write)
-
-    def flush_writes(self, now: dt.datetime) -> None:
-        """Apply the queued property writes in queue order: consecutive writes to different
-        properties share one UPDATE; a write to a property already written in the group
-        starts the next one, so a later rule's write wins."""
-        group: list[_Write] = []
-        for write in self._writes:
-            if any(_overlap(write.prop, w.prop) for w in group):
-                self._update(group, now)
-                group = []
-            group.append(write)
-        self._writes = []
-        if group:
-            self._update(group, now)
-
-    def _update(self, writes: list[_Write], now: dt.datetime) -> None:
-        """One UPDATE of profiles for writes to distinct properties, from one targets frame
-        (profile_id, then f<i>: write i applies, v<i>: its value or count)."""
-        columns, params = self._profile_columns(), {"r_now": now}
-        sets: dict[str, exp.Expression] = {}
-        for i, write in enumerate(writes):
-            applies = exp.column(f"f{i}", "t")
-            if write.prop.dotted in columns:
-                current = exp.column(write.prop.dotted)
-                new = _new_value(write, i, current, columns[write.prop.dotted], params)
-                sets[write.prop.dotted] = exp.If(this=applies, true=new, false=current)
-            else:
-                if write.kind == "increment":  # the only write that reads the current value
-                    params[f"r_path{i}"] = "$." + ".".join(_json_parts(write.prop))
-                path = exp.Placeholder(this=f"r_path{i}")
-                current = exp.JSONExtractScalar(this=exp.column("properties"), expression=path)
-                new = _new_value(write, i, current, "JSON", params)
-                base = sets.get("properties", _json_or_empty(exp.column("properties")))
-                sets["properties"] = _json_patch(write.prop, i, base, applies, new, params)
-        sets["updated_at"] = exp.Placeholder(this="r_now")
-        match = exp.EQ(this=exp.column("id", "profiles"), expression=exp.column("profile_id", "t"))
-        update = exp.update(
-            "profiles", sets, where=match, from_=exp.From(this=exp.to_table(TARGETS).as_("t"))
-        )
-        db = self.ws.db
-        db.register(TARGETS, _targets(writes))
-        try:
-            with db.transaction():
-                db.execute(update, params)
-        finally:
-            db.unregister(TARGETS)
-
-    # ---- labels, lists, consent --------------------------------------------------------------
+        self.writes.queue(Write(action.prop, "increment", action.by, counts, firing.actor))
 
     # ---- labels and lists: queued, applied per label and per list ---------------------------
 
@@ -299,7 +261,7 @@ class Actions:
         db.register("kith_rule_label_audit", audit)
         try:
             with db.transaction():
-                repo.audit_labels(db, db.allocate_ids(AUDIT_IDS, len(audit)), now)
+                self.writes.staged += repo.stage_label_audit(db)
         finally:
             db.unregister("kith_rule_label_audit")
         self.ws.catalog.invalidate()  # the language checks label names against those in use
@@ -320,21 +282,8 @@ class Actions:
     def _emit(self, action: EmitEvent, firing: Firing) -> str | None:
         if firing.depth + 1 > MAX_DEPTH:
             return "loop_bound"
-        messages = _messages(action, firing, self._addresses(firing.profile_ids))
-        if messages:
-            self._emits.append((firing.depth + 1, messages))
+        self._emits.append(Emit(firing.depth + 1, action, firing))
         return None
-
-    def _addresses(self, profile_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Each profile's highest-priority identity, as the message fields that carry it."""
-        found = repo.identities(self.ws.db, profile_ids)
-        rank = {t: i for i, t in enumerate(self.ws.settings.identity_priority)}
-        found["rank"] = found["type"].map(rank).fillna(len(rank))
-        best = found.sort_values(["rank", "value"]).drop_duplicates("profile_id")
-        return {
-            int(p): _address(t, v)
-            for p, t, v in zip(best["profile_id"], best["type"], best["value"], strict=True)
-        }
 
     def _webhook(self, action: CallWebhook, firing: Firing) -> None:
         frame = _base(firing).assign(url=action.url)
@@ -350,6 +299,14 @@ class Actions:
         self._notes.append(_base(firing).assign(message=action.message))
 
 
+def _insert_notes(db: Database, frame: pd.DataFrame, first_id: int) -> None:
+    db.register("kith_rule_notes", frame)
+    try:
+        repo.insert_notifications(db, first_id)
+    finally:
+        db.unregister("kith_rule_notes")
+
+
 def _base(firing: Firing) -> pd.DataFrame:
     """rule_id, profile_id, event_id, created_at per firing row."""
     return pd.DataFrame(
@@ -360,40 +317,6 @@ def _base(firing: Firing) -> pd.DataFrame:
             "created_at": firing.now,
         }
     )
-
-
-def _address(kind: str, value: str) -> dict[str, Any]:
-    """Segment-spec fields naming a profile by one identity: userId, anonymousId, or a trait
-    (email, phone, channel ids) plus the same key in context.externalIds."""
-    if kind in _TOP_LEVEL:
-        return {_TOP_LEVEL[kind]: value}
-    return {"context": {"traits": {kind: value}, "externalIds": [{"type": kind, "id": value}]}}
-
-
-def _messages(
-    action: EmitEvent, firing: Firing, addresses: dict[int, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """One track message per firing row whose profile has an identity to address it by."""
-    frame = firing.frame[firing.frame["profile_id"].isin(list(addresses))]
-    stamp = firing.now.isoformat() + "Z"
-    messages = []
-    for row in frame.to_dict(orient="records"):
-        props = {
-            key: row[firing.refs[v.path.dotted]] if isinstance(v, EventRef) else _scalar(v)
-            for key, v in action.properties
-        }
-        cause = row["event_id"] if pd.notna(row["event_id"]) else f"p{row['profile_id']}-{stamp}"
-        messages.append(
-            {
-                "type": "track",
-                "event": action.event,
-                "properties": props,
-                "timestamp": stamp,
-                "messageId": f"rule-{firing.rule_id}-{action.event}-{cause}",
-                **addresses[int(row["profile_id"])],
-            }
-        )
-    return messages
 
 
 @dataclass(frozen=True)
@@ -433,87 +356,3 @@ def _last_per_profile(frame: pd.DataFrame) -> pd.DataFrame:
 def _scalar(value: Value) -> Any:
     raw = value.value
     return raw.isoformat() if isinstance(raw, dt.date) else raw
-
-
-@dataclass(frozen=True)
-class _Write:
-    """A queued property write: `set` a literal, `set_from_event` (targets column v),
-    `unset`, or `increment` by `value` per firing (targets column v counts them)."""
-
-    prop: Path
-    kind: str
-    value: Any
-    targets: pd.DataFrame
-
-
-def _overlap(a: Path, b: Path) -> bool:
-    """Writes to these paths must not share an UPDATE (one lies within the other)."""
-    n = min(len(a.parts), len(b.parts))
-    return a.parts[:n] == b.parts[:n]
-
-
-def _targets(writes: list[_Write]) -> pd.DataFrame:
-    """One row per profile any write targets: f<i> whether write i applies, v<i> its value
-    (each write's targets hold a profile once)."""
-    ids = pd.Index(pd.concat([w.targets["profile_id"] for w in writes]).unique(), dtype="int64")
-    columns: dict[str, Any] = {"profile_id": ids}
-    for i, write in enumerate(writes):
-        mine = write.targets.set_index("profile_id")
-        columns[f"f{i}"] = ids.isin(mine.index)
-        columns[f"v{i}"] = mine["v"].reindex(ids).to_numpy() if "v" in mine else None
-    return pd.DataFrame(columns)
-
-
-def _new_value(
-    write: _Write, i: int, current: exp.Expression, kind: str, params: dict[str, Any]
-) -> exp.Expression:
-    """The property's value after write i (number i of its UPDATE), typed for `kind`."""
-    value = exp.column(f"v{i}", "t")
-    if write.kind == "unset":
-        return exp.Null()
-    if write.kind == "set":
-        params[f"r_value{i}"] = write.value
-        return _typed(exp.Placeholder(this=f"r_value{i}"), kind)
-    if write.kind == "set_from_event":
-        return _typed(value, kind)
-    params[f"r_by{i}"] = write.value
-    base = exp.Coalesce(this=_typed(current, "DOUBLE"), expressions=[exp.Literal.number(0)])
-    step = exp.Mul(this=exp.Placeholder(this=f"r_by{i}"), expression=value)
-    return _typed(exp.Add(this=base, expression=step), kind)
-
-
-def _typed(value: exp.Expression, kind: str) -> exp.Expression:
-    if kind == "JSON":
-        return value
-    return exp.TryCast(this=value, to=exp.DataType.build(kind, dialect="duckdb"))
-
-
-def _json_parts(prop: Path) -> tuple[str, ...]:
-    """Where a property lives inside the `properties` JSON column: `properties.x.y` (the
-    language's name for unregistered custom data) is the key path x.y."""
-    if prop.parts[0] == JSON_PROPERTY and len(prop.parts) > 1:
-        return prop.parts[1:]
-    return prop.parts
-
-
-def _json_or_empty(value: exp.Expression) -> exp.Expression:
-    empty = exp.Cast(this=exp.Literal.string("{}"), to=exp.DataType.build("JSON"))
-    return exp.Coalesce(this=value, expressions=[empty])
-
-
-def _json_patch(
-    prop: Path,
-    i: int,
-    base: exp.Expression,
-    applies: exp.Expression,
-    value: exp.Expression,
-    params: dict[str, Any],
-) -> exp.Expression:
-    """`base` with `prop` (a dotted path) set to `value` where write i applies; NULL removes
-    the key (merge patch). Elsewhere the patch is empty and leaves `base` as it is."""
-    patch: exp.Expression = value
-    for j, part in enumerate(reversed(_json_parts(prop))):
-        params[f"r_key{i}_{j}"] = part
-        patch = exp.func("json_object", exp.Placeholder(this=f"r_key{i}_{j}"), patch)
-    patch = exp.If(this=applies, true=patch, false=_json_or_empty(exp.Null()))
-    return exp.func("json_merge_patch", base, patch)

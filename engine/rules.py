@@ -11,14 +11,18 @@ and every firing is logged in `rule_runs`. Events a rule emits are ingested one 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
 import dsl
 from dsl.ast import EventTrigger, Path, Rule, ScheduleTrigger, SegmentTrigger
 from dsl.schema import Schema
+from engine import rule_deps
 from engine.actions import Actions, Firing, describe, event_refs
 from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context, compile_condition, compile_where
@@ -26,6 +30,7 @@ from engine.compiler.events import event_field
 from engine.webhooks import DeliveryStats, deliver
 from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
 from store import rules as repo
+from store.db import render
 
 if TYPE_CHECKING:
     from engine.batch import IngestBatch
@@ -39,12 +44,14 @@ _PERIODS = {
     "week": dt.timedelta(weeks=1),
 }
 _FIRING_COLUMNS = ["profile_id", "event_id", "ts"]
+_BATCH = "rule_batch"
 
 
 class Rules:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self._parsed: dict[tuple[int, str], Rule] = {}
+        self._plan: _Plan | None = None
         self._actions = Actions(ws)
 
     # ---- managing rules ----------------------------------------------------------------------
@@ -111,6 +118,9 @@ class Rules:
     def on_batch(self, batch: IngestBatch, changes: SegmentChanges) -> None:
         """Fire the event and segment rules for one committed ingestion batch."""
         active = self._active((EventTrigger, SegmentTrigger))
+        if any(_event_rule(rule) for _, rule in active):  # skip rules with no trigger event
+            present = set(repo.batch_event_types(self.ws.db, batch.batch_id))
+            active = [(r, rule) for r, rule in active if _triggered(rule, present)]
         if not active:
             return
         self._actions.forget_columns()
@@ -119,7 +129,7 @@ class Rules:
                 self._run_batch(active, batch, changes, shared=True)
         except StoreError:  # a database error aborted it: rule by rule, each on its own
             self._run_batch(active, batch, changes, shared=False)
-        self._actions.flush_emits()  # rule chains: emitted events are ingested one level deeper
+        self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
 
     def _run_batch(
         self,
@@ -131,28 +141,36 @@ class Rules:
         now, schema = utcnow(), self.ws.segments.schema()
         self._actions.drop_emits()
         self._actions.discard()
-        # rules without a condition do not depend on what earlier rules did: one query finds
-        # all their firings; a rule with a condition is evaluated at its turn, after the
-        # queued writes of the rules before it are applied (in a shared transaction, property
-        # writes and notifications queue up so that many rules' writes share one statement)
+        # one query finds the firings of every event rule whose condition (if any) reads
+        # nothing an earlier rule writes; the others are evaluated at their turn, after the
+        # queued changes they could see are applied (in a shared transaction, property writes,
+        # labels and notifications queue up so that many rules' changes share one statement)
         self._actions.deferred = shared
-        upfront = self._unconditional_firings(active, schema, now, batch.batch_id)
-        runs = []
+        upfront = self._upfront_firings(active, schema, now, batch.batch_id)
+        runs: list[_Run] = []
         try:
             for row, rule in active:
                 frame = upfront.get(int(row["id"]))
                 if frame is None:
-                    self._actions.flush(now)
-                if frame is None and isinstance(rule.trigger, EventTrigger):
-                    frame = self._event_firings(rule, now, batch_id=batch.batch_id, schema=schema)
-                elif frame is None:
-                    frame = self._segment_firings(rule, changes, now, schema)
+                    self._actions.flush_for(rule_deps.reads(rule.condition), now)
+                    frame = self._turn_firings(rule, batch, changes, now, schema)
                 runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
-            self._actions.flush(now)
+            self._write_log(runs, now, batch.depth)
         finally:
             self._actions.deferred = False
             self._actions.discard()
-        self._write_log(runs)
+
+    def _turn_firings(
+        self,
+        rule: Rule,
+        batch: IngestBatch,
+        changes: SegmentChanges,
+        now: dt.datetime,
+        schema: Schema,
+    ) -> pd.DataFrame:
+        if isinstance(rule.trigger, EventTrigger):
+            return self._event_firings(rule, now, batch_id=batch.batch_id, schema=schema)
+        return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
         """Fire the `every ...` rules that are due; returns firings per rule fired."""
@@ -163,10 +181,10 @@ class Rules:
             assert isinstance(rule.trigger, ScheduleTrigger)
             if last is not None and last + _PERIODS[rule.trigger.every] > now:
                 continue
-            runs = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
-            self._write_log([runs])
+            run = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
+            self._write_log([run], now, 0)
             self._actions.flush_emits()
-            fired[row["name"]] = 0 if runs is None else len(runs)
+            fired[row["name"]] = len(run.frame)
             repo.set_scheduled(self.ws.db, row["id"], now)
         return fired
 
@@ -206,31 +224,49 @@ class Rules:
             self._parsed[key] = dsl.parse_rule(row["source"])
         return self._parsed[key]
 
-    def _unconditional_firings(
+    def _upfront_firings(
         self,
         active: list[tuple[dict[str, Any], Rule]],
         schema: Schema,
         now: dt.datetime,
         batch_id: int,
     ) -> dict[int, pd.DataFrame]:
-        """Firings of every event rule without a condition, from one UNION ALL query."""
-        free = [(row, r) for row, r in active if _event_rule(r) and r.condition is None]
+        """Firings of every event rule that need not wait for its turn, from one UNION ALL
+        query (its branches share the batch's events)."""
+        free = _upfront(active)
         if not free:
             return {}
+        plan = self._union(free, schema, now)
+        params = plan.ctx.params_at(now) | {_BATCH: batch_id}
+        frame = self.ws.db.df(plan.sql, params)
+        groups = dict(tuple(frame.groupby("rule_id", sort=False))) if len(frame) else {}
+        return {int(row["id"]): groups.get(int(row["id"]), _empty()) for row, _ in free}
+
+    def _union(
+        self, free: list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
+    ) -> _Plan:
+        """The firing query's text, compiled once for a set of rules and a language schema
+        (rendering it costs more than running it); not kept when a condition inlines a saved
+        segment, whose definition may change under the same schema."""
+        key = tuple((int(row["id"]), str(row["source"])) for row, _ in free)
+        cached = self._plan
+        if cached is not None and cached.key == key and cached.schema == schema:
+            return cached
         ctx = self.ws.segments.context(now, schema)
         paths = sorted({p.dotted: p for _, r in free for p in event_refs(r.actions)}.items())
-        branches = [
-            _event_select(ctx, r, [p for _, p in paths], batch_id=batch_id).select(
-                exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
-            )
-            for row, r in free
-        ]
+        branches = []
+        for row, rule in free:
+            query = _event_select(ctx, rule, [p for _, p in paths], batch_id=0)
+            query = _conditioned(query, ctx, rule, "e")
+            rule_id = exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
+            branches.append(query.select(rule_id, copy=False))
         union = (
             branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False, copy=False)
         )
-        frame = self.ws.db.df(union, ctx.params)
-        groups = dict(tuple(frame.groupby("rule_id"))) if len(frame) else {}
-        return {int(row["id"]): groups.get(int(row["id"]), _empty()) for row, _ in free}
+        plan = _Plan(key, schema, render(union), ctx)
+        stable = not any(rule_deps.reads(r.condition).all for _, r in free)
+        self._plan = plan if stable else None
+        return plan
 
     def _event_firings(
         self,
@@ -284,12 +320,7 @@ class Rules:
     def _with_condition(
         self, query: exp.Select, ctx: Context, rule: Rule, alias: str
     ) -> pd.DataFrame:
-        if rule.condition is not None:
-            if alias != "p":
-                on = exp.column("id", "p").eq(exp.column("profile_id", alias))
-                query = query.join(exp.to_table("profiles").as_("p"), on=on)
-            query = query.where(compile_condition(ctx, rule.condition))
-        return self.ws.db.df(query, ctx.params)
+        return self.ws.db.df(_conditioned(query, ctx, rule, alias), ctx.params)
 
     def _fire(
         self,
@@ -300,16 +331,17 @@ class Rules:
         now: dt.datetime,
         *,
         shared: bool = False,
-    ) -> pd.DataFrame | None:
-        """Apply the actions for the firings; returns their log rows (None if none fired).
-        In a `shared` transaction a database error must abort it; alone, it is logged."""
+    ) -> _Run:
+        """Apply the actions for the firings; returns the run to log. In a `shared`
+        transaction a database error must abort it; alone, it is logged."""
+        run = _Run(int(row["id"]), describe(rule.actions), frame, "applied")
         if frame.empty:
-            return None
+            return run
         refs = {path.dotted: _ref_name(path) for path in event_refs(rule.actions)}
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:
                 frame = frame.assign(**{column: None})
-        firing = Firing(int(row["id"]), str(row["name"]), frame, refs, depth, now)
+        firing = Firing(run.rule_id, str(row["name"]), frame, refs, depth, now)
         try:
             with self.ws.db.transaction():
                 outcome = self._actions.apply(rule.actions, firing)
@@ -319,32 +351,95 @@ class Rules:
             outcome = "error: the database refused an action (see the server log)"
         except KithError as err:  # the batch is stored; the failure is logged, not raised
             outcome = f"error: {err.message}"
-        return pd.DataFrame(
-            {
-                "rule_id": firing.rule_id,
-                "profile_id": frame["profile_id"].astype("int64"),
-                "event_id": frame["event_id"].astype("Int64"),
-                "actions": describe(rule.actions),
-                "fired_at": now,
-                "depth": depth,
-                "outcome": outcome,
-            }
-        )
+        return _Run(run.rule_id, run.actions, frame, outcome)
 
-    def _write_log(self, runs: list[pd.DataFrame | None]) -> None:
-        """Every firing of a batch into `rule_runs`, and the rules' fire counts, at once."""
-        frames = [r for r in runs if r is not None]
-        if not frames:
-            return
-        log = pd.concat(frames, ignore_index=True)
+    def _write_log(self, runs: list[_Run], now: dt.datetime, depth: int) -> None:
+        """Apply what is still queued, then log every firing into `rule_runs` and count the
+        rules' firings: one INSERT and one UPDATE, ids reserved with the queued changes'."""
+        fired = [r for r in runs if not r.frame.empty]
+        total = sum(len(r.frame) for r in fired)
         db = self.ws.db
-        db.register("kith_rule_runs", log)
-        try:
-            with db.transaction():
-                repo.insert_runs(db, db.allocate_ids("rule_runs", len(log)))
-                repo.record_fired(db)
-        finally:
-            db.unregister("kith_rule_runs")
+        with db.transaction():
+            first = self._actions.flush(now, {"rule_runs": total})
+            if not fired:
+                return
+            db.register("kith_rule_runs", _log_rows(fired))
+            db.register("kith_rule_meta", _log_meta(fired))
+            try:
+                repo.insert_runs(db, first["rule_runs"], now, depth)
+                repo.record_fired(db, now)
+            finally:
+                db.unregister("kith_rule_runs")
+                db.unregister("kith_rule_meta")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The batch firing query of a set of rules, rendered, with its compilation context."""
+
+    key: tuple[tuple[int, str], ...]
+    schema: Schema
+    sql: str
+    ctx: Context
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One rule's firings in a batch and what applying its actions came to."""
+
+    rule_id: int
+    actions: str
+    frame: pd.DataFrame
+    outcome: str
+
+
+def _log_rows(runs: list[_Run]) -> pa.Table:
+    """rule_id, profile_id, event_id of every firing, built column-wise."""
+    sizes = [len(r.frame) for r in runs]
+    events = pd.concat([r.frame["event_id"] for r in runs], ignore_index=True).astype("Int64")
+    return pa.table(
+        {
+            "rule_id": np.repeat(np.array([r.rule_id for r in runs], dtype="int64"), sizes),
+            "profile_id": np.concatenate([r.frame["profile_id"].to_numpy("int64") for r in runs]),
+            "event_id": pa.array(events, type=pa.int64()),
+        }
+    )
+
+
+def _log_meta(runs: list[_Run]) -> pa.Table:
+    return pa.table(
+        {
+            "rule_id": [r.rule_id for r in runs],
+            "actions": [r.actions for r in runs],
+            "outcome": [r.outcome for r in runs],
+            "n": [len(r.frame) for r in runs],
+        }
+    )
+
+
+def _upfront(active: list[tuple[dict[str, Any], Rule]]) -> list[tuple[dict[str, Any], Rule]]:
+    """Event rules whose condition reads nothing the rules before them write."""
+    free, written = [], rule_deps.NOTHING
+    for row, rule in active:
+        if _event_rule(rule) and not written.meets(rule_deps.reads(rule.condition)):
+            free.append((row, rule))
+        written = written | rule_deps.writes(rule.actions)
+    return free
+
+
+def _triggered(rule: Rule, present: set[str]) -> bool:
+    """Whether the batch holds the rule's trigger event (segment rules always run)."""
+    return not isinstance(rule.trigger, EventTrigger) or rule.trigger.match.event in present
+
+
+def _conditioned(query: exp.Select, ctx: Context, rule: Rule, alias: str) -> exp.Select:
+    """`query` kept to the profiles meeting the rule's condition (joined when over events)."""
+    if rule.condition is None:
+        return query
+    if alias != "p":
+        on = exp.column("id", "p").eq(exp.column("profile_id", alias))
+        query = query.join(exp.to_table("profiles").as_("p"), on=on)
+    return query.where(compile_condition(ctx, rule.condition))
 
 
 def _event_rule(rule: Rule) -> bool:
@@ -368,7 +463,8 @@ def _event_select(
     match, e = rule.trigger.match, exp.column
     where: list[exp.Expression] = [e("type", "e").eq(ctx.bind(match.event))]
     if batch_id is not None:
-        where.append(e("batch_id", "e").eq(ctx.bind(batch_id)))
+        ctx.params[_BATCH] = batch_id  # named: a cached query text binds each batch's id
+        where.append(e("batch_id", "e").eq(exp.Placeholder(this=_BATCH)))
     else:
         where += [e("ts", "e") >= ctx.bind(start), e("ts", "e") < ctx.now()]
     if match.where is not None:
@@ -398,5 +494,8 @@ def _ref_columns(ctx: Context, rule: Rule, refs: list[Path]) -> list[exp.Express
     return cols
 
 
+_EMPTY = pd.DataFrame(columns=_FIRING_COLUMNS)
+
+
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=_FIRING_COLUMNS)
+    return _EMPTY  # never changed in place: readers assign() copies

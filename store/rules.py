@@ -48,12 +48,18 @@ def delete(db: Database, name: str) -> None:
     db.execute("DELETE FROM rules WHERE name = $name", {"name": name})
 
 
-def record_fired(db: Database) -> None:
-    """Fire counts and times from `kith_rule_runs`."""
+def batch_event_types(db: Database, batch_id: int) -> list[str]:
+    """The event types one ingestion batch stored (rules whose trigger is absent skip it)."""
+    rows = db.rows("SELECT DISTINCT type FROM events WHERE batch_id = $batch", {"batch": batch_id})
+    return [str(r[0]) for r in rows]
+
+
+def record_fired(db: Database, at: dt.datetime) -> None:
+    """Fire counts and times from `kith_rule_meta` (rule_id, n firings)."""
     db.execute(
-        "UPDATE rules SET fire_count = fire_count + c.n, last_fired_at = c.at FROM "
-        "(SELECT rule_id, count(*) AS n, max(fired_at) AS at FROM kith_rule_runs "
-        "GROUP BY rule_id) AS c WHERE rules.id = c.rule_id"
+        "UPDATE rules SET fire_count = fire_count + m.n, last_fired_at = $at "
+        "FROM kith_rule_meta m WHERE rules.id = m.rule_id",
+        {"at": at},
     )
 
 
@@ -61,13 +67,15 @@ def set_scheduled(db: Database, rule_id: int, at: dt.datetime) -> None:
     db.execute("UPDATE rules SET last_scheduled_at = $at WHERE id = $id", {"at": at, "id": rule_id})
 
 
-def insert_runs(db: Database, first_id: int) -> None:
-    """From `kith_rule_runs` (rule_id, profile_id, event_id, actions, fired_at, depth, outcome)."""
+def insert_runs(db: Database, first_id: int, at: dt.datetime, depth: int) -> None:
+    """From `kith_rule_runs` (rule_id, profile_id, event_id) and `kith_rule_meta` (rule_id,
+    actions, outcome, n): one log row per firing."""
     db.execute(
         "INSERT INTO rule_runs (id, rule_id, profile_id, event_id, actions, fired_at, depth, "
-        "outcome) SELECT $first + row_number() OVER () - 1, rule_id, profile_id, event_id, "
-        "actions::JSON, fired_at, depth, outcome FROM kith_rule_runs",
-        {"first": first_id},
+        "outcome) SELECT $first + row_number() OVER () - 1, r.rule_id, r.profile_id, r.event_id, "
+        "m.actions::JSON, $at, $depth, m.outcome FROM kith_rule_runs r "
+        "JOIN kith_rule_meta m ON m.rule_id = r.rule_id",
+        {"first": first_id, "at": at, "depth": depth},
     )
 
 
@@ -117,15 +125,40 @@ def add_labels(db: Database, at: dt.datetime) -> pd.DataFrame:
     )
 
 
-def audit_labels(db: Database, first_id: int, at: dt.datetime) -> None:
-    """From `kith_rule_label_audit` (profile_id, label, actor, action): one audit entry per
-    label change, shaped like those engine/audit.py records for ws.labels."""
+# ---- the audit stage: a batch's audit entries, moved into audit_log at once ---------------------
+
+AUDIT_STAGE = "kith_rule_audit"
+
+
+def create_audit_stage(db: Database) -> None:
+    """The temporary table rules stage their audit entries in (rolled back with its batch)."""
     db.execute(
-        "INSERT INTO audit_log (id, changed_at, actor, entity, entity_id, action, field) "
-        "SELECT $first + row_number() OVER () - 1, $at, actor, 'profile', "
-        "CAST(profile_id AS VARCHAR), action, label FROM kith_rule_label_audit",
+        "CREATE TEMP TABLE IF NOT EXISTS kith_rule_audit (profile_id BIGINT, actor VARCHAR, "
+        "action VARCHAR DEFAULT 'update', field VARCHAR, before JSON, after JSON)"
+    )
+
+
+def stage_label_audit(db: Database) -> int:
+    """From `kith_rule_label_audit` (profile_id, label, actor, action): one entry per label
+    change, shaped like those engine/audit.py records for ws.labels; returns how many."""
+    create_audit_stage(db)
+    return int(
+        db.scalar(
+            "INSERT INTO kith_rule_audit (profile_id, actor, action, field) "
+            "SELECT profile_id, actor, action, label FROM kith_rule_label_audit"
+        )
+    )
+
+
+def insert_staged_audit(db: Database, first_id: int, at: dt.datetime) -> None:
+    """Move the staged entries into `audit_log` (entity 'profile'), ids from `first_id`."""
+    db.execute(
+        "INSERT INTO audit_log (id, changed_at, actor, entity, entity_id, action, field, before, "
+        "after) SELECT $first + row_number() OVER () - 1, $at, actor, 'profile', "
+        "CAST(profile_id AS VARCHAR), action, field, before, after FROM kith_rule_audit",
         {"first": first_id, "at": at},
     )
+    db.execute("DROP TABLE kith_rule_audit")
 
 
 def runs(db: Database, name: str | None, limit: int) -> pd.DataFrame:
@@ -145,12 +178,34 @@ def notifications(db: Database, limit: int) -> pd.DataFrame:
     )
 
 
-def identities(db: Database, profile_ids: list[int]) -> pd.DataFrame:
-    """Every identity of the given profiles (to address events a rule emits for them)."""
-    return db.df(
-        "SELECT profile_id, type, value FROM identities WHERE list_contains($ids, profile_id)",
-        {"ids": profile_ids},
+# ---- events emitted by rules ---------------------------------------------------------------------
+
+EMIT_STAGE = "kith_rule_emitted"
+
+
+def create_emit_stage(db: Database) -> None:
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE kith_rule_emitted (profile_id BIGINT, type VARCHAR, "
+        "message_id VARCHAR, properties JSON)"
     )
+
+
+def insert_emitted(db: Database, first_id: int, batch_id: int, at: dt.datetime) -> list[int]:
+    """The staged events of existing profiles into `events` (each message id once, none
+    already stored), as batch `batch_id`; returns their profile ids."""
+    rows = db.rows(
+        "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
+        "channel, source, properties, context, registered, orphaned, batch_id) "
+        "SELECT $first + row_number() OVER () - 1, message_id, profile_id, NULL, type, $at, $at, "
+        "NULL, 'rule', properties, NULL, TRUE, FALSE, $batch FROM kith_rule_emitted s "
+        "WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.profile_id) "
+        "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = s.message_id) "
+        "QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY profile_id) = 1 "
+        "RETURNING profile_id",
+        {"first": first_id, "batch": batch_id, "at": at},
+    )
+    db.execute("DROP TABLE kith_rule_emitted")
+    return [int(r[0]) for r in rows]
 
 
 def segment_changes(
