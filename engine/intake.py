@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
@@ -82,6 +83,7 @@ class Intake:
     # ---- admission ---------------------------------------------------------------------------
 
     def admit(self, messages: list[Any], received: dt.datetime) -> Admitted:
+        messages = [_with_message_id(m) for m in messages]
         canon = self.canonical(messages, received)
         reasons = self._reasons(canon).to_pylist()
         keep = [i for i, reason in enumerate(reasons) if reason is None]
@@ -237,6 +239,18 @@ def _unblocked(values: pa.Array, blocked: pa.Array) -> pa.Array:
     """The values that identity matching would use (null where missing or blocked)."""
     is_blocked = pc.is_in(pc.utf8_lower(pc.utf8_trim(values, " ")), value_set=blocked)
     return pc.if_else(pc.fill_null(is_blocked, False), _NULL, values)
+
+
+def _with_message_id(message: Any) -> Any:
+    """A message with neither messageId nor a time of its own is a new event each time it is
+    sent, so it gets a fresh id here (journaled with it, so a replay keeps it). One with a
+    time keeps the store's content hash, so a client's retry is still stored once."""
+    if not isinstance(message, dict) or any(message.get(k) for k in _OWN_IDS):
+        return message
+    return {**message, "messageId": f"k-{uuid.uuid4().hex}"}
+
+
+_OWN_IDS = ("messageId", "timestamp", "originalTimestamp")
 
 
 def _renumbered(canon: pa.Table) -> pa.Table:

@@ -37,7 +37,9 @@ Limits: 32 KB per message, 500 KB per request (gzip allowed; measured after deco
 `/v1/batch` stores the good messages of a batch and answers
 `{"success": true, "accepted": n, "rejected": [{"index": i, "reason": "..."}]}` (0-based
 indexes into `batch`); a single call (`/v1/track` ...) with a bad message answers 422 and
-stores nothing. A re-sent `messageId` is accepted and stored once.
+stores nothing. A re-sent `messageId` is accepted and stored once. A message without
+`messageId` is identified by its content when it has a `timestamp` (a retry is stored once), and
+is given a fresh id when it has neither (each send is a new event).
 """
 
 

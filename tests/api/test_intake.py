@@ -116,3 +116,14 @@ def test_replayed_messages_get_the_time_they_were_received(ws: Workspace) -> Non
     ws.intake.load([Part(received, [track("late")], canon)], last_seq=1)
     stored = ws.db.scalar("SELECT ts FROM events WHERE type = 'tick'")
     assert abs(stored - received) < dt.timedelta(seconds=1)
+
+
+def test_a_message_without_id_or_time_is_a_new_event_each_time(ws: Workspace) -> None:
+    ping = {"type": "track", "event": "ping", "userId": "p1"}
+    timed = {**ping, "event": "timed", "timestamp": "2026-11-20T09:00:00Z"}
+    parts = [part(ws, [ping, timed]), part(ws, [ping, timed])]  # sent twice
+    loaded = ws.intake.load(parts, last_seq=2)
+    assert loaded.report.accepted == 3 and loaded.report.duplicates == 1
+    assert ws.db.scalar("SELECT count(*) FROM events WHERE type = 'ping'") == 2
+    assert parts[0].messages[0]["messageId"] != parts[1].messages[0]["messageId"]
+    assert "messageId" not in parts[0].messages[1]  # a retry of a timed message is one event
