@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from engine import audit
+from engine.profiles import like_pattern
 from kith_errors import NotFound
 from store import audit as audit_repo
 from store import merge as merge_repo
@@ -71,14 +74,13 @@ class Privacy:
     def _redact(self, values: Sequence[str]) -> dict[str, int]:
         """Other people's rows quoting any of the values, redacted in place: rows changed per
         table (tables with nothing to redact are left out)."""
-        pattern = redaction_pattern(values)
-        if pattern is None:
+        quotes = quotes_of(values)
+        if quotes is None:
             return {}
-        bare = bare_number_pattern(values)
         counts = {}
         for table, columns in repo.text_columns(self.ws.db).items():
-            params = {"quote": pattern, **({"bare": bare} if "JSON" in columns.values() else {})}
-            changed = int(self.ws.db.scalar(_redact_in(table, columns), params) or 0)
+            params = quotes.params(with_json="JSON" in columns.values())
+            changed = int(self.ws.db.scalar(redact_in(table, columns, quotes), params) or 0)
             if changed:
                 counts[table] = changed
         return counts
@@ -101,6 +103,36 @@ class Privacy:
 # ---- redaction: which text counts as a quote -------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Quotes:
+    """How to find a person's values in other people's text. `pattern` (a case-insensitive
+    regex) decides; the cheap probes only narrow the rows it runs on: a run of caseless
+    characters (digits, punctuation) every quote holds verbatim, found with a fast `contains`,
+    or an ILIKE pattern for a value made of letters only."""
+
+    pattern: str
+    bare: str
+    anchors: tuple[str, ...]
+    likes: tuple[str, ...]
+
+    def params(self, with_json: bool) -> dict[str, Any]:
+        named = {f"a{i}": a for i, a in enumerate(self.anchors)}
+        named.update({f"l{i}": like for i, like in enumerate(self.likes)})
+        return {"quote": self.pattern, **named, **({"bare": self.bare} if with_json else {})}
+
+
+def quotes_of(values: Sequence[str]) -> Quotes | None:
+    """The quotes to redact for these values; None if no value is long enough to search."""
+    variants = _variants(values)
+    if not variants:
+        return None
+    runs = {v: _caseless_run(v) for v in variants}
+    anchors = {run for run in runs.values() if run}
+    lean = tuple(sorted(a for a in anchors if not any(b != a and b in a for b in anchors)))
+    likes = tuple(sorted(like_pattern(v)[0] for v, run in runs.items() if not run))
+    return Quotes(redaction_pattern(variants), bare_number_pattern(variants), lean, likes)
+
+
 def _variants(values: Sequence[str]) -> list[str]:
     """Each value as written, as escaped inside JSON text, and a phone without its '+';
     longest first so a longer form wins over a shorter one inside it."""
@@ -112,6 +144,16 @@ def _variants(values: Sequence[str]) -> list[str]:
         if _INTERNATIONAL.fullmatch(value):
             found.add(value[1:])
     return sorted(found, key=lambda v: (-len(v), v))
+
+
+def _caseless_run(variant: str) -> str:
+    """The longest stretch of characters without case (so any-case quotes hold it as is)."""
+    runs = ["".join(run) for caseless, run in groupby(variant, _caseless) if caseless]
+    return max(runs, key=len, default="")
+
+
+def _caseless(char: str) -> bool:
+    return char.lower() == char.upper()
 
 
 def _wordy(char: str) -> bool:
@@ -127,20 +169,18 @@ def _literal(value: str) -> str:
     return f"{head}{body}{tail}"
 
 
-def redaction_pattern(values: Sequence[str]) -> str | None:
-    """One case-insensitive regex matching any quote of the values; None if none qualify."""
-    variants = _variants(values)
-    if not variants:
-        return None
+def redaction_pattern(variants: Sequence[str]) -> str:
+    """One case-insensitive regex matching any of the variants (longest first)."""
     return "(?i)" + "|".join(_literal(v) for v in variants)
 
 
-def bare_number_pattern(values: Sequence[str]) -> str:
-    """Digit-only values written as JSON numbers ({"tg": 710000312}), with the separator before
-    them (kept by the replacement) so the redaction can become a quoted JSON string."""
-    digits = [v for v in _variants(values) if v.isdigit()]
+def bare_number_pattern(variants: Sequence[str]) -> str:
+    """Digit-only variants written as JSON numbers ({"tg": 710000312}), between the separators
+    that surround a number token (kept by the replacement), so the redaction can become a
+    quoted JSON string while digits inside a string ("x,710000312") are left to plain text."""
+    digits = [v for v in variants if v.isdigit()]
     alternatives = "|".join(digits) if digits else "[^\\s\\S]"
-    return rf"([:,\[]\s*)-?(?:{alternatives})\b"
+    return rf"([:,\[]\s*)-?(?:{alternatives})(\s*[,\]}}])"
 
 
 # ---- redaction: the UPDATE per table ---------------------------------------------------------
@@ -156,8 +196,20 @@ def _text(column: str) -> exp.Expression:
     return exp.cast(exp.column(column), "VARCHAR")
 
 
-def _matches(column: str) -> exp.Expression:
-    return _call("regexp_matches", _text(column), exp.Placeholder(this="quote"))
+def _matches(column: str, quotes: Quotes) -> exp.Expression:
+    """Cheap probes first (DuckDB evaluates AND left to right on the surviving rows)."""
+    text = _text(column)
+    probes = [
+        _call("contains", text, exp.Placeholder(this=f"a{i}")) for i in range(len(quotes.anchors))
+    ]
+    for i, like in enumerate(quotes.likes):
+        ilike = exp.ILike(this=text, expression=exp.Placeholder(this=f"l{i}"))
+        escaped = any(c in like[1:-1] for c in "%_\\")
+        probes.append(
+            exp.Escape(this=ilike, expression=exp.Literal.string("\\")) if escaped else ilike
+        )
+    regex = _call("regexp_matches", text, exp.Placeholder(this="quote"))
+    return exp.and_(exp.paren(exp.or_(*probes)), regex)
 
 
 def _replaced(text: exp.Expression) -> exp.Expression:
@@ -165,24 +217,29 @@ def _replaced(text: exp.Expression) -> exp.Expression:
     return _call("regexp_replace", text, exp.Placeholder(this="quote"), erased, _GLOBAL)
 
 
+def _quote_numbers(text: exp.Expression) -> exp.Expression:
+    quoted = exp.Literal.string(f'\\1"{ERASED}"\\2')
+    return _call("regexp_replace", text, exp.Placeholder(this="bare"), quoted, _GLOBAL)
+
+
 def _json_redacted(column: str) -> exp.Expression:
-    """Redacted JSON that stays valid: bare numbers become the string "[erased]"; if a
-    separator inside a string fooled that step, quotes are redacted as plain text; failing
-    both, the redacted text is kept as one JSON string."""
-    quoted = exp.Literal.string(f'\\1"{ERASED}"')
-    bare = _call("regexp_replace", _text(column), exp.Placeholder(this="bare"), quoted, _GLOBAL)
-    first, plain = _replaced(bare), _replaced(_text(column))
+    """Redacted JSON that stays valid: bare numbers become the string "[erased]" (twice, as a
+    match eats the separator the next one starts with); if a string holding separators fooled
+    that step, quotes are redacted as plain text; failing both, the redacted text is kept as
+    one JSON string."""
+    plain = _replaced(_text(column))
+    first = _replaced(_quote_numbers(_quote_numbers(_text(column))))
     valid = exp.Case().when(_call("json_valid", first), first)
     valid = valid.when(_call("json_valid", plain), plain).else_(_call("to_json", plain))
     return exp.cast(valid, "JSON")
 
 
-def _redact_in(table: str, columns: dict[str, str]) -> exp.Expression:
+def redact_in(table: str, columns: dict[str, str], quotes: Quotes) -> exp.Expression:
     """One UPDATE rewriting every text column of the table's rows that quote a value."""
     sets = []
     for column, kind in columns.items():
         new = _json_redacted(column) if kind == "JSON" else _replaced(exp.column(column))
-        value = exp.Case().when(_matches(column), new).else_(exp.column(column))
+        value = exp.Case().when(_matches(column, quotes), new).else_(exp.column(column))
         sets.append(exp.EQ(this=exp.column(column), expression=value))
-    where = exp.or_(*(_matches(c) for c in columns))
+    where = exp.or_(*(_matches(c, quotes) for c in columns))
     return exp.Update(this=exp.to_table(table), expressions=sets, where=exp.Where(this=where))
