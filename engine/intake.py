@@ -88,6 +88,8 @@ class Intake:
         reasons = self._reasons(canon).to_pylist()
         keep = [i for i, reason in enumerate(reasons) if reason is None]
         refused = [Refusal(i, r) for i, r in enumerate(reasons) if r is not None]
+        if not refused:  # the usual case: the frame is already numbered 1..n
+            return Admitted(messages, canon, [])
         kept = canon.take(pa.array(keep, pa.int64()))
         return Admitted([messages[i] for i in keep], _renumbered(kept), refused)
 
