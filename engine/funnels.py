@@ -5,8 +5,11 @@ begins an attempt; each later step takes the earliest matching event (ties: lowe
 after the previous step, within `within` of the attempt's step-1 event, never an event the attempt
 already used. A profile counts at its best attempt (most steps; ties: the earliest). Exclusions
 void a whole attempt. Strict mode forbids any other event of the profile strictly between two
-consecutive steps. Unordered mode anchors an attempt at any step event and counts the steps done
-within the window in any order. Times are in seconds.
+consecutive steps: it takes ordered mode's events and stops at the first such gap. Unordered
+mode anchors an attempt at any step event and counts the steps done within the window in any
+order; one event fills one step even when step filters overlap (`page_view` and `page_view where
+url contains "/pricing"`), and step k is done when k steps can be given distinct events. Times
+are in seconds.
 """
 
 from __future__ import annotations
