@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from dsl.ast import (
@@ -153,8 +154,10 @@ class Actions:
 
     def flush_for(self, needs: Touches, now: dt.datetime) -> None:
         """Apply the queued changes a condition reading `needs` could see."""
-        if needs.props or needs.all:
+        if needs.all:
             self.writes.flush(now)
+        elif needs.props:
+            self.writes.flush(now, needs.props)
         if needs.members:
             self._flush_members(now)
 
@@ -247,7 +250,8 @@ class Actions:
         db.register("kith_rule_labels", ops)
         try:
             with db.transaction():
-                removed = repo.remove_labels(db)
+                removes = bool(ops["remove"].any())
+                removed = repo.remove_labels(db) if removes else _NO_LABELS
                 added = repo.add_labels(db, now)
         finally:
             db.unregister("kith_rule_labels")
@@ -329,21 +333,23 @@ class _Membership:
     firing: Firing
 
 
+_NO_LABELS = pd.DataFrame({"profile_id": pd.Series(dtype="int64"), "label": pd.Series(dtype=str)})
+
+
 def _final_changes(queued: list[_Membership]) -> pd.DataFrame:
-    """kind, name, remove, actor, profile_id: the last queued change per (kind, name, profile)."""
-    frames = [
-        pd.DataFrame(
-            {
-                "kind": m.kind,
-                "name": m.name,
-                "remove": m.remove,
-                "actor": m.firing.actor,
-                "profile_id": m.firing.frame["profile_id"].astype("int64").unique(),
-            }
-        )
-        for m in queued
-    ]
-    changes = pd.concat(frames, ignore_index=True)
+    """kind, name, remove, actor, profile_id: the last queued change per (kind, name, profile),
+    built column-wise (one frame for all queued changes)."""
+    ids = [np.unique(m.firing.frame["profile_id"].to_numpy("int64")) for m in queued]
+    sizes = [len(i) for i in ids]
+    changes = pd.DataFrame(
+        {
+            "kind": np.repeat([m.kind for m in queued], sizes),
+            "name": np.repeat([m.name for m in queued], sizes),
+            "remove": np.repeat([m.remove for m in queued], sizes),
+            "actor": np.repeat([m.firing.actor for m in queued], sizes),
+            "profile_id": np.concatenate(ids),
+        }
+    )
     return changes.drop_duplicates(["kind", "name", "profile_id"], keep="last")
 
 

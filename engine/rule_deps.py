@@ -75,7 +75,7 @@ class Touches:
             return True
         if self.consent and other.consent:
             return True
-        return any(_overlap(a, b) for a in self.props for b in other.props)
+        return any(overlap(a, b) for a in self.props for b in other.props)
 
     def any(self) -> bool:
         return bool(self.props or self.labels or self.lists or self.consent or self.all)
@@ -142,7 +142,8 @@ def stored_path(path: Path) -> tuple[str, ...]:
     return path.parts
 
 
-def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+def overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether a write at one stored path may change a value read at the other."""
     if a == (JSON_PROPERTY,) or b == (JSON_PROPERTY,):
         return True  # the whole JSON column
     n = min(len(a), len(b))

@@ -17,14 +17,17 @@ import pandas as pd
 from sqlglot import exp
 
 from dsl.ast import Path
+from engine import rule_deps
 from engine.rule_deps import stored_path
 from store import analytics as analytics_repo
 from store import rules as repo
+from store.db import render
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 TARGETS = "kith_rule_targets"
+_RENDERED = 64  # statement shapes kept rendered (a workspace's rules make a handful)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class PropertyWrites:
         self._columns: dict[str, str] | None = None
         self._queue: list[Write] = []
         self.staged = 0  # audit entries staged in `kith_rule_audit` since the last take
+        self._rendered: dict[tuple, tuple[_Statement, _Statement]] = {}
 
     def forget_columns(self) -> None:
         """Re-read the profile columns next time (a property may have been defined since)."""
@@ -71,15 +75,18 @@ class PropertyWrites:
     def discard(self) -> None:
         self._queue, self.staged = [], 0
 
-    def flush(self, now: dt.datetime) -> None:
-        """Apply the queued writes in order, one UPDATE per group of distinct properties."""
+    def flush(self, now: dt.datetime, paths: frozenset[tuple[str, ...]] | None = None) -> None:
+        """Apply the queued writes in order, one UPDATE per group of distinct properties; with
+        `paths`, only the writes to those (stored) paths: writes to other properties commute
+        with them and stay queued for one UPDATE later."""
+        wanted = [w for w in self._queue if paths is None or _touches(w, paths)]
+        self._queue = [w for w in self._queue if paths is not None and not _touches(w, paths)]
         group: list[Write] = []
-        for write in self._queue:
+        for write in wanted:
             if any(_overlap(write.prop, w.prop) for w in group):
                 self._update(group, now)
                 group = []
             group.append(write)
-        self._queue = []
         if group:
             self._update(group, now)
 
@@ -87,22 +94,44 @@ class PropertyWrites:
         """Stage the audit entries, then one UPDATE of profiles for writes to distinct
         properties, both reading one targets frame (profile_id; f<i>: write i applies;
         v<i>: its value or count)."""
-        params: dict[str, Any] = {"r_now": now}
-        sets, changes = self._assignments(writes, params)
-        sets["updated_at"] = exp.Placeholder(this="r_now")
-        match = exp.column("id", "profiles").eq(exp.column("profile_id", "t"))
-        targets = exp.From(this=exp.to_table(TARGETS).as_("t"))
-        update = exp.update("profiles", sets, where=match, from_=targets)
-        audit = _audit_insert(writes, changes, params)
+        audit, update = self._statements(writes)
         db = self.ws.db
         db.register(TARGETS, _targets(writes))
         try:
             with db.transaction():
                 repo.create_audit_stage(db)
-                self.staged += int(db.scalar(audit, _used(audit, params)))
-                db.execute(update, _used(update, params))
+                self.staged += int(db.scalar(audit.sql, audit.params))
+                db.execute(update.sql, update.params | {"r_now": now})
         finally:
             db.unregister(TARGETS)
+
+    def _statements(self, writes: list[Write]) -> tuple[_Statement, _Statement]:
+        """The audit INSERT and the UPDATE for a group of writes, rendered once per shape: the
+        same rules write the same way batch after batch, and rendering costs more than running."""
+        columns = self.columns()
+        key = tuple(
+            (
+                w.prop.parts,
+                w.kind,
+                type(w.value).__name__,
+                w.value,
+                w.actor,
+                columns.get(w.prop.dotted),
+            )
+            for w in writes
+        )
+        if key not in self._rendered:
+            params: dict[str, Any] = {}
+            sets, changes = self._assignments(writes, params)
+            sets["updated_at"] = exp.Placeholder(this="r_now")
+            match = exp.column("id", "profiles").eq(exp.column("profile_id", "t"))
+            targets = exp.From(this=exp.to_table(TARGETS).as_("t"))
+            update = exp.update("profiles", sets, where=match, from_=targets)
+            audit = _audit_insert(writes, changes, params)
+            if len(self._rendered) >= _RENDERED:
+                self._rendered.clear()
+            self._rendered[key] = (_rendered(audit, params), _rendered(update, params))
+        return self._rendered[key]
 
     def _assignments(
         self, writes: list[Write], params: dict[str, Any]
@@ -139,12 +168,13 @@ def _audit_insert(
     entries = []
     for i, (write, change) in enumerate(zip(writes, changes, strict=True)):
         params[f"r_actor{i}"], params[f"r_field{i}"] = write.actor, change.field
-        fields = {
-            "applies": exp.column(f"f{i}", "t"),
+        applies = exp.column(f"f{i}", "t")
+        fields = {  # values only where the write applies: CASE spares the others' to_json
+            "applies": applies,
             "actor": exp.Placeholder(this=f"r_actor{i}"),
             "field": exp.Placeholder(this=f"r_field{i}"),
-            "before": change.before,
-            "after": change.after,
+            "before": exp.If(this=applies, true=change.before),
+            "after": exp.If(this=applies, true=change.after),
         }
         entries.append(
             exp.Struct(
@@ -174,14 +204,26 @@ def _audit_insert(
     return exp.insert(outer, repo.AUDIT_STAGE, columns=columns)
 
 
-def _used(query: exp.Expression, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters this statement binds (DuckDB refuses named values it does not use)."""
-    names = {p.name for p in query.find_all(exp.Placeholder)}
-    return {k: v for k, v in params.items() if k in names}
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: dict[str, Any]
+
+
+def _rendered(query: exp.Expression, params: dict[str, Any]) -> _Statement:
+    """The statement's text with the parameters it binds (DuckDB refuses named values it does
+    not use); `r_now` is bound at each run."""
+    names = {p.name for p in query.find_all(exp.Placeholder)} - {"r_now"}
+    return _Statement(render(query), {k: v for k, v in params.items() if k in names})
 
 
 def _json(value: exp.Expression) -> exp.Expression:
     return exp.func("to_json", value)
+
+
+def _touches(write: Write, paths: frozenset[tuple[str, ...]]) -> bool:
+    mine = stored_path(write.prop)
+    return any(rule_deps.overlap(mine, path) for path in paths)
 
 
 def _overlap(a: Path, b: Path) -> bool:

@@ -73,8 +73,8 @@ def insert_runs(db: Database, first_id: int, at: dt.datetime, depth: int) -> Non
     db.execute(
         "INSERT INTO rule_runs (id, rule_id, profile_id, event_id, actions, fired_at, depth, "
         "outcome) SELECT $first + row_number() OVER () - 1, r.rule_id, r.profile_id, r.event_id, "
-        "m.actions::JSON, $at, $depth, m.outcome FROM kith_rule_runs r "
-        "JOIN kith_rule_meta m ON m.rule_id = r.rule_id",
+        "m.actions, $at, $depth, m.outcome FROM kith_rule_runs r JOIN (SELECT rule_id, "
+        "actions::JSON AS actions, outcome FROM kith_rule_meta) m ON m.rule_id = r.rule_id",
         {"first": first_id, "at": at, "depth": depth},
     )
 
