@@ -115,3 +115,43 @@ def test_unordered_refuses_too_many_filters_on_one_event_type(ws: Workspace) -> 
     with pytest.raises(ValidationError, match=f"at most {MAX_FILTERS_PER_TYPE}"):
         ws.funnels.run(spec(*steps, order="unordered"))
     assert counts(ws, spec(*steps[:MAX_FILTERS_PER_TYPE], order="unordered"))[0] == 1
+
+
+def test_a_one_step_unordered_funnel_counts_its_step(ws: Workspace) -> None:
+    put_events(ws, [(1, "a", 0), (1, "a", 1), (2, "b", 0), (3, "a", 5)])
+    assert counts(ws, spec("a", order="unordered")) == [2]
+
+
+def test_modes_break_down_by_the_first_event_of_the_attempt(ws: Workspace) -> None:
+    put_events(
+        ws,
+        [
+            (1, "a", 0, {"campaign": "spring"}),
+            (1, "b", 1, {"campaign": "fall"}),
+            (2, "b", 0, {"campaign": "fall"}),
+            (2, "a", 1, {"campaign": "spring"}),
+            (3, "a", 0, {"campaign": "fall"}),
+            (3, "x", 1),
+            (3, "b", 2),
+        ],
+    )
+
+    def table(order: str) -> dict[tuple[str | None, int], int]:
+        rows = ws.funnels.run(spec("a", "b", order=order, breakdown="event.campaign")).steps
+        return {
+            (r.breakdown if isinstance(r.breakdown, str) else None, r.step): r.profiles
+            for r in rows.itertuples()
+        }
+
+    assert table("strict") == {("fall", 1): 1, ("fall", 2): 0, ("spring", 1): 2, ("spring", 2): 1}
+    # unordered: any step event begins an attempt, broken down by its own campaign: in fall,
+    # profile 2's b and profile 3's a begin attempts doing both steps, profile 1's b one doing
+    # one step; profile 3's b (no campaign) begins one of its own
+    assert table("unordered") == {
+        ("fall", 1): 3,
+        ("fall", 2): 2,
+        ("spring", 1): 2,
+        ("spring", 2): 1,
+        (None, 1): 1,
+        (None, 2): 0,
+    }
