@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 # ---- resolution --------------------------------------------------------------------------------
 
@@ -267,15 +268,19 @@ def line_profiles(res: Resolution, group_profile: dict[int, int], size: int) -> 
     return np.where(groups >= 0, lookup[np.maximum(groups, 0)], -1)
 
 
-def new_identities(graph: Graph, res: Resolution, group_profile: dict[int, int]) -> pd.DataFrame:
-    """(type, value, profile_id) for keys not stored yet that ended up in a profile."""
+def new_identities(
+    graph: Graph, res: Resolution, group_profile: dict[int, int], first_us: np.ndarray
+) -> pa.Table:
+    """(type, value, profile_id, first_us) for keys not stored yet that ended up in a profile;
+    `first_us` is each key's earliest event time in the batch."""
     lookup = pd.Series(group_profile, dtype=np.int64)
     profile = lookup.reindex(res.key_group).to_numpy(dtype=np.float64)
     keep = (graph.key_profile < 0) & ~np.isnan(profile)
-    return pd.DataFrame(
+    return pa.table(
         {
-            "type": graph.key_type[keep],
-            "value": graph.key_value[keep],
-            "profile_id": profile[keep].astype(np.int64),
+            "type": pa.array(graph.key_type[keep], pa.string()),
+            "value": pa.array(graph.key_value[keep], pa.string()),
+            "profile_id": pa.array(profile[keep].astype(np.int64), pa.int64()),
+            "first_us": pa.array(first_us[keep], pa.int64()),
         }
     )

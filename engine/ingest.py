@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine import identity, ingest_traits, sessions
+from engine import identity, ingest_stage, ingest_traits, sessions
 from engine.batch import IngestBatch
 from engine.clock import utcnow
 from engine.ingest_frames import from_messages, from_table, rejections
@@ -179,40 +179,44 @@ def write_batch(
     try:
         with db.transaction():
             db.register("kith_in", canon)
-            traits = canon["traits"].null_count < canon.num_rows
-            lines = canon["_line"].to_numpy().astype(np.int64)
-            return _write(ws, received, depth, source, (traits, lines))
+            return _write(ws, canon, received, depth, source)
     finally:
         repo.drop_staging(db)
 
 
 def _write(
-    ws: Workspace, received: dt.datetime, depth: int, source: str, given: tuple[bool, np.ndarray]
+    ws: Workspace, canon: pa.Table, received: dt.datetime, depth: int, source: str
 ) -> tuple[IngestReport, IngestBatch | None]:
     """The batch's steps; each is skipped when the batch gives it nothing to do (no traits,
-    no new profiles or identities, no sessions), as small API batches mostly do. `given`:
-    whether any line has traits, and `kith_in`'s line numbers in its row order."""
-    (db, conf), (traits, input_lines) = (ws.db, ws.settings), given
+    no new profiles or identities, no sessions), as small API batches mostly do."""
+    db, conf = ws.db, ws.settings
+    traits = canon["traits"].null_count < canon.num_rows
     typed, checked = ingest_traits.check(ws) if traits else ({}, False)
-    rejected, duplicates = repo.stage(db, checked)
-    keys = repo.extract_keys(db, conf.blocked_values, conf.identity_priority)
-    rejected += [(line, _ALL_BLOCKED) for line in keys["keyless"]]
-    report = IngestReport(duplicates=duplicates, rejected=rejections(rejected))
-    arrays = repo.graph_arrays(db, sessions.CHANNEL_LIST) | {"pairs": keys["pairs"]}
-    accepted = len(arrays["lines"]["_line"])
+    policy = (conf.blocked_values, conf.identity_priority)
+    staged = ingest_stage.stage(db, canon, policy, checked)
+    report = IngestReport(duplicates=staged.duplicates, rejected=rejections(staged.rejected))
+    accepted = staged.narrow.num_rows
     if accepted == 0:
         return report, None
+    db.register("kith_b", staged.narrow)
+    db.register("kith_uk", staged.keys)
+    repo.stage_keys(db)
+    arrays = repo.key_arrays(db) | {
+        "pairs": staged.pairs,
+        "lines": sessions.line_arrays(staged.narrow),
+        "first_us": staged.first_us,
+    }
     outcome = _resolve_identities(
-        ws, arrays, received, source if source in SOURCES else None, len(keys["blocked"])
+        ws, arrays, received, source if source in SOURCES else None, len(staged.blocked)
     )
     ids = outcome["ids"]
     batch_id = ids["batches"]
-    batch = _Batch(batch_id, ids["events"], input_lines)
+    batch = _Batch(batch_id, ids["events"], canon, staged.narrow)
     started = _events(ws, outcome["lines"], received, batch)
     if traits:
         _profiles(ws, typed)
     touched = repo.touch_profiles(db, received)
-    _log(ws, received, keys["blocked"], outcome["log"], ids.get("identity_log"))
+    _log(ws, received, staged.blocked, outcome["log"], ids.get("identity_log"))
     report = report.model_copy(
         update={
             "batch_id": batch_id,
@@ -227,7 +231,7 @@ def _write(
     return report, IngestBatch(batch_id, tuple(touched), accepted, received, depth)
 
 
-_ALL_BLOCKED = "no usable identity: every identity value is blocked (see settings.blocked_values)"
+_ALL_BLOCKED = ingest_stage.ALL_BLOCKED
 _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 
@@ -237,7 +241,7 @@ def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: _Batc
     db = ws.db
     done = sessions.sessionize(ws, lines)
     session = sessions.line_session_ids(ws, done[0]) if done else None
-    db.register("kith_evp", _event_rows(lines, batch.input_lines, session))
+    db.register("kith_ev", _event_rows(batch, lines.profile, session))
     registered = _STANDARD_TYPES + repo.event_type_names(db)
     ids = (batch.first_event, int(lines.line.min()))
     repo.insert_events(db, ids, now, batch.batch_id, registered)
@@ -250,24 +254,30 @@ def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: _Batc
 class _Batch:
     batch_id: int
     first_event: int
-    input_lines: np.ndarray  # `kith_in`'s line numbers in its row order
+    canon: pa.Table  # the input, registered as `kith_in`
+    narrow: pa.Table  # its accepted lines, normalised (engine/ingest_stage.NARROW)
 
 
-def _event_rows(
-    lines: sessions.Lines, input_lines: np.ndarray, session: pa.Array | None
-) -> pa.Table:
-    """Per row of `kith_in` (same order, for a positional join): its line, profile (-1: not
-    stored) and computed session id, from the per staged line arrays."""
-    size = int(max(input_lines.max(), lines.line.max())) + 1
-    at = np.full(size, -1, dtype=np.int64)
-    at[lines.line] = np.arange(len(lines.line))
-    at = at[input_lines]
-    stored = at >= 0
-    profile = np.where(stored, lines.profile[np.maximum(at, 0)], -1)
-    if session is None:
-        session = pa.nulls(len(lines.line), pa.string())
-    ids = pc.take(session, pa.array(at, pa.int64(), mask=~stored))
-    return pa.table({"_line": input_lines, "profile_id": profile, "session_id": ids})
+def _event_rows(batch: _Batch, profile: np.ndarray, session: pa.Array | None) -> pa.Table:
+    """The rows to store as events, one Arrow table so the insert is one plain scan (no join):
+    the accepted lines' normalised columns, the input's wide ones taken at those lines (no copy
+    when every line was accepted), the profile and the session (given, else computed)."""
+    canon, narrow = batch.canon, batch.narrow
+    wide = canon.select(["type", "properties", "context"])
+    if narrow.num_rows < canon.num_rows:
+        at = np.full(int(canon["_line"].to_numpy().max()) + 1, -1, dtype=np.int64)
+        at[canon["_line"].to_numpy()] = np.arange(canon.num_rows)
+        wide = wide.take(pa.array(at[narrow["_line"].to_numpy()]))
+    given = narrow["session_id"]
+    columns = {name: narrow[name] for name in ("_line", "message_id", "ts", "channel", "source")}
+    return pa.table(
+        {
+            **columns,
+            "session_id": given if session is None else pc.coalesce(given, session),
+            "profile_id": pa.array(profile, pa.int64()),
+            **{name: wide[name] for name in wide.column_names},
+        }
+    )
 
 
 def _profiles(ws: Workspace, typed: dict[str, str]) -> None:
@@ -301,7 +311,7 @@ def _resolve_identities(
     profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
     lines = sessions.lines_from(arrays["lines"], profile_of_line)
     db.register("kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile}))
-    fresh = identity.new_identities(graph, res, group_profile)
+    fresh = identity.new_identities(graph, res, group_profile, arrays["first_us"])
     if len(fresh):
         db.register("kith_newid", fresh)
         repo.insert_identities(db, now, source or "ingest")

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 def check(ws: Workspace) -> tuple[dict[str, str], bool]:
     """Validate the registered properties among the traits of `kith_in`; registers
-    `kith_trait_check` (key, value, reason, typed) and stages `kith_trait_bad` for the staging
-    step. Returns the registered properties' types by name, and whether `kith_trait_bad` was
-    staged (no registered property among the traits: nothing to check)."""
+    `kith_trait_check` (key, value, reason, typed), which staging reads the refused values
+    from. Returns the registered properties' types by name, and whether `kith_trait_check` was
+    registered (no registered property among the traits: nothing to check)."""
     types = {name: d.type for name, d in ws.catalog.custom().items()}
     pairs = repo.bad_trait_values(ws.db, sorted(types)) if types else []
     if not pairs:
@@ -34,7 +34,6 @@ def check(ws: Workspace) -> tuple[dict[str, str], bool]:
         {name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(_COLUMNS)}
     )
     ws.db.register("kith_trait_check", table)
-    repo.trait_rejections(ws.db)
     return types, True
 
 

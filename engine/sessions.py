@@ -56,7 +56,7 @@ def assign(lines: Lines, last: dict[str, np.ndarray], gap_us: int) -> tuple[np.n
     )
     us = np.concatenate([last["us"].astype(np.int64), lines.us[m]])
     line = np.concatenate([np.zeros(nprev, dtype=np.int64), lines.line[m]])
-    order = np.lexsort((line, us, group))
+    order = _by_group_time_line(group, us, line)
     group, us, line = group[order], us[order], line[order]
     brk = np.ones(len(order), dtype=bool)
     brk[1:] = (group[1:] != group[:-1]) | (us[1:] - us[:-1] > gap_us)
@@ -69,6 +69,15 @@ def assign(lines: Lines, last: dict[str, np.ndarray], gap_us: int) -> tuple[np.n
     ids = np.asarray(last["id"], dtype=object)[order[held]]
     prev_of = dict(zip(start[held].tolist(), ids.tolist(), strict=True))
     return skey, _sessions(start[batch], group[batch] // 16, us[batch], line[batch], prev_of)
+
+
+def _by_group_time_line(group: np.ndarray, us: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """The sort order by (group, time, line): two stable sorts are cheaper than a lexsort when
+    the lines come in order already (they do: stored sessions first, then the batch's)."""
+    if len(line) > 1 and not (np.diff(line) >= 0).all():
+        return np.lexsort((line, us, group))
+    by_time = np.argsort(us, kind="stable")
+    return by_time[np.argsort(group[by_time], kind="stable")]
 
 
 def _sessions(
@@ -118,9 +127,11 @@ def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
         return pa.nulls(len(skey), pa.string())
     got = repo.session_ids(ws.db)
     keys = np.asarray(got["skey"], dtype=np.int64)
-    order = np.argsort(keys)
-    at = order[np.searchsorted(keys[order], skey).clip(0, len(keys) - 1)]
-    return pc.take(pa.array(got["id"], pa.string()), pa.array(at, pa.int64(), mask=none))
+    # session keys are row positions of the sorted lines: a direct lookup, no search
+    at = np.zeros(int(max(keys.max(), skey.max())) + 1, dtype=np.int64)
+    at[keys] = np.arange(len(keys))
+    index = pa.array(at[np.maximum(skey, 0)], pa.int64(), mask=none)
+    return pc.take(pa.array(got["id"], pa.string()), index)
 
 
 _NO_SESSIONS: dict[str, np.ndarray] = {
@@ -138,9 +149,26 @@ def record_starts(ws: Workspace, started: int, now: dt.datetime, batch_id: int) 
         repo.insert_session_starts(ws.db, first, now, batch_id)
 
 
+def line_arrays(narrow: pa.Table) -> dict[str, np.ndarray]:
+    """Per staged line (engine/ingest_stage.NARROW): its time (epoch us), channel number
+    (1-based in CHANNEL_LIST, 0 for none), whether it needs a session computed and whether it
+    brings its own session id."""
+    channel = narrow["channel"].combine_chunks()
+    number = pc.index_in(channel, value_set=pa.array(CHANNEL_LIST, pa.string()))
+    explicit = pc.is_valid(narrow["session_id"]).to_numpy()
+    given = pc.is_valid(channel).to_numpy(zero_copy_only=False)
+    return {
+        "_line": narrow["_line"].to_numpy().astype(np.int64),
+        "us": pc.cast(narrow["ts"], pa.int64()).to_numpy(),
+        "chan": pc.fill_null(number, -1).to_numpy().astype(np.int64) + 1,
+        "open": given & ~explicit,
+        "explicit": explicit,
+    }
+
+
 def lines_from(arrays: dict[str, Any], profile_of_line: np.ndarray) -> Lines:
-    """`Lines` from the staging arrays (store/ingest.graph_arrays) and the resolved profile
-    per line (indexed by line)."""
+    """`Lines` from the staging arrays (`line_arrays`) and the resolved profile per line
+    (indexed by line)."""
     line = np.asarray(arrays["_line"], dtype=np.int64)
     return Lines(
         line=line,

@@ -1,6 +1,7 @@
 """Ingestion: the static SQL of the bulk path. The engine registers a canonical frame as
-`kith_in` (see engine/ingest.py for its columns); every step below is set-based over the batch,
-in temporary tables of this thread's cursor, inside the caller's transaction."""
+`kith_in` (engine/ingest_frames.CANONICAL) and its accepted lines, narrow and normalised, as
+`kith_b` (engine/ingest_stage.NARROW); every step below is set-based over the batch, in views
+and temporary tables of this thread's cursor, inside the caller's transaction."""
 
 from __future__ import annotations
 
@@ -12,89 +13,35 @@ import pandas as pd
 
 from store.db import Database
 
-# The identity key columns of the staged batch as (line, type, value) rows, one projection per
-# type (engine/vocab.py order): cheaper than UNPIVOT, and nulls are skipped before the union.
-_KEY_ROWS = (
-    "SELECT _line, 'user_id' AS type, user_id AS value FROM kith_b WHERE user_id IS NOT NULL "
-    "UNION ALL SELECT _line, 'email', email FROM kith_b WHERE email IS NOT NULL "
-    "UNION ALL SELECT _line, 'phone', phone FROM kith_b WHERE phone IS NOT NULL "
-    "UNION ALL SELECT _line, 'whatsapp', whatsapp FROM kith_b WHERE whatsapp IS NOT NULL "
-    "UNION ALL SELECT _line, 'sms', sms FROM kith_b WHERE sms IS NOT NULL "
-    "UNION ALL SELECT _line, 'instagram', instagram FROM kith_b WHERE instagram IS NOT NULL "
-    "UNION ALL SELECT _line, 'telegram', telegram FROM kith_b WHERE telegram IS NOT NULL "
-    "UNION ALL SELECT _line, 'line', line FROM kith_b WHERE line IS NOT NULL "
-    "UNION ALL SELECT _line, 'facebook', facebook FROM kith_b WHERE facebook IS NOT NULL "
-    "UNION ALL SELECT _line, 'tiktok', tiktok FROM kith_b WHERE tiktok IS NOT NULL "
-    "UNION ALL SELECT _line, 'widget', widget FROM kith_b WHERE widget IS NOT NULL "
-    "UNION ALL SELECT _line, 'anonymous_id', anonymous_id FROM kith_b "
-    "WHERE anonymous_id IS NOT NULL"
-)
 
-
-# The narrow staged batch: what dedupe, identity keys, sessions and profile times need, never the
-# wide JSON columns (the events are inserted straight from `kith_in`). Identity values: trimmed,
-# blanks are missing; emails lower-cased; phones in E.164 ("+" and 8-15 digits, "00" read as "+")
-# when they look like one, else the cleaned value as given. A properties/context value that is
-# not a JSON object only flags its line (`_bad_props`, `_bad_ctx`) for rejection.
-_NORMALISE = (
-    "SELECT _line, message_id, ts, channel, source, device, _reject, _trait_reason, "
-    "nullif(trim(user_id), '') AS user_id, "
-    "nullif(lower(trim(email)), '') AS email, "
-    "CASE WHEN regexp_full_match(ltrim(ph, '+'), '[1-9][0-9]{7,14}') THEN '+' || ltrim(ph, '+') "
-    "ELSE nullif(ph, '') END AS phone, "
-    "nullif(trim(whatsapp), '') AS whatsapp, nullif(trim(sms), '') AS sms, "
-    "nullif(trim(instagram), '') AS instagram, nullif(trim(telegram), '') AS telegram, "
-    "nullif(trim(line), '') AS line, nullif(trim(facebook), '') AS facebook, "
-    "nullif(trim(tiktok), '') AS tiktok, nullif(trim(widget), '') AS widget, "
-    "nullif(trim(anonymous_id), '') AS anonymous_id, "
-    "nullif(trim(session_id), '') AS session_id, "
-    "properties IS NOT NULL AND NOT coalesce(starts_with(ltrim(properties), '{') "
-    "AND json_valid(properties), FALSE) AS _bad_props, "
-    "context IS NOT NULL AND NOT coalesce(starts_with(ltrim(context), '{') "
-    "AND json_valid(context), FALSE) AS _bad_ctx FROM (SELECT *, "
-    r"regexp_replace(regexp_replace(trim(phone), '[\s\-().\/]', '', 'g'), '^00', '+') AS ph "
-    "FROM "
-)
-# the input with the reasons trait validation gave (`kith_trait_bad`), or none to give
-_WITH_TRAIT_REASONS = "kith_in LEFT JOIN kith_trait_bad USING (_line))"
-_NO_TRAIT_REASONS = "(SELECT *, NULL::VARCHAR AS _trait_reason FROM kith_in))"
-_REASON = (
-    "CASE WHEN _reject IS NOT NULL THEN _reject WHEN _trait_reason IS NOT NULL THEN _trait_reason "
-    "WHEN coalesce(user_id, email, phone, whatsapp, sms, instagram, telegram, line, facebook, "
-    "tiktok, widget, anonymous_id) IS NULL "
-    "THEN 'no identity: needs userId, anonymousId or another identity key' "
-    r"WHEN email IS NOT NULL AND NOT regexp_full_match(email, '[^@\s]+@[^@\s]+\.[^@\s]+') "
-    "THEN 'email ''' || email || ''' is not an email address' "
-    "WHEN _bad_props THEN 'properties is not a JSON object' "
-    "WHEN _bad_ctx THEN 'context is not a JSON object' END"
-)
-
-
-def stage(db: Database, trait_reasons: bool) -> tuple[list[tuple[int, str]], int]:
-    """Normalise `kith_in` into the narrow `kith_b` keeping only the good, new lines; returns
-    the rejected lines with their reasons and the number of duplicates: a message_id already
-    stored, or seen on an earlier good line of the batch. `trait_reasons`: `kith_trait_bad`
-    exists."""
-    source = _WITH_TRAIT_REASONS if trait_reasons else _NO_TRAIT_REASONS
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_b AS SELECT * "
-        "EXCLUDE (_reject, _trait_reason, _bad_props, _bad_ctx), "
-        + _REASON
-        + " AS _reason FROM ("
-        + _NORMALISE
-        + source
-        + ")"
+def bad_json_lines(db: Database) -> tuple[list[int], list[int]]:
+    """Lines of `kith_in` whose properties, and whose context, is given but is not a JSON
+    object (the events then store the text as given)."""
+    rows = db.rows(
+        "SELECT _line, p, c FROM (SELECT _line, "
+        "properties IS NOT NULL AND NOT coalesce(starts_with(ltrim(properties), '{') "
+        "AND json_valid(properties), FALSE) AS p, "
+        "context IS NOT NULL AND NOT coalesce(starts_with(ltrim(context), '{') "
+        "AND json_valid(context), FALSE) AS c FROM kith_in) WHERE p OR c"
     )
-    # one statement removes both kinds; a duplicate comes back without a reason
-    removed = db.rows(
-        "DELETE FROM kith_b WHERE _reason IS NOT NULL OR _line IN ("
-        "SELECT _line FROM (SELECT _line, message_id, row_number() OVER "
-        "(PARTITION BY message_id ORDER BY _line) AS n FROM kith_b WHERE _reason IS NULL) "
-        "WHERE n > 1 OR message_id IN (SELECT e.message_id FROM events e "
-        "SEMI JOIN kith_in i ON i.message_id = e.message_id)) RETURNING _line, _reason"
-    )
-    rejected = [(int(a), str(b)) for a, b in removed if b is not None]
-    return rejected, len(removed) - len(rejected)
+    return [int(r[0]) for r in rows if r[1]], [int(r[0]) for r in rows if r[2]]
+
+
+def repeated_message_lines(db: Database) -> tuple[np.ndarray, np.ndarray]:
+    """Lines of `kith_in` whose message_id occurs on more than one line, with that id."""
+    found = db.execute(
+        "SELECT _line, message_id FROM kith_in WHERE message_id IN "
+        "(SELECT message_id FROM kith_in GROUP BY message_id HAVING count(*) > 1)"
+    ).fetchnumpy()
+    return np.asarray(found["_line"], dtype=np.int64), np.asarray(found["message_id"], object)
+
+
+def stored_message_lines(db: Database) -> np.ndarray:
+    """Lines of `kith_in` whose message_id is already stored."""
+    found = db.execute(
+        "SELECT i._line FROM kith_in i SEMI JOIN events e ON e.message_id = i.message_id"
+    ).fetchnumpy()
+    return np.asarray(found["_line"], dtype=np.int64)
 
 
 def bad_trait_values(db: Database, names: list[str]) -> list[tuple[str, str]]:
@@ -108,77 +55,41 @@ def bad_trait_values(db: Database, names: list[str]) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in rows]
 
 
-def trait_rejections(db: Database) -> None:
-    """`kith_trait_bad` (_line, _trait_reason): lines whose traits hold a value refused by the
-    registered `kith_trait_check` (key, value, reason)."""
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_trait_bad AS SELECT kith_in._line, "
-        "min(c.reason) AS _trait_reason FROM kith_in, json_each(kith_in.traits) j "
+def trait_reasons(db: Database) -> list[tuple[int, str]]:
+    """Lines whose traits hold a value refused by the registered `kith_trait_check` (key,
+    value, reason), each with its first reason."""
+    rows = db.rows(
+        "SELECT kith_in._line, min(c.reason) FROM kith_in, json_each(kith_in.traits) j "
         "JOIN kith_trait_check c ON c.key = j.key AND c.value = j.value::VARCHAR "
         "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) "
         "AND json_type(kith_in.traits) = 'OBJECT' AND c.reason IS NOT NULL GROUP BY kith_in._line"
     )
+    return [(int(line), str(reason)) for line, reason in rows]
 
 
-def extract_keys(db: Database, blocked: list[str], priority: list[str]) -> dict[str, Any]:
-    """Identity keys per message: `kith_keys` holds the unique keys with their stored profile
-    (blocked values, checked once per distinct value, left out); returns the (line, key) pairs,
-    the blocked values seen, and the lines left with no key, which are rejected and removed."""
-    db.execute("CREATE OR REPLACE TEMP TABLE kith_rk_all AS " + _KEY_ROWS)
+def stage_keys(db: Database) -> None:
+    """`kith_keys`: the batch's unique keys (registered as `kith_uk`: key, type, value, prio)
+    with the profile that already holds each (-1: none)."""
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_keys AS "
-        "WITH d AS (SELECT type, value FROM (SELECT DISTINCT type, value FROM kith_rk_all) "
-        "WHERE NOT list_contains($blocked, lower(trim(value)))), "
-        "s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
-        "SEMI JOIN d ON d.type = i.type AND d.value = i.value GROUP BY i.type, i.value) "
-        "SELECT (row_number() OVER () - 1)::BIGINT AS key, d.type, "
-        "d.value, coalesce(s.profile_id, -1)::BIGINT AS profile_id, "
-        "(list_position($priority, d.type) - 1)::INTEGER AS prio "
-        "FROM d LEFT JOIN s ON s.type = d.type AND s.value = d.value",
-        {"blocked": blocked, "priority": priority},
+        "WITH s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
+        "SEMI JOIN kith_uk d ON d.type = i.type AND d.value = i.value GROUP BY i.type, i.value) "
+        "SELECT d.key, d.type, d.value, coalesce(s.profile_id, -1)::BIGINT AS profile_id, "
+        "d.prio FROM kith_uk d LEFT JOIN s ON s.type = d.type AND s.value = d.value"
     )
-    # a blocked key has no row in kith_keys: its pairs come back with key -1
-    pairs = db.execute(
-        "SELECT r._line, coalesce(k.key, -1) AS key FROM kith_rk_all r LEFT JOIN kith_keys k "
-        "ON k.type = r.type AND k.value = r.value"
-    ).fetchnumpy()
-    found = np.asarray(pairs["key"], dtype=np.int64) >= 0
-    pairs = {"_line": np.asarray(pairs["_line"])[found], "key": pairs["key"][found]}
-    if found.all():
-        return {"pairs": pairs, "blocked": [], "keyless": []}
-    blocked_seen = db.dicts(
-        "SELECT r.type, r.value, count(*) AS messages FROM kith_rk_all r "
-        "ANTI JOIN kith_keys k ON k.type = r.type AND k.value = r.value "
-        "GROUP BY r.type, r.value ORDER BY 1, 2"
-    )
-    keyless = db.rows(
-        "DELETE FROM kith_b WHERE _line NOT IN (SELECT r._line FROM kith_rk_all r "
-        "SEMI JOIN kith_keys k ON k.type = r.type AND k.value = r.value) RETURNING _line"
-    )
-    keyless_lines = sorted(int(r[0]) for r in keyless)
-    return {"pairs": pairs, "blocked": blocked_seen, "keyless": keyless_lines}
 
 
-def graph_arrays(db: Database, channels: list[str]) -> dict[str, Any]:
-    """The arrays identity resolution and sessions need (engine/identity.Graph,
-    engine/sessions.py): keys (with their stored profile's creation time), the stored
-    profiles' identities, and per line its time, channel number (1-based in `channels`, 0 for
-    none), whether it needs a session assigned, and whether it brings its own session id."""
+def key_arrays(db: Database) -> dict[str, Any]:
+    """What identity resolution needs of the store (engine/identity.Graph): the keys (with
+    their stored profile's creation time), and the stored profiles and their identities."""
     keys = db.df(
         "SELECT k.type, k.value, k.profile_id, k.prio, p.created_at FROM kith_keys k "
         "LEFT JOIN profiles p ON p.id = k.profile_id ORDER BY k.key"
     )
-    lines = db.execute(
-        "SELECT _line, epoch_us(ts) AS us, "
-        "coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
-        "channel IS NOT NULL AND session_id IS NULL AS open, "
-        "session_id IS NOT NULL AS explicit FROM kith_b",
-        {"channels": channels},
-    ).fetchnumpy()
     held = keys[keys["profile_id"] >= 0]
     profiles = held.drop_duplicates("profile_id")[["profile_id", "created_at"]]
     profiles = profiles.rename(columns={"profile_id": "id"}).reset_index(drop=True)
-    return {"keys": keys, "lines": lines, "profiles": profiles, "stored": _stored(db, held)}
+    return {"keys": keys, "profiles": profiles, "stored": _stored(db, held)}
 
 
 def _stored(db: Database, held: pd.DataFrame) -> pd.DataFrame:
@@ -211,14 +122,13 @@ def insert_profiles(db: Database, now: dt.datetime, source: str | None) -> None:
 
 
 def insert_identities(db: Database, now: dt.datetime, source: str) -> None:
-    """New identities, each known since the first message of the batch that carried it (so
-    `has channel` evaluated as of a past moment sees imported history as it happened)."""
+    """New identities (registered as `kith_newid`: type, value, profile_id, first_us), each
+    known since the first message of the batch that carried it (so `has channel` evaluated as
+    of a past moment sees imported history as it happened)."""
     db.execute(
         "INSERT INTO identities (profile_id, type, value, created_at, source) "
-        "SELECT n.profile_id, n.type, n.value, least($now, coalesce(f.first_ts, $now)), $source "
-        "FROM kith_newid n LEFT JOIN (SELECT r.type, r.value, min(b.ts) AS first_ts "
-        "FROM kith_rk_all r JOIN kith_b b ON b._line = r._line GROUP BY r.type, r.value) f "
-        "ON f.type = n.type AND f.value = n.value",
+        "SELECT profile_id, type, value, least($now, make_timestamp(first_us)), $source "
+        "FROM kith_newid",
         {"now": now, "source": source},
     )
 
@@ -228,9 +138,9 @@ def event_type_names(db: Database) -> list[str]:
     return [str(r[0]) for r in db.rows("SELECT name FROM event_types")]
 
 
-# `kith_rowp` is built from `kith_b` read in its stored order, and `kith_evp` from `kith_in`'s
-# lines in theirs, so each pair lines up row by row and a positional join replaces a hash join
-# over the whole batch; the check makes any misalignment fail loudly instead of mislabelling.
+# `kith_rowp` is built from `kith_b` read in its stored order, so the two line up row by row
+# and a positional join replaces a hash join over the whole batch; the check makes any
+# misalignment fail loudly instead of mislabelling.
 _PROFILE = (
     "CASE WHEN r._line = b._line THEN r.profile_id "
     "ELSE error('staged lines out of order: ' || b._line || ' vs ' || r._line) END"
@@ -240,18 +150,15 @@ _PROFILE = (
 def insert_events(
     db: Database, ids: tuple[int, int], now: dt.datetime, batch_id: int, registered: list[str]
 ) -> None:
-    """The batch's events straight from `kith_in` (its JSON values were checked while staging),
-    with their profile and computed session from `kith_evp` (_line, profile_id, session_id; a
-    profile of -1 marks a line not stored); `ids` is (first id, first line)."""
+    """The batch's events, registered as `kith_ev` (_line, message_id, ts, channel, source,
+    session_id, profile_id, type, properties, context: values checked and normalised), in one
+    plain scan so DuckDB writes them in parallel; `ids` is (first id, first line)."""
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + _line - $base, message_id, profile_id, coalesce(sid, session_id), "
-        "type, ts, $now, channel, source, properties, context, "
-        "list_contains($registered, type), channel IS NULL AND sid IS NULL, $batch "
-        "FROM (SELECT " + _PROFILE + " AS profile_id, nullif(trim(b.session_id), '') AS sid, "
-        "r.session_id, b.* EXCLUDE (session_id) FROM kith_in b POSITIONAL JOIN kith_evp r) "
-        "WHERE profile_id >= 0",
+        "SELECT $first + _line - $base, message_id, profile_id, session_id, type, ts, $now, "
+        "channel, source, properties, context, list_contains($registered, type), "
+        "channel IS NULL AND session_id IS NULL, $batch FROM kith_ev",
         {"first": ids[0], "base": ids[1], "now": now, "batch": batch_id, "registered": registered},
     )
 
@@ -351,15 +258,12 @@ def allocate(db: Database, counts: dict[str, int]) -> dict[str, int]:
 
 
 def drop_staging(db: Database) -> None:
-    registered = ("kith_in", "kith_rowp", "kith_evp", "kith_newp", "kith_newid", "kith_log")
-    for name in (*registered, "kith_ns", "kith_trait_check"):
+    registered = ("kith_in", "kith_b", "kith_uk", "kith_rowp", "kith_ev", "kith_newp")
+    for name in (*registered, "kith_newid", "kith_log", "kith_ns", "kith_trait_check"):
         db.unregister(name)
     db.execute(
-        "DROP TABLE IF EXISTS kith_b; DROP TABLE IF EXISTS kith_rk_all; "
         "DROP TABLE IF EXISTS kith_keys; DROP TABLE IF EXISTS kith_traits; "
-        "DROP TABLE IF EXISTS kith_dk; "
-        "DROP TABLE IF EXISTS kith_sagg; DROP TABLE IF EXISTS kith_trait_bad; "
-        "DROP TABLE IF EXISTS kith_new_sessions"
+        "DROP TABLE IF EXISTS kith_sagg; DROP TABLE IF EXISTS kith_new_sessions"
     )
 
 
@@ -368,7 +272,7 @@ def drop_staging(db: Database) -> None:
 
 def last_sessions(db: Database, channels: list[str]) -> dict[str, np.ndarray]:
     """Each batch profile's latest stored session per channel (from `kith_rowp`), with the
-    channel numbered as in `graph_arrays`, for a batch that continues it."""
+    channel numbered as in engine/sessions.line_arrays, for a batch that continues it."""
     return db.execute(
         "SELECT profile_id, coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
         "epoch_us(max(ended_at)) AS us, arg_max(id, ended_at) AS id FROM sessions "
