@@ -69,12 +69,16 @@ def set_scheduled(db: Database, rule_id: int, at: dt.datetime) -> None:
 
 def insert_runs(db: Database, first_id: int, at: dt.datetime, depth: int) -> None:
     """From `kith_rule_runs` (rule_id, profile_id, event_id) and `kith_rule_meta` (rule_id,
-    actions, outcome, n): one log row per firing."""
+    actions, outcome, n): one log row per firing; each rule's actions are kept once, in
+    `rule_actions`."""
     db.execute(
-        "INSERT INTO rule_runs (id, rule_id, profile_id, event_id, actions, fired_at, depth, "
-        "outcome) SELECT $first + row_number() OVER () - 1, r.rule_id, r.profile_id, r.event_id, "
-        "m.actions, $at, $depth, m.outcome FROM kith_rule_runs r JOIN (SELECT rule_id, "
-        "actions::JSON AS actions, outcome FROM kith_rule_meta) m ON m.rule_id = r.rule_id",
+        "INSERT INTO rule_actions SELECT rule_id, actions::JSON FROM kith_rule_meta "
+        "ON CONFLICT (rule_id) DO NOTHING"
+    )
+    db.execute(
+        "INSERT INTO rule_runs (id, rule_id, profile_id, event_id, fired_at, depth, outcome) "
+        "SELECT $first + row_number() OVER () - 1, r.rule_id, r.profile_id, r.event_id, $at, "
+        "$depth, m.outcome FROM kith_rule_runs r JOIN kith_rule_meta m ON m.rule_id = r.rule_id",
         {"first": first_id, "at": at, "depth": depth},
     )
 
@@ -163,8 +167,9 @@ def insert_staged_audit(db: Database, first_id: int, at: dt.datetime) -> None:
 
 def runs(db: Database, name: str | None, limit: int) -> pd.DataFrame:
     return db.df(
-        "SELECT r.name AS rule, u.profile_id, u.event_id, u.actions, u.fired_at, u.depth, "
-        "u.outcome FROM rule_runs u LEFT JOIN rules r ON r.id = u.rule_id "
+        "SELECT r.name AS rule, u.profile_id, u.event_id, coalesce(u.actions, a.actions) AS "
+        "actions, u.fired_at, u.depth, u.outcome FROM rule_runs u LEFT JOIN rules r ON "
+        "r.id = u.rule_id LEFT JOIN rule_actions a ON a.rule_id = u.rule_id "
         "WHERE $name IS NULL OR r.name = $name ORDER BY u.fired_at DESC, u.id DESC LIMIT $limit",
         {"name": name, "limit": limit},
     )
