@@ -4,6 +4,8 @@ in the batch, and a cached firing query that follows new rules and schema change
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import dsl
@@ -99,3 +101,11 @@ def test_the_cached_firing_query_follows_new_rules_and_definitions(ws: Workspace
     u3 = ws.profiles.find("user_id", "u3")
     assert ws.labels.of(u3) == ["rich"]
     assert ws.db.scalar("SELECT spend FROM profiles WHERE id = $id", {"id": u3}) == 70
+
+
+def test_the_log_shows_what_a_deleted_rule_did(ws: Workspace) -> None:
+    ws.rules.add("buyer", 'when purchase then add label "buyer", notify "bought"')
+    ws.ingest.messages([track("u1", "purchase", {"amount": 1})])
+    ws.rules.delete("buyer")
+    [actions] = ws.rules.log()["actions"].tolist()
+    assert [a["action"] for a in json.loads(actions)] == ["LabelAction", "Notify"]
