@@ -16,13 +16,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from engine import audit
-from engine.profiles import like_pattern
+from engine.profiles import caseless_run, like_pattern
 from kith_errors import NotFound
 from store import audit as audit_repo
 from store import merge as merge_repo
@@ -126,7 +125,7 @@ def quotes_of(values: Sequence[str]) -> Quotes | None:
     variants = _variants(values)
     if not variants:
         return None
-    runs = {v: _caseless_run(v) for v in variants}
+    runs = {v: caseless_run(v) for v in variants}
     anchors = {run for run in runs.values() if run}
     lean = tuple(sorted(a for a in anchors if not any(b != a and b in a for b in anchors)))
     likes = tuple(sorted(like_pattern(v)[0] for v, run in runs.items() if not run))
@@ -144,16 +143,6 @@ def _variants(values: Sequence[str]) -> list[str]:
         if _INTERNATIONAL.fullmatch(value):
             found.add(value[1:])
     return sorted(found, key=lambda v: (-len(v), v))
-
-
-def _caseless_run(variant: str) -> str:
-    """The longest stretch of characters without case (so any-case quotes hold it as is)."""
-    runs = ["".join(run) for caseless, run in groupby(variant, _caseless) if caseless]
-    return max(runs, key=len, default="")
-
-
-def _caseless(char: str) -> bool:
-    return char.lower() == char.upper()
 
 
 def _wordy(char: str) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -304,6 +305,18 @@ class ProfilePage(BaseModel):
 
 _ID = exp.column("id", table="p")
 _UNSPACED = ("email", "phone")  # identity types whose stored values never hold whitespace
+_ANCHOR_LENGTH = 3  # shorter runs ('@', '.') hold in most values: no narrowing worth a pass
+
+
+def caseless_run(text: str) -> str:
+    """The longest stretch of characters without case (digits, punctuation): every match of
+    `text` in any case holds it verbatim."""
+    runs = groupby(text, lambda c: c.lower() == c.upper())
+    return max(("".join(run) for caseless, run in runs if caseless), key=len, default="")
+
+
+def _contains(column: exp.Expression, needle: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this="contains", expressions=[column, needle])
 
 
 def like_pattern(text: str) -> tuple[str, bool]:
@@ -342,28 +355,38 @@ class _Where:
         if not text or not text.strip():
             return
         needle = text.strip()
-        pattern, escaped = like_pattern(needle)
-        param = self.param(pattern)
-
-        def like(column: exp.Expression) -> exp.Expression:
-            matched = exp.ILike(this=column, expression=param)
-            return (
-                exp.Escape(this=matched, expression=exp.Literal.string("\\"))
-                if escaped
-                else matched
-            )
-
+        found = self._holds(needle)
         spaced = any(c.isspace() for c in needle)
         own = ("name",) if spaced else ("name", "email", "phone")
-        held = like(exp.column("value", table="i"))
+        held = found(exp.column("value", table="i"))
         if spaced:
             kinds = [exp.Literal.string(k) for k in _UNSPACED]
             held = exp.and_(
                 exp.Not(this=exp.In(this=exp.column("type", table="i"), expressions=kinds)), held
             )
         ids = exp.select("profile_id").from_(exp.to_table("identities").as_("i")).where(held)
-        matches = [like(exp.column(c, table="p")) for c in own]
+        matches = [found(exp.column(c, table="p")) for c in own]
         self.parts.append(exp.or_(*matches, exp.In(this=_ID, query=exp.Subquery(this=ids))))
+
+    def _holds(self, needle: str) -> Callable[[exp.Expression], exp.Expression]:
+        """A condition builder: the column contains the needle, ignoring case. A needle with
+        no letters needs no case folding (`contains`); one with a run of 3+ caseless characters
+        is first narrowed by a `contains` of that run, verbatim in every match."""
+        run = caseless_run(needle)
+        if run == needle:
+            literal = self.param(needle)
+            return lambda column: _contains(column, literal)
+        pattern, escaped = like_pattern(needle)
+        param = self.param(pattern)
+        anchor = self.param(run) if len(run) >= _ANCHOR_LENGTH else None
+
+        def like(column: exp.Expression) -> exp.Expression:
+            matched = exp.ILike(this=column, expression=param)
+            backslash = exp.Literal.string("\\")
+            matched = exp.Escape(this=matched, expression=backslash) if escaped else matched
+            return matched if anchor is None else exp.and_(_contains(column, anchor), matched)
+
+        return like
 
     def exists_in(self, table: str, column: str, value: str | None) -> None:
         if value:
