@@ -28,16 +28,24 @@ def identity_values(db: Database, ids: Sequence[int]) -> list[str]:
 def own_values(db: Database, ids: Sequence[int]) -> list[str]:
     """The person's identity values and email/phone fields, except values another profile also
     holds as an identity (those are that person's data too, and redacting them would break
-    their identity)."""
+    their identity). Two steps: the person's few values first, so the check of everyone
+    else's identities is an IN filter pushed into the scan rather than a join."""
+    params: dict[str, Any] = {"ids": list(ids)}
     rows = db.rows(
-        "WITH mine AS (SELECT value AS v FROM identities WHERE profile_id IN (SELECT unnest($ids)) "
+        "SELECT value FROM identities WHERE profile_id IN (SELECT unnest($ids)) "
         "UNION SELECT email FROM profiles WHERE id IN (SELECT unnest($ids)) "
-        "UNION SELECT phone FROM profiles WHERE id IN (SELECT unnest($ids))) "
-        "SELECT v FROM mine WHERE v IS NOT NULL AND v NOT IN (SELECT value FROM identities "
-        "WHERE profile_id NOT IN (SELECT unnest($ids))) ORDER BY v",
-        {"ids": list(ids)},
+        "UNION SELECT phone FROM profiles WHERE id IN (SELECT unnest($ids))",
+        params,
     )
-    return [r[0] for r in rows]
+    params["values"] = sorted({r[0] for r in rows if r[0] is not None})
+    if not params["values"]:
+        return []
+    shared = db.rows(
+        "SELECT DISTINCT value FROM identities WHERE value IN (SELECT unnest($values)) "
+        "AND profile_id NOT IN (SELECT unnest($ids))",
+        params,
+    )
+    return sorted(set(params["values"]) - {r[0] for r in shared})
 
 
 # Bookkeeping tables hold no personal data, and rewriting them would break the workspace.
