@@ -212,7 +212,8 @@ class Actions:
         self.writes.queue(Write(action.prop, "unset", None, targets, firing.actor))
 
     def _increment(self, action: Increment, firing: Firing) -> None:
-        counts = firing.frame.groupby("profile_id").size().rename("v").reset_index()
+        ids, n = np.unique(firing.frame["profile_id"].to_numpy("int64"), return_counts=True)
+        counts = pd.DataFrame({"profile_id": ids, "v": n})
         self.writes.queue(Write(action.prop, "increment", action.by, counts, firing.actor))
 
     # ---- labels and lists: queued, applied per label and per list ---------------------------
@@ -355,8 +356,15 @@ def _final_changes(queued: list[_Membership]) -> pd.DataFrame:
 
 def _last_per_profile(frame: pd.DataFrame) -> pd.DataFrame:
     """The latest firing row per profile: when several events fire, the last one wins."""
-    ordered = frame.sort_values(["ts", "event_id"], na_position="first", kind="stable")
-    return ordered.drop_duplicates("profile_id", keep="last").reset_index(drop=True)
+    if len(frame) < 2:
+        return frame.reset_index(drop=True)
+    profile = frame["profile_id"].to_numpy("int64")
+    ts = pd.to_datetime(frame["ts"]).to_numpy("datetime64[ns]").view("int64")
+    event = pd.to_numeric(frame["event_id"]).fillna(-1).to_numpy("int64")  # none first
+    order = np.lexsort((event, ts, profile))  # by profile, then time, then event id
+    ranked = profile[order]
+    last = np.append(ranked[1:] != ranked[:-1], True)
+    return frame.iloc[order[last]].reset_index(drop=True)
 
 
 def _scalar(value: Value) -> Any:

@@ -13,7 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
 from dsl.ast import Path
@@ -232,16 +234,21 @@ def _overlap(a: Path, b: Path) -> bool:
     return a.parts[:n] == b.parts[:n]
 
 
-def _targets(writes: list[Write]) -> pd.DataFrame:
+def _targets(writes: list[Write]) -> pa.Table:
     """One row per profile any write targets: f<i> whether write i applies, v<i> its value
-    (each write's targets hold a profile once)."""
-    ids = pd.Index(pd.concat([w.targets["profile_id"] for w in writes]).unique(), dtype="int64")
+    where it has one (each write's targets hold a profile once). Built with numpy and Arrow:
+    this runs for every group of writes of every batch."""
+    mine = [w.targets["profile_id"].to_numpy("int64") for w in writes]
+    ids = np.unique(np.concatenate(mine))
     columns: dict[str, Any] = {"profile_id": ids}
-    for i, write in enumerate(writes):
-        mine = write.targets.set_index("profile_id")
-        columns[f"f{i}"] = ids.isin(mine.index)
-        columns[f"v{i}"] = mine["v"].reindex(ids).to_numpy() if "v" in mine else None
-    return pd.DataFrame(columns)
+    for i, (write, pids) in enumerate(zip(writes, mine, strict=True)):
+        at = np.full(len(ids), -1, dtype="int64")
+        at[np.searchsorted(ids, pids)] = np.arange(len(pids))
+        columns[f"f{i}"] = at >= 0
+        if "v" in write.targets:
+            values = pa.array(write.targets["v"].to_numpy(), from_pandas=True)
+            columns[f"v{i}"] = values.take(pa.array(at, mask=at < 0))
+    return pa.table(columns)
 
 
 def _new_value(
