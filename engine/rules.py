@@ -20,13 +20,13 @@ import pyarrow as pa
 from sqlglot import exp
 
 import dsl
-from dsl.ast import EventTrigger, Path, Rule, ScheduleTrigger, SegmentTrigger
+from dsl.ast import EventTrigger, Rule, ScheduleTrigger, SegmentTrigger
 from dsl.schema import Schema
 from engine import rule_deps
 from engine.actions import Actions, Firing, describe, event_refs
 from engine.clock import as_of_or_now, to_utc, utcnow
-from engine.compiler import Context, compile_condition, compile_where
-from engine.compiler.events import event_field
+from engine.compiler import Context
+from engine.rule_query import BATCH, conditioned, event_select, ref_name
 from engine.webhooks import DeliveryStats, deliver
 from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
 from store import rules as repo
@@ -44,7 +44,6 @@ _PERIODS = {
     "week": dt.timedelta(weeks=1),
 }
 _FIRING_COLUMNS = ["profile_id", "event_id", "ts"]
-_BATCH = "rule_batch"
 
 
 class Rules:
@@ -237,7 +236,7 @@ class Rules:
         if not free:
             return {}
         plan = self._union(free, schema, now)
-        params = plan.ctx.params_at(now) | {_BATCH: batch_id}
+        params = plan.ctx.params_at(now) | {BATCH: batch_id}
         frame = self.ws.db.df(plan.sql, params)
         groups = dict(tuple(frame.groupby("rule_id", sort=False))) if len(frame) else {}
         return {int(row["id"]): groups.get(int(row["id"]), _empty()) for row, _ in free}
@@ -256,8 +255,8 @@ class Rules:
         paths = sorted({p.dotted: p for _, r in free for p in event_refs(r.actions)}.items())
         branches = []
         for row, rule in free:
-            query = _event_select(ctx, rule, [p for _, p in paths], batch_id=0)
-            query = _conditioned(query, ctx, rule, "e")
+            query = event_select(ctx, rule, [p for _, p in paths], batch_id=0)
+            query = conditioned(query, ctx, rule, "e")
             rule_id = exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
             branches.append(query.select(rule_id, copy=False))
         union = (
@@ -280,7 +279,7 @@ class Rules:
         """The trigger's events (of one batch, or from `start` to `now`) whose profile meets the
         condition now, with the event properties the actions read."""
         ctx = self.ws.segments.context(now, schema)
-        query = _event_select(ctx, rule, event_refs(rule.actions), batch_id=batch_id, start=start)
+        query = event_select(ctx, rule, event_refs(rule.actions), batch_id=batch_id, start=start)
         return self._with_condition(query, ctx, rule, "e")
 
     def _segment_firings(
@@ -320,7 +319,7 @@ class Rules:
     def _with_condition(
         self, query: exp.Select, ctx: Context, rule: Rule, alias: str
     ) -> pd.DataFrame:
-        return self.ws.db.df(_conditioned(query, ctx, rule, alias), ctx.params)
+        return self.ws.db.df(conditioned(query, ctx, rule, alias), ctx.params)
 
     def _fire(
         self,
@@ -337,7 +336,7 @@ class Rules:
         run = _Run(int(row["id"]), describe(rule.actions), frame, "applied")
         if frame.empty:
             return run
-        refs = {path.dotted: _ref_name(path) for path in event_refs(rule.actions)}
+        refs = {path.dotted: ref_name(path) for path in event_refs(rule.actions)}
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:
                 frame = frame.assign(**{column: None})
@@ -348,8 +347,11 @@ class Rules:
         except StoreError:
             if shared:
                 raise
+            self._actions.discard()  # its own transaction rolled back what it had staged
             outcome = "error: the database refused an action (see the server log)"
         except KithError as err:  # the batch is stored; the failure is logged, not raised
+            if not shared:
+                self._actions.discard()
             outcome = f"error: {err.message}"
         return _Run(run.rule_id, run.actions, frame, outcome)
 
@@ -432,66 +434,8 @@ def _triggered(rule: Rule, present: set[str]) -> bool:
     return not isinstance(rule.trigger, EventTrigger) or rule.trigger.match.event in present
 
 
-def _conditioned(query: exp.Select, ctx: Context, rule: Rule, alias: str) -> exp.Select:
-    """`query` kept to the profiles meeting the rule's condition (joined when over events)."""
-    if rule.condition is None:
-        return query
-    if alias != "p":
-        on = exp.column("id", "p").eq(exp.column("profile_id", alias))
-        query = query.join(exp.to_table("profiles").as_("p"), on=on)
-    return query.where(compile_condition(ctx, rule.condition))
-
-
 def _event_rule(rule: Rule) -> bool:
     return isinstance(rule.trigger, EventTrigger)
-
-
-def _ref_name(path: Path) -> str:
-    return "ref_" + "__".join(path.parts)
-
-
-def _event_select(
-    ctx: Context,
-    rule: Rule,
-    refs: list[Path],
-    *,
-    batch_id: int | None = None,
-    start: dt.datetime | None = None,
-) -> exp.Select:
-    """The trigger's events of one batch (or from `start` to as_of) with the `refs` columns."""
-    assert isinstance(rule.trigger, EventTrigger)
-    match, e = rule.trigger.match, exp.column
-    where: list[exp.Expression] = [e("type", "e").eq(ctx.bind(match.event))]
-    if batch_id is not None:
-        ctx.params[_BATCH] = batch_id  # named: a cached query text binds each batch's id
-        where.append(e("batch_id", "e").eq(exp.Placeholder(this=_BATCH)))
-    else:
-        where += [e("ts", "e") >= ctx.bind(start), e("ts", "e") < ctx.now()]
-    if match.where is not None:
-        where.append(compile_where(ctx, match.where, event_field(ctx, match.event, "e")))
-    return (
-        exp.select(e("profile_id", "e"), exp.alias_(e("id", "e"), "event_id"), e("ts", "e"))
-        .select(*_ref_columns(ctx, rule, refs), copy=False)
-        .from_(exp.to_table("events").as_("e"), copy=False)
-        .where(exp.and_(*where, copy=False), copy=False)
-    )
-
-
-def _ref_columns(ctx: Context, rule: Rule, refs: list[Path]) -> list[exp.Expression]:
-    """The event properties in `refs` as ref_<path> columns: values for those the rule's actions
-    read, NULL for the others (so UNION branches line up)."""
-    used = {p.dotted for p in event_refs(rule.actions)}
-    cols: list[exp.Expression] = []
-    for path in refs:
-        if path.dotted not in used:
-            value: exp.Expression = exp.Null()
-        elif path.parts in (("channel",), ("source",)):
-            value = exp.column(path.parts[0], "e")
-        else:
-            path_value = ctx.bind("$." + path.dotted)
-            value = exp.JSONExtractScalar(this=exp.column("properties", "e"), expression=path_value)
-        cols.append(exp.alias_(value, _ref_name(path)))
-    return cols
 
 
 _EMPTY = pd.DataFrame(columns=_FIRING_COLUMNS)
