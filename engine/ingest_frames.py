@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable
 from typing import Any
@@ -35,18 +36,25 @@ _TYPE_NAME = r"^[a-z][a-z0-9_]{0,99}$"
 
 
 def from_messages(numbered: list[tuple[int, Any]], received: dt.datetime, source: str) -> pa.Table:
-    """Each message parsed once into a row dict, then one Arrow column per canonical field (no
-    DataFrame in between; normalisation and validation then run column-wise in `finish`)."""
-    rows = [_parsed(msg) for _, msg in numbered]
-    cols = {
-        name: pa.array([r.get(name) for r in rows], pa.string())
-        for name in CANONICAL
-        if name not in ("_line", "ts")
-    }
-    times = pa.array([_time_text(r.get("ts")) for r in rows], pa.string())
-    sent = pa.array([_time_text(r.get("sent_at")) for r in rows], pa.string())
+    """Each message parsed once into a row with every field, the rows turned into columns in
+    one transposition, one Arrow column per field (no DataFrame in between; normalisation and
+    validation then run column-wise in `finish`)."""
+    rows = [_ROW(_parsed(msg)) for _, msg in numbered]
+    columns = dict(zip(_FIELDS, zip(*rows, strict=True), strict=True)) if rows else _NO_ROWS
+    cols = {name: pa.array(columns[name], pa.string()) for name in _FIELDS if name not in _TIMES}
+    times, sent = (pa.array(_time_texts(columns[name]), pa.string()) for name in _TIMES)
     lines = np.fromiter((line for line, _ in numbered), dtype=np.int64, count=len(numbered))
     return finish(cols, lines, times, received, source, sent)
+
+
+# every field a parsed message fills (None when it has no value), in one fixed order
+_TIMES = ("ts", "sent_at")
+_FIELDS = (*(name for name in CANONICAL if name != "_line"), "sent_at")
+_BLANK = dict.fromkeys(_FIELDS)
+_ROW = operator.itemgetter(*_FIELDS)
+_NO_ROWS: dict[str, tuple[Any, ...]] = dict.fromkeys(_FIELDS, ())
+# one encoder for every message: json.dumps(..., default=str) would build one per call
+_JSON = json.JSONEncoder(default=str).encode
 
 
 def _parsed(msg: Any) -> dict[str, Any]:
@@ -55,40 +63,44 @@ def _parsed(msg: Any) -> dict[str, Any]:
             raise msg
         return parse_message(msg)
     except IngestError as err:
-        return {"_reject": err.message}
+        return {**_BLANK, "_reject": err.message}
 
 
-def _time_text(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _time_texts(values: tuple[Any, ...]) -> list[str | None]:
+    """Times as given, as text (a number becomes its digits, to be refused as not ISO 8601)."""
+    return [v if v is None or type(v) is str else str(v) for v in values]
 
 
 def parse_message(msg: Any) -> dict[str, Any]:
-    """One Segment-spec message as a raw canonical row (values normalised later, vectorised)."""
+    """One Segment-spec message as a raw canonical row with every field of `_FIELDS` (values
+    normalised later, vectorised)."""
     if not isinstance(msg, dict):
         raise IngestError("a message must be a JSON object")
     kind = _text(msg, "type")
     if kind is None or kind.lower() not in _KINDS:
         raise IngestError(f"type must be one of {', '.join(_KINDS)}, got {msg.get('type')!r}")
     context, props = _obj(msg, "context"), _obj(msg, "properties")
-    traits = {**_obj(context, "traits", "context.traits"), **_obj(msg, "traits")}
-    row = {
-        "message_id": _text(msg, "messageId") or _hash_id(msg),
-        "ts": msg.get("timestamp") or msg.get("originalTimestamp"),
-        "sent_at": msg.get("sentAt"),
-        "channel": _channel(msg, context, props),
-        "session_id": _text(context, "sessionId") or _text(props, "session_id"),
-        "device": _device(context),
-        "context": json.dumps(context, default=str),
-        **_keys(msg, context, traits),
-    }
-    return {**row, **_KINDS[kind.lower()](msg, props, traits)}
+    traits = _obj(context, "traits", "context.traits")
+    given = _obj(msg, "traits")
+    traits = {**traits, **given} if traits and given else traits or given
+    row = _BLANK.copy()
+    row["message_id"] = _text(msg, "messageId") or _hash_id(msg)
+    row["ts"] = msg.get("timestamp") or msg.get("originalTimestamp")
+    row["sent_at"] = msg.get("sentAt")
+    row["channel"] = _channel(msg, context, props)
+    row["session_id"] = _text(context, "sessionId") or _text(props, "session_id")
+    row["device"] = _device(context)
+    row["context"] = _JSON(context)
+    row.update(_keys(msg, context, traits))
+    row.update(_KINDS[kind.lower()](msg, props, traits))
+    return row
 
 
 def _track(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     event = _text(msg, "event")
     if not event:
         raise IngestError("a track message needs an event name (field `event`)")
-    return {"type": event, "properties": json.dumps(props, default=str)}
+    return {"type": event, "properties": _JSON(props)}
 
 
 def _identify(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
@@ -101,12 +113,12 @@ def _page(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     merged.update(props)
     if _text(msg, "name"):
         merged.setdefault("name", _text(msg, "name"))
-    return {"type": "page_view", "properties": json.dumps(merged, default=str)}
+    return {"type": "page_view", "properties": _JSON(merged)}
 
 
 def _screen(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     merged = {**props, "name": _text(msg, "name") or props.get("name")}
-    return {"type": "screen", "properties": json.dumps(merged, default=str)}
+    return {"type": "screen", "properties": _JSON(merged)}
 
 
 def _alias(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
@@ -123,7 +135,7 @@ def _group(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     if not group:
         raise IngestError("a group message needs a groupId")
     body = {"group_id": group, "traits": _obj(msg, "traits")}
-    return {"type": "group", "properties": json.dumps(body, default=str)}
+    return {"type": "group", "properties": _JSON(body)}
 
 
 _KINDS: dict[str, Callable[[dict, dict, dict], dict[str, Any]]] = {
@@ -157,16 +169,19 @@ def profile_traits(traits: dict[str, Any]) -> dict[str, Any]:
 
 
 _CHANNEL_IDS = tuple(t for t in IDENTITY_TYPES if t not in ("user_id", "email", "phone"))
+_TRAIT_KEYS = ("email", "phone", *_CHANNEL_IDS[:-1])  # not anonymous_id
 
 
 def _keys(msg: dict, context: dict, traits: dict) -> dict[str, Any]:
     """Identity keys: userId, anonymousId, traits email/phone, channel ids from traits and
     context.externalIds [{type, id}] (types not ours are ignored)."""
     keys = {"user_id": _text(msg, "userId"), "anonymous_id": _text(msg, "anonymousId")}
-    for name in ("email", "phone", *_CHANNEL_IDS[:-1]):
+    for name in _TRAIT_KEYS if traits else ():
         if traits.get(name) is not None:
             keys[name] = _scalar(traits[name], f"traits.{name}")
-    externals = context.get("externalIds") or []
+    externals = context.get("externalIds")
+    if not externals:
+        return keys
     if not isinstance(externals, list):
         raise IngestError("context.externalIds must be a list of {type, id}")
     for ext in externals:
@@ -203,7 +218,7 @@ def _text(obj: dict, key: str) -> str | None:
     value = obj.get(key)
     if value is None or value == "":
         return None
-    return _scalar(value, key)
+    return value if type(value) is str else _scalar(value, key)
 
 
 def _scalar(value: Any, where: str) -> str:
