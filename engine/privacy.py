@@ -133,13 +133,14 @@ def quotes_of(values: Sequence[str]) -> Quotes | None:
 
 
 def _variants(values: Sequence[str]) -> list[str]:
-    """Each value as written, as escaped inside JSON text, and a phone without its '+';
-    longest first so a longer form wins over a shorter one inside it."""
+    """Each value as written, as escaped inside JSON text (with and without \\u escapes for
+    non-ASCII), and a phone without its '+'; longest first so a longer form wins over a
+    shorter one inside it."""
     found: set[str] = set()
     for value in values:
         if len(value) < MIN_REDACTED_LENGTH:
             continue
-        found |= {value, json.dumps(value, ensure_ascii=False)[1:-1]}
+        found |= {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
         if _INTERNATIONAL.fullmatch(value):
             found.add(value[1:])
     return sorted(found, key=lambda v: (-len(v), v))

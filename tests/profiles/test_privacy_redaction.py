@@ -48,6 +48,14 @@ def test_quotes_in_text_any_case_become_erased(ws: Workspace, ana: int, budi: in
     assert _erase_report(ws, ana)["redacted"] == {"events": 1}
 
 
+def test_non_ascii_quotes_are_found_escaped_or_not(ws: Workspace, budi: int) -> None:
+    ana = ws.profiles.create({"user_id": "Zoë-1984"}).id
+    props = {"ref": "zoë-1984", "raw": "x"}  # add_event writes JSON with \\u escapes
+    ws.db.execute("UPDATE profiles SET name = 'by ZOË-1984' WHERE id = $id", {"id": budi})
+    assert _props_after_erase(ws, ana, budi, props) == {"ref": "[erased]", "raw": "x"}
+    assert ws.profiles.get(budi).name == "by [erased]"
+
+
 def test_numbers_quoting_an_id_become_strings_and_json_stays_valid(
     ws: Workspace, ana: int, budi: int
 ) -> None:
