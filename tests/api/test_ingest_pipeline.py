@@ -93,13 +93,14 @@ def test_what_a_crash_left_in_the_journal_is_loaded_once(ws: Workspace, tmp_path
 def test_replaying_an_already_loaded_journal_stores_nothing_twice(
     ws: Workspace, tmp_path: Path
 ) -> None:
+    messages = [track("r", n, messageId=f"r-{n}") for n in range(3)]
     pipeline = pipeline_for(ws, tmp_path).start()
-    pipeline.submit([track("r", n) for n in range(3)])[1].result(30)
+    pipeline.submit(messages)[1].result(30)
     pipeline.close()
     ws.db.execute("DELETE FROM journal_checkpoint")  # as if the checkpoint had been lost
     journal = Journal(journal_dir(tmp_path / "kith.duckdb"))
     journal.open(0)
-    journal.append([Record(1, utcnow(), [track("r", n) for n in range(3)])])
+    journal.append([Record(1, utcnow(), messages)])
     again = pipeline_for(ws, tmp_path).start()
     assert again.wait_loaded(30)
     again.close()
