@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -224,11 +224,24 @@ def _json_redacted(column: str) -> exp.Expression:
     return exp.cast(valid, "JSON")
 
 
+def _list_redacted(column: str) -> exp.Expression:
+    item = _replaced(exp.column("x"))
+    lambda_ = exp.Lambda(this=item, expressions=[exp.to_identifier("x")])
+    return _call("list_transform", exp.column(column), lambda_)
+
+
+_REDACTED: dict[str, Callable[[str], exp.Expression]] = {
+    "VARCHAR": lambda column: _replaced(exp.column(column)),
+    "JSON": _json_redacted,
+    "VARCHAR[]": _list_redacted,
+}
+
+
 def redact_in(table: str, columns: dict[str, str], quotes: Quotes) -> exp.Expression:
     """One UPDATE rewriting every text column of the table's rows that quote a value."""
     sets = []
     for column, kind in columns.items():
-        new = _json_redacted(column) if kind == "JSON" else _replaced(exp.column(column))
+        new = _REDACTED[kind](column)
         value = exp.Case().when(_matches(column, quotes), new).else_(exp.column(column))
         sets.append(exp.EQ(this=exp.column(column), expression=value))
     where = exp.or_(*(_matches(c, quotes) for c in columns))

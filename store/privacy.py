@@ -53,12 +53,12 @@ _NOT_REDACTED = ("api_keys", "counters", "schema_version")
 
 
 def text_columns(db: Database) -> dict[str, dict[str, str]]:
-    """Table -> {column: type} of every VARCHAR and JSON column that may quote a person."""
+    """Table -> {column: type} of every VARCHAR, VARCHAR[] and JSON column (may quote a person)."""
     rows = db.rows(
         "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
         "JOIN information_schema.tables t ON t.table_name = c.table_name "
         "AND t.table_schema = c.table_schema WHERE c.table_schema = 'main' "
-        "AND t.table_type = 'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON') "
+        "AND t.table_type = 'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON', 'VARCHAR[]') "
         "AND NOT list_contains($skip, c.table_name) ORDER BY c.table_name, c.ordinal_position",
         {"skip": list(_NOT_REDACTED)},
     )

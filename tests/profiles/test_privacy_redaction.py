@@ -85,11 +85,16 @@ def test_phone_quoted_without_plus_and_in_other_tables(ws: Workspace, budi: int)
     ana = ws.profiles.create({"phone": "+6281234567890"}).id
     ws.catalog.define_property("referrer", "string")
     ws.profiles.update(budi, {"referrer": "call 6281234567890"}, actor="admin")
-    ws.db.execute("CREATE TABLE crm_notes (author VARCHAR, body JSON)")
-    ws.db.execute("""INSERT INTO crm_notes VALUES ('+6281234567890', '{"n": 6281234567890}')""")
+    ws.db.execute("CREATE TABLE crm_notes (author VARCHAR, body JSON, tags VARCHAR[])")
+    ws.db.execute(
+        "INSERT INTO crm_notes VALUES ('+6281234567890', '{\"n\": 6281234567890}', "
+        "['vip', 'wa 6281234567890'])"
+    )
     ws.privacy.erase(ana, actor="dpo")
     assert ws.profiles.get(budi).properties["referrer"] == "call [erased]"
-    assert ws.db.rows("SELECT author, body FROM crm_notes") == [("[erased]", '{"n": "[erased]"}')]
+    assert ws.db.rows("SELECT author, body, tags FROM crm_notes") == [
+        ("[erased]", '{"n": "[erased]"}', ["vip", "wa [erased]"])
+    ]
     redacted = _erase_report(ws, ana)["redacted"]
     assert redacted == {"audit_log": 1, "crm_notes": 1, "profiles": 1}
 
