@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from engine.segments import SegmentChanges
     from engine.workspace import Workspace
 
+_PLANS = 64  # firing queries kept rendered (rule sets x schemas; a workspace uses a few)
 _PERIODS = {
     "minute": dt.timedelta(minutes=1),
     "hour": dt.timedelta(hours=1),
@@ -50,7 +51,7 @@ class Rules:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self._parsed: dict[tuple[int, str], Rule] = {}
-        self._plan: _Plan | None = None
+        self._plans: dict[tuple[tuple[int, str], ...], _Plan] = {}
         self._actions = Actions(ws)
 
     # ---- managing rules ----------------------------------------------------------------------
@@ -145,14 +146,14 @@ class Rules:
         # queued changes they could see are applied (in a shared transaction, property writes,
         # labels and notifications queue up so that many rules' changes share one statement)
         self._actions.deferred = shared
-        upfront = self._upfront_firings(active, schema, now, batch.batch_id)
+        upfront = self._firings(_upfront(active), schema, now, batch.batch_id)
         runs: list[_Run] = []
         try:
             for row, rule in active:
                 frame = upfront.get(int(row["id"]))
                 if frame is None:
                     self._actions.flush_for(rule_deps.reads(rule.condition), now)
-                    frame = self._turn_firings(rule, batch, changes, now, schema)
+                    frame = self._turn_firings(row, rule, batch, changes, now, schema)
                 runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
             self._write_log(runs, now, batch.depth)
         finally:
@@ -161,6 +162,7 @@ class Rules:
 
     def _turn_firings(
         self,
+        row: dict[str, Any],
         rule: Rule,
         batch: IngestBatch,
         changes: SegmentChanges,
@@ -168,7 +170,7 @@ class Rules:
         schema: Schema,
     ) -> pd.DataFrame:
         if isinstance(rule.trigger, EventTrigger):
-            return self._event_firings(rule, now, batch_id=batch.batch_id, schema=schema)
+            return self._firings([(row, rule)], schema, now, batch.batch_id)[int(row["id"])]
         return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
@@ -223,48 +225,52 @@ class Rules:
             self._parsed[key] = dsl.parse_rule(row["source"])
         return self._parsed[key]
 
-    def _upfront_firings(
+    def _firings(
         self,
-        active: list[tuple[dict[str, Any], Rule]],
+        rules: list[tuple[dict[str, Any], Rule]],
         schema: Schema,
         now: dt.datetime,
         batch_id: int,
     ) -> dict[int, pd.DataFrame]:
-        """Firings of every event rule that need not wait for its turn, from one UNION ALL
-        query (its branches share the batch's events)."""
-        free = _upfront(active)
-        if not free:
+        """The batch's firings of these event rules, from one UNION ALL query ordered by rule,
+        sliced per rule (no group-by)."""
+        if not rules:
             return {}
-        plan = self._union(free, schema, now)
-        params = plan.ctx.params_at(now) | {BATCH: batch_id}
-        frame = self.ws.db.df(plan.sql, params)
-        groups = dict(tuple(frame.groupby("rule_id", sort=False))) if len(frame) else {}
-        return {int(row["id"]): groups.get(int(row["id"]), _empty()) for row, _ in free}
+        plan = self._union(rules, schema, now)
+        frame = self.ws.db.df(plan.sql, plan.ctx.params_at(now) | {BATCH: batch_id})
+        ids = frame["rule_id"].to_numpy("int64")
+        found = {}
+        for row, _ in rules:
+            rule_id = int(row["id"])
+            lo, hi = np.searchsorted(ids, [rule_id, rule_id + 1])
+            found[rule_id] = frame.iloc[lo:hi] if hi > lo else _empty()
+        return found
 
     def _union(
-        self, free: list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
+        self, rules: list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
     ) -> _Plan:
         """The firing query's text, compiled once for a set of rules and a language schema
         (rendering it costs more than running it); not kept when a condition inlines a saved
         segment, whose definition may change under the same schema."""
-        key = tuple((int(row["id"]), str(row["source"])) for row, _ in free)
-        cached = self._plan
-        if cached is not None and cached.key == key and cached.schema == schema:
+        key = tuple((int(row["id"]), str(row["source"])) for row, _ in rules)
+        cached = self._plans.get(key)
+        if cached is not None and cached.schema == schema:
             return cached
         ctx = self.ws.segments.context(now, schema)
-        paths = sorted({p.dotted: p for _, r in free for p in event_refs(r.actions)}.items())
+        paths = sorted({p.dotted: p for _, r in rules for p in event_refs(r.actions)}.items())
         branches = []
-        for row, rule in free:
+        for row, rule in rules:
             query = event_select(ctx, rule, [p for _, p in paths], batch_id=0)
             query = conditioned(query, ctx, rule, "e")
             rule_id = exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
             branches.append(query.select(rule_id, copy=False))
-        union = (
-            branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False, copy=False)
-        )
-        plan = _Plan(key, schema, render(union), ctx)
-        stable = not any(rule_deps.reads(r.condition).all for _, r in free)
-        self._plan = plan if stable else None
+        union = branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False)
+        ordered = exp.select("*").from_(union.subquery("f")).order_by("rule_id")
+        plan = _Plan(key, schema, render(ordered), ctx)
+        if len(self._plans) >= _PLANS:
+            self._plans.clear()
+        if not any(rule_deps.reads(r.condition).all for _, r in rules):
+            self._plans[key] = plan
         return plan
 
     def _event_firings(
