@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dsl.ast import (
     Action,
@@ -247,29 +248,19 @@ class Actions:
 
     def _apply_labels(self, frame: pd.DataFrame, now: dt.datetime) -> None:
         """One DELETE and one INSERT for every label change, audited like ws.labels does."""
-        db, ops = self.ws.db, frame[["profile_id", "label", "actor", "remove"]]
+        ops = pa.Table.from_pandas(
+            frame[["profile_id", "label", "actor", "remove"]], preserve_index=False
+        )
+        db = self.ws.db
         db.register("kith_rule_labels", ops)
         try:
             with db.transaction():
-                removes = bool(ops["remove"].any())
-                removed = repo.remove_labels(db) if removes else _NO_LABELS
-                added = repo.add_labels(db, now)
+                staged = repo.apply_labels(db, now, bool(frame["remove"].any()))
         finally:
             db.unregister("kith_rule_labels")
-        removed = removed.merge(ops[["profile_id", "label", "actor"]], on=["profile_id", "label"])
-        audit = pd.concat(
-            [added.assign(action="label_add"), removed.assign(action="label_remove")],
-            ignore_index=True,
-        )
-        if audit.empty:
-            return
-        db.register("kith_rule_label_audit", audit)
-        try:
-            with db.transaction():
-                self.writes.staged += repo.stage_label_audit(db)
-        finally:
-            db.unregister("kith_rule_label_audit")
-        self.ws.catalog.invalidate()  # the language checks label names against those in use
+        self.writes.staged += staged
+        if staged:
+            self.ws.catalog.invalidate()  # the language checks label names against those in use
 
     def _consent(self, action: SetConsent, firing: Firing) -> None:
         for profile_id in firing.profile_ids:  # the consent log is per profile and channel
@@ -332,9 +323,6 @@ class _Membership:
     name: str
     remove: bool
     firing: Firing
-
-
-_NO_LABELS = pd.DataFrame({"profile_id": pd.Series(dtype="int64"), "label": pd.Series(dtype=str)})
 
 
 def _final_changes(queued: list[_Membership]) -> pd.DataFrame:

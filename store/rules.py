@@ -106,27 +106,36 @@ def enqueue_webhooks(db: Database, first_id: int, rule: str) -> None:
     )
 
 
-def remove_labels(db: Database) -> pd.DataFrame:
-    """From `kith_rule_labels` (profile_id, label, actor, remove): take off the labels of the
-    rows with `remove`; returns the (profile_id, label) pairs that were held."""
-    return db.df(
-        "DELETE FROM labels USING kith_rule_labels t WHERE t.remove "
-        "AND labels.profile_id = t.profile_id AND labels.label = t.label "
-        "RETURNING labels.profile_id, labels.label"
+def apply_labels(db: Database, at: dt.datetime, removes: bool) -> int:
+    """From `kith_rule_labels` (profile_id, label, actor, remove): the changes that change
+    something (a removed label was held; an added one was not, on an existing profile) are
+    applied and staged for the audit trail, shaped like those ws.labels records; returns how
+    many were staged. `removes`: whether any row removes (else the DELETE is skipped)."""
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE kith_rule_label_done AS SELECT t.profile_id, t.label, "
+        "t.actor, t.remove FROM kith_rule_labels t WHERE CASE WHEN t.remove THEN EXISTS "
+        "(SELECT 1 FROM labels l WHERE l.profile_id = t.profile_id AND l.label = t.label) "
+        "ELSE EXISTS (SELECT 1 FROM profiles p WHERE p.id = t.profile_id) AND NOT EXISTS "
+        "(SELECT 1 FROM labels l WHERE l.profile_id = t.profile_id AND l.label = t.label) END"
     )
-
-
-def add_labels(db: Database, at: dt.datetime) -> pd.DataFrame:
-    """From `kith_rule_labels`: the labels of the other rows, on existing profiles not holding
-    them yet; returns the (profile_id, label, actor) added."""
-    return db.df(
+    if removes:
+        db.execute(
+            "DELETE FROM labels USING kith_rule_label_done d WHERE d.remove "
+            "AND labels.profile_id = d.profile_id AND labels.label = d.label"
+        )
+    db.execute(
         "INSERT INTO labels (profile_id, label, added_at, actor) "
-        "SELECT t.profile_id, t.label, $at, t.actor FROM kith_rule_labels t WHERE NOT t.remove "
-        "AND EXISTS (SELECT 1 FROM profiles p WHERE p.id = t.profile_id) "
-        "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.profile_id = t.profile_id "
-        "AND l.label = t.label) RETURNING profile_id, label, actor",
+        "SELECT profile_id, label, $at, actor FROM kith_rule_label_done WHERE NOT remove",
         {"at": at},
     )
+    create_audit_stage(db)
+    staged = db.scalar(
+        "INSERT INTO kith_rule_audit (profile_id, actor, action, field) SELECT profile_id, "
+        "actor, CASE WHEN remove THEN 'label_remove' ELSE 'label_add' END, label "
+        "FROM kith_rule_label_done"
+    )
+    db.execute("DROP TABLE kith_rule_label_done")
+    return int(staged)
 
 
 # ---- the audit stage: a batch's audit entries, moved into audit_log at once ---------------------
@@ -139,18 +148,6 @@ def create_audit_stage(db: Database) -> None:
     db.execute(
         "CREATE TEMP TABLE IF NOT EXISTS kith_rule_audit (profile_id BIGINT, actor VARCHAR, "
         "action VARCHAR DEFAULT 'update', field VARCHAR, before JSON, after JSON)"
-    )
-
-
-def stage_label_audit(db: Database) -> int:
-    """From `kith_rule_label_audit` (profile_id, label, actor, action): one entry per label
-    change, shaped like those engine/audit.py records for ws.labels; returns how many."""
-    create_audit_stage(db)
-    return int(
-        db.scalar(
-            "INSERT INTO kith_rule_audit (profile_id, actor, action, field) "
-            "SELECT profile_id, actor, action, label FROM kith_rule_label_audit"
-        )
     )
 
 
