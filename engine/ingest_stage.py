@@ -67,6 +67,8 @@ def normalised(name: str, values: pa.Array) -> pa.Array:
     """Identity values as stored: trimmed of spaces, blanks missing, emails lower-cased, phones
     stripped of separators and in E.164 ("+" and 8-15 digits, "00" read as "+") when they look
     like one, else as cleaned."""
+    if values.null_count == len(values):
+        return pa.nulls(len(values), pa.string())
     text = pc.utf8_trim(values.cast(pa.string()), " ")
     if name == "email":
         text = pc.utf8_lower(text)
