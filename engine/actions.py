@@ -141,10 +141,6 @@ class Actions:
             if batch is not None:
                 self.ws.after_ingest(batch)
 
-    def forget_columns(self) -> None:
-        """Re-read the profile columns next time (a property may have been defined since)."""
-        self.writes.forget_columns()
-
     def apply(self, actions: tuple[Action, ...], firing: Firing) -> str:
         """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
         skipped because the chain is too deep)."""

@@ -57,13 +57,16 @@ class PropertyWrites:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self._columns: dict[str, str] | None = None
+        self._known: dict[str, Any] = {}
         self._queue: list[Write] = []
         self.staged = 0  # audit entries staged in `kith_rule_audit` since the last take
         self._rendered: dict[tuple, tuple[_Statement, _Statement]] = {}
 
-    def forget_columns(self) -> None:
-        """Re-read the profile columns next time (a property may have been defined since)."""
-        self._columns = None
+    def follow(self, properties: dict[str, Any]) -> None:
+        """Re-read the profile columns when the language's properties changed (a property
+        defined since becomes a column)."""
+        if properties != self._known:
+            self._columns, self._known = None, dict(properties)
 
     def columns(self) -> dict[str, str]:
         if self._columns is None:

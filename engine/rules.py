@@ -123,7 +123,6 @@ class Rules:
             active = [(r, rule) for r, rule in active if _triggered(rule, present)]
         if not active:
             return
-        self._actions.forget_columns()
         try:  # one transaction for the whole batch's rules: one commit instead of dozens
             with self.ws.db.transaction():
                 self._run_batch(active, batch, changes, shared=True)
@@ -139,6 +138,7 @@ class Rules:
         shared: bool,
     ) -> None:
         now, schema = utcnow(), self.ws.segments.schema()
+        self._actions.writes.follow(schema.properties)
         self._actions.drop_emits()
         self._actions.discard()
         # one query finds the firings of every event rule whose condition (if any) reads
@@ -176,6 +176,7 @@ class Rules:
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
         """Fire the `every ...` rules that are due; returns firings per rule fired."""
         now = as_of_or_now(as_of)
+        self._actions.writes.follow(self.ws.segments.schema().properties)
         fired: dict[str, int] = {}
         for row, rule in self._active((ScheduleTrigger,)):
             last = row["last_scheduled_at"]
