@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 FIRINGS = "kith_rule_emit"
+_CASTS = {"number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def store(ws: Workspace, emits: list[Emit], depth: int) -> IngestBatch | None:
 def _stage(ws: Workspace, emit: Emit) -> None:
     """One row per firing row: its profile, the event type, message id and properties."""
     params: dict[str, Any] = {}
-    query = exp.insert(_rows(emit, params), repo.EMIT_STAGE)
+    types = ws.catalog.dsl_schema().event_types.get(emit.action.event, {})
+    query = exp.insert(_rows(emit, params, types), repo.EMIT_STAGE)
     db = ws.db
     db.register(FIRINGS, emit.firing.frame)
     try:
@@ -62,7 +64,7 @@ def _stage(ws: Workspace, emit: Emit) -> None:
         db.unregister(FIRINGS)
 
 
-def _rows(emit: Emit, params: dict[str, Any]) -> exp.Select:
+def _rows(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Select:
     firing, f = emit.firing, exp.column
     params["e_type"] = emit.action.event
     params["e_prefix"] = f"rule-{firing.rule_id}-{emit.action.event}-"
@@ -80,20 +82,29 @@ def _rows(emit: Emit, params: dict[str, Any]) -> exp.Select:
         f("profile_id", "f"),
         exp.Placeholder(this="e_type"),
         message_id,
-        _properties(emit, params),
+        _properties(emit, params, types),
     ).from_(exp.to_table(FIRINGS).as_("f"))
 
 
-def _properties(emit: Emit, params: dict[str, Any]) -> exp.Expression:
-    """json_object(key, value, ...): literals bound, `event.<path>` from the firing's column."""
+def _properties(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Expression:
+    """json_object(key, value, ...): literals bound, `event.<path>` from the firing's column
+    (read as text) in the type the emitted event type gives the property."""
     args: list[exp.Expression] = []
     for i, (key, value) in enumerate(emit.action.properties):
         params[f"e_key{i}"] = key
         args.append(exp.Placeholder(this=f"e_key{i}"))
         if isinstance(value, EventRef):
-            args.append(exp.column(emit.firing.refs[value.path.dotted], "f"))
+            column = exp.column(emit.firing.refs[value.path.dotted], "f")
+            args.append(_typed(column, types.get(key)))
         else:
             raw = value.value
             params[f"e_value{i}"] = raw.isoformat() if hasattr(raw, "isoformat") else raw
             args.append(exp.Placeholder(this=f"e_value{i}"))
     return exp.func("json_object", *args)
+
+
+def _typed(value: exp.Expression, kind: str | None) -> exp.Expression:
+    """Numbers and booleans as such (text that is not one becomes null); the rest as text."""
+    if kind not in _CASTS:
+        return value
+    return exp.TryCast(this=value, to=exp.DataType.build(_CASTS[kind]))
