@@ -2,10 +2,12 @@
 
 A firing frame has one row per (profile, triggering event): profile_id, event_id (None for
 segment and schedule triggers), ts, and one `ref_<n>` column per event property the actions read
-(`event.channel`). Property writes are one UPDATE per action over all firing profiles; label and
-list changes queue up like them and apply per label (one DELETE and one INSERT for all labels)
-and per list; consent is per profile (its service records
-each change in the consent log); emitted events go through ingestion one level deeper.
+(`event.channel`). Property writes queue up and apply as one UPDATE per group of distinct
+properties, audited (engine/rule_writes.py); label and list changes queue up too and apply per
+label (one DELETE and one INSERT for all labels) and per list; notifications queue and are
+inserted once per batch with the audit entries; consent is per profile (its service records
+each change in the consent log); emitted events are stored one level deeper
+(engine/rule_emits.py).
 """
 
 from __future__ import annotations

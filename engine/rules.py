@@ -1,11 +1,15 @@
 """Rules: event-, schedule- and segment-triggered automations.
 
-After every ingestion batch `on_batch` finds, per enabled rule and in priority order (lowest
-number first), the firings in one query: the batch's events of the trigger type that pass its
-`where` filter (or the profiles that entered/left the trigger segment), restricted to profiles
-meeting the rule's condition at that moment. The actions then apply set-based (engine/actions.py)
-and every firing is logged in `rule_runs`. Events a rule emits are ingested one level deeper; at
-`MAX_DEPTH` the emit is skipped and the firing logged with outcome 'loop_bound'.
+After every ingestion batch `on_batch` runs the enabled rules in priority order (lowest number
+first) in one transaction. Rules whose trigger event is not in the batch are skipped. The
+firings of every event rule whose condition reads nothing an earlier rule writes
+(engine/rule_deps.py) come from one query (engine/rule_query.py, rendered once per rule set and
+schema): the batch's events of the trigger type that pass its `where` filter, restricted to
+profiles meeting the condition. A rule that must see earlier rules' writes (and a segment rule)
+is evaluated at its turn, after those writes are applied. The actions apply set-based
+(engine/actions.py) and every firing is logged in `rule_runs`, all in one INSERT. Events a rule
+emits are stored one level deeper; at `MAX_DEPTH` the emit is skipped and the firing logged with
+outcome 'loop_bound'.
 """
 
 from __future__ import annotations
