@@ -25,6 +25,7 @@ from kith_errors import StoreError
 
 log = logging.getLogger("kith.journal")
 SEGMENT_BYTES = 64 * 1024 * 1024
+_sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 _SUFFIX = ".jsonl"
 
 
@@ -80,7 +81,7 @@ class Journal:
                 self._rotate(records[0].seq)
             self._file.write(data)
             self._file.flush()
-            os.fdatasync(self._file.fileno())
+            _sync(self._file.fileno())
             self._size += len(data)
             self.last_seq = records[-1].seq
 
