@@ -8,7 +8,8 @@
    on the test machine) instead of a DuckDB commit.
 3. The loader thread takes everything journaled so far (up to `max_load` messages) and stores it
    as ONE ingestion batch, with the journal position, in one transaction. While it works the
-   next group accumulates, so a busy server loads fewer, larger batches.
+   next group accumulates, so a busy server loads fewer, larger batches; a trickle is given
+   `linger` seconds to gather (unless a reader is waiting for its writes).
 
 On start, records the workspace has not loaded are loaded first (a crash left them). On close,
 everything accepted is journaled and loaded before the workspace is closed. `wait_loaded` lets a
@@ -89,11 +90,13 @@ class IngestPipeline:
         *,
         max_load: int = 50_000,
         max_backlog: int = 1_000_000,
+        linger: float = 0.25,
     ) -> None:
         self.ws = ws
         self.journal = journal
         self.max_load = max_load
         self.max_backlog = max_backlog
+        self.linger = linger
         self.stats = PipelineStats()
         self._inbox: queue.Queue[Any] = queue.Queue()
         self._gate = threading.Lock()  # submit vs close: nothing is queued behind the stop
@@ -104,6 +107,7 @@ class IngestPipeline:
         self._journaled_seq = 0
         self._loaded_seq = 0
         self._stopping = False
+        self._readers = 0  # threads in wait_loaded: the loader does not linger for them
         self._writer = threading.Thread(target=self._write_loop, name="kith-journal", daemon=True)
         self._loader = threading.Thread(target=self._load_loop, name="kith-loader", daemon=True)
 
@@ -168,7 +172,12 @@ class IngestPipeline:
         """Wait until everything acknowledged so far is loaded; False on timeout."""
         with self._loaded:
             target = self._journaled_seq
-            return self._loaded.wait_for(lambda: self._loaded_seq >= target, timeout)
+            self._readers += 1
+            self._loaded.notify_all()
+            try:
+                return self._loaded.wait_for(lambda: self._loaded_seq >= target, timeout)
+            finally:
+                self._readers -= 1
 
     @property
     def lag(self) -> int:
@@ -230,10 +239,22 @@ class IngestPipeline:
         while True:
             with self._loaded:
                 self._loaded.wait_for(lambda: self._backlog or self._stopping)
+                self._linger()
                 chunk = self._take_backlog()
             if not chunk:
                 return  # stopping, and nothing is left
             self._load(chunk)
+
+    def _linger(self) -> None:
+        """Let a trickle of small requests gather into one batch for up to `linger` seconds:
+        a batch's fixed cost is paid once for all of them. Not when a reader waits for its
+        writes, the batch is full, or the pipeline is stopping."""
+        deadline = time.monotonic() + self.linger
+        while not (self._stopping or self._readers or self._backlog_messages >= self.max_load):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._loaded.wait(remaining)
 
     def _take_backlog(self) -> list[_Journaled]:
         chunk: list[_Journaled] = []

@@ -126,3 +126,20 @@ def test_too_much_waiting_to_load_is_refused_until_the_loader_catches_up(
     pipeline.submit([track("b", 99)])[1].result(30)
     pipeline.close()
     assert ticks(ws) == 11
+
+
+def test_a_trickle_of_requests_gathers_into_one_batch(ws: Workspace, tmp_path: Path) -> None:
+    pipeline = pipeline_for(ws, tmp_path, linger=5.0).start()
+    for r in range(10):
+        pipeline.submit([track("t", r)])[1].result(30)
+    assert pipeline.wait_loaded(30)
+    assert pipeline.stats.loads == 1 and ticks(ws) == 10
+    pipeline.close()
+
+
+def test_a_waiting_reader_does_not_wait_for_the_linger(ws: Workspace, tmp_path: Path) -> None:
+    pipeline = pipeline_for(ws, tmp_path, linger=60.0).start()
+    pipeline.submit([track("w", 1)])[1].result(30)
+    assert pipeline.wait_loaded(20)  # would time out if the loader lingered its 60 s
+    assert ticks(ws) == 1
+    pipeline.close()
