@@ -376,10 +376,10 @@ class Rules:
             first = self._actions.flush(now, {"rule_runs": total})
             if not fired:
                 return
-            db.register("kith_rule_runs", _log_rows(fired))
+            db.register("kith_rule_runs", _log_rows(fired, first["rule_runs"]))
             db.register("kith_rule_meta", _log_meta(fired))
             try:
-                repo.insert_runs(db, first["rule_runs"], now, depth)
+                repo.insert_runs(db, now, depth)
                 repo.record_fired(db, now)
             finally:
                 db.unregister("kith_rule_runs")
@@ -406,15 +406,20 @@ class _Run:
     outcome: str
 
 
-def _log_rows(runs: list[_Run]) -> pa.Table:
-    """rule_id, profile_id, event_id of every firing, built column-wise."""
+def _log_rows(runs: list[_Run], first_id: int) -> pa.Table:
+    """id, rule_id, profile_id, event_id, outcome of every firing, built column-wise."""
     sizes = [len(r.frame) for r in runs]
     events = pd.concat([r.frame["event_id"] for r in runs], ignore_index=True).astype("Int64")
+    outcomes = pa.DictionaryArray.from_arrays(
+        np.repeat(np.arange(len(runs), dtype="int32"), sizes), [r.outcome for r in runs]
+    )
     return pa.table(
         {
+            "id": np.arange(first_id, first_id + sum(sizes), dtype="int64"),
             "rule_id": np.repeat(np.array([r.rule_id for r in runs], dtype="int64"), sizes),
             "profile_id": np.concatenate([r.frame["profile_id"].to_numpy("int64") for r in runs]),
             "event_id": pa.array(events, type=pa.int64()),
+            "outcome": outcomes,
         }
     )
 

@@ -67,19 +67,18 @@ def set_scheduled(db: Database, rule_id: int, at: dt.datetime) -> None:
     db.execute("UPDATE rules SET last_scheduled_at = $at WHERE id = $id", {"at": at, "id": rule_id})
 
 
-def insert_runs(db: Database, first_id: int, at: dt.datetime, depth: int) -> None:
-    """From `kith_rule_runs` (rule_id, profile_id, event_id) and `kith_rule_meta` (rule_id,
-    actions, outcome, n): one log row per firing; each rule's actions are kept once, in
-    `rule_actions`."""
+def insert_runs(db: Database, at: dt.datetime, depth: int) -> None:
+    """From `kith_rule_runs` (id, rule_id, profile_id, event_id, outcome): one log row per
+    firing; each rule's actions, from `kith_rule_meta` (rule_id, actions, outcome, n), are kept
+    once, in `rule_actions`."""
     db.execute(
         "INSERT INTO rule_actions SELECT rule_id, actions::JSON FROM kith_rule_meta "
         "ON CONFLICT (rule_id) DO NOTHING"
     )
     db.execute(
         "INSERT INTO rule_runs (id, rule_id, profile_id, event_id, fired_at, depth, outcome) "
-        "SELECT $first + row_number() OVER () - 1, r.rule_id, r.profile_id, r.event_id, $at, "
-        "$depth, m.outcome FROM kith_rule_runs r JOIN kith_rule_meta m ON m.rule_id = r.rule_id",
-        {"first": first_id, "at": at, "depth": depth},
+        "SELECT id, rule_id, profile_id, event_id, $at, $depth, outcome FROM kith_rule_runs",
+        {"at": at, "depth": depth},
     )
 
 
