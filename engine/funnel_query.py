@@ -214,9 +214,9 @@ def _strict_gaps(ctx: QueryContext, n: int) -> exp.Select:
     ts, a = _col("e", "ts"), "a"
     gap = exp.Case()
     for k in range(2, n + 1):
-        inside = exp.LT(this=ts, expression=_col(a, f"t{k}"))
+        inside = exp.LT(this=ts.copy(), expression=_col(a, f"t{k}"))
         if k > 2:
-            inside = _and(exp.GT(this=ts, expression=_col(a, f"t{k - 1}")), inside)
+            inside = _and(exp.GT(this=ts.copy(), expression=_col(a, f"t{k - 1}")), inside)
         gap = gap.when(inside, _num(k), copy=False)
     last = exp.Coalesce(
         this=_col(a, f"t{n}"), expressions=[_col(a, f"t{k}") for k in range(n - 1, 1, -1)]
