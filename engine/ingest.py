@@ -239,7 +239,7 @@ def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: _Batc
     """Sessions, then the events in one insert with their session ids; returns how many
     sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
     db = ws.db
-    done = sessions.sessionize(ws, lines)
+    done = sessions.sessionize(ws, lines, batch.narrow)
     session = sessions.line_session_ids(ws, done[0]) if done else None
     db.register("kith_ev", _event_rows(batch, lines.profile, session))
     registered = _STANDARD_TYPES + repo.event_type_names(db)

@@ -101,22 +101,33 @@ def _sessions(
     )
 
 
-def sessionize(ws: Workspace, lines: Lines) -> tuple[np.ndarray, int] | None:
+def sessionize(ws: Workspace, lines: Lines, narrow: pa.Table) -> tuple[np.ndarray, int] | None:
     """Compute the staged batch's sessions into `kith_sagg` and record them; returns the
     session key per line (for the events insert) and how many sessions began, or None when
-    no line has a session (nothing to compute or store). `kith_rowp` (_line, profile_id) must
-    be registered. Runs inside the ingestion transaction."""
+    no line has a session (nothing to compute or store). `narrow` is the staged batch, row for
+    row with `lines`; `kith_rowp` (_line, profile_id) must be registered. Runs inside the
+    ingestion transaction."""
     explicit = bool(lines.explicit.any())
     if not explicit and not lines.open.any():
         return None
     gap = dt.timedelta(minutes=ws.settings.session_timeout_minutes)
     last = repo.last_sessions(ws.db, CHANNEL_LIST) if lines.open.any() else _NO_SESSIONS
     skey, table = assign(lines, last, int(gap / dt.timedelta(microseconds=1)))
-    ws.db.register("kith_ns", table)
-    repo.build_sessions(ws.db)
+    ws.db.register("kith_ns", _with_first_lines(table, lines, narrow))
+    repo.build_sessions(ws.db, explicit)
     # only explicit ids and sessions continued from storage can already exist
     continuing = explicit or table["prev_id"].null_count < len(table)
     return skey, repo.record_sessions(ws.db, continuing)
+
+
+def _with_first_lines(table: pa.Table, lines: Lines, narrow: pa.Table) -> pa.Table:
+    """The sessions with the channel, message_id, source and device of their first line."""
+    at = np.zeros(int(lines.line.max()) + 1, dtype=np.int64)
+    at[lines.line] = np.arange(len(lines.line))
+    first = pa.array(at[table["first_line"].to_numpy()])
+    for name in ("channel", "message_id", "source", "device"):
+        table = table.append_column(name, narrow[name].take(first))
+    return table
 
 
 def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:

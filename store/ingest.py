@@ -282,23 +282,32 @@ def last_sessions(db: Database, channels: list[str]) -> dict[str, np.ndarray]:
     ).fetchnumpy()
 
 
-def build_sessions(db: Database) -> None:
-    """`kith_sagg`: the batch's sessions. Computed ones come registered as `kith_ns` (skey,
-    profile_id, started/ended in epoch us, n, first_line, prev_id): a continued session keeps
-    its id, a new one gets a deterministic id (hash of profile, channel, first message).
-    Explicit session ids are aggregated here."""
-    db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_sagg AS "
-        "SELECT s.skey, coalesce(s.prev_id, 's-' || substr(md5(s.profile_id::VARCHAR || '|' "
-        "|| b.channel || '|' || b.message_id), 1, 20)) AS id, s.profile_id, b.channel, "
-        "make_timestamp(s.started_us) AS started_at, make_timestamp(s.ended_us) AS ended_at, "
-        "s.n::INTEGER AS n, b.source, b.device FROM kith_ns s JOIN kith_b b "
-        "ON b._line = s.first_line UNION ALL "
-        "SELECT NULL, b.session_id, min(r.profile_id), any_value(b.channel), min(b.ts), "
-        "max(b.ts), count(*)::INTEGER, any_value(b.source), any_value(b.device) "
-        "FROM kith_b b JOIN kith_rowp r ON r._line = b._line WHERE b.session_id IS NOT NULL "
-        "GROUP BY b.session_id"
-    )
+# Computed sessions (`kith_ns`): a continued one keeps its id, a new one gets a deterministic id
+# (hash of profile, channel, first message).
+_COMPUTED_SESSIONS = (
+    "SELECT skey, coalesce(prev_id, 's-' || substr(md5(profile_id::VARCHAR || '|' "
+    "|| channel || '|' || message_id), 1, 20)) AS id, profile_id, channel, "
+    "make_timestamp(started_us) AS started_at, make_timestamp(ended_us) AS ended_at, "
+    "n::INTEGER AS n, source, device FROM kith_ns"
+)
+# Explicit session ids, aggregated over the lines that carry one (`kith_rowp` lines up with
+# `kith_b` row by row).
+_EXPLICIT_SESSIONS = (
+    "SELECT NULL, session_id, min(profile_id), any_value(channel), min(ts), max(ts), "
+    "count(*)::INTEGER, any_value(source), any_value(device) FROM (SELECT b.*, "
+    + _PROFILE
+    + " AS profile_id FROM kith_b b POSITIONAL JOIN kith_rowp r) "
+    "WHERE session_id IS NOT NULL GROUP BY session_id"
+)
+
+
+def build_sessions(db: Database, explicit: bool) -> None:
+    """`kith_sagg`: the batch's sessions, computed ones (registered as `kith_ns`: skey,
+    profile_id, started/ended in epoch us, n, prev_id, and the channel, message_id, source and
+    device of the first line) and, when some line brings one (`explicit`), those with an
+    explicit session id."""
+    union = " UNION ALL " + _EXPLICIT_SESSIONS if explicit else ""
+    db.execute("CREATE OR REPLACE TEMP TABLE kith_sagg AS " + _COMPUTED_SESSIONS + union)
 
 
 def session_ids(db: Database) -> dict[str, np.ndarray]:
