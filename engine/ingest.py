@@ -236,17 +236,19 @@ _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 
 def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: _Batch) -> int:
-    """Sessions, then the events in one insert with their session ids; returns how many
-    sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
+    """Sessions, then the events and the new sessions' `session_started` events in one insert;
+    returns how many sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
     db = ws.db
     done = sessions.sessionize(ws, lines, batch.narrow)
     session = sessions.line_session_ids(ws, done[0]) if done else None
-    db.register("kith_ev", _event_rows(batch, lines.profile, session))
-    registered = _STANDARD_TYPES + repo.event_type_names(db)
-    ids = (batch.first_event, int(lines.line.min()))
-    repo.insert_events(db, ids, now, batch.batch_id, registered)
+    events = _event_rows(batch, lines, session)
+    db.register("kith_ev", events)
     started = done[1] if done else 0
-    sessions.record_starts(ws, started, now, batch.batch_id)
+    starts = sessions.start_events(ws, started)
+    if starts is not None:
+        db.register("kith_ev", pa.concat_tables([events, starts.cast(events.schema)]))
+    registered = _STANDARD_TYPES + repo.event_type_names(db)
+    repo.insert_events(db, now, batch.batch_id, registered)
     return started
 
 
@@ -258,7 +260,7 @@ class _Batch:
     narrow: pa.Table  # its accepted lines, normalised (engine/ingest_stage.NARROW)
 
 
-def _event_rows(batch: _Batch, profile: np.ndarray, session: pa.Array | None) -> pa.Table:
+def _event_rows(batch: _Batch, lines: sessions.Lines, session: pa.Array | None) -> pa.Table:
     """The rows to store as events, one Arrow table so the insert is one plain scan (no join):
     the accepted lines' normalised columns, the input's wide ones taken at those lines (no copy
     when every line was accepted), the profile and the session (given, else computed)."""
@@ -269,12 +271,14 @@ def _event_rows(batch: _Batch, profile: np.ndarray, session: pa.Array | None) ->
         at[canon["_line"].to_numpy()] = np.arange(canon.num_rows)
         wide = wide.take(pa.array(at[narrow["_line"].to_numpy()]))
     given = narrow["session_id"]
-    columns = {name: narrow[name] for name in ("_line", "message_id", "ts", "channel", "source")}
+    ids = batch.first_event + lines.line - int(lines.line.min())
+    columns = {name: narrow[name] for name in ("message_id", "ts", "channel", "source")}
     return pa.table(
         {
+            "id": pa.array(ids, pa.int64()),
             **columns,
             "session_id": given if session is None else pc.coalesce(given, session),
-            "profile_id": pa.array(profile, pa.int64()),
+            "profile_id": pa.array(lines.profile, pa.int64()),
             **{name: wide[name] for name in wide.column_names},
         }
     )

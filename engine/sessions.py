@@ -153,11 +153,30 @@ _NO_SESSIONS: dict[str, np.ndarray] = {
 }
 
 
-def record_starts(ws: Workspace, started: int, now: dt.datetime, batch_id: int) -> None:
-    """The `session_started` events of the sessions `sessionize` began."""
-    if started:
-        first = ws.db.allocate_ids("events", started)
-        repo.insert_session_starts(ws.db, first, now, batch_id)
+def start_events(ws: Workspace, started: int) -> pa.Table | None:
+    """The `session_started` events of the sessions `sessionize` began, each at its session's
+    start (message id derived from the session id, so it is recorded once), as rows for the
+    events insert (`kith_ev` must hold the batch's events); None when there are none."""
+    starts = repo.session_starts(ws.db) if started else None
+    if not starts or not len(starts["id"]):
+        return None
+    n = len(starts["id"])
+    first = ws.db.allocate_ids("events", started)
+    session = pa.array(starts["id"], pa.string())
+    return pa.table(
+        {
+            "id": pa.array(np.arange(first, first + n), pa.int64()),
+            "message_id": pc.binary_join_element_wise("session_started:", session, ""),
+            "ts": pc.cast(pa.array(starts["us"], pa.int64()), pa.timestamp("us")),
+            "channel": pa.array(starts["channel"], pa.string()),
+            "source": pa.array(starts["source"], pa.string()),
+            "session_id": session,
+            "profile_id": pa.array(starts["profile_id"], pa.int64()),
+            "type": pa.array(np.full(n, "session_started", dtype=object), pa.string()),
+            "properties": pa.array(np.full(n, "{}", dtype=object), pa.string()),
+            "context": pa.array(np.full(n, "{}", dtype=object), pa.string()),
+        }
+    )
 
 
 def line_arrays(narrow: pa.Table) -> dict[str, np.ndarray]:

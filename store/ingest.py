@@ -147,19 +147,17 @@ _PROFILE = (
 )
 
 
-def insert_events(
-    db: Database, ids: tuple[int, int], now: dt.datetime, batch_id: int, registered: list[str]
-) -> None:
-    """The batch's events, registered as `kith_ev` (_line, message_id, ts, channel, source,
-    session_id, profile_id, type, properties, context: values checked and normalised), in one
-    plain scan so DuckDB writes them in parallel; `ids` is (first id, first line)."""
+def insert_events(db: Database, now: dt.datetime, batch_id: int, registered: list[str]) -> None:
+    """The batch's events and `session_started` events, registered as `kith_ev` (id,
+    message_id, ts, channel, source, session_id, profile_id, type, properties, context: values
+    checked and normalised), in one plain scan that DuckDB writes in parallel."""
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + _line - $base, message_id, profile_id, session_id, type, ts, $now, "
+        "SELECT id, message_id, profile_id, session_id, type, ts, $now, "
         "channel, source, properties, context, list_contains($registered, type), "
         "channel IS NULL AND session_id IS NULL, $batch FROM kith_ev",
-        {"first": ids[0], "base": ids[1], "now": now, "batch": batch_id, "registered": registered},
+        {"now": now, "batch": batch_id, "registered": registered},
     )
 
 
@@ -337,16 +335,13 @@ def record_sessions(db: Database, continuing: bool) -> int:
     return int(inserted)
 
 
-def insert_session_starts(db: Database, first_id: int, now: dt.datetime, batch_id: int) -> None:
-    """One `session_started` event per new session, at its start (message id derived from
-    the session id, so it is recorded once)."""
-    db.execute(
-        "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
-        "channel, source, properties, context, registered, orphaned, batch_id) "
-        "SELECT $first + row_number() OVER () - 1, 'session_started:' || s.id, "
-        "s.profile_id, s.id, 'session_started', s.started_at, $now, s.channel, s.source, "
-        "'{}', '{}', TRUE, FALSE, $batch FROM kith_new_sessions s "
-        "ANTI JOIN (SELECT session_id FROM events WHERE type = 'session_started' "
-        "AND session_id IN (SELECT id FROM kith_new_sessions)) e ON e.session_id = s.id",
-        {"first": first_id, "now": now, "batch": batch_id},
-    )
+def session_starts(db: Database) -> dict[str, np.ndarray]:
+    """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
+    recorded before, nor among the batch's own events (`kith_ev`)."""
+    return db.execute(
+        "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us "
+        "FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
+        "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
+        "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
+        "ON e.session_id = s.id"
+    ).fetchnumpy()
