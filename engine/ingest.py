@@ -231,7 +231,6 @@ def _write(
     return report, IngestBatch(batch_id, tuple(touched), accepted, received, depth)
 
 
-_ALL_BLOCKED = ingest_stage.ALL_BLOCKED
 _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 

@@ -105,20 +105,35 @@ def _reasons(
     """Why each line is rejected (null: it is not), the first reason that applies; `found`:
     the row position per line, and the refused traits' (line, reason)."""
     n, (at, traits) = canon.num_rows, found
-    keyless = pc.is_null(pc.coalesce(*keys.values()))
-    email = keys["email"]
-    bad_email = pc.invert(pc.match_substring_regex(email, _EMAIL))
-    email_reason = pc.binary_join_element_wise("email '", email, "' is not an email address", "")
     props, ctx = repo.bad_json_lines(db)
     order = [
         _flat(canon["_reject"]),
         _at_lines(at, n, traits),
-        pc.if_else(keyless, pa.scalar(NO_IDENTITY), _NULL),
-        pc.if_else(pc.fill_null(bad_email, False), email_reason, _NULL),
+        *identity_reasons(keys),
         _at_lines(at, n, [(line, "properties is not a JSON object") for line in props]),
         _at_lines(at, n, [(line, "context is not a JSON object") for line in ctx]),
     ]
     return pc.coalesce(*order)
+
+
+def identity_reasons(keys: dict[str, pa.Array]) -> list[pa.Array]:
+    """The checks on the normalised identity values alone, in order: no identity at all, then
+    a malformed email (null where a row passes)."""
+    keyless = pc.is_null(pc.coalesce(*keys.values()))
+    email = keys["email"]
+    bad_email = pc.invert(pc.match_substring_regex(email, _EMAIL))
+    email_reason = pc.binary_join_element_wise("email '", email, "' is not an email address", "")
+    return [
+        pc.if_else(keyless, pa.scalar(NO_IDENTITY), _NULL),
+        pc.if_else(pc.fill_null(bad_email, False), email_reason, _NULL),
+    ]
+
+
+def is_blocked(values: pa.Array, blocked: list[str]) -> pa.Array:
+    """Whether each identity value is one never used for matching (compared lower-cased and
+    trimmed of spaces; null where the value is missing)."""
+    cleaned = pc.utf8_lower(pc.utf8_trim(values, " "))
+    return pc.is_in(cleaned, value_set=pa.array(blocked, pa.string()))
 
 
 def _at_lines(at: np.ndarray, n: int, found: list[tuple[int, str]]) -> pa.Array:
@@ -197,9 +212,7 @@ def _type_keys(values: pa.Array, kind: str, blocked: list[str]) -> dict[str, Any
     encoded = pc.dictionary_encode(values)
     unique = encoded.dictionary
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    cleaned = pc.utf8_lower(pc.utf8_trim(unique, " "))
-    refused = pc.is_in(cleaned, value_set=pa.array(blocked, pa.string()))
-    refused = refused.to_numpy(zero_copy_only=False)
+    refused = is_blocked(unique, blocked).to_numpy(zero_copy_only=False)
     number = np.where(refused, -1, np.cumsum(~refused) - 1)
     given = codes >= 0
     seen = np.bincount(codes[given], minlength=len(unique)) if len(unique) else codes[:0]

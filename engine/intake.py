@@ -18,9 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,8 +26,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.clock import utcnow
-from engine.ingest import _ALL_BLOCKED, write_batch
+from engine.ingest import write_batch
 from engine.ingest_frames import KEY_COLUMNS, from_messages
+from engine.ingest_stage import ALL_BLOCKED, identity_reasons, is_blocked, normalised
 from engine.models import IngestReport
 from kith_errors import ValidationError
 from store import journal as repo
@@ -37,9 +36,6 @@ from store import journal as repo
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
-NO_IDENTITY = "no identity: needs userId, anonymousId or another identity key"
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_E164 = r"^[1-9][0-9]{7,14}$"
 _NULL = pa.scalar(None, pa.string())
 
 
@@ -78,7 +74,7 @@ class Intake:
     def __init__(self, ws: Workspace, source: str = "api") -> None:
         self.ws = ws
         self.source = source
-        self._limits: tuple[tuple[int, int], frozenset[str], pa.Array] | None = None
+        self._limits: tuple[tuple[int, int], frozenset[str], list[str]] | None = None
 
     # ---- admission ---------------------------------------------------------------------------
 
@@ -98,24 +94,26 @@ class Intake:
 
     def _reasons(self, canon: pa.Table) -> pa.Array:
         """Why each row would be refused (null: it would be stored), first reason first."""
-        given = [n for n in KEY_COLUMNS if canon[n].null_count < canon.num_rows]
-        keys = {name: _normalised(name, canon[name].combine_chunks()) for name in given}
+        keys = {name: normalised(name, canon[name].combine_chunks()) for name in KEY_COLUMNS}
         custom, blocked = self._checks()
-        reasons = [canon["_reject"].combine_chunks(), self._trait_reasons(canon, custom)]
-        reasons.append(_unless(_any_valid(keys.values(), canon.num_rows), NO_IDENTITY))
-        if "email" in keys:
-            reasons.append(_bad_email(keys["email"]))
-        usable = (_unblocked(v, blocked) for v in keys.values())
-        reasons.append(_unless(_any_valid(usable, canon.num_rows), _ALL_BLOCKED))
-        return pc.coalesce(*reasons)
+        usable = [
+            pc.if_else(pc.fill_null(is_blocked(v, blocked), False), _NULL, v) for v in keys.values()
+        ]
+        all_blocked = pc.if_else(pc.is_null(pc.coalesce(*usable)), pa.scalar(ALL_BLOCKED), _NULL)
+        return pc.coalesce(
+            canon["_reject"].combine_chunks(),
+            self._trait_reasons(canon, custom),
+            *identity_reasons(keys),
+            all_blocked,
+        )
 
-    def _checks(self) -> tuple[frozenset[str], pa.Array]:
+    def _checks(self) -> tuple[frozenset[str], list[str]]:
         """The registered custom properties and the blocked identity values, read again only
         after the catalog or the settings changed (admission runs on every request)."""
         generations = (self.ws.catalog.generation, self.ws.settings.generation)
         if self._limits is None or self._limits[0] != generations:
             custom = frozenset(self.ws.catalog.custom())
-            blocked = pa.array([v.lower().strip() for v in self.ws.settings.blocked_values])
+            blocked = self.ws.settings.blocked_values
             self._limits = (generations, custom, blocked)
         return self._limits[1], self._limits[2]
 
@@ -200,47 +198,7 @@ class Intake:
         return repo.failure_count(self.ws.db)
 
 
-# ---- the store's checks, column-wise -------------------------------------------------------------
-
-
-def _normalised(name: str, values: pa.Array) -> pa.Array:
-    """Identity values as staging normalises them: trimmed, blanks missing, emails lower-case,
-    phones stripped of separators and in E.164 when they look like one."""
-    text = pc.utf8_trim(values, " ")
-    if name == "email":
-        text = pc.utf8_lower(text)
-    if name == "phone":
-        text = _phone(text)
-    return pc.if_else(pc.equal(text, ""), _NULL, text)
-
-
-def _phone(text: pa.Array) -> pa.Array:
-    cleaned = pc.replace_substring_regex(text, r"[\s\-().\/]", "")
-    cleaned = pc.replace_substring_regex(cleaned, "^00", "+")
-    digits = pc.utf8_ltrim(cleaned, "+")
-    e164 = pc.match_substring_regex(digits, _E164)
-    return pc.if_else(e164, pc.binary_join_element_wise("+", digits, ""), cleaned)
-
-
-def _any_valid(columns: Iterable[pa.Array], rows: int) -> pa.Array:
-    none = pa.array(np.zeros(rows, dtype=bool))
-    return reduce(pc.or_, (pc.is_valid(c) for c in columns), none)
-
-
-def _unless(ok: pa.Array, reason: str) -> pa.Array:
-    return pc.if_else(ok, _NULL, pa.scalar(reason))
-
-
-def _bad_email(email: pa.Array) -> pa.Array:
-    bad = pc.fill_null(pc.invert(pc.match_substring_regex(email, _EMAIL)), False)
-    text = pc.binary_join_element_wise("email '", email, "' is not an email address", "")
-    return pc.if_else(bad, text, _NULL)
-
-
-def _unblocked(values: pa.Array, blocked: pa.Array) -> pa.Array:
-    """The values that identity matching would use (null where missing or blocked)."""
-    is_blocked = pc.is_in(pc.utf8_lower(pc.utf8_trim(values, " ")), value_set=blocked)
-    return pc.if_else(pc.fill_null(is_blocked, False), _NULL, values)
+# ---- column-wise helpers ------------------------------------------------------------------------
 
 
 def _with_message_id(message: Any) -> Any:

@@ -9,7 +9,8 @@ from typing import Any
 
 from engine import Workspace
 from engine.clock import utcnow
-from engine.intake import NO_IDENTITY, Part
+from engine.ingest_stage import NO_IDENTITY
+from engine.intake import Part
 
 AT = dt.datetime(2026, 11, 20, 9, 0)
 
