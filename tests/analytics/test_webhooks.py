@@ -81,7 +81,7 @@ def test_a_failed_delivery_is_retried_with_backoff_and_survives_a_restart(
 def test_delivery_gives_up_after_the_last_attempt(ws: Workspace) -> None:
     ws.rules.add("hook", 'when signup then call webhook "http://127.0.0.1:9/closed"')
     ws.ingest.messages([track("u1", "signup")])
-    stats = ws.rules.deliver_webhooks(dt.datetime(2030, 1, 1), max_attempts=1, timeout=1)
+    stats = ws.rules.deliver_webhooks(dt.datetime(2030, 1, 1), max_attempts=1, timeout=10)
     assert stats.failed == 1
     failed = ws.rules.webhooks("failed")
     assert failed["last_error"].str.contains("Connect").all()
