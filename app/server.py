@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -65,6 +66,10 @@ def _shutdown(app: FastAPI) -> None:
 
 def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> None:
     """Run the server until SIGTERM/SIGINT."""
+    # The event loop, the journal and the loader threads pass the GIL back and forth all the
+    # time; at the default 5 ms switch interval each hand-off can stall a request that long
+    # (measured with bench.api: p99 of single tracks 64 -> 49 ms, batches 9.8k -> 11.7k ev/s).
+    sys.setswitchinterval(0.001)
     app = create_app(db_path)
     config = uvicorn.Config(
         app,

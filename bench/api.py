@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -27,6 +28,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -79,28 +81,53 @@ def batch_body(run: str, n: int, size: int) -> bytes:
 
 def throughput(url: str, key: str, events: int, clients: int, size: int) -> dict[str, float]:
     """Send `events` events as /v1/batch requests of `size` from `clients` concurrent
-    connections (asyncio); every request waits for its commit, so this is durable events/s."""
+    keep-alive connections; every request waits until its messages are durable."""
     run = uuid.uuid4().hex[:8]
-    bodies = [batch_body(run, n, size) for n in range(events // size)]
-    return asyncio.run(_flood(url, key, bodies, clients)) | {"events": len(bodies) * size}
+    requests = [_request(url, key, batch_body(run, n, size)) for n in range(events // size)]
+    return asyncio.run(_flood(url, requests, clients)) | {"events": len(requests) * size}
 
 
-async def _flood(url: str, key: str, bodies: list[bytes], clients: int) -> dict[str, float]:
-    pending = iter(bodies)
+def _request(url: str, key: str, body: bytes) -> bytes:
+    """A whole HTTP/1.1 POST /v1/batch, encoded once before the clock starts."""
+    auth = base64.b64encode(f"{key}:".encode()).decode()
+    head = (
+        f"POST /v1/batch HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n"
+        f"Authorization: Basic {auth}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _flood(url: str, requests: list[bytes], clients: int) -> dict[str, float]:
+    """The load generator: raw asyncio streams, so that it takes little of the two cores the
+    server needs (an httpx client spent about 35 µs of CPU per event here)."""
+    pending = iter(requests)
     failures = 0
-    limits = httpx.Limits(max_connections=clients)
+    where = urlsplit(url)
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker() -> None:
         nonlocal failures
-        for body in pending:  # the workers share one iterator: each body is sent once
-            answer = await client.post(f"{url}/v1/batch", content=body)
-            failures += answer.status_code != 200
+        reader, writer = await asyncio.open_connection(where.hostname, where.port)
+        for request in pending:  # the workers share one iterator: each request is sent once
+            writer.write(request)
+            failures += await _status(reader) != 200
+        writer.close()
 
     started = time.perf_counter()
-    async with httpx.AsyncClient(auth=(key, ""), timeout=120, limits=limits) as client:
-        await asyncio.gather(*(worker(client) for _ in range(clients)))
+    await asyncio.gather(*(worker() for _ in range(clients)))
     ended = time.perf_counter()
     return {"seconds": ended - started, "ended": ended, "failures": failures}
+
+
+async def _status(reader: asyncio.StreamReader) -> int:
+    """Read one response off a keep-alive connection; its status code."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next(
+        int(v) for k, _, v in (ln.partition(":") for ln in lines) if k.lower() == "content-length"
+    )
+    await reader.readexactly(length)
+    return int(lines[0].split()[1])
 
 
 def wait_until_loaded(url: str) -> float:

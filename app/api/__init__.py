@@ -65,5 +65,6 @@ def health(pipeline: PipelineDep) -> dict[str, Any]:
     """Liveness (no key needed) and what the ingest pipeline has done since start: `lag` is the
     number of acknowledged messages not yet loaded into the workspace."""
     stats = asdict(pipeline.stats)
-    stats["load_seconds"] = round(stats["load_seconds"], 3)
+    for timing in ("load_seconds", "journal_seconds"):
+        stats[timing] = round(stats[timing], 3)
     return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}}

@@ -19,18 +19,22 @@ from kith_errors import AuthError
 READ_WAIT = 30.0
 
 
-def workspace(request: Request) -> Workspace:
+# The dependencies are `async def` so FastAPI calls them on the event loop: a plain `def` would
+# be sent to a worker thread on every request, and those hand-offs cost more than the work.
+
+
+async def workspace(request: Request) -> Workspace:
     return request.app.state.ws
 
 
-def ingest_pipeline(request: Request) -> IngestPipeline:
+async def ingest_pipeline(request: Request) -> IngestPipeline:
     return request.app.state.pipeline
 
 
 async def fresh(request: Request) -> None:
     """Read your writes: wait (up to READ_WAIT seconds) until every tracking message
     acknowledged before this request is loaded into the workspace."""
-    pipeline = ingest_pipeline(request)
+    pipeline: IngestPipeline = request.app.state.pipeline
     if pipeline.lag:
         await asyncio.to_thread(pipeline.wait_loaded, READ_WAIT)
 
@@ -52,14 +56,15 @@ def presented_key(request: Request) -> str:
 
 
 def _authenticate(request: Request, scope: Scope) -> ApiKey:
-    return workspace(request).keys.authenticate(presented_key(request), scope)
+    ws: Workspace = request.app.state.ws
+    return ws.keys.authenticate(presented_key(request), scope)  # known keys are cached
 
 
-def ingest_key(request: Request) -> ApiKey:
+async def ingest_key(request: Request) -> ApiKey:
     return _authenticate(request, "ingest")
 
 
-def read_write_key(request: Request) -> ApiKey:
+async def read_write_key(request: Request) -> ApiKey:
     return _authenticate(request, "read_write")
 
 
