@@ -93,6 +93,7 @@ def run(n: int, profiles: int, batches: int) -> list[dict[str, object]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.open(Path(tmp) / "bench.duckdb")
+        warm_up(ws)
         for part in np.array_split(np.arange(n), batches):
             chunk = frame.iloc[part]
             load, start, cpu = os.getloadavg()[0], time.perf_counter(), cpu_seconds()
@@ -113,6 +114,15 @@ def run(n: int, profiles: int, batches: int) -> list[dict[str, object]]:
             )
         ws.close()
     return rows
+
+
+def warm_up(ws: Workspace) -> None:
+    """The first use of `ws.ingest` imports the engine and builds the language's grammar (the
+    catalog validates traits with it): about 1 s once per process, which is start-up, not
+    ingestion, so it is paid (and printed) before the clock starts."""
+    start = time.perf_counter()
+    ws.ingest.ws.catalog.custom()
+    print(f"start-up before timing (imports, grammar): {time.perf_counter() - start:.2f} s")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -28,6 +28,9 @@ _PARSER = Lark(
     propagate_positions=True,
     maybe_placeholders=True,
     strict=True,
+    # the analysis (with strict mode's regex collision checks) is ~0.3 s per process; lark
+    # keeps it in a file in the temp folder, keyed by the grammar and these options
+    cache=True,
 )
 
 # Lark terminals that stand for a kind of thing rather than a keyword, in words.
