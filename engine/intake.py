@@ -96,15 +96,11 @@ class Intake:
         """Why each row would be refused (null: it would be stored), first reason first."""
         keys = {name: normalised(name, canon[name].combine_chunks()) for name in KEY_COLUMNS}
         custom, blocked = self._checks()
-        usable = [
-            pc.if_else(pc.fill_null(is_blocked(v, blocked), False), _NULL, v) for v in keys.values()
-        ]
-        all_blocked = pc.if_else(pc.is_null(pc.coalesce(*usable)), pa.scalar(ALL_BLOCKED), _NULL)
         return pc.coalesce(
             canon["_reject"].combine_chunks(),
             self._trait_reasons(canon, custom),
             *identity_reasons(keys),
-            all_blocked,
+            _all_blocked(keys, blocked),
         )
 
     def _checks(self) -> tuple[frozenset[str], list[str]]:
@@ -199,6 +195,16 @@ class Intake:
 
 
 # ---- column-wise helpers ------------------------------------------------------------------------
+
+
+def _all_blocked(keys: dict[str, pa.Array], blocked: list[str]) -> pa.Array:
+    """ALL_BLOCKED where every identity value a row has is blocked (only the columns some row
+    fills are looked at; a row with none is refused earlier, for having no identity)."""
+    given = [v for v in keys.values() if v.null_count < len(v)]
+    if not given:
+        return pa.nulls(len(next(iter(keys.values()))), pa.string())
+    usable = [pc.if_else(pc.fill_null(is_blocked(v, blocked), False), _NULL, v) for v in given]
+    return pc.if_else(pc.is_null(pc.coalesce(*usable)), pa.scalar(ALL_BLOCKED), _NULL)
 
 
 def _with_message_id(message: Any) -> Any:

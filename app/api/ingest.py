@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pydantic_core
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -181,10 +182,11 @@ def _screen(
 def _refusal(message: Any, big: bool, escapes: bool) -> str | None:
     if not isinstance(message, dict):
         return "a message must be a JSON object"
-    if big and (size := len(json.dumps(message).encode("utf-8"))) > MESSAGE_LIMIT:
-        return f"the message is {size} bytes; the limit is {MESSAGE_LIMIT // 1024} KB"
     if escapes and not _valid_unicode(message):
         return _BAD_UNICODE
+    # the size as compact UTF-8 JSON, measured by pydantic's serializer (3x json.dumps' speed)
+    if big and (size := len(pydantic_core.to_json(message))) > MESSAGE_LIMIT:
+        return f"the message is {size} bytes; the limit is {MESSAGE_LIMIT // 1024} KB"
     return None
 
 
