@@ -2,10 +2,10 @@
 
 `admit` decides, for one request and without writing anything, which messages the workspace
 would refuse and why: the canonical frame's own checks (engine/ingest_frames.py), then the ones
-the store makes while staging (store/ingest.py: no identity, a malformed email, every identity
-value blocked, a registered custom trait with a bad value), in the same order and words, so the
-API can answer with each message's fate before the batch is stored. tests/api/test_intake.py
-holds the two to the same answers.
+staging makes (engine/ingest_stage.py, whose functions it calls: no identity, a malformed
+email, every identity value blocked; and a registered custom trait with a bad value), in the
+same order and words, so the API can answer with each message's fate before the batch is
+stored. tests/api/test_intake.py holds the two to the same answers.
 
 `load` stores many admitted requests as ONE ingestion batch (engine/ingest.write_batch) and
 records the last journal sequence number in the same transaction (app/journal.py). A message the
