@@ -4,6 +4,7 @@ and what a crash left in the journal is loaded exactly once on the next start.""
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,33 @@ def test_a_waiting_reader_does_not_wait_for_the_linger(ws: Workspace, tmp_path: 
     assert pipeline.wait_loaded(20)  # would time out if the loader lingered its 60 s
     assert ticks(ws) == 1
     pipeline.close()
+
+
+def test_requests_admitted_together_get_their_own_refusals(ws: Workspace, tmp_path: Path) -> None:
+    pipeline = pipeline_for(ws, tmp_path).start()
+    first = [track("g1", 1), {"type": "track", "event": "x"}]
+    second = [{"type": "teleport", "userId": "g2"}, track("g2", 2), "nope"]
+    outcomes = pipeline.submit_many([first, [], second])
+    assert [[r.index for r in refused] for refused, _ in outcomes] == [[1], [], [0, 2]]
+    assert "teleport" in outcomes[2][0][0].reason
+    for _, journaled in outcomes:
+        journaled.result(30)
+    assert pipeline.wait_loaded(30)
+    pipeline.close()
+    assert ticks(ws) == 2 and pipeline.stats.journal_writes == 1
+    assert pipeline.stats.accepted_requests == 3
+
+
+def test_requests_arriving_in_one_turn_of_the_event_loop_are_admitted_as_one(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    pipeline = pipeline_for(ws, tmp_path).start()
+
+    async def send_all() -> list[list[int]]:
+        requests = [[track(f"e{r}", r), {"type": "bad", "userId": "x"}] for r in range(20)]
+        answers = await asyncio.gather(*(pipeline.ingest(messages) for messages in requests))
+        return [[refusal.index for refusal in refused] for refused in answers]
+
+    assert asyncio.run(send_all()) == [[1]] * 20
+    pipeline.close()
+    assert ticks(ws) == 20 and pipeline.stats.journal_writes == 1
