@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from engine import audit
-from engine.profiles import caseless_run, like_pattern
+from engine.text_match import caseless_run, like_pattern
 from kith_errors import NotFound
 from store import audit as audit_repo
 from store import merge as merge_repo

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,6 +17,7 @@ from engine.catalog import moment
 from engine.clock import utcnow
 from engine.models import Identity, Profile
 from engine.property_values import normalize_email, normalize_phone
+from engine.text_match import caseless_run, contains, like_pattern
 from engine.vocab import CHANNELS, IDENTITY_TYPES
 from kith_errors import Conflict, NotFound, ValidationError
 from store import profiles as repo
@@ -308,26 +308,6 @@ _UNSPACED = ("email", "phone")  # identity types whose stored values never hold 
 _ANCHOR_LENGTH = 3  # shorter runs ('@', '.') hold in most values: no narrowing worth a pass
 
 
-def caseless_run(text: str) -> str:
-    """The longest stretch of characters without case (digits, punctuation): every match of
-    `text` in any case holds it verbatim."""
-    runs = groupby(text, lambda c: c.lower() == c.upper())
-    return max(("".join(run) for caseless, run in runs if caseless), key=len, default="")
-
-
-def _contains(column: exp.Expression, needle: exp.Expression) -> exp.Expression:
-    return exp.Anonymous(this="contains", expressions=[column, needle])
-
-
-def like_pattern(text: str) -> tuple[str, bool]:
-    """An ILIKE pattern matching `text` anywhere, and whether it needs ESCAPE '\\' (only when
-    the text holds % _ or \\: DuckDB's plain ILIKE is markedly faster than its escaped form)."""
-    if not any(c in text for c in "%_\\"):
-        return f"%{text}%", False
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%", True
-
-
 class _Where:
     """Collects conditions and their parameters (named f0, f1, ... to stay apart from the
     segment compiler's own)."""
@@ -375,7 +355,7 @@ class _Where:
         run = caseless_run(needle)
         if run == needle:
             literal = self.param(needle)
-            return lambda column: _contains(column, literal)
+            return lambda column: contains(column, literal)
         pattern, escaped = like_pattern(needle)
         param = self.param(pattern)
         anchor = self.param(run) if len(run) >= _ANCHOR_LENGTH else None
@@ -384,7 +364,7 @@ class _Where:
             matched = exp.ILike(this=column, expression=param)
             backslash = exp.Literal.string("\\")
             matched = exp.Escape(this=matched, expression=backslash) if escaped else matched
-            return matched if anchor is None else exp.and_(_contains(column, anchor), matched)
+            return matched if anchor is None else exp.and_(contains(column, anchor), matched)
 
         return like
 
