@@ -125,7 +125,7 @@ class IngestPipeline:
         """Queue what the last run journaled but did not load (it is loaded first, and reads
         wait for it like for any acknowledged write), then start the threads."""
         loaded = self.ws.intake.loaded_seq()
-        left = self.journal.open(loaded)
+        left = self.journal.open(loaded, self.ws.intake.workspace_key())
         if left:
             log.warning("loading %d journaled requests left by the last run", len(left))
         self._loaded_seq = loaded

@@ -7,7 +7,9 @@ same transaction; on start, the records after it are loaded again. Files are nam
 first sequence number, rotated at `segment_bytes`, and deleted once all their records are loaded.
 
 One record per line: {"seq": n, "received": "<naive UTC ISO time>", "messages": [...]}. A crash
-mid-write can leave a torn last line; it was never acknowledged, so reading skips it.
+mid-write can leave a torn last line; it was never acknowledged, so reading skips it. The file
+`workspace` holds the key of the workspace file the journal belongs to (store/journal.py), so a
+journal left by a deleted file is set aside rather than loaded into a new one at the same path.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ log = logging.getLogger("kith.journal")
 SEGMENT_BYTES = 64 * 1024 * 1024
 _sync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 _SUFFIX = ".jsonl"
+_OWNER = "workspace"  # the key of the workspace file the journal belongs to
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,12 @@ class Journal:
         self._size = 0
         self.last_seq = 0
 
-    def open(self, loaded: int) -> list[Record]:
+    def open(self, loaded: int, owner: str = "") -> list[Record]:
         """Read the journal left by the last run: the records after `loaded`, in order. New
-        records go to a new segment numbered after every record found."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        records go to a new segment numbered after every record found. `owner` names the
+        workspace file the journal belongs to: a journal left for another file (one deleted and
+        created anew at the same path) is set aside, never loaded into this one."""
+        self._claim(owner)
         pending: list[Record] = []
         self.last_seq = loaded
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
@@ -100,6 +106,19 @@ class Journal:
         with self._lock:
             self._close_current()
         self.release(loaded)
+
+    def _claim(self, owner: str) -> None:
+        marker = self.directory / _OWNER
+        found = marker.read_text(encoding="utf-8").strip() if marker.exists() else owner
+        if found != owner:
+            stamp = f"{found[:12]}-{time.time_ns()}"  # unique: this may happen more than once
+            aside = self.directory.with_name(f"{self.directory.name}.other-{stamp}")
+            log.warning(
+                "journal %s belongs to another workspace file; moved to %s", self.directory, aside
+            )
+            self.directory.rename(aside)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        marker.write_text(owner, encoding="utf-8")
 
     def _rotate(self, first_seq: int) -> None:
         self._close_current()

@@ -187,6 +187,10 @@ class Intake:
     def loaded_seq(self) -> int:
         return repo.loaded_seq(self.ws.db)
 
+    def workspace_key(self) -> str:
+        """This workspace file's journal owner key (made on first use)."""
+        return repo.workspace_key(self.ws.db)
+
     def failures(self, limit: int = 100) -> list[dict[str, Any]]:
         return repo.failures(self.ws.db, limit)
 

@@ -4,9 +4,25 @@ accepted but could not be stored (see app/journal.py and engine/intake.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
+from store import settings
 from store.db import Database
+
+
+def workspace_key(db: Database) -> str:
+    """A random key made once per workspace file, so its journal can tell it from a new file
+    created at the same path."""
+    with db.transaction():
+        key = settings.get(db, _KEY)
+        if key is None:
+            key = uuid.uuid4().hex
+            settings.put(db, _KEY, key)
+    return str(key)
+
+
+_KEY = "journal.workspace_key"
 
 
 def loaded_seq(db: Database) -> int:

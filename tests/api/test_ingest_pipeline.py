@@ -44,7 +44,7 @@ def test_concurrent_requests_are_loaded_in_few_batches(ws: Workspace, tmp_path: 
     assert ticks(ws) == 800
     assert pipeline.stats.accepted_messages == pipeline.stats.loaded_messages == 800
     assert pipeline.stats.loads < 200 and pipeline.stats.journal_writes < 200
-    assert list(journal_dir(tmp_path / "kith.duckdb").iterdir()) == []  # all loaded
+    assert list(journal_dir(tmp_path / "kith.duckdb").glob("*.jsonl")) == []  # all loaded
 
 
 def test_refused_messages_are_answered_and_the_rest_acknowledged(
@@ -74,7 +74,7 @@ def test_a_request_with_nothing_to_store_is_answered_without_the_journal(
 def test_what_a_crash_left_in_the_journal_is_loaded_once(ws: Workspace, tmp_path: Path) -> None:
     """The last run journaled three requests (no messageIds) and loaded only the first."""
     journal = Journal(journal_dir(tmp_path / "kith.duckdb"))
-    journal.open(0)
+    journal.open(0, ws.intake.workspace_key())
     received = utcnow()
     records = [Record(seq, received, [track(f"c{seq}", n) for n in range(5)]) for seq in (1, 2, 3)]
     journal.append(records)
@@ -100,7 +100,7 @@ def test_replaying_an_already_loaded_journal_stores_nothing_twice(
     pipeline.close()
     ws.db.execute("DELETE FROM journal_checkpoint")  # as if the checkpoint had been lost
     journal = Journal(journal_dir(tmp_path / "kith.duckdb"))
-    journal.open(0)
+    journal.open(0, ws.intake.workspace_key())
     journal.append([Record(1, utcnow(), messages)])
     again = pipeline_for(ws, tmp_path).start()
     assert again.wait_loaded(30)
@@ -174,3 +174,22 @@ def test_requests_arriving_in_one_turn_of_the_event_loop_are_admitted_as_one(
     assert asyncio.run(send_all()) == [[1]] * 20
     pipeline.close()
     assert ticks(ws) == 20 and pipeline.stats.journal_writes == 1
+
+
+def test_a_journal_left_for_another_workspace_file_is_set_aside(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """An old file crashed with records in its journal, then was deleted and a new workspace
+    created at the same path: the old records must not land in the new file."""
+    folder = journal_dir(tmp_path / "kith.duckdb")
+    old = Journal(folder)
+    old.open(0, "key-of-the-deleted-file")
+    old.append([Record(1, utcnow(), [track("ghost", 1)])])
+    pipeline = pipeline_for(ws, tmp_path).start()
+    pipeline.submit([track("new", 1)])[1].result(30)
+    pipeline.close()
+    assert ticks(ws) == 1
+    [aside] = tmp_path.glob("kith.duckdb.journal.other-*")
+    assert [r.messages for r in Journal(aside).open(0, "key-of-the-deleted-file")] == [
+        [track("ghost", 1)]
+    ]

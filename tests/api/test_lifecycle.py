@@ -89,12 +89,13 @@ def test_a_journaled_message_the_store_now_refuses_is_kept_and_listed(
     """A crash left a record in the journal; before the restart an admin blocked its only
     identity value. The restarted server keeps it in ingest_failures instead of dropping it."""
     fresh_server.stop()
-    journal = Journal(journal_dir(fresh_server.db))
-    journal.open(0)
-    message = {"type": "track", "event": "tick", "userId": "walk-in", "messageId": "w-1"}
-    journal.append([Record(journal.last_seq + 1, utcnow(), [message])])
     with Workspace.open(fresh_server.db) as ws:
         ws.settings.set_blocked_values([*ws.settings.blocked_values, "walk-in"])
+        key = ws.intake.workspace_key()
+    journal = Journal(journal_dir(fresh_server.db))
+    journal.open(0, key)
+    message = {"type": "track", "event": "tick", "userId": "walk-in", "messageId": "w-1"}
+    journal.append([Record(journal.last_seq + 1, utcnow(), [message])])
     fresh_server.start()
     with fresh_server.client() as client:
         body = client.get("/api/ingest/failures").json()
