@@ -29,7 +29,7 @@ def check(ws: Workspace) -> tuple[dict[str, str], bool]:
     pairs = repo.bad_trait_values(ws.db, sorted(types)) if types else []
     if not pairs:
         return types, False
-    rows = [_checked(ws, key, value) for key, value in pairs]
+    rows = [checked(ws, key, value) for key, value in pairs]
     table = pa.table(
         {name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(_COLUMNS)}
     )
@@ -40,7 +40,8 @@ def check(ws: Workspace) -> tuple[dict[str, str], bool]:
 _COLUMNS = ("key", "value", "reason", "typed")
 
 
-def _checked(ws: Workspace, key: str, value: str) -> tuple[str, str, str | None, str | None]:
+def checked(ws: Workspace, key: str, value: str) -> tuple[str, str, str | None, str | None]:
+    """(key, JSON value, why the catalog refuses it or None, the value as its column's text)."""
     try:
         clean = ws.catalog.validate_properties({key: json.loads(value)})
     except ValidationError as err:

@@ -25,12 +25,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine import ingest_traits
 from engine.clock import utcnow
 from engine.ingest import write_batch
 from engine.ingest_frames import KEY_COLUMNS, from_messages
 from engine.ingest_stage import ALL_BLOCKED, identity_reasons, is_blocked, normalised
 from engine.models import IngestReport
-from kith_errors import ValidationError
 from store import journal as repo
 
 if TYPE_CHECKING:
@@ -129,16 +129,8 @@ class Intake:
         pairs = [(k, json.dumps(v)) for k, v in values.items() if k in custom]
         for pair in pairs:
             if pair not in checked:
-                checked[pair] = self._trait_reason(*pair)
+                checked[pair] = ingest_traits.checked(self.ws, *pair)[2]
         return min((r for p in pairs if (r := checked[p]) is not None), default=None)
-
-    def _trait_reason(self, key: str, value: str) -> str | None:
-        try:
-            self.ws.catalog.validate_properties({key: json.loads(value)})
-        except ValidationError as err:
-            problems = err.details.get("errors") or [{"message": err.message}]
-            return f"invalid trait {problems[0]['message']}"
-        return None
 
     # ---- loading -----------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -36,26 +39,13 @@ def _define() -> None:
             "Name", placeholder="lifetime_value", help="lowercase_with_underscores", key="prop_name"
         )
         kind = right.selectbox("Type", TYPES)
-        description = st.text_input("Description")
-        enum = st.text_input(
-            "Allowed values (comma-separated, optional)", placeholder="free, pro, team"
-        )
-        cols = st.columns(3)
-        pattern = cols[0].text_input("Pattern (regex, optional)")
-        low = cols[1].number_input("Minimum", value=None)
-        high = cols[2].number_input("Maximum", value=None)
-        required = st.checkbox("Required on every profile")
+        rules = _rule_inputs(None, lambda _: None)
         if st.form_submit_button("Define property", type="primary", key="prop_define"):
             made = ui.attempt(
                 ui.workspace().catalog.define_property,
                 name.strip(),
                 kind,
-                description=description or None,
-                enum=_enum(enum),
-                pattern=pattern or None,
-                min=low,
-                max=high,
-                required=required,
+                **rules,
                 actor="dashboard",
             )
             if made is not None:
@@ -74,27 +64,14 @@ def _edit(custom: pd.DataFrame) -> None:
     st.markdown("**Edit a custom property**")
     name = st.selectbox("Property", custom["name"].tolist(), key="edit_prop")
     row = custom.set_index("name").loc[name]
-    enum = row["enum_values"]
     with st.form(f"edit_property_{name}"):
         st.caption(f"Type: {row['type']} (a property's type cannot change)")
-        description = st.text_input("Description", _text(row["description"]), key=f"ed_{name}")
-        allowed = ", ".join(map(str, enum)) if isinstance(enum, list) else ""
-        values = st.text_input("Allowed values (comma-separated)", allowed, key=f"ee_{name}")
-        cols = st.columns(3)
-        pattern = cols[0].text_input("Pattern (regex)", _text(row["pattern"]), key=f"ep_{name}")
-        low = cols[1].number_input("Minimum", value=_number(row["min_value"]), key=f"el_{name}")
-        high = cols[2].number_input("Maximum", value=_number(row["max_value"]), key=f"eh_{name}")
-        required = st.checkbox("Required on every profile", bool(row["required"]), key=f"er_{name}")
+        rules = _rule_inputs(row, lambda field: f"e{field}_{name}")
         if st.form_submit_button("Save changes", type="primary", key="prop_update"):
             saved = ui.attempt(
                 ui.workspace().catalog.update_property,
                 name,
-                description=description or None,
-                enum=_enum(values),
-                pattern=pattern or None,
-                min=low,
-                max=high,
-                required=required,
+                **rules,
                 actor="dashboard",
             )
             if saved is not None:
@@ -105,6 +82,37 @@ def _edit(custom: pd.DataFrame) -> None:
 
 def _number(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
+
+
+def _rule_inputs(current: pd.Series | None, key: Callable[[str], str | None]) -> dict[str, Any]:
+    """A property's description and validation rules as `define_property` and
+    `update_property` take them, prefilled from `current` when editing one."""
+
+    def now(field: str) -> Any:
+        return None if current is None else current[field]
+
+    description = st.text_input("Description", _text(now("description")), key=key("d"))
+    enum = now("enum_values")
+    listed = ", ".join(map(str, enum)) if isinstance(enum, list) else ""
+    allowed = st.text_input(
+        "Allowed values (comma-separated, optional)",
+        listed,
+        placeholder="free, pro, team",
+        key=key("e"),
+    )
+    cols = st.columns(3)
+    pattern = cols[0].text_input("Pattern (regex, optional)", _text(now("pattern")), key=key("p"))
+    low = cols[1].number_input("Minimum", value=_number(now("min_value")), key=key("l"))
+    high = cols[2].number_input("Maximum", value=_number(now("max_value")), key=key("h"))
+    required = st.checkbox("Required on every profile", bool(now("required")), key=key("r"))
+    return {
+        "description": description or None,
+        "enum": _enum(allowed),
+        "pattern": pattern or None,
+        "min": low,
+        "max": high,
+        "required": required,
+    }
 
 
 ui.header("Properties", "What a profile can hold: built-in fields and your own, with validation.")
