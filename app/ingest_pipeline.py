@@ -1,6 +1,6 @@
 """The tracking API's pipeline: admit, journal, acknowledge; load in the background.
 
-1. `submit` (the request's thread) runs admission (engine/intake.py): each message's fate is
+1. `submit` (the request's thread) runs admission (engine/ingest/intake.py): each message's fate is
    known before anything is written, so the answer can list the refused ones.
 2. The journal thread takes every admitted request waiting, appends them to the journal
    (app/journal.py) and fsyncs ONCE, then resolves their futures: a 200 means the messages are
@@ -34,7 +34,7 @@ from typing import Any
 from app.journal import Journal, Record
 from engine import Workspace
 from engine.clock import utcnow
-from engine.intake import Admitted, Part, Refusal
+from engine.ingest.intake import Admitted, Part, Refusal
 from kith_errors import StoreError
 
 log = logging.getLogger("kith.ingest")

@@ -27,7 +27,7 @@ import pandas as pd
 from bench import ingest as ingest_bench
 from bench import workspace as bench_workspace
 from engine import Workspace
-from engine.funnels import FunnelSpec, FunnelStep
+from engine.analytics.funnels import FunnelSpec, FunnelStep
 from store import analytics as analytics_repo
 
 CAMPAIGN = ("message_sent", "message_delivered", "message_read", "link_clicked")

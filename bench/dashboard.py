@@ -19,9 +19,10 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from app import state
+from app.ui import views
 from bench.workspace import DEFAULT_DB, ensure
-from engine import Workspace, views
-from engine.profiles import ProfileFilter
+from engine import Workspace
+from engine.profiles.service import ProfileFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 SEGMENT = 'did purchase in last 30 days and country = "ID"'

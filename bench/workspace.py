@@ -20,9 +20,9 @@ from typing import Any
 import pandas as pd
 
 from engine import Workspace
+from engine.admin.stats import workspace_stats
 from engine.demo import DemoSpec
 from engine.demo.load import build
-from engine.stats import workspace_stats
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_DB = DATA / "bench-1m.duckdb"

@@ -16,23 +16,23 @@ from engine.batch import IngestBatch
 from store import Database
 
 if TYPE_CHECKING:
-    from engine.catalog import Catalog
-    from engine.consent import Consent
-    from engine.events import Events
-    from engine.funnels import Funnels
-    from engine.goals import Goals
-    from engine.ingest import Ingestor
-    from engine.intake import Intake
-    from engine.keys import ApiKeys
-    from engine.labels import Labels
-    from engine.merge import Merges
-    from engine.overview import Overview
-    from engine.privacy import Privacy
-    from engine.profiles import Profiles
-    from engine.rules import Rules
-    from engine.segments import Segments
-    from engine.settings import Settings
-    from engine.transfer import Transfer
+    from engine.admin.keys import ApiKeys
+    from engine.admin.settings import Settings
+    from engine.analytics.events import Events
+    from engine.analytics.funnels import Funnels
+    from engine.analytics.goals import Goals
+    from engine.analytics.overview import Overview
+    from engine.catalog.service import Catalog
+    from engine.ingest.intake import Intake
+    from engine.ingest.service import Ingestor
+    from engine.profiles.consent import Consent
+    from engine.profiles.labels import Labels
+    from engine.profiles.merge import Merges
+    from engine.profiles.privacy import Privacy
+    from engine.profiles.service import Profiles
+    from engine.profiles.transfer import Transfer
+    from engine.rules.service import Rules
+    from engine.segments.service import Segments
 
 
 class Workspace:
@@ -65,102 +65,102 @@ class Workspace:
 
     @cached_property
     def settings(self) -> Settings:
-        from engine.settings import Settings
+        from engine.admin.settings import Settings
 
         return Settings(self)
 
     @cached_property
     def catalog(self) -> Catalog:
-        from engine.catalog import Catalog
+        from engine.catalog.service import Catalog
 
         return Catalog(self)
 
     @cached_property
     def ingest(self) -> Ingestor:
-        from engine.ingest import Ingestor
+        from engine.ingest.service import Ingestor
 
         return Ingestor(self)
 
     @cached_property
     def intake(self) -> Intake:
-        from engine.intake import Intake
+        from engine.ingest.intake import Intake
 
         return Intake(self)
 
     @cached_property
     def events(self) -> Events:
-        from engine.events import Events
+        from engine.analytics.events import Events
 
         return Events(self)
 
     @cached_property
     def profiles(self) -> Profiles:
-        from engine.profiles import Profiles
+        from engine.profiles.service import Profiles
 
         return Profiles(self)
 
     @cached_property
     def merges(self) -> Merges:
-        from engine.merge import Merges
+        from engine.profiles.merge import Merges
 
         return Merges(self)
 
     @cached_property
     def privacy(self) -> Privacy:
-        from engine.privacy import Privacy
+        from engine.profiles.privacy import Privacy
 
         return Privacy(self)
 
     @cached_property
     def labels(self) -> Labels:
-        from engine.labels import Labels
+        from engine.profiles.labels import Labels
 
         return Labels(self)
 
     @cached_property
     def consent(self) -> Consent:
-        from engine.consent import Consent
+        from engine.profiles.consent import Consent
 
         return Consent(self)
 
     @cached_property
     def transfer(self) -> Transfer:
-        from engine.transfer import Transfer
+        from engine.profiles.transfer import Transfer
 
         return Transfer(self)
 
     @cached_property
     def segments(self) -> Segments:
-        from engine.segments import Segments
+        from engine.segments.service import Segments
 
         return Segments(self)
 
     @cached_property
     def funnels(self) -> Funnels:
-        from engine.funnels import Funnels
+        from engine.analytics.funnels import Funnels
 
         return Funnels(self)
 
     @cached_property
     def goals(self) -> Goals:
-        from engine.goals import Goals
+        from engine.analytics.goals import Goals
 
         return Goals(self)
 
     @cached_property
     def rules(self) -> Rules:
-        from engine.rules import Rules
+        from engine.rules.service import Rules
 
         return Rules(self)
 
     @cached_property
     def keys(self) -> ApiKeys:
-        from engine.keys import ApiKeys
+        from engine.admin.keys import ApiKeys
 
         return ApiKeys(self)
 
     @cached_property
     def overview(self) -> Overview:
-        from engine.overview import Overview
+        from engine.analytics.overview import Overview
 
         return Overview(self)

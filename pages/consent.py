@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app import ui
-from engine import views
-from engine.vocab import CHANNELS
+from app.ui import views
+from engine.catalog.vocab import CHANNELS
 
 
 def _coverage(audit: views.ConsentAudit) -> None:

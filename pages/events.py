@@ -8,8 +8,8 @@ import json
 import streamlit as st
 
 from app import ui
+from engine.catalog.vocab import CHANNELS
 from engine.clock import utcnow
-from engine.vocab import CHANNELS
 
 PAGE_SIZE = 100
 

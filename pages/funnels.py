@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from engine.funnels import FunnelResult, FunnelSpec, spec_from
+from engine.analytics.funnels import FunnelResult, FunnelSpec, spec_from
 
 DEFAULT_STEPS = ["page_view", "signup", "purchase"]
 CAMPAIGN_STEPS = ["message_sent", "message_delivered", "message_read", "link_clicked"]

@@ -8,9 +8,9 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app import ui
-from engine import views
-from engine.profiles import ProfileFilter
-from engine.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES
+from app.ui import views
+from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES
+from engine.profiles.service import ProfileFilter
 
 PAGE_SIZE = 50
 SORTS = {"Last seen": "last_seen", "Created": "created_at", "Name": "name", "Email": "email"}

@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from engine import views
-from engine.views import ProfileDetail
-from engine.vocab import CHANNELS
+from app.ui import views
+from app.ui.views import ProfileDetail
+from engine.catalog.vocab import CHANNELS
 
 ACTOR = "dashboard"
 

@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from app import ui
-from engine import views
+from app.ui import views
 from engine.clock import utcnow
 
 EXAMPLE = 'when purchase where amount > 500 then add label "high-value"'

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app import ui
-from engine import views
-from engine.profiles import ProfileFilter
+from app.ui import views
+from engine.profiles.service import ProfileFilter
 
 EXAMPLE = 'did purchase in last 30 days and country = "ID"'
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from engine import views
+from app.ui import views
 
 
 def _identity_keys() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import ui
-from engine.profiles import ProfileFilter
+from engine.profiles.service import ProfileFilter
 
 SEPARATORS = {"Detect": None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t"}
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}

@@ -1,5 +1,5 @@
 """The tracking API's journal bookkeeping: the last loaded record and the messages that were
-accepted but could not be stored (see app/journal.py and engine/intake.py)."""
+accepted but could not be stored (see app/journal.py and engine/ingest/intake.py)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records
-from engine.funnels import Exclusion, FunnelStep, parse_within, spec_from
+from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
 
 router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[ReadWrite])
 

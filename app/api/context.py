@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from app.ingest_pipeline import IngestPipeline
 from engine import Workspace
-from engine.keys import ApiKey, Scope
+from engine.admin.keys import ApiKey, Scope
 from kith_errors import AuthError
 
 READ_WAIT = 30.0

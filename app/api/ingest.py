@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from app.api.context import Ingest, PipelineDep
 from app.api.errors import BadRequest, PayloadTooLarge
-from engine.intake import Refusal
+from engine.ingest.intake import Refusal
 from kith_errors import IngestError
 
 MESSAGE_LIMIT = 32 * 1024

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from app.api.context import WorkspaceDep, read_write_key
 from app.api.convert import jsonable, records, with_json
-from engine.keys import ApiKey
-from engine.profiles import ProfileFilter
+from engine.admin.keys import ApiKey
+from engine.profiles.service import ProfileFilter
 from kith_errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["profiles"])

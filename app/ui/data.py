@@ -37,7 +37,7 @@ def _cached_call(path: str, db_path: str, *args: Any, **kw: Any) -> Any:
 
 def cached(target: str | Callable[..., Any], *args: Any, **kw: Any) -> Any:
     """Call a read-only engine function, reusing its result for 30 s: `target` is a path on the
-    workspace ("overview.report") or a view `fn(ws, ...)` from engine.views. Only for reads that
+    workspace ("overview.report") or a view `fn(ws, ...)` from app.ui.views. Only for reads that
     may lag a little; writes the dashboard makes call `invalidate()`."""
     if callable(target):
         name = f"{target.__module__}.{target.__qualname__}"

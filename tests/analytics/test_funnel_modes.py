@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Workspace
-from engine.funnel_unordered import MAX_FILTERS_PER_TYPE
+from engine.analytics.funnel_unordered import MAX_FILTERS_PER_TYPE
 from kith_errors import ValidationError
 from tests.analytics.events import at as at_hour
 from tests.analytics.events import put_events

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from engine import Workspace
-from engine.goals import goal_chart
+from engine.analytics.goals import goal_chart
 from kith_errors import Conflict, DslError, NotFound, ValidationError
 from tests.analytics.events import at, put_events
 

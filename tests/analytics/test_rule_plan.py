@@ -10,7 +10,7 @@ import pytest
 
 import dsl
 from engine import Workspace
-from engine.rule_deps import reads, writes
+from engine.rules.deps import reads, writes
 from store.db import Database, render
 from tests.analytics.messages import identify, track
 

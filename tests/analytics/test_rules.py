@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from engine import Workspace
-from engine.actions import MAX_DEPTH
+from engine.rules.actions import MAX_DEPTH
 from kith_errors import Conflict, DslError, NotFound
 from tests.analytics.messages import identify, track
 

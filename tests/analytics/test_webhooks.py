@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import Workspace
-from engine.webhooks import backoff
+from engine.rules.webhooks import backoff
 from tests.analytics.messages import track
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.cli import main
 from engine import Workspace
-from engine.intake import Part
+from engine.ingest.intake import Part
 
 AT = dt.datetime(2026, 11, 20, 9, 0)
 

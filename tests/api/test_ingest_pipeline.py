@@ -15,7 +15,7 @@ from app.ingest_pipeline import IngestPipeline, QueueClosed, QueueFull
 from app.journal import Journal, Record, journal_dir
 from engine import Workspace
 from engine.clock import utcnow
-from engine.intake import Part
+from engine.ingest.intake import Part
 
 
 def track(user: str, n: int, **extra: Any) -> dict[str, Any]:

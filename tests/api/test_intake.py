@@ -1,6 +1,7 @@
-"""Admission and loading (engine/intake.py) on a real workspace: admission refuses exactly the
-messages the store would refuse, with the same reasons; loading stores admitted requests as one
-batch with the journal position; what the store still refuses is kept, not dropped."""
+"""Admission and loading (engine/ingest/intake.py) on a real workspace: admission refuses
+exactly the messages the store would refuse, with the same reasons; loading stores admitted
+requests as one batch with the journal position; what the store still refuses is kept, not
+dropped."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 
 from engine import Workspace
 from engine.clock import utcnow
-from engine.ingest_stage import NO_IDENTITY
-from engine.intake import Part
+from engine.ingest.intake import Part
+from engine.ingest.stage import NO_IDENTITY
 
 AT = dt.datetime(2026, 11, 20, 9, 0)
 

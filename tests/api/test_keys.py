@@ -9,7 +9,7 @@ import pytest
 
 from app.cli import main
 from engine import Workspace
-from engine.keys import Forbidden, hash_key
+from engine.admin.keys import Forbidden, hash_key
 from kith_errors import AuthError, NotFound, ValidationError
 
 

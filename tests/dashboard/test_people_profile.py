@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Workspace
-from engine.profiles import ProfileFilter
+from engine.profiles.service import ProfileFilter
 from kith_errors import NotFound
 from tests.dashboard.conftest import Screen, no_errors
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import vocab
+from engine.catalog import vocab
 from engine.demo import DemoSpec, blocks
 from engine.demo.campaigns import STEPS, schedule
 from engine.demo.keys import IDENTITY_COLUMNS

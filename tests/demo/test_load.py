@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from engine import Workspace
-from engine.stats import workspace_stats
+from engine.admin.stats import workspace_stats
 
 pytestmark = pytest.mark.xdist_group("demo")
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engine import Workspace
-from engine.settings import Settings
+from engine.admin.settings import Settings
 from kith_errors import NotFound, ValidationError
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from engine import Workspace
-from engine.identity import components
+from engine.ingest.identity import components
 
 
 def _profiles(ws: Workspace) -> dict[tuple[str, str], int]:

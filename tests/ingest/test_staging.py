@@ -1,4 +1,4 @@
-"""Staging in Arrow (engine/ingest_stage.py) and the one-scan events insert: every stored event
+"""Staging in Arrow (engine/ingest/stage.py) and the one-scan events insert: every stored event
 keeps its own line's values when other lines around it are refused, repeated or keyless, also
 for a canonical table in several chunks (as the HTTP API loader concatenates requests)."""
 
@@ -10,9 +10,9 @@ import json
 import pyarrow as pa
 
 from engine import Workspace
-from engine.ingest import write_batch
-from engine.ingest_frames import from_messages
-from engine.ingest_stage import ALL_BLOCKED, normalised
+from engine.ingest.frames import from_messages
+from engine.ingest.service import write_batch
+from engine.ingest.stage import ALL_BLOCKED, normalised
 
 RECEIVED = dt.datetime(2026, 3, 2, 12, 0)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Workspace, audit
+from engine import Workspace
+from engine.admin import audit
 from kith_errors import NotFound, ValidationError
 
 

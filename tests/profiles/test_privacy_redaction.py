@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine import Workspace
-from engine.privacy import quotes_of
+from engine.profiles.privacy import quotes_of
 from tests.profiles.helpers import T0, add_event
 
 

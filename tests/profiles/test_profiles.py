@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from engine import Workspace
-from engine.profiles import ProfileFilter
+from engine.profiles.service import ProfileFilter
 from kith_errors import Conflict, NotFound, ValidationError
 from tests.profiles.helpers import T0, add_event, add_session
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from engine import Workspace
-from engine.profiles import ProfileFilter
-from engine.text_match import caseless_run
+from engine.profiles.service import ProfileFilter
+from engine.profiles.text_match import caseless_run
 
 PEOPLE = [
     ({"email": "ravi.sharma1531@stark.com", "phone": "+2346124030434"}, {"name": "Ravi Sharma"}),

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from engine import Workspace
-from engine.profiles import ProfileFilter
+from engine.profiles.service import ProfileFilter
 from kith_errors import ValidationError
 
 MESSY = """name;identifier;email;phone_number;channel_id;source;channel_name;plan

@@ -14,8 +14,8 @@ import pytest
 
 import dsl
 from dsl.schema import Schema
+from engine.catalog.vocab import STANDARD_EVENT_TYPES, STANDARD_PROPERTIES, SYSTEM_PROPERTIES
 from engine.compiler import Context, SavedSegment, compile_query, render
-from engine.vocab import STANDARD_EVENT_TYPES, STANDARD_PROPERTIES, SYSTEM_PROPERTIES
 
 GOLDEN = Path(__file__).parent / "golden"
 AS_OF = dt.datetime(2026, 3, 1)

@@ -9,7 +9,7 @@ import pytest
 
 from engine import Workspace
 from engine.clock import utcnow
-from engine.segments import SegmentChanges
+from engine.segments.service import SegmentChanges
 from kith_errors import Conflict, DslNameError, DslSyntaxError, NotFound, ValidationError
 from tests import segment_fixtures as fx
 

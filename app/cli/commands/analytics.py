@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from app.cli.common import add_json, command, emit, open_workspace
+from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
 from engine.clock import to_utc
-from engine.funnels import Exclusion, FunnelStep, parse_within, spec_from
 from kith_errors import ValidationError
 
 

@@ -6,7 +6,7 @@ import argparse
 
 from app.cli.commands.profiles import table
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.vocab import CONSENT_STATUSES
+from engine.catalog.vocab import CONSENT_STATUSES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,9 +8,9 @@ import sys
 import time
 
 from app.cli.common import add_json, command, emit, open_workspace
+from engine.admin.stats import is_empty
 from engine.demo import DemoSpec
 from engine.demo.load import build
-from engine.stats import is_empty
 from kith_errors import Conflict
 
 HELP = """Generate demo data: people on ten channels with names, emails, phones, places and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.keys import SCOPES
+from engine.admin.keys import SCOPES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

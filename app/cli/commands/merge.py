@@ -6,7 +6,7 @@ import argparse
 
 from app.cli.commands.profiles import pair
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.merge import MergePreview, Side
+from engine.profiles.merge import MergePreview, Side
 from kith_errors import ValidationError
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from pydantic import ValidationError as PydanticError
 
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.profiles import ProfileFilter
+from engine.profiles.service import ProfileFilter
 from kith_errors import ValidationError
 
 

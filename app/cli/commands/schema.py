@@ -6,7 +6,7 @@ import argparse
 
 from app.cli.commands.profiles import pair, table
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.catalog import SQL_TYPES
+from engine.catalog.service import SQL_TYPES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.segments import COMPOUND_OPS, KINDS
+from engine.segments.service import COMPOUND_OPS, KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

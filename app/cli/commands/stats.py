@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.stats import workspace_stats
+from engine.admin.stats import workspace_stats
 
 
 def register(sub: argparse._SubParsersAction) -> None:

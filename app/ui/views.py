@@ -1,0 +1,297 @@
+"""Small read/write views the dashboard screens need that combine services, so each page still
+calls one engine function. Pure orchestration over the services: no SQL here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+import dsl
+from engine.catalog.vocab import SYSTEM_PROPERTIES
+from kith_errors import ValidationError
+
+if TYPE_CHECKING:
+    from engine.models import Profile
+    from engine.profiles.service import ProfileFilter
+    from engine.workspace import Workspace
+
+
+# ---- settings ----------------------------------------------------------------------------------
+
+
+def identity_keys(ws: Workspace) -> pd.DataFrame:
+    """Identity types in priority order with their per-profile limit (rank 1 = highest)."""
+    limits = ws.settings.identity_limits
+    order = ws.settings.identity_priority
+    return pd.DataFrame(
+        {"rank": range(1, len(order) + 1), "type": order, "limit": [limits[t] for t in order]}
+    )
+
+
+def save_identity_keys(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store priority (by ascending rank) and limits from edited `identity_keys` rows."""
+    ranked = sorted(rows, key=lambda row: _rank(row))
+    ranks = [_rank(row) for row in ranked]
+    if len(set(ranks)) != len(ranks):
+        raise ValidationError("each identity type needs its own rank; two share the same number")
+    ws.settings.set_identity_priority([str(row["type"]) for row in ranked])
+    ws.settings.set_identity_limits({str(row["type"]): _limit(row) for row in ranked})
+
+
+def _rank(row: Mapping[str, Any]) -> int:
+    value = row.get("rank")
+    if value is None or pd.isna(value):
+        raise ValidationError(f"the identity type {row.get('type')!r} needs a rank")
+    return int(value)
+
+
+def _limit(row: Mapping[str, Any]) -> int:
+    value = row.get("limit")
+    if value is None or pd.isna(value):
+        raise ValidationError(f"the identity type {row.get('type')!r} needs a limit")
+    return int(value)
+
+
+# ---- people --------------------------------------------------------------------------------------
+
+BULK_LIMIT = 50_000
+BULK_ACTIONS = ("add label", "remove label", "add to list", "remove from list")
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The choices the People filters offer, read from what the workspace holds."""
+
+    labels: list[str]
+    segments: list[str]
+    lists: list[str]
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    action: str
+    value: str
+    count: int
+    sample: pd.DataFrame  # a few of the people it would touch
+
+    @property
+    def sentence(self) -> str:
+        target = "label" if "label" in self.action else "list"
+        verb = self.action.split(" ")[0]
+        direction = "to" if verb == "add" else "from"
+        noun = "person" if self.count == 1 else "people"
+        return f"{verb.title()} {target} “{self.value}” {direction} {self.count:,} {noun}"
+
+
+def filter_options(ws: Workspace) -> FilterOptions:
+    labels = ws.labels.all()
+    segments = ws.segments.list()
+    static = segments[segments["kind"] == "static"] if not segments.empty else segments
+    return FilterOptions(
+        labels=sorted(labels["label"].tolist()) if not labels.empty else [],
+        segments=sorted(segments["name"].tolist()) if not segments.empty else [],
+        lists=sorted(static["name"].tolist()) if not static.empty else [],
+    )
+
+
+def bulk_preview(ws: Workspace, filters: ProfileFilter, action: str, value: str) -> BulkPreview:
+    """What a bulk action would do to everyone matching `filters`, without doing it."""
+    _check_bulk(action, value)
+    page = ws.profiles.list(filters, limit=5)
+    if page.total > BULK_LIMIT:
+        raise ValidationError(
+            f"{page.total:,} people match; bulk actions work on at most {BULK_LIMIT:,} at a time "
+            "— narrow the filters first"
+        )
+    return BulkPreview(action, value.strip(), page.total, page.rows)
+
+
+def bulk_apply(ws: Workspace, filters: ProfileFilter, action: str, value: str, actor: str) -> int:
+    """Apply a previewed bulk action to everyone matching `filters`; returns how many."""
+    preview = bulk_preview(ws, filters, action, value)
+    ids = ws.profiles.list(filters, limit=max(preview.count, 1)).rows["id"].tolist()
+    if action == "add label":
+        ws.labels.add(ids, preview.value, actor=actor)
+    elif action == "remove label":
+        ws.labels.remove(ids, preview.value, actor=actor)
+    elif action == "add to list":
+        ws.segments.add_members(preview.value, ids, actor)
+    else:
+        ws.segments.remove_members(preview.value, ids, actor)
+    return len(ids)
+
+
+def _check_bulk(action: str, value: str) -> None:
+    if action not in BULK_ACTIONS:
+        raise ValidationError(f"unknown bulk action {action!r}; choose one of {BULK_ACTIONS}")
+    if not value.strip():
+        raise ValidationError(f"say which {action.split()[-1]} to use")
+
+
+# ---- one profile -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileDetail:
+    """Everything the Profile screen shows about one person."""
+
+    profile: Profile
+    identities: pd.DataFrame
+    timeline: pd.DataFrame
+    sessions: pd.DataFrame
+    segments: list[str]
+    labels: list[str]
+    consent: pd.DataFrame
+    history: pd.DataFrame
+    merges: pd.DataFrame
+    editable: pd.DataFrame  # field, type, value: the properties a person may edit
+
+
+def profile_detail(ws: Workspace, profile_id: int, timeline_limit: int = 200) -> ProfileDetail:
+    profile = ws.profiles.get(profile_id)
+    return ProfileDetail(
+        profile=profile,
+        identities=ws.profiles.identities(profile_id),
+        timeline=ws.profiles.timeline(profile_id, limit=timeline_limit),
+        sessions=ws.profiles.sessions(profile_id),
+        segments=ws.segments.memberships(profile_id),
+        labels=ws.labels.of(profile_id),
+        consent=ws.consent.of(profile_id),
+        history=ws.profiles.field_history(profile_id),
+        merges=ws.merges.linked(profile_id),
+        editable=_editable(ws, profile),
+    )
+
+
+def _editable(ws: Workspace, profile: Profile) -> pd.DataFrame:
+    """Standard and custom properties with the profile's current values (as text)."""
+    catalog = ws.catalog.properties()
+    names = [n for n in catalog["name"] if n not in SYSTEM_PROPERTIES]
+    types = dict(zip(catalog["name"], catalog["type"], strict=True))
+    data = profile.model_dump()
+    values = [data.get(n, profile.properties.get(n)) for n in names]
+    text = ["" if v is None else str(v) for v in values]
+    return pd.DataFrame({"field": names, "type": [types[n] for n in names], "value": text})
+
+
+def profile_changes(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Any]:
+    """The fields an edit of `ProfileDetail.editable` changed; empty text clears a field."""
+    old = dict(zip(before["field"], before["value"], strict=True))
+    new = dict(zip(after["field"], after["value"], strict=True))
+    return {k: (v if str(v).strip() else None) for k, v in new.items() if v != old.get(k)}
+
+
+def find_profiles(ws: Workspace, text: str, limit: int = 20) -> pd.DataFrame:
+    """Profiles whose name, email, phone or identity contains `text` (empty text: none)."""
+    return ws.profiles.search(text, limit=limit) if text.strip() else pd.DataFrame()
+
+
+# ---- segments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentDraft:
+    """A segment expression being typed: its size now and a few of its members."""
+
+    text: str
+    count: int
+    members: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SegmentHints:
+    """Names the editor suggests while typing."""
+
+    properties: pd.DataFrame  # name, type
+    event_types: pd.DataFrame  # event, properties
+    segments: list[str]
+    labels: list[str]
+
+
+@dataclass(frozen=True)
+class SegmentSummary:
+    info: dict[str, Any]
+    history: pd.DataFrame  # measured_at, size
+    members: pd.DataFrame
+
+
+def segment_draft(ws: Workspace, text: str, sample: int = 20) -> SegmentDraft:
+    """Check and count an expression (a DslError with position and suggestion if it is wrong)."""
+    if not text.strip():
+        raise ValidationError("type a segment expression, for example: did purchase")
+    ws.segments.check(text)
+    return SegmentDraft(text, ws.segments.count(text), ws.segments.members(text, limit=sample))
+
+
+def segment_hints(ws: Workspace) -> SegmentHints:
+    schema = ws.catalog.dsl_schema()
+    props = pd.DataFrame(sorted(schema.properties.items()), columns=["name", "type"])
+    events = pd.DataFrame(
+        [(name, ", ".join(sorted(fields))) for name, fields in sorted(schema.event_types.items())],
+        columns=["event", "properties"],
+    )
+    return SegmentHints(props, events, sorted(schema.segments), sorted(schema.labels))
+
+
+def segment_summary(ws: Workspace, name: str, sample: int = 20) -> SegmentSummary:
+    return SegmentSummary(
+        info=ws.segments.get(name),
+        history=ws.segments.history(name),
+        members=ws.segments.members(name, limit=sample),
+    )
+
+
+# ---- rules ---------------------------------------------------------------------------------------
+
+
+def check_rule(ws: Workspace, source: str) -> str:
+    """Parse and check a rule as it is typed; returns its canonical form (DslError if wrong)."""
+    if not source.strip():
+        raise ValidationError('type a rule, for example: when purchase then add label "buyer"')
+    rule = dsl.parse_rule(source)
+    dsl.check_rule(rule, ws.catalog.dsl_schema(), source)
+    return dsl.format_rule(rule)
+
+
+# ---- consent -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentAudit:
+    coverage: pd.DataFrame  # channel, status, profiles (incl. unknown)
+    changes: pd.DataFrame  # changes per bucket, channel and status
+    violations: pd.DataFrame  # messages sent without granted consent
+
+
+def consent_audit(ws: Workspace, bucket: str = "day") -> ConsentAudit:
+    return ConsentAudit(
+        coverage=ws.consent.coverage(),
+        changes=ws.consent.changes_over_time(bucket=bucket),
+        violations=ws.consent.violations(),
+    )
+
+
+def save_segment(
+    ws: Workspace,
+    name: str,
+    kind: str,
+    *,
+    expression: str | None = None,
+    op: str | None = None,
+    of: Sequence[str] = (),
+    description: str | None = None,
+    actor: str = "dashboard",
+) -> dict[str, Any]:
+    """Save what the editor holds: a dynamic segment keeps the expression; a static list is
+    filled with the expression's members as of now; a compound combines saved segments."""
+    if kind == "static":
+        ws.segments.save(name, kind="static", description=description)
+        if expression:
+            ws.segments.add_results(name, expression, actor)
+        return ws.segments.get(name)
+    if kind == "compound":
+        return ws.segments.save(name, kind=kind, op=op, of=list(of), description=description)
+    return ws.segments.save(name, kind=kind, expression=expression, description=description)

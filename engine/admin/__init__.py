@@ -1,0 +1,1 @@
+"""Running a workspace: settings, API keys, the audit trail and `kith stats`."""

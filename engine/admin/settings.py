@@ -1,0 +1,155 @@
+"""Workspace settings: identity resolution (priority, per-profile limits, blocked values) and the
+session inactivity timeout. Persisted in the `settings` table; every setter validates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from engine.catalog.vocab import IDENTITY_TYPES
+from kith_errors import ValidationError
+from store import settings as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+DEFAULT_LIMITS: dict[str, int] = {"user_id": 1, "email": 5, "phone": 5, "anonymous_id": 100}
+CHANNEL_ID_LIMIT = 5
+DEFAULT_BLOCKED: tuple[str, ...] = (
+    "",
+    "null",
+    "none",
+    "nil",
+    "anonymous",
+    "0",
+    "-1",
+    "undefined",
+    "unknown",
+    "n/a",
+    "na",
+    "test",
+    "[object object]",
+)
+DEFAULT_SESSION_TIMEOUT = 30
+MAX_SESSION_TIMEOUT = 24 * 60
+
+_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
+    "identity.priority",
+    "identity.limits",
+    "identity.blocked_values",
+    "sessions.timeout_minutes",
+)
+
+
+class Settings:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.generation = 0  # bumped by every change, so callers may cache what they read
+
+    def _put(self, key: str, value: Any) -> None:
+        repo.put(self.ws.db, key, value)
+        self.generation += 1
+
+    # ---- identity priority -------------------------------------------------------------------
+
+    @property
+    def identity_priority(self) -> list[str]:
+        """Identity types, highest priority first."""
+        return repo.get(self.ws.db, _PRIORITY) or list(IDENTITY_TYPES)
+
+    def set_identity_priority(self, types: Iterable[str]) -> None:
+        order = list(types)
+        _check_types(order, "identity priority")
+        missing = [t for t in IDENTITY_TYPES if t not in order]
+        if missing or len(set(order)) != len(order):
+            raise ValidationError(
+                "identity priority must list every identity type exactly once; "
+                f"missing: {', '.join(missing) or 'none'}",
+                details={"given": order, "missing": missing},
+            )
+        self._put(_PRIORITY, order)
+
+    # ---- per-profile limits ------------------------------------------------------------------
+
+    @property
+    def identity_limits(self) -> dict[str, int]:
+        """How many values of each identity type one profile may hold."""
+        limits = {t: DEFAULT_LIMITS.get(t, CHANNEL_ID_LIMIT) for t in IDENTITY_TYPES}
+        limits.update(repo.get(self.ws.db, _LIMITS) or {})
+        return limits
+
+    def set_identity_limits(self, limits: Mapping[str, int]) -> None:
+        """Change the limits of the given types (others keep theirs)."""
+        _check_types(list(limits), "identity limits")
+        for key, value in limits.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValidationError(
+                    f"identity limit for {key!r} must be a whole number >= 1, got {value!r}",
+                    details={"type": key, "value": value},
+                )
+        stored = repo.get(self.ws.db, _LIMITS) or {}
+        self._put(_LIMITS, {**stored, **limits})
+
+    # ---- blocked values ----------------------------------------------------------------------
+
+    @property
+    def blocked_values(self) -> list[str]:
+        """Identity values never used for matching (compared lower-cased and trimmed)."""
+        stored = repo.get(self.ws.db, _BLOCKED)
+        return list(DEFAULT_BLOCKED) if stored is None else stored
+
+    def set_blocked_values(self, values: Iterable[Any]) -> None:
+        cleaned = []
+        for value in values:
+            if not isinstance(value, str):
+                raise ValidationError(
+                    f"blocked identity values must be strings, got {value!r}",
+                    details={"value": value},
+                )
+            cleaned.append(value.strip().lower())
+        self._put(_BLOCKED, sorted(set(cleaned)))
+
+    # ---- sessions ----------------------------------------------------------------------------
+
+    @property
+    def session_timeout_minutes(self) -> int:
+        stored = repo.get(self.ws.db, _TIMEOUT)
+        return DEFAULT_SESSION_TIMEOUT if stored is None else int(stored)
+
+    @session_timeout_minutes.setter
+    def session_timeout_minutes(self, minutes: int) -> None:
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise ValidationError(
+                f"session timeout must be a whole number of minutes, got {minutes!r}",
+                details={"value": minutes},
+            )
+        if not 1 <= minutes <= MAX_SESSION_TIMEOUT:
+            raise ValidationError(
+                f"session timeout must be between 1 and {MAX_SESSION_TIMEOUT} minutes, "
+                f"got {minutes}",
+                details={"value": minutes},
+            )
+        self._put(_TIMEOUT, minutes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "identity_priority": self.identity_priority,
+            "identity_limits": self.identity_limits,
+            "blocked_values": self.blocked_values,
+            "session_timeout_minutes": self.session_timeout_minutes,
+        }
+
+    def reset(self) -> None:
+        """Back to the defaults."""
+        for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT):
+            repo.delete(self.ws.db, key)
+
+
+def _check_types(types: list[str], what: str) -> None:
+    unknown = [t for t in types if t not in IDENTITY_TYPES]
+    if unknown:
+        raise ValidationError(
+            f"unknown identity type {unknown[0]!r} in {what}; "
+            f"known types: {', '.join(IDENTITY_TYPES)}",
+            details={"unknown": unknown},
+        )

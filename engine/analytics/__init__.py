@@ -1,0 +1,3 @@
+"""Analytics over events: funnels (spec, query, unordered mode), goals, event browsing and
+the Overview's aggregates.
+"""

@@ -1,0 +1,103 @@
+"""Event queries for the Events screen, the API and the CLI: filtered pages, one event in
+full, counts per type."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from engine.catalog.vocab import STANDARD_EVENT_TYPES
+from engine.clock import to_utc
+from kith_errors import NotFound, ValidationError
+from store import events as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+MAX_LIMIT = 10_000
+When = dt.datetime | dt.date | str | None
+
+
+class Events:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def list(
+        self,
+        types: Iterable[str] | str | None = None,
+        start: When = None,
+        end: When = None,
+        profile_id: int | None = None,
+        channel: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[pd.DataFrame, int]:
+        """One page of events, newest first, and how many match in all. `start` inclusive,
+        `end` exclusive (UTC)."""
+        _check_page(limit, offset)
+        filters = _filters(types, start, end, profile_id, channel)
+        rows = repo.page(self.ws.db, filters, limit, offset)
+        return rows, repo.total(self.ws.db, filters)
+
+    def get(self, event_id: int) -> dict[str, Any]:
+        """One event with its properties and context parsed."""
+        row = repo.by_id(self.ws.db, int(event_id))
+        if row is None:
+            raise NotFound(f"event {event_id} does not exist", details={"id": event_id})
+        for key in ("properties", "context"):
+            row[key] = json.loads(row[key]) if row[key] else {}
+        return row
+
+    def type_counts(
+        self,
+        start: When = None,
+        end: When = None,
+        profile_id: int | None = None,
+        channel: str | None = None,
+    ) -> pd.DataFrame:
+        """(type, count) of the matching events, most frequent first."""
+        return repo.type_counts(self.ws.db, _filters(None, start, end, profile_id, channel))
+
+    def types_seen(self) -> pd.DataFrame:
+        """(type, count, registered) of every type stored; `registered` is False for types
+        neither standard nor registered in the catalog."""
+        return repo.types_seen(self.ws.db, list(STANDARD_EVENT_TYPES))
+
+
+def _filters(
+    types: Iterable[str] | str | None,
+    start: When,
+    end: When,
+    profile_id: int | None,
+    channel: str | None,
+) -> dict[str, Any]:
+    kinds = [types] if isinstance(types, str) else (list(types) if types is not None else None)
+    return {
+        "types": kinds or None,
+        "start": _time(start, "start"),
+        "end": _time(end, "end"),
+        "profile_id": profile_id,
+        "channel": channel,
+    }
+
+
+def _time(value: When, name: str) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        return to_utc(value)
+    except ValueError as err:
+        raise ValidationError(
+            f"{name} {value!r} is not a date or ISO 8601 time", details={name: str(value)}
+        ) from err
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if offset < 0:
+        raise ValidationError(f"offset must be 0 or more, got {offset}")

@@ -1,0 +1,363 @@
+"""Funnels: how many profiles went through a sequence of steps, computed in one SQL query.
+
+Semantics (docs/analytics.md, pinned by tests/analytics/): every step-1 event in the date range
+begins an attempt; each later step takes the earliest matching event (ties: lowest event id) at or
+after the previous step, within `within` of the attempt's step-1 event, never an event the attempt
+already used. A profile counts at its best attempt (most steps; ties: the earliest). Exclusions
+void a whole attempt. Strict mode forbids any other event of the profile strictly between two
+consecutive steps: it takes ordered mode's events and stops at the first such gap. Unordered
+mode anchors an attempt at any step event and counts the steps done within the window in any
+order; one event fills one step even when step filters overlap (`page_view` and `page_view where
+url contains "/pricing"`), and step k is done when k steps can be given distinct events. Times
+are in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlglot import exp
+
+from dsl import check_segment, parse_segment, suggest
+from dsl.ast import Did
+from dsl.schema import Schema
+from engine.analytics.funnel_query import (
+    Breakdown,
+    Compiled,
+    QueryContext,
+    best_attempts,
+    drilldown,
+    summary,
+)
+from engine.clock import as_of_or_now, to_utc
+from engine.compiler import Context, compile_where
+from engine.compiler.events import event_field
+from kith_errors import DslError, DslNameError, ValidationError
+from store import analytics as analytics_repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+Order = Literal["ordered", "strict", "unordered"]
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class FunnelStep(BaseModel):
+    """One step: an event type and an optional `where` filter in the segment language."""
+
+    model_config = ConfigDict(frozen=True)
+    event: str
+    where: str | None = None
+
+    @field_validator("event")
+    @classmethod
+    def _event_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} is not an event type name")
+        return value
+
+    @classmethod
+    def parse(cls, text: str) -> FunnelStep:
+        """`purchase` or `purchase where amount > 100`."""
+        event, sep, where = text.strip().partition(" where ")
+        if sep and not where.strip():
+            raise ValidationError(f"step {text!r}: nothing after 'where'")
+        try:
+            return cls(event=event.strip(), where=where.strip() or None)
+        except ValueError as err:
+            raise ValidationError(f"step {text!r}: {event.strip()!r} is not an event type") from err
+
+
+class Exclusion(BaseModel):
+    """An event that voids an attempt when it happens between steps `after_step` and
+    `before_step` (1-based; before_step defaults to the step after)."""
+
+    model_config = ConfigDict(frozen=True)
+    event: str
+    where: str | None = None
+    after_step: int = Field(ge=1)
+    before_step: int | None = None
+
+    @property
+    def upper(self) -> int:
+        return self.before_step if self.before_step is not None else self.after_step + 1
+
+
+class FunnelSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    steps: list[FunnelStep] = Field(min_length=1)
+    within: dt.timedelta = dt.timedelta(days=14)
+    start: dt.datetime | dt.date | None = None
+    end: dt.datetime | dt.date | None = None
+    order: Order = "ordered"
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    audience: str | None = None
+    breakdown: str | None = None
+    as_of: dt.datetime | None = None
+
+    @field_validator("within")
+    @classmethod
+    def _positive(cls, value: dt.timedelta) -> dt.timedelta:
+        if value <= dt.timedelta(0):
+            raise ValueError("the conversion window must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _exclusions_fit(self) -> FunnelSpec:
+        for ex in self.exclusions:
+            if not ex.after_step < ex.upper <= len(self.steps):
+                raise ValueError(
+                    f"exclusion {ex.event!r}: steps {ex.after_step}..{ex.upper} are not two "
+                    f"steps of this {len(self.steps)}-step funnel"
+                )
+        return self
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """`steps`: one row per step (and per breakdown value when there is a breakdown)."""
+
+    spec: FunnelSpec
+    steps: pd.DataFrame
+
+    @property
+    def entered(self) -> int:
+        first = self.steps[self.steps["step"] == 1]
+        return int(first["profiles"].sum())
+
+
+def parse_within(text: str) -> dt.timedelta:
+    """`7d`, `12h`, `30 minutes`, `2w` -> a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValidationError(f"window {text!r}: use a number and a unit, like 7d, 12h, 2w, 30m")
+    unit = _UNITS[match.group(2)[0]]
+    return dt.timedelta(**{unit: int(match.group(1))})
+
+
+def spec_from(**fields: object) -> FunnelSpec:
+    """A FunnelSpec from loose input, with pydantic's complaints turned into our error."""
+    try:
+        return FunnelSpec(**fields)  # type: ignore[arg-type]
+    except ValueError as err:
+        raise ValidationError(f"funnel: {_first_error(err)}") from err
+
+
+def _first_error(err: ValueError) -> str:
+    errors = getattr(err, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    return str(err)
+
+
+class Funnels:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def run(self, spec: FunnelSpec) -> FunnelResult:
+        query, params = self.attempts(spec)
+        totals = self.ws.db.df(summary(query, len(spec.steps)), params)
+        return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
+
+    def profiles(
+        self,
+        spec: FunnelSpec,
+        step: int,
+        *,
+        dropped: bool = False,
+        breakdown_value: str | None = None,
+    ) -> list[int]:
+        """The profiles that reached `step` (1-based); with `dropped`, those that reached the
+        step before it but not this one."""
+        if not 1 <= step <= len(spec.steps) or (dropped and step == 1):
+            raise ValidationError(f"step {step} is not a step of this funnel{_drop_hint(dropped)}")
+        if breakdown_value is None:  # across every breakdown value: one best attempt per profile
+            spec = spec.model_copy(update={"breakdown": None})
+        query, params = self.attempts(spec)
+        select = drilldown(query, step, dropped, breakdown_value is not None)
+        if breakdown_value is not None:
+            params = {**params, "fn_bd_value": breakdown_value}
+        return [int(row[0]) for row in self.ws.db.rows(select, params)]
+
+    def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
+        """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
+        breakdown value) and its parameters; goals build on it."""
+        schema = self.ws.catalog.dsl_schema()
+        check_steps(spec, schema)
+        ctx = QueryContext(
+            as_of=as_of_or_now(spec.as_of),
+            start=_bound(spec.start, end=False),
+            end=_bound(spec.end, end=True),
+            within=spec.within,
+            event_filter=_EventFilters(schema),
+            audience=self._audience(spec),
+            breakdown=self._breakdown(spec.breakdown),
+        )
+        return best_attempts(spec, ctx), ctx.params.values
+
+    def _audience(self, spec: FunnelSpec) -> Compiled | None:
+        if spec.audience is None:
+            return None
+        as_of = as_of_or_now(spec.as_of)
+        query = self.ws.segments.compile(spec.audience, as_of=as_of)
+        return query.expression, dict(query.params)
+
+    def _breakdown(self, breakdown: str | None) -> Breakdown | None:
+        if breakdown is None:
+            return None
+        if breakdown.startswith("event."):
+            return Breakdown("event", _checked_name(breakdown[len("event.") :]))
+        columns = analytics_repo.profile_columns(self.ws.db)
+        name = _checked_name(breakdown)
+        return Breakdown("column" if name in columns else "json", name)
+
+
+class _EventFilters:
+    """Compiles steps' `where` texts to conditions over an events row (already checked)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    def __call__(self, alias: str, event: str, where: str | None) -> Compiled | None:
+        if where is None:
+            return None
+        match = parse_event_match(event, where)
+        ctx = Context(self.schema, as_of_or_now(None))
+        condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
+        return condition, dict(ctx.params)
+
+
+def check_steps(spec: FunnelSpec, schema: Schema) -> None:
+    """Every step and exclusion names a known event type and, in its filter, known properties
+    of it with values of their types: a misspelt name is a DslError, never an empty funnel."""
+    for point in [*spec.steps, *spec.exclusions]:
+        check_point(point.event, point.where, schema)
+
+
+def check_point(event: str, where: str | None, schema: Schema) -> None:
+    if event not in schema.event_types:
+        raise DslNameError(
+            f"unknown event type '{event}'",
+            source=event,
+            expected="a registered event type",
+            suggestion=suggest(event, schema.event_types),
+        )
+    if where is not None:
+        prefix = _prefix(event)
+        with _pointing_into(where, prefix):
+            check_segment(parse_segment(prefix + where), schema, prefix + where)
+
+
+def parse_event_match(event: str, where: str) -> Any:
+    """`EVENT where FILTER` as the language's EventMatch; errors point into `where`."""
+    prefix = _prefix(event)
+    with _pointing_into(where, prefix):
+        node = parse_segment(prefix + where)
+    if not isinstance(node, Did) or node.match.where is None:
+        raise ValidationError(f"{where!r} is not an event filter (like: amount > 100)")
+    return node.match
+
+
+def _prefix(event: str) -> str:
+    return "did " + event + " where "
+
+
+@contextmanager
+def _pointing_into(where: str, prefix: str) -> Iterator[None]:
+    """Re-raise a DslError about `prefix + where` as one about `where` alone."""
+    try:
+        yield
+    except DslError as err:
+        column = max(err.column - len(prefix), 1) if err.line == 1 else err.column
+        raise type(err)(
+            err.message,
+            source=where if err.line == 1 else prefix + where,
+            line=err.line,
+            column=column,
+            expected=err.expected,
+            suggestion=err.suggestion,
+        ) from err
+
+
+def _checked_name(name: str) -> str:
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", name):
+        raise ValidationError(f"breakdown {name!r} is not a property name")
+    return name
+
+
+def _drop_hint(dropped: bool) -> str:
+    return " (drop-off starts at step 2)" if dropped else ""
+
+
+def _bound(value: dt.datetime | dt.date | None, *, end: bool) -> dt.datetime | None:
+    """Dates cover whole days: an end date includes that day."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return to_utc(value)
+    return to_utc(value) + (dt.timedelta(days=1) if end else dt.timedelta(0))
+
+
+_COLUMNS = [
+    "step",
+    "event",
+    "profiles",
+    "conversion_from_first",
+    "conversion_from_previous",
+    "drop_off",
+    "avg_time_to_convert",
+    "median_time_to_convert",
+]
+
+
+def _step_rows(spec: FunnelSpec, totals: pd.DataFrame) -> pd.DataFrame:
+    """Long format: one row per (breakdown value, step) from the wide per-breakdown totals
+    (a handful of rows: one per breakdown value)."""
+    records = totals.to_dict("records")
+    if not records and spec.breakdown is None:  # nobody entered: still one row per step
+        records = [{}]
+    rows = [row for rec in records for row in _breakdown_rows(spec, rec)]
+    columns = (["breakdown"] if spec.breakdown is not None else []) + _COLUMNS
+    frame = pd.DataFrame(rows, columns=columns)
+    keys = ["breakdown", "step"] if spec.breakdown is not None else ["step"]
+    return frame.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _breakdown_rows(spec: FunnelSpec, totals: dict[str, Any]) -> list[list[Any]]:
+    counts = [_count(totals.get(f"p{k}")) for k in range(1, len(spec.steps) + 1)]
+    rows = []
+    for k, step in enumerate(spec.steps, start=1):
+        here, previous = counts[k - 1], counts[max(k - 2, 0)]
+        times = [_seconds(totals.get(f"{m}{k}")) for m in ("avg", "med")]
+        row = [k, _label(step), here, _ratio(here, counts[0]), _ratio(here, previous)]
+        rows.append([*row, previous - here, *times])
+        if spec.breakdown is not None:
+            rows[-1].insert(0, totals.get("bd"))
+    return rows
+
+
+def _count(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _seconds(value: Any) -> float:
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _label(step: FunnelStep) -> str:
+    return step.event if step.where is None else f"{step.event} where {step.where}"

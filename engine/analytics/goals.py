@@ -1,0 +1,306 @@
+"""Goals: did profiles get from a start to a target, how many, how fast, and when.
+
+A goal (dsl.md) names a target (an event match, or `segment (...)` for a segment expression), an
+optional start of the same form and an optional window. With event points the report reuses the
+funnel query (a two-step funnel: start, target; without a start, the one-step funnel of the
+target over every profile in scope), so a completion is a target at or after a start, within the
+window. A segment point has no moment: it is evaluated as of `as_of`, and its completions land in
+the bucket of `as_of`. Times are in seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+import plotly.graph_objects as go
+from sqlglot import exp
+
+import dsl
+from dsl.ast import EventMatch, Goal
+from engine.analytics.funnels import FunnelSpec, FunnelStep
+from engine.clock import as_of_or_now, utcnow
+from kith_errors import Conflict, NotFound, ValidationError
+from store import analytics as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+Bucket = Literal["day", "week", "month"]
+_BUCKETS = ("day", "week", "month")
+_FOREVER = dt.timedelta(days=36500)  # a goal without a window: any later target counts
+
+
+@dataclass(frozen=True)
+class GoalReport:
+    name: str
+    starts: int
+    completions: int
+    rate: float
+    median_time_to_complete: float | None
+    series: pd.DataFrame  # bucket, starts, completions, rate
+
+    def as_dict(self) -> dict[str, Any]:
+        head = {k: getattr(self, k) for k in ("name", "starts", "completions", "rate")}
+        series = self.series.assign(bucket=self.series["bucket"].astype(str))
+        median = self.median_time_to_complete
+        return {**head, "median_time_to_complete": median, "series": series.to_dict("records")}
+
+
+class Goals:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def parse(self, source: str) -> Goal:
+        goal = dsl.parse_goal(source)
+        dsl.check_goal(goal, self.ws.catalog.dsl_schema(), source)
+        return goal
+
+    def define(self, source: str, *, replace: bool = False) -> Goal:
+        """Store a goal under the name written in its source."""
+        goal = self.parse(source)
+        db = self.ws.db
+        with db.transaction():
+            if repo.get_goal(db, goal.name) is not None:
+                if not replace:
+                    raise Conflict(f"there is already a goal named {goal.name!r}")
+                repo.replace_goal(db, goal.name, source)
+            else:
+                row = {"id": db.allocate_ids("goals", 1), "name": goal.name, "source": source}
+                repo.insert_goal(db, {**row, "created_at": utcnow()})
+        return goal
+
+    def get(self, name: str) -> Goal:
+        found = repo.get_goal(self.ws.db, name)
+        if found is None:
+            raise NotFound(f"there is no goal named {name!r}", details={"name": name})
+        return dsl.parse_goal(found["source"])
+
+    def delete(self, name: str) -> None:
+        self.get(name)
+        repo.delete_goal(self.ws.db, name)
+
+    def list(self, *, as_of: Any = None) -> pd.DataFrame:
+        """name, source, completion_rate (as of now)."""
+        goals = repo.all_goals(self.ws.db)
+        rates = [self.report(name, as_of=as_of).rate for name in goals["name"]]
+        return goals[["name", "source"]].assign(completion_rate=rates)
+
+    def compare(self, name: str, segments: list[str], *, as_of: Any = None) -> pd.DataFrame:
+        """One row per segment: the goal's starts, completions, rate and median time there."""
+        rows = []
+        for segment in segments:
+            report = self.report(name, segment=segment, as_of=as_of)
+            rows.append(
+                {
+                    "segment": segment,
+                    "starts": report.starts,
+                    "completions": report.completions,
+                    "rate": report.rate,
+                    "median_time_to_complete": report.median_time_to_complete,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def report(
+        self,
+        name: str,
+        *,
+        bucket: Bucket = "day",
+        start: Any = None,
+        end: Any = None,
+        segment: str | None = None,
+        as_of: Any = None,
+    ) -> GoalReport:
+        """The stored goal's completions, rate, median time and series."""
+        options = {"start": start, "end": end, "segment": segment, "as_of": as_of}
+        return self.evaluate(self.get(name), bucket=bucket, **options)
+
+    def evaluate(
+        self,
+        goal: Goal,
+        *,
+        bucket: Bucket = "day",
+        start: Any = None,
+        end: Any = None,
+        segment: str | None = None,
+        as_of: Any = None,
+    ) -> GoalReport:
+        """A report for a goal that need not be stored (previews, benchmarks)."""
+        if bucket not in _BUCKETS:
+            raise ValidationError(f"bucket must be one of {', '.join(_BUCKETS)}, not {bucket!r}")
+        moment = as_of_or_now(as_of)
+        audience = _audience(goal, segment)
+        if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
+            spec = _spec(goal, audience, start, end, moment)
+            return self._event_report(goal, spec, bucket)
+        return self._segment_report(goal, audience, bucket, start, end, moment)
+
+    # ---- event goals: the funnel query -------------------------------------------------------
+
+    def _event_report(self, goal: Goal, spec: FunnelSpec, bucket: str) -> GoalReport:
+        query, params = self.ws.funnels.attempts(spec)
+        with_start = goal.start is not None
+        rows = self.ws.db.df(_series(query, bucket, with_start), params)
+        total = rows[rows["bucket"].isna()]
+        series = rows[rows["bucket"].notna()].reset_index(drop=True)
+        completions = int(total["completions"].sum())
+        starts = int(total["starts"].sum())
+        if not with_start:  # no start: the rate is over every profile in scope
+            starts = self._scope_size(spec.audience, spec.as_of)
+            series = series.assign(starts=starts)
+        median = total["median"].iloc[0] if len(total) and with_start else None
+        return GoalReport(
+            goal.name,
+            starts,
+            completions,
+            _rate(completions, starts),
+            None if median is None or pd.isna(median) else float(median),
+            _with_rate(series),
+        )
+
+    def _scope_size(self, audience: str | None, as_of: dt.datetime | None) -> int:
+        if audience is None:
+            return repo.profile_count(self.ws.db, as_of_or_now(as_of))
+        return self.ws.segments.count(audience, as_of=as_of)
+
+    # ---- segment points: evaluated as of `as_of` ---------------------------------------------
+
+    def _segment_report(
+        self,
+        goal: Goal,
+        audience: str | None,
+        bucket: str,
+        start: Any,
+        end: Any,
+        moment: dt.datetime,
+    ) -> GoalReport:
+        starters = self._starters(goal, audience, start, end, moment)
+        target = _point_text(goal.target)
+        reached = set(self.ws.segments.ids(target, as_of=moment)) & starters
+        series = pd.DataFrame(
+            {
+                "bucket": [pd.Timestamp(moment).to_period(bucket[0].upper()).start_time],
+                "starts": [len(starters)],
+                "completions": [len(reached)],
+            }
+        )
+        rate = _rate(len(reached), len(starters))
+        return GoalReport(goal.name, len(starters), len(reached), rate, None, _with_rate(series))
+
+    def _starters(
+        self, goal: Goal, audience: str | None, start: Any, end: Any, moment: dt.datetime
+    ) -> set[int]:
+        if isinstance(goal.start, EventMatch):
+            step = FunnelStep(event=goal.start.event or "", where=_where_text(goal.start))
+            spec = FunnelSpec(steps=[step], start=start, end=end, audience=audience, as_of=moment)
+            return set(self.ws.funnels.profiles(spec, 1))
+        scope = " and ".join(f"({t})" for t in (_point_text(goal.start), audience) if t)
+        if not scope:
+            return set(repo.profile_ids(self.ws.db, moment))
+        return set(self.ws.segments.ids(scope, as_of=moment))
+
+
+def goal_chart(report: GoalReport) -> go.Figure:
+    """Completions per bucket (bars) and the completion rate (line, right axis)."""
+    series = report.series
+    figure = go.Figure()
+    figure.add_bar(x=series["bucket"], y=series["completions"], name="completions")
+    figure.add_scatter(
+        x=series["bucket"], y=series["rate"], name="rate", yaxis="y2", mode="lines+markers"
+    )
+    figure.update_layout(
+        title=f"{report.name}: {report.completions} of {report.starts} ({report.rate:.1%})",
+        yaxis={"title": "completions"},
+        yaxis2={"title": "rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
+        legend={"orientation": "h"},
+    )
+    return figure
+
+
+def _is_segment(point: object) -> bool:
+    return point is not None and not isinstance(point, EventMatch)
+
+
+def _spec(goal: Goal, audience: str | None, start: Any, end: Any, as_of: dt.datetime) -> FunnelSpec:
+    points = [p for p in (goal.start, goal.target) if p is not None]
+    steps = [FunnelStep(event=p.event or "", where=_where_text(p)) for p in points]  # type: ignore[union-attr]
+    within = _FOREVER if goal.within is None else _duration(goal.within.amount, goal.within.unit)
+    return FunnelSpec(
+        steps=steps, within=within, start=start, end=end, audience=audience, as_of=as_of
+    )
+
+
+def _duration(amount: int, unit: str) -> dt.timedelta:
+    if unit == "months":
+        return dt.timedelta(days=30 * amount)
+    return dt.timedelta(**{unit: amount})
+
+
+def _where_text(match: EventMatch) -> str | None:
+    return None if match.where is None else dsl.format_expr(match.where)
+
+
+def _point_text(point: object) -> str | None:
+    return None if point is None else dsl.format_expr(point)  # type: ignore[arg-type]
+
+
+def _audience(goal: Goal, segment: str | None) -> str | None:
+    parts = [dsl.format_expr(goal.audience)] if goal.audience is not None else []
+    parts += [segment] if segment else []
+    return " and ".join(f"({p})" for p in parts) if parts else None
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _with_rate(series: pd.DataFrame) -> pd.DataFrame:
+    series = series.astype({"starts": "int64", "completions": "int64"})
+    starts = series["starts"].astype("float64")
+    rate = (series["completions"] / starts.where(starts > 0)).fillna(0.0)
+    return series.assign(rate=rate)[["bucket", "starts", "completions", "rate"]]
+
+
+def _done(with_start: bool) -> exp.Expression:
+    steps = 2 if with_start else 1
+    return exp.GTE(this=exp.column("n"), expression=exp.Literal.number(steps))
+
+
+def _series(query: exp.Select, bucket: str, with_start: bool) -> exp.Select:
+    """Starts by the start's bucket, completions (with their time from the start) by the
+    target's bucket; ROLLUP adds the totals row (bucket NULL). `b` is read twice: materialize it."""
+    unit = exp.Literal.string(bucket)
+    target = exp.column("t2" if with_start else "t1")
+    gap = exp.Sub(
+        this=exp.TimeToUnix(this=target), expression=exp.TimeToUnix(this=exp.column("t1"))
+    )
+    starts = exp.select(
+        exp.alias_(exp.DateTrunc(unit=unit, this=exp.column("t1")), "bucket"),
+        exp.alias_(exp.Literal.number(1), "s"),
+        exp.alias_(exp.Literal.number(0), "c"),
+        exp.alias_(exp.Null(), "gap"),
+    ).from_(exp.to_table("b"))
+    completions = (
+        exp.select(
+            exp.alias_(exp.DateTrunc(unit=unit, this=target), "bucket"),
+            exp.alias_(exp.Literal.number(0), "s"),
+            exp.alias_(exp.Literal.number(1), "c"),
+            exp.alias_(gap, "gap"),
+        )
+        .from_(exp.to_table("b"))
+        .where(_done(with_start))
+    )
+    both = exp.union(starts, completions, distinct=False, copy=False).subquery("x", copy=False)
+    cols = [
+        exp.column("bucket"),
+        exp.alias_(exp.Sum(this=exp.column("s")), "starts"),
+        exp.alias_(exp.Sum(this=exp.column("c")), "completions"),
+        exp.alias_(exp.func("median", exp.column("gap")), "median"),
+    ]
+    rollup = exp.Group(rollup=[exp.Rollup(expressions=[exp.column("bucket")])])
+    select = exp.select(*cols).from_(both).with_("b", as_=query, materialized=True)
+    select.set("group", rollup)
+    return select.order_by("bucket")

@@ -1,0 +1,375 @@
+"""Ingestion: Segment-spec messages, JSONL files, and flat CSV/Parquet/DataFrame events.
+
+Every input becomes one canonical Arrow table (engine/ingest/frames.py: one row per message,
+`_line` its 1-based position, values normalised and validated vectorised), and the batch then
+runs set-based through DuckDB: staging with dedupe (one copy of the batch), identity resolution
+(engine/ingest/identity.py), sessions (engine/ingest/sessions.py), one events insert, profile
+updates, all in one transaction. docs/ingestion.md documents the mappings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.batch import IngestBatch
+from engine.catalog.vocab import SOURCES, STANDARD_EVENT_TYPES, STANDARD_PROPERTIES
+from engine.clock import utcnow
+from engine.ingest import identity, sessions
+from engine.ingest import stage as ingest_stage
+from engine.ingest import traits as ingest_traits
+from engine.ingest.frames import from_messages, from_table, rejections
+from engine.models import IngestReport
+from kith_errors import IngestError
+from store import ingest as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+CHUNK = 200_000
+Progress = Callable[[int], None]
+
+
+class Ingestor:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    # ---- public API --------------------------------------------------------------------------
+
+    def messages(
+        self,
+        msgs: Iterable[dict[str, Any]],
+        *,
+        source: str = "api",
+        received_at: dt.datetime | None = None,
+        depth: int = 0,
+    ) -> IngestReport:
+        """Segment-spec messages (track, identify, page, screen, alias, group). Bad ones are
+        rejected with their 1-based position; the good ones are stored."""
+        numbered = ((i, m) for i, m in enumerate(msgs, start=1))
+        return self._run_messages(numbered, source, received_at, depth, None)
+
+    def jsonl(
+        self,
+        src: str | Path | IO[str],
+        *,
+        source: str = "import",
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """One Segment message per line; rejections carry line numbers. Large files go in
+        batches of CHUNK lines; `progress(lines_done)` is called after each."""
+        if isinstance(src, str | Path):
+            with open(src, encoding="utf-8") as handle:
+                return self._jsonl(handle, source, progress)
+        return self._jsonl(src, source, progress)
+
+    def table(
+        self, frame: pd.DataFrame | pa.Table, *, source: str = "import", depth: int = 0
+    ) -> IngestReport:
+        """Flat events (docs/ingestion.md: one row per event, identity keys as columns,
+        properties as a JSON column or `prop_*` columns, traits as `trait_*` columns)."""
+        data = frame.to_pandas() if isinstance(frame, pa.Table) else frame
+        received = utcnow()
+        canon = from_table(data.reset_index(drop=True), received, source)
+        return self._commit(canon, received, depth, source)
+
+    def file(
+        self, path: str | Path, *, fmt: str | None = None, progress: Progress | None = None
+    ) -> IngestReport:
+        """A .jsonl/.json/.ndjson, .csv or .parquet file (or `fmt` to say which)."""
+        path = Path(path)
+        kind = (fmt or path.suffix.lstrip(".")).lower()
+        if not path.is_file():
+            raise IngestError(f"no such file: {path}", details={"path": str(path)})
+        if kind in ("jsonl", "json", "ndjson"):
+            return self.jsonl(path, progress=progress)
+        if kind == "csv":
+            return self.table(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]))
+        if kind == "parquet":
+            return self.table(pd.read_parquet(path))
+        raise IngestError(
+            f"cannot ingest {path.name}: unknown format {kind!r}; use jsonl, csv or parquet",
+            details={"path": str(path), "format": kind},
+        )
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    def _jsonl(self, handle: IO[str], source: str, progress: Progress | None) -> IngestReport:
+        return self._run_messages(_json_lines(handle), source, None, 0, progress)
+
+    def _run_messages(
+        self,
+        numbered: Iterable[tuple[int, Any]],
+        source: str,
+        received_at: dt.datetime | None,
+        depth: int,
+        progress: Progress | None,
+    ) -> IngestReport:
+        total, done = IngestReport(), 0
+        for chunk in _chunks(numbered, CHUNK):
+            received = received_at or utcnow()
+            canon = from_messages(chunk, received, source)
+            total = combine(total, self._commit(canon, received, depth, source))
+            done += len(chunk)
+            if progress:
+                progress(done)
+        return total
+
+    def _commit(
+        self, canon: pd.DataFrame, received: dt.datetime, depth: int, source: str
+    ) -> IngestReport:
+        report, batch = write_batch(self.ws, canon, received, depth, source)
+        if batch is not None:
+            self.ws.after_ingest(batch)
+        return report
+
+
+def combine(a: IngestReport, b: IngestReport) -> IngestReport:
+    """Two reports of one call (chunks of one file) as one."""
+    return IngestReport(
+        batch_id=b.batch_id if b.batch_id is not None else a.batch_id,
+        batch_ids=a.batch_ids + b.batch_ids,
+        accepted=a.accepted + b.accepted,
+        duplicates=a.duplicates + b.duplicates,
+        rejected=a.rejected + b.rejected,
+        profiles_created=a.profiles_created + b.profiles_created,
+        profiles_merged=a.profiles_merged + b.profiles_merged,
+        sessions_started=a.sessions_started + b.sessions_started,
+        profile_ids=sorted(set(a.profile_ids) | set(b.profile_ids)),
+    )
+
+
+def _json_lines(handle: IO[str]) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON or the error) for each non-blank line."""
+    for number, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            yield number, json.loads(text)
+        except json.JSONDecodeError as err:
+            yield number, IngestError(f"not valid JSON ({err.msg} at column {err.colno})")
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# ---- the set-based batch write ------------------------------------------------------------------
+
+
+def write_batch(
+    ws: Workspace, canon: pa.Table, received: dt.datetime, depth: int, source: str
+) -> tuple[IngestReport, IngestBatch | None]:
+    """Store one canonical batch in one transaction; the batch is None when nothing landed."""
+    db = ws.db
+    try:
+        with db.transaction():
+            db.register("kith_in", canon)
+            return _write(ws, canon, received, depth, source)
+    finally:
+        repo.drop_staging(db)
+
+
+def _write(
+    ws: Workspace, canon: pa.Table, received: dt.datetime, depth: int, source: str
+) -> tuple[IngestReport, IngestBatch | None]:
+    """The batch's steps; each is skipped when the batch gives it nothing to do (no traits,
+    no new profiles or identities, no sessions), as small API batches mostly do."""
+    db, conf = ws.db, ws.settings
+    traits = canon["traits"].null_count < canon.num_rows
+    typed, checked = ingest_traits.check(ws) if traits else ({}, False)
+    policy = (conf.blocked_values, conf.identity_priority)
+    staged = ingest_stage.stage(db, canon, policy, checked)
+    report = IngestReport(duplicates=staged.duplicates, rejected=rejections(staged.rejected))
+    accepted = staged.narrow.num_rows
+    if accepted == 0:
+        return report, None
+    db.register("kith_b", staged.narrow)
+    db.register("kith_uk", staged.keys)
+    repo.stage_keys(db)
+    arrays = repo.key_arrays(db) | {
+        "pairs": staged.pairs,
+        "lines": sessions.line_arrays(staged.narrow),
+        "first_us": staged.first_us,
+    }
+    outcome = _resolve_identities(
+        ws, arrays, received, source if source in SOURCES else None, len(staged.blocked)
+    )
+    ids = outcome["ids"]
+    batch_id = ids["batches"]
+    batch = _Batch(batch_id, ids["events"], canon, staged.narrow)
+    started = _events(ws, outcome["lines"], received, batch)
+    if traits:
+        _profiles(ws, typed)
+    touched = repo.touch_profiles(db, received)
+    _log(ws, received, staged.blocked, outcome["log"], ids.get("identity_log"))
+    report = report.model_copy(
+        update={
+            "batch_id": batch_id,
+            "batch_ids": [batch_id],
+            "accepted": accepted,
+            "profiles_created": outcome["created"],
+            "profiles_merged": outcome["merged"],
+            "sessions_started": started,
+            "profile_ids": touched,
+        }
+    )
+    return report, IngestBatch(batch_id, tuple(touched), accepted, received, depth)
+
+
+_STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
+
+
+def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: _Batch) -> int:
+    """Sessions, then the events and the new sessions' `session_started` events in one insert;
+    returns how many sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
+    db = ws.db
+    done = sessions.sessionize(ws, lines, batch.narrow)
+    session = sessions.line_session_ids(ws, done[0]) if done else None
+    events = _event_rows(batch, lines, session)
+    db.register("kith_ev", events)
+    started = done[1] if done else 0
+    starts = sessions.start_events(ws, started)
+    if starts is not None:
+        db.register("kith_ev", pa.concat_tables([events, starts.cast(events.schema)]))
+    registered = _STANDARD_TYPES + repo.event_type_names(db)
+    repo.insert_events(db, now, batch.batch_id, registered)
+    return started
+
+
+@dataclass(frozen=True)
+class _Batch:
+    batch_id: int
+    first_event: int
+    canon: pa.Table  # the input, registered as `kith_in`
+    narrow: pa.Table  # its accepted lines, normalised (engine/ingest_stage.NARROW)
+
+
+def _event_rows(batch: _Batch, lines: sessions.Lines, session: pa.Array | None) -> pa.Table:
+    """The rows to store as events, one Arrow table so the insert is one plain scan (no join):
+    the accepted lines' normalised columns, the input's wide ones taken at those lines (no copy
+    when every line was accepted), the profile and the session (given, else computed)."""
+    canon, narrow = batch.canon, batch.narrow
+    wide = canon.select(["type", "properties", "context"])
+    if narrow.num_rows < canon.num_rows:
+        at = np.full(int(canon["_line"].to_numpy().max()) + 1, -1, dtype=np.int64)
+        at[canon["_line"].to_numpy()] = np.arange(canon.num_rows)
+        wide = wide.take(pa.array(at[narrow["_line"].to_numpy()]))
+    given = narrow["session_id"]
+    ids = batch.first_event + lines.line - int(lines.line.min())
+    columns = {name: narrow[name] for name in ("message_id", "ts", "channel", "source")}
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            **columns,
+            "session_id": given if session is None else pc.coalesce(given, session),
+            "profile_id": pa.array(lines.profile, pa.int64()),
+            **{name: wide[name] for name in wide.column_names},
+        }
+    )
+
+
+def _profiles(ws: Workspace, typed: dict[str, str]) -> None:
+    """Traits onto profiles: typed custom properties to their columns, the rest as usual."""
+    repo.stage_traits(ws.db)
+    written = ingest_traits.apply(ws, typed)
+    repo.apply_traits(ws.db, list(STANDARD_PROPERTIES), written)
+
+
+def _resolve_identities(
+    ws: Workspace, arrays: dict[str, Any], now: dt.datetime, source: str | None, blocked: int
+) -> dict[str, Any]:
+    """Resolve the staged keys to profiles; create, merge and link as decided. Registers
+    `kith_rowp` (line -> profile) and returns the per-line arrays sessions need and the ids
+    the batch needs, reserved in one statement (`blocked`: blocked values to log)."""
+    db = ws.db
+    row_ts = repo.line_ts(arrays["lines"])
+    graph = identity.graph_from(arrays, row_ts, ws.settings.identity_limits)
+    res = identity.resolve(graph)
+    ids = _reserve(ws, arrays["lines"]["_line"], res, blocked)
+    first = ids.get("profiles", 0)
+    group_profile = {**res.group_profile, **identity.new_ids(res.new_groups, first)}
+    if res.new_groups:
+        ids_new = pa.array(range(first, first + len(res.new_groups)), pa.int64())
+        db.register("kith_newp", pa.table({"id": ids_new}))
+        repo.insert_profiles(db, now, source)
+    log = list(res.log)
+    merge_ids = ws.merges.merge_many(res.merges, actor="identity_resolution")
+    for (primary, secondary), merge_id in zip(res.merges, merge_ids, strict=True):
+        log.append(_merge_entry(primary, secondary, merge_id))
+    profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
+    lines = sessions.lines_from(arrays["lines"], profile_of_line)
+    db.register("kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile}))
+    fresh = identity.new_identities(graph, res, group_profile, arrays["first_us"])
+    if len(fresh):
+        db.register("kith_newid", fresh)
+        repo.insert_identities(db, now, source or "ingest")
+    created, merged = len(res.new_groups), len(res.merges)
+    return {"created": created, "merged": merged, "log": log, "lines": lines, "ids": ids}
+
+
+def _reserve(
+    ws: Workspace, line: np.ndarray, res: identity.Resolution, blocked: int
+) -> dict[str, int]:
+    """The batch's ids in every space at once: its batch id, an event id per line number in
+    its span, new profiles and identity-log entries (blocked values, drops, merges)."""
+    span = int(line.max()) - int(line.min()) + 1
+    counts = {
+        "batches": 1,
+        "events": span,
+        "profiles": len(res.new_groups),
+        "identity_log": blocked + len(res.log) + len(res.merges),
+    }
+    return repo.allocate(ws.db, counts)
+
+
+def _merge_entry(primary: int, secondary: int, merge_id: int) -> dict[str, Any]:
+    return {
+        "decision": "profiles_merged",
+        "profile_id": primary,
+        "merged": secondary,
+        "merge_id": merge_id,
+        "reason": "one message carried identities of both profiles",
+    }
+
+
+def _log(
+    ws: Workspace,
+    now: dt.datetime,
+    blocked: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    first: int | None,
+) -> None:
+    """Identity decisions to `identity_log`: blocked values seen, dropped keys, merges; `first`
+    is the first of the ids `_reserve` set aside for them."""
+    rows = [{"decision": "blocked_value", **b} for b in blocked] + entries
+    if not rows or first is None:
+        return
+    frame = pd.DataFrame(
+        {
+            "decision": [r["decision"] for r in rows],
+            "profile_id": pd.array([r.get("profile_id") for r in rows], dtype="Int64"),
+            "detail": [json.dumps({k: v for k, v in r.items() if k != "decision"}) for r in rows],
+        }
+    )
+    ws.db.register("kith_log", frame)
+    repo.log_identity(ws.db, first, now)
+
+
+__all__ = ["IngestBatch", "Ingestor", "combine", "rejections", "write_batch"]

@@ -1,0 +1,461 @@
+"""Rules: event-, schedule- and segment-triggered automations.
+
+After every ingestion batch `on_batch` runs the enabled rules in priority order (lowest number
+first) in one transaction. Rules whose trigger event is not in the batch are skipped. The
+firings of every event rule whose condition reads nothing an earlier rule writes
+(engine/rules/deps.py) come from one query (engine/rules/query.py, rendered once per rule set and
+schema): the batch's events of the trigger type that pass its `where` filter, restricted to
+profiles meeting the condition. A rule that must see earlier rules' writes (and a segment rule)
+is evaluated at its turn, after those writes are applied. The actions apply set-based
+(engine/rules/actions.py) and every firing is logged in `rule_runs`, all in one INSERT. Events a
+rule emits are stored one level deeper; at `MAX_DEPTH` the emit is skipped and the firing logged
+with outcome 'loop_bound'.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sqlglot import exp
+
+import dsl
+from dsl.ast import EventTrigger, Rule, ScheduleTrigger, SegmentTrigger
+from dsl.schema import Schema
+from engine.clock import as_of_or_now, to_utc, utcnow
+from engine.compiler import Context
+from engine.rules import deps as rule_deps
+from engine.rules.actions import Actions, Firing, describe, event_refs
+from engine.rules.query import BATCH, conditioned, event_select, ref_name
+from engine.rules.webhooks import DeliveryStats, deliver
+from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
+from store import rules as repo
+from store.db import render
+
+if TYPE_CHECKING:
+    from engine.batch import IngestBatch
+    from engine.segments.service import SegmentChanges
+    from engine.workspace import Workspace
+
+_PLANS = 64  # firing queries kept rendered (rule sets x schemas; a workspace uses a few)
+_PERIODS = {
+    "minute": dt.timedelta(minutes=1),
+    "hour": dt.timedelta(hours=1),
+    "day": dt.timedelta(days=1),
+    "week": dt.timedelta(weeks=1),
+}
+_FIRING_COLUMNS = ["profile_id", "event_id", "ts"]
+
+
+class Rules:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._parsed: dict[tuple[int, str], Rule] = {}
+        self._plans: dict[tuple[tuple[int, str], ...], _Plan] = {}
+        self._actions = Actions(ws)
+
+    # ---- managing rules ----------------------------------------------------------------------
+
+    def parse(self, source: str) -> Rule:
+        """Parse and check a rule against the workspace's names (raises a DslError)."""
+        rule = dsl.parse_rule(source)
+        dsl.check_rule(rule, self.ws.catalog.dsl_schema(), source)
+        return rule
+
+    def add(self, name: str, source: str, *, priority: int = 100, enabled: bool = True) -> dict:
+        if not name.strip():
+            raise ValidationError("a rule needs a name")
+        self.parse(source)
+        db = self.ws.db
+        with db.transaction():
+            if repo.get(db, name) is not None:
+                raise Conflict(f"there is already a rule named {name!r}", details={"name": name})
+            row = {"id": db.allocate_ids("rules", 1), "name": name, "source": source}
+            repo.insert(
+                db, {**row, "priority": priority, "enabled": enabled, "created_at": utcnow()}
+            )
+        return self.get(name)
+
+    def get(self, name: str) -> dict[str, Any]:
+        found = repo.get(self.ws.db, name)
+        if found is None:
+            raise NotFound(f"there is no rule named {name!r}", details={"name": name})
+        return found
+
+    def list(self) -> pd.DataFrame:
+        return repo.all_rules(self.ws.db)
+
+    def enable(self, name: str) -> None:
+        self.get(name)
+        repo.set_enabled(self.ws.db, name, True)
+
+    def disable(self, name: str) -> None:
+        self.get(name)
+        repo.set_enabled(self.ws.db, name, False)
+
+    def delete(self, name: str) -> None:
+        """Remove the rule; its firing log stays (append-only)."""
+        self.get(name)
+        repo.delete(self.ws.db, name)
+
+    def log(self, name: str | None = None, *, limit: int = 100) -> pd.DataFrame:
+        if name is not None:
+            self.get(name)
+        return repo.runs(self.ws.db, name, limit)
+
+    def notifications(self, *, limit: int = 100) -> pd.DataFrame:
+        return repo.notifications(self.ws.db, limit)
+
+    def webhooks(self, status: str | None = None) -> pd.DataFrame:
+        return repo.webhooks(self.ws.db, status)
+
+    def deliver_webhooks(self, now: dt.datetime | None = None, **options: Any) -> DeliveryStats:
+        """POST the due outbox rows; failures back off exponentially (engine/rules/webhooks.py)."""
+        return deliver(self.ws.db, as_of_or_now(now), **options)
+
+    # ---- running -----------------------------------------------------------------------------
+
+    def on_batch(self, batch: IngestBatch, changes: SegmentChanges) -> None:
+        """Fire the event and segment rules for one committed ingestion batch."""
+        active = self._active((EventTrigger, SegmentTrigger))
+        if any(_event_rule(rule) for _, rule in active):  # skip rules with no trigger event
+            present = set(repo.batch_event_types(self.ws.db, batch.batch_id))
+            active = [(r, rule) for r, rule in active if _triggered(rule, present)]
+        if not active:
+            return
+        try:  # one transaction for the whole batch's rules: one commit instead of dozens
+            with self.ws.db.transaction():
+                self._run_batch(active, batch, changes, shared=True)
+        except StoreError:  # a database error aborted it: rule by rule, each on its own
+            self._run_batch(active, batch, changes, shared=False)
+        self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
+
+    def _run_batch(
+        self,
+        active: list[tuple[dict[str, Any], Rule]],
+        batch: IngestBatch,
+        changes: SegmentChanges,
+        shared: bool,
+    ) -> None:
+        now, schema = utcnow(), self.ws.segments.schema()
+        self._actions.writes.follow(schema.properties)
+        self._actions.drop_emits()
+        self._actions.discard()
+        # one query finds the firings of every event rule whose condition (if any) reads
+        # nothing an earlier rule writes; the others are evaluated at their turn, after the
+        # queued changes they could see are applied (in a shared transaction, property writes,
+        # labels and notifications queue up so that many rules' changes share one statement)
+        self._actions.deferred = shared
+        upfront = self._firings(_upfront(active), schema, now, batch.batch_id)
+        runs: list[_Run] = []
+        try:
+            for row, rule in active:
+                frame = upfront.get(int(row["id"]))
+                if frame is None:
+                    self._actions.flush_for(rule_deps.reads(rule.condition), now)
+                    frame = self._turn_firings(row, rule, batch, changes, now, schema)
+                runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
+            self._write_log(runs, now, batch.depth)
+        finally:
+            self._actions.deferred = False
+            self._actions.discard()
+
+    def _turn_firings(
+        self,
+        row: dict[str, Any],
+        rule: Rule,
+        batch: IngestBatch,
+        changes: SegmentChanges,
+        now: dt.datetime,
+        schema: Schema,
+    ) -> pd.DataFrame:
+        if isinstance(rule.trigger, EventTrigger):
+            return self._firings([(row, rule)], schema, now, batch.batch_id)[int(row["id"])]
+        return self._segment_firings(rule, changes, now, schema)
+
+    def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
+        """Fire the `every ...` rules that are due; returns firings per rule fired."""
+        now = as_of_or_now(as_of)
+        self._actions.writes.follow(self.ws.segments.schema().properties)
+        fired: dict[str, int] = {}
+        for row, rule in self._active((ScheduleTrigger,)):
+            last = row["last_scheduled_at"]
+            assert isinstance(rule.trigger, ScheduleTrigger)
+            if last is not None and last + _PERIODS[rule.trigger.every] > now:
+                continue
+            run = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
+            self._write_log([run], now, 0)
+            self._actions.flush_emits()
+            fired[row["name"]] = len(run.frame)
+            repo.set_scheduled(self.ws.db, row["id"], now)
+        return fired
+
+    def dry_run(self, name_or_source: str, start: Any, end: Any) -> pd.DataFrame:
+        """What the rule would have done over [start, end): the firings it would have had, with
+        its actions; nothing is applied. Conditions are evaluated as of `end`."""
+        rule = self._rule_for(name_or_source)
+        lo, hi = to_utc(start), to_utc(end)
+        if isinstance(rule.trigger, EventTrigger):
+            frame = self._event_firings(rule, hi, start=lo)
+        elif isinstance(rule.trigger, SegmentTrigger):
+            trig = rule.trigger
+            change = "entered" if trig.change == "entering" else "exited"
+            moved = repo.segment_changes(self.ws.db, trig.segment, change, lo, hi)
+            frame = self._profile_firings(rule, hi, moved)
+        else:
+            frame = self._profile_firings(rule, hi, None)
+        shown = frame[_FIRING_COLUMNS].copy()
+        shown["actions"] = describe(rule.actions)
+        return shown.reset_index(drop=True)
+
+    # ---- internals ---------------------------------------------------------------------------
+
+    def _rule_for(self, name_or_source: str) -> Rule:
+        found = repo.get(self.ws.db, name_or_source)
+        return self.parse(found["source"] if found else name_or_source)
+
+    def _active(self, kinds: tuple[type, ...]) -> list[tuple[dict[str, Any], Rule]]:
+        """Enabled rules with one of the trigger kinds, parsed once per source text."""
+        rows = repo.enabled(self.ws.db)
+        parsed = [(row, self._cached(row)) for row in rows]
+        return [(row, rule) for row, rule in parsed if isinstance(rule.trigger, kinds)]
+
+    def _cached(self, row: dict[str, Any]) -> Rule:
+        key = (int(row["id"]), str(row["source"]))
+        if key not in self._parsed:
+            self._parsed[key] = dsl.parse_rule(row["source"])
+        return self._parsed[key]
+
+    def _firings(
+        self,
+        rules: list[tuple[dict[str, Any], Rule]],
+        schema: Schema,
+        now: dt.datetime,
+        batch_id: int,
+    ) -> dict[int, pd.DataFrame]:
+        """The batch's firings of these event rules, from one UNION ALL query ordered by rule,
+        sliced per rule (no group-by)."""
+        if not rules:
+            return {}
+        plan = self._union(rules, schema, now)
+        frame = self.ws.db.df(plan.sql, plan.ctx.params_at(now) | {BATCH: batch_id})
+        ids = frame["rule_id"].to_numpy("int64")
+        found = {}
+        for row, _ in rules:
+            rule_id = int(row["id"])
+            lo, hi = np.searchsorted(ids, [rule_id, rule_id + 1])
+            found[rule_id] = frame.iloc[lo:hi] if hi > lo else _empty()
+        return found
+
+    def _union(
+        self, rules: list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
+    ) -> _Plan:
+        """The firing query's text, compiled once for a set of rules and a language schema
+        (rendering it costs more than running it); not kept when a condition inlines a saved
+        segment, whose definition may change under the same schema."""
+        key = tuple((int(row["id"]), str(row["source"])) for row, _ in rules)
+        cached = self._plans.get(key)
+        if cached is not None and cached.schema == schema:
+            return cached
+        ctx = self.ws.segments.context(now, schema)
+        paths = sorted({p.dotted: p for _, r in rules for p in event_refs(r.actions)}.items())
+        branches = []
+        for row, rule in rules:
+            query = event_select(ctx, rule, [p for _, p in paths], batch_id=0)
+            query = conditioned(query, ctx, rule, "e")
+            rule_id = exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
+            branches.append(query.select(rule_id, copy=False))
+        union = branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False)
+        ordered = exp.select("*").from_(union.subquery("f")).order_by("rule_id")
+        plan = _Plan(key, schema, render(ordered), ctx)
+        if len(self._plans) >= _PLANS:
+            self._plans.clear()
+        if not any(rule_deps.reads(r.condition).all for _, r in rules):
+            self._plans[key] = plan
+        return plan
+
+    def _event_firings(
+        self,
+        rule: Rule,
+        now: dt.datetime,
+        *,
+        batch_id: int | None = None,
+        start: dt.datetime | None = None,
+        schema: Schema | None = None,
+    ) -> pd.DataFrame:
+        """The trigger's events (of one batch, or from `start` to `now`) whose profile meets the
+        condition now, with the event properties the actions read."""
+        ctx = self.ws.segments.context(now, schema)
+        query = event_select(ctx, rule, event_refs(rule.actions), batch_id=batch_id, start=start)
+        return self._with_condition(query, ctx, rule, "e")
+
+    def _segment_firings(
+        self, rule: Rule, changes: SegmentChanges, now: dt.datetime, schema: Schema
+    ) -> pd.DataFrame:
+        assert isinstance(rule.trigger, SegmentTrigger)
+        pairs = changes.entered if rule.trigger.change == "entering" else changes.exited
+        ids = sorted({pid for segment, pid in pairs if segment == rule.trigger.segment})
+        if not ids:
+            return _empty()
+        moved = pd.DataFrame({"profile_id": ids, "ts": now})
+        return self._profile_firings(rule, now, moved, schema)
+
+    def _profile_firings(
+        self,
+        rule: Rule,
+        now: dt.datetime,
+        moved: pd.DataFrame | None,
+        schema: Schema | None = None,
+    ) -> pd.DataFrame:
+        """Profiles (all, or the `moved` ones) meeting the condition now; no triggering event."""
+        if moved is not None and moved.empty:
+            return _empty()
+        ctx = self.ws.segments.context(now, schema)
+        query = exp.select(exp.alias_(exp.column("id", "p"), "profile_id")).from_(
+            exp.to_table("profiles").as_("p")
+        )
+        if moved is not None:
+            ids = ctx.bind(sorted({int(p) for p in moved["profile_id"]}))
+            query = query.where(exp.func("list_contains", ids, exp.column("id", "p")))
+        frame = self._with_condition(query, ctx, rule, "p")
+        when = dict(zip(moved["profile_id"], moved["ts"], strict=True)) if moved is not None else {}
+        frame["event_id"] = pd.array([None] * len(frame), dtype="Int64")
+        frame["ts"] = frame["profile_id"].map(when).fillna(now) if when else now
+        return frame
+
+    def _with_condition(
+        self, query: exp.Select, ctx: Context, rule: Rule, alias: str
+    ) -> pd.DataFrame:
+        return self.ws.db.df(conditioned(query, ctx, rule, alias), ctx.params)
+
+    def _fire(
+        self,
+        row: dict[str, Any],
+        rule: Rule,
+        frame: pd.DataFrame,
+        depth: int,
+        now: dt.datetime,
+        *,
+        shared: bool = False,
+    ) -> _Run:
+        """Apply the actions for the firings; returns the run to log. In a `shared`
+        transaction a database error must abort it; alone, it is logged."""
+        run = _Run(int(row["id"]), describe(rule.actions), frame, "applied")
+        if frame.empty:
+            return run
+        refs = {path.dotted: ref_name(path) for path in event_refs(rule.actions)}
+        for column in refs.values():  # segment and schedule firings have no event to read
+            if column not in frame:
+                frame = frame.assign(**{column: None})
+        firing = Firing(run.rule_id, str(row["name"]), frame, refs, depth, now)
+        try:
+            with self.ws.db.transaction():
+                outcome = self._actions.apply(rule.actions, firing)
+        except StoreError:
+            if shared:
+                raise
+            self._actions.discard()  # its own transaction rolled back what it had staged
+            outcome = "error: the database refused an action (see the server log)"
+        except KithError as err:  # the batch is stored; the failure is logged, not raised
+            if not shared:
+                self._actions.discard()
+            outcome = f"error: {err.message}"
+        return _Run(run.rule_id, run.actions, frame, outcome)
+
+    def _write_log(self, runs: list[_Run], now: dt.datetime, depth: int) -> None:
+        """Apply what is still queued, then log every firing into `rule_runs` and count the
+        rules' firings: one INSERT and one UPDATE, ids reserved with the queued changes'."""
+        fired = [r for r in runs if not r.frame.empty]
+        total = sum(len(r.frame) for r in fired)
+        db = self.ws.db
+        with db.transaction():
+            first = self._actions.flush(now, {"rule_runs": total})
+            if not fired:
+                return
+            db.register("kith_rule_runs", _log_rows(fired, first["rule_runs"]))
+            db.register("kith_rule_meta", _log_meta(fired))
+            try:
+                repo.insert_runs(db, now, depth)
+                repo.record_fired(db, now)
+            finally:
+                db.unregister("kith_rule_runs")
+                db.unregister("kith_rule_meta")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The batch firing query of a set of rules, rendered, with its compilation context."""
+
+    key: tuple[tuple[int, str], ...]
+    schema: Schema
+    sql: str
+    ctx: Context
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One rule's firings in a batch and what applying its actions came to."""
+
+    rule_id: int
+    actions: str
+    frame: pd.DataFrame
+    outcome: str
+
+
+def _log_rows(runs: list[_Run], first_id: int) -> pa.Table:
+    """id, rule_id, profile_id, event_id, outcome of every firing, built column-wise."""
+    sizes = [len(r.frame) for r in runs]
+    events = pd.concat([r.frame["event_id"] for r in runs], ignore_index=True).astype("Int64")
+    outcomes = pa.DictionaryArray.from_arrays(
+        np.repeat(np.arange(len(runs), dtype="int32"), sizes), [r.outcome for r in runs]
+    )
+    return pa.table(
+        {
+            "id": np.arange(first_id, first_id + sum(sizes), dtype="int64"),
+            "rule_id": np.repeat(np.array([r.rule_id for r in runs], dtype="int64"), sizes),
+            "profile_id": np.concatenate([r.frame["profile_id"].to_numpy("int64") for r in runs]),
+            "event_id": pa.array(events, type=pa.int64()),
+            "outcome": outcomes,
+        }
+    )
+
+
+def _log_meta(runs: list[_Run]) -> pa.Table:
+    return pa.table(
+        {
+            "rule_id": [r.rule_id for r in runs],
+            "actions": [r.actions for r in runs],
+            "outcome": [r.outcome for r in runs],
+            "n": [len(r.frame) for r in runs],
+        }
+    )
+
+
+def _upfront(active: list[tuple[dict[str, Any], Rule]]) -> list[tuple[dict[str, Any], Rule]]:
+    """Event rules whose condition reads nothing the rules before them write."""
+    free, written = [], rule_deps.NOTHING
+    for row, rule in active:
+        if _event_rule(rule) and not written.meets(rule_deps.reads(rule.condition)):
+            free.append((row, rule))
+        written = written | rule_deps.writes(rule.actions)
+    return free
+
+
+def _triggered(rule: Rule, present: set[str]) -> bool:
+    """Whether the batch holds the rule's trigger event (segment rules always run)."""
+    return not isinstance(rule.trigger, EventTrigger) or rule.trigger.match.event in present
+
+
+def _event_rule(rule: Rule) -> bool:
+    return isinstance(rule.trigger, EventTrigger)
+
+
+_EMPTY = pd.DataFrame(columns=_FIRING_COLUMNS)
+
+
+def _empty() -> pd.DataFrame:
+    return _EMPTY  # never changed in place: readers assign() copies

@@ -1,0 +1,397 @@
+"""Segments: dynamic, static lists and compound; materialized membership with history.
+
+A dynamic segment is an expression; a static list holds hand-picked profiles (list_members); a
+compound segment combines saved segments (union | intersection | difference). `segment_members`
+materializes every saved segment's current members; each refresh records who entered and who
+exited (`segment_history`) and, when full, the size (`segment_sizes`).
+
+Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`)
+or an expression. `as_of` (default now, UTC) is the evaluation time of every window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlglot import exp
+
+import dsl
+from dsl.ast import Expr, InSegment
+from dsl.schema import Schema
+from engine.clock import as_of_or_now, utcnow
+from engine.compiler import (
+    CompiledQuery,
+    Context,
+    SavedSegment,
+    compile_condition,
+    compile_query,
+    render,
+)
+from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
+from kith_errors import Conflict, NotFound, ValidationError
+from store import Database
+from store import segments as repo
+
+if TYPE_CHECKING:
+    from engine.segments.explain import Explanation
+    from engine.workspace import Workspace
+
+KINDS = ("dynamic", "static", "compound")
+COMPOUND_OPS = ("union", "intersection", "difference")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\- ]{0,99}$")
+TREND_DAYS = 7
+AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
+
+
+@dataclass(frozen=True)
+class SegmentChanges:
+    """Who entered and who left which segment in one refresh: (segment name, profile id)."""
+
+    entered: tuple[tuple[str, int], ...] = field(default=())
+    exited: tuple[tuple[str, int], ...] = field(default=())
+
+    def __add__(self, other: SegmentChanges) -> SegmentChanges:
+        return SegmentChanges(self.entered + other.entered, self.exited + other.exited)
+
+
+@dataclass(frozen=True)
+class _ScopedPlan:
+    """`refresh_profiles`' one statement for the current saved segments, rendered once and
+    reused until a segment or the schema changes (only its `as_of` parameters move)."""
+
+    key: tuple[Any, ...]
+    sql: str
+    ctx: Context
+    names: dict[int, str]
+
+
+class Segments:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.db = ws.db
+        self._plan: _ScopedPlan | None = None
+
+    # ---- the language ------------------------------------------------------------------------
+
+    def schema(self) -> Schema:
+        return self.ws.catalog.dsl_schema()
+
+    def parse(self, text: str, *, name: str | None = None, schema: Schema | None = None) -> Expr:
+        """Parse and check an expression; raises a Dsl*Error with the caret message."""
+        expr = dsl.parse_segment(text)
+        dsl.check_segment(expr, schema or self.schema(), text, name=name)
+        return expr
+
+    def check(self, text: str, *, name: str | None = None) -> None:
+        self.parse(text, name=name)
+
+    def context(self, as_of: AsOf = None, schema: Schema | None = None) -> Context:
+        return Context(schema or self.schema(), as_of_or_now(as_of), self.saved)
+
+    def compile(self, text: str, *, as_of: AsOf = None) -> CompiledQuery:
+        schema = self.schema()
+        return compile_query(self.context(as_of, schema), self.parse(text, schema=schema))
+
+    def condition(
+        self, text_or_name: str, *, as_of: AsOf = None
+    ) -> tuple[exp.Expression, dict[str, Any]]:
+        """The boolean condition over profiles aliased `p` (e.g. `p.id IN (...)`), with its
+        parameters, for a saved segment's name or an expression."""
+        ctx = self.context(as_of)
+        return compile_condition(ctx, self.target(text_or_name, ctx.schema)), ctx.params
+
+    def target(self, text_or_name: str, schema: Schema | None = None) -> Expr:
+        """A saved segment's name stands for `in segment "name"`; anything else is parsed."""
+        if repo.get(self.db, text_or_name) is not None:
+            return InSegment(text_or_name)
+        return self.parse(text_or_name, schema=schema)
+
+    def query(self, text_or_name: str, *, as_of: AsOf = None) -> CompiledQuery:
+        ctx = self.context(as_of)
+        return compile_query(ctx, self.target(text_or_name, ctx.schema))
+
+    def count(self, text_or_name: str, *, as_of: AsOf = None) -> int:
+        compiled = self.query(text_or_name, as_of=as_of)
+        counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("m"))
+        return int(self.db.scalar(counted, compiled.params))
+
+    def ids(self, text_or_name: str, *, as_of: AsOf = None) -> list[int]:
+        compiled = self.query(text_or_name, as_of=as_of)
+        return [int(r[0]) for r in self.db.rows(compiled.expression, compiled.params)]
+
+    def members(
+        self, text_or_name: str, *, as_of: AsOf = None, limit: int = 100, offset: int = 0
+    ) -> pd.DataFrame:
+        """A page of members in id order: id, name, email, phone, identities [{type, value}]."""
+        if limit < 0 or offset < 0:
+            raise ValidationError(f"limit and offset must be 0 or more (got {limit}, {offset})")
+        compiled = self.query(text_or_name, as_of=as_of)
+        page = compiled.expression.order_by(exp.column("id", "p")).limit(int(limit))
+        page = page.offset(int(offset))
+        ids = [int(r[0]) for r in self.db.rows(page, compiled.params)]
+        rows = repo.profile_rows(self.db, ids)
+        rows["identities"] = [[dict(item) for item in ids] for ids in rows["identities"]]
+        return rows
+
+    def sql(self, text: str, *, dialect: str = "duckdb") -> str:
+        return render(self.compile(text).expression, dialect)
+
+    def explain(self, text_or_name: str, profile_id: int, *, as_of: AsOf = None) -> Explanation:
+        from engine.segments.explain import explain
+
+        return explain(self, text_or_name, profile_id, as_of=as_of)
+
+    def saved(self, name: str) -> SavedSegment:
+        """A saved segment as the compiler sees it (the resolver for `in segment`)."""
+        row = self._row(name)
+        expression = dsl.parse_segment(row["expression"]) if row["expression"] else None
+        of = tuple(json.loads(row["compound_of"])) if row["compound_of"] else ()
+        return SavedSegment(row["id"], name, row["kind"], expression, row["compound_op"], of)
+
+    # ---- saved segments ----------------------------------------------------------------------
+
+    def save(
+        self,
+        name: str,
+        *,
+        kind: str = "dynamic",
+        expression: str | None = None,
+        op: str | None = None,
+        of: list[str] | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """Create or redefine a saved segment, then materialize its members."""
+        existing = repo.get(self.db, name)
+        row = self._definition(name, kind, expression, op, of, description)
+        if existing is not None and existing["kind"] != kind:
+            raise Conflict(f'segment "{name}" is {existing["kind"]}; delete it to make it {kind}')
+        with self.db.transaction():
+            if existing is None:
+                repo.insert(self.db, {**row, "id": self.db.allocate_ids("segments", 1)})
+            else:
+                repo.update(self.db, {**row, "id": existing["id"]})
+        self.refresh(name)
+        return self.get(name)
+
+    def _definition(
+        self,
+        name: str,
+        kind: str,
+        expression: str | None,
+        op: str | None,
+        of: list[str] | None,
+        description: str | None,
+    ) -> dict[str, Any]:
+        if not _NAME.match(name or ""):
+            raise ValidationError(
+                f"segment name {name!r} must be 1-100 letters, digits, spaces, '_' or '-'"
+            )
+        if kind not in KINDS:
+            raise ValidationError(f"segment kind {kind!r} is not one of {', '.join(KINDS)}")
+        self._check_shape(name, kind, expression, op, of)
+        return {
+            "name": name,
+            "kind": kind,
+            "expression": expression if kind == "dynamic" else None,
+            "compound_op": op if kind == "compound" else None,
+            "compound_of": json.dumps(list(of)) if kind == "compound" and of else None,
+            "description": description,
+            "now": utcnow(),
+        }
+
+    def _check_shape(
+        self, name: str, kind: str, expression: str | None, op: str | None, of: list[str] | None
+    ) -> None:
+        if kind == "dynamic":
+            if not expression or not expression.strip():
+                raise ValidationError(f'dynamic segment "{name}" needs an expression')
+            self.parse(expression, name=name)
+        elif kind == "compound":
+            self._check_compound(name, op, of or [])
+        elif expression or op or of:
+            raise ValidationError(f'static list "{name}" takes no expression; add members instead')
+
+    def _check_compound(self, name: str, op: str | None, of: list[str]) -> None:
+        if op not in COMPOUND_OPS:
+            raise ValidationError(
+                f"compound operation {op!r} is not one of {', '.join(COMPOUND_OPS)}"
+            )
+        if len(of) < (2 if op == "difference" else 1):
+            raise ValidationError(f'compound segment "{name}" needs the segments it combines')
+        refs = self.schema().segments
+        for part in of:
+            if part not in refs:
+                hint = dsl.suggest(part, list(refs))
+                tip = f' (did you mean "{hint}"?)' if hint else ""
+                raise NotFound(f'there is no saved segment named "{part}"{tip}')
+            if part == name or name in _reachable(refs, part):
+                raise ValidationError(f'segment "{name}" would include itself through "{part}"')
+
+    def get(self, name: str) -> dict[str, Any]:
+        row = self._row(name)
+        of = json.loads(row["compound_of"]) if row["compound_of"] else None
+        return {**row, "compound_of": of, "size": repo.size(self.db, row["id"])}
+
+    def list(self) -> pd.DataFrame:
+        """name, kind, size, trend (size change over the last 7 days), refreshed_at."""
+        return repo.overview(self.db, utcnow() - dt.timedelta(days=TREND_DAYS))
+
+    def delete(self, name: str) -> None:
+        row = self._row(name)
+        users = sorted(n for n, refs in self.schema().segments.items() if name in refs)
+        if users:
+            raise Conflict(f'segment "{name}" is used by {", ".join(users)}; change those first')
+        repo.delete(self.db, row["id"])
+
+    def _row(self, name: str) -> dict[str, Any]:
+        row = repo.get(self.db, name)
+        if row is None:
+            names = [r["name"] for r in repo.all_rows(self.db)]
+            hint = dsl.suggest(name, names)
+            tip = f' (did you mean "{hint}"?)' if hint else ""
+            raise NotFound(f'there is no saved segment named "{name}"{tip}')
+        return row
+
+    # ---- static lists ------------------------------------------------------------------------
+
+    def add_members(self, name: str, profile_ids: Iterable[int], actor: str) -> int:
+        """Add profiles to a static list (unknown ids and ones already on it are skipped);
+        returns how many were added."""
+        row, ids = self._static(name), list(profile_ids)
+        with self._picked(ids):
+            added = repo.add_list_members(self.db, row["id"], actor, utcnow())
+        self.refresh_profiles(ids)
+        return added
+
+    def remove_members(self, name: str, profile_ids: Iterable[int], actor: str) -> int:
+        row, ids = self._static(name), list(profile_ids)
+        with self._picked(ids):
+            removed = repo.remove_list_members(self.db, row["id"])
+        self.refresh_profiles(ids)
+        return removed
+
+    def add_results(self, name: str, expression: str, actor: str, *, as_of: AsOf = None) -> int:
+        """Add every current member of `expression` to a static list."""
+        return self.add_members(name, self.ids(expression, as_of=as_of), actor)
+
+    def _static(self, name: str) -> dict[str, Any]:
+        row = self._row(name)
+        if row["kind"] != "static":
+            raise ValidationError(
+                f'segment "{name}" is {row["kind"]}; only static lists take members'
+            )
+        return row
+
+    def _picked(self, profile_ids: Iterable[int]) -> _Registered:
+        return _Registered(self.db, repo.PICKED, _id_frame(profile_ids))
+
+    # ---- materialized membership -------------------------------------------------------------
+
+    def refresh(self, name: str | None = None, *, as_of: AsOf = None) -> SegmentChanges:
+        """Recompute members of one saved segment (or all), record entries, exits and size."""
+        moment = as_of_or_now(as_of)
+        rows = [self._row(name)] if name is not None else repo.all_rows(self.db)
+        schema, changes = self.schema(), SegmentChanges()
+        for row in rows:
+            compiled = self._saved_query(row["name"], moment, schema)
+            changes += self._apply(row, compiled, moment)
+            repo.record_size(self.db, row["id"], moment)
+        return changes
+
+    def refresh_profiles(self, profile_ids: Iterable[int]) -> SegmentChanges:
+        """Recompute every saved segment for these profiles only (after an ingestion batch):
+        one statement evaluates them all and diffs with the stored membership."""
+        scope = [int(pid) for pid in profile_ids]
+        marker = repo.marker(self.db) if scope else (0,)
+        if marker[0] == 0:
+            return SegmentChanges()
+        moment = utcnow()
+        plan = self._scoped_plan(marker, moment)
+        params = {**plan.ctx.params_at(moment), SCOPE_PARAM: scope}
+        with self.db.transaction():
+            rows = self.db.rows(plan.sql, params)
+            if rows:
+                repo.apply_changes(self.db, rows, moment)
+        return _changes(rows, plan.names)
+
+    def _scoped_plan(self, marker: tuple[Any, ...], moment: dt.datetime) -> _ScopedPlan:
+        schema = self.schema()
+        key = (marker, schema.properties, schema.event_types)
+        plan = self._plan
+        if plan is None or plan.key != key:
+            rows = repo.all_rows(self.db)
+            ctx = self.context(moment, schema)
+            query = compile_scoped_changes(ctx, [(row["id"], row["name"]) for row in rows])
+            plan = _ScopedPlan(key, render(query), ctx, {row["id"]: row["name"] for row in rows})
+            self._plan = plan
+        return plan
+
+    def _saved_query(self, name: str, moment: dt.datetime, schema: Schema) -> CompiledQuery:
+        return compile_query(self.context(moment, schema), InSegment(name))
+
+    def _apply(
+        self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime
+    ) -> SegmentChanges:
+        members = self.db.df(compiled.expression, compiled.params)
+        with _Registered(self.db, repo.NEW, members):
+            entered, exited = repo.apply_members(self.db, row["id"], moment)
+        name = row["name"]
+        return SegmentChanges(
+            tuple((name, pid) for pid in entered), tuple((name, pid) for pid in exited)
+        )
+
+    def history(self, name: str) -> pd.DataFrame:
+        """measured_at, size: one row per full refresh."""
+        return repo.sizes(self.db, self._row(name)["id"])
+
+    def member_changes(self, name: str) -> pd.DataFrame:
+        """profile_id, change (entered | exited), changed_at."""
+        return repo.changes(self.db, self._row(name)["id"])
+
+    def memberships(self, profile_id: int) -> list[str]:
+        """Names of the saved segments the profile is a member of (as last refreshed)."""
+        return repo.memberships(self.db, profile_id)
+
+
+def _changes(rows: list[tuple[Any, ...]], names: dict[int, str]) -> SegmentChanges:
+    """(segment_id, profile_id, entered) rows as entries and exits, by segment name then id."""
+    named = sorted((names[int(sid)], int(pid), bool(entered)) for sid, pid, entered in rows)
+    return SegmentChanges(
+        tuple((name, pid) for name, pid, entered in named if entered),
+        tuple((name, pid) for name, pid, entered in named if not entered),
+    )
+
+
+def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:
+    return pd.DataFrame({"id": pd.Series(list(profile_ids), dtype="int64")})
+
+
+def _reachable(refs: dict[str, frozenset[str]], start: str) -> set[str]:
+    """Every segment `start` refers to, directly or through others."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for ref in refs.get(todo.pop(), frozenset()):
+            if ref not in seen:
+                seen.add(ref)
+                todo.append(ref)
+    return seen
+
+
+class _Registered:
+    """A DataFrame registered as a view on this thread's cursor for the `with` block."""
+
+    def __init__(self, db: Database, name: str, frame: pd.DataFrame) -> None:
+        self.db, self.name, self.frame = db, name, frame
+
+    def __enter__(self) -> None:
+        self.db.register(self.name, self.frame)
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.unregister(self.name)
