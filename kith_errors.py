@@ -113,3 +113,12 @@ class WorkspaceLocked(StoreError):
 
 class AuthError(KithError):
     code = "unauthorized"
+
+
+# ---- automation ---------------------------------------------------------------------------------
+
+
+class RuleFailed(KithError):
+    """Rules (or a job of the server's clock) failed to run; what was stored before stays."""
+
+    code = "rule_failed"

@@ -75,17 +75,17 @@ def delete(db: Database, segment_id: int) -> None:
 
 
 def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
-    """name, kind, size, trend (size now minus the last size measured at or before `since`),
-    refreshed_at."""
+    """name, kind, size, trend (entries minus exits recorded after `since`: the size change
+    over that time), refreshed_at."""
     return db.df(
         "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
         "GROUP BY segment_id), "
-        "past AS (SELECT segment_id, arg_max(size, measured_at) AS size FROM segment_sizes "
-        "WHERE measured_at <= $since GROUP BY segment_id) "
-        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, "
-        "coalesce(n.size, 0) - p.size AS trend, s.refreshed_at "
-        "FROM segments s LEFT JOIN sizes n ON n.segment_id = s.id "
-        "LEFT JOIN past p ON p.segment_id = s.id ORDER BY s.name",
+        "moves AS (SELECT segment_id, count(*) FILTER (WHERE change = 'entered') - "
+        "count(*) FILTER (WHERE change = 'exited') AS trend FROM segment_history "
+        "WHERE changed_at > $since GROUP BY segment_id) "
+        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, coalesce(m.trend, 0) AS trend, "
+        "s.refreshed_at FROM segments s LEFT JOIN sizes n ON n.segment_id = s.id "
+        "LEFT JOIN moves m ON m.segment_id = s.id ORDER BY s.name",
         {"since": since},
     )
 

@@ -40,6 +40,7 @@ from dsl.ast import (
 )
 from engine.admin.audit import AUDIT_IDS
 from engine.profiles.labels import check_label
+from engine.rules import checks
 from engine.rules import emits as emits
 from engine.rules.deps import Touches
 from engine.rules.emits import Emit
@@ -198,12 +199,13 @@ class Actions:
         if isinstance(action.value, EventRef):
             column = firing.refs[action.value.path.dotted]
             targets = targets[targets[column].notna()].rename(columns={column: "v"})
+            targets = targets.assign(v=checks.coerced(self.ws, action.prop, targets["v"]))
             write = Write(
                 action.prop, "set_from_event", None, targets[["profile_id", "v"]], firing.actor
             )
         else:
-            value = _scalar(action.value)
-            write = Write(action.prop, "set", value, targets[["profile_id"]], firing.actor)
+            value = checks.coerced_value(self.ws, action.prop, action.value.value)
+            write = Write(action.prop, "set", _scalar(value), targets[["profile_id"]], firing.actor)
         self.writes.queue(write)
 
     def _unset(self, action: UnsetProperty, firing: Firing) -> None:
@@ -353,6 +355,5 @@ def _last_per_profile(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[order[last]].reset_index(drop=True)
 
 
-def _scalar(value: Value) -> Any:
-    raw = value.value
-    return raw.isoformat() if isinstance(raw, dt.date) else raw
+def _scalar(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

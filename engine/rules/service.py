@@ -30,9 +30,10 @@ from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
 from engine.rules.actions import Actions, Firing, describe, event_refs
+from engine.rules.checks import REFUSED, check_writes
 from engine.rules.query import BATCH, conditioned, event_select, ref_name
 from engine.rules.webhooks import DeliveryStats, deliver
-from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
+from kith_errors import Conflict, KithError, NotFound, RuleFailed, StoreError, ValidationError
 from store import rules as repo
 from store.db import render
 
@@ -49,6 +50,9 @@ _PERIODS = {
     "week": dt.timedelta(weeks=1),
 }
 _FIRING_COLUMNS = ["profile_id", "event_id", "ts"]
+WEBHOOK_STATUSES = ("pending", "delivered", "failed")
+_OVERVIEW = ("name", "trigger", "enabled", "last_run", "next_run", "firings", "failures")
+_DATABASE_REFUSED = "error: the database refused an action (see the server log)"
 
 
 class Rules:
@@ -107,14 +111,67 @@ class Rules:
             self.get(name)
         return repo.runs(self.ws.db, name, limit)
 
-    def notifications(self, *, limit: int = 100) -> pd.DataFrame:
-        return repo.notifications(self.ws.db, limit)
+    def overview(self) -> pd.DataFrame:
+        """Every rule with what it did: name, trigger, enabled, last run, next run (schedule
+        rules), firings and failures (firings logged as an error or a refused write)."""
+        rules = repo.all_rules(self.ws.db)
+        outcomes = repo.rule_outcomes(self.ws.db).set_index("rule_id")
+        rows = [self._summary(row, outcomes) for row in rules.to_dict("records")]
+        return pd.DataFrame(rows, columns=list(_OVERVIEW))
+
+    def _summary(self, row: dict[str, Any], outcomes: pd.DataFrame) -> dict[str, Any]:
+        rule_id = int(row["id"])
+        logged = outcomes.loc[rule_id] if rule_id in outcomes.index else None
+        runs = [row["last_scheduled_at"], None if logged is None else logged["last_run_at"]]
+        return {
+            "name": row["name"],
+            "trigger": dsl.format_trigger(self._cached(row).trigger),
+            "enabled": bool(row["enabled"]),
+            "last_run": max((t for t in runs if not pd.isna(t)), default=None),
+            "next_run": self.next_run(row) if row["enabled"] else None,
+            "firings": int(row["fire_count"]),
+            "failures": 0 if logged is None else int(logged["failures"]),
+        }
+
+    def notifications(self, *, limit: int = 100, unread: bool = False) -> pd.DataFrame:
+        """The inbox, newest first: id, rule, profile_id, message, created_at, read_at."""
+        return repo.notifications(self.ws.db, limit, unread)
+
+    def unread(self) -> int:
+        """How many notifications nobody has marked read."""
+        return repo.unread_count(self.ws.db)
+
+    def mark_read(self, ids: list[int] | None = None) -> int:
+        """Mark these notifications read (all with None); returns how many were unread."""
+        with self.ws.db.transaction():
+            return repo.mark_read(self.ws.db, None if ids is None else list(ids), utcnow())
 
     def webhooks(self, status: str | None = None) -> pd.DataFrame:
+        if status is not None and status not in WEBHOOK_STATUSES:
+            raise ValidationError(
+                f"webhook status {status!r} is not one of {', '.join(WEBHOOK_STATUSES)}"
+            )
         return repo.webhooks(self.ws.db, status)
 
+    def webhook_counts(self) -> dict[str, int]:
+        """Deliveries per status (pending, delivered, failed), zeros included."""
+        counts = repo.webhook_counts(self.ws.db)
+        return {status: counts.get(status, 0) for status in WEBHOOK_STATUSES}
+
+    def retry_webhook(self, hook_id: int) -> None:
+        """Put a delivery back in the queue, due now (its attempts so far are kept)."""
+        with self.ws.db.transaction():
+            if not repo.retry_webhook(self.ws.db, int(hook_id), utcnow()):
+                raise NotFound(
+                    f"there is no undelivered webhook with id {hook_id}", details={"id": hook_id}
+                )
+
     def deliver_webhooks(self, now: dt.datetime | None = None, **options: Any) -> DeliveryStats:
-        """POST the due outbox rows; failures back off exponentially (engine/rules/webhooks.py)."""
+        """POST the due outbox rows; failures back off exponentially from the workspace's
+        settings (engine/rules/webhooks.py)."""
+        settings = self.ws.settings
+        options.setdefault("base", dt.timedelta(seconds=settings.webhook_backoff_seconds))
+        options.setdefault("max_attempts", settings.webhook_max_attempts)
         return deliver(self.ws.db, as_of_or_now(now), **options)
 
     # ---- running -----------------------------------------------------------------------------
@@ -127,12 +184,13 @@ class Rules:
             active = [(r, rule) for r, rule in active if _triggered(rule, present)]
         if not active:
             return
-        try:  # one transaction for the whole batch's rules: one commit instead of dozens
-            with self.ws.db.transaction():
-                self._run_batch(active, batch, changes, shared=True)
-        except StoreError:  # a database error aborted it: rule by rule, each on its own
-            self._run_batch(active, batch, changes, shared=False)
-        self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
+        with self.ws.db.write_lock:  # the queued actions are shared with the server's clock
+            try:  # one transaction for the whole batch's rules: one commit instead of dozens
+                with self.ws.db.transaction():
+                    self._run_batch(active, batch, changes, shared=True)
+            except StoreError:  # a database error aborted it: rule by rule, each on its own
+                self._run_batch(active, batch, changes, shared=False)
+            self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
 
     def _run_batch(
         self,
@@ -158,7 +216,7 @@ class Rules:
                 if frame is None:
                     self._actions.flush_for(rule_deps.reads(rule.condition), now)
                     frame = self._turn_firings(row, rule, batch, changes, now, schema)
-                runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
+                runs += self._fire(row, rule, frame, batch.depth, now, shared=shared)
             self._write_log(runs, now, batch.depth)
         finally:
             self._actions.deferred = False
@@ -178,21 +236,54 @@ class Rules:
         return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
-        """Fire the `every ...` rules that are due; returns firings per rule fired."""
+        """Fire the `every ...` rules that are due; returns firings per rule fired. A rule due
+        several times over (the server was down) fires once."""
         now = as_of_or_now(as_of)
-        self._actions.writes.follow(self.ws.segments.schema().properties)
         fired: dict[str, int] = {}
-        for row, rule in self._active((ScheduleTrigger,)):
-            last = row["last_scheduled_at"]
-            assert isinstance(rule.trigger, ScheduleTrigger)
-            if last is not None and last + _PERIODS[rule.trigger.every] > now:
-                continue
-            run = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
-            self._write_log([run], now, 0)
-            self._actions.flush_emits()
-            fired[row["name"]] = len(run.frame)
-            repo.set_scheduled(self.ws.db, row["id"], now)
+        failed: list[str] = []
+        with self.ws.db.write_lock:  # the queued actions are shared with the ingest thread
+            self._actions.writes.follow(self.ws.segments.schema().properties)
+            for row, rule in self._active((ScheduleTrigger,)):
+                if not _due(row, rule, now):
+                    continue
+                try:
+                    fired[str(row["name"])] = self._run_schedule(row, rule, now)
+                except KithError as err:  # the others still run; this one waits a period
+                    repo.set_scheduled(self.ws.db, row["id"], now)
+                    failed.append(f"{row['name']}: {err.message}")
+        if failed:
+            raise RuleFailed(
+                "schedule rules failed: " + "; ".join(failed), details={"fired": fired}
+            )
         return fired
+
+    def next_run(self, row: dict[str, Any]) -> dt.datetime | None:
+        """When a schedule rule is next due (None for other triggers)."""
+        rule = self._cached(row)
+        if not isinstance(rule.trigger, ScheduleTrigger):
+            return None
+        last = row["last_scheduled_at"]
+        return row["created_at"] if last is None else last + _PERIODS[rule.trigger.every]
+
+    def _run_schedule(self, row: dict[str, Any], rule: Rule, now: dt.datetime) -> int:
+        """One due schedule rule: its actions, its log and the time it ran commit together, so
+        a crash leaves it done or still due, never done twice; returns its firings."""
+        frame = self._profile_firings(rule, now, None)
+        self._actions.drop_emits()
+        try:
+            with self.ws.db.transaction():
+                runs = self._fire(row, rule, frame, 0, now, shared=True)
+                self._write_log(runs, now, 0)
+                repo.set_scheduled(self.ws.db, row["id"], now)
+        except StoreError:
+            self._actions.discard()
+            self._actions.drop_emits()
+            failed = _Run(int(row["id"]), describe(rule.actions), frame, _DATABASE_REFUSED)
+            with self.ws.db.transaction():
+                self._write_log([failed], now, 0)
+            raise
+        self._actions.flush_emits()
+        return sum(len(run.frame) for run in runs)
 
     def dry_run(self, name_or_source: str, start: Any, end: Any) -> pd.DataFrame:
         """What the rule would have done over [start, end): the firings it would have had, with
@@ -341,17 +432,26 @@ class Rules:
         now: dt.datetime,
         *,
         shared: bool = False,
-    ) -> _Run:
-        """Apply the actions for the firings; returns the run to log. In a `shared`
-        transaction a database error must abort it; alone, it is logged."""
-        run = _Run(int(row["id"]), describe(rule.actions), frame, "applied")
+    ) -> list[_Run]:
+        """Apply the actions for the firings whose property writes pass the catalog's check
+        (engine/rules/checks.py); returns the runs to log: those applied (or failed) and those
+        refused, per reason. In a `shared` transaction a database error must abort it; alone,
+        it is logged."""
+        rule_id, actions = int(row["id"]), describe(rule.actions)
         if frame.empty:
-            return run
+            return [_Run(rule_id, actions, frame, "applied")]
         refs = {path.dotted: ref_name(path) for path in event_refs(rule.actions)}
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:
                 frame = frame.assign(**{column: None})
-        firing = Firing(run.rule_id, str(row["name"]), frame, refs, depth, now)
+        checked = check_writes(self.ws, rule.actions, frame, refs)
+        refused = [
+            _Run(rule_id, actions, group.drop(columns="reason"), REFUSED + str(reason))
+            for reason, group in checked.refused.groupby("reason", sort=True)
+        ]
+        if checked.passed.empty:
+            return refused
+        firing = Firing(rule_id, str(row["name"]), checked.passed, refs, depth, now)
         try:
             with self.ws.db.transaction():
                 outcome = self._actions.apply(rule.actions, firing)
@@ -359,12 +459,12 @@ class Rules:
             if shared:
                 raise
             self._actions.discard()  # its own transaction rolled back what it had staged
-            outcome = "error: the database refused an action (see the server log)"
+            outcome = _DATABASE_REFUSED
         except KithError as err:  # the batch is stored; the failure is logged, not raised
             if not shared:
                 self._actions.discard()
             outcome = f"error: {err.message}"
-        return _Run(run.rule_id, run.actions, frame, outcome)
+        return [_Run(rule_id, actions, checked.passed, outcome), *refused]
 
     def _write_log(self, runs: list[_Run], now: dt.datetime, depth: int) -> None:
         """Apply what is still queued, then log every firing into `rule_runs` and count the
@@ -425,12 +525,16 @@ def _log_rows(runs: list[_Run], first_id: int) -> pa.Table:
 
 
 def _log_meta(runs: list[_Run]) -> pa.Table:
+    """rule_id, actions, n firings: one row per rule (a rule's runs may differ by outcome)."""
+    meta: dict[int, tuple[str, int]] = {}
+    for run in runs:
+        n = meta.get(run.rule_id, (run.actions, 0))[1]
+        meta[run.rule_id] = (run.actions, n + len(run.frame))
     return pa.table(
         {
-            "rule_id": [r.rule_id for r in runs],
-            "actions": [r.actions for r in runs],
-            "outcome": [r.outcome for r in runs],
-            "n": [len(r.frame) for r in runs],
+            "rule_id": list(meta),
+            "actions": [actions for actions, _ in meta.values()],
+            "n": [n for _, n in meta.values()],
         }
     )
 
@@ -448,6 +552,12 @@ def _upfront(active: list[tuple[dict[str, Any], Rule]]) -> list[tuple[dict[str, 
 def _triggered(rule: Rule, present: set[str]) -> bool:
     """Whether the batch holds the rule's trigger event (segment rules always run)."""
     return not isinstance(rule.trigger, EventTrigger) or rule.trigger.match.event in present
+
+
+def _due(row: dict[str, Any], rule: Rule, now: dt.datetime) -> bool:
+    assert isinstance(rule.trigger, ScheduleTrigger)
+    last = row["last_scheduled_at"]
+    return last is None or last + _PERIODS[rule.trigger.every] <= now
 
 
 def _event_rule(rule: Rule) -> bool:

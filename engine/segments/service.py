@@ -239,7 +239,8 @@ class Segments:
         return {**row, "compound_of": of, "size": repo.size(self.db, row["id"])}
 
     def list(self) -> pd.DataFrame:
-        """name, kind, size, trend (size change over the last 7 days), refreshed_at."""
+        """name, kind, size, trend (size change over the last 7 days, from the entries and
+        exits in the history), refreshed_at (the last full or time-based re-evaluation)."""
         return repo.overview(self.db, utcnow() - dt.timedelta(days=TREND_DAYS))
 
     def delete(self, name: str) -> None:
