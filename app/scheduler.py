@@ -44,6 +44,7 @@ class JobStats:
     failures: int = 0
     running: bool = False
     last_run_at: dt.datetime | None = None
+    last_seconds: float | None = None  # how long the last run took
     last_error: str | None = None
     last_failed_at: dt.datetime | None = None
     next_run_at: dt.datetime | None = None
@@ -57,6 +58,7 @@ class JobStats:
             "failures": self.failures,
             "running": self.running,
             "last_run_at": stamp(self.last_run_at),
+            "last_seconds": None if self.last_seconds is None else round(self.last_seconds, 3),
             "last_error": self.last_error,
             "last_failed_at": stamp(self.last_failed_at),
             "next_run_at": stamp(self.next_run_at),
@@ -127,7 +129,7 @@ class Scheduler:
         return (job.stats.next_run_at - utcnow()).total_seconds()
 
     def _run(self, job: Job) -> None:
-        now = utcnow()
+        now, started = utcnow(), time.perf_counter()
         job.stats.running = True
         try:
             job.run(now)
@@ -137,6 +139,7 @@ class Scheduler:
         finally:
             job.stats.running = False
             job.stats.last_run_at = now  # a failed run waits its interval too: no retry storm
+            job.stats.last_seconds = time.perf_counter() - started
         if job.remembered:
             self._remember(job, now)
 
