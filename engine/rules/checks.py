@@ -43,10 +43,10 @@ def check_writes(
     """Split `frame` (one row per firing) by whether every property write of `actions` passes
     the catalog's check for that row; `refs` maps `event.<path>` to the frame's columns."""
     writes = [a for a in actions if isinstance(a, SetProperty | UnsetProperty | Increment)]
-    checked = [a for a in writes if _defined(a.prop, ws)]
-    if frame.empty or not checked:
+    if frame.empty or not writes:
         return Checked(frame, frame.iloc[0:0].assign(reason=""))
     custom = ws.catalog.custom()
+    checked = [a for a in writes if _defined(a.prop, custom)]
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for action in checked:
         found = _reasons(ws, action, frame, refs, custom)
@@ -58,25 +58,24 @@ def check_writes(
 
 def coerced_value(ws: Workspace, prop: Path, value: Any) -> Any:
     """A literal value (checked already: it passes) as the catalog stores it."""
-    if not _defined(prop, ws):
-        return value
-    return checked_value(prop.dotted, value, ws.catalog.custom(), [])
+    custom = ws.catalog.custom()
+    return checked_value(prop.dotted, value, custom, []) if _defined(prop, custom) else value
 
 
 def coerced(ws: Workspace, prop: Path, values: pd.Series) -> pd.Series:
     """The values (checked already: they pass) as the catalog stores them."""
-    if not _defined(prop, ws) or values.empty:
-        return values
     custom = ws.catalog.custom()
+    if not _defined(prop, custom) or values.empty:
+        return values
     stored = {v: checked_value(prop.dotted, v, custom, []) for v in pd.unique(values)}
     return values.map(stored).astype(object)
 
 
-def _defined(prop: Path, ws: Workspace) -> bool:
+def _defined(prop: Path, custom: dict[str, PropertyDefinition]) -> bool:
     """Whether the property has a definition to check against (a standard or custom column)."""
     if len(prop.parts) != 1:
         return False
-    return prop.dotted in STANDARD_PROPERTIES or prop.dotted in ws.catalog.custom()
+    return prop.dotted in STANDARD_PROPERTIES or prop.dotted in custom
 
 
 def _reasons(
