@@ -26,10 +26,11 @@ from sqlglot import exp
 import dsl
 from dsl.ast import EventTrigger, Rule, ScheduleTrigger, SegmentTrigger
 from dsl.schema import Schema
+from engine.changes import Change, ChangeKind
 from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
-from engine.rules.actions import Actions, Firing, describe, event_refs
+from engine.rules.actions import MAX_DEPTH, Actions, Firing, describe, event_refs
 from engine.rules.checks import REFUSED, check_writes
 from engine.rules.query import BATCH, conditioned, event_select, ref_name
 from engine.rules.webhooks import DeliveryStats, deliver
@@ -39,7 +40,7 @@ from store.db import render
 
 if TYPE_CHECKING:
     from engine.batch import IngestBatch
-    from engine.segments.service import SegmentChanges
+    from engine.segments.membership import SegmentChanges
     from engine.workspace import Workspace
 
 _PLANS = 64  # firing queries kept rendered (rule sets x schemas; a workspace uses a few)
@@ -176,26 +177,70 @@ class Rules:
 
     # ---- running -----------------------------------------------------------------------------
 
-    def on_batch(self, batch: IngestBatch, changes: SegmentChanges) -> None:
-        """Fire the event and segment rules for one committed ingestion batch."""
+    def after_commit(self, change: Change, moved: SegmentChanges) -> None:
+        """Fire the rules a committed change triggers: an ingestion batch's event rules, and the
+        entering/leaving rules of the segments someone entered or left, whatever the change.
+        What the rules write is committed in turn, one chain level deeper."""
+        if change.batch is not None:
+            self._run(self._batch_rules(change.batch), change.batch.batch_id, change.depth, moved)
+        elif moved:
+            self._run(self._segment_rules(moved), None, change.depth, moved)
+
+    def _batch_rules(self, batch: IngestBatch) -> list[tuple[dict[str, Any], Rule]]:
+        """The enabled event and segment rules, less event rules whose trigger type is not in
+        the batch."""
         active = self._active((EventTrigger, SegmentTrigger))
         if any(_event_rule(rule) for _, rule in active):  # skip rules with no trigger event
             present = set(repo.batch_event_types(self.ws.db, batch.batch_id))
             active = [(r, rule) for r, rule in active if _triggered(rule, present)]
+        return active
+
+    def _segment_rules(self, moved: SegmentChanges) -> list[tuple[dict[str, Any], Rule]]:
+        """The enabled entering/leaving rules of the segments someone entered or left."""
+        entered = {name for name, _ in moved.entered}
+        exited = {name for name, _ in moved.exited}
+        return [
+            (row, rule)
+            for row, rule in self._active((SegmentTrigger,))
+            if isinstance(rule.trigger, SegmentTrigger)
+            and rule.trigger.segment in (entered if rule.trigger.change == "entering" else exited)
+        ]
+
+    def _run(
+        self,
+        active: list[tuple[dict[str, Any], Rule]],
+        batch_id: int | None,
+        depth: int,
+        moved: SegmentChanges,
+    ) -> None:
         if not active:
             return
         with self.ws.db.write_lock:  # the queued actions are shared with the server's clock
-            try:  # one transaction for the whole batch's rules: one commit instead of dozens
-                with self.ws.db.transaction():
-                    self._run_batch(active, batch, changes, shared=True)
-            except StoreError:  # a database error aborted it: rule by rule, each on its own
-                self._run_batch(active, batch, changes, shared=False)
+            with self.ws.holding_commits() as held:
+                try:  # one transaction for all the rules: one commit instead of dozens
+                    with self.ws.db.transaction():
+                        self._run_batch(active, batch_id, depth, moved, shared=True)
+                except StoreError:  # a database error aborted it: rule by rule, each on its own
+                    self._run_batch(active, batch_id, depth, moved, shared=False)
+            self._commit_writes(held, depth)
             self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
+
+    def _commit_writes(self, held: list[Change], depth: int) -> None:
+        """The rules' writes (and the changes the services they used committed meanwhile) as
+        one change, one chain level deeper: memberships they move fire rules in turn."""
+        touched = self._actions.take_touched()
+        ids = touched.union(*(c.profile_ids for c in held))
+        removed = set().union(*(c.removed_ids for c in held))
+        if ids or removed:
+            self.ws.commit(
+                Change.of(ChangeKind.RULE_WRITE, ids, removed_ids=removed, depth=depth + 1)
+            )
 
     def _run_batch(
         self,
         active: list[tuple[dict[str, Any], Rule]],
-        batch: IngestBatch,
+        batch_id: int | None,
+        depth: int,
         changes: SegmentChanges,
         shared: bool,
     ) -> None:
@@ -208,16 +253,16 @@ class Rules:
         # queued changes they could see are applied (in a shared transaction, property writes,
         # labels and notifications queue up so that many rules' changes share one statement)
         self._actions.deferred = shared
-        upfront = self._firings(_upfront(active), schema, now, batch.batch_id)
+        upfront = self._firings(_upfront(active), schema, now, batch_id)
         runs: list[_Run] = []
         try:
             for row, rule in active:
                 frame = upfront.get(int(row["id"]))
                 if frame is None:
                     self._actions.flush_for(rule_deps.reads(rule.condition), now)
-                    frame = self._turn_firings(row, rule, batch, changes, now, schema)
-                runs += self._fire(row, rule, frame, batch.depth, now, shared=shared)
-            self._write_log(runs, now, batch.depth)
+                    frame = self._turn_firings(row, rule, batch_id, changes, now, schema)
+                runs += self._fire(row, rule, frame, depth, now, shared=shared)
+            self._write_log(runs, now, depth)
         finally:
             self._actions.deferred = False
             self._actions.discard()
@@ -226,13 +271,14 @@ class Rules:
         self,
         row: dict[str, Any],
         rule: Rule,
-        batch: IngestBatch,
+        batch_id: int | None,
         changes: SegmentChanges,
         now: dt.datetime,
         schema: Schema,
     ) -> pd.DataFrame:
         if isinstance(rule.trigger, EventTrigger):
-            return self._firings([(row, rule)], schema, now, batch.batch_id)[int(row["id"])]
+            assert batch_id is not None  # event rules run only for a batch
+            return self._firings([(row, rule)], schema, now, batch_id)[int(row["id"])]
         return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
@@ -270,18 +316,21 @@ class Rules:
         a crash leaves it done or still due, never done twice; returns its firings."""
         frame = self._profile_firings(rule, now, None)
         self._actions.drop_emits()
-        try:
-            with self.ws.db.transaction():
-                runs = self._fire(row, rule, frame, 0, now, shared=True)
-                self._write_log(runs, now, 0)
-                repo.set_scheduled(self.ws.db, row["id"], now)
-        except StoreError:
-            self._actions.discard()
-            self._actions.drop_emits()
-            failed = _Run(int(row["id"]), describe(rule.actions), frame, _DATABASE_REFUSED)
-            with self.ws.db.transaction():
-                self._write_log([failed], now, 0)
-            raise
+        with self.ws.holding_commits() as held:
+            try:
+                with self.ws.db.transaction():
+                    runs = self._fire(row, rule, frame, 0, now, shared=True)
+                    self._write_log(runs, now, 0)
+                    repo.set_scheduled(self.ws.db, row["id"], now)
+            except StoreError:
+                self._actions.discard()
+                self._actions.drop_emits()
+                self._actions.take_touched()  # rolled back: nothing to commit
+                failed = _Run(int(row["id"]), describe(rule.actions), frame, _DATABASE_REFUSED)
+                with self.ws.db.transaction():
+                    self._write_log([failed], now, 0)
+                raise
+        self._commit_writes(held, 0)
         self._actions.flush_emits()
         return sum(len(run.frame) for run in runs)
 
@@ -326,7 +375,7 @@ class Rules:
         rules: list[tuple[dict[str, Any], Rule]],
         schema: Schema,
         now: dt.datetime,
-        batch_id: int,
+        batch_id: int | None,
     ) -> dict[int, pd.DataFrame]:
         """The batch's firings of these event rules, from one UNION ALL query ordered by rule,
         sliced per rule (no group-by)."""
@@ -440,6 +489,8 @@ class Rules:
         rule_id, actions = int(row["id"]), describe(rule.actions)
         if frame.empty:
             return [_Run(rule_id, actions, frame, "applied")]
+        if depth > MAX_DEPTH:  # rules moving each other's segments: bounded like emits
+            return [_Run(rule_id, actions, frame, "loop_bound")]
         refs = {path.dotted: ref_name(path) for path in event_refs(rule.actions)}
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:
