@@ -29,6 +29,7 @@ from typing import Any
 
 from engine import Workspace
 from engine.admin import jobs
+from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 
 log = logging.getLogger("kith.clock")
@@ -172,5 +173,20 @@ def server_jobs(ws: Workspace, *, tick: float = TICK) -> list[Job]:
     """The jobs `kith serve` runs."""
     return [
         Job("schedule_rules", lambda: tick, lambda now: ws.rules.run_schedules(now)),
+        Job(
+            "time_refresh",
+            lambda: ws.settings.time_refresh_seconds,
+            lambda now: refresh_time(ws, now),
+            remembered=True,
+        ),
         Job("webhooks", lambda: tick, lambda now: ws.rules.deliver_webhooks(now)),
     ]
+
+
+def refresh_time(ws: Workspace, now: dt.datetime) -> None:
+    """Time passed: every time-dependent saved segment re-evaluated as of `now`, set-based, and
+    the entering/leaving rules fired. It holds the write lock throughout, so the ingest thread's
+    commits wait for it rather than interleave with it (acknowledgments do not wait: the
+    journal answers them)."""
+    with ws.db.write_lock:
+        ws.commit(Change(ChangeKind.TIME, as_of=now))

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from app.scheduler import Job, Scheduler
+from app.scheduler import Job, Scheduler, server_jobs
 from engine import Workspace
 from engine.admin import jobs
 from engine.clock import utcnow
@@ -17,8 +17,8 @@ from engine.clock import utcnow
 WAIT = 10.0
 
 
-def eventually(check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT
+def eventually(check: Callable[[], bool], wait: float = WAIT) -> None:
+    deadline = time.monotonic() + wait
     while not check():
         assert time.monotonic() < deadline, "the clock did not get there in time"
         time.sleep(0.02)
@@ -75,3 +75,29 @@ def test_schedule_rules_due_several_times_over_fire_once(ws: Workspace) -> None:
     assert ws.rules.run_schedules(start + dt.timedelta(hours=23)) == {}
     assert ws.rules.run_schedules(start + dt.timedelta(days=5)) == {"daily": 1}
     assert len(ws.rules.notifications()) == 2
+
+
+def test_the_time_refresh_moves_people_out_of_a_window_and_fires_leaving_rules(
+    ws: Workspace,
+) -> None:
+    """A purchase 50 s ago is inside `in last 1 minutes` now and outside it in a few seconds:
+    only the clock's time-based refresh can notice, and the leaving rule fires once."""
+    ws.settings.set_time_refresh_seconds(1)
+    bought = (utcnow() - dt.timedelta(seconds=50)).isoformat() + "Z"
+    ws.ingest.messages(
+        [{"type": "track", "userId": "u1", "event": "purchase", "timestamp": bought}]
+    )
+    ws.segments.save("just_bought", expression="did purchase in last 1 minutes")
+    ws.rules.add("lapsed", 'when leaving segment "just_bought" then notify "lapsed"')
+    assert ws.segments.get("just_bought")["size"] == 1
+    clock = Scheduler(ws, [job for job in server_jobs(ws) if job.name == "time_refresh"])
+    clock.start()
+    try:
+        eventually(lambda: ws.rules.unread() == 1, wait=30)  # the window ends within 10 s
+        time.sleep(1.5)  # more refreshes: the person is out already, nothing fires again
+    finally:
+        clock.close()
+    assert ws.segments.get("just_bought")["size"] == 0
+    assert ws.rules.notifications()["message"].tolist() == ["lapsed"]
+    assert clock.health()["jobs"]["time_refresh"]["runs"] >= 2
+    assert clock.health()["failures"] == 0
