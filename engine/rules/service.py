@@ -9,7 +9,8 @@ profiles meeting the condition. A rule that must see earlier rules' writes (and 
 is evaluated at its turn, after those writes are applied. The actions apply set-based
 (engine/rules/actions.py) and every firing is logged in `rule_runs`, all in one INSERT. Events a
 rule emits are stored one level deeper; at `MAX_DEPTH` the emit is skipped and the firing logged
-with outcome 'loop_bound'.
+with outcome 'loop_bound'. What the rules did (runs, the inbox, the webhook queue) is read through
+the base class (engine/rules/activity.py).
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
 from engine.rules.actions import MAX_DEPTH, Actions, Firing, describe, event_refs
+from engine.rules.activity import RuleActivity, due
 from engine.rules.checks import REFUSED, check_writes
 from engine.rules.query import BATCH, conditioned, event_select, ref_name
-from engine.rules.webhooks import DeliveryStats, deliver
 from kith_errors import Conflict, KithError, NotFound, RuleFailed, StoreError, ValidationError
 from store import rules as repo
 from store.db import render
@@ -44,22 +45,13 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 _PLANS = 64  # firing queries kept rendered (rule sets x schemas; a workspace uses a few)
-_PERIODS = {
-    "minute": dt.timedelta(minutes=1),
-    "hour": dt.timedelta(hours=1),
-    "day": dt.timedelta(days=1),
-    "week": dt.timedelta(weeks=1),
-}
 _FIRING_COLUMNS = ["profile_id", "event_id", "ts"]
-WEBHOOK_STATUSES = ("pending", "delivered", "failed")
-_OVERVIEW = ("name", "trigger", "enabled", "last_run", "next_run", "firings", "failures")
 _DATABASE_REFUSED = "error: the database refused an action (see the server log)"
 
 
-class Rules:
+class Rules(RuleActivity):
     def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self._parsed: dict[tuple[int, str], Rule] = {}
+        super().__init__(ws)
         self._plans: dict[tuple[tuple[int, str], ...], _Plan] = {}
         self._actions = Actions(ws)
 
@@ -111,69 +103,6 @@ class Rules:
         if name is not None:
             self.get(name)
         return repo.runs(self.ws.db, name, limit)
-
-    def overview(self) -> pd.DataFrame:
-        """Every rule with what it did: name, trigger, enabled, last run, next run (schedule
-        rules), firings and failures (firings logged as an error or a refused write)."""
-        rules = repo.all_rules(self.ws.db)
-        outcomes = repo.rule_outcomes(self.ws.db).set_index("rule_id")
-        rows = [self._summary(row, outcomes) for row in rules.to_dict("records")]
-        return pd.DataFrame(rows, columns=list(_OVERVIEW))
-
-    def _summary(self, row: dict[str, Any], outcomes: pd.DataFrame) -> dict[str, Any]:
-        rule_id = int(row["id"])
-        logged = outcomes.loc[rule_id] if rule_id in outcomes.index else None
-        runs = [row["last_scheduled_at"], None if logged is None else logged["last_run_at"]]
-        return {
-            "name": row["name"],
-            "trigger": dsl.format_trigger(self._cached(row).trigger),
-            "enabled": bool(row["enabled"]),
-            "last_run": max((t for t in runs if not pd.isna(t)), default=None),
-            "next_run": self.next_run(row) if row["enabled"] else None,
-            "firings": int(row["fire_count"]),
-            "failures": 0 if logged is None else int(logged["failures"]),
-        }
-
-    def notifications(self, *, limit: int = 100, unread: bool = False) -> pd.DataFrame:
-        """The inbox, newest first: id, rule, profile_id, message, created_at, read_at."""
-        return repo.notifications(self.ws.db, limit, unread)
-
-    def unread(self) -> int:
-        """How many notifications nobody has marked read."""
-        return repo.unread_count(self.ws.db)
-
-    def mark_read(self, ids: list[int] | None = None) -> int:
-        """Mark these notifications read (all with None); returns how many were unread."""
-        with self.ws.db.transaction():
-            return repo.mark_read(self.ws.db, None if ids is None else list(ids), utcnow())
-
-    def webhooks(self, status: str | None = None) -> pd.DataFrame:
-        if status is not None and status not in WEBHOOK_STATUSES:
-            raise ValidationError(
-                f"webhook status {status!r} is not one of {', '.join(WEBHOOK_STATUSES)}"
-            )
-        return repo.webhooks(self.ws.db, status)
-
-    def webhook_counts(self) -> dict[str, int]:
-        """Deliveries per status (pending, delivered, failed), zeros included."""
-        counts = repo.webhook_counts(self.ws.db)
-        return {status: counts.get(status, 0) for status in WEBHOOK_STATUSES}
-
-    def retry_webhook(self, hook_id: int) -> None:
-        """Put a delivery back in the queue, due now (its attempts so far are kept)."""
-        with self.ws.db.transaction():
-            if not repo.retry_webhook(self.ws.db, int(hook_id), utcnow()):
-                raise NotFound(
-                    f"there is no undelivered webhook with id {hook_id}", details={"id": hook_id}
-                )
-
-    def deliver_webhooks(self, now: dt.datetime | None = None, **options: Any) -> DeliveryStats:
-        """POST the due outbox rows; failures back off exponentially from the workspace's
-        settings (engine/rules/webhooks.py)."""
-        settings = self.ws.settings
-        options.setdefault("base", dt.timedelta(seconds=settings.webhook_backoff_seconds))
-        options.setdefault("max_attempts", settings.webhook_max_attempts)
-        return deliver(self.ws.db, as_of_or_now(now), **options)
 
     # ---- running -----------------------------------------------------------------------------
 
@@ -290,7 +219,7 @@ class Rules:
         with self.ws.db.write_lock:  # the queued actions are shared with the ingest thread
             self._actions.writes.follow(self.ws.segments.schema().properties)
             for row, rule in self._active((ScheduleTrigger,)):
-                if not _due(row, rule, now):
+                if not due(row, rule, now):
                     continue
                 try:
                     fired[str(row["name"])] = self._run_schedule(row, rule, now)
@@ -302,14 +231,6 @@ class Rules:
                 "schedule rules failed: " + "; ".join(failed), details={"fired": fired}
             )
         return fired
-
-    def next_run(self, row: dict[str, Any]) -> dt.datetime | None:
-        """When a schedule rule is next due (None for other triggers)."""
-        rule = self._cached(row)
-        if not isinstance(rule.trigger, ScheduleTrigger):
-            return None
-        last = row["last_scheduled_at"]
-        return row["created_at"] if last is None else last + _PERIODS[rule.trigger.every]
 
     def _run_schedule(self, row: dict[str, Any], rule: Rule, now: dt.datetime) -> int:
         """One due schedule rule: its actions, its log and the time it ran commit together, so
@@ -363,12 +284,6 @@ class Rules:
         rows = repo.enabled(self.ws.db)
         parsed = [(row, self._cached(row)) for row in rows]
         return [(row, rule) for row, rule in parsed if isinstance(rule.trigger, kinds)]
-
-    def _cached(self, row: dict[str, Any]) -> Rule:
-        key = (int(row["id"]), str(row["source"]))
-        if key not in self._parsed:
-            self._parsed[key] = dsl.parse_rule(row["source"])
-        return self._parsed[key]
 
     def _firings(
         self,
@@ -603,12 +518,6 @@ def _upfront(active: list[tuple[dict[str, Any], Rule]]) -> list[tuple[dict[str, 
 def _triggered(rule: Rule, present: set[str]) -> bool:
     """Whether the batch holds the rule's trigger event (segment rules always run)."""
     return not isinstance(rule.trigger, EventTrigger) or rule.trigger.match.event in present
-
-
-def _due(row: dict[str, Any], rule: Rule, now: dt.datetime) -> bool:
-    assert isinstance(rule.trigger, ScheduleTrigger)
-    last = row["last_scheduled_at"]
-    return last is None or last + _PERIODS[rule.trigger.every] <= now
 
 
 def _event_rule(rule: Rule) -> bool:
