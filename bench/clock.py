@@ -58,7 +58,7 @@ def served(db: Path, interval: int, rate: float, seconds: float) -> dict[str, An
         ws.settings.set_time_refresh_seconds(interval)
         jobs.record_run(ws, TIME_REFRESH, utcnow())  # no catch-up run at start
         key = ws.keys.create(f"bench-clock-{time.time_ns()}", scope="ingest").key
-    proc, url = start_server(db)
+    proc, url = start_server(db, timeout=300)  # a 1M workspace on a busy machine: minutes
     try:
         before = _refresh_runs(url)
         latencies = paced_latency(url, key, rate, seconds)
@@ -88,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = Path(tmp) / args.db.name
         shutil.copy(args.db, db)
         segments = engine_refresh(db, args.repeat)
+        print(f"engine refresh: {segments}", flush=True)  # kept if the server part fails
         quiet = served(db, DAY_SECONDS, args.rate, args.seconds)
         busy = served(db, args.interval, args.rate, args.seconds)
     report(args, segments, quiet, busy)
