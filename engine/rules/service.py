@@ -216,9 +216,11 @@ class Rules(RuleActivity):
         now = as_of_or_now(as_of)
         fired: dict[str, int] = {}
         failed: list[str] = []
+        if not any(due(row, rule, now) for row, rule in self._active((ScheduleTrigger,))):
+            return fired  # the server asks every second: nothing due, no lock taken
         with self.ws.db.write_lock:  # the queued actions are shared with the ingest thread
             self._actions.writes.follow(self.ws.segments.schema().properties)
-            for row, rule in self._active((ScheduleTrigger,)):
+            for row, rule in self._active((ScheduleTrigger,)):  # read again under the lock
                 if not due(row, rule, now):
                     continue
                 try:
