@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -74,7 +75,9 @@ class Workspace:
 
             held.append(change)
             return SegmentChanges()
-        moved = self.segments.membership.apply(change, change.as_of or self.clock())
+        if change.as_of is None:  # one moment for the change and all that follows it
+            change = replace(change, as_of=self.clock())
+        moved = self.segments.membership.apply(change, change.as_of)
         self.rules.after_commit(change, moved)
         return moved
 
