@@ -6,11 +6,12 @@ with it and records who entered and who exited in `segment_history`. What a comm
 
 - a change to some profiles: only the saved segments that could read what it touched (a label
   change: the segments reading labels, and every segment built on those) are evaluated, for
-  exactly those profiles, in ONE statement for all of them (engine/compiler/scoped.py);
-  profiles the change removed (merged away) leave every segment, each with an exit record;
+  exactly those profiles, in ONE statement for all of them (engine/compiler/scoped.py), a
+  part the change cannot move read from its stored members; profiles the change removed
+  (merged away) leave every segment, each with an exit record;
 - time passing: every time-dependent segment (a relative window anywhere in it, directly or
   through the segments it is built on) is evaluated for everyone at `as_of`, one set-based
-  statement per segment;
+  statement per segment, parts before the compounds built on them;
 - a full refresh: one saved segment, or all of them, the same way.
 """
 
