@@ -363,46 +363,60 @@ def _aggregated_best(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
 
 
 def best_attempts(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
-    """SELECT profile_id, id1, bd, n (steps reached), t1..tN: the best clean attempt per
-    profile and breakdown value."""
+    """SELECT profile_id, id1, bd, n (steps reached), t1..tN: the best attempt per profile and
+    breakdown value, when it is clean. The furthest attempt decides: if every attempt that got
+    that far is voided by an exclusion, the profile drops out entirely (docs/analytics.md)."""
     if _aggregable(spec, ctx):
         return _aggregated_best(spec, ctx)
     build = _unordered_attempts if spec.order == "unordered" else _ordered_attempts
     ctes, attempts = build(ctx, spec)
     ctes.append(("attempts", attempts))
-    clean = exp.select("*", _as(_steps_reached(len(spec.steps)), "n")).from_(
+    scored = exp.select("*", _as(_steps_reached(len(spec.steps)), "n")).from_(
         _table("attempts"), copy=False
     )
     if spec.exclusions:
-        ctes += [
-            (f"x{i}", _step_events(ctx, ex, first=False)) for i, ex in enumerate(spec.exclusions)
-        ]
-        voids = [_exclusion_void(ctx, i, ex) for i, ex in enumerate(spec.exclusions)]
-        ctes.append(
-            ("void", exp.union(*voids, distinct=False, copy=False) if len(voids) > 1 else voids[0])
-        )
+        ctes += _void_ctes(ctx, spec)
         void_ids = exp.select("id1").from_(_table("void"), copy=False)
-        clean = clean.where(exp.Not(this=_in(exp.column("id1"), void_ids)), copy=False)
-    ctes.append(("clean", clean))
-    order = exp.Order(
-        expressions=[
-            exp.Ordered(this=exp.column("n"), desc=True),
-            exp.Ordered(this=exp.column("t1")),
-            exp.Ordered(this=exp.column("id1")),
-        ]
-    )
-    rank = exp.Window(
-        this=exp.RowNumber(), partition_by=[exp.column("profile_id"), exp.column("bd")], order=order
-    )
-    best = (
+        scored = scored.select(_as(_in(exp.column("id1"), void_ids), "voided"), copy=False)
+    ctes.append(("scored", scored))
+    ranked = (
         exp.select("*")
-        .from_(_table("clean"), copy=False)
-        .qualify(exp.EQ(this=rank, expression=_one()), copy=False)
+        .from_(_table("scored"), copy=False)
+        .qualify(exp.EQ(this=_rank(bool(spec.exclusions)), expression=_one()), copy=False)
     )
+    best = ranked
+    if spec.exclusions:  # the furthest attempt was voided: the profile is out of the funnel
+        ctes.append(("ranked", ranked))
+        best = exp.select("*").from_(_table("ranked"), copy=False)
+        best = best.where(exp.Not(this=exp.column("voided")), copy=False)
     query = exp.select("*").from_(_table("best"), copy=False)
     for name, select in [*ctes, ("best", best)]:
         query = query.with_(name, as_=select, copy=False)
     return query
+
+
+def _void_ctes(ctx: QueryContext, spec: FunnelSpec) -> list[_Cte]:
+    """x{i}: each exclusion's events; void: the ids of the attempts they void."""
+    ctes: list[_Cte] = [
+        (f"x{i}", _step_events(ctx, ex, first=False)) for i, ex in enumerate(spec.exclusions)
+    ]
+    voids = [_exclusion_void(ctx, i, ex) for i, ex in enumerate(spec.exclusions)]
+    union = exp.union(*voids, distinct=False, copy=False) if len(voids) > 1 else voids[0]
+    return [*ctes, ("void", union)]
+
+
+def _rank(with_voided: bool) -> exp.Window:
+    """Per profile and breakdown value: most steps first; among equals a clean attempt before
+    a voided one; then the earliest."""
+    keys = [exp.Ordered(this=exp.column("n"), desc=True)]
+    if with_voided:
+        keys.append(exp.Ordered(this=exp.column("voided")))
+    keys += [exp.Ordered(this=exp.column("t1")), exp.Ordered(this=exp.column("id1"))]
+    return exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[exp.column("profile_id"), exp.column("bd")],
+        order=exp.Order(expressions=keys),
+    )
 
 
 def _seconds(k: int) -> exp.Expression:

@@ -39,7 +39,7 @@ from engine.analytics.funnel_query import (
 from engine.clock import as_of_or_now, to_utc
 from engine.compiler import Context, compile_where
 from engine.compiler.events import event_field
-from kith_errors import DslError, DslNameError, ValidationError
+from kith_errors import DslError, DslNameError, ValidationError, validation_message
 from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
@@ -47,8 +47,11 @@ if TYPE_CHECKING:
 
 Order = Literal["ordered", "strict", "unordered"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(
+    r"^\s*(\d+)\s*(s|secs?|seconds?|m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$"
+)
+_STEP_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 class FunnelStep(BaseModel):
@@ -90,6 +93,25 @@ class Exclusion(BaseModel):
     @property
     def upper(self) -> int:
         return self.before_step if self.before_step is not None else self.after_step + 1
+
+    @classmethod
+    def parse(cls, text: str) -> Exclusion:
+        """`EVENT[ where FILTER]:FROM[-TO]`: `cancel:1`, `refund where amount > 10:2-4`. The
+        steps are 1-based; without TO the exclusion runs to the step after FROM."""
+        point, sep, steps = text.rpartition(":")
+        match = _STEP_RANGE.match(steps)
+        if not sep or not point.strip() or match is None:
+            raise ValidationError(
+                f"exclusion {text!r}: write EVENT:STEP or EVENT where FILTER:FROM-TO, "
+                "like cancel:1 or refund where amount > 10:2-4"
+            )
+        step = FunnelStep.parse(point)
+        before = int(match.group(2)) if match.group(2) else None
+        fields = {"event": step.event, "where": step.where, "after_step": int(match.group(1))}
+        try:
+            return cls(**fields, before_step=before)  # type: ignore[arg-type]
+        except ValueError as err:
+            raise ValidationError(f"exclusion {text!r}: {_first_error(err)}") from err
 
 
 class FunnelSpec(BaseModel):
@@ -136,10 +158,12 @@ class FunnelResult:
 
 
 def parse_within(text: str) -> dt.timedelta:
-    """`7d`, `12h`, `30 minutes`, `2w` -> a timedelta."""
+    """`7d`, `12h`, `30 minutes`, `2w`, `10s` -> a timedelta."""
     match = _DURATION.match(text)
     if not match:
-        raise ValidationError(f"window {text!r}: use a number and a unit, like 7d, 12h, 2w, 30m")
+        raise ValidationError(
+            f"window {text!r}: use a number and a unit, like 10s, 30m, 12h, 7d, 2w"
+        )
     unit = _UNITS[match.group(2)[0]]
     return dt.timedelta(**{unit: int(match.group(1))})
 
@@ -157,7 +181,8 @@ def _first_error(err: ValueError) -> str:
     if callable(errors):
         first = errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where}: {first['msg']}" if where else str(first["msg"])
+        message = validation_message(first)
+        return f"{where}: {message}" if where else message
     return str(err)
 
 
