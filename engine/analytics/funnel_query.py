@@ -464,3 +464,20 @@ def drilldown(query: exp.Select, step: int, dropped: bool, by_value: bool) -> ex
         .where(test, copy=False)
     )
     return select.order_by("profile_id", copy=False)
+
+
+def by_period(query: exp.Select, n: int, interval: str) -> exp.Select:
+    """Per period of the best attempt's step 1: profiles that entered, and those that reached
+    the last step."""
+    period = exp.DateTrunc(unit=exp.Literal.string(interval), this=exp.column("t1"))
+    converted = exp.If(this=_reached(n), true=_one(), false=exp.Literal.number(0))
+    return (
+        exp.select(
+            _as(period, "period"),
+            _as(exp.Count(this=exp.Star()), "entered"),
+            _as(exp.Sum(this=converted), "converted"),
+        )
+        .from_(query.subquery("b", copy=False), copy=False)
+        .group_by(exp.column("period"), copy=False)
+        .order_by(exp.column("period"), copy=False)
+    )

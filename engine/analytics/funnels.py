@@ -28,11 +28,13 @@ from sqlglot import exp
 from dsl import check_segment, parse_segment, suggest
 from dsl.ast import Did
 from dsl.schema import Schema
+from engine.analytics import periods
 from engine.analytics.funnel_query import (
     Breakdown,
     Compiled,
     QueryContext,
     best_attempts,
+    by_period,
     drilldown,
     summary,
 )
@@ -50,7 +52,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _DURATION = re.compile(
     r"^\s*(\d+)\s*(s|secs?|seconds?|m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$"
 )
-_STEP_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_STEP_RANGE = re.compile(r"^\s*([1-9]\d*)\s*(?:-\s*([1-9]\d*)\s*)?$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -156,6 +158,15 @@ class FunnelResult:
         first = self.steps[self.steps["step"] == 1]
         return int(first["profiles"].sum())
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (a missing time or breakdown value as None): what `POST
+        /api/funnels/run` answers and `kith funnel --json` prints."""
+        return {"entered": self.entered, "steps": _plain(self.steps)}
+
+
+def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
 
 def parse_within(text: str) -> dt.timedelta:
     """`7d`, `12h`, `30 minutes`, `2w`, `10s` -> a timedelta."""
@@ -214,6 +225,27 @@ class Funnels:
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
         return [int(row[0]) for row in self.ws.db.rows(select, params)]
+
+    def over_time(self, spec: FunnelSpec, interval: str = "day") -> pd.DataFrame:
+        """Conversion per period of step 1 (does conversion improve?): period, entered,
+        converted (reached the last step), rate, partial (the range covers only part of the
+        period). A profile counts once, in the period of its best attempt's step 1."""
+        unit = periods.checked_interval(interval)
+        spec = spec.model_copy(update={"breakdown": None})
+        query, params = self.attempts(spec)
+        counts = self.ws.db.df(by_period(query, len(spec.steps), unit), params)
+        span = self._span(spec, counts)
+        if span is None:
+            return pd.DataFrame(columns=["period", "entered", "converted", "rate", "partial"])
+        return _conversion_series(counts, span, unit)
+
+    def _span(self, spec: FunnelSpec, counts: pd.DataFrame) -> periods.Range | None:
+        """The funnel's date range, or from its first entry up to as_of."""
+        as_of = as_of_or_now(spec.as_of)
+        first = spec.start if spec.start is not None else _first_period(counts)
+        if first is None:
+            return None
+        return periods.range_of(first, spec.end if spec.end is not None else as_of, as_of)
 
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
@@ -319,6 +351,25 @@ def _checked_name(name: str) -> str:
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", name):
         raise ValidationError(f"breakdown {name!r} is not a property name")
     return name
+
+
+def _first_period(counts: pd.DataFrame) -> dt.datetime | None:
+    return None if counts.empty else pd.Timestamp(counts["period"].min()).to_pydatetime()
+
+
+def _conversion_series(
+    counts: pd.DataFrame, span: periods.Range, unit: periods.Interval
+) -> pd.DataFrame:
+    """Every period of the span, an empty one with zeros."""
+    starts = span.periods(unit)
+    frame = pd.DataFrame({"period": pd.to_datetime(starts)})
+    found = counts.assign(period=pd.to_datetime(counts["period"]))
+    frame = frame.merge(found, on="period", how="left").fillna({"entered": 0, "converted": 0})
+    frame = frame.astype({"entered": "int64", "converted": "int64"})
+    entered = frame["entered"].astype("float64")
+    rate = (frame["converted"] / entered.where(entered > 0)).fillna(0.0)
+    partial = [span.partial(start, unit) for start in starts]
+    return frame.assign(rate=rate, partial=partial)
 
 
 def _drop_hint(dropped: bool) -> str:

@@ -18,7 +18,6 @@ import pandas as pd
 from app.cli.common import add_json, command, emit, open_workspace
 from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
 from engine.clock import to_utc
-from kith_errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +50,9 @@ def _day_or_moment(text: str) -> dt.date | dt.datetime:
 def _register_funnel(sub: argparse._SubParsersAction) -> None:
     funnel = command(sub, "funnel", _funnel, help="profiles through a sequence of steps")
     funnel.add_argument("steps", nargs="+", metavar="STEP", help='EVENT or "EVENT where FILTER"')
-    funnel.add_argument("--within", default="14d", help="conversion window: 30m, 12h, 7d, 2w")
+    funnel.add_argument(
+        "--within", default="14d", help="conversion window: 10s, 30m, 12h, 7d, 2w (default 14d)"
+    )
     funnel.add_argument("--from", dest="start", type=_day_or_moment, help="first day of step 1")
     funnel.add_argument("--to", dest="end", type=_day_or_moment, help="last day of step 1")
     funnel.add_argument("--order", choices=("ordered", "strict", "unordered"), default="ordered")
@@ -59,20 +60,19 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
         "--exclude",
         action="append",
         default=[],
-        metavar="EVENT:STEP",
-        help="void attempts with EVENT after step STEP (before the next step); repeatable",
+        metavar="'EVENT[ where FILTER]:FROM[-TO]'",
+        help="void attempts with EVENT between steps FROM and TO (default FROM+1), e.g. "
+        "cancel:1 or 'refund where amount > 10:2-4'; repeatable",
     )
     funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
     funnel.add_argument("--audience", help="only profiles in this segment expression")
     funnel.add_argument("--as-of", type=_moment, help="evaluate as of this moment (UTC)")
+    funnel.add_argument(
+        "--over-time",
+        choices=("day", "week", "month"),
+        help="instead of the steps: conversion per period of step 1",
+    )
     add_json(funnel)
-
-
-def _exclusion(text: str) -> Exclusion:
-    event, sep, step = text.rpartition(":")
-    if not sep or not step.isdigit() or int(step) < 1 or not event:
-        raise ValidationError(f"--exclude {text!r}: write EVENT:STEP, like cancel:1")
-    return Exclusion(event=event, after_step=int(step))
 
 
 def _funnel(args: argparse.Namespace) -> None:
@@ -82,19 +82,22 @@ def _funnel(args: argparse.Namespace) -> None:
         start=args.start,
         end=args.end,
         order=args.order,
-        exclusions=[_exclusion(text) for text in args.exclude],
+        exclusions=[Exclusion.parse(text) for text in args.exclude],
         breakdown=args.breakdown,
         audience=args.audience,
         as_of=args.as_of,
     )
     with open_workspace(args) as ws:
+        if args.over_time:
+            emit(_printable(ws.funnels.over_time(spec, args.over_time)), args.json)
+            return
         result = ws.funnels.run(spec)
-    emit(_printable(result.steps), args.json)
+    emit(result.as_dict() if args.json else _printable(result.steps), args.json)
 
 
 def _printable(frame: pd.DataFrame) -> pd.DataFrame:
     """NaN as null for JSON and as blanks for tables; ratios rounded for reading."""
-    shown = frame.round({"conversion_from_first": 4, "conversion_from_previous": 4})
+    shown = frame.round({"conversion_from_first": 4, "conversion_from_previous": 4, "rate": 4})
     return shown.astype(object).where(shown.notna(), None)
 
 

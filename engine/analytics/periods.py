@@ -1,0 +1,90 @@
+"""Calendar periods for time series (trends, retention, funnels over time): UTC, weeks start on
+Monday, months on the 1st. A period that the range covers only in part is marked partial."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.clock import to_utc
+from kith_errors import ValidationError
+
+Interval = Literal["hour", "day", "week", "month"]
+INTERVALS: tuple[Interval, ...] = ("hour", "day", "week", "month")
+MAX_PERIODS = 5000  # a series longer than this is a mistake in the range, not a chart
+
+
+def checked_interval(value: str) -> Interval:
+    if value not in INTERVALS:
+        raise ValidationError(f"interval must be one of {', '.join(INTERVALS)}, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def floor(moment: dt.datetime, interval: Interval) -> dt.datetime:
+    """The start of the period holding `moment`."""
+    if interval == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval == "day":
+        return day
+    if interval == "week":
+        return day - dt.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def shift(start: dt.datetime, interval: Interval, count: int = 1) -> dt.datetime:
+    """The start of the period `count` periods after the one beginning at `start`."""
+    if interval == "hour":
+        return start + dt.timedelta(hours=count)
+    if interval == "day":
+        return start + dt.timedelta(days=count)
+    if interval == "week":
+        return start + dt.timedelta(weeks=count)
+    months = start.year * 12 + start.month - 1 + count
+    return start.replace(year=months // 12, month=months % 12 + 1)
+
+
+@dataclass(frozen=True)
+class Range:
+    """[start, end): a half-open range of UTC moments."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    def periods(self, interval: Interval) -> list[dt.datetime]:
+        """The starts of every period that overlaps the range, in order."""
+        found, current = [], floor(self.start, interval)
+        while current < self.end:
+            found.append(current)
+            if len(found) > MAX_PERIODS:
+                raise ValidationError(
+                    f"the range holds more than {MAX_PERIODS} {interval}s: "
+                    "choose a longer interval or a shorter range"
+                )
+            current = shift(current, interval)
+        return found
+
+    def partial(self, period: dt.datetime, interval: Interval) -> bool:
+        """Whether the range covers only part of the period beginning at `period`."""
+        return period < self.start or shift(period, interval) > self.end
+
+    def previous(self) -> Range:
+        """The range of the same length just before this one."""
+        return Range(self.start - (self.end - self.start), self.start)
+
+
+def range_of(start: dt.datetime | dt.date, end: dt.datetime | dt.date, as_of: dt.datetime) -> Range:
+    """A range from loose bounds: a date covers the whole day (an end date includes its day);
+    nothing is counted after `as_of`, so the range ends there at the latest."""
+    low, high = _moment(start, end=False), _moment(end, end=True)
+    high = min(high, as_of + dt.timedelta(microseconds=1))
+    if high <= low:
+        raise ValidationError(f"the range {low:%Y-%m-%d %H:%M} to {high:%Y-%m-%d %H:%M} is empty")
+    return Range(low, high)
+
+
+def _moment(value: dt.datetime | dt.date, *, end: bool) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return to_utc(value)
+    return to_utc(value) + (dt.timedelta(days=1) if end else dt.timedelta(0))
