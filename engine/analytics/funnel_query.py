@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
 
 from engine.analytics.funnel_unordered import Group, first_times, reach_times, step_groups
+from engine.analytics.params import Compiled, Params
 
 if TYPE_CHECKING:
     from engine.analytics.funnels import Exclusion, FunnelSpec, FunnelStep
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 # unordered mode) with the time each later step was reached (t2..tN), voided attempts removed,
 # then the best attempt per profile (and breakdown value).
 
-Compiled = tuple[exp.Expression, dict[str, Any]]
 EventFilter = Callable[[str, str, str | None], Compiled | None]
 
 
@@ -35,30 +35,6 @@ class Breakdown:
     name: str
 
 
-class _Params:
-    """The values behind the query's placeholders; names are private to funnels (fn_...)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, object] = {}
-
-    def __call__(self, value: object) -> exp.Placeholder:
-        name = f"fn_{len(self.values)}"
-        self.values[name] = value
-        return exp.Placeholder(this=name)
-
-    def adopt(self, compiled: Compiled) -> exp.Expression:
-        """Take in a condition compiled elsewhere, renaming its placeholders so they can't clash."""
-        expression, params = compiled
-        names = {name: self(value).name for name, value in params.items()}
-
-        def rename(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Placeholder) and node.name in names:
-                return exp.Placeholder(this=names[node.name])
-            return node
-
-        return expression.copy().transform(rename)
-
-
 @dataclass
 class QueryContext:
     as_of: dt.datetime
@@ -68,7 +44,7 @@ class QueryContext:
     event_filter: EventFilter
     audience: Compiled | None
     breakdown: Breakdown | None
-    params: _Params = field(default_factory=_Params)
+    params: Params = field(default_factory=lambda: Params("fn"))
 
 
 _Cte = tuple[str, exp.Select]
@@ -147,15 +123,17 @@ def _with_entry(ctx: QueryContext, select: exp.Select) -> exp.Select:
 
 
 def _breakdown_value(ctx: QueryContext) -> exp.Expression:
-    bd = ctx.breakdown
-    if bd is None:
-        return exp.Null()
+    return exp.Null() if ctx.breakdown is None else breakdown_value(ctx.breakdown, ctx.params)
+
+
+def breakdown_value(bd: Breakdown, params: Params) -> exp.Expression:
+    """The breakdown's text over events `e` (and, for a profile property, profiles `p`)."""
     if bd.kind == "column":
         return exp.Cast(this=_col("p", bd.name), to=exp.DataType.build("VARCHAR"))
     table, column = ("e", "properties") if bd.kind == "event" else ("p", "properties")
     if bd.kind == "event" and bd.name in ("channel", "source"):
         return _col("e", bd.name)
-    path = ctx.params("$." + bd.name)
+    path = params("$." + bd.name)
     return exp.JSONExtractScalar(this=_col(table, column), expression=path)
 
 

@@ -28,7 +28,7 @@ from sqlglot import exp
 from dsl import check_segment, parse_segment, suggest
 from dsl.ast import Did
 from dsl.schema import Schema
-from engine.analytics import periods
+from engine.analytics import periods, plain
 from engine.analytics.funnel_query import (
     Breakdown,
     Compiled,
@@ -113,7 +113,7 @@ class Exclusion(BaseModel):
         try:
             return cls(**fields, before_step=before)  # type: ignore[arg-type]
         except ValueError as err:
-            raise ValidationError(f"exclusion {text!r}: {_first_error(err)}") from err
+            raise ValidationError(f"exclusion {text!r}: {spec_error(err)}") from err
 
 
 class FunnelSpec(BaseModel):
@@ -161,11 +161,7 @@ class FunnelResult:
     def as_dict(self) -> dict[str, Any]:
         """Plain values (a missing time or breakdown value as None): what `POST
         /api/funnels/run` answers and `kith funnel --json` prints."""
-        return {"entered": self.entered, "steps": _plain(self.steps)}
-
-
-def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+        return {"entered": self.entered, "steps": plain.records(self.steps)}
 
 
 def parse_within(text: str) -> dt.timedelta:
@@ -184,10 +180,11 @@ def spec_from(**fields: object) -> FunnelSpec:
     try:
         return FunnelSpec(**fields)  # type: ignore[arg-type]
     except ValueError as err:
-        raise ValidationError(f"funnel: {_first_error(err)}") from err
+        raise ValidationError(f"funnel: {spec_error(err)}") from err
 
 
-def _first_error(err: ValueError) -> str:
+def spec_error(err: ValueError) -> str:
+    """The first complaint of a pydantic validation error, with where it was."""
     errors = getattr(err, "errors", None)
     if callable(errors):
         first = errors()[0]
@@ -257,9 +254,9 @@ class Funnels:
             start=_bound(spec.start, end=False),
             end=_bound(spec.end, end=True),
             within=spec.within,
-            event_filter=_EventFilters(schema),
+            event_filter=EventFilters(schema),
             audience=self._audience(spec),
-            breakdown=self._breakdown(spec.breakdown),
+            breakdown=breakdown_of(self.ws, spec.breakdown),
         )
         return best_attempts(spec, ctx), ctx.params.values
 
@@ -270,17 +267,8 @@ class Funnels:
         query = self.ws.segments.compile(spec.audience, as_of=as_of)
         return query.expression, dict(query.params)
 
-    def _breakdown(self, breakdown: str | None) -> Breakdown | None:
-        if breakdown is None:
-            return None
-        if breakdown.startswith("event."):
-            return Breakdown("event", _checked_name(breakdown[len("event.") :]))
-        columns = analytics_repo.profile_columns(self.ws.db)
-        name = _checked_name(breakdown)
-        return Breakdown("column" if name in columns else "json", name)
 
-
-class _EventFilters:
+class EventFilters:
     """Compiles steps' `where` texts to conditions over an events row (already checked)."""
 
     def __init__(self, schema: Schema) -> None:
@@ -293,6 +281,18 @@ class _EventFilters:
         ctx = Context(self.schema, as_of_or_now(None))
         condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
         return condition, dict(ctx.params)
+
+
+def breakdown_of(ws: Workspace, breakdown: str | None) -> Breakdown | None:
+    """`event.<prop>`: a property of the event; anything else: a profile property (a column,
+    or a path into the profile's JSON properties)."""
+    if breakdown is None:
+        return None
+    if breakdown.startswith("event."):
+        return Breakdown("event", _checked_name(breakdown[len("event.") :]))
+    columns = analytics_repo.profile_columns(ws.db)
+    name = _checked_name(breakdown)
+    return Breakdown("column" if name in columns else "json", name)
 
 
 def check_steps(spec: FunnelSpec, schema: Schema) -> None:

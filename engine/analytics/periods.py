@@ -77,14 +77,15 @@ class Range:
 def range_of(start: dt.datetime | dt.date, end: dt.datetime | dt.date, as_of: dt.datetime) -> Range:
     """A range from loose bounds: a date covers the whole day (an end date includes its day);
     nothing is counted after `as_of`, so the range ends there at the latest."""
-    low, high = _moment(start, end=False), _moment(end, end=True)
+    low, high = bound(start, end=False), bound(end, end=True)
     high = min(high, as_of + dt.timedelta(microseconds=1))
     if high <= low:
         raise ValidationError(f"the range {low:%Y-%m-%d %H:%M} to {high:%Y-%m-%d %H:%M} is empty")
     return Range(low, high)
 
 
-def _moment(value: dt.datetime | dt.date, *, end: bool) -> dt.datetime:
+def bound(value: dt.datetime | dt.date, *, end: bool) -> dt.datetime:
+    """A moment from a loose bound: a date is the start of its day, or as an end, of the next."""
     if isinstance(value, dt.datetime):
         return to_utc(value)
     return to_utc(value) + (dt.timedelta(days=1) if end else dt.timedelta(0))
