@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records
+from engine.analytics import trends
 from engine.analytics.funnels import (
     Exclusion,
     FunnelSpec,
@@ -18,6 +19,8 @@ from engine.analytics.funnels import (
     parse_within,
     spec_from,
 )
+from engine.analytics.retention import RetentionSpec
+from engine.analytics.trends import TrendSeries, TrendSpec
 
 router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[ReadWrite])
 
@@ -62,6 +65,31 @@ def funnel_over_time(body: FunnelOverTimeRequest, ws: WorkspaceDep) -> dict[str,
     the range covers only in part."""
     series = ws.funnels.over_time(body.spec(), body.interval)
     return {"interval": body.interval, "series": records(series)}
+
+
+class TrendRequest(TrendSpec):
+    series: list[str | TrendSeries] = Field(  # type: ignore[assignment]
+        min_length=1,
+        max_length=10,
+        description='"purchase", "people of page_view", "sum amount of purchase where ...", '
+        "or objects {event, where, measure, property}",
+    )
+
+
+@router.post("/trends/run")
+def run_trend(body: TrendRequest, ws: WorkspaceDep) -> dict[str, Any]:
+    """Events, unique people or a property's sum / per-person average / median per period,
+    for several series, with an optional breakdown (top N and "(other)") and the range before
+    it to compare."""
+    spec = trends.spec_from(**body.model_dump(exclude={"series"}), series=body.series)
+    return ws.trends.run(spec).as_dict()
+
+
+@router.post("/retention/run")
+def run_retention(body: RetentionSpec, ws: WorkspaceDep) -> dict[str, Any]:
+    """Cohorts by the period people started in (an event, or entering a saved segment), and
+    the share who came back in each later period: the triangle as rows, and the curve."""
+    return ws.retention.run(body).as_dict()
 
 
 @router.get("/goals/{name}/report")

@@ -242,7 +242,7 @@ class Funnels:
         first = spec.start if spec.start is not None else _first_period(counts)
         if first is None:
             return None
-        return periods.range_of(first, spec.end if spec.end is not None else as_of, as_of)
+        return periods.range_of(first, spec.end, as_of)
 
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and

@@ -12,6 +12,7 @@ from kith_errors import ValidationError
 
 Interval = Literal["hour", "day", "week", "month"]
 INTERVALS: tuple[Interval, ...] = ("hour", "day", "week", "month")
+_TICK = dt.timedelta(microseconds=1)  # timestamps' resolution: `< as_of + tick` is `<= as_of`
 MAX_PERIODS = 5000  # a series longer than this is a mistake in the range, not a chart
 
 
@@ -74,14 +75,22 @@ class Range:
         return Range(self.start - (self.end - self.start), self.start)
 
 
-def range_of(start: dt.datetime | dt.date, end: dt.datetime | dt.date, as_of: dt.datetime) -> Range:
+def range_of(
+    start: dt.datetime | dt.date, end: dt.datetime | dt.date | None, as_of: dt.datetime
+) -> Range:
     """A range from loose bounds: a date covers the whole day (an end date includes its day);
-    nothing is counted after `as_of`, so the range ends there at the latest."""
-    low, high = bound(start, end=False), bound(end, end=True)
-    high = min(high, as_of + dt.timedelta(microseconds=1))
+    nothing is counted after `as_of`, so the range ends there at the latest (and, without an
+    end, there: `as_of` itself included)."""
+    low, high = bound(start, end=False), end_of(end, as_of)
     if high <= low:
         raise ValidationError(f"the range {low:%Y-%m-%d %H:%M} to {high:%Y-%m-%d %H:%M} is empty")
     return Range(low, high)
+
+
+def end_of(end: dt.datetime | dt.date | None, as_of: dt.datetime) -> dt.datetime:
+    """The exclusive end of a range that stops at `end`, or includes `as_of`."""
+    visible = as_of + _TICK
+    return visible if end is None else min(bound(end, end=True), visible)
 
 
 def bound(value: dt.datetime | dt.date, *, end: bool) -> dt.datetime:

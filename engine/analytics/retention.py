@@ -22,9 +22,16 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.analytics import periods, plain
-from engine.analytics.funnels import EventFilters, FunnelStep, breakdown_of, check_point
+from engine.analytics.funnels import (
+    EventFilters,
+    FunnelStep,
+    breakdown_of,
+    check_point,
+    spec_error,
+)
 from engine.analytics.retention_query import Point, RetentionQuery, retention_query
 from engine.clock import as_of_or_now
+from kith_errors import ValidationError
 
 if TYPE_CHECKING:
     from dsl.schema import Schema
@@ -59,6 +66,14 @@ class RetentionSpec(BaseModel):
         if self.breakdown is not None and self.breakdown.startswith("event."):
             raise ValueError("retention breaks down by a profile property, not an event's")
         return self
+
+
+def spec_from(**fields: Any) -> RetentionSpec:
+    """A RetentionSpec from loose input, with pydantic's complaints turned into our error."""
+    try:
+        return RetentionSpec(**fields)
+    except ValueError as err:
+        raise ValidationError(f"retention: {spec_error(err)}") from err
 
 
 @dataclass(frozen=True)
@@ -144,14 +159,12 @@ def _point(text: str, schema: Schema) -> Point:
 
 
 def _range(spec: RetentionSpec, as_of: dt.datetime) -> periods.Range:
-    """The cohorts' range; without a start, the last `periods` periods up to as_of."""
-    end = periods.bound(spec.end if spec.end is not None else as_of, end=True)
+    """The cohorts' range; without a start, the last `periods` periods before its end's."""
+    end = periods.end_of(spec.end, as_of)
     if spec.start is not None:
         return periods.range_of(spec.start, end, as_of)
-    first = periods.shift(
-        periods.floor(min(end, as_of), spec.interval), spec.interval, -spec.periods
-    )
-    return periods.range_of(first, end, as_of)
+    last = periods.floor(end - dt.timedelta(microseconds=1), spec.interval)
+    return periods.range_of(periods.shift(last, spec.interval, -spec.periods), end, as_of)
 
 
 # ---- shaping the answer --------------------------------------------------------------------

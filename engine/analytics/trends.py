@@ -36,7 +36,7 @@ from kith_errors import ValidationError
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
-__all__ = ["OTHER", "TrendResult", "TrendSeries", "TrendSpec", "Trends"]
+__all__ = ["OTHER", "TrendResult", "TrendSeries", "TrendSpec", "Trends", "spec_from"]
 
 Measure = Literal["count", "people", "sum", "avg", "median"]
 _PROPERTY_MEASURES = ("sum", "avg", "median")
@@ -106,6 +106,28 @@ class TrendSpec(BaseModel):
     as_of: dt.datetime | None = None
 
 
+def spec_from(**fields: Any) -> TrendSpec:
+    """A TrendSpec from loose input (each series as text, a dict or a TrendSeries), with
+    pydantic's complaints turned into our error."""
+    series = [_series_from(one) for one in fields.pop("series", [])]
+    try:
+        return TrendSpec(**fields, series=series)
+    except ValueError as err:
+        raise ValidationError(f"trend: {spec_error(err)}") from err
+
+
+def _series_from(one: Any) -> TrendSeries:
+    if isinstance(one, str):
+        return TrendSeries.parse(one)
+    if isinstance(one, TrendSeries):
+        return one
+    try:
+        return TrendSeries(**one)
+    except (TypeError, ValueError) as err:
+        detail = spec_error(err) if isinstance(err, ValueError) else "not a series"
+        raise ValidationError(f"series {one!r}: {detail}") from err
+
+
 @dataclass(frozen=True)
 class TrendResult:
     """`points`: series, label, [breakdown], period, value, partial [, previous_period,
@@ -138,10 +160,9 @@ class Trends:
 
     def _range(self, spec: TrendSpec, as_of: dt.datetime) -> periods.Range:
         """The spec's range; without a start, the 30 days before its end."""
-        end = periods.bound(spec.end if spec.end is not None else as_of, end=True)
-        if spec.start is not None:
-            return periods.range_of(spec.start, end, as_of)
-        return periods.range_of(min(end, as_of) - _DEFAULT_SPAN, end, as_of)
+        end = periods.end_of(spec.end, as_of)
+        start = spec.start if spec.start is not None else end - _DEFAULT_SPAN
+        return periods.range_of(start, end, as_of)
 
     def _query(self, spec: TrendSpec, span: periods.Range, as_of: dt.datetime) -> TrendQuery:
         schema = self.ws.catalog.dsl_schema()
@@ -170,7 +191,7 @@ def _check_property(series: TrendSeries, properties: dict[str, str]) -> None:
     if kind != "number":
         numbers = sorted(name for name, k in properties.items() if k == "number")
         known = ", ".join(numbers) if numbers else "none"
-        what = "unknown" if kind is None else f"a {kind}"
+        what = "an unknown" if kind is None else f"a {kind}"
         raise ValidationError(
             f"{series.label()}: {series.property!r} is {what} property of {series.event} events, "
             f"not a number (its number properties: {known})"

@@ -10,14 +10,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 import pandas as pd
 
-from app.cli.common import add_json, command, emit, open_workspace
+from app.cli.common import add_json, command, day_or_moment, emit, moment, open_workspace
 from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
-from engine.clock import to_utc
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,21 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(command(actions, "deliver", _deliver, help="POST every due webhook once"))
 
 
-def _moment(text: str) -> dt.datetime:
-    try:
-        return to_utc(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from err
-
-
-def _day_or_moment(text: str) -> dt.date | dt.datetime:
-    """A bare date covers the whole day; a timestamp is a moment."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return _moment(text)
-
-
 # ---- funnels ------------------------------------------------------------------------------------
 
 
@@ -53,8 +36,8 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
     funnel.add_argument(
         "--within", default="14d", help="conversion window: 10s, 30m, 12h, 7d, 2w (default 14d)"
     )
-    funnel.add_argument("--from", dest="start", type=_day_or_moment, help="first day of step 1")
-    funnel.add_argument("--to", dest="end", type=_day_or_moment, help="last day of step 1")
+    funnel.add_argument("--from", dest="start", type=day_or_moment, help="first day of step 1")
+    funnel.add_argument("--to", dest="end", type=day_or_moment, help="last day of step 1")
     funnel.add_argument("--order", choices=("ordered", "strict", "unordered"), default="ordered")
     funnel.add_argument(
         "--exclude",
@@ -66,7 +49,7 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
     )
     funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
     funnel.add_argument("--audience", help="only profiles in this segment expression")
-    funnel.add_argument("--as-of", type=_moment, help="evaluate as of this moment (UTC)")
+    funnel.add_argument("--as-of", type=moment, help="evaluate as of this moment (UTC)")
     funnel.add_argument(
         "--over-time",
         choices=("day", "week", "month"),
@@ -114,10 +97,10 @@ def _register_goal(sub: argparse._SubParsersAction) -> None:
     report = command(actions, "report", _goal_report, help="completions over time")
     report.add_argument("name")
     report.add_argument("--bucket", choices=("day", "week", "month"), default="day")
-    report.add_argument("--from", dest="start", type=_day_or_moment)
-    report.add_argument("--to", dest="end", type=_day_or_moment)
+    report.add_argument("--from", dest="start", type=day_or_moment)
+    report.add_argument("--to", dest="end", type=day_or_moment)
     report.add_argument("--segment", help="only profiles in this segment expression or name")
-    report.add_argument("--as-of", type=_moment)
+    report.add_argument("--as-of", type=moment)
     add_json(report)
 
 
@@ -170,15 +153,15 @@ def _register_rule(sub: argparse._SubParsersAction) -> None:
     )
     dry = command(actions, "dry-run", _rule_dry_run, help="what a rule would have done")
     dry.add_argument("name", help="a rule's name, or a rule's source text")
-    dry.add_argument("--from", dest="start", type=_moment, required=True)
-    dry.add_argument("--to", dest="end", type=_moment, required=True)
+    dry.add_argument("--from", dest="start", type=moment, required=True)
+    dry.add_argument("--to", dest="end", type=moment, required=True)
     add_json(dry)
     log = command(actions, "log", _rule_log, help="recent firings")
     log.add_argument("name", nargs="?")
     log.add_argument("--limit", type=int, default=50)
     add_json(log)
     schedules = command(actions, "run-schedules", _run_schedules, help="fire due `every` rules")
-    schedules.add_argument("--as-of", type=_moment)
+    schedules.add_argument("--as-of", type=moment)
     add_json(schedules)
 
 
