@@ -19,6 +19,7 @@ from engine.analytics.funnels import (
     parse_within,
     spec_from,
 )
+from engine.analytics.periods import Bound
 from engine.analytics.retention import RetentionSpec
 from engine.analytics.trends import TrendSeries, TrendSpec
 
@@ -30,8 +31,8 @@ class FunnelRequest(BaseModel):
         min_length=1, description='event types, optionally filtered: "purchase where amount > 100"'
     )
     within: str = Field("14d", description="conversion window from step 1: 10s, 30m, 12h, 7d, 2w")
-    start: dt.datetime | dt.date | None = Field(None, description="step 1 on or after (UTC)")
-    end: dt.datetime | dt.date | None = Field(None, description="step 1 before (UTC)")
+    start: Bound | None = Field(None, description="step 1 on or after (UTC)")
+    end: Bound | None = Field(None, description="step 1 before (UTC); a date: to its end")
     order: Literal["ordered", "strict", "unordered"] = "ordered"
     exclusions: list[str | Exclusion] = Field(
         default_factory=list,

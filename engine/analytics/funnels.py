@@ -120,8 +120,8 @@ class FunnelSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
     steps: list[FunnelStep] = Field(min_length=1)
     within: dt.timedelta = dt.timedelta(days=14)
-    start: dt.datetime | dt.date | None = None
-    end: dt.datetime | dt.date | None = None
+    start: periods.Bound | None = None
+    end: periods.Bound | None = None
     order: Order = "ordered"
     exclusions: list[Exclusion] = Field(default_factory=list)
     audience: str | None = None

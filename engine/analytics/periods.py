@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator
 
 from engine.clock import to_utc
 from kith_errors import ValidationError
@@ -14,6 +16,20 @@ Interval = Literal["hour", "day", "week", "month"]
 INTERVALS: tuple[Interval, ...] = ("hour", "day", "week", "month")
 _TICK = dt.timedelta(microseconds=1)  # timestamps' resolution: `< as_of + tick` is `<= as_of`
 MAX_PERIODS = 5000  # a series longer than this is a mistake in the range, not a chart
+
+
+def _day_text(value: Any) -> Any:
+    """`2026-03-01` is a day (a whole day, as an end), not the moment it begins."""
+    if isinstance(value, str) and len(value.strip()) == len("2026-03-01"):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+# A range bound in a request: a day, or a moment
+Bound = Annotated[dt.datetime | dt.date, BeforeValidator(_day_text)]
 
 
 def checked_interval(value: str) -> Interval:

@@ -23,3 +23,8 @@ def moment(value: Any) -> dt.datetime:
 
 def none_if_missing(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+def records_column(column: pd.Series) -> pd.Series:
+    """A column of values with every missing one as None (not NaN)."""
+    return column.astype(object).where(column.notna(), None)

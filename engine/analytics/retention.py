@@ -29,6 +29,7 @@ from engine.analytics.funnels import (
     check_point,
     spec_error,
 )
+from engine.analytics.periods import Bound
 from engine.analytics.retention_query import Point, RetentionQuery, retention_query
 from engine.clock import as_of_or_now
 from kith_errors import ValidationError
@@ -47,10 +48,8 @@ class RetentionSpec(BaseModel):
     return_event: str | None = Field(None, description="default: the starting event")
     interval: Interval = "week"
     periods: int = Field(8, ge=1, le=60, description="later periods shown per cohort")
-    start: dt.datetime | dt.date | None = Field(None, description="first cohort on or after")
-    end: dt.datetime | dt.date | None = Field(
-        None, description="last cohort before (a date: its day)"
-    )
+    start: Bound | None = Field(None, description="first cohort on or after")
+    end: Bound | None = Field(None, description="last cohort before (a date: its day)")
     cohort: Literal["first_time", "recurring"] = "first_time"
     breakdown: str | None = Field(None, description="a profile property")
     top: int = Field(5, ge=1, le=50)
@@ -202,6 +201,7 @@ def _table(
     table = pd.DataFrame(rows, columns=columns)
     table = table.sort_values(["cohort", "breakdown", "k"], na_position="last", kind="stable")
     table = table.reset_index(drop=True)
+    table["breakdown"] = plain.records_column(table["breakdown"])
     return table if spec.breakdown is not None else table.drop(columns=["breakdown"])
 
 

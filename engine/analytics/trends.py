@@ -97,8 +97,8 @@ class TrendSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
     series: list[TrendSeries] = Field(min_length=1, max_length=10)
     interval: periods.Interval = "day"
-    start: dt.datetime | dt.date | None = Field(None, description="default: 30 days before end")
-    end: dt.datetime | dt.date | None = Field(None, description="default: as_of; a date: its day")
+    start: periods.Bound | None = Field(None, description="default: 30 days before end")
+    end: periods.Bound | None = Field(None, description="default: as_of; a date: its day")
     breakdown: str | None = Field(None, description="a profile property or event.<property>")
     top: int = Field(5, ge=1, le=50, description="breakdown values shown; the rest is (other)")
     audience: str | None = Field(None, description="only people in this segment expression")
@@ -260,10 +260,10 @@ def _breakdown_values(found: pd.DataFrame) -> list[Any]:
 
 
 def _lookup(found: pd.DataFrame, column: str) -> dict[tuple[dt.datetime, Any], Any]:
-    keys = zip(
-        found["period"].map(plain.moment), found["grp"].map(plain.none_if_missing), strict=True
-    )
-    return dict(zip(keys, found[column], strict=True))
+    """(period, breakdown value) -> the measure (built row by row: Series.map turns None back
+    into NaN, which never equals itself as a key)."""
+    rows = zip(found["period"], found["grp"], found[column], strict=True)
+    return {(plain.moment(p), plain.none_if_missing(g)): v for p, g, v in rows}
 
 
 def _get(
