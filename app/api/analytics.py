@@ -21,7 +21,7 @@ from engine.analytics.funnels import (
 )
 from engine.analytics.periods import Bound
 from engine.analytics.retention import RetentionSpec
-from engine.analytics.trends import TrendSeries, TrendSpec
+from engine.analytics.trends import TrendSpec
 
 router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[ReadWrite])
 
@@ -69,11 +69,12 @@ def funnel_over_time(body: FunnelOverTimeRequest, ws: WorkspaceDep) -> dict[str,
 
 
 class TrendRequest(TrendSpec):
-    series: list[str | TrendSeries] = Field(  # type: ignore[assignment]
+    series: list[str | dict[str, Any]] = Field(  # type: ignore[assignment]
         min_length=1,
         max_length=10,
         description='"purchase", "people of page_view", "sum amount of purchase where ...", '
-        "or objects {event, where, measure, property}",
+        "or objects {event, where, measure, property} (checked by the engine, so a mistake "
+        "is explained in its words)",
     )
 
 
