@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,11 @@ def rows(db: Path, repeat: int) -> list[dict[str, Any]]:
     with Workspace.open(db, read_only=True) as ws:
         as_of = data_end(ws, db)
         for case, spec in trend_cases(as_of).items():
-            seconds, cpu, result = timed(lambda spec=spec: ws.trends.run(spec), repeat)
-            found.append(_row(case, seconds, cpu, f"{len(result.points):,} points"))
+            seconds, cpu, trend = timed(partial(ws.trends.run, spec), repeat)
+            found.append(_row(case, seconds, cpu, f"{len(trend.points):,} points"))
         for case, rspec in retention_cases(as_of).items():
-            seconds, cpu, result = timed(lambda rspec=rspec: ws.retention.run(rspec), repeat)
-            cohorts = result.triangle()["size"].sum()
+            seconds, cpu, kept = timed(partial(ws.retention.run, rspec), repeat)
+            cohorts = kept.triangle()["size"].sum()
             found.append(_row(case, seconds, cpu, f"{int(cohorts):,} people in cohorts"))
     load = "/".join(f"{x:.2f}" for x in os.getloadavg())
     found.append({"case": "load average (1/5/15 min) after the run", "result": load})

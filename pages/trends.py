@@ -38,11 +38,11 @@ def _series_table() -> pd.DataFrame:
     )
 
 
-def _series(frame: pd.DataFrame) -> list[dict[str, object]]:
+def _series(frame: pd.DataFrame) -> list[dict[str, str]]:
     """Non-empty editor rows as series fields, blank cells left out."""
     rows = []
     for record in frame.to_dict("records"):
-        row = {k: v for k, v in record.items() if isinstance(v, str) and v.strip()}
+        row = {str(k): v for k, v in record.items() if isinstance(v, str) and v.strip()}
         if row.get("event"):
             rows.append({k: v.strip() for k, v in row.items()})
     return rows
@@ -52,7 +52,7 @@ def _spec() -> TrendSpec | None:
     series = _series(_series_table())
     cols = st.columns([1, 2, 2, 1])
     interval = cols[0].selectbox("Per", ["hour", "day", "week", "month"], index=1, key="tr_per")
-    period = cols[1].date_input("Between", value=(), key="tr_dates", help="default: 30 days")
+    period = cols[1].date_input("Between", value=[], key="tr_dates", help="default: 30 days")
     breakdown = cols[2].text_input(
         "Breakdown", placeholder="country, or event.campaign", key="tr_breakdown"
     )

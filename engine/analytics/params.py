@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlglot import exp
 
-Compiled = tuple[exp.Expression, dict[str, Any]]
+Compiled = tuple[exp.Expr, dict[str, Any]]
 
 
 class Params:
@@ -23,12 +23,12 @@ class Params:
         self.values[name] = value
         return exp.Placeholder(this=name)
 
-    def adopt(self, compiled: Compiled) -> exp.Expression:
+    def adopt(self, compiled: Compiled) -> exp.Expr:
         """Take in a condition compiled elsewhere, renaming its placeholders so they can't clash."""
         expression, params = compiled
         names = {name: self(value).name for name, value in params.items()}
 
-        def rename(node: exp.Expression) -> exp.Expression:
+        def rename(node: exp.Expr) -> exp.Expr:
             if isinstance(node, exp.Placeholder) and node.name in names:
                 return exp.Placeholder(this=names[node.name])
             return node

@@ -33,9 +33,10 @@ Bound = Annotated[dt.datetime | dt.date, BeforeValidator(_day_text)]
 
 
 def checked_interval(value: str) -> Interval:
-    if value not in INTERVALS:
-        raise ValidationError(f"interval must be one of {', '.join(INTERVALS)}, not {value!r}")
-    return value  # type: ignore[return-value]
+    for interval in INTERVALS:
+        if value == interval:
+            return interval
+    raise ValidationError(f"interval must be one of {', '.join(INTERVALS)}, not {value!r}")
 
 
 def floor(moment: dt.datetime, interval: Interval) -> dt.datetime:

@@ -48,17 +48,17 @@ def _col(table: str, name: str) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def _as(expression: exp.Expression, name: str) -> exp.Alias:
+def _as(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, name)
 
 
-def _period(q: RetentionQuery, ts: exp.Expression) -> exp.DateTrunc:
+def _period(q: RetentionQuery, ts: exp.Expr) -> exp.DateTrunc:
     return exp.DateTrunc(unit=exp.Literal.string(q.interval), this=ts)
 
 
 def _event_rows(q: RetentionQuery, point: Point, params: Params) -> exp.Select:
     """person, ts of the point's events, visible at as_of and inside the audience."""
-    conditions: list[exp.Expression] = [
+    conditions: list[exp.Expr] = [
         exp.EQ(this=_col("e", "type"), expression=params(point.event)),
         exp.LTE(this=_col("e", "ts"), expression=params(q.as_of)),
     ]
@@ -76,7 +76,7 @@ def _event_rows(q: RetentionQuery, point: Point, params: Params) -> exp.Select:
 
 def _segment_rows(q: RetentionQuery, segment_id: int, params: Params) -> exp.Select:
     """person, ts of every entry into the saved segment, visible at as_of."""
-    conditions: list[exp.Expression] = [
+    conditions: list[exp.Expr] = [
         exp.EQ(this=_col("h", "segment_id"), expression=params(segment_id)),
         exp.EQ(this=_col("h", "change"), expression=params("entered")),
         exp.LTE(this=_col("h", "changed_at"), expression=params(q.as_of)),

@@ -47,7 +47,7 @@ def _col(table: str, name: str) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def _as(expression: exp.Expression, name: str) -> exp.Alias:
+def _as(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, name)
 
 
@@ -70,7 +70,7 @@ def _series_events(q: TrendQuery, i: int, params: Params) -> exp.Select:
     return select.where(exp.and_(*_conditions(q, series, params)), copy=False)
 
 
-def _value(series: SeriesQuery, params: Params) -> exp.Expression:
+def _value(series: SeriesQuery, params: Params) -> exp.Expr:
     if series.property is None:
         return exp.Null()
     path = params("$." + series.property)
@@ -78,9 +78,9 @@ def _value(series: SeriesQuery, params: Params) -> exp.Expression:
     return exp.TryCast(this=text, to=_MONEY.copy())
 
 
-def _conditions(q: TrendQuery, series: SeriesQuery, params: Params) -> list[exp.Expression]:
+def _conditions(q: TrendQuery, series: SeriesQuery, params: Params) -> list[exp.Expr]:
     ts = _col("e", "ts")
-    conditions: list[exp.Expression] = [
+    conditions: list[exp.Expr] = [
         exp.EQ(this=_col("e", "type"), expression=params(series.event)),
         exp.GTE(this=ts.copy(), expression=params(q.low)),
         exp.LT(this=ts.copy(), expression=params(q.end)),
@@ -110,7 +110,7 @@ def _top(q: TrendQuery, params: Params) -> exp.Select:
     )
 
 
-def _grouped(params: Params) -> exp.Expression:
+def _grouped(params: Params) -> exp.Expr:
     """The breakdown value, with every value outside the top N as OTHER (no value stays NULL)."""
     in_top = exp.In(this=exp.column("raw"), query=exp.Subquery(this=exp.select("raw").from_("top")))
     return (

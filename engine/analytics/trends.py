@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -183,7 +184,7 @@ class Trends:
         )
 
 
-def _check_property(series: TrendSeries, properties: dict[str, str]) -> None:
+def _check_property(series: TrendSeries, properties: Mapping[str, str]) -> None:
     """A measured property is a number property of the series' event type."""
     if series.property is None:
         return
