@@ -1,10 +1,11 @@
 """The trends query: one SELECT built as a sqlglot tree, every value a bound parameter.
 
-`ev`: every series' matching events in the range (and, to compare, the range before it) with
-the period, the person, the measured property and the breakdown value; `top`: the breakdown
-values with the most events in the range; `people`: one row per series, period, grouped value
-and person (the person's event count and property total); then one row per series, period and
-value with every measure, so the caller picks each series' own.
+`ev`: every series' matching events in the range (and, to compare, the range before it),
+grouped per period and person (with an event breakdown, per value too): the events and their
+property's total; `labelled`: the same with the breakdown value (a profile property is joined
+after grouping); `top`: the values with the most events in the range; `people`: one row per
+series, period, grouped value and person; then one row per series, period and value with every
+measure, so the caller picks each series' own.
 """
 
 from __future__ import annotations
@@ -52,22 +53,41 @@ def _as(expression: exp.Expr, name: str) -> exp.Expr:
 
 
 def _series_events(q: TrendQuery, i: int, params: Params) -> exp.Select:
-    """Series i's events: s, cur (inside the range, not the compared one), period, person, v,
-    raw (the breakdown value)."""
+    """Series i's events, one row per range (cur: the range, not the compared one), period and
+    person (and, for an event breakdown, value raw): n events and v, their property's total."""
     series, ts = q.series[i], _col("e", "ts")
-    period = exp.DateTrunc(unit=exp.Literal.string(q.interval), this=ts.copy())
-    select = exp.select(
-        _as(exp.Literal.number(i), "s"),
-        _as(exp.GTE(this=ts.copy(), expression=params(q.start)), "cur"),
-        _as(period, "period"),
-        _as(_col("e", "profile_id"), "person"),
-        _as(_value(series, params), "v"),
-        _as(exp.Null() if q.breakdown is None else breakdown_value(q.breakdown, params), "raw"),
-    ).from_(exp.to_table("events").as_("e"), copy=False)
-    if q.breakdown is not None and q.breakdown.kind != "event":
-        on = exp.EQ(this=_col("p", "id"), expression=_col("e", "profile_id"))
-        select = select.join(exp.to_table("profiles").as_("p"), on=on, join_type="left")
-    return select.where(exp.and_(*_conditions(q, series, params)), copy=False)
+    keys = {
+        "cur": exp.GTE(this=ts.copy(), expression=params(q.start)),
+        "period": exp.DateTrunc(unit=exp.Literal.string(q.interval), this=ts.copy()),
+        "person": _col("e", "profile_id"),
+    }
+    if q.breakdown is not None and q.breakdown.kind == "event":
+        keys["raw"] = breakdown_value(q.breakdown, params)
+    v = exp.Sum(this=_value(series, params))
+    select = (
+        exp.select(_as(exp.Literal.number(i), "s"), *[_as(e, name) for name, e in keys.items()])
+        .select(_as(exp.Count(this=exp.Star()), "n"), _as(v, "v"))
+        .from_(exp.to_table("events").as_("e"))
+        .where(exp.and_(*_conditions(q, series, params)))
+    )
+    return select.group_by(*[e.copy() for e in keys.values()])
+
+
+def _labelled(q: TrendQuery, params: Params) -> exp.Select:
+    """The per-person rows with raw, the breakdown value: a profile property is joined here,
+    after grouping, so each person is looked up once per period."""
+    if q.breakdown is None:
+        return exp.select("*", _as(exp.Null(), "raw")).from_("ev")
+    if q.breakdown.kind == "event":
+        return exp.select("*").from_("ev")
+    on = exp.EQ(this=_col("p", "id"), expression=_col("ev", "person"))
+    raw = breakdown_value(q.breakdown, params)
+    return (
+        exp.select(*[_col("ev", c) for c in ("s", "cur", "period", "person", "n", "v")])
+        .select(_as(raw, "raw"))
+        .from_("ev")
+        .join(exp.to_table("profiles").as_("p"), on=on, join_type="left")
+    )
 
 
 def _value(series: SeriesQuery, params: Params) -> exp.Expr:
@@ -97,12 +117,12 @@ def _conditions(q: TrendQuery, series: SeriesQuery, params: Params) -> list[exp.
 def _top(q: TrendQuery, params: Params) -> exp.Select:
     """The `top` breakdown values with the most events in the range (ties: by value)."""
     order = [
-        exp.Ordered(this=exp.Count(this=exp.Star()), desc=True),
+        exp.Ordered(this=exp.Sum(this=exp.column("n")), desc=True),
         exp.Ordered(this=exp.column("raw")),
     ]
     return (
         exp.select("raw")
-        .from_("ev")
+        .from_("labelled")
         .where(exp.and_(exp.column("cur"), exp.column("raw").is_(exp.Null()).not_()))
         .group_by("raw")
         .order_by(*order)
@@ -122,14 +142,20 @@ def _grouped(params: Params) -> exp.Expr:
 
 
 def _per_person(q: TrendQuery, params: Params) -> exp.Select:
-    """One row per series, range, period, grouped breakdown value and person."""
+    """One row per series, range, period, grouped breakdown value and person. Only an event
+    breakdown can put one person in a group twice (two values folded into "(other)")."""
     grouped = exp.Null() if q.breakdown is None else _grouped(params)
-    labelled = exp.select("*", _as(grouped, "grp")).from_("ev").subquery("g")
+    labelled = exp.select("*", _as(grouped, "grp")).from_("labelled")
+    if q.breakdown is None or q.breakdown.kind != "event":
+        return labelled
     keys = ["s", "cur", "period", "grp", "person"]
     return (
         exp.select(*keys)
-        .select(_as(exp.Count(this=exp.Star()), "n"), _as(exp.Sum(this=exp.column("v")), "v"))
-        .from_(labelled)
+        .select(
+            _as(exp.Sum(this=exp.column("n")), "n"),
+            _as(exp.Sum(this=exp.column("v")), "v"),
+        )
+        .from_(labelled.subquery("g"))
         .group_by(*keys)
     )
 
@@ -153,6 +179,7 @@ def trend_query(q: TrendQuery) -> tuple[exp.Select, dict[str, object]]:
         .group_by("s", "cur", "period", "grp")
         .with_("ev", as_=events)
     )
+    select = select.with_("labelled", as_=_labelled(q, params))
     if q.breakdown is not None:
         select = select.with_("top", as_=_top(q, params))
     select = select.with_("people", as_=_per_person(q, params))
