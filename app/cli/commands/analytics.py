@@ -43,9 +43,10 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
         "--exclude",
         action="append",
         default=[],
-        metavar="'EVENT[ where FILTER]:FROM[-TO]'",
-        help="void attempts with EVENT between steps FROM and TO (default FROM+1), e.g. "
-        "cancel:1 or 'refund where amount > 10:2-4'; repeatable",
+        metavar="EXCLUSION",
+        help="EVENT[ where FILTER]:FROM[-TO] voids attempts with EVENT (matching FILTER) "
+        "between steps FROM and TO (default FROM+1), e.g. cancel:1 or "
+        "'refund where amount > 10:2-4'; repeatable",
     )
     funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
     funnel.add_argument("--audience", help="only profiles in this segment expression")
