@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from engine.analytics.funnels import Funnels
     from engine.analytics.goals import Goals
     from engine.analytics.overview import Overview
+    from engine.analytics.retention import Retention
+    from engine.analytics.trends import Trends
     from engine.catalog.service import Catalog
     from engine.changes import Change
     from engine.ingest.intake import Intake
@@ -178,6 +180,18 @@ class Workspace:
         from engine.analytics.goals import Goals
 
         return Goals(self)
+
+    @cached_property
+    def trends(self) -> Trends:
+        from engine.analytics.trends import Trends
+
+        return Trends(self)
+
+    @cached_property
+    def retention(self) -> Retention:
+        from engine.analytics.retention import Retention
+
+        return Retention(self)
 
     @cached_property
     def rules(self) -> Rules:
