@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from engine.analytics.funnels import Funnels
     from engine.analytics.goals import Goals
     from engine.analytics.overview import Overview
+    from engine.analytics.retention import Retention
+    from engine.analytics.trends import Trends
     from engine.catalog.service import Catalog
     from engine.changes import Change
     from engine.ingest.intake import Intake
@@ -74,7 +77,9 @@ class Workspace:
 
             held.append(change)
             return SegmentChanges()
-        moved = self.segments.membership.apply(change, change.as_of or self.clock())
+        if change.as_of is None:  # one moment for the change and all that follows it
+            change = replace(change, as_of=self.clock())
+        moved = self.segments.membership.apply(change, change.as_of)
         self.rules.after_commit(change, moved)
         return moved
 
@@ -175,6 +180,18 @@ class Workspace:
         from engine.analytics.goals import Goals
 
         return Goals(self)
+
+    @cached_property
+    def trends(self) -> Trends:
+        from engine.analytics.trends import Trends
+
+        return Trends(self)
+
+    @cached_property
+    def retention(self) -> Retention:
+        from engine.analytics.retention import Retention
+
+        return Retention(self)
 
     @cached_property
     def rules(self) -> Rules:

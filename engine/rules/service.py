@@ -16,7 +16,7 @@ the base class (engine/rules/activity.py).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -109,11 +109,13 @@ class Rules(RuleActivity):
     def after_commit(self, change: Change, moved: SegmentChanges) -> None:
         """Fire the rules a committed change triggers: an ingestion batch's event rules, and the
         entering/leaving rules of the segments someone entered or left, whatever the change.
-        What the rules write is committed in turn, one chain level deeper."""
+        What the rules write is committed in turn, one chain level deeper, at the same moment."""
+        now = change.as_of or self.ws.clock()
         if change.batch is not None:
-            self._run(self._batch_rules(change.batch), change.batch.batch_id, change.depth, moved)
+            batch = change.batch
+            self._run(self._batch_rules(batch), batch.batch_id, change.depth, moved, now)
         elif moved:
-            self._run(self._segment_rules(moved), None, change.depth, moved)
+            self._run(self._segment_rules(moved), None, change.depth, moved, now)
 
     def _batch_rules(self, batch: IngestBatch) -> list[tuple[dict[str, Any], Rule]]:
         """The enabled event and segment rules, less event rules whose trigger type is not in
@@ -141,6 +143,7 @@ class Rules(RuleActivity):
         batch_id: int | None,
         depth: int,
         moved: SegmentChanges,
+        now: dt.datetime,
     ) -> None:
         if not active:
             return
@@ -148,22 +151,21 @@ class Rules(RuleActivity):
             with self.ws.holding_commits() as held:
                 try:  # one transaction for all the rules: one commit instead of dozens
                     with self.ws.db.transaction():
-                        self._run_batch(active, batch_id, depth, moved, shared=True)
+                        self._run_batch(active, batch_id, depth, moved, now, shared=True)
                 except StoreError:  # a database error aborted it: rule by rule, each on its own
-                    self._run_batch(active, batch_id, depth, moved, shared=False)
-            self._commit_writes(held, depth)
+                    self._run_batch(active, batch_id, depth, moved, now, shared=False)
+            self._commit_writes(held, depth, now)
             self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
 
-    def _commit_writes(self, held: list[Change], depth: int) -> None:
+    def _commit_writes(self, held: list[Change], depth: int, now: dt.datetime) -> None:
         """The rules' writes (and the changes the services they used committed meanwhile) as
         one change, one chain level deeper: memberships they move fire rules in turn."""
         touched = self._actions.take_touched()
         ids = touched.union(*(c.profile_ids for c in held))
         removed = set().union(*(c.removed_ids for c in held))
         if ids or removed:
-            self.ws.commit(
-                Change.of(ChangeKind.RULE_WRITE, ids, removed_ids=removed, depth=depth + 1)
-            )
+            change = Change.of(ChangeKind.RULE_WRITE, ids, removed_ids=removed, depth=depth + 1)
+            self.ws.commit(replace(change, as_of=now))
 
     def _run_batch(
         self,
@@ -171,9 +173,10 @@ class Rules(RuleActivity):
         batch_id: int | None,
         depth: int,
         changes: SegmentChanges,
+        now: dt.datetime,
         shared: bool,
     ) -> None:
-        now, schema = utcnow(), self.ws.segments.schema()
+        schema = self.ws.segments.schema()
         self._actions.writes.follow(schema.properties)
         self._actions.drop_emits()
         self._actions.discard()
@@ -253,7 +256,7 @@ class Rules(RuleActivity):
                 with self.ws.db.transaction():
                     self._write_log([failed], now, 0)
                 raise
-        self._commit_writes(held, 0)
+        self._commit_writes(held, 0, now)
         self._actions.flush_emits()
         return sum(len(run.frame) for run in runs)
 

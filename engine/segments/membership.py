@@ -6,11 +6,12 @@ with it and records who entered and who exited in `segment_history`. What a comm
 
 - a change to some profiles: only the saved segments that could read what it touched (a label
   change: the segments reading labels, and every segment built on those) are evaluated, for
-  exactly those profiles, in ONE statement for all of them (engine/compiler/scoped.py);
-  profiles the change removed (merged away) leave every segment, each with an exit record;
+  exactly those profiles, in ONE statement for all of them (engine/compiler/scoped.py), a
+  part the change cannot move read from its stored members; profiles the change removed
+  (merged away) leave every segment, each with an exit record;
 - time passing: every time-dependent segment (a relative window anywhere in it, directly or
   through the segments it is built on) is evaluated for everyone at `as_of`, one set-based
-  statement per segment;
+  statement per segment, parts before the compounds built on them;
 - a full refresh: one saved segment, or all of them, the same way.
 """
 
@@ -23,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from dsl.ast import InSegment
 from engine.changes import EVERYTHING, Change, ChangeKind, Touches
-from engine.compiler import compile_query, render, saved_expression
+from engine.compiler import Context, SavedSegment, compile_query, render, saved_expression
+from engine.compiler.context import STORED
 from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from engine.rules import deps
 from store import segments as repo
 
 if TYPE_CHECKING:
-    from engine.compiler import Context
     from engine.segments.service import Segments
 
 _LISTS = Touches(lists=True)  # what a static list reads
@@ -123,7 +124,7 @@ class Membership:
         key = tuple(s.id for s in chosen)
         plan = self._plans.get(key)
         if plan is None:
-            ctx = self.segments.context(moment)
+            ctx = self._context(moment, {s.name for s in chosen})
             query = compile_scoped_changes(ctx, [(s.id, s.name) for s in chosen])
             plan = _ScopedPlan(render(query), ctx, {s.id: s.name for s in chosen})
             self._plans[key] = plan
@@ -137,14 +138,21 @@ class Membership:
         return self._full(names, moment)
 
     def refresh_timed(self, moment: dt.datetime) -> SegmentChanges:
-        """Re-evaluate every time-dependent saved segment for everyone at `moment`."""
-        return self._full([s.name for s in self.catalogue() if s.timed], moment)
+        """Re-evaluate every time-dependent saved segment for everyone at `moment`, the parts
+        of a compound before it: the compound then reads their fresh stored members, and those
+        of parts time cannot move, instead of evaluating them again."""
+        timed = [s.name for s in self.catalogue() if s.timed]
+        refs = self.segments.schema().segments
+        return self._full(sorted(timed, key=lambda name: _depth(refs, name)), moment, stored=True)
 
-    def _full(self, names: list[str], moment: dt.datetime) -> SegmentChanges:
-        schema, changes = self.segments.schema(), SegmentChanges()
+    def _full(
+        self, names: list[str], moment: dt.datetime, *, stored: bool = False
+    ) -> SegmentChanges:
+        changes, pending = SegmentChanges(), set(names)
         for name in names:
             row = self.segments.row(name)
-            compiled = compile_query(self.segments.context(moment, schema), InSegment(name))
+            ctx = self._context(moment, pending) if stored else self.segments.context(moment)
+            compiled = compile_query(ctx, InSegment(name))
             diff = repo.apply_fresh(
                 self.db, row["id"], render(compiled.expression), compiled.params, moment
             )
@@ -152,7 +160,20 @@ class Membership:
                 tuple((name, pid) for pid, entered in diff if entered),
                 tuple((name, pid) for pid, entered in diff if not entered),
             )
+            pending.discard(name)
         return changes
+
+    def _context(self, moment: dt.datetime, evaluated: set[str]) -> Context:
+        """A compile context in which a saved segment outside `evaluated` reads its stored
+        members: the change at hand cannot have moved them (or they are fresh already)."""
+        ids = {s.name: s.id for s in self.catalogue()}
+
+        def resolve(name: str) -> SavedSegment:
+            if name in evaluated or name not in ids:
+                return self.segments.saved(name)
+            return SavedSegment(ids[name], name, STORED)
+
+        return Context(self.segments.schema(), moment, resolve)
 
     # ---- what each saved segment reads -----------------------------------------------------------
 
@@ -186,6 +207,12 @@ class Membership:
             timed = bool(ctx.shifts)  # a window relative to as_of, here or in a part
             states.append(SavedState(row["id"], row["name"], reads(row["name"]), timed))
         return states
+
+
+def _depth(refs: dict[str, frozenset[str]], name: str) -> int:
+    """How many levels of saved segments `name` is built on (0: none)."""
+    parts = refs.get(name, frozenset())
+    return 1 + max(_depth(refs, part) for part in parts) if parts else 0
 
 
 def _changes(rows: list[tuple[Any, ...]], names: dict[int, str]) -> SegmentChanges:

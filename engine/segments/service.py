@@ -25,7 +25,7 @@ import dsl
 from dsl.ast import Expr, InSegment
 from dsl.schema import Schema
 from engine.changes import Change, ChangeKind, Touches
-from engine.clock import as_of_or_now, utcnow
+from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import (
     CompiledQuery,
     Context,
@@ -279,8 +279,8 @@ class Segments:
         path: entries and exits recorded, entering/leaving rules fired."""
         if name is not None:
             self.row(name)
-        change = Change(ChangeKind.REFRESH, as_of=as_of_or_now(as_of), segment=name)
-        return self.ws.commit(change)
+        moment = None if as_of is None else to_utc(as_of)  # None: the workspace's clock
+        return self.ws.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
 
     def history(self, name: str) -> pd.DataFrame:
         """measured_at, size: one row per full refresh."""
