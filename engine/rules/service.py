@@ -1,7 +1,9 @@
 """Rules: event-, schedule- and segment-triggered automations.
 
-After every ingestion batch `on_batch` runs the enabled rules in priority order (lowest number
-first) in one transaction. Rules whose trigger event is not in the batch are skipped. The
+After every commit (`after_commit`, engine/changes.py) the rules it triggers run in priority
+order (lowest number first) in one transaction: for an ingestion batch its event rules and the
+segment rules, for any other change the entering/leaving rules of the segments someone entered
+or left. Rules whose trigger event is not in the batch are skipped. The
 firings of every event rule whose condition reads nothing an earlier rule writes
 (engine/rules/deps.py) come from one query (engine/rules/query.py, rendered once per rule set and
 schema): the batch's events of the trigger type that pass its `where` filter, restricted to
@@ -9,8 +11,10 @@ profiles meeting the condition. A rule that must see earlier rules' writes (and 
 is evaluated at its turn, after those writes are applied. The actions apply set-based
 (engine/rules/actions.py) and every firing is logged in `rule_runs`, all in one INSERT. Events a
 rule emits are stored one level deeper; at `MAX_DEPTH` the emit is skipped and the firing logged
-with outcome 'loop_bound'. What the rules did (runs, the inbox, the webhook queue) is read through
-the base class (engine/rules/activity.py).
+with outcome 'loop_bound'. What the actions wrote is committed as one change one level deeper,
+so the segments it moves fire their rules in turn; past `MAX_DEPTH` those firings are logged
+with outcome 'loop_bound' and their actions skipped. What the rules did (runs, the inbox, the
+webhook queue) is read through the base class (engine/rules/activity.py).
 """
 
 from __future__ import annotations
