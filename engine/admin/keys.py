@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from engine.clock import utcnow
-from kith_errors import AuthError, NotFound, ValidationError
+from kith_errors import AuthError, Forbidden, NotFound, ValidationError
 from store import keys as repo
 
 if TYPE_CHECKING:
@@ -121,12 +121,6 @@ class ApiKeys:
     def _forget(self) -> None:
         with self._lock:
             self._cache.clear()
-
-
-class Forbidden(AuthError):
-    """A valid key whose scope does not allow the request."""
-
-    code = "forbidden"
 
 
 def _valid_name(name: str) -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
 from engine.admin import audit
+from engine.catalog.normalize import normalize_series, rule
 from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES, STANDARD_PROPERTIES
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
@@ -53,8 +54,6 @@ _RENAMED = {"phone_number": "phone"}
 _IDENTITY_COLUMNS = {"identifier": "user_id", "email": "email", "phone_number": "phone"}
 # Maintained by Kith: accepted (so an export re-imports) but not written.
 _IGNORED = {"id", "created_at", "updated_at", "first_seen", "last_seen", "channels", "properties"}
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_PHONE_JUNK = r"[\s\-().\/]"
 _EXPORT_OWN = {"id", "name", "email", "phone"}  # exported first, in the template's names
 
 
@@ -279,14 +278,6 @@ def _errors(rows: pd.Series, column: str, message: Any) -> pd.DataFrame:
 # ---- validation (vectorised, one column at a time) -------------------------------------------
 
 
-def normalise_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """E.164 values, and a mask of present values that are not phone numbers."""
-    text = values.str.replace(_PHONE_JUNK, "", regex=True).str.replace(r"^00", "+", regex=True)
-    digits = text.str.removeprefix("+")
-    good = digits.str.fullmatch(r"[1-9]\d{7,14}").fillna(False).astype(bool)
-    return ("+" + digits).where(good), values.notna() & ~good
-
-
 def _typed_rows(
     raw: pd.DataFrame, custom: dict[str, PropertyDefinition]
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -305,13 +296,9 @@ def _typed_rows(
 
 
 def _standard_column(name: str, values: pd.Series) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
-    if name == "email":
-        lowered = values.str.lower()
-        bad = values.notna() & ~lowered.str.match(_EMAIL).fillna(False).astype(bool)
-        return lowered, [("not an email address", bad)]
-    if name == "phone":
-        phone, bad = normalise_phone(values)
-        return phone, [("not a phone number with its country code (+6281234567)", bad)]
+    if name in ("email", "phone"):
+        stored, bad = normalize_series(name, values)
+        return stored, [(rule(name).problem.removeprefix("is "), bad)]
     allowed = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES}.get(name)
     if allowed is None:
         return values, []
@@ -359,9 +346,7 @@ def _identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     parts, errors = [], []
     for column, kind in _IDENTITY_COLUMNS.items():
         if column in raw.columns:
-            values = raw[column].str.lower() if kind == "email" else raw[column]
-            values = values.where(values.str.match(_EMAIL)) if kind == "email" else values
-            values = normalise_phone(values)[0] if kind == "phone" else values
+            values = normalize_series(kind, raw[column])[0]
             parts.append(pd.DataFrame({"row": raw["row"], "type": kind, "value": values}))
     if "channel_id" in raw.columns or "channel_name" in raw.columns:
         channel, errors = _channel_identities(raw)
@@ -410,7 +395,8 @@ def _channel_identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFr
             f"must be one of {', '.join(CHANNELS)}",
         ),
     ]
-    frame = pd.DataFrame({"row": raw["row"], "type": name, "value": cid})
+    value = normalize_series("channel_id", cid)[0]  # every channel takes the plain rule
+    frame = pd.DataFrame({"row": raw["row"], "type": name, "value": value})
     return frame[frame["type"].isin(CHANNELS)], errors
 
 
