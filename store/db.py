@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,25 @@ from sqlglot import exp
 from kith_errors import StoreError, WorkspaceLocked
 from store.migrate import migrate
 
-Params = Mapping[str, Any] | Sequence[Any] | None
-Sql = str | exp.Expression
-
 DIALECT = "duckdb"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A dynamic statement rendered once (`Database.prepare`), for callers that run the same
+    tree many times: rendering a large tree costs more than running it. Opaque to the engine."""
+
+    text: str
+
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+Sql = str | exp.Expression | Prepared
 
 
 def render(query: Sql, dialect: str = DIALECT) -> str:
     """SQL text for a query; sqlglot expressions are rendered for `dialect`."""
+    if isinstance(query, Prepared):
+        return query.text
     return query if isinstance(query, str) else query.sql(dialect=dialect)
 
 
@@ -52,6 +64,10 @@ class Database:
             cur.execute("SET TimeZone = 'UTC'")
             self._local.cursor = cur
         return cur
+
+    def prepare(self, query: exp.Expression) -> Prepared:
+        """`query` rendered for this database once, to run many times with other parameters."""
+        return Prepared(render(query))
 
     def execute(self, query: Sql, params: Params = None) -> duckdb.DuckDBPyConnection:
         try:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlglot import exp
 
+from dsl.ast import EventMatch
 from engine.analytics.funnel_unordered import Group, first_times, reach_times, step_groups
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 # then the best attempt per profile (and breakdown value).
 
 Compiled = tuple[exp.Expression, dict[str, Any]]
-EventFilter = Callable[[str, str, str | None], Compiled | None]
+EventFilter = Callable[[str, EventMatch], Compiled | None]  # (events alias, a step's match)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _bounds(ctx: QueryContext, first: bool) -> list[exp.Expression | None]:
 def _matches(ctx: QueryContext, step: FunnelStep | Exclusion) -> exp.Expression:
     """Event `e` is of the step's type and passes its filter."""
     kind = exp.EQ(this=_col("e", "type"), expression=ctx.params(step.event))
-    compiled = ctx.event_filter("e", step.event, step.where)
+    compiled = ctx.event_filter("e", step.match)
     return _and(kind, ctx.params.adopt(compiled) if compiled else None)
 
 

@@ -22,11 +22,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SkipValidation,
+    field_validator,
+    model_validator,
+)
 from sqlglot import exp
 
 from dsl import check_segment, parse_segment, suggest
-from dsl.ast import Did
+from dsl.ast import Did, EventMatch, Expr
 from dsl.schema import Schema
 from engine.analytics.funnel_query import (
     Breakdown,
@@ -51,12 +59,31 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-class FunnelStep(BaseModel):
-    """One step: an event type and an optional `where` filter in the segment language."""
+class _Point(BaseModel):
+    """An event type and an optional `where` filter in the segment language, parsed once when
+    the point is made (`match`); a point made from a parsed match (a goal's) keeps that node."""
 
     model_config = ConfigDict(frozen=True)
     event: str
     where: str | None = None
+    _match: EventMatch | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any) -> None:
+        if self._match is None:
+            self._match = _event_match(self.event, self.where)
+
+    @property
+    def match(self) -> EventMatch:
+        assert self._match is not None  # set when the point is made
+        return self._match
+
+    def source(self) -> tuple[str, str]:
+        """The text the filter was parsed from, as (prefix, where): error carets point into it."""
+        return (_prefix(self.event), self.where) if self.where is not None else ("", "")
+
+
+class FunnelStep(_Point):
+    """One step: an event type and an optional `where` filter in the segment language."""
 
     @field_validator("event")
     @classmethod
@@ -76,14 +103,18 @@ class FunnelStep(BaseModel):
         except ValueError as err:
             raise ValidationError(f"step {text!r}: {event.strip()!r} is not an event type") from err
 
+    @classmethod
+    def matching(cls, match: EventMatch) -> FunnelStep:
+        """The step of an event match parsed elsewhere (a goal's start or target)."""
+        step = cls(event=match.event or "")
+        step._match = match
+        return step
 
-class Exclusion(BaseModel):
+
+class Exclusion(_Point):
     """An event that voids an attempt when it happens between steps `after_step` and
     `before_step` (1-based; before_step defaults to the step after)."""
 
-    model_config = ConfigDict(frozen=True)
-    event: str
-    where: str | None = None
     after_step: int = Field(ge=1)
     before_step: int | None = None
 
@@ -93,14 +124,14 @@ class Exclusion(BaseModel):
 
 
 class FunnelSpec(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     steps: list[FunnelStep] = Field(min_length=1)
     within: dt.timedelta = dt.timedelta(days=14)
     start: dt.datetime | dt.date | None = None
     end: dt.datetime | dt.date | None = None
     order: Order = "ordered"
     exclusions: list[Exclusion] = Field(default_factory=list)
-    audience: str | None = None
+    audience: SkipValidation[str | Expr | None] = None  # text, or an expression parsed already
     breakdown: str | None = None
     as_of: dt.datetime | None = None
 
@@ -224,17 +255,17 @@ class Funnels:
 
 
 class _EventFilters:
-    """Compiles steps' `where` texts to conditions over an events row (already checked)."""
+    """Compiles points' parsed `where` filters to conditions over an events row (already
+    checked)."""
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
 
-    def __call__(self, alias: str, event: str, where: str | None) -> Compiled | None:
-        if where is None:
+    def __call__(self, alias: str, match: EventMatch) -> Compiled | None:
+        if match.where is None:
             return None
-        match = parse_event_match(event, where)
         ctx = Context(self.schema, as_of_or_now(None))
-        condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
+        condition = compile_where(ctx, match.where, event_field(ctx, match.event or "", alias))
         return condition, dict(ctx.params)
 
 
@@ -242,25 +273,27 @@ def check_steps(spec: FunnelSpec, schema: Schema) -> None:
     """Every step and exclusion names a known event type and, in its filter, known properties
     of it with values of their types: a misspelt name is a DslError, never an empty funnel."""
     for point in [*spec.steps, *spec.exclusions]:
-        check_point(point.event, point.where, schema)
+        check_point(point, schema)
 
 
-def check_point(event: str, where: str | None, schema: Schema) -> None:
-    if event not in schema.event_types:
+def check_point(point: _Point, schema: Schema) -> None:
+    if point.event not in schema.event_types:
         raise DslNameError(
-            f"unknown event type '{event}'",
-            source=event,
+            f"unknown event type '{point.event}'",
+            source=point.event,
             expected="a registered event type",
-            suggestion=suggest(event, schema.event_types),
+            suggestion=suggest(point.event, schema.event_types),
         )
-    if where is not None:
-        prefix = _prefix(event)
+    if point.match.where is not None:
+        prefix, where = point.source()
         with _pointing_into(where, prefix):
-            check_segment(parse_segment(prefix + where), schema, prefix + where)
+            check_segment(Did(point.match), schema, prefix + where)
 
 
-def parse_event_match(event: str, where: str) -> Any:
+def _event_match(event: str, where: str | None) -> EventMatch:
     """`EVENT where FILTER` as the language's EventMatch; errors point into `where`."""
+    if where is None:
+        return EventMatch(event)
     prefix = _prefix(event)
     with _pointing_into(where, prefix):
         node = parse_segment(prefix + where)

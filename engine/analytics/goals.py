@@ -18,7 +18,7 @@ import pandas as pd
 from sqlglot import exp
 
 import dsl
-from dsl.ast import EventMatch, Goal
+from dsl.ast import And, EventMatch, Expr, Goal
 from engine.analytics.funnels import FunnelSpec, FunnelStep
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
@@ -131,7 +131,7 @@ class Goals:
         if bucket not in _BUCKETS:
             raise ValidationError(f"bucket must be one of {', '.join(_BUCKETS)}, not {bucket!r}")
         moment = as_of_or_now(as_of)
-        audience = _audience(goal, segment)
+        audience = _both(goal.audience, self.ws.segments.parse(segment) if segment else None)
         if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
             spec = _spec(goal, audience, start, end, moment)
             return self._event_report(goal, spec, bucket)
@@ -160,7 +160,7 @@ class Goals:
             _with_rate(series),
         )
 
-    def _scope_size(self, audience: str | None, as_of: dt.datetime | None) -> int:
+    def _scope_size(self, audience: Expr | None, as_of: dt.datetime | None) -> int:
         if audience is None:
             return repo.profile_count(self.ws.db, as_of_or_now(as_of))
         return self.ws.segments.count(audience, as_of=as_of)
@@ -170,14 +170,14 @@ class Goals:
     def _segment_report(
         self,
         goal: Goal,
-        audience: str | None,
+        audience: Expr | None,
         bucket: str,
         start: Any,
         end: Any,
         moment: dt.datetime,
     ) -> GoalReport:
         starters = self._starters(goal, audience, start, end, moment)
-        target = _point_text(goal.target)
+        target: Expr = goal.target  # type: ignore[assignment]  # a segment point here
         reached = set(self.ws.segments.ids(target, as_of=moment)) & starters
         series = pd.DataFrame(
             {
@@ -190,14 +190,14 @@ class Goals:
         return GoalReport(goal.name, len(starters), len(reached), rate, None, _with_rate(series))
 
     def _starters(
-        self, goal: Goal, audience: str | None, start: Any, end: Any, moment: dt.datetime
+        self, goal: Goal, audience: Expr | None, start: Any, end: Any, moment: dt.datetime
     ) -> set[int]:
         if isinstance(goal.start, EventMatch):
-            step = FunnelStep(event=goal.start.event or "", where=_where_text(goal.start))
+            step = FunnelStep.matching(goal.start)
             spec = FunnelSpec(steps=[step], start=start, end=end, audience=audience, as_of=moment)
             return set(self.ws.funnels.profiles(spec, 1))
-        scope = " and ".join(f"({t})" for t in (_point_text(goal.start), audience) if t)
-        if not scope:
+        scope = _both(goal.start, audience)
+        if scope is None:
             return set(repo.profile_ids(self.ws.db, moment))
         return set(self.ws.segments.ids(scope, as_of=moment))
 
@@ -206,9 +206,11 @@ def _is_segment(point: object) -> bool:
     return point is not None and not isinstance(point, EventMatch)
 
 
-def _spec(goal: Goal, audience: str | None, start: Any, end: Any, as_of: dt.datetime) -> FunnelSpec:
+def _spec(
+    goal: Goal, audience: Expr | None, start: Any, end: Any, as_of: dt.datetime
+) -> FunnelSpec:
     points = [p for p in (goal.start, goal.target) if p is not None]
-    steps = [FunnelStep(event=p.event or "", where=_where_text(p)) for p in points]  # type: ignore[union-attr]
+    steps = [FunnelStep.matching(p) for p in points]  # type: ignore[arg-type]
     within = _FOREVER if goal.within is None else _duration(goal.within.amount, goal.within.unit)
     return FunnelSpec(
         steps=steps, within=within, start=start, end=end, audience=audience, as_of=as_of
@@ -221,18 +223,11 @@ def _duration(amount: int, unit: str) -> dt.timedelta:
     return dt.timedelta(**{unit: amount})
 
 
-def _where_text(match: EventMatch) -> str | None:
-    return None if match.where is None else dsl.format_expr(match.where)
-
-
-def _point_text(point: object) -> str | None:
-    return None if point is None else dsl.format_expr(point)  # type: ignore[arg-type]
-
-
-def _audience(goal: Goal, segment: str | None) -> str | None:
-    parts = [dsl.format_expr(goal.audience)] if goal.audience is not None else []
-    parts += [segment] if segment else []
-    return " and ".join(f"({p})" for p in parts) if parts else None
+def _both(first: Expr | None, second: Expr | None) -> Expr | None:
+    """Both conditions (either alone when the other is missing)."""
+    if first is None or second is None:
+        return first if second is None else second
+    return And((first, second))
 
 
 def _rate(part: int, whole: int) -> float:

@@ -34,7 +34,7 @@ from engine.rules.query import BATCH, conditioned, event_select, ref_name
 from engine.rules.webhooks import DeliveryStats, deliver
 from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
 from store import rules as repo
-from store.db import render
+from store.db import Prepared
 
 if TYPE_CHECKING:
     from engine.batch import IngestBatch
@@ -271,7 +271,7 @@ class Rules:
             branches.append(query.select(rule_id, copy=False))
         union = branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False)
         ordered = exp.select("*").from_(union.subquery("f")).order_by("rule_id")
-        plan = _Plan(key, schema, render(ordered), ctx)
+        plan = _Plan(key, schema, self.ws.db.prepare(ordered), ctx)
         if len(self._plans) >= _PLANS:
             self._plans.clear()
         if not any(rule_deps.reads(r.condition).all for _, r in rules):
@@ -392,7 +392,7 @@ class _Plan:
 
     key: tuple[tuple[int, str], ...]
     schema: Schema
-    sql: str
+    sql: Prepared
     ctx: Context
 
 

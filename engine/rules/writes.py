@@ -23,7 +23,7 @@ from engine.rules import deps as rule_deps
 from engine.rules.deps import stored_path
 from store import analytics as analytics_repo
 from store import rules as repo
-from store.db import render
+from store.db import Database, Prepared
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -135,7 +135,8 @@ class PropertyWrites:
             audit = _audit_insert(writes, changes, params)
             if len(self._rendered) >= _RENDERED:
                 self._rendered.clear()
-            self._rendered[key] = (_rendered(audit, params), _rendered(update, params))
+            db = self.ws.db
+            self._rendered[key] = (_prepared(db, audit, params), _prepared(db, update, params))
         return self._rendered[key]
 
     def _assignments(
@@ -211,15 +212,15 @@ def _audit_insert(
 
 @dataclass(frozen=True)
 class _Statement:
-    sql: str
+    sql: Prepared
     params: dict[str, Any]
 
 
-def _rendered(query: exp.Expression, params: dict[str, Any]) -> _Statement:
-    """The statement's text with the parameters it binds (DuckDB refuses named values it does
+def _prepared(db: Database, query: exp.Expression, params: dict[str, Any]) -> _Statement:
+    """The statement prepared with the parameters it binds (DuckDB refuses named values it does
     not use); `r_now` is bound at each run."""
     names = {p.name for p in query.find_all(exp.Placeholder)} - {"r_now"}
-    return _Statement(render(query), {k: v for k, v in params.items() if k in names})
+    return _Statement(db.prepare(query), {k: v for k, v in params.items() if k in names})
 
 
 def _json(value: exp.Expression) -> exp.Expression:

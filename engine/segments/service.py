@@ -5,8 +5,10 @@ compound segment combines saved segments (union | intersection | difference). `s
 materializes every saved segment's current members; each refresh records who entered and who
 exited (`segment_history`) and, when full, the size (`segment_sizes`).
 
-Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`)
-or an expression. `as_of` (default now, UTC) is the evaluation time of every window.
+Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`),
+an expression's text, or an expression already parsed (an AST node: goals and funnels pass the
+parts they parsed at their edge, never text printed back from one). `as_of` (default now, UTC)
+is the evaluation time of every window.
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ from engine.compiler import (
     SavedSegment,
     compile_condition,
     compile_query,
-    render,
 )
 from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from kith_errors import Conflict, NotFound, ValidationError
 from store import Database
 from store import segments as repo
+from store.db import Prepared
 
 if TYPE_CHECKING:
     from engine.segments.explain import Explanation
@@ -47,6 +49,7 @@ COMPOUND_OPS = ("union", "intersection", "difference")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\- ]{0,99}$")
 TREND_DAYS = 7
 AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
+Target = str | Expr  # a saved segment's name, an expression's text, or a parsed expression
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class _ScopedPlan:
     reused until a segment or the schema changes (only its `as_of` parameters move)."""
 
     key: tuple[Any, ...]
-    sql: str
+    sql: Prepared
     ctx: Context
     names: dict[int, str]
 
@@ -94,34 +97,42 @@ class Segments:
     def context(self, as_of: AsOf = None, schema: Schema | None = None) -> Context:
         return Context(schema or self.schema(), as_of_or_now(as_of), self.saved)
 
-    def compile(self, text: str, *, as_of: AsOf = None) -> CompiledQuery:
+    def compile(self, text: str | Expr, *, as_of: AsOf = None) -> CompiledQuery:
         schema = self.schema()
-        return compile_query(self.context(as_of, schema), self.parse(text, schema=schema))
+        return compile_query(self.context(as_of, schema), self._checked(text, schema))
+
+    def _checked(self, text: str | Expr, schema: Schema) -> Expr:
+        """An expression's text parsed and checked; a parsed one checked against today's schema
+        (its names may have changed since it was parsed)."""
+        if isinstance(text, str):
+            return self.parse(text, schema=schema)
+        dsl.check_segment(text, schema, "")
+        return text
 
     def condition(
-        self, text_or_name: str, *, as_of: AsOf = None
+        self, text_or_name: Target, *, as_of: AsOf = None
     ) -> tuple[exp.Expression, dict[str, Any]]:
         """The boolean condition over profiles aliased `p` (e.g. `p.id IN (...)`), with its
         parameters, for a saved segment's name or an expression."""
         ctx = self.context(as_of)
         return compile_condition(ctx, self.target(text_or_name, ctx.schema)), ctx.params
 
-    def target(self, text_or_name: str, schema: Schema | None = None) -> Expr:
+    def target(self, text_or_name: Target, schema: Schema | None = None) -> Expr:
         """A saved segment's name stands for `in segment "name"`; anything else is parsed."""
-        if repo.get(self.db, text_or_name) is not None:
+        if isinstance(text_or_name, str) and repo.get(self.db, text_or_name) is not None:
             return InSegment(text_or_name)
-        return self.parse(text_or_name, schema=schema)
+        return self._checked(text_or_name, schema or self.schema())
 
-    def query(self, text_or_name: str, *, as_of: AsOf = None) -> CompiledQuery:
+    def query(self, text_or_name: Target, *, as_of: AsOf = None) -> CompiledQuery:
         ctx = self.context(as_of)
         return compile_query(ctx, self.target(text_or_name, ctx.schema))
 
-    def count(self, text_or_name: str, *, as_of: AsOf = None) -> int:
+    def count(self, text_or_name: Target, *, as_of: AsOf = None) -> int:
         compiled = self.query(text_or_name, as_of=as_of)
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("m"))
         return int(self.db.scalar(counted, compiled.params))
 
-    def ids(self, text_or_name: str, *, as_of: AsOf = None) -> list[int]:
+    def ids(self, text_or_name: Target, *, as_of: AsOf = None) -> list[int]:
         compiled = self.query(text_or_name, as_of=as_of)
         return [int(r[0]) for r in self.db.rows(compiled.expression, compiled.params)]
 
@@ -140,7 +151,7 @@ class Segments:
         return rows
 
     def sql(self, text: str, *, dialect: str = "duckdb") -> str:
-        return render(self.compile(text).expression, dialect)
+        return self.compile(text).sql(dialect)
 
     def explain(self, text_or_name: str, profile_id: int, *, as_of: AsOf = None) -> Explanation:
         from engine.segments.explain import explain
@@ -328,7 +339,8 @@ class Segments:
             rows = repo.all_rows(self.db)
             ctx = self.context(moment, schema)
             query = compile_scoped_changes(ctx, [(row["id"], row["name"]) for row in rows])
-            plan = _ScopedPlan(key, render(query), ctx, {row["id"]: row["name"] for row in rows})
+            names = {row["id"]: row["name"] for row in rows}
+            plan = _ScopedPlan(key, self.db.prepare(query), ctx, names)
             self._plan = plan
         return plan
 
