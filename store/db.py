@@ -7,8 +7,8 @@ SQL here, so DuckDB-only syntax stays behind this one seam. Values are always bo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,8 +91,30 @@ class Database:
     def df(self, query: Sql, params: Params = None) -> pd.DataFrame:
         return self.execute(query, params).df()
 
+    @contextmanager
+    def views(self, **frames: Any) -> Iterator[None]:
+        """Expose each DataFrame or Arrow table to this thread's cursor as a view under its name
+        (the names are the store's own: store/ modules call this with the frames they are
+        handed) for the block's statements, then drop the views."""
+        for name, frame in frames.items():
+            self.register(name, frame)
+        try:
+            yield
+        except BaseException:
+            # An aborted transaction refuses even an unregister: the block's own error is the
+            # one to raise; a view left behind is replaced when its name is registered again.
+            with suppress(StoreError):
+                self._drop_views(frames)
+            raise
+        self._drop_views(frames)
+
+    def _drop_views(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.unregister(name)
+
     def register(self, name: str, frame: Any) -> None:
-        """Expose a DataFrame or Arrow table to this thread's cursor as a view."""
+        """Expose a DataFrame or Arrow table to this thread's cursor as a view (prefer `views`,
+        which drops it again)."""
         self.cursor().register(name, frame)
 
     def unregister(self, name: str) -> None:

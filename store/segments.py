@@ -1,7 +1,7 @@
 """Saved segments, static list members, materialized membership with history: the static SQL.
 
-Bulk inputs (a full refresh's new member ids, list additions) arrive as DataFrames the caller
-registers on this thread's cursor under the view names below; a scoped refresh's few changes
+Bulk inputs (a full refresh's new member ids, list additions) arrive as DataFrames of ids, which
+the functions here register as views for their own statements; a scoped refresh's few changes
 arrive as bound lists; every statement here is set-based."""
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from typing import Any
 import pandas as pd
 
 from store.db import Database
-
-NEW = "_segment_new"  # view: id (the segment's current members, within the scope)
-PICKED = "_segment_picked"  # view: id (profiles to add to / remove from a static list)
 
 _SELECT = (
     "SELECT id, name, kind, expression, compound_op, compound_of, description, created_at, "
@@ -93,25 +90,30 @@ def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
 # ---- static lists ----------------------------------------------------------------------------
 
 
-def add_list_members(db: Database, segment_id: int, actor: str, now: dt.datetime) -> int:
-    """Add the ids in PICKED that are profiles and not yet on the list; returns how many."""
+def add_list_members(
+    db: Database, segment_id: int, picked: pd.DataFrame, actor: str, now: dt.datetime
+) -> int:
+    """Add the `picked` ids (column id) that are profiles and not yet on the list; returns how
+    many."""
     before = _list_size(db, segment_id)
-    db.execute(
-        "INSERT INTO list_members SELECT $id, d.id, $now, $actor FROM "
-        "(SELECT DISTINCT id FROM _segment_picked) d WHERE d.id IN (SELECT id FROM profiles) "
-        "AND d.id NOT IN (SELECT profile_id FROM list_members WHERE segment_id = $id)",
-        {"id": segment_id, "now": now, "actor": actor},
-    )
+    with db.views(_segment_picked=picked):
+        db.execute(
+            "INSERT INTO list_members SELECT $id, d.id, $now, $actor FROM "
+            "(SELECT DISTINCT id FROM _segment_picked) d WHERE d.id IN (SELECT id FROM profiles) "
+            "AND d.id NOT IN (SELECT profile_id FROM list_members WHERE segment_id = $id)",
+            {"id": segment_id, "now": now, "actor": actor},
+        )
     return _list_size(db, segment_id) - before
 
 
-def remove_list_members(db: Database, segment_id: int) -> int:
+def remove_list_members(db: Database, segment_id: int, picked: pd.DataFrame) -> int:
     before = _list_size(db, segment_id)
-    db.execute(
-        "DELETE FROM list_members WHERE segment_id = $id "
-        "AND profile_id IN (SELECT id FROM _segment_picked)",
-        {"id": segment_id},
-    )
+    with db.views(_segment_picked=picked):
+        db.execute(
+            "DELETE FROM list_members WHERE segment_id = $id "
+            "AND profile_id IN (SELECT id FROM _segment_picked)",
+            {"id": segment_id},
+        )
     return before - _list_size(db, segment_id)
 
 
@@ -141,21 +143,19 @@ _DROP_EXITED = (
 )
 
 
-def apply_members(db: Database, segment_id: int, now: dt.datetime) -> tuple[list[int], list[int]]:
-    """Diff _segment_new with the stored members, record who entered and who exited in the
-    history and update the members; returns (entered, exited) ids."""
-    with db.transaction():
+def apply_members(
+    db: Database, segment_id: int, members: pd.DataFrame, now: dt.datetime
+) -> tuple[list[int], list[int]]:
+    """Diff the segment's current `members` (column id) with the stored ones, record who
+    entered and who exited in the history and update the members; returns (entered, exited)
+    ids."""
+    with db.transaction(), db.views(_segment_new=members):
         entered = db.df(_ENTERED, {"id": segment_id})
         exited = db.df(_EXITED, {"id": segment_id})
-        db.register("_segment_entered", entered)
-        db.register("_segment_exited", exited)
-        try:
+        with db.views(_segment_entered=entered, _segment_exited=exited):
             db.execute(_DROP_EXITED, {"id": segment_id})
             for statement in _RECORD:
                 db.execute(statement, {"id": segment_id, "now": now})
-        finally:
-            db.unregister("_segment_entered")
-            db.unregister("_segment_exited")
     return entered["id"].tolist(), exited["id"].tolist()
 
 

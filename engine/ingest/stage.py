@@ -32,9 +32,9 @@ _NULL = pa.scalar(None, pa.string())
 
 @dataclass
 class Staged:
-    """The batch's accepted lines (`narrow`, NARROW columns, registered as `kith_b`), its unique
-    keys (`keys`: key, type, value, prio; registered as `kith_uk`), (line, key) `pairs`, the
-    earliest event time per key (`first_us`), the blocked values seen, and what was refused."""
+    """The batch's accepted lines (`narrow`, NARROW columns), its unique keys (`keys`: key,
+    type, value, prio), (line, key) `pairs`, the earliest event time per key (`first_us`), the
+    blocked values seen, and what was refused."""
 
     narrow: pa.Table
     keys: pa.Table
@@ -46,18 +46,19 @@ class Staged:
 
 
 def stage(
-    db: Database, canon: pa.Table, policy: tuple[list[str], list[str]], checked: bool
+    db: Database, batch: repo.Staging, policy: tuple[list[str], list[str]], checked: bool
 ) -> Staged:
-    """Stage `canon` (registered as `kith_in`); `policy` is (blocked values, identity
-    priority); `checked`: `kith_trait_check` is registered (engine/ingest_traits)."""
+    """Stage the batch's input; `policy` is (blocked values, identity priority); `checked`:
+    the batch's registered traits were checked (engine/ingest/traits.py)."""
+    canon = batch.canon
     lines = canon["_line"].to_numpy().astype(np.int64)
     at = _positions(lines)
     given = {name: normalize_arrow(name, _flat(canon[name])) for name in KEY_COLUMNS}
-    traits = repo.trait_reasons(db) if checked else []
-    reason = _reasons(db, canon, given, (at, traits))
+    traits = repo.trait_reasons(db, batch) if checked else []
+    reason = _reasons(db, batch, given, (at, traits))
     cols = {name: column.stored for name, column in given.items()}
     good = pc.is_null(reason).to_numpy(zero_copy_only=False)
-    dup = _duplicates(db, at, good)
+    dup = _duplicates(db, batch, at, good)
     rejected = _pairs(lines, reason, ~good)
     narrow = _kept(_narrow(canon, cols), good & ~dup)
     keyed = _keys(narrow, *policy)
@@ -78,16 +79,16 @@ def _positions(lines: np.ndarray) -> np.ndarray:
 
 def _reasons(
     db: Database,
-    canon: pa.Table,
+    batch: repo.Staging,
     keys: dict[str, Normalized],
     found: tuple[np.ndarray, list[tuple[int, str]]],
 ) -> pa.Array:
     """Why each line is rejected (null: it is not), the first reason that applies; `found`:
     the row position per line, and the refused traits' (line, reason)."""
-    n, (at, traits) = canon.num_rows, found
-    props, ctx = repo.bad_json_lines(db)
+    n, (at, traits) = batch.canon.num_rows, found
+    props, ctx = repo.bad_json_lines(db, batch)
     order = [
-        _flat(canon["_reject"]),
+        _flat(batch.canon["_reject"]),
         _at_lines(at, n, traits),
         *identity_reasons(keys),
         _at_lines(at, n, [(line, "properties is not a JSON object") for line in props]),
@@ -129,11 +130,11 @@ def _at_lines(at: np.ndarray, n: int, found: list[tuple[int, str]]) -> pa.Array:
     return pc.take(reasons, pa.array(where, mask=where < 0))
 
 
-def _duplicates(db: Database, at: np.ndarray, good: np.ndarray) -> np.ndarray:
+def _duplicates(db: Database, batch: repo.Staging, at: np.ndarray, good: np.ndarray) -> np.ndarray:
     """Per row: a good line whose message_id is already stored, or taken by an earlier good
     line of the batch. The store names the few lines whose id repeats; only those are sorted."""
     dup = np.zeros(len(good), dtype=bool)
-    lines, ids = repo.repeated_message_lines(db)
+    lines, ids = repo.repeated_message_lines(db, batch)
     rows = at[lines]
     rows, ids = rows[good[rows]], ids[good[rows]]
     if len(rows):
@@ -141,7 +142,7 @@ def _duplicates(db: Database, at: np.ndarray, good: np.ndarray) -> np.ndarray:
         _, first = np.unique(ids[order], return_index=True)
         dup[rows] = True
         dup[rows[order][first]] = False
-    dup[at[repo.stored_message_lines(db)]] = True
+    dup[at[repo.stored_message_lines(db, batch)]] = True
     return dup & good
 
 

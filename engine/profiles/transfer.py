@@ -29,7 +29,6 @@ from store import transfer as repo
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
-    from store.db import Database
 
 TEMPLATE_COLUMNS = (
     "name",
@@ -107,9 +106,7 @@ class Transfer:
     def preview_import(self, data: str | bytes | Path, *, sep: str | None = ",") -> ImportPreview:
         """What an import would do, writing nothing."""
         parsed = self._parse(data, sep)
-        with _Frames(self.ws.db) as frames:
-            frames.add("import_ids", parsed.ids)
-            self._plan(parsed, assign_ids=False)
+        self._plan(parsed, assign_ids=False)
         return ImportPreview(
             valid_rows=len(parsed.rows),
             errors=parsed.error_frame(),
@@ -123,14 +120,12 @@ class Transfer:
         """Create or update a profile per good row; bad rows are reported and skipped."""
         parsed = self._parse(data, sep)
         db = self.ws.db
-        # Frames outlive the transaction: unregistering inside an aborted one would fail.
-        with _Frames(db) as frames, db.transaction():
-            frames.add("import_ids", parsed.ids)
+        with db.transaction():
             plan = self._plan(parsed, assign_ids=True)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
             updated = plan.loc[~plan["is_new"], "profile_id"].tolist()
             if len(plan):
-                self._write(parsed, plan, frames)
+                self._write(parsed, plan)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
         return ImportReport(created=len(created), updated=len(updated), errors=parsed.error_frame())
@@ -153,7 +148,7 @@ class Transfer:
         """Which profile each good row goes to (new ids for new people, allocated only when
         `assign_ids`: a preview consumes none); conflicts become errors."""
         db = self.ws.db
-        found = repo.matches(db)
+        found = repo.matches(db, parsed.ids)
         plan = parsed.rows[["row"]].merge(found, on="row", how="left")
         split = plan[plan["owners"].fillna(0) > 1]
         parsed.drop(
@@ -180,19 +175,16 @@ class Transfer:
 
     # ---- writing -----------------------------------------------------------------------------
 
-    def _write(self, parsed: _Parsed, plan: pd.DataFrame, frames: _Frames) -> None:
+    def _write(self, parsed: _Parsed, plan: pd.DataFrame) -> None:
         """Rows joined to their profile ids in pandas, then three plain set-based statements."""
         db, now = self.ws.db, utcnow()
         columns = [c for c in parsed.rows.columns if c != "row"]
         rows = parsed.rows.merge(plan, on="row")
         links = parsed.ids.merge(plan[["row", "profile_id"]], on="row")
-        frames.add("import_new", rows[rows["is_new"]])
-        frames.add("import_matched", rows[~rows["is_new"]])
-        frames.add("import_links", links[["profile_id", "type", "value"]])
-        db.execute(_insert_new(columns), {"now": now})
+        repo.insert_profiles(db, rows[rows["is_new"]], columns, now)
         if columns:
-            db.execute(_update_matched(columns), {"now": now})
-        repo.insert_identities(db, now)
+            repo.update_profiles(db, rows[~rows["is_new"]], columns, now)
+        repo.insert_identities(db, links[["profile_id", "type", "value"]], now)
 
     # ---- export ------------------------------------------------------------------------------
 
@@ -400,61 +392,11 @@ def _channel_identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFr
     return frame[frame["type"].isin(CHANNELS)], errors
 
 
-# ---- SQL over the registered frames ----------------------------------------------------------
-
-
-class _Frames:
-    """DataFrames registered for DuckDB while the block runs, all unregistered at its end."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.names: list[str] = []
-
-    def add(self, name: str, frame: pd.DataFrame) -> None:
-        self.db.register(name, frame)
-        self.names.append(name)
-
-    def __enter__(self) -> _Frames:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for name in self.names:
-            self.db.unregister(name)
+# ---- SQL ---------------------------------------------------------------------------------------
 
 
 def _col(name: str, table: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), table=table)
-
-
-def _insert_new(columns: list[str]) -> exp.Expression:
-    """New profiles from `import_new`; `source` defaults to 'import'."""
-    now = exp.Placeholder(this="now")
-    empty = exp.cast(exp.Literal.string("{}"), "JSON")
-    values = [_col(c, "r") for c in columns if c != "source"]
-    imported = exp.Literal.string("import")
-    has_source = "source" in columns
-    values.append(exp.func("coalesce", _col("source", "r"), imported) if has_source else imported)
-    select = exp.select(_col("profile_id", "r"), now, now, empty, *values).from_(
-        exp.to_table("import_new").as_("r")
-    )
-    names = ["id", "created_at", "updated_at", "properties"]
-    names += [c for c in columns if c != "source"] + ["source"]
-    return exp.insert(
-        select, "profiles", columns=[exp.to_identifier(n, quoted=True) for n in names]
-    )
-
-
-def _update_matched(columns: list[str]) -> exp.Expression:
-    """Matched profiles take the file's non-empty cells."""
-    values: dict[Any, exp.Expression] = {
-        exp.to_identifier(c, quoted=True): exp.func("coalesce", _col(c, "r"), _col(c, "profiles"))
-        for c in columns
-    }
-    values[exp.to_identifier("updated_at")] = exp.Placeholder(this="now")
-    where = exp.EQ(this=_col("id", "profiles"), expression=_col("profile_id", "r"))
-    update = exp.update("profiles", values, where=where)
-    update.set("from_", exp.From(this=exp.to_table("import_matched").as_("r")))
-    return update
 
 
 def _export_query(where: exp.Expression, rest: list[str]) -> exp.Expression:

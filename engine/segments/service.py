@@ -36,7 +36,6 @@ from engine.compiler import (
 )
 from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from kith_errors import Conflict, NotFound, ValidationError
-from store import Database
 from store import segments as repo
 from store.db import Prepared
 
@@ -275,15 +274,13 @@ class Segments:
         """Add profiles to a static list (unknown ids and ones already on it are skipped);
         returns how many were added."""
         row, ids = self._static(name), list(profile_ids)
-        with self._picked(ids):
-            added = repo.add_list_members(self.db, row["id"], actor, utcnow())
+        added = repo.add_list_members(self.db, row["id"], _id_frame(ids), actor, utcnow())
         self.refresh_profiles(ids)
         return added
 
     def remove_members(self, name: str, profile_ids: Iterable[int], actor: str) -> int:
         row, ids = self._static(name), list(profile_ids)
-        with self._picked(ids):
-            removed = repo.remove_list_members(self.db, row["id"])
+        removed = repo.remove_list_members(self.db, row["id"], _id_frame(ids))
         self.refresh_profiles(ids)
         return removed
 
@@ -298,9 +295,6 @@ class Segments:
                 f'segment "{name}" is {row["kind"]}; only static lists take members'
             )
         return row
-
-    def _picked(self, profile_ids: Iterable[int]) -> _Registered:
-        return _Registered(self.db, repo.PICKED, _id_frame(profile_ids))
 
     # ---- materialized membership -------------------------------------------------------------
 
@@ -351,8 +345,7 @@ class Segments:
         self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime
     ) -> SegmentChanges:
         members = self.db.df(compiled.expression, compiled.params)
-        with _Registered(self.db, repo.NEW, members):
-            entered, exited = repo.apply_members(self.db, row["id"], moment)
+        entered, exited = repo.apply_members(self.db, row["id"], members, moment)
         name = row["name"]
         return SegmentChanges(
             tuple((name, pid) for pid in entered), tuple((name, pid) for pid in exited)
@@ -394,16 +387,3 @@ def _reachable(refs: dict[str, frozenset[str]], start: str) -> set[str]:
                 seen.add(ref)
                 todo.append(ref)
     return seen
-
-
-class _Registered:
-    """A DataFrame registered as a view on this thread's cursor for the `with` block."""
-
-    def __init__(self, db: Database, name: str, frame: pd.DataFrame) -> None:
-        self.db, self.name, self.frame = db, name, frame
-
-    def __enter__(self) -> None:
-        self.db.register(self.name, self.frame)
-
-    def __exit__(self, *exc: object) -> None:
-        self.db.unregister(self.name)
