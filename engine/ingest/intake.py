@@ -170,11 +170,7 @@ class Intake:
             }
         )
         db = self.ws.db
-        db.register("kith_failed", table)
-        try:
-            repo.insert_failures(db, db.allocate_ids("ingest_failures", len(refused)), now)
-        finally:
-            db.unregister("kith_failed")
+        repo.insert_failures(db, table, db.allocate_ids("ingest_failures", len(refused)), now)
         return [r[2] for r in refused]
 
     def loaded_seq(self) -> int:

@@ -376,14 +376,8 @@ class Rules:
             first = self._actions.flush(now, {"rule_runs": total})
             if not fired:
                 return
-            db.register("kith_rule_runs", _log_rows(fired, first["rule_runs"]))
-            db.register("kith_rule_meta", _log_meta(fired))
-            try:
-                repo.insert_runs(db, now, depth)
-                repo.record_fired(db, now)
-            finally:
-                db.unregister("kith_rule_runs")
-                db.unregister("kith_rule_meta")
+            runs_frame = _log_rows(fired, first["rule_runs"])
+            repo.log_runs(db, runs_frame, _log_meta(fired), now, depth)
 
 
 @dataclass(frozen=True)

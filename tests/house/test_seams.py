@@ -1,6 +1,6 @@
 """The house's seams, checked on the source: every error class in kith_errors, no dashboard glue
-in the engine, and SQL text rendered only in store/ (and the compiler's dialect seam for other
-dialects)."""
+in the engine, SQL text rendered only in store/ (and the compiler's dialect seam for other
+dialects), and no temp-table or view name of the store's outside store/."""
 
 from __future__ import annotations
 
@@ -66,3 +66,30 @@ def test_the_engine_renders_no_sql_text() -> None:
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("store")
                 for alias in node.names
             }, path
+
+
+def _temp_names() -> set[str]:
+    """Every view and temporary table name the store's SQL uses (real tables left out)."""
+    tables = {
+        match.lower()
+        for path in (ROOT / "store" / "migrations").glob("*.sql")
+        for match in re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", path.read_text(), re.I)
+    }
+    created = re.compile(r"TEMP TABLE (?:IF NOT EXISTS )?(\w+)|views\(\s*(\w+)=|(\w+) = \"(\w+)\"")
+    names: set[str] = set()
+    for path in _modules("store"):
+        text = path.read_text()
+        names.update(re.findall(r"\b(?:kith|_segment)_[a-z_]+\b", text))
+        for found in created.findall(text):
+            names.update(n for n in (found[0], found[1], found[3]) if n)
+    return {n for n in names if n.lower() not in tables and "_" in n} - {"kith_errors"}
+
+
+def test_no_temp_table_name_outside_store() -> None:
+    names = _temp_names()
+    assert {"kith_in", "kith_b", "kith_ev", "kith_rule_emit", "_segment_new"} <= names
+    word = re.compile(r"\b(" + "|".join(sorted(names)) + r")\b")
+    for package in ("engine", "app", "pages"):
+        for path in _modules(package):
+            found = word.findall(path.read_text())
+            assert found == [], f"{path.relative_to(ROOT)} names {sorted(set(found))}"
