@@ -4,14 +4,12 @@ session inactivity timeout. Persisted in the `settings` table; every setter vali
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.catalog.vocab import IDENTITY_TYPES
 from kith_errors import ValidationError
 from store import settings as repo
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
+from store.db import Database
 
 DEFAULT_LIMITS: dict[str, int] = {"user_id": 1, "email": 5, "phone": 5, "anonymous_id": 100}
 CHANNEL_ID_LIMIT = 5
@@ -42,12 +40,12 @@ _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
 
 
 class Settings:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.generation = 0  # bumped by every change, so callers may cache what they read
 
     def _put(self, key: str, value: Any) -> None:
-        repo.put(self.ws.db, key, value)
+        repo.put(self.db, key, value)
         self.generation += 1
 
     # ---- identity priority -------------------------------------------------------------------
@@ -55,7 +53,7 @@ class Settings:
     @property
     def identity_priority(self) -> list[str]:
         """Identity types, highest priority first."""
-        return repo.get(self.ws.db, _PRIORITY) or list(IDENTITY_TYPES)
+        return repo.get(self.db, _PRIORITY) or list(IDENTITY_TYPES)
 
     def set_identity_priority(self, types: Iterable[str]) -> None:
         order = list(types)
@@ -75,7 +73,7 @@ class Settings:
     def identity_limits(self) -> dict[str, int]:
         """How many values of each identity type one profile may hold."""
         limits = {t: DEFAULT_LIMITS.get(t, CHANNEL_ID_LIMIT) for t in IDENTITY_TYPES}
-        limits.update(repo.get(self.ws.db, _LIMITS) or {})
+        limits.update(repo.get(self.db, _LIMITS) or {})
         return limits
 
     def set_identity_limits(self, limits: Mapping[str, int]) -> None:
@@ -87,7 +85,7 @@ class Settings:
                     f"identity limit for {key!r} must be a whole number >= 1, got {value!r}",
                     details={"type": key, "value": value},
                 )
-        stored = repo.get(self.ws.db, _LIMITS) or {}
+        stored = repo.get(self.db, _LIMITS) or {}
         self._put(_LIMITS, {**stored, **limits})
 
     # ---- blocked values ----------------------------------------------------------------------
@@ -95,7 +93,7 @@ class Settings:
     @property
     def blocked_values(self) -> list[str]:
         """Identity values never used for matching (compared lower-cased and trimmed)."""
-        stored = repo.get(self.ws.db, _BLOCKED)
+        stored = repo.get(self.db, _BLOCKED)
         return list(DEFAULT_BLOCKED) if stored is None else stored
 
     def set_blocked_values(self, values: Iterable[Any]) -> None:
@@ -113,7 +111,7 @@ class Settings:
 
     @property
     def session_timeout_minutes(self) -> int:
-        stored = repo.get(self.ws.db, _TIMEOUT)
+        stored = repo.get(self.db, _TIMEOUT)
         return DEFAULT_SESSION_TIMEOUT if stored is None else int(stored)
 
     @session_timeout_minutes.setter
@@ -142,7 +140,7 @@ class Settings:
     def reset(self) -> None:
         """Back to the defaults."""
         for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT):
-            repo.delete(self.ws.db, key)
+            repo.delete(self.db, key)
 
 
 def _check_types(types: list[str], what: str) -> None:

@@ -51,7 +51,9 @@ from kith_errors import DslError, DslNameError, ValidationError
 from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.segments.service import Segments
+    from store.db import Database
 
 Order = Literal["ordered", "strict", "unordered"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -193,12 +195,12 @@ def _first_error(err: ValueError) -> str:
 
 
 class Funnels:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, catalog: Catalog, segments: Segments) -> None:
+        self.db, self.catalog, self.segments = db, catalog, segments
 
     def run(self, spec: FunnelSpec) -> FunnelResult:
         query, params = self.attempts(spec)
-        totals = self.ws.db.df(summary(query, len(spec.steps)), params)
+        totals = self.db.df(summary(query, len(spec.steps)), params)
         return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
 
     def profiles(
@@ -219,12 +221,12 @@ class Funnels:
         select = drilldown(query, step, dropped, breakdown_value is not None)
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
-        return [int(row[0]) for row in self.ws.db.rows(select, params)]
+        return [int(row[0]) for row in self.db.rows(select, params)]
 
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
         breakdown value) and its parameters; goals build on it."""
-        schema = self.ws.catalog.dsl_schema()
+        schema = self.catalog.dsl_schema()
         check_steps(spec, schema)
         ctx = QueryContext(
             as_of=as_of_or_now(spec.as_of),
@@ -241,7 +243,7 @@ class Funnels:
         if spec.audience is None:
             return None
         as_of = as_of_or_now(spec.as_of)
-        query = self.ws.segments.compile(spec.audience, as_of=as_of)
+        query = self.segments.compile(spec.audience, as_of=as_of)
         return query.expression, dict(query.params)
 
     def _breakdown(self, breakdown: str | None) -> Breakdown | None:
@@ -249,7 +251,7 @@ class Funnels:
             return None
         if breakdown.startswith("event."):
             return Breakdown("event", _checked_name(breakdown[len("event.") :]))
-        columns = analytics_repo.profile_columns(self.ws.db)
+        columns = analytics_repo.profile_columns(self.db)
         name = _checked_name(breakdown)
         return Breakdown("column" if name in columns else "json", name)
 

@@ -19,13 +19,15 @@ from sqlglot import exp
 
 import dsl
 from dsl.ast import And, EventMatch, Expr, Goal
-from engine.analytics.funnels import FunnelSpec, FunnelStep
+from engine.analytics.funnels import Funnels, FunnelSpec, FunnelStep
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import analytics as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.segments.service import Segments
+    from store.db import Database
 
 Bucket = Literal["day", "week", "month"]
 _BUCKETS = ("day", "week", "month")
@@ -49,18 +51,20 @@ class GoalReport:
 
 
 class Goals:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(
+        self, db: Database, catalog: Catalog, funnels: Funnels, segments: Segments
+    ) -> None:
+        self.db, self.catalog, self.funnels, self.segments = db, catalog, funnels, segments
 
     def parse(self, source: str) -> Goal:
         goal = dsl.parse_goal(source)
-        dsl.check_goal(goal, self.ws.catalog.dsl_schema(), source)
+        dsl.check_goal(goal, self.catalog.dsl_schema(), source)
         return goal
 
     def define(self, source: str, *, replace: bool = False) -> Goal:
         """Store a goal under the name written in its source."""
         goal = self.parse(source)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             if repo.get_goal(db, goal.name) is not None:
                 if not replace:
@@ -72,18 +76,18 @@ class Goals:
         return goal
 
     def get(self, name: str) -> Goal:
-        found = repo.get_goal(self.ws.db, name)
+        found = repo.get_goal(self.db, name)
         if found is None:
             raise NotFound(f"there is no goal named {name!r}", details={"name": name})
         return dsl.parse_goal(found["source"])
 
     def delete(self, name: str) -> None:
         self.get(name)
-        repo.delete_goal(self.ws.db, name)
+        repo.delete_goal(self.db, name)
 
     def list(self, *, as_of: Any = None) -> pd.DataFrame:
         """name, source, completion_rate (as of now)."""
-        goals = repo.all_goals(self.ws.db)
+        goals = repo.all_goals(self.db)
         rates = [self.report(name, as_of=as_of).rate for name in goals["name"]]
         return goals[["name", "source"]].assign(completion_rate=rates)
 
@@ -131,7 +135,7 @@ class Goals:
         if bucket not in _BUCKETS:
             raise ValidationError(f"bucket must be one of {', '.join(_BUCKETS)}, not {bucket!r}")
         moment = as_of_or_now(as_of)
-        audience = _both(goal.audience, self.ws.segments.parse(segment) if segment else None)
+        audience = _both(goal.audience, self.segments.parse(segment) if segment else None)
         if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
             spec = _spec(goal, audience, start, end, moment)
             return self._event_report(goal, spec, bucket)
@@ -140,9 +144,9 @@ class Goals:
     # ---- event goals: the funnel query -------------------------------------------------------
 
     def _event_report(self, goal: Goal, spec: FunnelSpec, bucket: str) -> GoalReport:
-        query, params = self.ws.funnels.attempts(spec)
+        query, params = self.funnels.attempts(spec)
         with_start = goal.start is not None
-        rows = self.ws.db.df(_series(query, bucket, with_start), params)
+        rows = self.db.df(_series(query, bucket, with_start), params)
         total = rows[rows["bucket"].isna()]
         series = rows[rows["bucket"].notna()].reset_index(drop=True)
         completions = int(total["completions"].sum())
@@ -162,8 +166,8 @@ class Goals:
 
     def _scope_size(self, audience: Expr | None, as_of: dt.datetime | None) -> int:
         if audience is None:
-            return repo.profile_count(self.ws.db, as_of_or_now(as_of))
-        return self.ws.segments.count(audience, as_of=as_of)
+            return repo.profile_count(self.db, as_of_or_now(as_of))
+        return self.segments.count(audience, as_of=as_of)
 
     # ---- segment points: evaluated as of `as_of` ---------------------------------------------
 
@@ -178,7 +182,7 @@ class Goals:
     ) -> GoalReport:
         starters = self._starters(goal, audience, start, end, moment)
         target: Expr = goal.target  # type: ignore[assignment]  # a segment point here
-        reached = set(self.ws.segments.ids(target, as_of=moment)) & starters
+        reached = set(self.segments.ids(target, as_of=moment)) & starters
         series = pd.DataFrame(
             {
                 "bucket": [pd.Timestamp(moment).to_period(bucket[0].upper()).start_time],
@@ -195,11 +199,11 @@ class Goals:
         if isinstance(goal.start, EventMatch):
             step = FunnelStep.matching(goal.start)
             spec = FunnelSpec(steps=[step], start=start, end=end, audience=audience, as_of=moment)
-            return set(self.ws.funnels.profiles(spec, 1))
+            return set(self.funnels.profiles(spec, 1))
         scope = _both(goal.start, audience)
         if scope is None:
-            return set(repo.profile_ids(self.ws.db, moment))
-        return set(self.ws.segments.ids(scope, as_of=moment))
+            return set(repo.profile_ids(self.db, moment))
+        return set(self.segments.ids(scope, as_of=moment))
 
 
 def _is_segment(point: object) -> bool:

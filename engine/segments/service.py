@@ -37,11 +37,11 @@ from engine.compiler import (
 from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from kith_errors import Conflict, NotFound, ValidationError
 from store import segments as repo
-from store.db import Prepared
+from store.db import Database, Prepared
 
 if TYPE_CHECKING:
+    from engine.catalog.service import Catalog
     from engine.segments.explain import Explanation
-    from engine.workspace import Workspace
 
 KINDS = ("dynamic", "static", "compound")
 COMPOUND_OPS = ("union", "intersection", "difference")
@@ -74,15 +74,15 @@ class _ScopedPlan:
 
 
 class Segments:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self.db = ws.db
+    def __init__(self, db: Database, catalog: Catalog) -> None:
+        self.db = db
+        self.catalog = catalog
         self._plan: _ScopedPlan | None = None
 
     # ---- the language ------------------------------------------------------------------------
 
     def schema(self) -> Schema:
-        return self.ws.catalog.dsl_schema()
+        return self.catalog.dsl_schema()
 
     def parse(self, text: str, *, name: str | None = None, schema: Schema | None = None) -> Expr:
         """Parse and check an expression; raises a Dsl*Error with the caret message."""
