@@ -93,3 +93,11 @@ def test_no_temp_table_name_outside_store() -> None:
         for path in _modules(package):
             found = word.findall(path.read_text())
             assert found == [], f"{path.relative_to(ROOT)} names {sorted(set(found))}"
+
+
+def test_these_capabilities_never_reach_back_into_the_facade() -> None:
+    """Their services receive what they use (the facade builds and wires them), so none
+    imports engine.workspace, not even for type checking."""
+    for package in ("admin", "analytics", "catalog", "compiler", "segments"):
+        for path in _modules(f"engine/{package}"):
+            assert "engine.workspace" not in path.read_text(), path.relative_to(ROOT)
