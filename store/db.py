@@ -7,7 +7,7 @@ SQL here, so DuckDB-only syntax stays behind this one seam. Values are always bo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,24 @@ def render(query: Sql, dialect: str = DIALECT) -> str:
     if isinstance(query, Prepared):
         return query.text
     return query if isinstance(query, str) else query.sql(dialect=dialect)
+
+
+class Views:
+    """The views `Database.views` keeps for its block (see there)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.names: list[str] = []
+
+    def put(self, name: str, frame: Any) -> None:
+        """Expose `frame` as the view `name` (replacing what the name showed before)."""
+        self.db.register(name, frame)
+        if name not in self.names:
+            self.names.append(name)
+
+    def drop(self) -> None:
+        for name in self.names:
+            self.db.unregister(name)
 
 
 class Database:
@@ -92,25 +110,22 @@ class Database:
         return self.execute(query, params).df()
 
     @contextmanager
-    def views(self, **frames: Any) -> Iterator[None]:
+    def views(self, **frames: Any) -> Iterator[Views]:
         """Expose each DataFrame or Arrow table to this thread's cursor as a view under its name
         (the names are the store's own: store/ modules call this with the frames they are
-        handed) for the block's statements, then drop the views."""
+        handed) for the block's statements, then drop the views; the block may `put` more."""
+        views = Views(self)
         for name, frame in frames.items():
-            self.register(name, frame)
+            views.put(name, frame)
         try:
-            yield
+            yield views
         except BaseException:
             # An aborted transaction refuses even an unregister: the block's own error is the
             # one to raise; a view left behind is replaced when its name is registered again.
             with suppress(StoreError):
-                self._drop_views(frames)
+                views.drop()
             raise
-        self._drop_views(frames)
-
-    def _drop_views(self, names: Iterable[str]) -> None:
-        for name in names:
-            self.unregister(name)
+        views.drop()
 
     def register(self, name: str, frame: Any) -> None:
         """Expose a DataFrame or Arrow table to this thread's cursor as a view (prefer `views`,

@@ -18,13 +18,16 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
-from store.db import Database
+from store.db import Database, Views
 
 
 @dataclass
 class Staging:
-    """One ingestion batch's tables, filled in step by step (engine/ingest/service.py)."""
+    """One ingestion batch's tables, filled in step by step (engine/ingest/service.py) through
+    `put`, which makes each visible to this module's statements for the rest of the batch
+    (registered once: a registration costs more than some of the statements reading it)."""
 
+    views: Views
     canon: pa.Table  # the input: engine/ingest/frames.CANONICAL columns
     narrow: pa.Table | None = None  # its accepted lines: engine/ingest/stage.NARROW columns
     keys: pa.Table | None = None  # their unique identity keys: key, type, value, prio
@@ -32,11 +35,17 @@ class Staging:
     events: pa.Table | None = None  # the rows to store as events (see `insert_events`)
     trait_check: pa.Table | None = None  # key, value, reason, typed: registered traits checked
 
-    @contextmanager
-    def read(self, db: Database, *tables: str) -> Iterator[None]:
-        """The named tables of the batch as this module's views, for the block."""
-        with db.views(**{_VIEW[name]: getattr(self, name) for name in tables}):
-            yield
+    def put(self, **tables: pa.Table) -> None:
+        for name, table in tables.items():
+            setattr(self, name, table)
+            self.views.put(_VIEW[name], table)
+
+
+@contextmanager
+def staging(db: Database, canon: pa.Table) -> Iterator[Staging]:
+    """A batch staged from its canonical input, its views dropped at the end of the block."""
+    with db.views(**{_VIEW["canon"]: canon}) as views:
+        yield Staging(views, canon)
 
 
 _VIEW = {
@@ -52,73 +61,67 @@ _VIEW = {
 def bad_json_lines(db: Database, batch: Staging) -> tuple[list[int], list[int]]:
     """Lines of the input whose properties, and whose context, is given but is not a JSON
     object (the events then store the text as given)."""
-    with batch.read(db, "canon"):
-        rows = db.rows(
-            "SELECT _line, p, c FROM (SELECT _line, "
-            "properties IS NOT NULL AND NOT coalesce(starts_with(ltrim(properties), '{') "
-            "AND json_valid(properties), FALSE) AS p, "
-            "context IS NOT NULL AND NOT coalesce(starts_with(ltrim(context), '{') "
-            "AND json_valid(context), FALSE) AS c FROM kith_in) WHERE p OR c"
-        )
+    rows = db.rows(
+        "SELECT _line, p, c FROM (SELECT _line, "
+        "properties IS NOT NULL AND NOT coalesce(starts_with(ltrim(properties), '{') "
+        "AND json_valid(properties), FALSE) AS p, "
+        "context IS NOT NULL AND NOT coalesce(starts_with(ltrim(context), '{') "
+        "AND json_valid(context), FALSE) AS c FROM kith_in) WHERE p OR c"
+    )
     return [int(r[0]) for r in rows if r[1]], [int(r[0]) for r in rows if r[2]]
 
 
 def repeated_message_lines(db: Database, batch: Staging) -> tuple[np.ndarray, np.ndarray]:
     """Lines of the input whose message_id occurs on more than one line, with that id."""
-    with batch.read(db, "canon"):
-        found = db.execute(
-            "SELECT _line, message_id FROM kith_in WHERE message_id IN "
-            "(SELECT message_id FROM kith_in GROUP BY message_id HAVING count(*) > 1)"
-        ).fetchnumpy()
+    found = db.execute(
+        "SELECT _line, message_id FROM kith_in WHERE message_id IN "
+        "(SELECT message_id FROM kith_in GROUP BY message_id HAVING count(*) > 1)"
+    ).fetchnumpy()
     return np.asarray(found["_line"], dtype=np.int64), np.asarray(found["message_id"], object)
 
 
 def stored_message_lines(db: Database, batch: Staging) -> np.ndarray:
     """Lines of the input whose message_id is already stored."""
-    with batch.read(db, "canon"):
-        found = db.execute(
-            "SELECT i._line FROM kith_in i SEMI JOIN events e ON e.message_id = i.message_id"
-        ).fetchnumpy()
+    found = db.execute(
+        "SELECT i._line FROM kith_in i SEMI JOIN events e ON e.message_id = i.message_id"
+    ).fetchnumpy()
     return np.asarray(found["_line"], dtype=np.int64)
 
 
 def bad_trait_values(db: Database, batch: Staging, names: list[str]) -> list[tuple[str, str]]:
     """Distinct (key, JSON value) of traits in the input that name one of `names`."""
-    with batch.read(db, "canon"):
-        rows = db.rows(
-            "SELECT DISTINCT j.key, j.value::VARCHAR FROM kith_in, json_each(kith_in.traits) j "
-            "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) "
-            "AND json_type(kith_in.traits) = 'OBJECT' AND list_contains($names, j.key)",
-            {"names": names},
-        )
+    rows = db.rows(
+        "SELECT DISTINCT j.key, j.value::VARCHAR FROM kith_in, json_each(kith_in.traits) j "
+        "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) "
+        "AND json_type(kith_in.traits) = 'OBJECT' AND list_contains($names, j.key)",
+        {"names": names},
+    )
     return [(str(k), str(v)) for k, v in rows]
 
 
 def trait_reasons(db: Database, batch: Staging) -> list[tuple[int, str]]:
     """Lines whose traits hold a value refused in the batch's `trait_check` (key, value,
     reason), each with its first reason."""
-    with batch.read(db, "canon", "trait_check"):
-        rows = db.rows(
-            "SELECT kith_in._line, min(c.reason) FROM kith_in, json_each(kith_in.traits) j "
-            "JOIN kith_trait_check c ON c.key = j.key AND c.value = j.value::VARCHAR "
-            "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) AND "
-            "json_type(kith_in.traits) = 'OBJECT' AND c.reason IS NOT NULL GROUP BY kith_in._line"
-        )
+    rows = db.rows(
+        "SELECT kith_in._line, min(c.reason) FROM kith_in, json_each(kith_in.traits) j "
+        "JOIN kith_trait_check c ON c.key = j.key AND c.value = j.value::VARCHAR "
+        "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) AND "
+        "json_type(kith_in.traits) = 'OBJECT' AND c.reason IS NOT NULL GROUP BY kith_in._line"
+    )
     return [(int(line), str(reason)) for line, reason in rows]
 
 
 def stage_keys(db: Database, batch: Staging) -> None:
     """`kith_keys`: the batch's unique keys (`keys`: key, type, value, prio) with the profile
     that already holds each (-1: none)."""
-    with batch.read(db, "keys"):
-        db.execute(
-            "CREATE OR REPLACE TEMP TABLE kith_keys AS "
-            "WITH s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
-            "SEMI JOIN kith_uk d ON d.type = i.type AND d.value = i.value "
-            "GROUP BY i.type, i.value) "
-            "SELECT d.key, d.type, d.value, coalesce(s.profile_id, -1)::BIGINT AS profile_id, "
-            "d.prio FROM kith_uk d LEFT JOIN s ON s.type = d.type AND s.value = d.value"
-        )
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE kith_keys AS "
+        "WITH s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
+        "SEMI JOIN kith_uk d ON d.type = i.type AND d.value = i.value "
+        "GROUP BY i.type, i.value) "
+        "SELECT d.key, d.type, d.value, coalesce(s.profile_id, -1)::BIGINT AS profile_id, "
+        "d.prio FROM kith_uk d LEFT JOIN s ON s.type = d.type AND s.value = d.value"
+    )
 
 
 def key_arrays(db: Database) -> dict[str, Any]:
@@ -197,15 +200,14 @@ def insert_events(
     """The batch's `events` and `session_started` events (id, message_id, ts, channel, source,
     session_id, profile_id, type, properties, context: values checked and normalized), in one
     plain scan that DuckDB writes in parallel."""
-    with batch.read(db, "events"):
-        db.execute(
-            "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
-            "channel, source, properties, context, registered, orphaned, batch_id) "
-            "SELECT id, message_id, profile_id, session_id, type, ts, $now, "
-            "channel, source, properties, context, list_contains($registered, type), "
-            "channel IS NULL AND session_id IS NULL, $batch FROM kith_ev",
-            {"now": now, "batch": batch_id, "registered": registered},
-        )
+    db.execute(
+        "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
+        "channel, source, properties, context, registered, orphaned, batch_id) "
+        "SELECT id, message_id, profile_id, session_id, type, ts, $now, "
+        "channel, source, properties, context, list_contains($registered, type), "
+        "channel IS NULL AND session_id IS NULL, $batch FROM kith_ev",
+        {"now": now, "batch": batch_id, "registered": registered},
+    )
 
 
 def touch_profiles(db: Database, batch: Staging, now: dt.datetime) -> list[int]:
@@ -213,30 +215,28 @@ def touch_profiles(db: Database, batch: Staging, now: dt.datetime) -> list[int]:
     filled from the batch's keys where the profile has none. A profile is never created later
     than its first event, so imported history shows people arriving when they really did.
     Returns the touched ids."""
-    with batch.read(db, "narrow", "line_profiles"):
-        rows = db.rows(
-            "UPDATE profiles p SET first_seen = least(coalesce(p.first_seen, a.f), a.f), "
-            "created_at = least(p.created_at, a.f), "
-            "last_seen = greatest(coalesce(p.last_seen, a.l), a.l), updated_at = $now, "
-            "email = coalesce(p.email, a.email), phone = coalesce(p.phone, a.phone) "
-            "FROM (SELECT " + _PROFILE + " AS profile_id, min(b.ts) AS f, max(b.ts) AS l, "
-            "arg_max(b.email, b.ts) FILTER (WHERE b.email IS NOT NULL) AS email, "
-            "arg_max(b.phone, b.ts) FILTER (WHERE b.phone IS NOT NULL) AS phone "
-            "FROM kith_b b POSITIONAL JOIN kith_rowp r GROUP BY ALL) a "
-            "WHERE p.id = a.profile_id RETURNING p.id",
-            {"now": now},
-        )
+    rows = db.rows(
+        "UPDATE profiles p SET first_seen = least(coalesce(p.first_seen, a.f), a.f), "
+        "created_at = least(p.created_at, a.f), "
+        "last_seen = greatest(coalesce(p.last_seen, a.l), a.l), updated_at = $now, "
+        "email = coalesce(p.email, a.email), phone = coalesce(p.phone, a.phone) "
+        "FROM (SELECT " + _PROFILE + " AS profile_id, min(b.ts) AS f, max(b.ts) AS l, "
+        "arg_max(b.email, b.ts) FILTER (WHERE b.email IS NOT NULL) AS email, "
+        "arg_max(b.phone, b.ts) FILTER (WHERE b.phone IS NOT NULL) AS phone "
+        "FROM kith_b b POSITIONAL JOIN kith_rowp r GROUP BY ALL) a "
+        "WHERE p.id = a.profile_id RETURNING p.id",
+        {"now": now},
+    )
     return sorted(int(r[0]) for r in rows)
 
 
 def stage_traits(db: Database, batch: Staging) -> None:
     """`kith_traits`: the latest value per profile and trait among the batch's messages."""
-    with batch.read(db, "canon", "line_profiles"):
-        db.execute(
-            "CREATE OR REPLACE TEMP TABLE kith_traits AS SELECT r.profile_id, j.key, "
-            "arg_max(j.value, b.ts) AS value FROM kith_in b JOIN kith_rowp r ON r._line = b._line, "
-            "json_each(b.traits) j WHERE b.traits IS NOT NULL GROUP BY r.profile_id, j.key"
-        )
+    db.execute(
+        "CREATE OR REPLACE TEMP TABLE kith_traits AS SELECT r.profile_id, j.key, "
+        "arg_max(j.value, b.ts) AS value FROM kith_in b JOIN kith_rowp r ON r._line = b._line, "
+        "json_each(b.traits) j WHERE b.traits IS NOT NULL GROUP BY r.profile_id, j.key"
+    )
 
 
 def apply_traits(db: Database, standard: list[str], typed: list[str]) -> None:
@@ -296,8 +296,7 @@ def write_typed_trait(db: Database, batch: Staging, name: str, sql_type: str) ->
         where="profiles.id = t.profile_id",
         from_=exp.From(this=latest.subquery("t")),
     )
-    with batch.read(db, "trait_check"):
-        db.execute(update, {"key": name})
+    db.execute(update, {"key": name})
 
 
 def log_identity(db: Database, decisions: pd.DataFrame, first_id: int, now: dt.datetime) -> None:
@@ -340,14 +339,13 @@ def drop_staging(db: Database) -> None:
 def last_sessions(db: Database, batch: Staging, channels: list[str]) -> dict[str, np.ndarray]:
     """Each batch profile's latest stored session per channel, with the channel numbered as in
     engine/ingest/sessions.line_arrays, for a batch that continues it."""
-    with batch.read(db, "line_profiles"):
-        return db.execute(
-            "SELECT profile_id, coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
-            "epoch_us(max(ended_at)) AS us, arg_max(id, ended_at) AS id FROM sessions "
-            "WHERE channel IS NOT NULL AND profile_id IN (SELECT profile_id FROM kith_rowp) "
-            "GROUP BY profile_id, channel",
-            {"channels": channels},
-        ).fetchnumpy()
+    return db.execute(
+        "SELECT profile_id, coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
+        "epoch_us(max(ended_at)) AS us, arg_max(id, ended_at) AS id FROM sessions "
+        "WHERE channel IS NOT NULL AND profile_id IN (SELECT profile_id FROM kith_rowp) "
+        "GROUP BY profile_id, channel",
+        {"channels": channels},
+    ).fetchnumpy()
 
 
 # Computed sessions (`kith_ns`): a continued one keeps its id, a new one gets a deterministic id
@@ -374,7 +372,7 @@ def build_sessions(db: Database, batch: Staging, computed: pa.Table, explicit: b
     epoch us, n, prev_id, and the channel, message_id, source and device of the first line)
     and, when some line brings one (`explicit`), those with an explicit session id."""
     union = " UNION ALL " + _EXPLICIT_SESSIONS if explicit else ""
-    with batch.read(db, "narrow", "line_profiles"), db.views(kith_ns=computed):
+    with db.views(kith_ns=computed):
         db.execute("CREATE OR REPLACE TEMP TABLE kith_sagg AS " + _COMPUTED_SESSIONS + union)
 
 
@@ -408,11 +406,10 @@ def record_sessions(db: Database, continuing: bool) -> int:
 def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
     recorded before, nor among the batch's own `events`."""
-    with batch.read(db, "events"):
-        return db.execute(
-            "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us "
-            "FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
-            "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
-            "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
-            "ON e.session_id = s.id"
-        ).fetchnumpy()
+    return db.execute(
+        "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us "
+        "FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
+        "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
+        "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
+        "ON e.session_id = s.id"
+    ).fetchnumpy()

@@ -178,8 +178,8 @@ def write_batch(
     """Store one canonical batch in one transaction; the batch is None when nothing landed."""
     db = ws.db
     try:
-        with db.transaction():
-            return _write(ws, repo.Staging(canon), received, depth, source)
+        with db.transaction(), repo.staging(db, canon) as batch:
+            return _write(ws, batch, received, depth, source)
     finally:
         repo.drop_staging(db)
 
@@ -198,7 +198,7 @@ def _write(
     accepted = staged.narrow.num_rows
     if accepted == 0:
         return report, None
-    batch.narrow, batch.keys = staged.narrow, staged.keys
+    batch.put(narrow=staged.narrow, keys=staged.keys)
     repo.stage_keys(db, batch)
     arrays = repo.key_arrays(db) | {
         "pairs": staged.pairs,
@@ -245,11 +245,12 @@ def _events(
     db = ws.db
     done = sessions.sessionize(ws, batch, lines)
     session = sessions.line_session_ids(ws, done[0]) if done else None
-    batch.events = _event_rows(batch, ids[1], lines, session)
+    events = _event_rows(batch, ids[1], lines, session)
+    batch.put(events=events)  # the new sessions' starts are checked against them
     started = done[1] if done else 0
     starts = sessions.start_events(ws, batch, started)
     if starts is not None:
-        batch.events = pa.concat_tables([batch.events, starts.cast(batch.events.schema)])
+        batch.put(events=pa.concat_tables([events, starts.cast(events.schema)]))
     registered = _STANDARD_TYPES + repo.event_type_names(db)
     repo.insert_events(db, batch, now, ids[0], registered)
     return started
@@ -316,7 +317,7 @@ def _resolve_identities(
         log.append(_merge_entry(primary, secondary, merge_id))
     profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
     lines = sessions.lines_from(arrays["lines"], profile_of_line)
-    batch.line_profiles = pa.table({"_line": lines.line, "profile_id": lines.profile})
+    batch.put(line_profiles=pa.table({"_line": lines.line, "profile_id": lines.profile}))
     fresh = identity.new_identities(graph, res, group_profile, arrays["first_us"])
     if len(fresh):
         repo.insert_identities(db, fresh, now, source or "ingest")

@@ -29,8 +29,10 @@ def check(ws: Workspace, batch: repo.Staging) -> tuple[dict[str, str], bool]:
     if not pairs:
         return types, False
     rows = [checked(ws, key, value) for key, value in pairs]
-    batch.trait_check = pa.table(
-        {name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(_COLUMNS)}
+    batch.put(
+        trait_check=pa.table(
+            {name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(_COLUMNS)}
+        )
     )
     return types, True
 
