@@ -144,3 +144,12 @@ class Forbidden(AuthError):
     """A valid key whose scope does not allow the request."""
 
     code = "forbidden"
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error's message in our validators' own words, without pydantic's
+    "Value error, " prefix (a ValueError raised by a validator keeps its text as written)."""
+    raised = error.get("ctx", {}).get("error")
+    if error.get("type") == "value_error" and raised is not None:
+        return str(raised)
+    return str(error.get("msg", "invalid"))
