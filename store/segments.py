@@ -1,8 +1,8 @@
 """Saved segments, static list members, materialized membership with history: the static SQL.
 
-List additions arrive as a DataFrame the caller registers on this thread's cursor under the view
-name below; a full refresh's fresh members as the query that finds them; a scoped refresh's few
-changes as bound lists; every statement here is set-based."""
+List additions arrive as DataFrames of ids, which the functions here register as views for
+their own statements; a full refresh's fresh members as the query that finds them; a scoped
+refresh's few changes as bound lists; every statement here is set-based."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
+from sqlglot import exp
 
-from store.db import Database
-
-PICKED = "_segment_picked"  # view: id (profiles to add to / remove from a static list)
+from store.db import Database, render
 
 _SELECT = (
     "SELECT id, name, kind, expression, compound_op, compound_of, description, created_at, "
@@ -92,25 +91,30 @@ def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
 # ---- static lists ----------------------------------------------------------------------------
 
 
-def add_list_members(db: Database, segment_id: int, actor: str, now: dt.datetime) -> int:
-    """Add the ids in PICKED that are profiles and not yet on the list; returns how many."""
+def add_list_members(
+    db: Database, segment_id: int, picked: pd.DataFrame, actor: str, now: dt.datetime
+) -> int:
+    """Add the `picked` ids (column id) that are profiles and not yet on the list; returns how
+    many."""
     before = _list_size(db, segment_id)
-    db.execute(
-        "INSERT INTO list_members SELECT $id, d.id, $now, $actor FROM "
-        "(SELECT DISTINCT id FROM _segment_picked) d WHERE d.id IN (SELECT id FROM profiles) "
-        "AND d.id NOT IN (SELECT profile_id FROM list_members WHERE segment_id = $id)",
-        {"id": segment_id, "now": now, "actor": actor},
-    )
+    with db.views(_segment_picked=picked):
+        db.execute(
+            "INSERT INTO list_members SELECT $id, d.id, $now, $actor FROM "
+            "(SELECT DISTINCT id FROM _segment_picked) d WHERE d.id IN (SELECT id FROM profiles) "
+            "AND d.id NOT IN (SELECT profile_id FROM list_members WHERE segment_id = $id)",
+            {"id": segment_id, "now": now, "actor": actor},
+        )
     return _list_size(db, segment_id) - before
 
 
-def remove_list_members(db: Database, segment_id: int) -> int:
+def remove_list_members(db: Database, segment_id: int, picked: pd.DataFrame) -> int:
     before = _list_size(db, segment_id)
-    db.execute(
-        "DELETE FROM list_members WHERE segment_id = $id "
-        "AND profile_id IN (SELECT id FROM _segment_picked)",
-        {"id": segment_id},
-    )
+    with db.views(_segment_picked=picked):
+        db.execute(
+            "DELETE FROM list_members WHERE segment_id = $id "
+            "AND profile_id IN (SELECT id FROM _segment_picked)",
+            {"id": segment_id},
+        )
     return before - _list_size(db, segment_id)
 
 
@@ -143,14 +147,14 @@ _ADD_DIFF = (
 
 
 def apply_fresh(
-    db: Database, segment_id: int, fresh: str, params: dict[str, Any], now: dt.datetime
+    db: Database, segment_id: int, fresh: exp.Expression, params: dict[str, Any], now: dt.datetime
 ) -> list[tuple[int, bool]]:
     """Diff a full evaluation (`fresh`: a query of member ids, with its parameters) with the
     stored members, set-based: drop who exited, add who entered, record both in the history
     and the size; returns the (profile_id, entered) changes in id order."""
     own = {"segment_id": segment_id}
     with db.transaction():  # a failure rolls the temporary table back with the rest
-        db.execute(_FRESH_DIFF.format(fresh=fresh), {**params, **own})
+        db.execute(_FRESH_DIFF.format(fresh=render(fresh)), {**params, **own})
         db.execute(_DROP_EXITED, own)
         db.execute(_RECORD_DIFF, {**own, "now": now})
         db.execute(_ADD_DIFF, {**own, "now": now})

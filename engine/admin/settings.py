@@ -6,14 +6,12 @@ validates."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.catalog.vocab import IDENTITY_TYPES
 from kith_errors import ValidationError
 from store import settings as repo
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
+from store.db import Database
 
 DEFAULT_LIMITS: dict[str, int] = {"user_id": 1, "email": 5, "phone": 5, "anonymous_id": 100}
 CHANNEL_ID_LIMIT = 5
@@ -53,12 +51,12 @@ _REFRESH, _BACKOFF, _ATTEMPTS = (
 
 
 class Settings:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.generation = 0  # bumped by every change, so callers may cache what they read
 
     def _put(self, key: str, value: Any) -> None:
-        repo.put(self.ws.db, key, value)
+        repo.put(self.db, key, value)
         self.generation += 1
 
     # ---- identity priority -------------------------------------------------------------------
@@ -66,7 +64,7 @@ class Settings:
     @property
     def identity_priority(self) -> list[str]:
         """Identity types, highest priority first."""
-        return repo.get(self.ws.db, _PRIORITY) or list(IDENTITY_TYPES)
+        return repo.get(self.db, _PRIORITY) or list(IDENTITY_TYPES)
 
     def set_identity_priority(self, types: Iterable[str]) -> None:
         order = list(types)
@@ -86,7 +84,7 @@ class Settings:
     def identity_limits(self) -> dict[str, int]:
         """How many values of each identity type one profile may hold."""
         limits = {t: DEFAULT_LIMITS.get(t, CHANNEL_ID_LIMIT) for t in IDENTITY_TYPES}
-        limits.update(repo.get(self.ws.db, _LIMITS) or {})
+        limits.update(repo.get(self.db, _LIMITS) or {})
         return limits
 
     def set_identity_limits(self, limits: Mapping[str, int]) -> None:
@@ -98,7 +96,7 @@ class Settings:
                     f"identity limit for {key!r} must be a whole number >= 1, got {value!r}",
                     details={"type": key, "value": value},
                 )
-        stored = repo.get(self.ws.db, _LIMITS) or {}
+        stored = repo.get(self.db, _LIMITS) or {}
         self._put(_LIMITS, {**stored, **limits})
 
     # ---- blocked values ----------------------------------------------------------------------
@@ -106,7 +104,7 @@ class Settings:
     @property
     def blocked_values(self) -> list[str]:
         """Identity values never used for matching (compared lower-cased and trimmed)."""
-        stored = repo.get(self.ws.db, _BLOCKED)
+        stored = repo.get(self.db, _BLOCKED)
         return list(DEFAULT_BLOCKED) if stored is None else stored
 
     def set_blocked_values(self, values: Iterable[Any]) -> None:
@@ -124,7 +122,7 @@ class Settings:
 
     @property
     def session_timeout_minutes(self) -> int:
-        stored = repo.get(self.ws.db, _TIMEOUT)
+        stored = repo.get(self.db, _TIMEOUT)
         return DEFAULT_SESSION_TIMEOUT if stored is None else int(stored)
 
     @session_timeout_minutes.setter
@@ -169,7 +167,7 @@ class Settings:
         self._put(_ATTEMPTS, _bounded(attempts, "webhook attempts", 50))
 
     def _whole(self, key: str, default: int) -> int:
-        stored = repo.get(self.ws.db, key)
+        stored = repo.get(self.db, key)
         return default if stored is None else int(stored)
 
     def as_dict(self) -> dict[str, Any]:
@@ -186,7 +184,7 @@ class Settings:
     def reset(self) -> None:
         """Back to the defaults."""
         for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT, _REFRESH, _BACKOFF, _ATTEMPTS):
-            repo.delete(self.ws.db, key)
+            repo.delete(self.db, key)
 
 
 def _check_types(types: list[str], what: str) -> None:

@@ -49,7 +49,6 @@ from engine.rules.writes import PropertyWrites, Write
 from kith_errors import ValidationError
 from store import ingest as ingest_repo
 from store import rules as repo
-from store.db import Database
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -182,7 +181,7 @@ class Actions:
         with db.transaction():
             first = ingest_repo.allocate(db, counts)
             if frame is not None:
-                _insert_notes(db, frame, first["notifications"])
+                repo.insert_notifications(db, frame, first["notifications"])
             if self.writes.staged:
                 repo.insert_staged_audit(db, first[AUDIT_IDS], now)
         self.writes.staged = 0
@@ -262,12 +261,8 @@ class Actions:
             frame[["profile_id", "label", "actor", "remove"]], preserve_index=False
         )
         db = self.ws.db
-        db.register("kith_rule_labels", ops)
-        try:
-            with db.transaction():
-                staged = repo.apply_labels(db, now, bool(frame["remove"].any()))
-        finally:
-            db.unregister("kith_rule_labels")
+        with db.transaction():
+            staged = repo.apply_labels(db, ops, now, bool(frame["remove"].any()))
         self.writes.staged += staged
         if staged:
             self.ws.catalog.invalidate()  # the language checks label names against those in use
@@ -294,23 +289,11 @@ class Actions:
     def _webhook(self, action: CallWebhook, firing: Firing) -> None:
         frame = _base(firing).assign(url=action.url)
         db = self.ws.db
-        db.register("kith_rule_hooks", frame)
-        try:
-            with db.transaction():
-                repo.enqueue_webhooks(db, db.allocate_ids("webhooks", len(frame)), firing.rule)
-        finally:
-            db.unregister("kith_rule_hooks")
+        with db.transaction():
+            repo.enqueue_webhooks(db, frame, db.allocate_ids("webhooks", len(frame)), firing.rule)
 
     def _notify(self, action: Notify, firing: Firing) -> None:
         self._notes.append(_base(firing).assign(message=action.message))
-
-
-def _insert_notes(db: Database, frame: pd.DataFrame, first_id: int) -> None:
-    db.register("kith_rule_notes", frame)
-    try:
-        repo.insert_notifications(db, first_id)
-    finally:
-        db.unregister("kith_rule_notes")
 
 
 def _base(firing: Firing) -> pd.DataFrame:

@@ -41,7 +41,7 @@ from engine.rules.checks import REFUSED, check_writes
 from engine.rules.query import BATCH, conditioned, event_select, ref_name
 from kith_errors import Conflict, KithError, NotFound, RuleFailed, StoreError, ValidationError
 from store import rules as repo
-from store.db import render
+from store.db import Prepared
 
 if TYPE_CHECKING:
     from engine.batch import IngestBatch
@@ -335,7 +335,7 @@ class Rules(RuleActivity):
             branches.append(query.select(rule_id, copy=False))
         union = branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False)
         ordered = exp.select("*").from_(union.subquery("f")).order_by("rule_id")
-        plan = _Plan(key, schema, render(ordered), ctx)
+        plan = _Plan(key, schema, self.ws.db.prepare(ordered), ctx)
         if len(self._plans) >= _PLANS:
             self._plans.clear()
         if not any(rule_deps.reads(r.condition).all for _, r in rules):
@@ -451,14 +451,8 @@ class Rules(RuleActivity):
             first = self._actions.flush(now, {"rule_runs": total})
             if not fired:
                 return
-            db.register("kith_rule_runs", _log_rows(fired, first["rule_runs"]))
-            db.register("kith_rule_meta", _log_meta(fired))
-            try:
-                repo.insert_runs(db, now, depth)
-                repo.record_fired(db, now)
-            finally:
-                db.unregister("kith_rule_runs")
-                db.unregister("kith_rule_meta")
+            runs_frame = _log_rows(fired, first["rule_runs"])
+            repo.log_runs(db, runs_frame, _log_meta(fired), now, depth)
 
 
 @dataclass(frozen=True)
@@ -467,7 +461,7 @@ class _Plan:
 
     key: tuple[tuple[int, str], ...]
     schema: Schema
-    sql: str
+    sql: Prepared
     ctx: Context
 
 
