@@ -12,8 +12,10 @@ accepted before the workspace is closed.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,6 +33,7 @@ from engine import Workspace
 
 MAIN_SCRIPT = Path(__file__).resolve().parent / "main.py"
 log = logging.getLogger("kith.server")
+_FAILED = threading.Event()  # a background thread stopped: the process exits 1
 
 
 def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
@@ -45,7 +48,7 @@ def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.set_workspace(ws)
         app.state.ws = ws
-        app.state.pipeline = IngestPipeline(ws, journal).start()
+        app.state.pipeline = IngestPipeline(ws, journal, on_fatal=_stop_loudly).start()
         try:
             async with ui_lifespan(app):
                 yield
@@ -89,5 +92,14 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> 
     uvicorn.Server(config).run()
 
 
+def _stop_loudly(reason: str) -> None:
+    """A background thread cannot go on: say so on stderr and shut the server down (SIGTERM
+    to ourselves: uvicorn stops taking requests, and the lifespan's exit loads what it can).
+    What was acknowledged is in the journal and is loaded on the next start."""
+    print(f"kith serve: stopping, {reason}", file=sys.stderr, flush=True)
+    _FAILED.set()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
+    raise SystemExit(1 if _FAILED.is_set() else 0)

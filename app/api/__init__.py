@@ -12,9 +12,11 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from app.api import analytics, errors, events, ingest, profiles, segments
 from app.api.context import Fresh, PipelineDep
+from app.api.limits import BodyLimit
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -54,6 +56,7 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     errors.install(app)
+    app.add_middleware(BodyLimit)  # bodies are capped before anything else reads them
     app.include_router(ingest.router)
     for module in (profiles, segments, events, analytics):
         app.include_router(module.router, dependencies=[Fresh])
@@ -61,10 +64,18 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     return app
 
 
-def health(pipeline: PipelineDep) -> dict[str, Any]:
+def health(pipeline: PipelineDep) -> JSONResponse:
     """Liveness (no key needed) and what the ingest pipeline has done since start: `lag` is the
-    number of acknowledged messages not yet loaded into the workspace."""
+    number of acknowledged messages not yet loaded into the workspace. `status` is "ok",
+    "degraded" (a background thread failed and went on; `errors` says how) or "failed" (a
+    background thread stopped; answered with 503)."""
     stats = asdict(pipeline.stats)
     for timing in ("load_seconds", "journal_seconds"):
         stats[timing] = round(stats[timing], 3)
-    return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}}
+    state = pipeline.health()
+    body = {
+        "status": state.status,
+        "errors": [asdict(e) for e in state.errors],
+        "ingest": {"lag": pipeline.lag, **stats},
+    }
+    return JSONResponse(body, status_code=503 if state.status == "failed" else 200)

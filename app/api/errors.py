@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.ingest_pipeline import QueueClosed, QueueFull
+from app.ingest_pipeline import JournalFailed, QueueClosed, QueueFull
 from engine.admin.keys import Forbidden
 from kith_errors import AuthError, Conflict, DslError, KithError, NotFound, ValidationError
 
@@ -40,6 +40,7 @@ _STATUS: tuple[tuple[type[KithError], int], ...] = (
     (ValidationError, 422),
     (QueueFull, 429),
     (QueueClosed, 503),
+    (JournalFailed, 503),
 )
 
 
