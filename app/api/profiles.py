@@ -11,13 +11,14 @@ from pydantic import BaseModel, Field
 from app.api.context import WorkspaceDep, read_write_key
 from app.api.convert import jsonable, records, with_json
 from engine.admin.keys import ApiKey
+from engine.models import MAX_OFFSET
 from engine.profiles.service import ProfileFilter
 from kith_errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["profiles"])
 Caller = Annotated[ApiKey, Depends(read_write_key)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def actor(key: ApiKey) -> str:
