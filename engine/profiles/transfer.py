@@ -22,6 +22,7 @@ from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES, STANDARD_P
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
 from engine.profiles.service import PROFILE_IDS, ProfileFilter
+from engine.profiles.spreadsheet import neutralised, restored
 from kith_errors import ValidationError
 from store import profiles as profile_repo
 from store import transfer as repo
@@ -206,7 +207,7 @@ class Transfer:
         frame = self.ws.db.df(_export_query(where, rest), params)
         buffer = io.BytesIO()
         if fmt == "csv":
-            buffer.write(frame.to_csv(index=False).encode("utf-8"))
+            buffer.write(neutralised(frame).to_csv(index=False).encode("utf-8"))
         else:
             frame.to_parquet(buffer, index=False)
         return buffer.getvalue()
@@ -228,7 +229,7 @@ def _read(data: str | bytes | Path, sep: str | None) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError) as err:
         raise ValidationError(f"cannot read the file as CSV (separator {sep!r}): {err}") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = frame.apply(lambda col: col.str.strip()).replace("", None)
+    frame = restored(frame.apply(lambda col: col.str.strip())).replace("", None)
     frame.insert(0, "row", range(2, len(frame) + 2))
     return frame
 
