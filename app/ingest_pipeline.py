@@ -260,6 +260,16 @@ class IngestPipeline:
             finally:
                 self._readers -= 1
 
+    def forget(self, timeout: float = 60.0) -> None:
+        """Leave no loaded message in the journal (after an erase: the journal must not keep
+        the person's messages until the next rotation): the open segment is closed, what it
+        holds is loaded, and every segment fully loaded is deleted. New messages go to a new
+        segment meanwhile."""
+        self.journal.seal()
+        if not self.wait_loaded(timeout):
+            raise JournalFailed("the journal could not be cleared: loading is behind")
+        self.journal.release(self._loaded_seq)
+
     @property
     def lag(self) -> int:
         """Messages acknowledged but not yet loaded."""

@@ -117,6 +117,12 @@ class Journal:
                     path.unlink(missing_ok=True)
                     del self._segments[path]
 
+    def seal(self) -> None:
+        """Close the open segment: the next append starts a new one, and this one can be
+        deleted as soon as its records are loaded."""
+        with self._lock:
+            self._close_current()
+
     def close(self, loaded: int) -> None:
         """Close the open segment, and delete it too when everything in it is loaded."""
         with self._lock:
