@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from app.api import analytics, errors, events, ingest, profiles, segments
+from app.api import analytics, errors, events, ingest, local, profiles, segments
 from app.api.context import Fresh, PipelineDep
 from app.api.limits import BodyLimit
 
@@ -58,6 +58,7 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(BodyLimit)  # bodies are capped before anything else reads them
     app.include_router(ingest.router)
+    app.include_router(local.router)
     for module in (profiles, segments, events, analytics):
         app.include_router(module.router, dependencies=[Fresh])
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])

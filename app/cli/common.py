@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import pandas as pd
@@ -37,7 +38,24 @@ def command(
     return parser
 
 
-def open_workspace(args: argparse.Namespace) -> Workspace:
+_served: Workspace | None = None  # set while a running server carries a command out
+
+
+@contextmanager
+def serving(ws: Workspace) -> Iterator[None]:
+    """Commands run meanwhile use `ws` (a server's open workspace) and leave it open."""
+    global _served
+    _served = ws
+    try:
+        yield
+    finally:
+        _served = None
+
+
+def open_workspace(args: argparse.Namespace) -> AbstractContextManager[Workspace]:
+    """The workspace file of --db (closed when the `with` block ends), or the server's."""
+    if _served is not None:
+        return nullcontext(_served)
     return Workspace.open(args.db)
 
 
