@@ -52,7 +52,7 @@ def test_kill_9_during_sustained_ingestion_loses_and_repeats_nothing(fresh_serve
         ]
         for sender in senders:
             sender.start()
-        time.sleep(chance.uniform(0.5, 2.0))
+        time.sleep(chance.uniform(0.3, 1.2))
         fresh_server.stop(signal.SIGKILL)
         stop.set()
         for sender in senders:

@@ -21,10 +21,8 @@ pytestmark = pytest.mark.xdist_group("api_cli_serving")
 
 COMMANDS = [
     ["stats"],
-    ["stats", "--json"],
     ["keys", "revoke", "3"],
     ["label", "add", "vip", "1", "2"],
-    ["label", "list", "--profile", "1"],
     ["profiles", "show", "999"],  # an error: same message and exit code
 ]
 

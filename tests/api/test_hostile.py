@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import signal
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Workspace
-from tests.api.conftest import Server
+from tests.api.conftest import Server, new_server
 
 pytestmark = pytest.mark.xdist_group("api_hostile")
 
@@ -76,13 +77,54 @@ def good(run: str, n: int) -> dict[str, Any]:
     return {"type": "track", "event": "good", "userId": f"{run}-u", "messageId": f"{run}-{n}"}
 
 
-def test_hostile_batches_never_stop_ingestion(fresh_server: Server) -> None:
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for this file (starting one is the slow part); the last test stops it."""
+    running = new_server(tmp_path_factory.mktemp("hostile")).start()
+    yield running
+    if running.proc is not None:
+        running.stop(signal.SIGKILL)
+
+
+def test_the_probe_cases_are_refused_alone_with_a_reason(hostile_server: Server) -> None:
+    """The requests that stopped ingestion before: each bad message is refused with its
+    reason, the good ones beside it are stored, and the server goes on."""
+    deep_track = {"type": "track", "event": "deep", "userId": "d", "properties": nested(300)}
+    bad = [
+        deep_track,
+        {"type": "track", "event": "s", "userId": "lone \ud800 surrogate"},
+        {"type": "track", "event": "n", "userId": math.nan},
+        {"type": "track", "event": "t", "userId": "t", "timestamp": False},
+        {"type": "track", "event": "🎉 Party", "userId": "p"},
+    ]
+    with hostile_server.client("ingest") as client:
+        for raw in (False, True):
+            batch = [good(f"probe{raw}", 1), *bad, good(f"probe{raw}", 2)]
+            answer = client.post("/v1/batch", content=body({"batch": batch}, raw_surrogates=raw))
+            assert answer.status_code == 200, answer.text
+            reasons = [r["reason"] for r in answer.json()["rejected"]]
+            assert [r["index"] for r in answer.json()["rejected"]] == [1, 2, 3, 4, 5]
+            assert "properties nests deeper than 32 levels" in reasons[0]
+            assert "surrogate" in reasons[1] and "finite number" in reasons[2]
+            assert "'false' is not ISO 8601" in reasons[3] and "🎉" in reasons[4]
+        single = client.post("/v1/track", content=body(deep_track))
+        too_deep_to_parse = client.post("/v1/track", content=b"[" * 200_000)
+        health = client.get("/api/health")
+    assert single.status_code == 422 and "deeper than 32" in single.json()["error"]["message"]
+    assert too_deep_to_parse.status_code == 400
+    assert health.json()["status"] == "ok"
+    with hostile_server.client("rw") as client:
+        total = client.get("/api/events", params={"type": "good"}).json()["total"]
+    assert total == 4
+
+
+def test_hostile_batches_never_stop_ingestion(hostile_server: Server) -> None:
     acknowledged: list[str] = []
-    client = fresh_server.client("ingest")
+    client = hostile_server.client("ingest")
     counter = iter(range(10**6))
 
     @settings(
-        max_examples=60,
+        max_examples=40,
         deadline=None,
         derandomize=True,
         suppress_health_check=list(HealthCheck),
@@ -108,8 +150,8 @@ def test_hostile_batches_never_stop_ingestion(fresh_server: Server) -> None:
     assert health["status"] == "ok", health
     assert client.post("/v1/track", json=good("after", 0)).status_code == 200
     client.close()
-    assert fresh_server.stop(signal.SIGTERM) == 0
-    assert stored_counts(fresh_server, acknowledged) == dict.fromkeys(acknowledged, 1)
+    assert hostile_server.stop(signal.SIGTERM) == 0
+    assert stored_counts(hostile_server, acknowledged) == dict.fromkeys(acknowledged, 1)
 
 
 def stored_counts(server: Server, message_ids: list[str]) -> dict[str, int]:
@@ -120,35 +162,3 @@ def stored_counts(server: Server, message_ids: list[str]) -> dict[str, int]:
             {"ids": message_ids},
         )
     return {row[0]: row[1] for row in rows}
-
-
-def test_the_probe_cases_are_refused_alone_with_a_reason(fresh_server: Server) -> None:
-    """The requests that stopped ingestion before: each bad message is refused with its
-    reason, the good ones beside it are stored, and the server goes on."""
-    deep_track = {"type": "track", "event": "deep", "userId": "d", "properties": nested(300)}
-    bad = [
-        deep_track,
-        {"type": "track", "event": "s", "userId": "lone \ud800 surrogate"},
-        {"type": "track", "event": "n", "userId": math.nan},
-        {"type": "track", "event": "t", "userId": "t", "timestamp": False},
-        {"type": "track", "event": "🎉 Party", "userId": "p"},
-    ]
-    with fresh_server.client("ingest") as client:
-        for raw in (False, True):
-            batch = [good(f"probe{raw}", 1), *bad, good(f"probe{raw}", 2)]
-            answer = client.post("/v1/batch", content=body({"batch": batch}, raw_surrogates=raw))
-            assert answer.status_code == 200, answer.text
-            reasons = [r["reason"] for r in answer.json()["rejected"]]
-            assert [r["index"] for r in answer.json()["rejected"]] == [1, 2, 3, 4, 5]
-            assert "properties nests deeper than 32 levels" in reasons[0]
-            assert "surrogate" in reasons[1] and "finite number" in reasons[2]
-            assert "'false' is not ISO 8601" in reasons[3] and "🎉" in reasons[4]
-        single = client.post("/v1/track", content=body(deep_track))
-        too_deep_to_parse = client.post("/v1/track", content=b"[" * 200_000)
-        health = client.get("/api/health")
-    assert single.status_code == 422 and "deeper than 32" in single.json()["error"]["message"]
-    assert too_deep_to_parse.status_code == 400
-    assert health.json()["status"] == "ok"
-    with fresh_server.client("rw") as client:
-        total = client.get("/api/events", params={"type": "good"}).json()["total"]
-    assert total == 4
