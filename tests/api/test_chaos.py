@@ -20,8 +20,11 @@ ROUNDS = 3
 SENDERS = 3
 
 
-def sustained(server: Server, run: str, stop: threading.Event, acked: list[str]) -> None:
-    """One client sending batches of 20 until `stop`; the ids of every batch answered 200."""
+def sustained(
+    server: Server, run: str, stop: threading.Event, acked: list[str], first: threading.Event
+) -> None:
+    """One client sending batches of 20 until `stop`; the ids of every batch answered 200
+    (`first` is set at the first)."""
     n = 0
     with server.client("ingest") as client:
         while not stop.is_set():
@@ -37,6 +40,7 @@ def sustained(server: Server, run: str, stop: threading.Event, acked: list[str])
                 return  # the server died under this request: nothing was promised
             if answer.status_code == 200:
                 acked.extend(ids)
+                first.set()
 
 
 def test_kill_9_during_sustained_ingestion_loses_and_repeats_nothing(fresh_server: Server) -> None:
@@ -45,19 +49,21 @@ def test_kill_9_during_sustained_ingestion_loses_and_repeats_nothing(fresh_serve
     for round_ in range(ROUNDS):
         if fresh_server.proc is None:
             fresh_server.start()
-        stop = threading.Event()
+        stop, first = threading.Event(), threading.Event()
         senders = [
-            threading.Thread(target=sustained, args=(fresh_server, f"r{round_}s{k}", stop, acked))
+            threading.Thread(
+                target=sustained, args=(fresh_server, f"r{round_}s{k}", stop, acked, first)
+            )
             for k in range(SENDERS)
         ]
         for sender in senders:
             sender.start()
-        time.sleep(chance.uniform(0.3, 1.2))
+        assert first.wait(120), "no batch was acknowledged"
+        time.sleep(chance.uniform(0.0, 1.0))  # then a random moment of sustained ingestion
         fresh_server.stop(signal.SIGKILL)
         stop.set()
         for sender in senders:
             sender.join(30)
-    assert len(acked) > 0
     fresh_server.start()  # loads what the last crash left in the journal
     assert fresh_server.stop(signal.SIGTERM) == 0
     with Workspace.open(fresh_server.db) as ws:
