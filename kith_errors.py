@@ -122,3 +122,12 @@ def validation_message(error: dict[str, Any]) -> str:
     if error.get("type") == "value_error" and raised is not None:
         return str(raised)
     return str(error.get("msg", "invalid"))
+
+
+# ---- automation ---------------------------------------------------------------------------------
+
+
+class RuleFailed(KithError):
+    """Rules (or a job of the server's clock) failed to run; what was stored before stays."""
+
+    code = "rule_failed"

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from app.api import analytics, errors, events, ingest, local, profiles, segments
-from app.api.context import Fresh, PipelineDep
+from app.api.context import ClockDep, Fresh, PipelineDep
 from app.api.limits import BodyLimit
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
@@ -65,11 +65,12 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     return app
 
 
-def health(pipeline: PipelineDep) -> JSONResponse:
-    """Liveness (no key needed) and what the ingest pipeline has done since start: `lag` is the
-    number of acknowledged messages not yet loaded into the workspace. `status` is "ok",
-    "degraded" (a background thread failed and went on; `errors` says how) or "failed" (a
-    background thread stopped; answered with 503)."""
+def health(pipeline: PipelineDep, clock: ClockDep) -> JSONResponse:
+    """Liveness (no key needed), what the ingest pipeline has done since start (`lag` is the
+    number of acknowledged messages not yet loaded into the workspace) and the server's clock:
+    per job its runs, failures, last error, last and next run. `status` is "ok", "degraded" (a
+    background ingest thread failed and went on; `errors` says how) or "failed" (one stopped;
+    answered with 503)."""
     stats = asdict(pipeline.stats)
     for timing in ("load_seconds", "journal_seconds"):
         stats[timing] = round(stats[timing], 3)
@@ -78,5 +79,6 @@ def health(pipeline: PipelineDep) -> JSONResponse:
         "status": state.status,
         "errors": [asdict(e) for e in state.errors],
         "ingest": {"lag": pipeline.lag, **stats},
+        "clock": clock.health(),
     }
     return JSONResponse(body, status_code=503 if state.status == "failed" else 200)
