@@ -35,6 +35,7 @@ from engine.compiler import (
     compile_condition,
     compile_query,
 )
+from engine.models import MAX_OFFSET, check_page
 from engine.segments.membership import Membership, SegmentChanges
 from kith_errors import Conflict, NotFound, ValidationError
 from store import segments as repo
@@ -127,12 +128,13 @@ class Segments:
         self, text_or_name: str, *, as_of: AsOf = None, limit: int = 100, offset: int = 0
     ) -> pd.DataFrame:
         """A page of members in id order: id, name, email, phone, identities [{type, value}]."""
-        if limit < 0 or offset < 0:
-            raise ValidationError(f"limit and offset must be 0 or more (got {limit}, {offset})")
+        check_page(limit, offset, MAX_OFFSET, min_limit=0)
         compiled = self.query(text_or_name, as_of=as_of)
-        page = compiled.expression.order_by(exp.column("id", "p")).limit(int(limit))
-        page = page.offset(int(offset))
-        ids = [int(r[0]) for r in self.db.rows(page, compiled.params)]
+        page = compiled.expression.order_by(exp.column("id", "p"))
+        page = page.limit(exp.Placeholder(this="page_limit"))
+        page = page.offset(exp.Placeholder(this="page_offset"))
+        bounds = {"page_limit": int(limit), "page_offset": int(offset)}
+        ids = [int(r[0]) for r in self.db.rows(page, {**compiled.params, **bounds})]
         rows = repo.profile_rows(self.db, ids)
         rows["identities"] = [[dict(item) for item in ids] for ids in rows["identities"]]
         return rows
