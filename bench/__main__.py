@@ -27,6 +27,7 @@ SMALL: dict[str, list[str]] = {
     "analytics": ["--db", SMALL_DB, "--repeat", "1", "--events", "50000"],
     "dashboard": ["--db", SMALL_DB, "--repeat", "2"],
     "api": ["--events", "50000", "--seconds", "5"],
+    "spark": ["--profiles", "100000", "--repeat", "1"],
 }
 FIRST = ("workspace",)  # others may read what it builds
 

@@ -43,6 +43,7 @@ from kith_errors import DslError, DslNameError, ValidationError
 from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
+    from engine.scaleout.runner import Runner
     from engine.workspace import Workspace
 
 Order = Literal["ordered", "strict", "unordered"]
@@ -165,9 +166,10 @@ class Funnels:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
 
-    def run(self, spec: FunnelSpec) -> FunnelResult:
+    def run(self, spec: FunnelSpec, *, runner: Runner | None = None) -> FunnelResult:
+        """The funnel's counts, run on the workspace or on `runner` (e.g. Spark)."""
         query, params = self.attempts(spec)
-        totals = self.ws.db.df(summary(query, len(spec.steps)), params)
+        totals = (runner or self.ws.db).df(summary(query, len(spec.steps)), params)
         return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
 
     def profiles(
@@ -177,6 +179,7 @@ class Funnels:
         *,
         dropped: bool = False,
         breakdown_value: str | None = None,
+        runner: Runner | None = None,
     ) -> list[int]:
         """The profiles that reached `step` (1-based); with `dropped`, those that reached the
         step before it but not this one."""
@@ -188,7 +191,7 @@ class Funnels:
         select = drilldown(query, step, dropped, breakdown_value is not None)
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
-        return [int(row[0]) for row in self.ws.db.rows(select, params)]
+        return [int(row[0]) for row in (runner or self.ws.db).rows(select, params)]
 
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and

@@ -26,6 +26,7 @@ from kith_errors import Conflict, NotFound, ValidationError
 from store import analytics as repo
 
 if TYPE_CHECKING:
+    from engine.scaleout.runner import Runner
     from engine.workspace import Workspace
 
 Bucket = Literal["day", "week", "month"]
@@ -113,10 +114,12 @@ class Goals:
         end: Any = None,
         segment: str | None = None,
         as_of: Any = None,
+        runner: Runner | None = None,
     ) -> GoalReport:
-        """The stored goal's completions, rate, median time and series."""
+        """The stored goal's completions, rate, median time and series, run on the workspace
+        or on `runner` (e.g. Spark)."""
         options = {"start": start, "end": end, "segment": segment, "as_of": as_of}
-        return self.evaluate(self.get(name), bucket=bucket, **options)
+        return self.evaluate(self.get(name), bucket=bucket, runner=runner, **options)
 
     def evaluate(
         self,
@@ -127,6 +130,7 @@ class Goals:
         end: Any = None,
         segment: str | None = None,
         as_of: Any = None,
+        runner: Runner | None = None,
     ) -> GoalReport:
         """A report for a goal that need not be stored (previews, benchmarks)."""
         if bucket not in _BUCKETS:
@@ -135,21 +139,24 @@ class Goals:
         audience = _audience(goal, segment)
         if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
             spec = _spec(goal, audience, start, end, moment)
-            return self._event_report(goal, spec, bucket)
-        return self._segment_report(goal, audience, bucket, start, end, moment)
+            return self._event_report(goal, spec, bucket, runner or self.ws.db)
+        reader = runner or self.ws.db
+        return self._segment_report(goal, audience, bucket, start, end, moment, reader)
 
     # ---- event goals: the funnel query -------------------------------------------------------
 
-    def _event_report(self, goal: Goal, spec: FunnelSpec, bucket: str) -> GoalReport:
+    def _event_report(
+        self, goal: Goal, spec: FunnelSpec, bucket: str, runner: Runner
+    ) -> GoalReport:
         query, params = self.ws.funnels.attempts(spec)
         with_start = goal.start is not None
-        rows = self.ws.db.df(_series(query, bucket, with_start), params)
+        rows = runner.df(_series(query, bucket, with_start), params)
         total = rows[rows["bucket"].isna()]
         series = rows[rows["bucket"].notna()].reset_index(drop=True)
         completions = int(total["completions"].sum())
         starts = int(total["starts"].sum())
         if not with_start:  # no start: the rate is over every profile in scope
-            starts = self._scope_size(spec.audience, spec.as_of)
+            starts = self._scope_size(spec.audience, spec.as_of, runner)
             series = series.assign(starts=starts)
         median = total["median"].iloc[0] if len(total) and with_start else None
         return GoalReport(
@@ -161,10 +168,10 @@ class Goals:
             _with_rate(series),
         )
 
-    def _scope_size(self, audience: str | None, as_of: dt.datetime | None) -> int:
+    def _scope_size(self, audience: str | None, as_of: dt.datetime | None, runner: Runner) -> int:
         if audience is None:
             return repo.profile_count(self.ws.db, as_of_or_now(as_of))
-        return self.ws.segments.count(audience, as_of=as_of)
+        return self.ws.segments.count(audience, as_of=as_of, runner=runner)
 
     # ---- segment points: evaluated as of `as_of` ---------------------------------------------
 
@@ -176,10 +183,11 @@ class Goals:
         start: Any,
         end: Any,
         moment: dt.datetime,
+        runner: Runner,
     ) -> GoalReport:
-        starters = self._starters(goal, audience, start, end, moment)
+        starters = self._starters(goal, audience, start, end, moment, runner)
         target = _point_text(goal.target)
-        reached = set(self.ws.segments.ids(target, as_of=moment)) & starters
+        reached = set(self.ws.segments.ids(target, as_of=moment, runner=runner)) & starters
         series = pd.DataFrame(
             {
                 "bucket": [pd.Timestamp(moment).to_period(bucket[0].upper()).start_time],
@@ -191,16 +199,22 @@ class Goals:
         return GoalReport(goal.name, len(starters), len(reached), rate, None, _with_rate(series))
 
     def _starters(
-        self, goal: Goal, audience: str | None, start: Any, end: Any, moment: dt.datetime
+        self,
+        goal: Goal,
+        audience: str | None,
+        start: Any,
+        end: Any,
+        moment: dt.datetime,
+        runner: Runner,
     ) -> set[int]:
         if isinstance(goal.start, EventMatch):
             step = FunnelStep(event=goal.start.event or "", where=_where_text(goal.start))
             spec = FunnelSpec(steps=[step], start=start, end=end, audience=audience, as_of=moment)
-            return set(self.ws.funnels.profiles(spec, 1))
+            return set(self.ws.funnels.profiles(spec, 1, runner=runner))
         scope = " and ".join(f"({t})" for t in (_point_text(goal.start), audience) if t)
         if not scope:
             return set(repo.profile_ids(self.ws.db, moment))
-        return set(self.ws.segments.ids(scope, as_of=moment))
+        return set(self.ws.segments.ids(scope, as_of=moment, runner=runner))
 
 
 def goal_chart(report: GoalReport) -> go.Figure:

@@ -48,13 +48,16 @@ FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expression], exp.Expression]]] 
 
 def render(tree: exp.Expression, dialect: str = DUCKDB) -> str:
     """SQL text of `tree` for `dialect`, with DuckDB-only functions mapped."""
+    return for_dialect(tree, dialect).sql(dialect=dialect)
+
+
+def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """`tree` with the DuckDB-only functions mapped for `dialect`, still a tree."""
     mapping = FUNCTION_MAPS.get(dialect.lower())
     if mapping is None:
         known = ", ".join(sorted(FUNCTION_MAPS))
         raise ValidationError(f"cannot render segments for {dialect!r}; known dialects: {known}")
-    if mapping:
-        tree = tree.transform(lambda node: _map(node, mapping))
-    return tree.sql(dialect=dialect)
+    return tree.transform(lambda node: _map(node, mapping)) if mapping else tree
 
 
 def _map(

@@ -39,6 +39,7 @@ from store import Database
 from store import segments as repo
 
 if TYPE_CHECKING:
+    from engine.scaleout.runner import Runner
     from engine.segments.explain import Explanation
     from engine.workspace import Workspace
 
@@ -116,17 +117,27 @@ class Segments:
         ctx = self.context(as_of)
         return compile_query(ctx, self.target(text_or_name, ctx.schema))
 
-    def count(self, text_or_name: str, *, as_of: AsOf = None) -> int:
+    def count(self, text_or_name: str, *, as_of: AsOf = None, runner: Runner | None = None) -> int:
+        """How many profiles match, run on the workspace or on `runner` (e.g. Spark)."""
         compiled = self.query(text_or_name, as_of=as_of)
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("m"))
-        return int(self.db.scalar(counted, compiled.params))
+        return int((runner or self.db).scalar(counted, compiled.params))
 
-    def ids(self, text_or_name: str, *, as_of: AsOf = None) -> list[int]:
+    def ids(
+        self, text_or_name: str, *, as_of: AsOf = None, runner: Runner | None = None
+    ) -> list[int]:
         compiled = self.query(text_or_name, as_of=as_of)
-        return [int(r[0]) for r in self.db.rows(compiled.expression, compiled.params)]
+        rows = (runner or self.db).rows(compiled.expression, compiled.params)
+        return sorted(int(r[0]) for r in rows)
 
     def members(
-        self, text_or_name: str, *, as_of: AsOf = None, limit: int = 100, offset: int = 0
+        self,
+        text_or_name: str,
+        *,
+        as_of: AsOf = None,
+        limit: int = 100,
+        offset: int = 0,
+        runner: Runner | None = None,
     ) -> pd.DataFrame:
         """A page of members in id order: id, name, email, phone, identities [{type, value}]."""
         if limit < 0 or offset < 0:
@@ -134,7 +145,7 @@ class Segments:
         compiled = self.query(text_or_name, as_of=as_of)
         page = compiled.expression.order_by(exp.column("id", "p")).limit(int(limit))
         page = page.offset(int(offset))
-        ids = [int(r[0]) for r in self.db.rows(page, compiled.params)]
+        ids = [int(r[0]) for r in (runner or self.db).rows(page, compiled.params)]
         rows = repo.profile_rows(self.db, ids)
         rows["identities"] = [[dict(item) for item in ids] for ids in rows["identities"]]
         return rows
@@ -293,14 +304,17 @@ class Segments:
 
     # ---- materialized membership -------------------------------------------------------------
 
-    def refresh(self, name: str | None = None, *, as_of: AsOf = None) -> SegmentChanges:
-        """Recompute members of one saved segment (or all), record entries, exits and size."""
+    def refresh(
+        self, name: str | None = None, *, as_of: AsOf = None, runner: Runner | None = None
+    ) -> SegmentChanges:
+        """Recompute members of one saved segment (or all), record entries, exits and size;
+        with a `runner` (Spark over a lake) the members are computed there and written here."""
         moment = as_of_or_now(as_of)
         rows = [self._row(name)] if name is not None else repo.all_rows(self.db)
         schema, changes = self.schema(), SegmentChanges()
         for row in rows:
             compiled = self._saved_query(row["name"], moment, schema)
-            changes += self._apply(row, compiled, moment)
+            changes += self._apply(row, compiled, moment, runner or self.db)
             repo.record_size(self.db, row["id"], moment)
         return changes
 
@@ -336,9 +350,9 @@ class Segments:
         return compile_query(self.context(moment, schema), InSegment(name))
 
     def _apply(
-        self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime
+        self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime, runner: Runner
     ) -> SegmentChanges:
-        members = self.db.df(compiled.expression, compiled.params)
+        members = runner.df(compiled.expression, compiled.params)
         with _Registered(self.db, repo.NEW, members):
             entered, exited = repo.apply_members(self.db, row["id"], moment)
         name = row["name"]

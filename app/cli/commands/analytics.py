@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from app.cli.common import add_json, command, emit, open_workspace
+from app.cli.engines import add_engine, open_runner
 from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
 from engine.clock import to_utc
 from kith_errors import ValidationError
@@ -65,6 +66,7 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
     funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
     funnel.add_argument("--audience", help="only profiles in this segment expression")
     funnel.add_argument("--as-of", type=_moment, help="evaluate as of this moment (UTC)")
+    add_engine(funnel)
     add_json(funnel)
 
 
@@ -87,8 +89,8 @@ def _funnel(args: argparse.Namespace) -> None:
         audience=args.audience,
         as_of=args.as_of,
     )
-    with open_workspace(args) as ws:
-        result = ws.funnels.run(spec)
+    with open_workspace(args) as ws, open_runner(args) as runner:
+        result = ws.funnels.run(spec, runner=runner)
     emit(_printable(result.steps), args.json)
 
 
@@ -115,6 +117,7 @@ def _register_goal(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--to", dest="end", type=_day_or_moment)
     report.add_argument("--segment", help="only profiles in this segment expression or name")
     report.add_argument("--as-of", type=_moment)
+    add_engine(report)
     add_json(report)
 
 
@@ -130,7 +133,7 @@ def _goal_list(args: argparse.Namespace) -> None:
 
 
 def _goal_report(args: argparse.Namespace) -> None:
-    with open_workspace(args) as ws:
+    with open_workspace(args) as ws, open_runner(args) as runner:
         report = ws.goals.report(
             args.name,
             bucket=args.bucket,
@@ -138,6 +141,7 @@ def _goal_report(args: argparse.Namespace) -> None:
             end=args.end,
             segment=args.segment,
             as_of=args.as_of,
+            runner=runner,
         )
     if args.json:
         emit(report.as_dict(), True)
