@@ -123,6 +123,7 @@ def _local_settings() -> dict[str, str]:
         "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
         "spark.driver.memory": os.environ.get("KITH_SPARK_MEMORY", "4g"),
         "spark.log.level": "ERROR",
+        "spark.log.structuredLogging.enabled": "false",
     }
 
 

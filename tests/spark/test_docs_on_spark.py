@@ -76,3 +76,15 @@ def test_spark_without_a_lake_is_refused_with_the_fix(
     argv = ["segment", "count", 'has label "vip"', "--db", str(ws.path), "--engine", "spark"]
     assert main(argv) == 1
     assert "--engine spark needs --lake DIR" in capsys.readouterr().err
+
+
+def test_a_refresh_on_spark_stores_the_members_duckdb_finds(demo_on_spark: Pair) -> None:
+    ws, runner = demo_on_spark
+    ws.segments.refresh(as_of=AS_OF, runner=runner)
+    for name in ws.segments.list()["name"]:
+        stored = ws.db.rows(
+            "SELECT m.profile_id FROM segment_members m JOIN segments s ON s.id = m.segment_id "
+            "WHERE s.name = $name ORDER BY 1",
+            {"name": name},
+        )
+        assert [row[0] for row in stored] == ws.segments.ids(name, as_of=AS_OF), name
