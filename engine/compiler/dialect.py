@@ -91,7 +91,15 @@ def _spark_node(node: exp.Expression) -> exp.Expression:
     - min(x, k) OVER w, DuckDB's list of the k smallest values (NULLs skipped):
       slice(array_sort(collect_list(x) OVER w), 1, k), collect_list skipping NULLs too;
     - GREATEST/LEAST: the tree means NULL when any argument is NULL (sqlglot writes DuckDB's
-      that way), while Spark's skip NULLs."""
+      that way), while Spark's skip NULLs;
+    - `WITH x AS MATERIALIZED (...)`: a DuckDB planning hint Spark has no syntax for;
+    - date_trunc of a timestamp: sqlglot writes Spark's TRUNC, which takes dates only."""
+    if isinstance(node, exp.DateTrunc):
+        return exp.TimestampTrunc(this=node.this, unit=exp.var(node.args["unit"].name.upper()))
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        plain = node.copy()
+        plain.set("materialized", None)
+        return plain
     if isinstance(node, exp.Greatest | exp.Least):
         args = [node.this, *node.expressions]
         plain = node.copy()
