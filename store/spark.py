@@ -107,10 +107,17 @@ def _session(master: str) -> Any:
         for key, value in _local_settings().items():
             builder = builder.config(key, value)
         builder = builder.master(master)
-    # Kith's times are naive UTC: Spark must neither shift them nor read them as local time.
-    builder = builder.config("spark.sql.session.timeZone", "UTC")
-    builder = builder.config("spark.sql.ansi.enabled", "false")
-    return builder.getOrCreate()
+    shared = builder.getOrCreate()
+    # Views are per session: each lake gets its own, over the one SparkContext of the process.
+    session = shared if master.startswith("sc://") else shared.newSession()
+    for key, value in _SESSION.items():
+        session.conf.set(key, value)
+    return session
+
+
+# Kith's times are naive UTC: Spark must neither shift them nor read them as local time; and
+# NULL (not an error) for an out-of-range list index or a failed cast, as DuckDB's functions.
+_SESSION = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "false"}
 
 
 def _local_settings() -> dict[str, str]:
