@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui import inbox_title
+
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
@@ -26,9 +28,12 @@ st.navigation(
             _page("events", "Events", ":material/bolt:"),
             _page("funnels", "Funnels", ":material/filter_list:"),
             _page("goals", "Goals", ":material/flag:"),
+            _page("trends", "Trends", ":material/show_chart:"),
+            _page("retention", "Retention", ":material/event_repeat:"),
         ],
         "Management": [
             _page("rules", "Rules", ":material/rule:"),
+            _page("inbox", inbox_title(), ":material/inbox:"),
             _page("consent", "Consent", ":material/verified_user:"),
             _page("properties", "Properties", ":material/tune:"),
             _page("transfer", "Import / Export", ":material/swap_vert:"),

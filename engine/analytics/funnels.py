@@ -22,42 +22,76 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SkipValidation,
+    field_validator,
+    model_validator,
+)
 from sqlglot import exp
 
 from dsl import check_segment, parse_segment, suggest
-from dsl.ast import Did
+from dsl.ast import Did, EventMatch, Expr
 from dsl.schema import Schema
+from engine.analytics import periods, plain
 from engine.analytics.funnel_query import (
     Breakdown,
     Compiled,
     QueryContext,
     best_attempts,
+    by_period,
     drilldown,
     summary,
 )
 from engine.clock import as_of_or_now, to_utc
 from engine.compiler import Context, compile_where
 from engine.compiler.events import event_field
-from kith_errors import DslError, DslNameError, ValidationError
+from kith_errors import DslError, DslNameError, ValidationError, validation_message
 from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
+    from engine.catalog.service import Catalog
     from engine.scaleout.runner import Runner
-    from engine.workspace import Workspace
+    from engine.segments.service import Segments
+    from store.db import Database
 
 Order = Literal["ordered", "strict", "unordered"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(
+    r"^\s*(\d+)\s*(s|secs?|seconds?|m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$"
+)
+_STEP_RANGE = re.compile(r"^\s*([1-9]\d*)\s*(?:-\s*([1-9]\d*)\s*)?$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-class FunnelStep(BaseModel):
-    """One step: an event type and an optional `where` filter in the segment language."""
+class EventPoint(BaseModel):
+    """An event type and an optional `where` filter in the segment language, parsed once when
+    the point is made (`match`); a point made from a parsed match (a goal's) keeps that node."""
 
     model_config = ConfigDict(frozen=True)
     event: str
     where: str | None = None
+    _match: EventMatch | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any) -> None:
+        if self._match is None:
+            self._match = _event_match(self.event, self.where)
+
+    @property
+    def match(self) -> EventMatch:
+        assert self._match is not None  # set when the point is made
+        return self._match
+
+    def source(self) -> tuple[str, str]:
+        """The text the filter was parsed from, as (prefix, where): error carets point into it."""
+        return (_prefix(self.event), self.where) if self.where is not None else ("", "")
+
+
+class FunnelStep(EventPoint):
+    """One step: an event type and an optional `where` filter in the segment language."""
 
     @field_validator("event")
     @classmethod
@@ -77,14 +111,18 @@ class FunnelStep(BaseModel):
         except ValueError as err:
             raise ValidationError(f"step {text!r}: {event.strip()!r} is not an event type") from err
 
+    @classmethod
+    def matching(cls, match: EventMatch) -> FunnelStep:
+        """The step of an event match parsed elsewhere (a goal's start or target)."""
+        step = cls(event=match.event or "")
+        step._match = match
+        return step
 
-class Exclusion(BaseModel):
+
+class Exclusion(EventPoint):
     """An event that voids an attempt when it happens between steps `after_step` and
     `before_step` (1-based; before_step defaults to the step after)."""
 
-    model_config = ConfigDict(frozen=True)
-    event: str
-    where: str | None = None
     after_step: int = Field(ge=1)
     before_step: int | None = None
 
@@ -92,16 +130,35 @@ class Exclusion(BaseModel):
     def upper(self) -> int:
         return self.before_step if self.before_step is not None else self.after_step + 1
 
+    @classmethod
+    def parse(cls, text: str) -> Exclusion:
+        """`EVENT[ where FILTER]:FROM[-TO]`: `cancel:1`, `refund where amount > 10:2-4`. The
+        steps are 1-based; without TO the exclusion runs to the step after FROM."""
+        point, sep, steps = text.rpartition(":")
+        match = _STEP_RANGE.match(steps)
+        if not sep or not point.strip() or match is None:
+            raise ValidationError(
+                f"exclusion {text!r}: write EVENT:STEP or EVENT where FILTER:FROM-TO, "
+                "like cancel:1 or refund where amount > 10:2-4"
+            )
+        step = FunnelStep.parse(point)
+        before = int(match.group(2)) if match.group(2) else None
+        fields = {"event": step.event, "where": step.where, "after_step": int(match.group(1))}
+        try:
+            return cls(**fields, before_step=before)  # type: ignore[arg-type]
+        except ValueError as err:
+            raise ValidationError(f"exclusion {text!r}: {spec_error(err)}") from err
+
 
 class FunnelSpec(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     steps: list[FunnelStep] = Field(min_length=1)
     within: dt.timedelta = dt.timedelta(days=14)
-    start: dt.datetime | dt.date | None = None
-    end: dt.datetime | dt.date | None = None
+    start: periods.Bound | None = None
+    end: periods.Bound | None = None
     order: Order = "ordered"
     exclusions: list[Exclusion] = Field(default_factory=list)
-    audience: str | None = None
+    audience: SkipValidation[str | Expr | None] = None  # text, or an expression parsed already
     breakdown: str | None = None
     as_of: dt.datetime | None = None
 
@@ -135,12 +192,19 @@ class FunnelResult:
         first = self.steps[self.steps["step"] == 1]
         return int(first["profiles"].sum())
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (a missing time or breakdown value as None): what `POST
+        /api/funnels/run` answers and `kith funnel --json` prints."""
+        return {"entered": self.entered, "steps": plain.records(self.steps)}
+
 
 def parse_within(text: str) -> dt.timedelta:
-    """`7d`, `12h`, `30 minutes`, `2w` -> a timedelta."""
+    """`7d`, `12h`, `30 minutes`, `2w`, `10s` -> a timedelta."""
     match = _DURATION.match(text)
     if not match:
-        raise ValidationError(f"window {text!r}: use a number and a unit, like 7d, 12h, 2w, 30m")
+        raise ValidationError(
+            f"window {text!r}: use a number and a unit, like 10s, 30m, 12h, 7d, 2w"
+        )
     unit = _UNITS[match.group(2)[0]]
     return dt.timedelta(**{unit: int(match.group(1))})
 
@@ -150,26 +214,28 @@ def spec_from(**fields: object) -> FunnelSpec:
     try:
         return FunnelSpec(**fields)  # type: ignore[arg-type]
     except ValueError as err:
-        raise ValidationError(f"funnel: {_first_error(err)}") from err
+        raise ValidationError(f"funnel: {spec_error(err)}") from err
 
 
-def _first_error(err: ValueError) -> str:
+def spec_error(err: ValueError) -> str:
+    """The first complaint of a pydantic validation error, with where it was."""
     errors = getattr(err, "errors", None)
     if callable(errors):
         first = errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where}: {first['msg']}" if where else str(first["msg"])
+        message = validation_message(first)
+        return f"{where}: {message}" if where else message
     return str(err)
 
 
 class Funnels:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, catalog: Catalog, segments: Segments) -> None:
+        self.db, self.catalog, self.segments = db, catalog, segments
 
     def run(self, spec: FunnelSpec, *, runner: Runner | None = None) -> FunnelResult:
         """The funnel's counts, run on the workspace or on `runner` (e.g. Spark)."""
         query, params = self.attempts(spec)
-        totals = (runner or self.ws.db).df(summary(query, len(spec.steps)), params)
+        totals = (runner or self.db).df(summary(query, len(spec.steps)), params)
         return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
 
     def profiles(
@@ -191,21 +257,42 @@ class Funnels:
         select = drilldown(query, step, dropped, breakdown_value is not None)
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
-        return [int(row[0]) for row in (runner or self.ws.db).rows(select, params)]
+        return [int(row[0]) for row in (runner or self.db).rows(select, params)]
+
+    def over_time(self, spec: FunnelSpec, interval: str = "day") -> pd.DataFrame:
+        """Conversion per period of step 1 (does conversion improve?): period, entered,
+        converted (reached the last step), rate, partial (the range covers only part of the
+        period). A profile counts once, in the period of its best attempt's step 1."""
+        unit = periods.checked_interval(interval)
+        spec = spec.model_copy(update={"breakdown": None})
+        query, params = self.attempts(spec)
+        counts = self.db.df(by_period(query, len(spec.steps), unit), params)
+        span = self._span(spec, counts)
+        if span is None:
+            return pd.DataFrame(columns=["period", "entered", "converted", "rate", "partial"])
+        return _conversion_series(counts, span, unit)
+
+    def _span(self, spec: FunnelSpec, counts: pd.DataFrame) -> periods.Range | None:
+        """The funnel's date range, or from its first entry up to as_of."""
+        as_of = as_of_or_now(spec.as_of)
+        first = spec.start if spec.start is not None else _first_period(counts)
+        if first is None:
+            return None
+        return periods.range_of(first, spec.end, as_of)
 
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
         breakdown value) and its parameters; goals build on it."""
-        schema = self.ws.catalog.dsl_schema()
+        schema = self.catalog.dsl_schema()
         check_steps(spec, schema)
         ctx = QueryContext(
             as_of=as_of_or_now(spec.as_of),
             start=_bound(spec.start, end=False),
             end=_bound(spec.end, end=True),
             within=spec.within,
-            event_filter=_EventFilters(schema),
+            event_filter=EventFilters(schema),
             audience=self._audience(spec),
-            breakdown=self._breakdown(spec.breakdown),
+            breakdown=breakdown_of(self.db, spec.breakdown),
         )
         return best_attempts(spec, ctx), ctx.params.values
 
@@ -213,57 +300,62 @@ class Funnels:
         if spec.audience is None:
             return None
         as_of = as_of_or_now(spec.as_of)
-        query = self.ws.segments.compile(spec.audience, as_of=as_of)
+        query = self.segments.compile(spec.audience, as_of=as_of)
         return query.expression, dict(query.params)
 
-    def _breakdown(self, breakdown: str | None) -> Breakdown | None:
-        if breakdown is None:
-            return None
-        if breakdown.startswith("event."):
-            return Breakdown("event", _checked_name(breakdown[len("event.") :]))
-        columns = analytics_repo.profile_columns(self.ws.db)
-        name = _checked_name(breakdown)
-        return Breakdown("column" if name in columns else "json", name)
 
-
-class _EventFilters:
-    """Compiles steps' `where` texts to conditions over an events row (already checked)."""
+class EventFilters:
+    """Compiles points' parsed `where` filters to conditions over an events row (already
+    checked)."""
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
 
-    def __call__(self, alias: str, event: str, where: str | None) -> Compiled | None:
-        if where is None:
+    def __call__(self, alias: str, match: EventMatch) -> Compiled | None:
+        if match.where is None:
             return None
-        match = parse_event_match(event, where)
         ctx = Context(self.schema, as_of_or_now(None))
-        condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
+        condition = compile_where(ctx, match.where, event_field(ctx, match.event or "", alias))
         return condition, dict(ctx.params)
+
+
+def breakdown_of(db: Database, breakdown: str | None) -> Breakdown | None:
+    """`event.<prop>`: a property of the event; anything else: a profile property (a column,
+    or a path into the profile's JSON properties)."""
+    if breakdown is None:
+        return None
+    if breakdown.startswith("event."):
+        return Breakdown("event", _checked_name(breakdown[len("event.") :]))
+    columns = analytics_repo.profile_columns(db)
+    name = _checked_name(breakdown)
+    return Breakdown("column" if name in columns else "json", name)
 
 
 def check_steps(spec: FunnelSpec, schema: Schema) -> None:
     """Every step and exclusion names a known event type and, in its filter, known properties
     of it with values of their types: a misspelt name is a DslError, never an empty funnel."""
     for point in [*spec.steps, *spec.exclusions]:
-        check_point(point.event, point.where, schema)
+        check_point(point, schema)
 
 
-def check_point(event: str, where: str | None, schema: Schema) -> None:
-    if event not in schema.event_types:
+def check_point(point: EventPoint, schema: Schema) -> None:
+    if point.event not in schema.event_types:
         raise DslNameError(
-            f"unknown event type '{event}'",
-            source=event,
+            f"unknown event type '{point.event}'",
+            source=point.event,
             expected="a registered event type",
-            suggestion=suggest(event, schema.event_types),
+            suggestion=suggest(point.event, schema.event_types),
         )
-    if where is not None:
-        prefix = _prefix(event)
+    if point.match.where is not None:
+        prefix, where = point.source()
         with _pointing_into(where, prefix):
-            check_segment(parse_segment(prefix + where), schema, prefix + where)
+            check_segment(Did(point.match), schema, prefix + where)
 
 
-def parse_event_match(event: str, where: str) -> Any:
+def _event_match(event: str, where: str | None) -> EventMatch:
     """`EVENT where FILTER` as the language's EventMatch; errors point into `where`."""
+    if where is None:
+        return EventMatch(event)
     prefix = _prefix(event)
     with _pointing_into(where, prefix):
         node = parse_segment(prefix + where)
@@ -297,6 +389,25 @@ def _checked_name(name: str) -> str:
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", name):
         raise ValidationError(f"breakdown {name!r} is not a property name")
     return name
+
+
+def _first_period(counts: pd.DataFrame) -> dt.datetime | None:
+    return None if counts.empty else pd.Timestamp(counts["period"].min()).to_pydatetime()
+
+
+def _conversion_series(
+    counts: pd.DataFrame, span: periods.Range, unit: periods.Interval
+) -> pd.DataFrame:
+    """Every period of the span, an empty one with zeros."""
+    starts = span.periods(unit)
+    frame = pd.DataFrame({"period": pd.to_datetime(starts)})
+    found = counts.assign(period=pd.to_datetime(counts["period"]))
+    frame = frame.merge(found, on="period", how="left").fillna({"entered": 0, "converted": 0})
+    frame = frame.astype({"entered": "int64", "converted": "int64"})
+    entered = frame["entered"].astype("float64")
+    rate = (frame["converted"] / entered.where(entered > 0)).fillna(0.0)
+    partial = [span.partial(start, unit) for start in starts]
+    return frame.assign(rate=rate, partial=partial)
 
 
 def _drop_hint(dropped: bool) -> str:
