@@ -113,3 +113,9 @@ class WorkspaceLocked(StoreError):
 
 class AuthError(KithError):
     code = "unauthorized"
+
+
+class Forbidden(AuthError):
+    """A known caller (user, session or key) whose role or scope does not allow the action."""
+
+    code = "forbidden"

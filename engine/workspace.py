@@ -16,6 +16,10 @@ from engine.batch import IngestBatch
 from store import Database
 
 if TYPE_CHECKING:
+    from engine.access.acting import ActingWorkspace
+    from engine.access.logins import Logins
+    from engine.access.policy import Access, Actor
+    from engine.access.users import Users
     from engine.admin.keys import ApiKeys
     from engine.admin.settings import Settings
     from engine.analytics.events import Events
@@ -60,6 +64,13 @@ class Workspace:
         trigger on entering a segment), then the rules."""
         changes = self.segments.refresh_profiles(batch.profile_ids)
         self.rules.on_batch(batch, changes)
+
+    def acting_as(self, actor: Actor) -> ActingWorkspace:
+        """This workspace as `actor` may use it: every action checked against the permission
+        matrix and recorded under the actor's name (engine/access/)."""
+        from engine.access.acting import ActingWorkspace
+
+        return ActingWorkspace(self, actor)
 
     # ---- services, built on first use --------------------------------------------------------
 
@@ -164,3 +175,21 @@ class Workspace:
         from engine.analytics.overview import Overview
 
         return Overview(self)
+
+    @cached_property
+    def users(self) -> Users:
+        from engine.access.users import Users
+
+        return Users(self)
+
+    @cached_property
+    def logins(self) -> Logins:
+        from engine.access.logins import Logins
+
+        return Logins(self)
+
+    @cached_property
+    def access(self) -> Access:
+        from engine.access.policy import Access
+
+        return Access(self)

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import ReadWrite, WorkspaceDep
+from app.api.context import ActingAs
 from app.api.convert import records
 from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
 
-router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[ReadWrite])
+router = APIRouter(prefix="/api", tags=["analytics"])
+Analyst = ActingAs("analytics.view")
 
 
 class FunnelRequest(BaseModel):
@@ -31,7 +32,7 @@ class FunnelRequest(BaseModel):
 
 
 @router.post("/funnels/run")
-def run_funnel(body: FunnelRequest, ws: WorkspaceDep) -> dict[str, Any]:
+def run_funnel(body: FunnelRequest, ws: Analyst) -> dict[str, Any]:
     """Profiles reaching each step, conversion and time to convert, per breakdown value."""
     steps = [FunnelStep.parse(s) if isinstance(s, str) else s for s in body.steps]
     fields = body.model_dump(exclude={"steps", "within", "exclusions"})
@@ -45,7 +46,7 @@ def run_funnel(body: FunnelRequest, ws: WorkspaceDep) -> dict[str, Any]:
 @router.get("/goals/{name}/report")
 def goal_report(
     name: str,
-    ws: WorkspaceDep,
+    ws: Analyst,
     bucket: Literal["day", "week", "month"] = "day",
     start: Annotated[dt.datetime | None, Query(alias="from")] = None,
     end: Annotated[dt.datetime | None, Query(alias="to")] = None,

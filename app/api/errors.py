@@ -12,8 +12,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.ingest_pipeline import QueueClosed, QueueFull
-from engine.admin.keys import Forbidden
-from kith_errors import AuthError, Conflict, DslError, KithError, NotFound, ValidationError
+from kith_errors import (
+    AuthError,
+    Conflict,
+    DslError,
+    Forbidden,
+    KithError,
+    NotFound,
+    ValidationError,
+)
 
 log = logging.getLogger("kith.api")
 

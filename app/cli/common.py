@@ -1,17 +1,21 @@
-"""Helpers every CLI command module shares: the --db/--json options, opening the workspace,
-printing tables and JSON."""
+"""Helpers every CLI command module shares: the --db/--json/--as options, opening the workspace
+as the person at the keyboard, printing tables and JSON."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
 from engine import Workspace
+from engine.access.acting import ActingWorkspace
+from engine.access.policy import Actor
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -28,17 +32,47 @@ def command(
     sub: argparse._SubParsersAction,
     name: str,
     handler: Callable[[argparse.Namespace], Any],
+    *,
+    acts: bool = True,
     **kw: Any,
 ) -> argparse.ArgumentParser:
-    """A subcommand with --db, bound to its handler."""
+    """A subcommand with --db, bound to its handler; one that `acts` for a person also takes
+    --as."""
     parser = sub.add_parser(name, **kw)
     add_db(parser)
     parser.set_defaults(handler=handler)
+    if not acts:
+        return parser
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="act as this workspace user, with their role (default: the file's owner, as admin)",
+    )
     return parser
 
 
-def open_workspace(args: argparse.Namespace) -> Workspace:
+@contextmanager
+def open_workspace(args: argparse.Namespace) -> Iterator[ActingWorkspace]:
+    """The workspace file acting for the person at the keyboard (`cli_actor`): every action is
+    checked against their role and recorded under their name."""
+    with Workspace.open(args.db) as ws:
+        yield ws.acting_as(cli_actor(ws, args))
+
+
+def open_file(args: argparse.Namespace) -> Workspace:
+    """The workspace file itself, for commands that build or measure the whole file (demo,
+    stats): only its local owner runs them."""
     return Workspace.open(args.db)
+
+
+def cli_actor(ws: Workspace, args: argparse.Namespace) -> Actor:
+    """`--as USERNAME` acts with that user's role; otherwise the file's local owner acts as an
+    admin, recorded as `--actor` or `cli:<login>`."""
+    if getattr(args, "as_user", None):
+        return Actor.of(ws.users.active(args.as_user), via="cli")
+    name = getattr(args, "actor", None) or f"cli:{getpass.getuser()}"
+    return Actor(name=name, role="admin")
 
 
 def emit(data: Any, as_json: bool) -> None:

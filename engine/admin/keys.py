@@ -1,6 +1,7 @@
 """API write keys: created once (the key is shown only then), stored as a sha256 hash with a
 short prefix for recognition, scoped `ingest` (the /v1 tracking API) or `read_write` (also the
-/api REST API), and revocable."""
+/api REST API), and revocable. A read_write key belongs to a user and acts with that user's
+role (engine/access/); ingest keys belong to nobody and only feed /v1."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from engine.clock import utcnow
-from kith_errors import AuthError, NotFound, ValidationError
+from kith_errors import AuthError, Forbidden, NotFound, ValidationError
 from store import keys as repo
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 Scope = Literal["ingest", "read_write"]
 SCOPES: tuple[str, ...] = ("ingest", "read_write")
 KEY_PREFIX = "kith_"
-_LIST_COLUMNS = ["id", "name", "prefix", "scope", "created_at", "revoked_at"]
+_LIST_COLUMNS = ["id", "name", "prefix", "scope", "created_at", "revoked_at", "user_id"]
 PREFIX_LENGTH = 12  # "kith_" plus 7 characters: enough to tell keys apart in a list
 
 
@@ -34,6 +35,7 @@ class ApiKey(BaseModel):
     scope: Scope
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+    user_id: int | None = None
 
     @property
     def active(self) -> bool:
@@ -61,17 +63,47 @@ class ApiKeys:
         self._cache: dict[str, ApiKey] = {}
         self._lock = threading.Lock()
 
-    def create(self, name: str, *, scope: str = "ingest") -> CreatedKey:
+    def create(self, name: str, *, scope: str = "ingest", user: str | None = None) -> CreatedKey:
+        """A new key; a read_write key needs `user`, the username it acts for."""
         name = _valid_name(name)
         _check_scope(scope)
+        user_id = self._owner(scope, user)
         key = KEY_PREFIX + secrets.token_urlsafe(24)
-        key_id = self.ws.db.allocate_ids("api_keys", 1)
-        at = utcnow()
-        repo.insert(self.ws.db, key_id, name, key[:PREFIX_LENGTH], hash_key(key), scope, at)
+        row = {
+            "id": self.ws.db.allocate_ids("api_keys", 1),
+            "name": name,
+            "prefix": key[:PREFIX_LENGTH],
+            "hash": hash_key(key),
+            "scope": scope,
+            "at": utcnow(),
+            "user": user_id,
+        }
+        repo.insert(self.ws.db, row)
         self._forget()
         return CreatedKey(
-            id=key_id, name=name, prefix=key[:PREFIX_LENGTH], scope=scope, created_at=at, key=key
+            id=row["id"],
+            name=name,
+            prefix=row["prefix"],
+            scope=scope,
+            created_at=row["at"],
+            user_id=user_id,
+            key=key,
         )
+
+    def _owner(self, scope: str, user: str | None) -> int | None:
+        if scope == "ingest":
+            if user is not None:
+                raise ValidationError(
+                    "ingest keys belong to no user (they only send to /v1)",
+                    details={"scope": scope, "user": user},
+                )
+            return None
+        if user is None:
+            raise ValidationError(
+                "a read_write key acts for a user: name the user it belongs to",
+                details={"scope": scope},
+            )
+        return self.ws.users.active(user).id
 
     def list(self) -> pd.DataFrame:
         rows = repo.all_keys(self.ws.db)
@@ -121,12 +153,6 @@ class ApiKeys:
     def _forget(self) -> None:
         with self._lock:
             self._cache.clear()
-
-
-class Forbidden(AuthError):
-    """A valid key whose scope does not allow the request."""
-
-    code = "forbidden"
 
 
 def _valid_name(name: str) -> str:
