@@ -13,15 +13,21 @@ from typing import Any
 from app.ui import fmt
 
 # every ASCII punctuation character may be backslash-escaped in CommonMark: escaping them all
-# stops emphasis, links, images, HTML, autolinks (www., https://, user@host), headings, lists,
-# tables, math ($), emoji shortcodes and Streamlit's :color[...] / :material/...: directives
+# stops emphasis, links, images, HTML, headings, lists, tables, math ($), emoji shortcodes and
+# Streamlit's :color[...] / :material/...: directives
 _PUNCTUATION = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+# Streamlit's GFM autolinks bare URLs and e-mail addresses after escapes are resolved; an
+# invisible WORD JOINER inside "://", after "www" and after "@" leaves the text as it reads but
+# no longer shaped like a link
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+_JOINER = "\u2060"
 
 
 def literal(value: Any) -> str:
     """`value` as Markdown that shows exactly its text, on one line."""
     text = _LINE_BREAKS.sub(" ", fmt.value(value))
+    text = _AUTOLINK.sub(_JOINER, text)
     return _PUNCTUATION.sub(r"\\\1", text)
 
 
