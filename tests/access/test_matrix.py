@@ -32,9 +32,7 @@ def _services() -> set[str]:
 def _public_actions(ws: Workspace, service: str) -> set[str]:
     kind = type(getattr(ws, service))
     names = {n for n, _ in inspect.getmembers(kind) if not n.startswith("_")}
-    setters = {
-        f"{n}=" for n, m in inspect.getmembers(kind) if isinstance(m, property) and m.fset
-    }
+    setters = {f"{n}=" for n, m in inspect.getmembers(kind) if isinstance(m, property) and m.fset}
     return names | setters
 
 
