@@ -1,7 +1,7 @@
 """The real thing end to end: `kith serve` on loopback and every screen in headless Chromium.
 Logged in as an admin, no screen shows a Streamlit exception box (a screenshot of each lands
 under tests/artifacts/); without a session every URL shows the login page and no data; an agent
-sees Import / Export only once an admin allowed it."""
+sees Import / Export only once an admin allowed it; nothing is fetched from beyond the server."""
 
 from __future__ import annotations
 
@@ -63,9 +63,18 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def admin_page(served: tuple[str, dict[str, Any]], browser: Any) -> Any:
+    """The admin's page; every request it makes beyond the server is refused and recorded
+    (`page.elsewhere`): the dashboard works offline."""
     page = new_page(browser)
+    page.elsewhere = []
+    page.context.route(lambda url: not url.startswith(served[0]), lambda r: _refuse(page, r))
     log_in(page, served[0], "admin")
     return page
+
+
+def _refuse(page: Any, route: Any) -> None:
+    page.elsewhere.append(route.request.url)
+    route.abort()
 
 
 @pytest.mark.parametrize("name", list(SCREENS))
@@ -79,6 +88,7 @@ def test_screen_renders_without_exception(
     admin_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert admin_page.locator('[data-testid="stException"]').count() == 0
     assert admin_page.locator("h1").first.inner_text().strip()
+    assert admin_page.elsewhere == []  # no CDN: icons, fonts and scripts are served locally
 
 
 def test_without_a_session_every_url_shows_the_login_page(

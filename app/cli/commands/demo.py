@@ -56,6 +56,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from err
 
 
+LOG_IN = (
+    "To log in: `kith serve` prints a one-time link that creates the first admin "
+    "(or run `kith users create NAME --role admin`)."
+)
+
+
 def run(args: argparse.Namespace) -> int:
     spec = DemoSpec(profiles=args.profiles, days=args.days, seed=args.seed, until=args.until)
     with open_file(args) as ws:
@@ -66,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
                 details={"db": args.db},
             )
         report = build(ws, spec, progress=None if args.quiet else ProgressBar())
+        has_users = ws.users.count() > 0
     emit(_summary(report), args.json)
+    if not (args.quiet or has_users):
+        print(LOG_IN, file=sys.stderr)
     return 0
 
 
