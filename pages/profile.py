@@ -193,12 +193,24 @@ def _merge(detail: ProfileDetail) -> None:
 
 def _privacy(detail: ProfileDetail) -> None:
     pid = detail.profile.id
+    if ui.workspace().can("people.export"):
+        _export_person(pid)
+    if ui.workspace().can("people.erase"):
+        _erase(pid)
+    else:
+        st.caption("Erasing a person is for admins.")
+
+
+def _export_person(pid: int) -> None:
     st.markdown("**Access request**: everything Kith holds about this person.")
     if st.button("Prepare export"):
         data = ui.attempt(ui.workspace().privacy.export, pid)
         if data is not None:
             payload = json.dumps(data, default=str, indent=2)
             st.download_button("Download JSON", payload, f"profile-{pid}.json", "application/json")
+
+
+def _erase(pid: int) -> None:
     st.markdown("**Erase** removes this person and everything about them. It cannot be undone.")
     typed = st.text_input(f"Type ERASE {pid} to confirm", key="erase_confirm")
     confirmed = typed.strip() == f"ERASE {pid}"

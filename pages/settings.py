@@ -81,7 +81,9 @@ def _new_key(usernames: list[str]) -> None:
 
 
 def _keys_table() -> None:
-    keys: pd.DataFrame = ui.workspace().keys.list()
+    keys: pd.DataFrame | None = ui.attempt(ui.workspace().keys.list)
+    if keys is None:
+        return
     if keys.empty:
         ui.empty_state("No API keys yet", "Create one to send events to /v1/track or /v1/batch.")
         return

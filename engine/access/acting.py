@@ -69,9 +69,15 @@ class GuardedService:
         object.__setattr__(self, "_actor", actor)
 
     def __getattr__(self, action: str) -> Any:
-        self._check(action)
-        value = getattr(getattr(self._ws, self._service), action)
-        return self._wrap(action, value) if callable(value) else value
+        """A property is checked when read; a method when it is called, so a page can hand it
+        to an error-showing helper (`ui.attempt(ws.keys.create, ...)`) that shows the refusal."""
+        service = getattr(self._ws, self._service)
+        if isinstance(inspect.getattr_static(service, action, None), property):
+            self._check(action)
+            return getattr(service, action)
+        if action not in ACTIONS[self._service]:
+            self._check(action)  # refused for everyone, named now
+        return self._wrap(action, getattr(service, action))
 
     def __setattr__(self, action: str, value: Any) -> None:
         self._check(f"{action}=")
@@ -93,6 +99,7 @@ class GuardedService:
         )
 
         def acted(*args: Any, **kwargs: Any) -> Any:
+            self._check(action)
             bound = signature.bind_partial(*args, **kwargs)
             if records_actor:
                 bound.arguments["actor"] = self._actor.name
