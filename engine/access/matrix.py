@@ -184,7 +184,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "dry_run": "rules.manage",
         "deliver_webhooks": "rules.manage",
         "on_batch": "system",
-        "run_schedules": "system",
+        "run_schedules": "rules.manage",
     },
     "catalog": {
         "generation": "catalog.view",
