@@ -119,3 +119,21 @@ class Forbidden(AuthError):
     """A known caller (user, session or key) whose role or scope does not allow the action."""
 
     code = "forbidden"
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error's message in our validators' own words, without pydantic's
+    "Value error, " prefix (a ValueError raised by a validator keeps its text as written)."""
+    raised = error.get("ctx", {}).get("error")
+    if error.get("type") == "value_error" and raised is not None:
+        return str(raised)
+    return str(error.get("msg", "invalid"))
+
+
+# ---- automation ---------------------------------------------------------------------------------
+
+
+class RuleFailed(KithError):
+    """Rules (or a job of the server's clock) failed to run; what was stored before stays."""
+
+    code = "rule_failed"

@@ -25,8 +25,11 @@ SMALL: dict[str, list[str]] = {
     "ingest": ["--events", "200000", "--profiles", "20000"],
     "segments": ["--db", SMALL_DB, "--repeat", "1"],
     "analytics": ["--db", SMALL_DB, "--repeat", "1", "--events", "50000"],
+    "trends": ["--db", SMALL_DB, "--repeat", "1"],
     "dashboard": ["--db", SMALL_DB, "--repeat", "2"],
     "api": ["--events", "50000", "--seconds", "5"],
+    "clock": ["--db", SMALL_DB, "--repeat", "2", "--seconds", "10"],
+    "live": ["--db", SMALL_DB, "--repeat", "5"],
 }
 FIRST = ("workspace",)  # others may read what it builds
 

@@ -69,7 +69,7 @@ def set_scheduled(db: Database, rule_id: int, at: dt.datetime) -> None:
 
 def insert_runs(db: Database, at: dt.datetime, depth: int) -> None:
     """From `kith_rule_runs` (id, rule_id, profile_id, event_id, outcome): one log row per
-    firing; each rule's actions, from `kith_rule_meta` (rule_id, actions, outcome, n), are kept
+    firing; each rule's actions, from `kith_rule_meta` (rule_id, actions, n), are kept
     once, in `rule_actions`."""
     db.execute(
         "INSERT INTO rule_actions SELECT rule_id, actions::JSON FROM kith_rule_meta "
@@ -171,11 +171,36 @@ def runs(db: Database, name: str | None, limit: int) -> pd.DataFrame:
     )
 
 
-def notifications(db: Database, limit: int) -> pd.DataFrame:
+def notifications(db: Database, limit: int, unread: bool = False) -> pd.DataFrame:
+    """The newest notifications first (only the unread ones with `unread`)."""
     return db.df(
-        "SELECT n.id, r.name AS rule, n.profile_id, n.message, n.created_at FROM notifications n "
-        "LEFT JOIN rules r ON r.id = n.rule_id ORDER BY n.created_at DESC, n.id DESC LIMIT $limit",
-        {"limit": limit},
+        "SELECT n.id, r.name AS rule, n.profile_id, n.message, n.created_at, n.read_at "
+        "FROM notifications n LEFT JOIN rules r ON r.id = n.rule_id "
+        "WHERE NOT $unread OR n.read_at IS NULL "
+        "ORDER BY n.created_at DESC, n.id DESC LIMIT $limit",
+        {"limit": limit, "unread": unread},
+    )
+
+
+def unread_count(db: Database) -> int:
+    return int(db.scalar("SELECT count(*) FROM notifications WHERE read_at IS NULL"))
+
+
+def mark_read(db: Database, ids: list[int] | None, at: dt.datetime) -> int:
+    """Mark these notifications (all with None) read; returns how many were unread."""
+    rows = db.rows(
+        "UPDATE notifications SET read_at = $at WHERE read_at IS NULL "
+        "AND ($ids IS NULL OR list_contains($ids::BIGINT[], id)) RETURNING id",
+        {"at": at, "ids": ids},
+    )
+    return len(rows)
+
+
+def rule_outcomes(db: Database) -> pd.DataFrame:
+    """rule_id, failures (firings logged as an error or a refused write), last_run_at."""
+    return db.df(
+        "SELECT rule_id, count(*) FILTER (WHERE outcome LIKE 'error%' OR outcome LIKE "
+        "'refused%') AS failures, max(fired_at) AS last_run_at FROM rule_runs GROUP BY rule_id"
     )
 
 
@@ -249,6 +274,22 @@ def webhook_failed(
         "WHERE id = $id",
         {"error": error, "next": next_at, "give_up": give_up, "id": hook_id},
     )
+
+
+def retry_webhook(db: Database, hook_id: int, at: dt.datetime) -> bool:
+    """Put a failed (or pending) delivery back in the queue, due at `at`; False when there is
+    none by that id or it was delivered."""
+    rows = db.rows(
+        "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $at "
+        "WHERE id = $id AND status <> 'delivered' RETURNING id",
+        {"at": at, "id": hook_id},
+    )
+    return bool(rows)
+
+
+def webhook_counts(db: Database) -> dict[str, int]:
+    rows = db.rows("SELECT status, count(*) FROM webhook_outbox GROUP BY status")
+    return {str(status): int(n) for status, n in rows}
 
 
 def webhooks(db: Database, status: str | None = None) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from app.api import analytics, docs_page, errors, events, ingest, profiles, segments
-from app.api.context import Fresh, PipelineDep, route_permission
+from app.api.context import ClockDep, Fresh, PipelineDep, route_permission
 from kith_errors import NotFound
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
@@ -96,10 +96,11 @@ def unknown(rest: str, request: Request) -> None:
     )
 
 
-def health(pipeline: PipelineDep) -> dict[str, Any]:
-    """Liveness (no key needed) and what the ingest pipeline has done since start: `lag` is the
-    number of acknowledged messages not yet loaded into the workspace."""
+def health(pipeline: PipelineDep, clock: ClockDep) -> dict[str, Any]:
+    """Liveness (no key needed), what the ingest pipeline has done since start (`lag` is the
+    number of acknowledged messages not yet loaded into the workspace) and the server's clock:
+    per job its runs, failures, last error, last and next run."""
     stats = asdict(pipeline.stats)
     for timing in ("load_seconds", "journal_seconds"):
         stats[timing] = round(stats[timing], 3)
-    return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}}
+    return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}, "clock": clock.health()}

@@ -1,7 +1,7 @@
-"""What a route needs from the running server: the workspace, the ingest pipeline and who is
-calling. /v1 takes an API key of any scope (HTTP Basic with the key as username and an empty
-password, as Segment's clients send it; `Authorization: Bearer <key>` works too). /api acts for a
-person: the user a read_write key belongs to, or the user of the session cookie, through
+"""What a route needs from the running server: the workspace, the ingest pipeline, the clock and
+who is calling. /v1 takes an API key of any scope (HTTP Basic with the key as username and an
+empty password, as Segment's clients send it; `Authorization: Bearer <key>` works too). /api acts
+for a person: the user a read_write key belongs to, or the user of the session cookie, through
 `ws.acting_as` so the engine checks every action against the permission matrix."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 
 from app.ingest_pipeline import IngestPipeline
+from app.scheduler import Scheduler
 from engine import Workspace
 from engine.access.acting import ActingWorkspace
 from engine.access.logins import COOKIE
@@ -36,6 +37,10 @@ async def workspace(request: Request) -> Workspace:
 
 async def ingest_pipeline(request: Request) -> IngestPipeline:
     return request.app.state.pipeline
+
+
+async def clock(request: Request) -> Scheduler:
+    return request.app.state.clock
 
 
 async def fresh(request: Request) -> None:
@@ -114,6 +119,7 @@ def ActingAs(permission: str) -> type[ActingWorkspace]:
 
 WorkspaceDep = Annotated[Workspace, Depends(workspace)]
 PipelineDep = Annotated[IngestPipeline, Depends(ingest_pipeline)]
+ClockDep = Annotated[Scheduler, Depends(clock)]
 Fresh = Depends(fresh)
 Ingest = Depends(ingest_key)
 

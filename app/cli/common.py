@@ -4,6 +4,7 @@ as the person at the keyboard, printing tables and JSON."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
 import sys
@@ -16,6 +17,7 @@ import pandas as pd
 from engine import Workspace
 from engine.access.acting import ActingWorkspace
 from engine.access.policy import Actor
+from engine.clock import to_utc
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +52,22 @@ def command(
         help="act as this workspace user, with their role (default: the file's owner, as admin)",
     )
     return parser
+
+
+def moment(text: str) -> dt.datetime:
+    """An ISO date or timestamp argument as a naive UTC moment."""
+    try:
+        return to_utc(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from err
+
+
+def day_or_moment(text: str) -> dt.date | dt.datetime:
+    """A bare date covers the whole day; a timestamp is a moment."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return moment(text)
 
 
 @contextmanager

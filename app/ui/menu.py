@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui.nav import inbox_title
 from app.ui.session import account, acting
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -29,9 +30,12 @@ def sections() -> dict[str, list[st.Page]]:
             _page("events", "Events", ":material/bolt:"),
             _page("funnels", "Funnels", ":material/filter_list:"),
             _page("goals", "Goals", ":material/flag:"),
+            _page("trends", "Trends", ":material/show_chart:"),
+            _page("retention", "Retention", ":material/event_repeat:"),
         ],
         "Management": [
             _page("rules", "Rules", ":material/rule:"),
+            _page("inbox", inbox_title(), ":material/inbox:"),
             _page("consent", "Consent", ":material/verified_user:"),
             _page("properties", "Properties", ":material/tune:"),
         ],

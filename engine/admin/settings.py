@@ -1,5 +1,7 @@
-"""Workspace settings: identity resolution (priority, per-profile limits, blocked values) and the
-session inactivity timeout. Persisted in the `settings` table; every setter validates."""
+"""Workspace settings: identity resolution (priority, per-profile limits, blocked values), the
+session inactivity timeout and the server's clock (how often time-dependent segments are
+re-evaluated, how webhook deliveries back off). Persisted in the `settings` table; every setter
+validates."""
 
 from __future__ import annotations
 
@@ -32,12 +34,21 @@ DEFAULT_BLOCKED: tuple[str, ...] = (
 )
 DEFAULT_SESSION_TIMEOUT = 30
 MAX_SESSION_TIMEOUT = 24 * 60
+DEFAULT_TIME_REFRESH = 300  # seconds between re-evaluations of time-dependent segments
+DEFAULT_WEBHOOK_BACKOFF = 30  # seconds before the first retry of a failed delivery
+DEFAULT_WEBHOOK_ATTEMPTS = 6
+DAY_SECONDS = 24 * 60 * 60
 
 _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
     "identity.priority",
     "identity.limits",
     "identity.blocked_values",
     "sessions.timeout_minutes",
+)
+_REFRESH, _BACKOFF, _ATTEMPTS = (
+    "clock.time_refresh_seconds",
+    "webhooks.backoff_seconds",
+    "webhooks.max_attempts",
 )
 
 
@@ -131,17 +142,50 @@ class Settings:
             )
         self._put(_TIMEOUT, minutes)
 
+    # ---- the server's clock ------------------------------------------------------------------
+
+    @property
+    def time_refresh_seconds(self) -> int:
+        """How often `kith serve` re-evaluates the segments with a relative time window."""
+        return self._whole(_REFRESH, DEFAULT_TIME_REFRESH)
+
+    def set_time_refresh_seconds(self, seconds: int) -> None:
+        self._put(_REFRESH, _bounded(seconds, "time-based refresh interval (seconds)", DAY_SECONDS))
+
+    @property
+    def webhook_backoff_seconds(self) -> int:
+        """The wait before a failed delivery's first retry; it doubles with every attempt."""
+        return self._whole(_BACKOFF, DEFAULT_WEBHOOK_BACKOFF)
+
+    def set_webhook_backoff_seconds(self, seconds: int) -> None:
+        self._put(_BACKOFF, _bounded(seconds, "webhook backoff (seconds)", DAY_SECONDS))
+
+    @property
+    def webhook_max_attempts(self) -> int:
+        """Attempts after which a delivery is marked failed."""
+        return self._whole(_ATTEMPTS, DEFAULT_WEBHOOK_ATTEMPTS)
+
+    def set_webhook_max_attempts(self, attempts: int) -> None:
+        self._put(_ATTEMPTS, _bounded(attempts, "webhook attempts", 50))
+
+    def _whole(self, key: str, default: int) -> int:
+        stored = repo.get(self.ws.db, key)
+        return default if stored is None else int(stored)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "identity_priority": self.identity_priority,
             "identity_limits": self.identity_limits,
             "blocked_values": self.blocked_values,
             "session_timeout_minutes": self.session_timeout_minutes,
+            "time_refresh_seconds": self.time_refresh_seconds,
+            "webhook_backoff_seconds": self.webhook_backoff_seconds,
+            "webhook_max_attempts": self.webhook_max_attempts,
         }
 
     def reset(self) -> None:
         """Back to the defaults."""
-        for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT):
+        for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT, _REFRESH, _BACKOFF, _ATTEMPTS):
             repo.delete(self.ws.db, key)
 
 
@@ -153,3 +197,16 @@ def _check_types(types: list[str], what: str) -> None:
             f"known types: {', '.join(IDENTITY_TYPES)}",
             details={"unknown": unknown},
         )
+
+
+def _bounded(value: int, what: str, high: int) -> int:
+    """A whole number from 1 to `high`, or a ValidationError naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{what} must be a whole number, got {value!r}", details={"value": value}
+        )
+    if not 1 <= value <= high:
+        raise ValidationError(
+            f"{what} must be between 1 and {high}, got {value}", details={"value": value}
+        )
+    return value

@@ -27,6 +27,13 @@ _PHONE_NOISE = re.compile(r"[\s\-().\/]")
 _JSON_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
 _STANDARD_CHOICES = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES, "platform": PLATFORMS}
+# standard properties with a fixed vocabulary: every write path checks them like custom ones
+CHOICE_PROPERTIES = frozenset(_STANDARD_CHOICES)
+
+
+def standard_choices(name: str) -> tuple[str, ...] | None:
+    """The allowed values of a standard property with a vocabulary (None: any text)."""
+    return _STANDARD_CHOICES.get(name)
 
 
 def normalize_email(value: str) -> str:

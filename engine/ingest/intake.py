@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.catalog.values import CHOICE_PROPERTIES
+from engine.changes import Change
 from engine.clock import utcnow
 from engine.ingest import traits as ingest_traits
 from engine.ingest.frames import KEY_COLUMNS, from_messages
@@ -104,18 +106,19 @@ class Intake:
         )
 
     def _checks(self) -> tuple[frozenset[str], list[str]]:
-        """The registered custom properties and the blocked identity values, read again only
+        """The properties whose trait values are checked (registered custom ones and standard
+        ones with a vocabulary) and the blocked identity values, read again only
         after the catalog or the settings changed (admission runs on every request)."""
         generations = (self.ws.catalog.generation, self.ws.settings.generation)
         if self._limits is None or self._limits[0] != generations:
-            custom = frozenset(self.ws.catalog.custom())
+            custom = CHOICE_PROPERTIES | frozenset(self.ws.catalog.custom())
             blocked = self.ws.settings.blocked_values
             self._limits = (generations, custom, blocked)
         return self._limits[1], self._limits[2]
 
     def _trait_reasons(self, canon: pa.Table, custom: frozenset[str]) -> pa.Array:
-        """Registered custom traits with a value the catalog refuses (the smallest reason of a
-        message, as the store gives it)."""
+        """Registered custom traits (and standard ones with a vocabulary) with a value the
+        catalog refuses (the smallest reason of a message, as the store gives it)."""
         traits = canon["traits"].to_pylist()
         if not custom or all(t is None for t in traits):
             return pa.nulls(len(traits), pa.string())
@@ -144,7 +147,7 @@ class Intake:
             failures = self._keep(_refused_messages(parts, report), received)
             repo.set_loaded_seq(self.ws.db, last_seq)
         if batch is not None:
-            self.ws.after_ingest(batch)
+            self.ws.commit(Change.ingested(batch))
         return Loaded(report, failures)
 
     def fail(self, parts: list[Part], last_seq: int, reason: str) -> list[str]:

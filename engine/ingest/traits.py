@@ -1,6 +1,7 @@
-"""Traits naming a registered custom property (engine/catalog/service.py): each distinct value is
-validated once through `ws.catalog.validate_properties`; a refused value rejects its message
-with the catalog's reason, an accepted one is written to the property's typed column. Other
+"""Traits naming a registered custom property (engine/catalog/service.py) or a standard one with a
+vocabulary (lifecycle, source, platform): each distinct value is validated once through
+`ws.catalog.validate_properties`, like a manual edit; a refused value rejects its message with
+the catalog's reason, an accepted custom one is written to the property's typed column. Other
 non-standard traits stay in the `properties` JSON (store/ingest.apply_traits)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from engine.catalog.service import SQL_TYPES
+from engine.catalog.values import CHOICE_PROPERTIES
 from kith_errors import ValidationError
 from store import ingest as repo
 
@@ -26,7 +28,7 @@ def check(ws: Workspace) -> tuple[dict[str, str], bool]:
     from. Returns the registered properties' types by name, and whether `kith_trait_check` was
     registered (no registered property among the traits: nothing to check)."""
     types = {name: d.type for name, d in ws.catalog.custom().items()}
-    pairs = repo.bad_trait_values(ws.db, sorted(types)) if types else []
+    pairs = repo.bad_trait_values(ws.db, sorted(CHOICE_PROPERTIES | set(types)))
     if not pairs:
         return types, False
     rows = [checked(ws, key, value) for key, value in pairs]

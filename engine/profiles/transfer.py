@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
 from engine.admin import audit
-from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES, STANDARD_PROPERTIES
+from engine.catalog.values import standard_choices
+from engine.catalog.vocab import CHANNELS, STANDARD_PROPERTIES
+from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
 from engine.profiles.service import PROFILE_IDS, ProfileFilter
@@ -134,6 +136,7 @@ class Transfer:
                 self._write(parsed, plan, frames)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
+        self.ws.commit(Change.of(ChangeKind.IMPORT, created + updated))
         return ImportReport(created=len(created), updated=len(updated), errors=parsed.error_frame())
 
     # ---- parsing and validation --------------------------------------------------------------
@@ -312,7 +315,7 @@ def _standard_column(name: str, values: pd.Series) -> tuple[pd.Series, list[tupl
     if name == "phone":
         phone, bad = normalise_phone(values)
         return phone, [("not a phone number with its country code (+6281234567)", bad)]
-    allowed = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES}.get(name)
+    allowed = standard_choices(name)  # the catalog's vocabulary, as a manual edit checks it
     if allowed is None:
         return values, []
     bad = values.notna() & ~values.isin(allowed)

@@ -39,9 +39,11 @@ from dsl.ast import (
     Value,
 )
 from engine.admin.audit import AUDIT_IDS
+from engine.changes import Change, Touches
 from engine.profiles.labels import check_label
+from engine.rules import checks
+from engine.rules import deps as rule_deps
 from engine.rules import emits as emits
-from engine.rules.deps import Touches
 from engine.rules.emits import Emit
 from engine.rules.writes import PropertyWrites, Write
 from kith_errors import ValidationError
@@ -118,6 +120,7 @@ class Actions:
         self._emits: list[Emit] = []
         self._notes: list[pd.DataFrame] = []
         self._members: list[_Membership] = []
+        self._touched: set[int] = set()  # profiles whose state the actions changed
         self.deferred = False  # queue property writes, labels, lists, notifications: flush()
         self._apply: dict[type, Callable[[Any, Firing], str | None]] = {
             SetProperty: self._set,
@@ -131,6 +134,11 @@ class Actions:
             Notify: self._notify,
         }
 
+    def take_touched(self) -> set[int]:
+        """The profiles the actions changed since the last call (for the commit path)."""
+        touched, self._touched = self._touched, set()
+        return touched
+
     def drop_emits(self) -> None:
         self._emits = []
 
@@ -141,7 +149,7 @@ class Actions:
         for depth in sorted({e.depth for e in pending}):
             batch = emits.store(self.ws, [e for e in pending if e.depth == depth], depth)
             if batch is not None:
-                self.ws.after_ingest(batch)
+                self.ws.commit(Change.ingested(batch))
 
     def apply(self, actions: tuple[Action, ...], firing: Firing) -> str:
         """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
@@ -189,7 +197,10 @@ class Actions:
         apply = self._apply.get(type(action))
         if apply is None:
             raise ValidationError(f"rules cannot apply the action {type(action).__name__}")
-        return apply(action, firing)
+        outcome = apply(action, firing)
+        if rule_deps.writes((action,)).any():  # emits commit as a batch of their own
+            self._touched.update(firing.profile_ids)
+        return outcome
 
     # ---- profile properties: queued in engine/rules/writes.py -------------------------------
 
@@ -198,12 +209,13 @@ class Actions:
         if isinstance(action.value, EventRef):
             column = firing.refs[action.value.path.dotted]
             targets = targets[targets[column].notna()].rename(columns={column: "v"})
+            targets = targets.assign(v=checks.coerced(self.ws, action.prop, targets["v"]))
             write = Write(
                 action.prop, "set_from_event", None, targets[["profile_id", "v"]], firing.actor
             )
         else:
-            value = _scalar(action.value)
-            write = Write(action.prop, "set", value, targets[["profile_id"]], firing.actor)
+            value = checks.coerced_value(self.ws, action.prop, action.value.value)
+            write = Write(action.prop, "set", _scalar(value), targets[["profile_id"]], firing.actor)
         self.writes.queue(write)
 
     def _unset(self, action: UnsetProperty, firing: Firing) -> None:
@@ -353,6 +365,5 @@ def _last_per_profile(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[order[last]].reset_index(drop=True)
 
 
-def _scalar(value: Value) -> Any:
-    raw = value.value
-    return raw.isoformat() if isinstance(raw, dt.date) else raw
+def _scalar(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -79,6 +79,9 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
         ("get", "/api/events"): {},
         ("get", "/api/ingest/failures"): {},
         ("post", "/api/funnels/run"): {"json": {"steps": ["page_view", "signup"]}},
+        ("post", "/api/funnels/over-time"): {"json": {"steps": ["page_view", "signup"]}},
+        ("post", "/api/trends/run"): {"json": {"series": ["page_view"]}},
+        ("post", "/api/retention/run"): {"json": {"start_event": "page_view"}},
         ("get", "/api/goals/{name}/report"): {"path": "/api/goals/pricing_to_signup/report"},
     }
 
