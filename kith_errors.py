@@ -148,7 +148,7 @@ class AuthError(KithError):
 
 
 class Forbidden(AuthError):
-    """A valid key whose scope does not allow the request."""
+    """A known caller (user, session or key) whose role or scope does not allow the action."""
 
     code = "forbidden"
 

@@ -8,6 +8,10 @@ load), which first loads what a crash left in the journal, and the server's cloc
 (app/scheduler.py: schedule rules, the time-based segment refresh, webhook deliveries). On
 SIGTERM/SIGINT uvicorn stops taking requests, lets the running ones finish, and the lifespan's
 exit stops the clock, then loads everything that was accepted before the workspace is closed.
+
+In front of everything sits the gate (app/access/gate.py): the dashboard and its websocket and
+static files answer only to a logged-in session. While the workspace has no user, `serve`
+prints a one-time link that creates the first admin.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from fastapi import FastAPI
 from streamlit.starlette import App
 
 from app import local_access, state
+from app.access.gate import Gate, SetupLink
 from app.api import create_api
 from app.ingest_pipeline import IngestPipeline
 from app.journal import Journal, journal_dir
@@ -68,6 +73,8 @@ def create_app(
 
     api = create_api(lifespan)
     api.mount("/", ui)
+    api.state.setup = SetupLink(ws)
+    api.add_middleware(Gate, ws=ws, setup=api.state.setup)
     return api
 
 
@@ -97,6 +104,9 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> 
     )
     print(f"Kith is serving {db_path} at http://{host}:{port}/", flush=True)
     print(f"  API: http://{host}:{port}/v1 and /api (docs: /api/docs)", flush=True)
+    if app.state.setup.token is not None:
+        link = f"http://{host}:{port}/setup?token={app.state.setup.token}"
+        print(f"  No user yet: open {link} to create the first admin (works once).", flush=True)
     # uvicorn re-raises the signal once it has shut down cleanly (queue drained, file closed):
     # exit 0 then, rather than dying of the signal
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -11,23 +11,28 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
-from app.api import analytics, errors, events, ingest, local, profiles, segments
-from app.api.context import ClockDep, Fresh, PipelineDep
+from app.api import analytics, docs_page, errors, events, ingest, local, profiles, segments
+from app.api.context import ClockDep, Fresh, PipelineDep, route_permission
 from app.api.limits import BodyLimit
+from kith_errors import NotFound
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
 DESCRIPTION = """Kith's HTTP API.
 
 * **/v1** — tracking API compatible with Segment's HTTP spec (any key scope).
-* **/api** — REST API over profiles, segments, events, consent, funnels and goals
-  (a `read_write` key is required; `ingest` keys get 403).
+* **/api** — REST API over profiles, segments, events, consent, funnels and goals. It acts for
+  a person: the user a `read_write` key belongs to, or the logged-in user of the dashboard's
+  session cookie. Each operation names the permission it needs; the user's role decides
+  (docs/security.md). `ingest` keys get 403.
 
 Authenticate with the API key as the HTTP Basic username and an empty password
-(`kith keys create NAME --scope ingest|read_write`). Errors are
+(`kith keys create NAME --scope ingest`, or `--scope read_write --user USERNAME`). Errors are
 `{"error": {"code", "message", "details"}}`: 400 unreadable body, 401 bad key, 403 wrong scope,
 404 not found, 409 conflict, 413 too large, 422 invalid input (DSL errors carry line, column
 and a suggestion), 429/503 retry later.
@@ -51,7 +56,7 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -60,9 +65,38 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(local.router)
     for module in (profiles, segments, events, analytics):
+        _name_permissions(module.router.routes)
         app.include_router(module.router, dependencies=[Fresh])
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])
+    app.add_api_route("/api/docs", docs, methods=["GET"], include_in_schema=False)
+    # last: a path under /api or /v1 that no route took is a JSON 404, not the dashboard
+    for prefix in ("/api", "/v1"):
+        app.add_api_route(
+            prefix + "/{rest:path}", unknown, methods=_ALL_METHODS, include_in_schema=False
+        )
     return app
+
+
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _name_permissions(routes: list[BaseRoute]) -> None:
+    """Each operation's permission in the OpenAPI document (`x-permission`)."""
+    for route in routes:
+        if isinstance(route, APIRoute) and (permission := route_permission(route)):
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission}
+
+
+def docs(request: Request) -> HTMLResponse:
+    """The API's documentation, rendered here from the OpenAPI document (works offline)."""
+    return HTMLResponse(docs_page.render(request.app.openapi()))
+
+
+def unknown(rest: str, request: Request) -> None:
+    raise NotFound(
+        f"no such API path: {request.method} {request.url.path}",
+        details={"path": request.url.path},
+    )
 
 
 def health(pipeline: PipelineDep, clock: ClockDep) -> JSONResponse:

@@ -9,16 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.api.context import ReadWrite, WorkspaceDep
+from app.api.context import ActingAs
 from app.api.convert import records, with_json
 from engine.models import MAX_OFFSET
 
-router = APIRouter(prefix="/api", tags=["events"], dependencies=[ReadWrite])
+router = APIRouter(prefix="/api", tags=["events"])
+Analyst = ActingAs("analytics.view")
 
 
 @router.get("/events")
 def list_events(
-    ws: WorkspaceDep,
+    ws: Analyst,
     type: Annotated[list[str] | None, Query(description="event types (repeatable)")] = None,
     start: Annotated[dt.datetime | None, Query(alias="from")] = None,
     end: Annotated[dt.datetime | None, Query(alias="to")] = None,
@@ -43,7 +44,7 @@ def list_events(
 
 @router.get("/ingest/failures")
 def ingest_failures(
-    ws: WorkspaceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ws: Analyst, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
     """Tracking messages that were acknowledged but refused when loaded (the catalog or the
     blocked values changed in between), newest first, with the reason and the message."""

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import ReadWrite, WorkspaceDep
+from app.api.context import ActingAs
 from app.api.convert import records
 from engine.models import MAX_OFFSET
 
-router = APIRouter(prefix="/api/segments", tags=["segments"], dependencies=[ReadWrite])
+router = APIRouter(prefix="/api/segments", tags=["segments"])
+SegmentViewer = ActingAs("segments.view")
 
 
 class Evaluate(BaseModel):
@@ -28,7 +29,7 @@ class Check(BaseModel):
 
 
 @router.post("/evaluate")
-def evaluate(body: Evaluate, ws: WorkspaceDep) -> dict[str, Any]:
+def evaluate(body: Evaluate, ws: SegmentViewer) -> dict[str, Any]:
     """How many profiles match now (or at `as_of`), and a page of them."""
     count = ws.segments.count(body.expression, as_of=body.as_of)
     members = ws.segments.members(
@@ -38,7 +39,7 @@ def evaluate(body: Evaluate, ws: WorkspaceDep) -> dict[str, Any]:
 
 
 @router.post("/check")
-def check(body: Check, ws: WorkspaceDep) -> dict[str, Any]:
+def check(body: Check, ws: SegmentViewer) -> dict[str, Any]:
     """Valid expressions answer {"valid": true}; others 422 with line, column and suggestion."""
     ws.segments.check(body.expression, name=body.name)
     return {"valid": True}
@@ -47,7 +48,7 @@ def check(body: Check, ws: WorkspaceDep) -> dict[str, Any]:
 @router.get("/{name}/members")
 def members(
     name: str,
-    ws: WorkspaceDep,
+    ws: SegmentViewer,
     limit: Annotated[int, Query(ge=0, le=10000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:

@@ -1,19 +1,22 @@
-"""Helpers every CLI command module shares: the --db/--json options, opening the workspace,
-printing tables and JSON."""
+"""Helpers every CLI command module shares: the --db/--json/--as options, opening the workspace
+as the person at the keyboard, printing tables and JSON."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
 from engine import Workspace
+from engine.access.acting import ActingWorkspace
+from engine.access.policy import Actor
 from engine.clock import to_utc
 
 
@@ -31,12 +34,23 @@ def command(
     sub: argparse._SubParsersAction,
     name: str,
     handler: Callable[[argparse.Namespace], Any],
+    *,
+    acts: bool = True,
     **kw: Any,
 ) -> argparse.ArgumentParser:
-    """A subcommand with --db, bound to its handler."""
+    """A subcommand with --db, bound to its handler; one that `acts` for a person also takes
+    --as."""
     parser = sub.add_parser(name, **kw)
     add_db(parser)
     parser.set_defaults(handler=handler)
+    if not acts:
+        return parser
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="act as this workspace user, with their role (default: the file's owner, as admin)",
+    )
     return parser
 
 
@@ -70,11 +84,37 @@ def serving(ws: Workspace) -> Iterator[None]:
         _served = None
 
 
-def open_workspace(args: argparse.Namespace) -> AbstractContextManager[Workspace]:
-    """The workspace file of --db (closed when the `with` block ends), or the server's."""
+@contextmanager
+def open_workspace(args: argparse.Namespace) -> Iterator[ActingWorkspace]:
+    """The workspace file acting for the person at the keyboard (`cli_actor`): every action is
+    checked against their role and recorded under their name. While a server carries the
+    command out, its open workspace (left open)."""
     if _served is not None:
-        return nullcontext(_served)
-    return Workspace.open(args.db)
+        yield _served.acting_as(cli_actor(_served, args))
+        return
+    with Workspace.open(args.db) as ws:
+        yield ws.acting_as(cli_actor(ws, args))
+
+
+@contextmanager
+def open_file(args: argparse.Namespace) -> Iterator[Workspace]:
+    """The workspace file itself, for commands that build or measure the whole file (demo,
+    stats): only its local owner runs them (a running server's file when it carries the
+    command out)."""
+    if _served is not None:
+        yield _served
+        return
+    with Workspace.open(args.db) as ws:
+        yield ws
+
+
+def cli_actor(ws: Workspace, args: argparse.Namespace) -> Actor:
+    """`--as USERNAME` acts with that user's role; otherwise the file's local owner acts as an
+    admin, recorded as `--actor` or `cli:<login>`."""
+    if getattr(args, "as_user", None):
+        return Actor.of(ws.users.active(args.as_user), via="cli")
+    name = getattr(args, "actor", None) or f"cli:{getpass.getuser()}"
+    return Actor(name=name, role="admin")
 
 
 def emit(data: Any, as_json: bool) -> None:

@@ -15,16 +15,20 @@ pytestmark = pytest.mark.xdist_group("api_server")
 
 
 def test_streamlit_is_served_at_root_in_the_same_process(server: Server) -> None:
-    page = httpx.get(f"{server.url}/", timeout=10)
-    assert page.status_code == 200 and "<title>Streamlit</title>" in page.text
-    health = httpx.get(f"{server.url}/_stcore/health", timeout=10)
-    assert (health.status_code, health.text) == (200, "ok")
+    with server.session() as browser:
+        page = browser.get("/", timeout=10)
+        assert page.status_code == 200 and "<title>Streamlit</title>" in page.text
+        health = browser.get("/_stcore/health", timeout=10)
+        assert (health.status_code, health.text) == (200, "ok")
     assert httpx.get(f"{server.url}/api/health").json()["status"] == "ok"
 
 
 def test_openapi_docs(server: Server) -> None:
     docs = httpx.get(f"{server.url}/api/docs")
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert docs.status_code == 200 and "<h1>Kith API" in docs.text
+    # served offline: the page loads nothing (no script, no stylesheet, no image) from anywhere
+    assert "<script" not in docs.text and "src=" not in docs.text and "<link" not in docs.text
+    assert "permission: <code>people.erase</code>" in docs.text
     spec = httpx.get(f"{server.url}/api/openapi.json").json()
     paths = set(spec["paths"])
     assert {"/v1/track", "/v1/batch", "/api/profiles/{profile_id}", "/api/events"} <= paths
