@@ -155,7 +155,7 @@ CASES = [
         "total amount of purchase in last 90 days > 300",
         "SELECT count(*) FROM (SELECT profile_id FROM events WHERE type = 'purchase' "
         "AND ts > $d90 AND ts <= $as_of GROUP BY profile_id "
-        "HAVING sum((properties->>'amount')::DOUBLE) > 300)",
+        "HAVING sum((properties->>'amount')::DECIMAL(38, 9)) > 300)",
         pd_aggregate,
     ),
     Case(
@@ -179,7 +179,7 @@ CASES = [
         'in segment "high_value" and lifecycle != "churned"',
         "SELECT count(*) FROM profiles WHERE lifecycle <> 'churned' AND id IN "
         "(SELECT profile_id FROM events WHERE type = 'purchase' AND ts > $d90 AND ts <= $as_of "
-        "GROUP BY profile_id HAVING sum((properties->>'amount')::DOUBLE) > 300)",
+        "GROUP BY profile_id HAVING sum((properties->>'amount')::DECIMAL(38, 9)) > 300)",
         pd_segment_of_segment,
     ),
     Case(

@@ -154,9 +154,17 @@ def _json_lines(handle: IO[str]) -> Iterator[tuple[int, Any]]:
         if not text.strip():
             continue
         try:
-            yield number, json.loads(text)
+            # without its line break: an unterminated string is reported where it starts
+            body = text.rstrip("\r\n")
+            yield number, json.loads(body.removeprefix("\ufeff") if number == 1 else body)
         except json.JSONDecodeError as err:
-            yield number, IngestError(f"not valid JSON ({err.msg} at column {err.colno})")
+            yield number, json_error(err)
+
+
+def json_error(err: json.JSONDecodeError) -> IngestError:
+    """A line's JSON error with the column (1-based, in characters) where it goes wrong."""
+    what = err.msg.removesuffix(" at")  # "Invalid control character at" names no place itself
+    return IngestError(f"not valid JSON ({what} at column {err.colno})")
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
