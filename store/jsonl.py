@@ -1,0 +1,218 @@
+"""Segment-spec JSON lines read by DuckDB's JSON functions: the static SQL of the JSONL fast path
+(engine/ingest/jsonl.py). The engine registers the file's non-blank lines as `kith_raw`
+(_line BIGINT, raw VARCHAR); `plain_messages` returns, for each line in the common shape, the raw
+canonical fields the Python parser (engine/ingest/frames.parse_message) would give it. A line in
+any other shape (not valid JSON for DuckDB, screen/alias/group, no messageId, a value of an
+unusual type, externalIds, traits that need renaming, ...) is left out, and the engine parses
+it in Python: the rules live in one place, and this query only takes the lines whose outcome it
+can reproduce exactly.
+
+Every path is read by two multi-path calls (one parse each): `json_type` (VARCHAR, OBJECT, NULL
+for a JSON null, SQL NULL when absent) and `json_extract_string` (text; objects as JSON)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from store.db import Database
+
+# the channel ids Segment traits may carry (engine/ingest/frames._TRAIT_KEYS), in that order
+TRAIT_KEYS = (
+    "email",
+    "phone",
+    "whatsapp",
+    "sms",
+    "instagram",
+    "telegram",
+    "line",
+    "facebook",
+    "tiktok",
+    "widget",
+)
+# traits profile_traits() renames or reshapes: a message carrying one goes to Python
+_RESHAPED = ("firstName", "lastName", "address", "lifecycle_stage", "lifecycleStage")
+_PAGE_KEYS = ("url", "path", "title", "referrer")
+_SCALARS = ("timestamp", "originalTimestamp", "sentAt", "userId", "anonymousId", "channel")
+_PATHS = (
+    "type",
+    "messageId",
+    "event",
+    "name",
+    "context",
+    "properties",
+    "traits",
+    "context.traits",
+    *_SCALARS,
+    "context.channel",
+    "context.sessionId",
+    "properties.channel",
+    "properties.session_id",
+    "context.device",
+    "context.device.type",
+    "context.userAgent",
+    "context.externalIds",
+    "context.page",
+    *(f"context.page.{k}" for k in _PAGE_KEYS),
+    *(f"properties.{k}" for k in (*_PAGE_KEYS, "name")),
+    *(f"traits.{k}" for k in TRAIT_KEYS),
+    *(f"context.traits.{k}" for k in TRAIT_KEYS),
+    *(f"{o}.{k}" for o in ("traits", "context.traits") for k in (*_RESHAPED, "company")),
+)
+_TRAIT_OBJECTS = ("traits", "context.traits")
+_AT = {path: i for i, path in enumerate(_PATHS, start=1)}
+
+
+def _t(path: str) -> str:
+    """The JSON type at `path`, 'NULL' when absent or null (SQL text of a list element)."""
+    return f"coalesce(t[{_AT[path]}], 'NULL')"
+
+
+def _v(path: str) -> str:
+    """The text at `path` (strings unquoted, objects as JSON, NULL when absent or null)."""
+    return f"v[{_AT[path]}]"
+
+
+def _text(path: str) -> str:
+    """Segment's `_text`: an empty string counts as absent."""
+    return f"nullif({_v(path)}, '')"
+
+
+def _is(path: str, *types: str) -> str:
+    return f"{_t(path)} IN ({', '.join(repr(t) for t in ('NULL', *types))})"
+
+
+def _json(path: str) -> str:
+    """The value at `path` as JSON text (it is known to be present)."""
+    return (
+        f"CASE {_t(path)} WHEN 'VARCHAR' THEN to_json({_v(path)}) "
+        f"WHEN 'NULL' THEN 'null' ELSE {_v(path)} END"
+    )
+
+
+_KIND = f"lower({_v('type')})"
+# the lines this query answers for (every condition is one the Python parser would accept)
+_PLAIN = " AND ".join(
+    [
+        f"{_t('type')} = 'VARCHAR' AND {_KIND} IN ('track', 'identify', 'page')",
+        f"{_t('messageId')} = 'VARCHAR' AND {_v('messageId')} <> ''",
+        *(_is(p, "VARCHAR") for p in _SCALARS),
+        *(_is(p, "OBJECT") for p in ("context", "properties", "traits", "context.traits")),
+        f"NOT ({_t('traits')} = 'OBJECT' AND {_t('context.traits')} = 'OBJECT')",
+        *(_is(f"{o}.{k}", "VARCHAR") for o in ("traits", "context.traits") for k in TRAIT_KEYS),
+        f"({_KIND} <> 'identify' OR ("
+        + " AND ".join(
+            [f"t[{_AT[f'{o}.{k}']}] IS NULL" for o in _TRAIT_OBJECTS for k in _RESHAPED]
+            + [f"{_t(f'{o}.company')} <> 'OBJECT'" for o in _TRAIT_OBJECTS]
+        )
+        + "))",
+        _is("context.externalIds"),
+        f"({_KIND} <> 'track' OR ({_t('event')} = 'VARCHAR' AND {_v('event')} <> ''))",
+        *(
+            _is(p, "VARCHAR")
+            for p in (
+                "context.channel",
+                "context.sessionId",
+                "properties.channel",
+                "properties.session_id",
+                "context.userAgent",
+            )
+        ),
+        f"({_t('context.device')} <> 'OBJECT' OR {_is('context.device.type', 'VARCHAR')})",
+        f"({_KIND} <> 'page' OR ({_is('context.page', 'OBJECT')} AND {_is('name', 'VARCHAR')} AND "
+        + " AND ".join(f"t[{_AT[f'properties.{k}']}] IS NULL" for k in _PAGE_KEYS)
+        + "))",
+    ]
+)
+_RAW_CHANNEL = (
+    f"coalesce({_text('context.channel')}, {_text('properties.channel')}, {_text('channel')})"
+)
+_AGENT = f"lower(coalesce({_v('context.userAgent')}, ''))"
+_PAGE_PROPERTIES = (
+    "'{' || concat_ws(',', "
+    + ", ".join(
+        f"CASE WHEN t[{_AT[f'context.page.{k}']}] IS NOT NULL "
+        f"THEN '\"{k}\":' || {_json(f'context.page.{k}')} END"
+        for k in _PAGE_KEYS
+    )
+    + f", CASE WHEN {_t('properties')} = 'OBJECT' AND {_v('properties')} <> '{{}}' "
+    f"THEN {_v('properties')}[2:-2] END"
+    + f", CASE WHEN t[{_AT['properties.name']}] IS NULL AND {_v('name')} <> '' "
+    f"THEN '\"name\":' || to_json({_v('name')}) END) || '}}'"
+)
+# identity keys are identities, not profile traits (frames.profile_traits)
+_NOT_TRAITS = "{" + ", ".join(f'"{k}": null' for k in (*TRAIT_KEYS, "anonymous_id")) + "}"
+_TRAITS_OBJECT = (
+    f"coalesce(CASE WHEN {_t('traits')} = 'OBJECT' THEN {_v('traits')} END, "
+    f"CASE WHEN {_t('context.traits')} = 'OBJECT' THEN {_v('context.traits')} END, '{{}}')"
+)
+_COLUMNS = {
+    "message_id": _v("messageId"),
+    "type": f"CASE {_KIND} WHEN 'track' THEN {_v('event')} WHEN 'identify' THEN 'identify' "
+    "ELSE 'page_view' END",
+    "channel": f"CASE WHEN {_RAW_CHANNEL} IS NULL THEN CASE WHEN {_KIND} = 'page' THEN 'web' END "
+    f"WHEN lower({_RAW_CHANNEL}) = 'browser' THEN 'web' "
+    f"WHEN lower({_RAW_CHANNEL}) IN ('server', 'mobile', 'client') THEN NULL "
+    f"ELSE lower({_RAW_CHANNEL}) END",
+    "session_id": f"coalesce({_text('context.sessionId')}, {_text('properties.session_id')})",
+    "device": f"CASE WHEN {_t('context.device')} = 'OBJECT' AND {_v('context.device.type')} <> '' "
+    f"THEN lower({_v('context.device.type')}) WHEN {_AGENT} = '' THEN NULL "
+    f"WHEN contains({_AGENT}, 'ipad') OR contains({_AGENT}, 'tablet') THEN 'tablet' "
+    f"WHEN contains({_AGENT}, 'mobi') OR contains({_AGENT}, 'android') THEN 'mobile' "
+    "ELSE 'desktop' END",
+    # `timestamp or originalTimestamp`, as Python's `or` reads it
+    "ts": f"CASE WHEN {_v('timestamp')} <> '' THEN {_v('timestamp')} "
+    f"ELSE {_v('originalTimestamp')} END",
+    "sent_at": _v("sentAt"),
+    "properties": f"CASE {_KIND} WHEN 'identify' THEN '{{}}' WHEN 'page' THEN {_PAGE_PROPERTIES} "
+    f"ELSE CASE WHEN {_t('properties')} = 'OBJECT' THEN {_v('properties')} ELSE '{{}}' END END",
+    "context": f"CASE WHEN {_t('context')} = 'OBJECT' THEN {_v('context')} ELSE '{{}}' END",
+    "traits": f"CASE WHEN {_KIND} = 'identify' "
+    f"THEN json_merge_patch({_TRAITS_OBJECT}, '{_NOT_TRAITS}')::VARCHAR END",
+    "user_id": _text("userId"),
+    "anonymous_id": _text("anonymousId"),
+    **{k: f"coalesce({_v(f'traits.{k}')}, {_v(f'context.traits.{k}')})" for k in TRAIT_KEYS},
+}
+_PATH_LIST = "[" + ", ".join(f"'$.{p}'" for p in _PATHS) + "]"
+# static text: every piece above is a constant of this module, no value is pasted in
+PLAIN_MESSAGES_SQL = (
+    "SELECT _line, "
+    + ", ".join(f"{sql} AS {name}" for name, sql in _COLUMNS.items())
+    + f" FROM (SELECT _line, json_type(raw, {_PATH_LIST}) AS t, "
+    f"json_extract_string(raw, {_PATH_LIST}) AS v FROM kith_raw "
+    "WHERE json_valid(raw) AND json_type(raw) = 'OBJECT' AND NOT regexp_matches(raw, $lenient)) "
+    "WHERE " + _PLAIN + " ORDER BY _line"
+)
+
+
+# DuckDB's JSON reader accepts trailing commas and nan/inf literals that Python's refuses (or
+# reads otherwise): lines that may hold one (also inside a string, harmlessly) go to Python
+_LENIENT = r",\s*[}\]]|[:\[,]\s*-?(?i:nan|inf)"
+
+
+def plain_messages(db: Database) -> pa.Table:
+    """The canonical raw fields of every line of `kith_raw` in the common shape (see the module
+    docstring), in line order; the lines left out are for the Python parser."""
+    query = db.cursor().sql(PLAIN_MESSAGES_SQL, params={"lenient": _LENIENT})
+    return query.to_arrow_table()
+
+
+def array_elements(db: Database) -> pa.Table:
+    """The elements of the JSON array registered as `kith_doc` (one row, column `doc`), each
+    as JSON text with its 1-based position as `_line`. The caller has checked it is an array."""
+    query = db.cursor().sql(
+        "SELECT generate_subscripts(items, 1) AS _line, unnest(items)::VARCHAR AS raw "
+        "FROM (SELECT json_extract(doc, '$[*]') AS items FROM kith_doc)"
+    )
+    return query.to_arrow_table()
+
+
+def is_plain_json_array(db: Database) -> bool:
+    """Whether `kith_doc` holds one valid JSON array with nothing DuckDB reads more leniently
+    than Python (else the caller parses it in Python, which says what is wrong and where)."""
+    return bool(
+        db.scalar(
+            "SELECT json_valid(doc) AND json_type(doc) = 'ARRAY' "
+            "AND NOT regexp_matches(doc, $lenient) FROM kith_doc",
+            {"lenient": _LENIENT},
+        )
+    )
