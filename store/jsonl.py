@@ -64,12 +64,12 @@ _AT = {path: i for i, path in enumerate(_PATHS, start=1)}
 
 def _t(path: str) -> str:
     """The JSON type at `path`, 'NULL' when absent or null (SQL text of a list element)."""
-    return f"coalesce(t[{_AT[path]}], 'NULL')"
+    return f"coalesce(t{_AT[path]}, 'NULL')"
 
 
 def _v(path: str) -> str:
     """The text at `path` (strings unquoted, objects as JSON, NULL when absent or null)."""
-    return f"v[{_AT[path]}]"
+    return f"v{_AT[path]}"
 
 
 def _text(path: str) -> str:
@@ -101,7 +101,7 @@ _PLAIN = " AND ".join(
         *(_is(f"{o}.{k}", "VARCHAR") for o in ("traits", "context.traits") for k in TRAIT_KEYS),
         f"({_KIND} <> 'identify' OR ("
         + " AND ".join(
-            [f"t[{_AT[f'{o}.{k}']}] IS NULL" for o in _TRAIT_OBJECTS for k in _RESHAPED]
+            [f"t{_AT[f'{o}.{k}']} IS NULL" for o in _TRAIT_OBJECTS for k in _RESHAPED]
             + [f"{_t(f'{o}.company')} <> 'OBJECT'" for o in _TRAIT_OBJECTS]
         )
         + "))",
@@ -119,7 +119,7 @@ _PLAIN = " AND ".join(
         ),
         f"({_t('context.device')} <> 'OBJECT' OR {_is('context.device.type', 'VARCHAR')})",
         f"({_KIND} <> 'page' OR ({_is('context.page', 'OBJECT')} AND {_is('name', 'VARCHAR')} AND "
-        + " AND ".join(f"t[{_AT[f'properties.{k}']}] IS NULL" for k in _PAGE_KEYS)
+        + " AND ".join(f"t{_AT[f'properties.{k}']} IS NULL" for k in _PAGE_KEYS)
         + "))",
     ]
 )
@@ -130,13 +130,13 @@ _AGENT = f"lower(coalesce({_v('context.userAgent')}, ''))"
 _PAGE_PROPERTIES = (
     "'{' || concat_ws(',', "
     + ", ".join(
-        f"CASE WHEN t[{_AT[f'context.page.{k}']}] IS NOT NULL "
+        f"CASE WHEN t{_AT[f'context.page.{k}']} IS NOT NULL "
         f"THEN '\"{k}\":' || {_json(f'context.page.{k}')} END"
         for k in _PAGE_KEYS
     )
     + f", CASE WHEN {_t('properties')} = 'OBJECT' AND {_v('properties')} <> '{{}}' "
     f"THEN {_v('properties')}[2:-2] END"
-    + f", CASE WHEN t[{_AT['properties.name']}] IS NULL AND {_v('name')} <> '' "
+    + f", CASE WHEN t{_AT['properties.name']} IS NULL AND {_v('name')} <> '' "
     f"THEN '\"name\":' || to_json({_v('name')}) END) || '}}'"
 )
 # identity keys are identities, not profile traits (frames.profile_traits)
@@ -175,12 +175,15 @@ _COLUMNS = {
 _PATH_LIST = "[" + ", ".join(f"'$.{p}'" for p in _PATHS) + "]"
 # static text: every piece above is a constant of this module, no value is pasted in
 PLAIN_MESSAGES_SQL = (
-    "SELECT _line, "
-    + ", ".join(f"{sql} AS {name}" for name, sql in _COLUMNS.items())
+    # materialised: else DuckDB inlines the lists into every expression that reads them
+    "WITH parsed AS MATERIALIZED (SELECT _line, "
+    + ", ".join(f"t[{i}] AS t{i}, v[{i}] AS v{i}" for i in _AT.values())
     + f" FROM (SELECT _line, json_type(raw, {_PATH_LIST}) AS t, "
     f"json_extract_string(raw, {_PATH_LIST}) AS v FROM kith_raw "
-    "WHERE json_valid(raw) AND json_type(raw) = 'OBJECT' AND NOT regexp_matches(raw, $lenient)) "
-    "WHERE " + _PLAIN + " ORDER BY _line"
+    "WHERE json_valid(raw) AND json_type(raw) = 'OBJECT' AND NOT regexp_matches(raw, $lenient))) "
+    "SELECT _line, "
+    + ", ".join(f"{sql} AS {name}" for name, sql in _COLUMNS.items())
+    + " FROM parsed WHERE " + _PLAIN + " ORDER BY _line"
 )
 
 
