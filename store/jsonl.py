@@ -183,7 +183,9 @@ PLAIN_MESSAGES_SQL = (
     "WHERE json_valid(raw) AND json_type(raw) = 'OBJECT' AND NOT regexp_matches(raw, $lenient))) "
     "SELECT _line, "
     + ", ".join(f"{sql} AS {name}" for name, sql in _COLUMNS.items())
-    + " FROM parsed WHERE " + _PLAIN + " ORDER BY _line"
+    + " FROM parsed WHERE "
+    + _PLAIN
+    + " ORDER BY _line"
 )
 
 

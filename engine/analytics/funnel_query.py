@@ -384,25 +384,32 @@ def best_attempts(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
         void_ids = exp.select("id1").from_(_table("void"), copy=False)
         clean = clean.where(exp.Not(this=_in(exp.column("id1"), void_ids)), copy=False)
     ctes.append(("clean", clean))
-    order = exp.Order(
-        expressions=[
-            exp.Ordered(this=exp.column("n"), desc=True),
-            exp.Ordered(this=exp.column("t1")),
-            exp.Ordered(this=exp.column("id1")),
-        ]
-    )
-    rank = exp.Window(
-        this=exp.RowNumber(), partition_by=[exp.column("profile_id"), exp.column("bd")], order=order
-    )
-    best = (
-        exp.select("*")
-        .from_(_table("clean"), copy=False)
-        .qualify(exp.EQ(this=rank, expression=_one()), copy=False)
-    )
     query = exp.select("*").from_(_table("best"), copy=False)
-    for name, select in [*ctes, ("best", best)]:
+    for name, select in [*ctes, ("best", _best_of(_table("clean")))]:
         query = query.with_(name, as_=select, copy=False)
     return query
+
+
+def _best_of(attempts: exp.Table) -> exp.Select:
+    """The best attempt per profile and breakdown value (most steps, then the earliest start,
+    then the lowest step-1 event id): one hash aggregate keeping the row with the least
+    [-n, t1, id1], not a window sort of every attempt."""
+    key = exp.Array(
+        expressions=[
+            exp.Neg(this=exp.column("n")),
+            exp.func("epoch_us", exp.column("t1")),
+            exp.column("id1"),
+        ]
+    )
+    row = exp.ArgMin(this=exp.column(attempts.name), expression=key)
+    per_profile = (
+        exp.select(_as(row, "best_row"))
+        .from_(attempts, copy=False)
+        .group_by(exp.column("profile_id"), exp.column("bd"), copy=False)
+    )
+    return exp.select(exp.Unnest(expressions=[exp.column("best_row")])).from_(
+        per_profile.subquery("r", copy=False), copy=False
+    )
 
 
 def _seconds(k: int) -> exp.Expression:
