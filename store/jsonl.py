@@ -89,7 +89,7 @@ def _json(path: str) -> str:
     )
 
 
-_KIND = f"lower({_v('type')})"
+_KIND = "kind"  # lower(type), computed once in the materialised step
 # the lines this query answers for (every condition is one the Python parser would accept)
 _PLAIN = " AND ".join(
     [
@@ -123,10 +123,18 @@ _PLAIN = " AND ".join(
         + "))",
     ]
 )
-_RAW_CHANNEL = (
-    f"coalesce({_text('context.channel')}, {_text('properties.channel')}, {_text('channel')})"
-)
-_AGENT = f"lower(coalesce({_v('context.userAgent')}, ''))"
+_RAW_CHANNEL = "lower(raw_channel)"
+# where a message's channel is read, first found first (frames._channel)
+_CHANNEL_PATHS = ("context.channel", "properties.channel", "channel")
+_AGENT = "agent"
+# computed once per line in the materialised step (the expressions below read them often)
+_SHARED = {
+    "kind": f"lower(v[{_AT['type']}])",
+    "raw_channel": "coalesce("
+    + ", ".join(f"nullif(v[{_AT[p]}], '')" for p in _CHANNEL_PATHS)
+    + ")",
+    "agent": f"lower(coalesce(v[{_AT['context.userAgent']}], ''))",
+}
 _PAGE_PROPERTIES = (
     "'{' || concat_ws(',', "
     + ", ".join(
@@ -150,9 +158,9 @@ _COLUMNS = {
     "type": f"CASE {_KIND} WHEN 'track' THEN {_v('event')} WHEN 'identify' THEN 'identify' "
     "ELSE 'page_view' END",
     "channel": f"CASE WHEN {_RAW_CHANNEL} IS NULL THEN CASE WHEN {_KIND} = 'page' THEN 'web' END "
-    f"WHEN lower({_RAW_CHANNEL}) = 'browser' THEN 'web' "
-    f"WHEN lower({_RAW_CHANNEL}) IN ('server', 'mobile', 'client') THEN NULL "
-    f"ELSE lower({_RAW_CHANNEL}) END",
+    f"WHEN {_RAW_CHANNEL} = 'browser' THEN 'web' "
+    f"WHEN {_RAW_CHANNEL} IN ('server', 'mobile', 'client') THEN NULL "
+    f"ELSE {_RAW_CHANNEL} END",
     "session_id": f"coalesce({_text('context.sessionId')}, {_text('properties.session_id')})",
     "device": f"CASE WHEN {_t('context.device')} = 'OBJECT' AND {_v('context.device.type')} <> '' "
     f"THEN lower({_v('context.device.type')}) WHEN {_AGENT} = '' THEN NULL "
@@ -178,6 +186,8 @@ PLAIN_MESSAGES_SQL = (
     # materialised: else DuckDB inlines the lists into every expression that reads them
     "WITH parsed AS MATERIALIZED (SELECT _line, "
     + ", ".join(f"t[{i}] AS t{i}, v[{i}] AS v{i}" for i in _AT.values())
+    + ", "
+    + ", ".join(f"{sql} AS {name}" for name, sql in _SHARED.items())
     + f" FROM (SELECT _line, json_type(raw, {_PATH_LIST}) AS t, "
     f"json_extract_string(raw, {_PATH_LIST}) AS v FROM kith_raw "
     "WHERE json_valid(raw) AND json_type(raw) = 'OBJECT' AND NOT regexp_matches(raw, $lenient))) "
