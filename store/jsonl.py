@@ -29,8 +29,6 @@ TRAIT_KEYS = (
     "tiktok",
     "widget",
 )
-# traits profile_traits() renames or reshapes: a message carrying one goes to Python
-_RESHAPED = ("firstName", "lastName", "address", "lifecycle_stage", "lifecycleStage")
 _PAGE_KEYS = ("url", "path", "title", "referrer")
 _SCALARS = ("timestamp", "originalTimestamp", "sentAt", "userId", "anonymousId", "channel")
 _PATHS = (
@@ -52,13 +50,9 @@ _PATHS = (
     "context.userAgent",
     "context.externalIds",
     "context.page",
-    *(f"context.page.{k}" for k in _PAGE_KEYS),
-    *(f"properties.{k}" for k in (*_PAGE_KEYS, "name")),
     *(f"traits.{k}" for k in TRAIT_KEYS),
     *(f"context.traits.{k}" for k in TRAIT_KEYS),
-    *(f"{o}.{k}" for o in ("traits", "context.traits") for k in (*_RESHAPED, "company")),
 )
-_TRAIT_OBJECTS = ("traits", "context.traits")
 _AT = {path: i for i, path in enumerate(_PATHS, start=1)}
 
 
@@ -81,14 +75,6 @@ def _is(path: str, *types: str) -> str:
     return f"{_t(path)} IN ({', '.join(repr(t) for t in ('NULL', *types))})"
 
 
-def _json(path: str) -> str:
-    """The value at `path` as JSON text (it is known to be present)."""
-    return (
-        f"CASE {_t(path)} WHEN 'VARCHAR' THEN to_json({_v(path)}) "
-        f"WHEN 'NULL' THEN 'null' ELSE {_v(path)} END"
-    )
-
-
 _KIND = "kind"  # lower(type), computed once in the materialised step
 # the lines this query answers for (every condition is one the Python parser would accept)
 _PLAIN = " AND ".join(
@@ -99,12 +85,8 @@ _PLAIN = " AND ".join(
         *(_is(p, "OBJECT") for p in ("context", "properties", "traits", "context.traits")),
         f"NOT ({_t('traits')} = 'OBJECT' AND {_t('context.traits')} = 'OBJECT')",
         *(_is(f"{o}.{k}", "VARCHAR") for o in ("traits", "context.traits") for k in TRAIT_KEYS),
-        f"({_KIND} <> 'identify' OR ("
-        + " AND ".join(
-            [f"t{_AT[f'{o}.{k}']} IS NULL" for o in _TRAIT_OBJECTS for k in _RESHAPED]
-            + [f"{_t(f'{o}.company')} <> 'OBJECT'" for o in _TRAIT_OBJECTS]
-        )
-        + "))",
+        f"({_KIND} <> 'identify' OR NOT regexp_matches("
+        f"coalesce({_v('traits')}, '') || coalesce({_v('context.traits')}, ''), $reshaped))",
         _is("context.externalIds"),
         f"({_KIND} <> 'track' OR ({_t('event')} = 'VARCHAR' AND {_v('event')} <> ''))",
         *(
@@ -118,9 +100,8 @@ _PLAIN = " AND ".join(
             )
         ),
         f"({_t('context.device')} <> 'OBJECT' OR {_is('context.device.type', 'VARCHAR')})",
-        f"({_KIND} <> 'page' OR ({_is('context.page', 'OBJECT')} AND {_is('name', 'VARCHAR')} AND "
-        + " AND ".join(f"t{_AT[f'properties.{k}']} IS NULL" for k in _PAGE_KEYS)
-        + "))",
+        f"({_KIND} <> 'page' OR ({_is('context.page', 'OBJECT')} AND {_is('name', 'VARCHAR')} "
+        f"AND NOT regexp_matches(coalesce({_v('properties')}, ''), $page_keys)))",
     ]
 )
 _RAW_CHANNEL = "lower(raw_channel)"
@@ -134,18 +115,22 @@ _SHARED = {
     + ", ".join(f"nullif(v[{_AT[p]}], '')" for p in _CHANNEL_PATHS)
     + ")",
     "agent": f"lower(coalesce(v[{_AT['context.userAgent']}], ''))",
+    # a page's url, path, title and referrer as JSON ('null' when null, NULL when absent)
+    "page_values": f"CASE WHEN lower(v[{_AT['type']}]) = 'page' "
+    f"AND t[{_AT['context.page']}] = 'OBJECT' THEN json_extract(v[{_AT['context.page']}], "
+    + "["
+    + ", ".join(f"'$.{k}'" for k in _PAGE_KEYS)
+    + "]) END",
 }
 _PAGE_PROPERTIES = (
     "'{' || concat_ws(',', "
     + ", ".join(
-        f"CASE WHEN t{_AT[f'context.page.{k}']} IS NOT NULL "
-        f"THEN '\"{k}\":' || {_json(f'context.page.{k}')} END"
-        for k in _PAGE_KEYS
+        f"CASE WHEN page_values[{i}] IS NOT NULL THEN '\"{k}\":' || page_values[{i}] END"
+        for i, k in enumerate(_PAGE_KEYS, start=1)
     )
     + f", CASE WHEN {_t('properties')} = 'OBJECT' AND {_v('properties')} <> '{{}}' "
     f"THEN {_v('properties')}[2:-2] END"
-    + f", CASE WHEN t{_AT['properties.name']} IS NULL AND {_v('name')} <> '' "
-    f"THEN '\"name\":' || to_json({_v('name')}) END) || '}}'"
+    + f", CASE WHEN {_v('name')} <> '' THEN '\"name\":' || to_json({_v('name')}) END) || '}}'"
 )
 # identity keys are identities, not profile traits (frames.profile_traits)
 _NOT_TRAITS = "{" + ", ".join(f'"{k}": null' for k in (*TRAIT_KEYS, "anonymous_id")) + "}"
@@ -202,12 +187,17 @@ PLAIN_MESSAGES_SQL = (
 # DuckDB's JSON reader accepts trailing commas and nan/inf literals that Python's refuses (or
 # reads otherwise): lines that may hold one (also inside a string, harmlessly) go to Python
 _LENIENT = r",\s*[}\]]|[:\[,]\s*-?(?i:nan|inf)"
+# traits profile_traits() renames or reshapes (in compact JSON): such a message goes to Python
+_RESHAPED = r'"(firstName|lastName|address|lifecycle_stage|lifecycleStage)":|"company":\{'
+# properties of a page that would meet the page's own keys or its name: to Python
+_PAGE_CLASH = r'"(url|path|title|referrer|name)":'
+_PATTERNS = {"lenient": _LENIENT, "reshaped": _RESHAPED, "page_keys": _PAGE_CLASH}
 
 
 def plain_messages(db: Database) -> pa.Table:
     """The canonical raw fields of every line of `kith_raw` in the common shape (see the module
     docstring), in line order; the lines left out are for the Python parser."""
-    query = db.cursor().sql(PLAIN_MESSAGES_SQL, params={"lenient": _LENIENT})
+    query = db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS)
     return query.to_arrow_table()
 
 

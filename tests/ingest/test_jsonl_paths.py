@@ -78,6 +78,22 @@ ODD: list[Any] = [
     },
     {
         "type": "page",
+        "anonymousId": "p2b",
+        "messageId": "o11b",
+        "timestamp": T,
+        "name": "N",
+        "properties": {"name": "own name"},
+        "context": {"page": {"title": None}},
+    },
+    {
+        "type": "identify",
+        "userId": "s6",
+        "messageId": "o8b",
+        "timestamp": T,
+        "traits": {"lifecycle_stage": "lead", "address": {"city": "Porto"}, "company": "Plain"},
+    },
+    {
+        "type": "page",
         "anonymousId": "p3",
         "messageId": "o12",
         "originalTimestamp": T,
