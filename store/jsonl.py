@@ -50,8 +50,6 @@ _PATHS = (
     "context.userAgent",
     "context.externalIds",
     "context.page",
-    *(f"traits.{k}" for k in TRAIT_KEYS),
-    *(f"context.traits.{k}" for k in TRAIT_KEYS),
 )
 _AT = {path: i for i, path in enumerate(_PATHS, start=1)}
 
@@ -84,7 +82,10 @@ _PLAIN = " AND ".join(
         *(_is(p, "VARCHAR") for p in _SCALARS),
         *(_is(p, "OBJECT") for p in ("context", "properties", "traits", "context.traits")),
         f"NOT ({_t('traits')} = 'OBJECT' AND {_t('context.traits')} = 'OBJECT')",
-        *(_is(f"{o}.{k}", "VARCHAR") for o in ("traits", "context.traits") for k in TRAIT_KEYS),
+        *(
+            f"coalesce(trait_types[{i}], 'NULL') IN ('NULL', 'VARCHAR')"
+            for i in range(1, len(TRAIT_KEYS) + 1)
+        ),
         f"({_KIND} <> 'identify' OR NOT regexp_matches("
         f"coalesce({_v('traits')}, '') || coalesce({_v('context.traits')}, ''), $reshaped))",
         _is("context.externalIds"),
@@ -109,12 +110,20 @@ _RAW_CHANNEL = "lower(raw_channel)"
 _CHANNEL_PATHS = ("context.channel", "properties.channel", "channel")
 _AGENT = "agent"
 # computed once per line in the materialised step (the expressions below read them often)
+_KEYS = "[" + ", ".join(f"'$.{k}'" for k in TRAIT_KEYS) + "]"
 _SHARED = {
     "kind": f"lower(v[{_AT['type']}])",
     "raw_channel": "coalesce("
     + ", ".join(f"nullif(v[{_AT[p]}], '')" for p in _CHANNEL_PATHS)
     + ")",
     "agent": f"lower(coalesce(v[{_AT['context.userAgent']}], ''))",
+    # the identity keys in the traits object given (both given: the line goes to Python)
+    **{
+        name: f"CASE WHEN t[{_AT['traits']}] = 'OBJECT' THEN {call}(v[{_AT['traits']}], {_KEYS}) "
+        f"WHEN t[{_AT['context.traits']}] = 'OBJECT' "
+        f"THEN {call}(v[{_AT['context.traits']}], {_KEYS}) END"
+        for name, call in (("trait_types", "json_type"), ("trait_values", "json_extract_string"))
+    },
     # a page's url, path, title and referrer as JSON ('null' when null, NULL when absent)
     "page_values": f"CASE WHEN lower(v[{_AT['type']}]) = 'page' "
     f"AND t[{_AT['context.page']}] = 'OBJECT' THEN json_extract(v[{_AT['context.page']}], "
@@ -163,7 +172,7 @@ _COLUMNS = {
     f"THEN json_merge_patch({_TRAITS_OBJECT}, '{_NOT_TRAITS}')::VARCHAR END",
     "user_id": _text("userId"),
     "anonymous_id": _text("anonymousId"),
-    **{k: f"coalesce({_v(f'traits.{k}')}, {_v(f'context.traits.{k}')})" for k in TRAIT_KEYS},
+    **{k: f"trait_values[{i}]" for i, k in enumerate(TRAIT_KEYS, start=1)},
 }
 _PATH_LIST = "[" + ", ".join(f"'$.{p}'" for p in _PATHS) + "]"
 # static text: every piece above is a constant of this module, no value is pasted in
