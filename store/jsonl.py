@@ -1,14 +1,14 @@
 """Segment-spec JSON lines read by DuckDB's JSON functions: the static SQL of the JSONL fast path
-(engine/ingest/jsonl.py). The engine registers the file's non-blank lines as `kith_raw`
-(_line BIGINT, raw VARCHAR); `plain_messages` returns, for each line in the common shape, the raw
-canonical fields the Python parser (engine/ingest/frames.parse_message) would give it. A line in
-any other shape (not valid JSON for DuckDB, screen/alias/group, no messageId, a value of an
-unusual type, externalIds, traits that need renaming, ...) is left out, and the engine parses
-it in Python: the rules live in one place, and this query only takes the lines whose outcome it
-can reproduce exactly.
+(engine/ingest/jsonl.py). `plain_messages` takes the file's non-blank lines (_line, raw) and
+returns, for each line in the common shape, the raw canonical fields the Python parser
+(engine/ingest/frames.parse_message) would give it. A line in any other shape (not valid JSON
+for DuckDB, screen/alias/group, no messageId, a value of an unusual type, externalIds, traits
+that need renaming, ...) is left out, and the engine parses it in Python: the rules live in one
+place, and this query only takes the lines whose outcome it can reproduce exactly.
 
-Every path is read by two multi-path calls (one parse each): `json_type` (VARCHAR, OBJECT, NULL
-for a JSON null, SQL NULL when absent) and `json_extract_string` (text; objects as JSON)."""
+Every path is read by two multi-path calls (one parse each, materialised once): `json_type`
+(VARCHAR, OBJECT, NULL for a JSON null, SQL NULL when absent) and `json_extract_string` (text;
+objects as JSON)."""
 
 from __future__ import annotations
 
@@ -203,16 +203,31 @@ _PAGE_CLASH = r'"(url|path|title|referrer|name)":'
 _PATTERNS = {"lenient": _LENIENT, "reshaped": _RESHAPED, "page_keys": _PAGE_CLASH}
 
 
-def plain_messages(db: Database) -> pa.Table:
-    """The canonical raw fields of every line of `kith_raw` in the common shape (see the module
-    docstring), in line order; the lines left out are for the Python parser."""
-    query = db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS)
-    return query.to_arrow_table()
+def plain_messages(db: Database, lines: pa.Table) -> pa.Table:
+    """The canonical raw fields of every line of `lines` (_line, raw) in the common shape (see
+    the module docstring), in line order; the lines left out are for the Python parser."""
+    db.register("kith_raw", lines)
+    try:
+        return db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS).to_arrow_table()
+    finally:
+        db.unregister("kith_raw")
 
 
-def array_elements(db: Database) -> pa.Table:
-    """The elements of the JSON array registered as `kith_doc` (one row, column `doc`), each
-    as JSON text with its 1-based position as `_line`. The caller has checked it is an array."""
+def array_elements(db: Database, doc: pa.Array) -> pa.Table | None:
+    """The elements of the JSON array `doc` (one text), each as JSON text with its 1-based
+    position as `_line`; None when `doc` is not one valid JSON array or holds something DuckDB
+    reads more leniently than the JSON spec (the caller then parses it in Python, which says
+    what is wrong and where)."""
+    db.register("kith_doc", pa.table({"doc": doc}))
+    try:
+        if not _is_plain_json_array(db):
+            return None
+        return _elements(db)
+    finally:
+        db.unregister("kith_doc")
+
+
+def _elements(db: Database) -> pa.Table:
     query = db.cursor().sql(
         "SELECT generate_subscripts(items, 1) AS _line, unnest(items)::VARCHAR AS raw "
         "FROM (SELECT json_extract(doc, '$[*]') AS items FROM kith_doc)"
@@ -220,9 +235,7 @@ def array_elements(db: Database) -> pa.Table:
     return query.to_arrow_table()
 
 
-def is_plain_json_array(db: Database) -> bool:
-    """Whether `kith_doc` holds one valid JSON array with nothing DuckDB reads more leniently
-    than Python (else the caller parses it in Python, which says what is wrong and where)."""
+def _is_plain_json_array(db: Database) -> bool:
     return bool(
         db.scalar(
             "SELECT json_valid(doc) AND json_type(doc) = 'ARRAY' "

@@ -123,12 +123,9 @@ def _array(db: Database, data: bytes) -> pa.Table:
     """A JSON array's elements as (_line = position, raw), parsed by DuckDB; one DuckDB would
     read more leniently than the JSON spec is parsed in Python instead, which refuses a broken
     one as a whole, saying where it goes wrong."""
-    db.register("kith_doc", pa.table({"doc": _utf8(data, 1)}))
-    try:
-        if repo.is_plain_json_array(db):
-            return repo.array_elements(db)
-    finally:
-        db.unregister("kith_doc")
+    elements = repo.array_elements(db, _utf8(data, 1))
+    if elements is not None:
+        return elements
     try:
         items = json.loads(data.decode("utf-8"))
     except json.JSONDecodeError as err:
@@ -157,11 +154,7 @@ _EMPTY = pa.table({"_line": pa.array([], pa.int64()), "raw": pa.array([], pa.str
 def canonical(db: Database, lines: pa.Table, received: dt.datetime, source: str) -> pa.Table:
     """The canonical frame of numbered JSON lines: DuckDB reads those in the common shape, the
     Python parser the rest; rows in line order."""
-    db.register("kith_raw", lines)
-    try:
-        plain = repo.plain_messages(db)
-    finally:
-        db.unregister("kith_raw")
+    plain = repo.plain_messages(db, lines)
     fast = _finished(plain, received, source)
     taken = pc.is_in(lines["_line"], value_set=plain["_line"].combine_chunks())
     rest = lines.filter(pc.invert(taken))
