@@ -52,11 +52,13 @@ class _Utf8:
     def __init__(self, handle: IO[str]) -> None:
         self.handle = handle
 
-    def read(self, size: int) -> bytes:
+    def read(self, size: int = -1) -> bytes:
         return self.handle.read(size).encode("utf-8")
 
 
 def _batches(db: Database, handle: Any, chunk: int) -> Iterator[pa.Table]:
+    """Whole lines read a block at a time (a line cut by a block's end waits for the next),
+    regrouped into tables of `chunk` lines; or the elements of one JSON array."""
     first = handle.read(_BLOCK)
     first = first.removeprefix(_BOM)
     if first.lstrip()[:1] == b"[":

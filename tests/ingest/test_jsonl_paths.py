@@ -6,6 +6,7 @@ rejections, line for line. Lines of every shape are mixed in, so both halves of 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 from pathlib import Path
@@ -291,6 +292,12 @@ def test_a_json_array_file_is_its_messages_numbered_by_position(
     report = ws.ingest.file(path)
     assert report.accepted == 2 and [r.line for r in report.rejected] == [2]
     assert "type must be one of" in report.rejected[0].reason
+
+
+def test_a_json_array_from_a_text_handle(ws: Workspace) -> None:
+    good = {"type": "track", "event": "x", "userId": "u1", "messageId": "m1", "timestamp": T}
+    report = ws.ingest.jsonl(io.StringIO(json.dumps([good, {**good, "messageId": "m2"}])))
+    assert report.accepted == 2 and report.rejected == []
 
 
 def test_a_broken_json_array_is_refused_whole_with_its_place(ws: Workspace, tmp_path: Path) -> None:
