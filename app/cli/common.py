@@ -4,6 +4,7 @@ printing tables and JSON."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from engine import Workspace
+from engine.clock import to_utc
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +37,22 @@ def command(
     add_db(parser)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def moment(text: str) -> dt.datetime:
+    """An ISO date or timestamp argument as a naive UTC moment."""
+    try:
+        return to_utc(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from err
+
+
+def day_or_moment(text: str) -> dt.date | dt.datetime:
+    """A bare date covers the whole day; a timestamp is a moment."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return moment(text)
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
