@@ -15,16 +15,12 @@ _COLUMNS = "id, changed_at, actor, entity, entity_id, action, field, before, aft
 def insert(db: Database, rows: Sequence[tuple[object, ...]]) -> None:
     """Append entries given as tuples in `_COLUMNS` order (before/after already JSON text)."""
     frame = pd.DataFrame(list(rows), columns=[c.strip() for c in _COLUMNS.split(",")])
-    with db.transaction():
-        db.register("audit_rows", frame)
-        try:
-            db.execute(
-                "INSERT INTO audit_log SELECT id, CAST(changed_at AS TIMESTAMP), actor, entity, "
-                "entity_id, action, field, CAST(before AS JSON), CAST(after AS JSON) "
-                "FROM audit_rows"
-            )
-        finally:
-            db.unregister("audit_rows")
+    with db.transaction(), db.views(audit_rows=frame):
+        db.execute(
+            "INSERT INTO audit_log SELECT id, CAST(changed_at AS TIMESTAMP), actor, entity, "
+            "entity_id, action, field, CAST(before AS JSON), CAST(after AS JSON) "
+            "FROM audit_rows"
+        )
 
 
 def insert_for_ids(

@@ -7,6 +7,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from engine.analytics.goals import GoalReport
+
 # Consent and other statuses keep the same colour on every chart.
 STATUS_COLORS = {
     "granted": "#12b886",
@@ -100,6 +102,23 @@ def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) 
     )
     fig = go.Figure(funnel)
     return _style(fig, title, height)
+
+
+def goal_chart(report: GoalReport, height: int = 300) -> go.Figure:
+    """Completions per bucket (bars) and the completion rate (line, right axis)."""
+    series = report.series
+    fig = go.Figure()
+    fig.add_bar(x=series["bucket"], y=series["completions"], name="completions")
+    fig.add_scatter(
+        x=series["bucket"], y=series["rate"], name="rate", yaxis="y2", mode="lines+markers"
+    )
+    title = f"{report.name}: {report.completions} of {report.starts} ({report.rate:.1%})"
+    _style(fig, title, height)
+    fig.update_layout(
+        yaxis={"title": "completions"},
+        yaxis2={"title": "rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
+    )
+    return fig
 
 
 def trend(points: pd.DataFrame, title: str, height: int = 360) -> go.Figure:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from dsl.ast import Duration, Expr
+from dsl.ast import Expr
 from dsl.schema import Schema
 from kith_errors import DslNameError
 
@@ -23,13 +23,16 @@ class SavedSegment:
 
     id: int
     name: str
-    kind: str  # dynamic | static | compound
+    kind: str  # dynamic | static | compound, or STORED: read its stored membership instead
     expression: Expr | None = None
     op: str | None = None  # union | intersection | difference, for compound
     of: tuple[str, ...] = ()
 
 
 Resolver = Callable[[str], SavedSegment]
+# A saved segment whose stored membership is known to be current for what is evaluated (the
+# commit path: a part the change cannot have moved) is read from segment_members, not inlined.
+STORED = "stored"
 
 
 def _no_saved_segments(name: str) -> SavedSegment:
@@ -108,7 +111,3 @@ def shift(moment: dt.datetime, amount: int, unit: str) -> dt.datetime:
         day = min(moment.day, calendar.monthrange(year, month + 1)[1])
         return moment.replace(year=year, month=month + 1, day=day)
     return moment + dt.timedelta(**{unit: amount})
-
-
-def duration_shift(moment: dt.datetime, duration: Duration) -> dt.datetime:
-    return shift(moment, duration.amount, duration.unit)

@@ -4,7 +4,7 @@ An emitted event belongs to that profile directly, whatever identities it has (n
 say, after an import without keys), so it is written without identity resolution: one staging
 INSERT per emit action from its firing frame, then one INSERT into `events` for the whole level
 (message ids say rule, event and cause, so a replayed firing is not stored twice). The batch
-then goes through `ws.after_ingest` like any other, and its rules run one level deeper.
+then goes through `ws.commit` like any other, and its rules run one level deeper.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from engine.rules.actions import Firing
     from engine.workspace import Workspace
 
-FIRINGS = "kith_rule_emit"
 _CASTS = {"number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
@@ -56,12 +55,7 @@ def _stage(ws: Workspace, emit: Emit) -> None:
     params: dict[str, Any] = {}
     types = ws.catalog.dsl_schema().event_types.get(emit.action.event, {})
     query = exp.insert(_rows(emit, params, types), repo.EMIT_STAGE)
-    db = ws.db
-    db.register(FIRINGS, emit.firing.frame)
-    try:
-        db.execute(query, params)
-    finally:
-        db.unregister(FIRINGS)
+    repo.stage_emitted(ws.db, emit.firing.frame, query, params)
 
 
 def _rows(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Select:
@@ -83,7 +77,7 @@ def _rows(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Sele
         exp.Placeholder(this="e_type"),
         message_id,
         _properties(emit, params, types),
-    ).from_(exp.to_table(FIRINGS).as_("f"))
+    ).from_(exp.to_table(repo.FIRINGS).as_("f"))
 
 
 def _properties(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Expression:

@@ -2,11 +2,14 @@
 
 A dynamic segment is an expression; a static list holds hand-picked profiles (list_members); a
 compound segment combines saved segments (union | intersection | difference). `segment_members`
-materializes every saved segment's current members; each refresh records who entered and who
-exited (`segment_history`) and, when full, the size (`segment_sizes`).
+materializes every saved segment's current members, kept current after every committed change
+(engine/segments/membership.py); each refresh records who entered and who exited
+(`segment_history`) and, when full, the size (`segment_sizes`).
 
-Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`)
-or an expression. `as_of` (default now, UTC) is the evaluation time of every window.
+Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`),
+an expression's text, or an expression already parsed (an AST node: goals and funnels pass the
+parts they parsed at their edge, never text printed back from one). `as_of` (default now, UTC)
+is the evaluation time of every window.
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -24,63 +26,51 @@ from sqlglot import exp
 import dsl
 from dsl.ast import Expr, InSegment
 from dsl.schema import Schema
-from engine.clock import as_of_or_now, utcnow
+from engine.changes import Change, ChangeKind, Touches
+from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import (
     CompiledQuery,
     Context,
     SavedSegment,
     compile_condition,
     compile_query,
-    render,
 )
-from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
+from engine.segments.membership import Membership, SegmentChanges
 from kith_errors import Conflict, NotFound, ValidationError
-from store import Database
 from store import segments as repo
+from store.db import Database
 
 if TYPE_CHECKING:
+    from engine.catalog.service import Catalog
     from engine.segments.explain import Explanation
-    from engine.workspace import Workspace
 
 KINDS = ("dynamic", "static", "compound")
 COMPOUND_OPS = ("union", "intersection", "difference")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\- ]{0,99}$")
 TREND_DAYS = 7
+_LISTS = Touches(lists=True)  # what a list edit changes
 AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
-
-
-@dataclass(frozen=True)
-class SegmentChanges:
-    """Who entered and who left which segment in one refresh: (segment name, profile id)."""
-
-    entered: tuple[tuple[str, int], ...] = field(default=())
-    exited: tuple[tuple[str, int], ...] = field(default=())
-
-    def __add__(self, other: SegmentChanges) -> SegmentChanges:
-        return SegmentChanges(self.entered + other.entered, self.exited + other.exited)
-
-
-@dataclass(frozen=True)
-class _ScopedPlan:
-    """`refresh_profiles`' one statement for the current saved segments, rendered once and
-    reused until a segment or the schema changes (only its `as_of` parameters move)."""
-
-    key: tuple[Any, ...]
-    sql: str
-    ctx: Context
-    names: dict[int, str]
+Target = str | Expr  # a saved segment's name, an expression's text, or a parsed expression
 
 
 class Segments:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self.db = ws.db
-        self._plan: _ScopedPlan | None = None
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        commit: Callable[[Change], SegmentChanges],
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.commit = commit  # the workspace's one commit path
+        self.clock = clock  # the workspace's "now"
+        self.membership = Membership(self)
 
     # ---- the language ------------------------------------------------------------------------
 
     def schema(self) -> Schema:
-        return self.ws.catalog.dsl_schema()
+        return self.catalog.dsl_schema()
 
     def parse(self, text: str, *, name: str | None = None, schema: Schema | None = None) -> Expr:
         """Parse and check an expression; raises a Dsl*Error with the caret message."""
@@ -94,34 +84,42 @@ class Segments:
     def context(self, as_of: AsOf = None, schema: Schema | None = None) -> Context:
         return Context(schema or self.schema(), as_of_or_now(as_of), self.saved)
 
-    def compile(self, text: str, *, as_of: AsOf = None) -> CompiledQuery:
+    def compile(self, text: str | Expr, *, as_of: AsOf = None) -> CompiledQuery:
         schema = self.schema()
-        return compile_query(self.context(as_of, schema), self.parse(text, schema=schema))
+        return compile_query(self.context(as_of, schema), self._checked(text, schema))
+
+    def _checked(self, text: str | Expr, schema: Schema) -> Expr:
+        """An expression's text parsed and checked; a parsed one checked against today's schema
+        (its names may have changed since it was parsed)."""
+        if isinstance(text, str):
+            return self.parse(text, schema=schema)
+        dsl.check_segment(text, schema, "")
+        return text
 
     def condition(
-        self, text_or_name: str, *, as_of: AsOf = None
+        self, text_or_name: Target, *, as_of: AsOf = None
     ) -> tuple[exp.Expression, dict[str, Any]]:
         """The boolean condition over profiles aliased `p` (e.g. `p.id IN (...)`), with its
         parameters, for a saved segment's name or an expression."""
         ctx = self.context(as_of)
         return compile_condition(ctx, self.target(text_or_name, ctx.schema)), ctx.params
 
-    def target(self, text_or_name: str, schema: Schema | None = None) -> Expr:
+    def target(self, text_or_name: Target, schema: Schema | None = None) -> Expr:
         """A saved segment's name stands for `in segment "name"`; anything else is parsed."""
-        if repo.get(self.db, text_or_name) is not None:
+        if isinstance(text_or_name, str) and repo.get(self.db, text_or_name) is not None:
             return InSegment(text_or_name)
-        return self.parse(text_or_name, schema=schema)
+        return self._checked(text_or_name, schema or self.schema())
 
-    def query(self, text_or_name: str, *, as_of: AsOf = None) -> CompiledQuery:
+    def query(self, text_or_name: Target, *, as_of: AsOf = None) -> CompiledQuery:
         ctx = self.context(as_of)
         return compile_query(ctx, self.target(text_or_name, ctx.schema))
 
-    def count(self, text_or_name: str, *, as_of: AsOf = None) -> int:
+    def count(self, text_or_name: Target, *, as_of: AsOf = None) -> int:
         compiled = self.query(text_or_name, as_of=as_of)
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("m"))
         return int(self.db.scalar(counted, compiled.params))
 
-    def ids(self, text_or_name: str, *, as_of: AsOf = None) -> list[int]:
+    def ids(self, text_or_name: Target, *, as_of: AsOf = None) -> list[int]:
         compiled = self.query(text_or_name, as_of=as_of)
         return [int(r[0]) for r in self.db.rows(compiled.expression, compiled.params)]
 
@@ -140,7 +138,7 @@ class Segments:
         return rows
 
     def sql(self, text: str, *, dialect: str = "duckdb") -> str:
-        return render(self.compile(text).expression, dialect)
+        return self.compile(text).sql(dialect)
 
     def explain(self, text_or_name: str, profile_id: int, *, as_of: AsOf = None) -> Explanation:
         from engine.segments.explain import explain
@@ -149,7 +147,7 @@ class Segments:
 
     def saved(self, name: str) -> SavedSegment:
         """A saved segment as the compiler sees it (the resolver for `in segment`)."""
-        row = self._row(name)
+        row = self.row(name)
         expression = dsl.parse_segment(row["expression"]) if row["expression"] else None
         of = tuple(json.loads(row["compound_of"])) if row["compound_of"] else ()
         return SavedSegment(row["id"], name, row["kind"], expression, row["compound_op"], of)
@@ -234,22 +232,23 @@ class Segments:
                 raise ValidationError(f'segment "{name}" would include itself through "{part}"')
 
     def get(self, name: str) -> dict[str, Any]:
-        row = self._row(name)
+        row = self.row(name)
         of = json.loads(row["compound_of"]) if row["compound_of"] else None
         return {**row, "compound_of": of, "size": repo.size(self.db, row["id"])}
 
     def list(self) -> pd.DataFrame:
-        """name, kind, size, trend (size change over the last 7 days), refreshed_at."""
+        """name, kind, size, trend (size change over the last 7 days, from the entries and
+        exits in the history), refreshed_at (the last full or time-based re-evaluation)."""
         return repo.overview(self.db, utcnow() - dt.timedelta(days=TREND_DAYS))
 
     def delete(self, name: str) -> None:
-        row = self._row(name)
+        row = self.row(name)
         users = sorted(n for n, refs in self.schema().segments.items() if name in refs)
         if users:
             raise Conflict(f'segment "{name}" is used by {", ".join(users)}; change those first')
         repo.delete(self.db, row["id"])
 
-    def _row(self, name: str) -> dict[str, Any]:
+    def row(self, name: str) -> dict[str, Any]:
         row = repo.get(self.db, name)
         if row is None:
             names = [r["name"] for r in repo.all_rows(self.db)]
@@ -264,16 +263,14 @@ class Segments:
         """Add profiles to a static list (unknown ids and ones already on it are skipped);
         returns how many were added."""
         row, ids = self._static(name), list(profile_ids)
-        with self._picked(ids):
-            added = repo.add_list_members(self.db, row["id"], actor, utcnow())
-        self.refresh_profiles(ids)
+        added = repo.add_list_members(self.db, row["id"], _id_frame(ids), actor, utcnow())
+        self.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return added
 
     def remove_members(self, name: str, profile_ids: Iterable[int], actor: str) -> int:
         row, ids = self._static(name), list(profile_ids)
-        with self._picked(ids):
-            removed = repo.remove_list_members(self.db, row["id"])
-        self.refresh_profiles(ids)
+        removed = repo.remove_list_members(self.db, row["id"], _id_frame(ids))
+        self.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return removed
 
     def add_results(self, name: str, expression: str, actor: str, *, as_of: AsOf = None) -> int:
@@ -281,91 +278,34 @@ class Segments:
         return self.add_members(name, self.ids(expression, as_of=as_of), actor)
 
     def _static(self, name: str) -> dict[str, Any]:
-        row = self._row(name)
+        row = self.row(name)
         if row["kind"] != "static":
             raise ValidationError(
                 f'segment "{name}" is {row["kind"]}; only static lists take members'
             )
         return row
 
-    def _picked(self, profile_ids: Iterable[int]) -> _Registered:
-        return _Registered(self.db, repo.PICKED, _id_frame(profile_ids))
-
     # ---- materialized membership -------------------------------------------------------------
 
     def refresh(self, name: str | None = None, *, as_of: AsOf = None) -> SegmentChanges:
-        """Recompute members of one saved segment (or all), record entries, exits and size."""
-        moment = as_of_or_now(as_of)
-        rows = [self._row(name)] if name is not None else repo.all_rows(self.db)
-        schema, changes = self.schema(), SegmentChanges()
-        for row in rows:
-            compiled = self._saved_query(row["name"], moment, schema)
-            changes += self._apply(row, compiled, moment)
-            repo.record_size(self.db, row["id"], moment)
-        return changes
-
-    def refresh_profiles(self, profile_ids: Iterable[int]) -> SegmentChanges:
-        """Recompute every saved segment for these profiles only (after an ingestion batch):
-        one statement evaluates them all and diffs with the stored membership."""
-        scope = [int(pid) for pid in profile_ids]
-        marker = repo.marker(self.db) if scope else (0,)
-        if marker[0] == 0:
-            return SegmentChanges()
-        moment = utcnow()
-        plan = self._scoped_plan(marker, moment)
-        params = {**plan.ctx.params_at(moment), SCOPE_PARAM: scope}
-        with self.db.transaction():
-            rows = self.db.rows(plan.sql, params)
-            if rows:
-                repo.apply_changes(self.db, rows, moment)
-        return _changes(rows, plan.names)
-
-    def _scoped_plan(self, marker: tuple[Any, ...], moment: dt.datetime) -> _ScopedPlan:
-        schema = self.schema()
-        key = (marker, schema.properties, schema.event_types)
-        plan = self._plan
-        if plan is None or plan.key != key:
-            rows = repo.all_rows(self.db)
-            ctx = self.context(moment, schema)
-            query = compile_scoped_changes(ctx, [(row["id"], row["name"]) for row in rows])
-            plan = _ScopedPlan(key, render(query), ctx, {row["id"]: row["name"] for row in rows})
-            self._plan = plan
-        return plan
-
-    def _saved_query(self, name: str, moment: dt.datetime, schema: Schema) -> CompiledQuery:
-        return compile_query(self.context(moment, schema), InSegment(name))
-
-    def _apply(
-        self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime
-    ) -> SegmentChanges:
-        members = self.db.df(compiled.expression, compiled.params)
-        with _Registered(self.db, repo.NEW, members):
-            entered, exited = repo.apply_members(self.db, row["id"], moment)
-        name = row["name"]
-        return SegmentChanges(
-            tuple((name, pid) for pid in entered), tuple((name, pid) for pid in exited)
-        )
+        """Recompute members of one saved segment (or all) for everyone, through the commit
+        path: entries and exits recorded, entering/leaving rules fired."""
+        if name is not None:
+            self.row(name)
+        moment = None if as_of is None else to_utc(as_of)  # None: the workspace's clock
+        return self.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
 
     def history(self, name: str) -> pd.DataFrame:
         """measured_at, size: one row per full refresh."""
-        return repo.sizes(self.db, self._row(name)["id"])
+        return repo.sizes(self.db, self.row(name)["id"])
 
     def member_changes(self, name: str) -> pd.DataFrame:
         """profile_id, change (entered | exited), changed_at."""
-        return repo.changes(self.db, self._row(name)["id"])
+        return repo.changes(self.db, self.row(name)["id"])
 
     def memberships(self, profile_id: int) -> list[str]:
         """Names of the saved segments the profile is a member of (as last refreshed)."""
         return repo.memberships(self.db, profile_id)
-
-
-def _changes(rows: list[tuple[Any, ...]], names: dict[int, str]) -> SegmentChanges:
-    """(segment_id, profile_id, entered) rows as entries and exits, by segment name then id."""
-    named = sorted((names[int(sid)], int(pid), bool(entered)) for sid, pid, entered in rows)
-    return SegmentChanges(
-        tuple((name, pid) for name, pid, entered in named if entered),
-        tuple((name, pid) for name, pid, entered in named if not entered),
-    )
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:
@@ -382,16 +322,3 @@ def _reachable(refs: dict[str, frozenset[str]], start: str) -> set[str]:
                 seen.add(ref)
                 todo.append(ref)
     return seen
-
-
-class _Registered:
-    """A DataFrame registered as a view on this thread's cursor for the `with` block."""
-
-    def __init__(self, db: Database, name: str, frame: pd.DataFrame) -> None:
-        self.db, self.name, self.frame = db, name, frame
-
-    def __enter__(self) -> None:
-        self.db.register(self.name, self.frame)
-
-    def __exit__(self, *exc: object) -> None:
-        self.db.unregister(self.name)
