@@ -123,6 +123,13 @@ class QueueFull(StoreError):
     code = "overloaded"
 
 
+class JournalFailed(StoreError):
+    """The journal could not take the messages (disk full, I/O error, a stopped thread);
+    nothing was acknowledged, so they may be sent again."""
+
+    code = "journal_failed"
+
+
 # ---- requests -----------------------------------------------------------------------------------
 
 

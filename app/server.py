@@ -13,8 +13,10 @@ exit stops the clock, then loads everything that was accepted before the workspa
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,7 +26,7 @@ import uvicorn
 from fastapi import FastAPI
 from streamlit.starlette import App
 
-from app import state
+from app import local_access, state
 from app.api import create_api
 from app.ingest_pipeline import IngestPipeline
 from app.journal import Journal, journal_dir
@@ -33,11 +35,16 @@ from engine import Workspace
 
 MAIN_SCRIPT = Path(__file__).resolve().parent / "main.py"
 log = logging.getLogger("kith.server")
+_FAILED = threading.Event()  # a background thread stopped: the process exits 1
 
 
-def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
+def create_app(
+    db_path: str | Path, *, script: Path = MAIN_SCRIPT, url: str | None = None
+) -> FastAPI:
     """The ASGI app for a workspace file: API routes plus the dashboard at /. The file is
-    opened here, before serving, so a locked or unreadable workspace fails the command."""
+    opened here, before serving, so a locked or unreadable workspace fails the command. With
+    `url` (where it serves), the CLI on this machine may run commands through it
+    (app/local_access.py) while it runs."""
     ws = Workspace.open(db_path)
     journal = Journal(journal_dir(db_path))
     ui = App(str(script))
@@ -47,12 +54,16 @@ def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.set_workspace(ws)
         app.state.ws = ws
-        app.state.pipeline = IngestPipeline(ws, journal).start()
+        app.state.pipeline = IngestPipeline(ws, journal, on_fatal=_stop_loudly).start()
         app.state.clock = Scheduler(ws, server_jobs(ws)).start()
+        access = local_access.publish(db_path, url) if url else None
+        app.state.local_token = access.token if access else None
         try:
             async with ui_lifespan(app):
                 yield
         finally:
+            if access:
+                local_access.withdraw(db_path, access)
             _shutdown(app)
 
     api = create_api(lifespan)
@@ -74,7 +85,7 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> 
     # time; at the default 5 ms switch interval each hand-off can stall a request that long
     # (measured with bench.api: p99 of single tracks 64 -> 49 ms, batches 9.8k -> 11.7k ev/s).
     sys.setswitchinterval(0.001)
-    app = create_app(db_path)
+    app = create_app(db_path, url=f"http://{_connectable(host)}:{port}")
     config = uvicorn.Config(
         app,
         host=host,
@@ -93,5 +104,21 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8501) -> 
     uvicorn.Server(config).run()
 
 
+def _connectable(host: str) -> str:
+    """The address a local client reaches a server listening on `host` at."""
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _stop_loudly(reason: str) -> None:
+    """A background thread cannot go on: say so on stderr and shut the server down (SIGTERM
+    to ourselves: uvicorn stops taking requests, and the lifespan's exit loads what it can).
+    What was acknowledged is in the journal and is loaded on the next start."""
+    print(f"kith serve: stopping, {reason}", file=sys.stderr, flush=True)
+    _FAILED.set()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
+    raise SystemExit(1 if _FAILED.is_set() else 0)

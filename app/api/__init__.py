@@ -12,9 +12,11 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
-from app.api import analytics, errors, events, ingest, profiles, segments
+from app.api import analytics, errors, events, ingest, local, profiles, segments
 from app.api.context import ClockDep, Fresh, PipelineDep
+from app.api.limits import BodyLimit
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -54,18 +56,29 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     errors.install(app)
+    app.add_middleware(BodyLimit)  # bodies are capped before anything else reads them
     app.include_router(ingest.router)
+    app.include_router(local.router)
     for module in (profiles, segments, events, analytics):
         app.include_router(module.router, dependencies=[Fresh])
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])
     return app
 
 
-def health(pipeline: PipelineDep, clock: ClockDep) -> dict[str, Any]:
+def health(pipeline: PipelineDep, clock: ClockDep) -> JSONResponse:
     """Liveness (no key needed), what the ingest pipeline has done since start (`lag` is the
     number of acknowledged messages not yet loaded into the workspace) and the server's clock:
-    per job its runs, failures, last error, last and next run."""
+    per job its runs, failures, last error, last and next run. `status` is "ok", "degraded" (a
+    background ingest thread failed and went on; `errors` says how) or "failed" (one stopped;
+    answered with 503)."""
     stats = asdict(pipeline.stats)
     for timing in ("load_seconds", "journal_seconds"):
         stats[timing] = round(stats[timing], 3)
-    return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}, "clock": clock.health()}
+    state = pipeline.health()
+    body = {
+        "status": state.status,
+        "errors": [asdict(e) for e in state.errors],
+        "ingest": {"lag": pipeline.lag, **stats},
+        "clock": clock.health(),
+    }
+    return JSONResponse(body, status_code=503 if state.status == "failed" else 200)

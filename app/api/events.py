@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 
 from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records, with_json
+from engine.models import MAX_OFFSET
 
 router = APIRouter(prefix="/api", tags=["events"], dependencies=[ReadWrite])
 
@@ -24,7 +25,7 @@ def list_events(
     profile_id: int | None = None,
     channel: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Events newest first; `from` inclusive, `to` exclusive, both UTC."""
     frame, total = ws.events.list(

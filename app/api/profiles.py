@@ -8,16 +8,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import WorkspaceDep, read_write_key
+from app.api.context import PipelineDep, WorkspaceDep, read_write_key
 from app.api.convert import jsonable, records, with_json
 from engine.admin.keys import ApiKey
+from engine.models import MAX_OFFSET
 from engine.profiles.service import ProfileFilter
 from kith_errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["profiles"])
 Caller = Annotated[ApiKey, Depends(read_write_key)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def actor(key: ApiKey) -> str:
@@ -92,12 +93,12 @@ def edit_profile(profile_id: int, body: ProfileChanges, ws: WorkspaceDep, key: C
 
 
 @router.delete("/profiles/{profile_id}")
-def erase_profile(profile_id: int, ws: WorkspaceDep, key: Caller) -> Any:
-    """Erase the person (GDPR): the profile and everything held about it."""
-    return {
-        "erased": profile_id,
-        "removed": jsonable(ws.privacy.erase(profile_id, actor=actor(key))),
-    }
+def erase_profile(profile_id: int, ws: WorkspaceDep, pipeline: PipelineDep, key: Caller) -> Any:
+    """Erase the person (GDPR): the profile and everything held about it, including the
+    tracking journal's copies of the messages already loaded."""
+    removed = ws.privacy.erase(profile_id, actor=actor(key))
+    pipeline.forget()
+    return {"erased": profile_id, "removed": jsonable(removed)}
 
 
 @router.get("/profiles/{profile_id}/timeline")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records
+from engine.models import MAX_OFFSET
 
 router = APIRouter(prefix="/api/segments", tags=["segments"], dependencies=[ReadWrite])
 
@@ -18,7 +19,7 @@ class Evaluate(BaseModel):
     expression: str = Field(description='a segment expression, e.g. country = "ES"')
     as_of: dt.datetime | None = Field(None, description="evaluate as of this moment (UTC)")
     limit: int = Field(100, ge=0, le=10000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class Check(BaseModel):
@@ -48,7 +49,7 @@ def members(
     name: str,
     ws: WorkspaceDep,
     limit: Annotated[int, Query(ge=0, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     ws.segments.get(name)  # 404 for an unknown segment name
     frame = ws.segments.members(name, limit=limit, offset=offset)

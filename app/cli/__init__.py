@@ -12,7 +12,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from kith_errors import KithError
+from kith_errors import KithError, WorkspaceLocked
 
 DEFAULT_DB = "kith.duckdb"
 
@@ -36,6 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except WorkspaceLocked as err:
+        from app.cli.remote import through_server
+
+        code = through_server(args.db, list(sys.argv[1:] if argv is None else argv))
+        if code is None:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return code
     except KithError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -7,7 +7,8 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import pandas as pd
@@ -55,7 +56,24 @@ def day_or_moment(text: str) -> dt.date | dt.datetime:
         return moment(text)
 
 
-def open_workspace(args: argparse.Namespace) -> Workspace:
+_served: Workspace | None = None  # set while a running server carries a command out
+
+
+@contextmanager
+def serving(ws: Workspace) -> Iterator[None]:
+    """Commands run meanwhile use `ws` (a server's open workspace) and leave it open."""
+    global _served
+    _served = ws
+    try:
+        yield
+    finally:
+        _served = None
+
+
+def open_workspace(args: argparse.Namespace) -> AbstractContextManager[Workspace]:
+    """The workspace file of --db (closed when the `with` block ends), or the server's."""
+    if _served is not None:
+        return nullcontext(_served)
     return Workspace.open(args.db)
 
 

@@ -87,7 +87,7 @@ def _temp_names() -> set[str]:
 
 def test_no_temp_table_name_outside_store() -> None:
     names = _temp_names()
-    assert {"kith_in", "kith_b", "kith_ev", "kith_rule_emit", "_segment_new"} <= names
+    assert {"kith_in", "kith_b", "kith_ev", "kith_rule_emit", "_segment_diff"} <= names
     word = re.compile(r"\b(" + "|".join(sorted(names)) + r")\b")
     for package in ("engine", "app", "pages"):
         for path in _modules(package):
