@@ -277,7 +277,7 @@ def test_the_fast_path_stores_what_the_parser_stores(
     path.write_bytes(gzip.compress(text.encode()) if gzipped else text.encode())
     expected = _old_path(old, lines)
     got = new.ingest.file(path)
-    assert got.rejected == expected.rejected and len(got.rejected) == 12
+    assert got.rejected == expected.rejected and len(got.rejected) == 14
     assert (got.accepted, got.duplicates) == (expected.accepted, expected.duplicates)
     assert got.sessions_started == expected.sessions_started
     assert _stored(new) == _stored(old)
