@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.common import add_json, command, emit, open_workspace
+from app.cli.common import add_json, command, emit, open_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     lake = sub.add_parser("lake", help="write the workspace as a Parquet lake for Spark")
     actions = lake.add_subparsers(dest="lake_command", required=True, metavar="ACTION")
-    export = command(actions, "export", _export, help="write or bring up to date the lake in DIR")
+    export = command(
+        actions, "export", _export, acts=False, help="write or bring up to date the lake in DIR"
+    )
     export.add_argument("folder", metavar="DIR")
     add_json(export)
     ingest = command(
-        actions, "ingest", _ingest, help="read your own Parquet event lake into the workspace"
+        actions,
+        "ingest",
+        _ingest,
+        acts=False,
+        help="read your own Parquet event lake into the workspace",
     )
     ingest.add_argument("folder", metavar="DIR")
     add_json(ingest)
@@ -24,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _export(args: argparse.Namespace) -> None:
     from engine.scaleout.lake import as_dict, export
 
-    with open_workspace(args) as ws:
+    with open_file(args) as ws:  # the whole file: its local owner's command
         result = export(ws.db, args.folder)
     if args.json:
         emit(as_dict(result), True)
@@ -38,7 +44,7 @@ def _export(args: argparse.Namespace) -> None:
 def _ingest(args: argparse.Namespace) -> int:
     from engine.scaleout.lake import ingest_event_lake
 
-    with open_workspace(args) as ws:
+    with open_file(args) as ws:
         report = ingest_event_lake(ws.ingest, args.folder)
     if args.json:
         emit(report.model_dump(), True)
