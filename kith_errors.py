@@ -153,6 +153,12 @@ class Forbidden(AuthError):
     code = "forbidden"
 
 
+class TooManyAttempts(AuthError):
+    """Too many failed logins for a username or an address: locked for a while."""
+
+    code = "too_many_attempts"
+
+
 def validation_message(error: dict[str, Any]) -> str:
     """One pydantic error's message in our validators' own words, without pydantic's
     "Value error, " prefix (a ValueError raised by a validator keeps its text as written)."""

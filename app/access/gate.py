@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.access import forms
 from engine import Workspace
 from engine.access.logins import COOKIE, LIFETIME
-from engine.access.users import TooManyAttempts, User
-from kith_errors import AuthError, KithError
+from engine.access.users import User
+from kith_errors import AuthError, KithError, TooManyAttempts
 
 MAX_FORM_BYTES = 16_384
 _PASS_THROUGH = ("/api/", "/v1/")

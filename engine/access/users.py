@@ -22,7 +22,7 @@ from engine.access.passwords import (
     verify_password,
 )
 from engine.clock import utcnow
-from kith_errors import AuthError, Conflict, NotFound, ValidationError
+from kith_errors import AuthError, Conflict, NotFound, TooManyAttempts, ValidationError
 from store import access as repo
 
 if TYPE_CHECKING:
@@ -48,10 +48,6 @@ class User(BaseModel):
     @property
     def active(self) -> bool:
         return self.disabled_at is None
-
-
-class TooManyAttempts(AuthError):
-    code = "too_many_attempts"
 
 
 class Throttle:

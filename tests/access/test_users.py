@@ -9,8 +9,8 @@ import pytest
 from engine import Workspace
 from engine.access import logins
 from engine.access.passwords import hash_password, verify_password
-from engine.access.users import FREE_FAILURES, LOCK_BASE, Throttle, TooManyAttempts
-from kith_errors import AuthError, Conflict, ValidationError
+from engine.access.users import FREE_FAILURES, LOCK_BASE, Throttle
+from kith_errors import AuthError, Conflict, TooManyAttempts, ValidationError
 
 
 def test_passwords_are_stored_as_scrypt_hashes_only(ws: Workspace) -> None:
