@@ -10,14 +10,16 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 from sqlglot import exp
 
 from kith_errors import StoreError, WorkspaceLocked
 from store.migrate import migrate
+
+if TYPE_CHECKING:
+    import pandas as pd  # DuckDB makes the frames; commands that never ask for one skip pandas
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 Sql = str | exp.Expression

@@ -7,11 +7,12 @@ arrive as bound lists; every statement here is set-based."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from store.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEW = "_segment_new"  # view: id (the segment's current members, within the scope)
 PICKED = "_segment_picked"  # view: id (profiles to add to / remove from a static list)

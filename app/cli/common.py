@@ -7,11 +7,10 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from engine import Workspace
+if TYPE_CHECKING:
+    from engine import Workspace
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -38,18 +37,29 @@ def command(
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
+    from engine import Workspace  # here, so that a command's --help needs no engine
+
     return Workspace.open(args.db)
+
+
+def _is_frame(data: Any) -> bool:
+    """Whether `data` is a DataFrame, without importing pandas for commands that never use it
+    (a DataFrame can only exist once pandas is imported)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(data, pandas.DataFrame)
 
 
 def emit(data: Any, as_json: bool) -> None:
     """Print a DataFrame, a list of dicts or a dict, as JSON or as a readable table."""
     if as_json:
-        payload = data.to_dict(orient="records") if isinstance(data, pd.DataFrame) else data
+        payload = data.to_dict(orient="records") if _is_frame(data) else data
         json.dump(payload, sys.stdout, default=str, indent=2)
         sys.stdout.write("\n")
-    elif isinstance(data, pd.DataFrame):
+    elif _is_frame(data):
         print(data.to_string(index=False) if len(data) else "(no rows)")
     elif isinstance(data, list):
+        import pandas as pd
+
         print(pd.DataFrame(data).to_string(index=False) if data else "(no rows)")
     elif isinstance(data, dict):
         width = max((len(str(k)) for k in data), default=0)

@@ -9,12 +9,12 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from engine.clock import utcnow
 from store import audit as repo
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from engine.workspace import Workspace
 
 AUDIT_IDS = "audit_log"
@@ -81,6 +81,8 @@ def history(
     ws: Workspace, entity: str, entity_id: str | int, field: str | None = None
 ) -> pd.DataFrame:
     """Entries of one entity, oldest first; before/after parsed back from JSON."""
+    import pandas as pd  # here: writing an entry needs no pandas
+
     frame = repo.history(ws.db, entity, str(entity_id), field)
     for column in ("before", "after"):
         values = [json.loads(v) if isinstance(v, str) else None for v in frame[column]]

@@ -14,7 +14,6 @@ import re
 from enum import Enum, auto
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlglot import exp
 
 from dsl.schema import Schema
@@ -37,6 +36,8 @@ from kith_errors import Conflict, NotFound, StoreError, ValidationError
 from store import catalog as repo
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from engine.workspace import Workspace
 
 SQL_TYPES: dict[str, str] = {
@@ -188,6 +189,8 @@ class Catalog:
             for n, t in {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}.items()
         ]
         rows = [d.model_dump() for d in [*builtin, *self.custom().values()]]
+        import pandas as pd  # here: the language's schema, read on every command, needs none
+
         return pd.DataFrame(rows, columns=list(PropertyDefinition.model_fields))
 
     def validate_properties(self, values: dict[str, Any], *, partial: bool = True) -> dict:
@@ -243,6 +246,8 @@ class Catalog:
             for n, p in STANDARD_EVENT_TYPES.items()
         ]
         custom = [r | {"builtin": False, "registered": True} for r in repo.event_types(self.ws.db)]
+        import pandas as pd
+
         return pd.DataFrame(standard + custom)
 
     # ---- the language's schema ---------------------------------------------------------------

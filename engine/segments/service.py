@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlglot import exp
 
 import dsl
@@ -39,6 +38,8 @@ from store import Database
 from store import segments as repo
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from engine.segments.explain import Explanation
     from engine.workspace import Workspace
 
@@ -369,6 +370,8 @@ def _changes(rows: list[tuple[Any, ...]], names: dict[int, str]) -> SegmentChang
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:
+    import pandas as pd  # here: counting a segment needs no pandas
+
     return pd.DataFrame({"id": pd.Series(list(profile_ids), dtype="int64")})
 
 
