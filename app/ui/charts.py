@@ -7,6 +7,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from engine.analytics.goals import GoalReport
+
 # Consent and other statuses keep the same colour on every chart.
 STATUS_COLORS = {
     "granted": "#12b886",
@@ -100,3 +102,20 @@ def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) 
     )
     fig = go.Figure(funnel)
     return _style(fig, title, height)
+
+
+def goal_chart(report: GoalReport) -> go.Figure:
+    """Completions per bucket (bars) and the completion rate (line, right axis)."""
+    series = report.series
+    figure = go.Figure()
+    figure.add_bar(x=series["bucket"], y=series["completions"], name="completions")
+    figure.add_scatter(
+        x=series["bucket"], y=series["rate"], name="rate", yaxis="y2", mode="lines+markers"
+    )
+    figure.update_layout(
+        title=f"{report.name}: {report.completions} of {report.starts} ({report.rate:.1%})",
+        yaxis={"title": "completions"},
+        yaxis2={"title": "rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
+        legend={"orientation": "h"},
+    )
+    return figure

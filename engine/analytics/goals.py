@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-import plotly.graph_objects as go
 from sqlglot import exp
 
 import dsl
@@ -201,23 +200,6 @@ class Goals:
         if not scope:
             return set(repo.profile_ids(self.ws.db, moment))
         return set(self.ws.segments.ids(scope, as_of=moment))
-
-
-def goal_chart(report: GoalReport) -> go.Figure:
-    """Completions per bucket (bars) and the completion rate (line, right axis)."""
-    series = report.series
-    figure = go.Figure()
-    figure.add_bar(x=series["bucket"], y=series["completions"], name="completions")
-    figure.add_scatter(
-        x=series["bucket"], y=series["rate"], name="rate", yaxis="y2", mode="lines+markers"
-    )
-    figure.update_layout(
-        title=f"{report.name}: {report.completions} of {report.starts} ({report.rate:.1%})",
-        yaxis={"title": "completions"},
-        yaxis2={"title": "rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
-        legend={"orientation": "h"},
-    )
-    return figure
 
 
 def _is_segment(point: object) -> bool:

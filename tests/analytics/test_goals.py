@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from app.ui.charts import goal_chart
 from engine import Workspace
-from engine.analytics.goals import goal_chart
 from kith_errors import Conflict, DslError, NotFound, ValidationError
 from tests.analytics.events import at, put_events
 
