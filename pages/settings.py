@@ -89,7 +89,7 @@ def _keys_table() -> None:
         labels = {f"{r.name} ({r.prefix}…)": int(r.id) for r in active.itertuples()}
         choice = st.selectbox("Revoke a key", list(labels))
         revoke = st.form_submit_button("Revoke")
-        if revoke and choice and ui.attempt(ui.workspace().keys.revoke, labels[choice]):
+        if revoke and choice and ui.attempt(ui.workspace().keys.revoke, labels[choice]) is not None:
             st.success(f"Revoked {choice}; requests using it now get 401.")
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd  # DuckDB makes the frames; commands that never ask for one skip pandas
 
 Params = Mapping[str, Any] | Sequence[Any] | None
-Sql = str | exp.Expression
+Sql = str | exp.Expr
 
 DIALECT = "duckdb"
 

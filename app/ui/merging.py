@@ -10,6 +10,7 @@ import streamlit as st
 from app.ui import fmt
 from app.ui.data import invalidate, workspace
 from app.ui.errors import attempt, succeeded
+from engine.profiles.merge import Side
 
 
 def _side_by_side(preview: Any) -> pd.DataFrame:
@@ -24,11 +25,11 @@ def _side_by_side(preview: Any) -> pd.DataFrame:
     )
 
 
-def _choices(preview: Any) -> dict[str, str]:
+def _choices(preview: Any) -> dict[str, Side]:
     """One radio per conflicting field, defaulting to the engine's proposal."""
-    chosen: dict[str, str] = {}
+    chosen: dict[str, Side] = {}
     for conflict in preview.conflicts:
-        options = ["primary", "secondary"]
+        options: list[Side] = ["primary", "secondary"]
         labels = {
             "primary": f"{fmt.value(conflict.primary)} (#{preview.primary.id})",
             "secondary": f"{fmt.value(conflict.secondary)} (#{preview.secondary.id})",

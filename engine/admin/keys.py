@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 Scope = Literal["ingest", "read_write"]
-SCOPES: tuple[str, ...] = ("ingest", "read_write")
+SCOPES: tuple[Scope, ...] = ("ingest", "read_write")
 KEY_PREFIX = "kith_"
 _LIST_COLUMNS = ["id", "name", "prefix", "scope", "created_at", "revoked_at"]
 PREFIX_LENGTH = 12  # "kith_" plus 7 characters: enough to tell keys apart in a list
@@ -63,14 +63,14 @@ class ApiKeys:
 
     def create(self, name: str, *, scope: str = "ingest") -> CreatedKey:
         name = _valid_name(name)
-        _check_scope(scope)
+        checked = _check_scope(scope)
         key = KEY_PREFIX + secrets.token_urlsafe(24)
         key_id = self.ws.db.allocate_ids("api_keys", 1)
         at = utcnow()
         repo.insert(self.ws.db, key_id, name, key[:PREFIX_LENGTH], hash_key(key), scope, at)
         self._forget()
         return CreatedKey(
-            id=key_id, name=name, prefix=key[:PREFIX_LENGTH], scope=scope, created_at=at, key=key
+            id=key_id, name=name, prefix=key[:PREFIX_LENGTH], scope=checked, created_at=at, key=key
         )
 
     def list(self) -> pd.DataFrame:
@@ -138,9 +138,12 @@ def _valid_name(name: str) -> str:
     return name
 
 
-def _check_scope(scope: str) -> None:
-    if scope not in SCOPES:
-        raise ValidationError(
-            f"unknown scope {scope!r}; use one of: {', '.join(SCOPES)}",
-            details={"scope": scope, "allowed": list(SCOPES)},
-        )
+def _check_scope(scope: str) -> Scope:
+    """The scope, once it is known to be one of SCOPES."""
+    for known in SCOPES:
+        if scope == known:
+            return known
+    raise ValidationError(
+        f"unknown scope {scope!r}; use one of: {', '.join(SCOPES)}",
+        details={"scope": scope, "allowed": list(SCOPES)},
+    )

@@ -241,7 +241,8 @@ class _EventFilters:
 def check_steps(spec: FunnelSpec, schema: Schema) -> None:
     """Every step and exclusion names a known event type and, in its filter, known properties
     of it with values of their types: a misspelt name is a DslError, never an empty funnel."""
-    for point in [*spec.steps, *spec.exclusions]:
+    points: list[FunnelStep | Exclusion] = [*spec.steps, *spec.exclusions]
+    for point in points:
         check_point(point.event, point.where, schema)
 
 

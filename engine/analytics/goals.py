@@ -10,6 +10,7 @@ the bucket of `as_of`. Times are in seconds.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,7 +19,7 @@ import pandas as pd
 from sqlglot import exp
 
 import dsl
-from dsl.ast import EventMatch, Goal
+from dsl.ast import EventMatch, Expr, Goal
 from engine.analytics.funnels import FunnelSpec, FunnelStep
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
@@ -87,7 +88,9 @@ class Goals:
         rates = [self.report(name, as_of=as_of).rate for name in goals["name"]]
         return goals[["name", "source"]].assign(completion_rate=rates)
 
-    def compare(self, name: str, segments: list[str], *, as_of: Any = None) -> pd.DataFrame:
+    def compare(
+        self, name: str, segments: builtins.list[str], *, as_of: Any = None
+    ) -> pd.DataFrame:
         """One row per segment: the goal's starts, completions, rate and median time there."""
         rows = []
         for segment in segments:
@@ -196,7 +199,8 @@ class Goals:
             step = FunnelStep(event=goal.start.event or "", where=_where_text(goal.start))
             spec = FunnelSpec(steps=[step], start=start, end=end, audience=audience, as_of=moment)
             return set(self.ws.funnels.profiles(spec, 1))
-        scope = " and ".join(f"({t})" for t in (_point_text(goal.start), audience) if t)
+        start_text = None if goal.start is None else _point_text(goal.start)
+        scope = " and ".join(f"({t})" for t in (start_text, audience) if t)
         if not scope:
             return set(repo.profile_ids(self.ws.db, moment))
         return set(self.ws.segments.ids(scope, as_of=moment))
@@ -207,8 +211,10 @@ def _is_segment(point: object) -> bool:
 
 
 def _spec(goal: Goal, audience: str | None, start: Any, end: Any, as_of: dt.datetime) -> FunnelSpec:
-    points = [p for p in (goal.start, goal.target) if p is not None]
-    steps = [FunnelStep(event=p.event or "", where=_where_text(p)) for p in points]  # type: ignore[union-attr]
+    points = [
+        p for p in (goal.start, goal.target) if isinstance(p, EventMatch)
+    ]  # report() sends events only
+    steps = [FunnelStep(event=p.event or "", where=_where_text(p)) for p in points]
     within = _FOREVER if goal.within is None else _duration(goal.within.amount, goal.within.unit)
     return FunnelSpec(
         steps=steps, within=within, start=start, end=end, audience=audience, as_of=as_of
@@ -225,8 +231,8 @@ def _where_text(match: EventMatch) -> str | None:
     return None if match.where is None else dsl.format_expr(match.where)
 
 
-def _point_text(point: object) -> str | None:
-    return None if point is None else dsl.format_expr(point)  # type: ignore[arg-type]
+def _point_text(point: EventMatch | Expr) -> str:
+    return dsl.format_expr(point)  # type: ignore[arg-type]
 
 
 def _audience(goal: Goal, segment: str | None) -> str | None:
@@ -246,7 +252,7 @@ def _with_rate(series: pd.DataFrame) -> pd.DataFrame:
     return series.assign(rate=rate)[["bucket", "starts", "completions", "rate"]]
 
 
-def _done(with_start: bool) -> exp.Expression:
+def _done(with_start: bool) -> exp.Expr:
     steps = 2 if with_start else 1
     return exp.GTE(this=exp.column("n"), expression=exp.Literal.number(steps))
 

@@ -230,8 +230,8 @@ class Catalog:
                 )
         if name in STANDARD_EVENT_TYPES or repo.event_type_exists(self.ws.db, name):
             raise Conflict(f"event type {name!r} already exists", details={"name": name})
-        row = {"name": name, "display_name": display_name, "description": description}
-        row["properties"] = props
+        row: dict[str, Any] = {"name": name, "display_name": display_name}
+        row |= {"description": description, "properties": props}
         with self.ws.db.transaction():
             repo.insert_event_type(self.ws.db, row, utcnow())
             audit.record(self.ws, actor, "event_type", name, "register", after=row)
@@ -270,7 +270,7 @@ class Catalog:
         props: dict[str, Any] = {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}
         props.update({n: d.type for n, d in self.custom().items()})
         props[JSON_PROPERTY] = "json"
-        events = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
+        events: dict[str, dict[str, Any]] = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
         events.update({r["name"]: r["properties"] for r in repo.event_types(db)})
         rows = repo.segments(db)
         return Schema(
@@ -383,25 +383,25 @@ def _updated(old: PropertyDefinition, given: dict[str, Any]) -> PropertyDefiniti
 # ---- the typed column ------------------------------------------------------------------------
 
 
-def _json_value(kind: str) -> exp.Expression:
+def _json_value(kind: str) -> exp.Expr:
     """properties ->> '$.<key>' cast to the column type (NULL where it does not convert)."""
     raw = exp.func("json_extract_string", exp.column("properties"), exp.Placeholder(this="path"))
     return exp.TryCast(this=raw, to=exp.DataType.build(SQL_TYPES[kind]))
 
 
-def _add_column(name: str, kind: str) -> exp.Expression:
+def _add_column(name: str, kind: str) -> exp.Expr:
     column = exp.ColumnDef(
         this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(SQL_TYPES[kind])
     )
     return exp.Alter(this=exp.to_table("profiles"), kind="TABLE", actions=[column])
 
 
-def _has_key() -> exp.Expression:
+def _has_key() -> exp.Expr:
     raw = exp.func("json_extract_string", exp.column("properties"), exp.Placeholder(this="path"))
     return exp.Not(this=exp.Is(this=raw, expression=exp.Null()))
 
 
-def _move_json_values(name: str, kind: str) -> exp.Expression:
+def _move_json_values(name: str, kind: str) -> exp.Expr:
     drop_key = exp.func(
         "json_merge_patch",
         exp.column("properties"),
@@ -409,7 +409,8 @@ def _move_json_values(name: str, kind: str) -> exp.Expression:
     )
     return exp.update(
         "profiles",
-        {exp.to_identifier(name, quoted=True): _json_value(kind), "properties": drop_key},
+        # sqlglot takes Identifier keys as they are (its annotation says str): no re-parsing.
+        {exp.to_identifier(name, quoted=True): _json_value(kind), "properties": drop_key},  # type: ignore[dict-item]
         where=_has_key(),
     )
 
@@ -432,10 +433,10 @@ def _check_existing_values(ws: Workspace, name: str, kind: str) -> None:
         )
 
 
-def _breaks(d: PropertyDefinition, changed: set[str]) -> tuple[list[exp.Expression], dict]:
+def _breaks(d: PropertyDefinition, changed: set[str]) -> tuple[list[exp.Expr], dict]:
     """Conditions true for a profile whose stored value breaks a changed rule."""
     col = exp.column(d.name, quoted=True)
-    found: list[exp.Expression] = []
+    found: list[exp.Expr] = []
     params: dict[str, Any] = {}
     if "required" in changed and d.required:
         found.append(exp.Is(this=col, expression=exp.Null()))

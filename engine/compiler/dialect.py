@@ -24,29 +24,29 @@ INTERVAL_FUNCTION = {
 }
 
 
-def interval(amount: exp.Expression, unit: str) -> exp.Expression:
+def interval(amount: exp.Expr, unit: str) -> exp.Expr:
     """A duration of `amount` units, in DuckDB's spelling."""
     return exp.Anonymous(this=INTERVAL_FUNCTION[unit], expressions=[amount])
 
 
-def _spark_interval(node: exp.Expression) -> exp.Expression:
+def _spark_interval(node: exp.Expr) -> exp.Expr:
     slot = _INTERVAL_SLOT[node.name.lower()]
-    args: list[exp.Expression] = [exp.Literal.number(0) for _ in range(7)]
+    args: list[exp.Expr] = [exp.Literal.number(0) for _ in range(7)]
     args[slot] = node.expressions[0].copy()
     return exp.Anonymous(this="make_interval", expressions=args)
 
 
-_SPARK: dict[str, Callable[[exp.Expression], exp.Expression]] = {
+_SPARK: dict[str, Callable[[exp.Expr], exp.Expr]] = {
     name: _spark_interval for name in _INTERVAL_SLOT
 }
-FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expression], exp.Expression]]] = {
+FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expr], exp.Expr]]] = {
     DUCKDB: {},
     "spark": _SPARK,
     "databricks": _SPARK,
 }
 
 
-def render(tree: exp.Expression, dialect: str = DUCKDB) -> str:
+def render(tree: exp.Expr, dialect: str = DUCKDB) -> str:
     """SQL text of `tree` for `dialect`, with DuckDB-only functions mapped."""
     mapping = FUNCTION_MAPS.get(dialect.lower())
     if mapping is None:
@@ -57,9 +57,7 @@ def render(tree: exp.Expression, dialect: str = DUCKDB) -> str:
     return tree.sql(dialect=dialect)
 
 
-def _map(
-    node: exp.Expression, mapping: dict[str, Callable[[exp.Expression], exp.Expression]]
-) -> exp.Expression:
+def _map(node: exp.Expr, mapping: dict[str, Callable[[exp.Expr], exp.Expr]]) -> exp.Expr:
     if isinstance(node, exp.Anonymous) and node.name.lower() in mapping:
         return mapping[node.name.lower()](node)
     return node

@@ -25,7 +25,7 @@ def check(ws: Workspace) -> tuple[dict[str, str], bool]:
     `kith_trait_check` (key, value, reason, typed), which staging reads the refused values
     from. Returns the registered properties' types by name, and whether `kith_trait_check` was
     registered (no registered property among the traits: nothing to check)."""
-    types = {name: d.type for name, d in ws.catalog.custom().items()}
+    types: dict[str, str] = {name: d.type for name, d in ws.catalog.custom().items()}
     pairs = repo.bad_trait_values(ws.db, sorted(types)) if types else []
     if not pairs:
         return types, False
@@ -70,7 +70,7 @@ def apply(ws: Workspace, types: dict[str, str]) -> list[str]:
     return names
 
 
-def _update(name: str, kind: str) -> exp.Expression:
+def _update(name: str, kind: str) -> exp.Expr:
     """UPDATE profiles SET "<name>" = TRY_CAST(t.typed AS <type>) from the checked values."""
     latest = (
         exp.select("kt.profile_id", "c.typed")
@@ -84,7 +84,8 @@ def _update(name: str, kind: str) -> exp.Expression:
     value = exp.TryCast(this=exp.column("typed", "t"), to=exp.DataType.build(SQL_TYPES[kind]))
     return exp.update(
         "profiles",
-        {exp.to_identifier(name, quoted=True): value},
+        # sqlglot takes Identifier keys as they are (its annotation says str): no re-parsing.
+        {exp.to_identifier(name, quoted=True): value},  # type: ignore[dict-item]
         where="profiles.id = t.profile_id",
         from_=exp.From(this=latest.subquery("t")),
     )

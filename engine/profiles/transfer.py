@@ -235,10 +235,11 @@ def _read(data: str | bytes | Path, sep: str | None) -> pd.DataFrame:
 
 def _text(data: str | bytes | Path) -> str:
     if isinstance(data, Path):
+        path = data
         try:
-            data = data.read_bytes()
+            data = path.read_bytes()
         except OSError as err:
-            raise ValidationError(f"cannot read {data}: {err.strerror}") from None
+            raise ValidationError(f"cannot read {path}: {err.strerror}") from None
     if isinstance(data, bytes):
         try:
             return data.decode("utf-8-sig")
@@ -356,7 +357,8 @@ def _as_type(values: pd.Series, kind: str) -> pd.Series:
 
 def _identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """The long (row, type, value) identity frame, and identity errors."""
-    parts, errors = [], []
+    parts: list[pd.DataFrame] = []
+    errors: list[pd.DataFrame] = []
     for column, kind in _IDENTITY_COLUMNS.items():
         if column in raw.columns:
             values = raw[column].str.lower() if kind == "email" else raw[column]
@@ -440,11 +442,11 @@ def _col(name: str, table: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), table=table)
 
 
-def _insert_new(columns: list[str]) -> exp.Expression:
+def _insert_new(columns: list[str]) -> exp.Expr:
     """New profiles from `import_new`; `source` defaults to 'import'."""
     now = exp.Placeholder(this="now")
     empty = exp.cast(exp.Literal.string("{}"), "JSON")
-    values = [_col(c, "r") for c in columns if c != "source"]
+    values: list[exp.Expr] = [_col(c, "r") for c in columns if c != "source"]
     imported = exp.Literal.string("import")
     has_source = "source" in columns
     values.append(exp.func("coalesce", _col("source", "r"), imported) if has_source else imported)
@@ -458,9 +460,9 @@ def _insert_new(columns: list[str]) -> exp.Expression:
     )
 
 
-def _update_matched(columns: list[str]) -> exp.Expression:
+def _update_matched(columns: list[str]) -> exp.Expr:
     """Matched profiles take the file's non-empty cells."""
-    values: dict[Any, exp.Expression] = {
+    values: dict[Any, object] = {
         exp.to_identifier(c, quoted=True): exp.func("coalesce", _col(c, "r"), _col(c, "profiles"))
         for c in columns
     }
@@ -471,7 +473,7 @@ def _update_matched(columns: list[str]) -> exp.Expression:
     return update
 
 
-def _export_query(where: exp.Expression, rest: list[str]) -> exp.Expression:
+def _export_query(where: exp.Expr, rest: list[str]) -> exp.Expr:
     """Template columns first (identifier = the user_id), then every other profile column."""
     user_ids = (
         exp.select("profile_id", exp.func("min", exp.column("value")).as_("identifier"))

@@ -14,6 +14,7 @@ with outcome 'loop_bound'.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -136,7 +137,7 @@ class Rules:
 
     def _run_batch(
         self,
-        active: list[tuple[dict[str, Any], Rule]],
+        active: builtins.list[tuple[dict[str, Any], Rule]],
         batch: IngestBatch,
         changes: SegmentChanges,
         shared: bool,
@@ -218,7 +219,7 @@ class Rules:
         found = repo.get(self.ws.db, name_or_source)
         return self.parse(found["source"] if found else name_or_source)
 
-    def _active(self, kinds: tuple[type, ...]) -> list[tuple[dict[str, Any], Rule]]:
+    def _active(self, kinds: tuple[type, ...]) -> builtins.list[tuple[dict[str, Any], Rule]]:
         """Enabled rules with one of the trigger kinds, parsed once per source text."""
         rows = repo.enabled(self.ws.db)
         parsed = [(row, self._cached(row)) for row in rows]
@@ -232,7 +233,7 @@ class Rules:
 
     def _firings(
         self,
-        rules: list[tuple[dict[str, Any], Rule]],
+        rules: builtins.list[tuple[dict[str, Any], Rule]],
         schema: Schema,
         now: dt.datetime,
         batch_id: int,
@@ -252,7 +253,7 @@ class Rules:
         return found
 
     def _union(
-        self, rules: list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
+        self, rules: builtins.list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
     ) -> _Plan:
         """The firing query's text, compiled once for a set of rules and a language schema
         (rendering it costs more than running it); not kept when a condition inlines a saved
@@ -366,7 +367,7 @@ class Rules:
             outcome = f"error: {err.message}"
         return _Run(run.rule_id, run.actions, frame, outcome)
 
-    def _write_log(self, runs: list[_Run], now: dt.datetime, depth: int) -> None:
+    def _write_log(self, runs: builtins.list[_Run], now: dt.datetime, depth: int) -> None:
         """Apply what is still queued, then log every firing into `rule_runs` and count the
         rules' firings: one INSERT and one UPDATE, ids reserved with the queued changes'."""
         fired = [r for r in runs if not r.frame.empty]

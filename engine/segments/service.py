@@ -11,6 +11,7 @@ or an expression. `as_of` (default now, UTC) is the evaluation time of every win
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import re
@@ -101,7 +102,7 @@ class Segments:
 
     def condition(
         self, text_or_name: str, *, as_of: AsOf = None
-    ) -> tuple[exp.Expression, dict[str, Any]]:
+    ) -> tuple[exp.Expr, dict[str, Any]]:
         """The boolean condition over profiles aliased `p` (e.g. `p.id IN (...)`), with its
         parameters, for a saved segment's name or an expression."""
         ctx = self.context(as_of)
@@ -355,7 +356,7 @@ class Segments:
         """profile_id, change (entered | exited), changed_at."""
         return repo.changes(self.db, self._row(name)["id"])
 
-    def memberships(self, profile_id: int) -> list[str]:
+    def memberships(self, profile_id: int) -> builtins.list[str]:
         """Names of the saved segments the profile is a member of (as last refreshed)."""
         return repo.memberships(self.db, profile_id)
 
