@@ -31,13 +31,15 @@ from engine.catalog.vocab import (
     SYSTEM_PROPERTIES,
 )
 from engine.clock import to_utc, utcnow
-from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
 from kith_errors import Conflict, NotFound, StoreError, ValidationError
 from store import catalog as repo
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    # The definitions are pydantic models, imported where one is made: reading the language's
+    # schema (every `kith segment` command) needs no pydantic.
+    from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
     from engine.workspace import Workspace
 
 SQL_TYPES: dict[str, str] = {
@@ -180,17 +182,21 @@ class Catalog:
 
     def custom(self) -> dict[str, PropertyDefinition]:
         """Registered custom properties by name."""
+        from engine.models import PropertyDefinition
+
         return {r["name"]: PropertyDefinition(**r) for r in repo.properties(self.ws.db)}
 
     def properties(self) -> pd.DataFrame:
         """Built-in and custom properties with their type, validation and a builtin flag."""
+        import pandas as pd
+
+        from engine.models import PropertyDefinition
+
         builtin = [
             PropertyDefinition.model_validate({"name": n, "type": t, "builtin": True})
             for n, t in {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}.items()
         ]
         rows = [d.model_dump() for d in [*builtin, *self.custom().values()]]
-        import pandas as pd  # here: the language's schema, read on every command, needs none
-
         return pd.DataFrame(rows, columns=list(PropertyDefinition.model_fields))
 
     def validate_properties(self, values: dict[str, Any], *, partial: bool = True) -> dict:
@@ -236,6 +242,8 @@ class Catalog:
             repo.insert_event_type(self.ws.db, row, utcnow())
             audit.record(self.ws, actor, "event_type", name, "register", after=row)
         self.invalidate()
+        from engine.models import EventTypeDefinition
+
         return EventTypeDefinition(**row, created_at=utcnow())
 
     def event_types(self) -> pd.DataFrame:
@@ -268,7 +276,7 @@ class Catalog:
     def _build_schema(self) -> Schema:
         db = self.ws.db
         props: dict[str, Any] = {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}
-        props.update({n: d.type for n, d in self.custom().items()})
+        props.update({r["name"]: r["type"] for r in repo.properties(db)})
         props[JSON_PROPERTY] = "json"
         events: dict[str, dict[str, Any]] = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
         events.update({r["name"]: r["properties"] for r in repo.event_types(db)})
@@ -303,6 +311,8 @@ def _definition(
     if kind not in SQL_TYPES:
         raise ValidationError(f"property type {kind!r} is not one of {', '.join(SQL_TYPES)}")
     _check_rules(name, kind, enum, pattern, low, high)
+    from engine.models import PropertyDefinition
+
     return PropertyDefinition.model_validate(
         {
             "name": name,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.catalog.vocab import (
     LIFECYCLE_STAGES,
@@ -16,7 +16,9 @@ from engine.catalog.vocab import (
     SYSTEM_PROPERTIES,
 )
 from engine.clock import to_utc
-from engine.models import PropertyDefinition
+
+if TYPE_CHECKING:
+    from engine.models import PropertyDefinition
 
 JSON_PROPERTY = "properties"  # the language's name for unregistered custom data (type "json")
 RESERVED = {"id", JSON_PROPERTY, "identities", "labels", "channels", "consent", "segment"}

@@ -1,5 +1,6 @@
 """The lazy command line: the table of commands matches what the modules register, and a
-command imports only what it uses (`kith --help` no engine at all, a segment count no pandas)."""
+command imports only what it uses (`kith --help` no engine at all, a segment count no pandas
+or pydantic)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from app.cli import COMMANDS, _register, build_parser, command_modules
 
-HEAVY_FOR_A_COUNT = {"pandas", "pyarrow", "numpy", "plotly", "streamlit", "fastapi", "uvicorn"}
+HEAVY_FOR_A_COUNT = {"pandas", "pyarrow", "numpy", "pydantic", "plotly", "streamlit", "fastapi"}
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
