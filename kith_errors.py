@@ -113,3 +113,12 @@ class WorkspaceLocked(StoreError):
 
 class AuthError(KithError):
     code = "unauthorized"
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One pydantic error's message in our validators' own words, without pydantic's
+    "Value error, " prefix (a ValueError raised by a validator keeps its text as written)."""
+    raised = error.get("ctx", {}).get("error")
+    if error.get("type") == "value_error" and raised is not None:
+        return str(raised)
+    return str(error.get("msg", "invalid"))

@@ -26,6 +26,8 @@ st.navigation(
             _page("events", "Events", ":material/bolt:"),
             _page("funnels", "Funnels", ":material/filter_list:"),
             _page("goals", "Goals", ":material/flag:"),
+            _page("trends", "Trends", ":material/show_chart:"),
+            _page("retention", "Retention", ":material/event_repeat:"),
         ],
         "Management": [
             _page("rules", "Rules", ":material/rule:"),

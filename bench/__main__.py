@@ -25,6 +25,7 @@ SMALL: dict[str, list[str]] = {
     "ingest": ["--events", "200000", "--profiles", "20000"],
     "segments": ["--db", SMALL_DB, "--repeat", "1"],
     "analytics": ["--db", SMALL_DB, "--repeat", "1", "--events", "50000"],
+    "trends": ["--db", SMALL_DB, "--repeat", "1"],
     "dashboard": ["--db", SMALL_DB, "--repeat", "2"],
     "api": ["--events", "50000", "--seconds", "5"],
 }

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from engine.analytics.funnels import Funnels
     from engine.analytics.goals import Goals
     from engine.analytics.overview import Overview
+    from engine.analytics.retention import Retention
+    from engine.analytics.trends import Trends
     from engine.catalog.service import Catalog
     from engine.ingest.intake import Intake
     from engine.ingest.service import Ingestor
@@ -146,6 +148,18 @@ class Workspace:
         from engine.analytics.goals import Goals
 
         return Goals(self)
+
+    @cached_property
+    def trends(self) -> Trends:
+        from engine.analytics.trends import Trends
+
+        return Trends(self)
+
+    @cached_property
+    def retention(self) -> Retention:
+        from engine.analytics.retention import Retention
+
+        return Retention(self)
 
     @cached_property
     def rules(self) -> Rules:

@@ -12,7 +12,7 @@ from engine.analytics.funnels import FunnelResult, FunnelSpec, spec_from
 
 DEFAULT_STEPS = ["page_view", "signup", "purchase"]
 CAMPAIGN_STEPS = ["message_sent", "message_delivered", "message_read", "link_clicked"]
-UNITS = {"minutes": "minutes", "hours": "hours", "days": "days", "weeks": "weeks"}
+UNITS = ["seconds", "minutes", "hours", "days", "weeks"]
 
 
 def _preset() -> None:
@@ -43,9 +43,28 @@ def _steps_table() -> pd.DataFrame:
 
 
 def _exclusions_table() -> pd.DataFrame:
-    empty = pd.DataFrame({"event": pd.Series(dtype="str"), "after_step": pd.Series(dtype="Int64")})
-    empty["before_step"] = pd.Series(dtype="Int64")
-    return st.data_editor(empty, num_rows="dynamic", width="stretch", key="fn_excl")
+    empty = pd.DataFrame(
+        {
+            "event": pd.Series(dtype="str"),
+            "where": pd.Series(dtype="str"),
+            "after_step": pd.Series(dtype="Int64"),
+            "before_step": pd.Series(dtype="Int64"),
+        }
+    )
+    return st.data_editor(
+        empty,
+        num_rows="dynamic",
+        width="stretch",
+        column_config={
+            "event": st.column_config.TextColumn("Excluded event"),
+            "where": st.column_config.TextColumn("Only where… (optional)", help="amount > 10"),
+            "after_step": st.column_config.NumberColumn("After step", min_value=1, step=1),
+            "before_step": st.column_config.NumberColumn(
+                "Before step", min_value=2, step=1, help="blank: the step after"
+            ),
+        },
+        key="fn_excl",
+    )
 
 
 def _rows(frame: pd.DataFrame, keys: list[str]) -> list[dict[str, object]]:
@@ -62,11 +81,11 @@ def _spec() -> FunnelSpec | None:
     steps = _rows(_steps_table(), ["event", "where"])
     cols = st.columns(4)
     amount = cols[0].number_input("Conversion window", min_value=1, value=14, key="fn_within")
-    unit = cols[1].selectbox("Unit", list(UNITS), index=2, key="fn_unit")
+    unit = cols[1].selectbox("Unit", UNITS, index=3, key="fn_unit")
     order = cols[2].selectbox("Order", ["ordered", "strict", "unordered"], key="fn_order")
     period = cols[3].date_input("Step 1 between", value=[], key="fn_dates")
     with st.expander("Exclusions, breakdown and audience"):
-        exclusions = _rows(_exclusions_table(), ["event", "after_step", "before_step"])
+        exclusions = _rows(_exclusions_table(), ["event", "where", "after_step", "before_step"])
         breakdown = st.text_input(
             "Breakdown", placeholder="country, or event.campaign", key="fn_breakdown_text"
         )
@@ -74,7 +93,7 @@ def _spec() -> FunnelSpec | None:
     return ui.attempt(
         spec_from,
         steps=steps,
-        within=dt.timedelta(**{UNITS[unit]: int(amount)}),
+        within=dt.timedelta(**{unit: int(amount)}),
         order=order,
         start=period[0] if len(period) > 0 else None,
         end=period[1] + dt.timedelta(days=1) if len(period) > 1 else None,
@@ -128,6 +147,22 @@ def _drilldown(spec: FunnelSpec) -> None:
             ui.open_profile(int(chosen))
 
 
+def _over_time(spec: FunnelSpec) -> None:
+    st.markdown("**Does conversion improve?**")
+    interval = st.segmented_control(
+        "Per", ["day", "week", "month"], default="week", key="fn_interval"
+    )
+    series = ui.attempt(ui.workspace().funnels.over_time, spec, interval or "week")
+    if series is None or series.empty:
+        return
+    fig = ui.charts.lines(series, "period", "rate", f"Conversion to the last step per {interval}")
+    fig.update_yaxes(tickformat=".0%")
+    ui.charts.show(fig, key="funnel_over_time")
+    st.caption("A period the dates cover only in part is marked partial in the table.")
+    table = series.assign(rate=series["rate"].map(ui.fmt.percent))
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
 ui.header("Funnels", "Build steps, pick a window, and see how many people make it to the end.")
 _preset()
 spec = _spec()
@@ -139,7 +174,11 @@ if spec is not None and len(spec.steps) >= 2:
             "Nobody did the first step in this period", "Widen the dates or change step 1."
         )
     elif result is not None:
-        _chart(result)
-        _drilldown(spec)
+        steps_tab, time_tab = st.tabs(["Steps", "Over time"])
+        with steps_tab:
+            _chart(result)
+            _drilldown(spec)
+        with time_tab:
+            _over_time(spec)
 elif spec is not None:
     st.info("Add at least two steps.")

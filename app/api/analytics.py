@@ -11,7 +11,17 @@ from pydantic import BaseModel, Field
 
 from app.api.context import ReadWrite, WorkspaceDep
 from app.api.convert import records
-from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
+from engine.analytics import trends
+from engine.analytics.funnels import (
+    Exclusion,
+    FunnelSpec,
+    FunnelStep,
+    parse_within,
+    spec_from,
+)
+from engine.analytics.periods import Bound
+from engine.analytics.retention import RetentionSpec
+from engine.analytics.trends import TrendSpec
 
 router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[ReadWrite])
 
@@ -20,26 +30,68 @@ class FunnelRequest(BaseModel):
     steps: list[str | FunnelStep] = Field(
         min_length=1, description='event types, optionally filtered: "purchase where amount > 100"'
     )
-    within: str = Field("14d", description="conversion window from step 1: 30m, 12h, 7d, 2w")
-    start: dt.datetime | dt.date | None = Field(None, description="step 1 on or after (UTC)")
-    end: dt.datetime | dt.date | None = Field(None, description="step 1 before (UTC)")
+    within: str = Field("14d", description="conversion window from step 1: 10s, 30m, 12h, 7d, 2w")
+    start: Bound | None = Field(None, description="step 1 on or after (UTC)")
+    end: Bound | None = Field(None, description="step 1 before (UTC); a date: to its end")
     order: Literal["ordered", "strict", "unordered"] = "ordered"
-    exclusions: list[Exclusion] = Field(default_factory=list)
+    exclusions: list[str | Exclusion] = Field(
+        default_factory=list,
+        description='objects, or text like "cancel:1" or "refund where amount > 10:2-4"',
+    )
     audience: str | None = Field(None, description="only profiles matching this segment")
     breakdown: str | None = Field(None, description="a profile property or event.<property>")
     as_of: dt.datetime | None = None
+
+    def spec(self) -> FunnelSpec:
+        steps = [FunnelStep.parse(s) if isinstance(s, str) else s for s in self.steps]
+        exclusions = [Exclusion.parse(x) if isinstance(x, str) else x for x in self.exclusions]
+        fields = self.model_dump(exclude={"steps", "within", "exclusions", "interval"})
+        within = parse_within(self.within)
+        return spec_from(**fields, steps=steps, within=within, exclusions=exclusions)
+
+
+class FunnelOverTimeRequest(FunnelRequest):
+    interval: Literal["day", "week", "month"] = "day"
 
 
 @router.post("/funnels/run")
 def run_funnel(body: FunnelRequest, ws: WorkspaceDep) -> dict[str, Any]:
     """Profiles reaching each step, conversion and time to convert, per breakdown value."""
-    steps = [FunnelStep.parse(s) if isinstance(s, str) else s for s in body.steps]
-    fields = body.model_dump(exclude={"steps", "within", "exclusions"})
-    spec = spec_from(
-        **fields, steps=steps, within=parse_within(body.within), exclusions=body.exclusions
+    return ws.funnels.run(body.spec()).as_dict()
+
+
+@router.post("/funnels/over-time")
+def funnel_over_time(body: FunnelOverTimeRequest, ws: WorkspaceDep) -> dict[str, Any]:
+    """Conversion (entered, converted, rate) per period of step 1; `partial` marks a period
+    the range covers only in part."""
+    series = ws.funnels.over_time(body.spec(), body.interval)
+    return {"interval": body.interval, "series": records(series)}
+
+
+class TrendRequest(TrendSpec):
+    series: list[str | dict[str, Any]] = Field(  # type: ignore[assignment]
+        min_length=1,
+        max_length=10,
+        description='"purchase", "people of page_view", "sum amount of purchase where ...", '
+        "or objects {event, where, measure, property} (checked by the engine, so a mistake "
+        "is explained in its words)",
     )
-    result = ws.funnels.run(spec)
-    return {"entered": result.entered, "steps": records(result.steps)}
+
+
+@router.post("/trends/run")
+def run_trend(body: TrendRequest, ws: WorkspaceDep) -> dict[str, Any]:
+    """Events, unique people or a property's sum / per-person average / median per period,
+    for several series, with an optional breakdown (top N and "(other)") and the range before
+    it to compare."""
+    spec = trends.spec_from(**body.model_dump(exclude={"series"}), series=body.series)
+    return ws.trends.run(spec).as_dict()
+
+
+@router.post("/retention/run")
+def run_retention(body: RetentionSpec, ws: WorkspaceDep) -> dict[str, Any]:
+    """Cohorts by the period people started in (an event, or entering a saved segment), and
+    the share who came back in each later period: the triangle as rows, and the curve."""
+    return ws.retention.run(body).as_dict()
 
 
 @router.get("/goals/{name}/report")

@@ -13,7 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.ingest_pipeline import QueueClosed, QueueFull
 from engine.admin.keys import Forbidden
-from kith_errors import AuthError, Conflict, DslError, KithError, NotFound, ValidationError
+from kith_errors import (
+    AuthError,
+    Conflict,
+    DslError,
+    KithError,
+    NotFound,
+    ValidationError,
+    validation_message,
+)
 
 log = logging.getLogger("kith.api")
 
@@ -70,7 +78,7 @@ async def _invalid_request(_: Request, err: RequestValidationError) -> JSONRespo
 
 def _problem(error: Any) -> dict[str, str]:
     where = ".".join(str(part) for part in error.get("loc", ()))
-    return {"where": where, "message": str(error.get("msg", "invalid"))}
+    return {"where": where, "message": validation_message(error)}
 
 
 async def _http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:

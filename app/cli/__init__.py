@@ -63,6 +63,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("import-profiles", "transfer", "create/update profiles from a CSV file"),
     Command("export-profiles", "transfer", "export profiles to CSV or Parquet"),
     Command("import-template", "transfer", "print the CSV import template"),
+    Command("trend", "trends", "events, people or amounts per period"),
+    Command("retention", "trends", "cohorts and who came back"),
 )
 
 

@@ -4,6 +4,7 @@ printing tables and JSON."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -34,6 +35,24 @@ def command(
     add_db(parser)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def moment(text: str) -> dt.datetime:
+    """An ISO date or timestamp argument as a naive UTC moment."""
+    from engine.clock import to_utc  # here, so that a command's --help needs no engine
+
+    try:
+        return to_utc(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from err
+
+
+def day_or_moment(text: str) -> dt.date | dt.datetime:
+    """A bare date covers the whole day; a timestamp is a moment."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return moment(text)
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:

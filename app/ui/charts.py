@@ -104,6 +104,37 @@ def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) 
     return _style(fig, title, height)
 
 
+def trend(points: pd.DataFrame, title: str, height: int = 360) -> go.Figure:
+    """One line per series (and breakdown value); with `previous_value`, the range before as
+    a dotted line of the same colour, drawn against this range's periods."""
+    names = points["label"].astype(str)
+    if "breakdown" in points:
+        names = names + " · " + points["breakdown"].map(lambda v: "(no value)" if v is None else v)
+    fig = go.Figure()
+    for i, (name, line) in enumerate(points.assign(name=names).groupby("name", sort=False)):
+        colour = PALETTE[i % len(PALETTE)]
+        fig.add_scatter(x=line["period"], y=line["value"], name=str(name), line={"color": colour})
+        if "previous_value" in line:
+            fig.add_scatter(
+                x=line["period"],
+                y=line["previous_value"],
+                name=f"{name} (previous)",
+                line={"color": colour, "dash": "dot"},
+            )
+    return _style(fig, title, height)
+
+
+def heat_table(frame: pd.DataFrame, shares: list[str]) -> None:
+    """A table whose share columns show as bars from 0 to 100%."""
+    config = {
+        column: st.column_config.ProgressColumn(
+            column, min_value=0.0, max_value=1.0, format="percent"
+        )
+        for column in shares
+    }
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+
+
 def goal_chart(report: GoalReport) -> go.Figure:
     """Completions per bucket (bars) and the completion rate (line, right axis)."""
     series = report.series

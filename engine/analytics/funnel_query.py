@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
 
 from engine.analytics.funnel_unordered import Group, first_times, reach_times, step_groups
+from engine.analytics.params import Compiled, Params
 
 if TYPE_CHECKING:
     from engine.analytics.funnels import Exclusion, FunnelSpec, FunnelStep
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 # unordered mode) with the time each later step was reached (t2..tN), voided attempts removed,
 # then the best attempt per profile (and breakdown value).
 
-Compiled = tuple[exp.Expr, dict[str, Any]]
 EventFilter = Callable[[str, str, str | None], Compiled | None]
 
 
@@ -35,30 +35,6 @@ class Breakdown:
     name: str
 
 
-class _Params:
-    """The values behind the query's placeholders; names are private to funnels (fn_...)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, object] = {}
-
-    def __call__(self, value: object) -> exp.Placeholder:
-        name = f"fn_{len(self.values)}"
-        self.values[name] = value
-        return exp.Placeholder(this=name)
-
-    def adopt(self, compiled: Compiled) -> exp.Expr:
-        """Take in a condition compiled elsewhere, renaming its placeholders so they can't clash."""
-        expression, params = compiled
-        names = {name: self(value).name for name, value in params.items()}
-
-        def rename(node: exp.Expr) -> exp.Expr:
-            if isinstance(node, exp.Placeholder) and node.name in names:
-                return exp.Placeholder(this=names[node.name])
-            return node
-
-        return expression.copy().transform(rename)
-
-
 @dataclass
 class QueryContext:
     as_of: dt.datetime
@@ -68,7 +44,7 @@ class QueryContext:
     event_filter: EventFilter
     audience: Compiled | None
     breakdown: Breakdown | None
-    params: _Params = field(default_factory=_Params)
+    params: Params = field(default_factory=lambda: Params("fn"))
 
 
 _Cte = tuple[str, exp.Query]
@@ -147,15 +123,17 @@ def _with_entry(ctx: QueryContext, select: exp.Select) -> exp.Select:
 
 
 def _breakdown_value(ctx: QueryContext) -> exp.Expr:
-    bd = ctx.breakdown
-    if bd is None:
-        return exp.Null()
+    return exp.Null() if ctx.breakdown is None else breakdown_value(ctx.breakdown, ctx.params)
+
+
+def breakdown_value(bd: Breakdown, params: Params) -> exp.Expr:
+    """The breakdown's text over events `e` (and, for a profile property, profiles `p`)."""
     if bd.kind == "column":
         return exp.Cast(this=_col("p", bd.name), to=exp.DataType.build("VARCHAR"))
     table, column = ("e", "properties") if bd.kind == "event" else ("p", "properties")
     if bd.kind == "event" and bd.name in ("channel", "source"):
         return _col("e", bd.name)
-    path = ctx.params("$." + bd.name)
+    path = params("$." + bd.name)
     return exp.JSONExtractScalar(this=_col(table, column), expression=path)
 
 
@@ -363,46 +341,60 @@ def _aggregated_best(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
 
 
 def best_attempts(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
-    """SELECT profile_id, id1, bd, n (steps reached), t1..tN: the best clean attempt per
-    profile and breakdown value."""
+    """SELECT profile_id, id1, bd, n (steps reached), t1..tN: the best attempt per profile and
+    breakdown value, when it is clean. The furthest attempt decides: if every attempt that got
+    that far is voided by an exclusion, the profile drops out entirely (docs/analytics.md)."""
     if _aggregable(spec, ctx):
         return _aggregated_best(spec, ctx)
     build = _unordered_attempts if spec.order == "unordered" else _ordered_attempts
     ctes, attempts = build(ctx, spec)
     ctes.append(("attempts", attempts))
-    clean = exp.select("*", _as(_steps_reached(len(spec.steps)), "n")).from_(
+    scored = exp.select("*", _as(_steps_reached(len(spec.steps)), "n")).from_(
         _table("attempts"), copy=False
     )
     if spec.exclusions:
-        ctes += [
-            (f"x{i}", _step_events(ctx, ex, first=False)) for i, ex in enumerate(spec.exclusions)
-        ]
-        voids = [_exclusion_void(ctx, i, ex) for i, ex in enumerate(spec.exclusions)]
-        ctes.append(
-            ("void", exp.union(*voids, distinct=False, copy=False) if len(voids) > 1 else voids[0])
-        )
+        ctes += _void_ctes(ctx, spec)
         void_ids = exp.select("id1").from_(_table("void"), copy=False)
-        clean = clean.where(exp.Not(this=_in(exp.column("id1"), void_ids)), copy=False)
-    ctes.append(("clean", clean))
-    order = exp.Order(
-        expressions=[
-            exp.Ordered(this=exp.column("n"), desc=True),
-            exp.Ordered(this=exp.column("t1")),
-            exp.Ordered(this=exp.column("id1")),
-        ]
-    )
-    rank = exp.Window(
-        this=exp.RowNumber(), partition_by=[exp.column("profile_id"), exp.column("bd")], order=order
-    )
-    best = (
+        scored = scored.select(_as(_in(exp.column("id1"), void_ids), "voided"), copy=False)
+    ctes.append(("scored", scored))
+    ranked = (
         exp.select("*")
-        .from_(_table("clean"), copy=False)
-        .qualify(exp.EQ(this=rank, expression=_one()), copy=False)
+        .from_(_table("scored"), copy=False)
+        .qualify(exp.EQ(this=_rank(bool(spec.exclusions)), expression=_one()), copy=False)
     )
+    best = ranked
+    if spec.exclusions:  # the furthest attempt was voided: the profile is out of the funnel
+        ctes.append(("ranked", ranked))
+        best = exp.select("*").from_(_table("ranked"), copy=False)
+        best = best.where(exp.Not(this=exp.column("voided")), copy=False)
     query = exp.select("*").from_(_table("best"), copy=False)
     for name, select in [*ctes, ("best", best)]:
         query = query.with_(name, as_=select, copy=False)
     return query
+
+
+def _void_ctes(ctx: QueryContext, spec: FunnelSpec) -> list[_Cte]:
+    """x{i}: each exclusion's events; void: the ids of the attempts they void."""
+    ctes: list[_Cte] = [
+        (f"x{i}", _step_events(ctx, ex, first=False)) for i, ex in enumerate(spec.exclusions)
+    ]
+    voids = [_exclusion_void(ctx, i, ex) for i, ex in enumerate(spec.exclusions)]
+    union = exp.union(*voids, distinct=False, copy=False) if len(voids) > 1 else voids[0]
+    return [*ctes, ("void", union)]
+
+
+def _rank(with_voided: bool) -> exp.Window:
+    """Per profile and breakdown value: most steps first; among equals a clean attempt before
+    a voided one; then the earliest."""
+    keys = [exp.Ordered(this=exp.column("n"), desc=True)]
+    if with_voided:
+        keys.append(exp.Ordered(this=exp.column("voided")))
+    keys += [exp.Ordered(this=exp.column("t1")), exp.Ordered(this=exp.column("id1"))]
+    return exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[exp.column("profile_id"), exp.column("bd")],
+        order=exp.Order(expressions=keys),
+    )
 
 
 def _seconds(k: int) -> exp.Expr:
@@ -450,3 +442,20 @@ def drilldown(query: exp.Select, step: int, dropped: bool, by_value: bool) -> ex
         .where(test, copy=False)
     )
     return select.order_by("profile_id", copy=False)
+
+
+def by_period(query: exp.Select, n: int, interval: str) -> exp.Select:
+    """Per period of the best attempt's step 1: profiles that entered, and those that reached
+    the last step."""
+    period = exp.DateTrunc(unit=exp.Literal.string(interval), this=exp.column("t1"))
+    converted = exp.If(this=_reached(n), true=_one(), false=exp.Literal.number(0))
+    return (
+        exp.select(
+            _as(period, "period"),
+            _as(exp.Count(this=exp.Star()), "entered"),
+            _as(exp.Sum(this=converted), "converted"),
+        )
+        .from_(query.subquery("b", copy=False), copy=False)
+        .group_by(exp.column("period"), copy=False)
+        .order_by(exp.column("period"), copy=False)
+    )

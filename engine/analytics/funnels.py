@@ -28,18 +28,20 @@ from sqlglot import exp
 from dsl import check_segment, parse_segment, suggest
 from dsl.ast import Did
 from dsl.schema import Schema
+from engine.analytics import periods, plain
 from engine.analytics.funnel_query import (
     Breakdown,
     Compiled,
     QueryContext,
     best_attempts,
+    by_period,
     drilldown,
     summary,
 )
 from engine.clock import as_of_or_now, to_utc
 from engine.compiler import Context, compile_where
 from engine.compiler.events import event_field
-from kith_errors import DslError, DslNameError, ValidationError
+from kith_errors import DslError, DslNameError, ValidationError, validation_message
 from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
@@ -47,8 +49,11 @@ if TYPE_CHECKING:
 
 Order = Literal["ordered", "strict", "unordered"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(
+    r"^\s*(\d+)\s*(s|secs?|seconds?|m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$"
+)
+_STEP_RANGE = re.compile(r"^\s*([1-9]\d*)\s*(?:-\s*([1-9]\d*)\s*)?$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 class FunnelStep(BaseModel):
@@ -91,13 +96,32 @@ class Exclusion(BaseModel):
     def upper(self) -> int:
         return self.before_step if self.before_step is not None else self.after_step + 1
 
+    @classmethod
+    def parse(cls, text: str) -> Exclusion:
+        """`EVENT[ where FILTER]:FROM[-TO]`: `cancel:1`, `refund where amount > 10:2-4`. The
+        steps are 1-based; without TO the exclusion runs to the step after FROM."""
+        point, sep, steps = text.rpartition(":")
+        match = _STEP_RANGE.match(steps)
+        if not sep or not point.strip() or match is None:
+            raise ValidationError(
+                f"exclusion {text!r}: write EVENT:STEP or EVENT where FILTER:FROM-TO, "
+                "like cancel:1 or refund where amount > 10:2-4"
+            )
+        step = FunnelStep.parse(point)
+        before = int(match.group(2)) if match.group(2) else None
+        fields = {"event": step.event, "where": step.where, "after_step": int(match.group(1))}
+        try:
+            return cls(**fields, before_step=before)  # type: ignore[arg-type]
+        except ValueError as err:
+            raise ValidationError(f"exclusion {text!r}: {spec_error(err)}") from err
+
 
 class FunnelSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
     steps: list[FunnelStep] = Field(min_length=1)
     within: dt.timedelta = dt.timedelta(days=14)
-    start: dt.datetime | dt.date | None = None
-    end: dt.datetime | dt.date | None = None
+    start: periods.Bound | None = None
+    end: periods.Bound | None = None
     order: Order = "ordered"
     exclusions: list[Exclusion] = Field(default_factory=list)
     audience: str | None = None
@@ -134,12 +158,19 @@ class FunnelResult:
         first = self.steps[self.steps["step"] == 1]
         return int(first["profiles"].sum())
 
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (a missing time or breakdown value as None): what `POST
+        /api/funnels/run` answers and `kith funnel --json` prints."""
+        return {"entered": self.entered, "steps": plain.records(self.steps)}
+
 
 def parse_within(text: str) -> dt.timedelta:
-    """`7d`, `12h`, `30 minutes`, `2w` -> a timedelta."""
+    """`7d`, `12h`, `30 minutes`, `2w`, `10s` -> a timedelta."""
     match = _DURATION.match(text)
     if not match:
-        raise ValidationError(f"window {text!r}: use a number and a unit, like 7d, 12h, 2w, 30m")
+        raise ValidationError(
+            f"window {text!r}: use a number and a unit, like 10s, 30m, 12h, 7d, 2w"
+        )
     unit = _UNITS[match.group(2)[0]]
     return dt.timedelta(**{unit: int(match.group(1))})
 
@@ -149,15 +180,17 @@ def spec_from(**fields: object) -> FunnelSpec:
     try:
         return FunnelSpec(**fields)  # type: ignore[arg-type]
     except ValueError as err:
-        raise ValidationError(f"funnel: {_first_error(err)}") from err
+        raise ValidationError(f"funnel: {spec_error(err)}") from err
 
 
-def _first_error(err: ValueError) -> str:
+def spec_error(err: ValueError) -> str:
+    """The first complaint of a pydantic validation error, with where it was."""
     errors = getattr(err, "errors", None)
     if callable(errors):
         first = errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"{where}: {first['msg']}" if where else str(first["msg"])
+        message = validation_message(first)
+        return f"{where}: {message}" if where else message
     return str(err)
 
 
@@ -190,6 +223,27 @@ class Funnels:
             params = {**params, "fn_bd_value": breakdown_value}
         return [int(row[0]) for row in self.ws.db.rows(select, params)]
 
+    def over_time(self, spec: FunnelSpec, interval: str = "day") -> pd.DataFrame:
+        """Conversion per period of step 1 (does conversion improve?): period, entered,
+        converted (reached the last step), rate, partial (the range covers only part of the
+        period). A profile counts once, in the period of its best attempt's step 1."""
+        unit = periods.checked_interval(interval)
+        spec = spec.model_copy(update={"breakdown": None})
+        query, params = self.attempts(spec)
+        counts = self.ws.db.df(by_period(query, len(spec.steps), unit), params)
+        span = self._span(spec, counts)
+        if span is None:
+            return pd.DataFrame(columns=["period", "entered", "converted", "rate", "partial"])
+        return _conversion_series(counts, span, unit)
+
+    def _span(self, spec: FunnelSpec, counts: pd.DataFrame) -> periods.Range | None:
+        """The funnel's date range, or from its first entry up to as_of."""
+        as_of = as_of_or_now(spec.as_of)
+        first = spec.start if spec.start is not None else _first_period(counts)
+        if first is None:
+            return None
+        return periods.range_of(first, spec.end, as_of)
+
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
         breakdown value) and its parameters; goals build on it."""
@@ -200,9 +254,9 @@ class Funnels:
             start=_bound(spec.start, end=False),
             end=_bound(spec.end, end=True),
             within=spec.within,
-            event_filter=_EventFilters(schema),
+            event_filter=EventFilters(schema),
             audience=self._audience(spec),
-            breakdown=self._breakdown(spec.breakdown),
+            breakdown=breakdown_of(self.ws, spec.breakdown),
         )
         return best_attempts(spec, ctx), ctx.params.values
 
@@ -213,17 +267,8 @@ class Funnels:
         query = self.ws.segments.compile(spec.audience, as_of=as_of)
         return query.expression, dict(query.params)
 
-    def _breakdown(self, breakdown: str | None) -> Breakdown | None:
-        if breakdown is None:
-            return None
-        if breakdown.startswith("event."):
-            return Breakdown("event", _checked_name(breakdown[len("event.") :]))
-        columns = analytics_repo.profile_columns(self.ws.db)
-        name = _checked_name(breakdown)
-        return Breakdown("column" if name in columns else "json", name)
 
-
-class _EventFilters:
+class EventFilters:
     """Compiles steps' `where` texts to conditions over an events row (already checked)."""
 
     def __init__(self, schema: Schema) -> None:
@@ -236,6 +281,18 @@ class _EventFilters:
         ctx = Context(self.schema, as_of_or_now(None))
         condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
         return condition, dict(ctx.params)
+
+
+def breakdown_of(ws: Workspace, breakdown: str | None) -> Breakdown | None:
+    """`event.<prop>`: a property of the event; anything else: a profile property (a column,
+    or a path into the profile's JSON properties)."""
+    if breakdown is None:
+        return None
+    if breakdown.startswith("event."):
+        return Breakdown("event", _checked_name(breakdown[len("event.") :]))
+    columns = analytics_repo.profile_columns(ws.db)
+    name = _checked_name(breakdown)
+    return Breakdown("column" if name in columns else "json", name)
 
 
 def check_steps(spec: FunnelSpec, schema: Schema) -> None:
@@ -295,6 +352,25 @@ def _checked_name(name: str) -> str:
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", name):
         raise ValidationError(f"breakdown {name!r} is not a property name")
     return name
+
+
+def _first_period(counts: pd.DataFrame) -> dt.datetime | None:
+    return None if counts.empty else pd.Timestamp(counts["period"].min()).to_pydatetime()
+
+
+def _conversion_series(
+    counts: pd.DataFrame, span: periods.Range, unit: periods.Interval
+) -> pd.DataFrame:
+    """Every period of the span, an empty one with zeros."""
+    starts = span.periods(unit)
+    frame = pd.DataFrame({"period": pd.to_datetime(starts)})
+    found = counts.assign(period=pd.to_datetime(counts["period"]))
+    frame = frame.merge(found, on="period", how="left").fillna({"entered": 0, "converted": 0})
+    frame = frame.astype({"entered": "int64", "converted": "int64"})
+    entered = frame["entered"].astype("float64")
+    rate = (frame["converted"] / entered.where(entered > 0)).fillna(0.0)
+    partial = [span.partial(start, unit) for start in starts]
+    return frame.assign(rate=rate, partial=partial)
 
 
 def _drop_hint(dropped: bool) -> str:

@@ -135,9 +135,12 @@ def run(f: Funnel, events: list[Ev], as_of: dt.datetime) -> dict[str, Any]:
     for profile in sorted({e.profile for e in visible}):
         mine = [e for e in visible if e.profile == profile]
         walk = unordered if f.order == "unordered" else ordered
-        clean = [a for a in walk(f, mine) if not void(f, a, mine)]
+        attempts = walk(f, mine)
+        furthest = max((len(a.times) for a in attempts), default=0)
+        # the furthest attempt decides: voided, unless a clean attempt gets as far
+        clean = [a for a in attempts if len(a.times) == furthest and not void(f, a, mine)]
         if clean:
-            best[profile] = min(clean, key=lambda a: (-len(a.times), a.times[0], a.id1))
+            best[profile] = min(clean, key=lambda a: (a.times[0], a.id1))
     n = len(f.steps)
     reached = [sorted(p for p, a in best.items() if len(a.times) > k) for k in range(n)]
     medians = [statistics.median(gaps) if (gaps := _gaps(best, k)) else None for k in range(1, n)]

@@ -41,11 +41,37 @@ def test_funnel_json_breakdown_and_exclusion(db: str, capsys: pytest.CaptureFixt
     args = ["funnel", "message_sent", "message_read", "--db", db, "--as-of", "2027-01-01"]
     code, out, _ = run(capsys, *args, "--json")
     assert code == 0
-    assert [row["profiles"] for row in json.loads(out)] == [2, 2]
+    answer = json.loads(out)
+    assert answer["entered"] == 2 and [row["profiles"] for row in answer["steps"]] == [2, 2]
     code, out, _ = run(capsys, *args, "--exclude", "cancel:1", "--json")
-    assert [row["profiles"] for row in json.loads(out)] == [1, 1]
+    assert [row["profiles"] for row in json.loads(out)["steps"]] == [1, 1]
     code, out, _ = run(capsys, *args, "--breakdown", "event.campaign", "--within", "1h")
     assert code == 0 and "spring" in out and "fall" in out
+
+
+def test_funnel_exclusion_with_a_filter_and_a_step_range(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["funnel", "message_sent", "message_read", "--db", db, "--as-of", "2027-01-01", "--json"]
+    code, out, _ = run(capsys, *args, "--exclude", 'cancel where channel = "web":1-2')
+    assert code == 0 and [row["profiles"] for row in json.loads(out)["steps"]] == [1, 1]
+    code, out, _ = run(capsys, *args, "--exclude", 'cancel where channel = "sms":1-2')
+    assert [row["profiles"] for row in json.loads(out)["steps"]] == [2, 2]
+    code, out, _ = run(capsys, *args, "--within", "3601s")
+    assert [row["profiles"] for row in json.loads(out)["steps"]] == [2, 1]
+
+
+def test_funnel_over_time(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["funnel", "message_sent", "message_read", "--db", db, "--as-of", "2026-03-04T12:00"]
+    code, out, _ = run(capsys, *args, "--over-time", "day", "--from", "2026-03-01", "--json")
+    assert code == 0
+    series = json.loads(out)
+    assert [(r["entered"], r["converted"], r["partial"]) for r in series] == [
+        (2, 2, False),
+        (0, 0, False),
+        (0, 0, False),
+        (0, 0, True),  # the day of as_of: partial
+    ]
 
 
 def test_funnel_errors_exit_1_with_one_line(db: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -251,3 +251,67 @@ def test_an_audience_limits_the_funnel_to_a_segment(ws: Workspace) -> None:
     funnel = spec("a", "b", audience='country = "ID"')
     assert counts(ws, funnel) == [2, 1]
     assert ws.funnels.profiles(funnel, 2) == [1]
+
+
+def minutes(m: float) -> float:
+    return m / 60
+
+
+def test_an_exclusion_voiding_the_furthest_attempt_removes_the_person(ws: Workspace) -> None:
+    """PostHog's test_excluded_completion: the attempt at 00:12 reaches step 2 but is voided;
+    the clean attempt at 00:00 only reaches step 1, so the person drops out entirely."""
+    put_events(
+        ws,
+        [
+            (1, "step_one", minutes(0)),
+            (1, "exclusion", minutes(11)),
+            (1, "step_one", minutes(12)),
+            (1, "exclusion", minutes(13)),
+            (1, "step_two", minutes(14)),
+        ],
+    )
+    funnel = spec(
+        "step_one",
+        "step_two",
+        within=parse_within("10m"),
+        exclusions=[Exclusion(event="exclusion", after_step=1, before_step=2)],
+    )
+    assert counts(ws, funnel) == [0, 0]
+    assert ws.funnels.profiles(funnel, 1) == []
+
+
+def test_a_window_in_seconds(ws: Workspace) -> None:
+    put_events(
+        ws,
+        [
+            (1, "a", 0),
+            (1, "b", 10 / 3600),
+            (2, "a", 0),
+            (2, "b", 11 / 3600),
+        ],
+    )
+    assert parse_within("10s") == dt.timedelta(seconds=10)
+    assert parse_within("45 seconds") == dt.timedelta(seconds=45)
+    assert counts(ws, spec("a", "b", within=parse_within("10s"))) == [2, 1]
+    assert ws.funnels.profiles(spec("a", "b", within=parse_within("10s")), 2) == [1]
+
+
+def test_exclusions_are_written_as_event_filter_and_step_range() -> None:
+    assert Exclusion.parse("cancel:1") == Exclusion(event="cancel", after_step=1)
+    parsed = Exclusion.parse('page_view where url contains "https://x":2-4')
+    assert parsed == Exclusion(
+        event="page_view", where='url contains "https://x"', after_step=2, before_step=4
+    )
+    with pytest.raises(ValidationError, match="EVENT:STEP") as caught:
+        Exclusion.parse("cancel")
+    assert "Value error" not in str(caught.value)
+    with pytest.raises(ValidationError, match="EVENT:STEP"):
+        Exclusion.parse("cancel:two")
+
+
+def test_an_exclusion_outside_the_funnel_says_so_in_plain_words() -> None:
+    with pytest.raises(ValidationError) as caught:
+        spec_from(steps=[FunnelStep(event="a")], exclusions=[Exclusion.parse("x:1-3")])
+    assert str(caught.value) == (
+        "funnel: exclusion 'x': steps 1..3 are not two steps of this 1-step funnel"
+    )

@@ -37,6 +37,8 @@ SCREENS = {
     "events": "events",
     "funnels": "funnels",
     "goals": "goals",
+    "trends": "trends",
+    "retention": "retention",
     "rules": "rules",
     "consent": "consent",
     "properties": "properties",

@@ -55,8 +55,16 @@ def test_funnel_builds_from_the_default_steps(seeded: Workspace, screen: Screen)
     at = screen("funnels")
     no_errors(at)
     assert at.get("plotly_chart")
-    steps = at.dataframe[-1].value
+    steps = next(d.value for d in at.dataframe if "event" in d.value)
     assert steps["event"].tolist() == ["page_view", "signup", "purchase"]
+
+
+def test_funnel_conversion_over_time(seeded: Workspace, screen: Screen) -> None:
+    at = screen("funnels")
+    no_errors(at)
+    series = next(d.value for d in at.dataframe if "period" in d.value)
+    assert len(series) >= 4 and {"entered", "converted", "rate", "partial"} <= set(series)
+    assert any(c.value.startswith("A period the dates cover") for c in at.caption)
 
 
 def test_funnel_campaign_preset_and_drilldown(seeded: Workspace, screen: Screen) -> None:

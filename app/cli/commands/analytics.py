@@ -10,15 +10,12 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 import pandas as pd
 
-from app.cli.common import add_json, command, emit, open_workspace
+from app.cli.common import add_json, command, day_or_moment, emit, moment, open_workspace
 from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
-from engine.clock import to_utc
-from kith_errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,49 +27,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(command(actions, "deliver", _deliver, help="POST every due webhook once"))
 
 
-def _moment(text: str) -> dt.datetime:
-    try:
-        return to_utc(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or timestamp") from err
-
-
-def _day_or_moment(text: str) -> dt.date | dt.datetime:
-    """A bare date covers the whole day; a timestamp is a moment."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return _moment(text)
-
-
 # ---- funnels ------------------------------------------------------------------------------------
 
 
 def _register_funnel(sub: argparse._SubParsersAction) -> None:
     funnel = command(sub, "funnel", _funnel, help="profiles through a sequence of steps")
     funnel.add_argument("steps", nargs="+", metavar="STEP", help='EVENT or "EVENT where FILTER"')
-    funnel.add_argument("--within", default="14d", help="conversion window: 30m, 12h, 7d, 2w")
-    funnel.add_argument("--from", dest="start", type=_day_or_moment, help="first day of step 1")
-    funnel.add_argument("--to", dest="end", type=_day_or_moment, help="last day of step 1")
+    funnel.add_argument(
+        "--within", default="14d", help="conversion window: 10s, 30m, 12h, 7d, 2w (default 14d)"
+    )
+    funnel.add_argument("--from", dest="start", type=day_or_moment, help="first day of step 1")
+    funnel.add_argument("--to", dest="end", type=day_or_moment, help="last day of step 1")
     funnel.add_argument("--order", choices=("ordered", "strict", "unordered"), default="ordered")
     funnel.add_argument(
         "--exclude",
         action="append",
         default=[],
-        metavar="EVENT:STEP",
-        help="void attempts with EVENT after step STEP (before the next step); repeatable",
+        metavar="EXCLUSION",
+        help="EVENT[ where FILTER]:FROM[-TO] voids attempts with EVENT (matching FILTER) "
+        "between steps FROM and TO (default FROM+1), e.g. cancel:1 or "
+        "'refund where amount > 10:2-4'; repeatable",
     )
     funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
     funnel.add_argument("--audience", help="only profiles in this segment expression")
-    funnel.add_argument("--as-of", type=_moment, help="evaluate as of this moment (UTC)")
+    funnel.add_argument("--as-of", type=moment, help="evaluate as of this moment (UTC)")
+    funnel.add_argument(
+        "--over-time",
+        choices=("day", "week", "month"),
+        help="instead of the steps: conversion per period of step 1",
+    )
     add_json(funnel)
-
-
-def _exclusion(text: str) -> Exclusion:
-    event, sep, step = text.rpartition(":")
-    if not sep or not step.isdigit() or int(step) < 1 or not event:
-        raise ValidationError(f"--exclude {text!r}: write EVENT:STEP, like cancel:1")
-    return Exclusion(event=event, after_step=int(step))
 
 
 def _funnel(args: argparse.Namespace) -> None:
@@ -82,19 +66,22 @@ def _funnel(args: argparse.Namespace) -> None:
         start=args.start,
         end=args.end,
         order=args.order,
-        exclusions=[_exclusion(text) for text in args.exclude],
+        exclusions=[Exclusion.parse(text) for text in args.exclude],
         breakdown=args.breakdown,
         audience=args.audience,
         as_of=args.as_of,
     )
     with open_workspace(args) as ws:
+        if args.over_time:
+            emit(_printable(ws.funnels.over_time(spec, args.over_time)), args.json)
+            return
         result = ws.funnels.run(spec)
-    emit(_printable(result.steps), args.json)
+    emit(result.as_dict() if args.json else _printable(result.steps), args.json)
 
 
 def _printable(frame: pd.DataFrame) -> pd.DataFrame:
     """NaN as null for JSON and as blanks for tables; ratios rounded for reading."""
-    shown = frame.round({"conversion_from_first": 4, "conversion_from_previous": 4})
+    shown = frame.round({"conversion_from_first": 4, "conversion_from_previous": 4, "rate": 4})
     return shown.astype(object).where(shown.notna(), None)
 
 
@@ -111,10 +98,10 @@ def _register_goal(sub: argparse._SubParsersAction) -> None:
     report = command(actions, "report", _goal_report, help="completions over time")
     report.add_argument("name")
     report.add_argument("--bucket", choices=("day", "week", "month"), default="day")
-    report.add_argument("--from", dest="start", type=_day_or_moment)
-    report.add_argument("--to", dest="end", type=_day_or_moment)
+    report.add_argument("--from", dest="start", type=day_or_moment)
+    report.add_argument("--to", dest="end", type=day_or_moment)
     report.add_argument("--segment", help="only profiles in this segment expression or name")
-    report.add_argument("--as-of", type=_moment)
+    report.add_argument("--as-of", type=moment)
     add_json(report)
 
 
@@ -167,15 +154,15 @@ def _register_rule(sub: argparse._SubParsersAction) -> None:
     )
     dry = command(actions, "dry-run", _rule_dry_run, help="what a rule would have done")
     dry.add_argument("name", help="a rule's name, or a rule's source text")
-    dry.add_argument("--from", dest="start", type=_moment, required=True)
-    dry.add_argument("--to", dest="end", type=_moment, required=True)
+    dry.add_argument("--from", dest="start", type=moment, required=True)
+    dry.add_argument("--to", dest="end", type=moment, required=True)
     add_json(dry)
     log = command(actions, "log", _rule_log, help="recent firings")
     log.add_argument("name", nargs="?")
     log.add_argument("--limit", type=int, default=50)
     add_json(log)
     schedules = command(actions, "run-schedules", _run_schedules, help="fire due `every` rules")
-    schedules.add_argument("--as-of", type=_moment)
+    schedules.add_argument("--as-of", type=moment)
     add_json(schedules)
 
 
