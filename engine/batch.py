@@ -13,3 +13,4 @@ class IngestBatch:
     event_count: int
     received_at: dt.datetime
     depth: int = 0  # 0 for outside input; n for events emitted by rules n levels deep
+    removed_ids: tuple[int, ...] = ()  # profiles identity resolution merged away

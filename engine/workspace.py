@@ -7,12 +7,17 @@ a workspace stays cheap.
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from engine.batch import IngestBatch
+from engine.clock import utcnow
 from store import Database
 
 if TYPE_CHECKING:
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from engine.analytics.retention import Retention
     from engine.analytics.trends import Trends
     from engine.catalog.service import Catalog
+    from engine.changes import Change
     from engine.ingest.intake import Intake
     from engine.ingest.service import Ingestor
     from engine.profiles.consent import Consent
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from engine.profiles.service import Profiles
     from engine.profiles.transfer import Transfer
     from engine.rules.service import Rules
+    from engine.segments.membership import SegmentChanges
     from engine.segments.service import Segments
 
 
@@ -41,6 +48,8 @@ class Workspace:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.db = Database(self.path, read_only=read_only)
+        self.clock: Callable[[], dt.datetime] = utcnow  # "now" of the commit path
+        self._local = threading.local()  # per thread: changes held by `holding_commits`
 
     @classmethod
     def open(cls, path: str | Path, *, read_only: bool = False) -> Workspace:
@@ -57,11 +66,36 @@ class Workspace:
     ) -> None:
         self.close()
 
-    def after_ingest(self, batch: IngestBatch) -> None:
-        """Called by the ingestor once a batch is committed: segment membership first (rules may
-        trigger on entering a segment), then the rules."""
-        changes = self.segments.refresh_profiles(batch.profile_ids)
-        self.rules.on_batch(batch, changes)
+    def commit(self, change: Change) -> SegmentChanges:
+        """Run everything that must follow a committed change: the saved segments that could
+        read it are re-evaluated for the profiles it touched (entries and exits recorded), then
+        the rules it triggers run (docs/design.md, "What happens after a commit"). Returns who
+        entered and who left which segment (nothing while commits are held)."""
+        held: list[Change] | None = getattr(self._local, "held", None)
+        if held is not None:
+            from engine.segments.membership import SegmentChanges
+
+            held.append(change)
+            return SegmentChanges()
+        moment = change.as_of
+        if moment is None:  # one moment for the change and all that follows it
+            moment = self.clock()
+            change = replace(change, as_of=moment)
+        moved = self.segments.membership.apply(change, moment)
+        self.rules.after_commit(change, moved)
+        return moved
+
+    @contextmanager
+    def holding_commits(self) -> Iterator[list[Change]]:
+        """Changes committed on this thread inside the block are collected instead of run: the
+        caller (rules applying actions inside their own transaction) commits them afterwards."""
+        outer = getattr(self._local, "held", None)
+        held: list[Change] = []
+        self._local.held = held
+        try:
+            yield held
+        finally:
+            self._local.held = outer
 
     # ---- services, built on first use --------------------------------------------------------
 

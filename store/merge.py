@@ -8,8 +8,10 @@ each merge keeps its own snapshot and moved-row refs and `unmerge` undoes any on
 
 Big tables (identities, events, sessions, consent_log) move by reference: their keys are
 recorded and only `profile_id` changes. Small per-profile tables keyed by a name (labels,
-consents, segment and list memberships) are also snapshotted whole, because a merge drops the
-secondary's duplicates and may replace the primary's older consent."""
+consents, static list memberships) are also snapshotted whole, because a merge drops the
+secondary's duplicates and may replace the primary's older consent. Saved segments' stored
+membership is not moved: it is derived state, and the commit after a merge re-evaluates the
+primary and lets the secondary exit every segment (engine/segments/membership.py)."""
 
 from __future__ import annotations
 
@@ -46,12 +48,6 @@ _KEYED_BACK: dict[str, tuple[str, str]] = {
         "DELETE FROM labels WHERE profile_id = $p AND label IN "
         "(SELECT ref FROM merge_moves WHERE merge_id = $m AND kind = 'labels')",
         "INSERT INTO labels BY NAME "
-        "SELECT unnest(json_transform($rows, $shape), recursive := true)",
-    ),
-    "segment_members": (
-        "DELETE FROM segment_members WHERE profile_id = $p AND CAST(segment_id AS VARCHAR) IN "
-        "(SELECT ref FROM merge_moves WHERE merge_id = $m AND kind = 'segment_members')",
-        "INSERT INTO segment_members BY NAME "
         "SELECT unnest(json_transform($rows, $shape), recursive := true)",
     ),
     "list_members": (
@@ -212,8 +208,6 @@ _SNAPSHOT = (
     "INSERT INTO merges (id, primary_id, secondary_id, merged_at, actor, snapshot) "
     "WITH kept AS (SELECT profile_id, 'labels' AS t, to_json(list(x)) AS rows FROM labels x "
     "WHERE profile_id IN (SELECT secondary_id FROM kith_merge_pairs) GROUP BY profile_id "
-    "UNION ALL SELECT profile_id, 'segment_members', to_json(list(x)) FROM segment_members x "
-    "WHERE profile_id IN (SELECT secondary_id FROM kith_merge_pairs) GROUP BY profile_id "
     "UNION ALL SELECT profile_id, 'list_members', to_json(list(x)) FROM list_members x "
     "WHERE profile_id IN (SELECT secondary_id FROM kith_merge_pairs) GROUP BY profile_id "
     "UNION ALL SELECT profile_id, 'consents', to_json(list(x)) FROM consents x "
@@ -221,13 +215,12 @@ _SNAPSHOT = (
     + _REPLACED_CONSENTS
     + " SELECT m.merge_id, m.primary_id, m.secondary_id, $at, $actor, json_object("
     "'primary', st.row, 'secondary', to_json(s), 'rows', json_object("
-    "'labels', coalesce(kl.rows, '[]'::JSON), 'segment_members', coalesce(ks.rows, '[]'::JSON), "
+    "'labels', coalesce(kl.rows, '[]'::JSON), "
     "'list_members', coalesce(kli.rows, '[]'::JSON), 'consents', coalesce(kc.rows, '[]'::JSON), "
     "'primary_consents', coalesce(r.rows, '[]'::JSON))) "
     "FROM kith_merge_pairs m JOIN profiles s ON s.id = m.secondary_id "
     "JOIN kith_merge_state st ON st.g = m.primary_id AND st.step = m.step - 1 "
     "LEFT JOIN kept kl ON kl.profile_id = m.secondary_id AND kl.t = 'labels' "
-    "LEFT JOIN kept ks ON ks.profile_id = m.secondary_id AND ks.t = 'segment_members' "
     "LEFT JOIN kept kli ON kli.profile_id = m.secondary_id AND kli.t = 'list_members' "
     "LEFT JOIN kept kc ON kc.profile_id = m.secondary_id AND kc.t = 'consents' "
     "LEFT JOIN replaced r ON r.g = m.primary_id AND r.step = m.step"
@@ -279,18 +272,6 @@ _KEYED: dict[str, tuple[str, str, str]] = {
         "ON y.profile_id = o.pid WHERE m.secondary_id = x.profile_id AND y.label = x.label)",
         "UPDATE labels SET profile_id = m.primary_id FROM kith_merge_pairs m "
         "WHERE labels.profile_id = m.secondary_id",
-    ),
-    "segment_members": (
-        "INSERT INTO merge_moves SELECT m.merge_id, 'segment_members', "
-        "CAST(x.segment_id AS VARCHAR) FROM kith_merge_pairs m JOIN segment_members x "
-        "ON x.profile_id = m.secondary_id WHERE NOT EXISTS (SELECT 1 FROM " + _MEMBERS + " o "
-        "JOIN segment_members y ON y.profile_id = o.pid WHERE o.g = m.primary_id "
-        "AND o.step < m.step AND y.segment_id = x.segment_id)",
-        "DELETE FROM segment_members x WHERE EXISTS (SELECT 1 " + _EARLIER + "JOIN "
-        "segment_members y ON y.profile_id = o.pid WHERE m.secondary_id = x.profile_id "
-        "AND y.segment_id = x.segment_id)",
-        "UPDATE segment_members SET profile_id = m.primary_id FROM kith_merge_pairs m "
-        "WHERE segment_members.profile_id = m.secondary_id",
     ),
     "list_members": (
         "INSERT INTO merge_moves SELECT m.merge_id, 'list_members', "

@@ -1,8 +1,8 @@
 """Saved segments, static list members, materialized membership with history: the static SQL.
 
-Bulk inputs (a full refresh's new member ids, list additions) arrive as DataFrames the caller
-registers on this thread's cursor under the view names below; a scoped refresh's few changes
-arrive as bound lists; every statement here is set-based."""
+List additions arrive as a DataFrame the caller registers on this thread's cursor under the view
+name below; a full refresh's fresh members as the query that finds them; a scoped refresh's few
+changes as bound lists; every statement here is set-based."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from store.db import Database
 if TYPE_CHECKING:
     import pandas as pd
 
-NEW = "_segment_new"  # view: id (the segment's current members, within the scope)
 PICKED = "_segment_picked"  # view: id (profiles to add to / remove from a static list)
 
 _SELECT = (
@@ -123,41 +122,43 @@ def _list_size(db: Database, segment_id: int) -> int:
 
 # ---- materialized membership -----------------------------------------------------------------
 
-_ENTERED = (
-    "SELECT DISTINCT id FROM _segment_new WHERE id NOT IN "
-    "(SELECT profile_id FROM segment_members WHERE segment_id = $id)"
-)
-_EXITED = (
-    "SELECT profile_id AS id FROM segment_members WHERE segment_id = $id "
-    "AND profile_id NOT IN (SELECT id FROM _segment_new)"
-)
-_RECORD = (
-    "INSERT INTO segment_history SELECT $id, id, 'exited', $now FROM _segment_exited",
-    "INSERT INTO segment_history SELECT $id, id, 'entered', $now FROM _segment_entered",
-    "INSERT INTO segment_members SELECT $id, id, $now FROM _segment_entered",
+_FRESH_DIFF = (
+    "CREATE OR REPLACE TEMP TABLE _segment_diff AS WITH fresh AS ({fresh}), "
+    "stored AS (SELECT profile_id AS id FROM segment_members WHERE segment_id = $segment_id) "
+    "SELECT coalesce(f.id, s.id) AS profile_id, f.id IS NOT NULL AS entered "
+    "FROM (SELECT DISTINCT id FROM fresh) f FULL JOIN stored s ON f.id = s.id "
+    "WHERE f.id IS NULL OR s.id IS NULL"
 )
 _DROP_EXITED = (
-    "DELETE FROM segment_members WHERE segment_id = $id "
-    "AND profile_id IN (SELECT id FROM _segment_exited)"
+    "DELETE FROM segment_members m USING _segment_diff d WHERE m.segment_id = $segment_id "
+    "AND NOT d.entered AND m.profile_id = d.profile_id"
+)
+_RECORD_DIFF = (
+    "INSERT INTO segment_history SELECT $segment_id, profile_id, "
+    "CASE WHEN entered THEN 'entered' ELSE 'exited' END, $now FROM _segment_diff"
+)
+_ADD_DIFF = (
+    "INSERT INTO segment_members SELECT $segment_id, profile_id, $now FROM _segment_diff "
+    "WHERE entered"
 )
 
 
-def apply_members(db: Database, segment_id: int, now: dt.datetime) -> tuple[list[int], list[int]]:
-    """Diff _segment_new with the stored members, record who entered and who exited in the
-    history and update the members; returns (entered, exited) ids."""
-    with db.transaction():
-        entered = db.df(_ENTERED, {"id": segment_id})
-        exited = db.df(_EXITED, {"id": segment_id})
-        db.register("_segment_entered", entered)
-        db.register("_segment_exited", exited)
-        try:
-            db.execute(_DROP_EXITED, {"id": segment_id})
-            for statement in _RECORD:
-                db.execute(statement, {"id": segment_id, "now": now})
-        finally:
-            db.unregister("_segment_entered")
-            db.unregister("_segment_exited")
-    return entered["id"].tolist(), exited["id"].tolist()
+def apply_fresh(
+    db: Database, segment_id: int, fresh: str, params: dict[str, Any], now: dt.datetime
+) -> list[tuple[int, bool]]:
+    """Diff a full evaluation (`fresh`: a query of member ids, with its parameters) with the
+    stored members, set-based: drop who exited, add who entered, record both in the history
+    and the size; returns the (profile_id, entered) changes in id order."""
+    own = {"segment_id": segment_id}
+    with db.transaction():  # a failure rolls the temporary table back with the rest
+        db.execute(_FRESH_DIFF.format(fresh=fresh), {**params, **own})
+        db.execute(_DROP_EXITED, own)
+        db.execute(_RECORD_DIFF, {**own, "now": now})
+        db.execute(_ADD_DIFF, {**own, "now": now})
+        changes = db.rows("SELECT profile_id, entered FROM _segment_diff ORDER BY profile_id")
+        db.execute("DROP TABLE _segment_diff")
+        record_size(db, segment_id, now)
+    return [(int(pid), bool(entered)) for pid, entered in changes]
 
 
 # A scoped refresh's changes, bound as three equally long lists (zipped by UNNEST).

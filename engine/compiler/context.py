@@ -23,13 +23,16 @@ class SavedSegment:
 
     id: int
     name: str
-    kind: str  # dynamic | static | compound
+    kind: str  # dynamic | static | compound, or STORED: read its stored membership instead
     expression: Expr | None = None
     op: str | None = None  # union | intersection | difference, for compound
     of: tuple[str, ...] = ()
 
 
 Resolver = Callable[[str], SavedSegment]
+# A saved segment whose stored membership is known to be current for what is evaluated (the
+# commit path: a part the change cannot have moved) is read from segment_members, not inlined.
+STORED = "stored"
 
 
 def _no_saved_segments(name: str) -> SavedSegment:

@@ -31,7 +31,7 @@ from dsl.ast import (
 )
 from engine.compiler import build as b
 from engine.compiler import events, props
-from engine.compiler.context import Context, SavedSegment
+from engine.compiler.context import STORED, Context, SavedSegment
 from engine.compiler.dialect import render
 from engine.compiler.events import profile_id
 from engine.compiler.props import Field, FieldResolver, json_value, literal_type, where
@@ -165,14 +165,15 @@ def _sequence(ctx: Context, node: Sequence) -> exp.Expr:
 
 def _in_segment(ctx: Context, node: InSegment) -> exp.Expr:
     """A saved dynamic or compound segment is inlined (evaluated at the same `as_of`); a static
-    list reads its members."""
+    list reads its members; a segment resolved as `stored` reads its stored membership."""
     if node.name in ctx.inlining:
         chain = " -> ".join((*ctx.inlining, node.name))
         raise DslNameError(f"segments refer to each other in a cycle: {chain}", **where(node.pos))
     saved = ctx.resolve(node.name)
-    if saved.kind == "static":
+    if saved.kind in ("static", STORED):
+        table = "list_members" if saved.kind == "static" else "segment_members"
         listed = b.eq(b.col("segment_id"), ctx.bind(saved.id))
-        return b.isin(profile_id(), b.select(b.col("profile_id"), "list_members", where=[listed]))
+        return b.isin(profile_id(), b.select(b.col("profile_id"), table, where=[listed]))
     outer = ctx.inlining
     ctx.inlining = (*outer, node.name)
     try:

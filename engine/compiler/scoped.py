@@ -1,5 +1,6 @@
 """Every saved segment evaluated for a few profiles in ONE statement, diffed with the stored
-membership of just those profiles: what `refresh_profiles` runs after each ingestion batch.
+membership of just those profiles: what `refresh_profiles` runs after each commit
+(engine/segments/membership.py).
 
     WITH scope AS (SELECT DISTINCT UNNEST($scope) AS id),
          fresh AS (SELECT $s1 AS segment_id, p.id AS profile_id FROM profiles AS p

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.changes import Change
 from engine.clock import utcnow
 from engine.ingest import traits as ingest_traits
 from engine.ingest.frames import KEY_COLUMNS, from_messages
@@ -144,7 +145,7 @@ class Intake:
             failures = self._keep(_refused_messages(parts, report), received)
             repo.set_loaded_seq(self.ws.db, last_seq)
         if batch is not None:
-            self.ws.after_ingest(batch)
+            self.ws.commit(Change.ingested(batch))
         return Loaded(report, failures)
 
     def fail(self, parts: list[Part], last_seq: int, reason: str) -> list[str]:

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from engine.batch import IngestBatch
 from engine.catalog.vocab import SOURCES, STANDARD_EVENT_TYPES, STANDARD_PROPERTIES
+from engine.changes import Change
 from engine.clock import utcnow
 from engine.ingest import identity, sessions
 from engine.ingest import stage as ingest_stage
@@ -129,7 +130,7 @@ class Ingestor:
     ) -> IngestReport:
         report, batch = write_batch(self.ws, canon, received, depth, source)
         if batch is not None:
-            self.ws.after_ingest(batch)
+            self.ws.commit(Change.ingested(batch))
         return report
 
 
@@ -230,7 +231,8 @@ def _write(
             "profile_ids": touched,
         }
     )
-    return report, IngestBatch(batch_id, tuple(touched), accepted, received, depth)
+    removed = tuple(sorted(secondary for _, secondary in outcome["merges"]))
+    return report, IngestBatch(batch_id, tuple(touched), accepted, received, depth, removed)
 
 
 _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
@@ -321,7 +323,14 @@ def _resolve_identities(
         db.register("kith_newid", fresh)
         repo.insert_identities(db, now, source or "ingest")
     created, merged = len(res.new_groups), len(res.merges)
-    return {"created": created, "merged": merged, "log": log, "lines": lines, "ids": ids}
+    return {
+        "created": created,
+        "merged": merged,
+        "merges": res.merges,
+        "log": log,
+        "lines": lines,
+        "ids": ids,
+    }
 
 
 def _reserve(

@@ -11,6 +11,7 @@ import pandas as pd
 
 from engine.catalog.service import moment
 from engine.catalog.vocab import CHANNELS, CONSENT_STATUSES
+from engine.changes import Change, ChangeKind, Touches
 from engine.clock import utcnow
 from kith_errors import NotFound, ValidationError
 from store import consent as repo
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 BUCKETS = ("day", "week", "month")
+CONSENT = Touches(consent=True)  # what a consent change writes
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
@@ -72,6 +74,7 @@ class Consent:
             latest = repo.current(db, profile_id, channel, purpose)
             if latest is None or latest <= when:
                 repo.upsert(db, row)
+        self.ws.commit(Change.of(ChangeKind.CONSENT, [profile_id], touches=CONSENT))
 
     def set_many(
         self,
@@ -100,6 +103,7 @@ class Consent:
             repo.append_log_bulk(db, first, purpose, source, actor)
             repo.upsert_latest_bulk(db, purpose, source)
             db.unregister("kith_consent_in")
+        self.ws.commit(Change.of(ChangeKind.CONSENT, ids, touches=CONSENT))
         return len(frame)
 
     def of(self, profile_id: int) -> pd.DataFrame:

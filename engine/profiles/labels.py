@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from engine.admin import audit
+from engine.changes import Change, ChangeKind, Touches
 from engine.clock import utcnow
 from kith_errors import NotFound, ValidationError
 from store import labels as repo
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 MAX_LABEL = 64
+LABELS = Touches(labels=True)  # what a label change writes
 
 
 def check_label(label: str) -> str:
@@ -69,6 +71,7 @@ class Labels:
             action = "label_add" if adding else "label_remove"
             audit.record_bulk(self.ws, actor, "profile", changed, action, field=text)
         self.ws.catalog.invalidate()  # the language checks label names against those in use
+        self.ws.commit(Change.of(ChangeKind.LABEL, changed, touches=LABELS))
         return len(changed)
 
     def of(self, profile_id: int) -> list[str]:

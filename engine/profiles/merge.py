@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from engine.admin import audit
+from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 from engine.models import Profile
 from kith_errors import Conflict, NotFound, ValidationError
@@ -104,7 +105,9 @@ class Merges:
         with self.ws.db.transaction():
             if choices:
                 _checked(choices, *self._pair(primary_id, secondary_id))
-            return self._fold(_folds([(primary_id, secondary_id)]), choices or {}, actor)[0]
+            merge_id = self._fold(_folds([(primary_id, secondary_id)]), choices or {}, actor)[0]
+        self.ws.commit(Change.of(ChangeKind.MERGE, [primary_id], removed_ids=[secondary_id]))
+        return merge_id
 
     def merge_many(
         self, pairs: Sequence[tuple[int, int]], *, actor: str = "identity_resolution"
@@ -117,7 +120,8 @@ class Merges:
         first appearance, with the same result as `merge(root, it)` one after another (default
         field choices) and undoable on its own by `unmerge`. Returns the merge ids in that
         order, so for pairs with distinct secondaries that are never primaries (what identity
-        resolution produces), `ids[i]` is the merge of `pairs[i]`."""
+        resolution produces), `ids[i]` is the merge of `pairs[i]`. Part of a bigger write:
+        the caller commits (identity resolution's batch names the secondaries as removed)."""
         folds = _folds(pairs)
         if not folds:
             return []
@@ -151,6 +155,7 @@ class Merges:
             profile_repo.insert_row(db, json.dumps(snapshot["secondary"]))
             repo.mark_undone(db, merge_id, utcnow())
             audit.record(self.ws, actor, "profile", primary_id, "unmerge", before=secondary_id)
+        self.ws.commit(Change.of(ChangeKind.UNMERGE, [primary_id, secondary_id]))
 
     def _undoable(self, merge_id: int) -> dict[str, Any]:
         record = repo.get(self.ws.db, merge_id)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from engine.admin import audit
+from engine.changes import Change, ChangeKind
 from engine.profiles.text_match import caseless_run, like_pattern
 from kith_errors import NotFound
 from store import audit as audit_repo
@@ -65,6 +66,7 @@ class Privacy:
             removed["profiles"] = repo.delete_profiles(db, ids)
             report = {"removed": removed, "redacted": self._redact(values)}
             audit.record(self.ws, actor, "profile", profile_id, "erase", after=report)
+        self.ws.commit(Change.of(ChangeKind.ERASE, [], removed_ids=ids))
         return removed
 
     def _delete(self, table: str, ids: list[int]) -> int:

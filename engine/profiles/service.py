@@ -16,6 +16,7 @@ from engine.admin import audit
 from engine.catalog.service import moment
 from engine.catalog.values import normalize_email, normalize_phone
 from engine.catalog.vocab import CHANNELS, IDENTITY_TYPES
+from engine.changes import Change, ChangeKind, Touches
 from engine.clock import utcnow
 from engine.models import Identity, Profile
 from engine.profiles.text_match import caseless_run, contains, like_pattern
@@ -89,6 +90,7 @@ class Profiles:
             repo.insert_row(db, _row_json(row | self._columns(values)))
             repo.insert_identities(db, profile_id, pairs, now, "admin")
             audit.record(self.ws, actor, "profile", profile_id, "create", after=_jsonable(values))
+        self.ws.commit(Change.of(ChangeKind.EDIT, [profile_id]))
         return self.get(profile_id)
 
     def get(self, profile_id: int) -> Profile:
@@ -121,15 +123,20 @@ class Profiles:
                 row = current | self._columns(values, current.get("properties") or {})
                 repo.replace_row(db, profile_id, _row_json(row | {"updated_at": utcnow()}))
                 audit.record_changes(self.ws, actor, "profile", profile_id, "update", diff)
-            self._claim_identities(profile_id, values, actor)
+            claimed = self._claim_identities(profile_id, values, actor)
+        if diff or claimed:
+            edited = {(field,) for field, _, _ in diff} | {(kind,) for kind in claimed}
+            touches = Touches(props=frozenset(edited | {("updated_at",)}))
+            self.ws.commit(Change.of(ChangeKind.EDIT, [profile_id], touches=touches))
         return self.get(profile_id)
 
-    def _claim_identities(self, profile_id: int, values: dict[str, Any], actor: str) -> None:
+    def _claim_identities(self, profile_id: int, values: dict[str, Any], actor: str) -> list[str]:
         """An email or phone set on the profile also becomes its identity (already normalised
-        by the catalog), so identity resolution finds the person by it."""
+        by the catalog), so identity resolution finds the person by it; returns the identity
+        types it added."""
         pairs = [(k, values[k]) for k in ("email", "phone") if values.get(k)]
         if not pairs:
-            return
+            return []
         db = self.ws.db
         taken = repo.owners(db, pairs)
         other = [t for t in taken if t[2] != profile_id]
@@ -147,6 +154,7 @@ class Profiles:
                 audit.record(
                     self.ws, actor, "profile", profile_id, "identity_add", field, after=value
                 )
+        return [kind for kind, _ in new]
 
     def _current(self, profile_id: int) -> dict[str, Any]:
         text = repo.row_json(self.ws.db, profile_id)

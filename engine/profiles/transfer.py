@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from engine.admin import audit
 from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES, STANDARD_PROPERTIES
+from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
 from engine.profiles.service import PROFILE_IDS, ProfileFilter
@@ -134,6 +135,7 @@ class Transfer:
                 self._write(parsed, plan, frames)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
+        self.ws.commit(Change.of(ChangeKind.IMPORT, created + updated))
         return ImportReport(created=len(created), updated=len(updated), errors=parsed.error_frame())
 
     # ---- parsing and validation --------------------------------------------------------------

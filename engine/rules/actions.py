@@ -39,9 +39,10 @@ from dsl.ast import (
     Value,
 )
 from engine.admin.audit import AUDIT_IDS
+from engine.changes import Change, Touches
 from engine.profiles.labels import check_label
+from engine.rules import deps as rule_deps
 from engine.rules import emits as emits
-from engine.rules.deps import Touches
 from engine.rules.emits import Emit
 from engine.rules.writes import PropertyWrites, Write
 from kith_errors import ValidationError
@@ -118,6 +119,7 @@ class Actions:
         self._emits: list[Emit] = []
         self._notes: list[pd.DataFrame] = []
         self._members: list[_Membership] = []
+        self._touched: set[int] = set()  # profiles whose state the actions changed
         self.deferred = False  # queue property writes, labels, lists, notifications: flush()
         self._apply: dict[type, Callable[[Any, Firing], str | None]] = {
             SetProperty: self._set,
@@ -131,6 +133,11 @@ class Actions:
             Notify: self._notify,
         }
 
+    def take_touched(self) -> set[int]:
+        """The profiles the actions changed since the last call (for the commit path)."""
+        touched, self._touched = self._touched, set()
+        return touched
+
     def drop_emits(self) -> None:
         self._emits = []
 
@@ -141,7 +148,7 @@ class Actions:
         for depth in sorted({e.depth for e in pending}):
             batch = emits.store(self.ws, [e for e in pending if e.depth == depth], depth)
             if batch is not None:
-                self.ws.after_ingest(batch)
+                self.ws.commit(Change.ingested(batch))
 
     def apply(self, actions: tuple[Action, ...], firing: Firing) -> str:
         """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
@@ -189,7 +196,10 @@ class Actions:
         apply = self._apply.get(type(action))
         if apply is None:
             raise ValidationError(f"rules cannot apply the action {type(action).__name__}")
-        return apply(action, firing)
+        outcome = apply(action, firing)
+        if rule_deps.writes((action,)).any():  # emits commit as a batch of their own
+            self._touched.update(firing.profile_ids)
+        return outcome
 
     # ---- profile properties: queued in engine/rules/writes.py -------------------------------
 

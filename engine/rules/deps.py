@@ -8,7 +8,7 @@ conservative: a node it does not know reads everything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from dsl.ast import (
     Action,
@@ -25,6 +25,7 @@ from dsl.ast import (
     HasLabel,
     Increment,
     InList,
+    InSegment,
     IsSet,
     LabelAction,
     ListAction,
@@ -40,67 +41,29 @@ from dsl.ast import (
     StringMatch,
     UnsetProperty,
 )
-from engine.catalog.service import JSON_PROPERTY
+from engine.catalog.values import JSON_PROPERTY
+from engine.changes import EVERYTHING, NOTHING, Touches
 
+SavedReads = Callable[[str], Touches]  # what a saved segment (by name) reads
 _FIELD_NODES = (Compare, Between, InList, IsSet, StringMatch, RelativeDate)
 _EVENT_NODES = (Did, Aggregate, Occurrence, Sequence)  # events: rules' emits land after the batch
 _NO_PROFILE_EFFECT = (EmitEvent, CallWebhook, Notify)
 
 
-@dataclass(frozen=True)
-class Touches:
-    """Profile state: property paths (as stored), labels, list membership, consent; `all`
-    stands for anything (a saved segment may read every one of them)."""
-
-    props: frozenset[tuple[str, ...]] = frozenset()
-    labels: bool = False
-    lists: bool = False
-    consent: bool = False
-    all: bool = False
-
-    def __or__(self, other: Touches) -> Touches:
-        return Touches(
-            self.props | other.props,
-            self.labels or other.labels,
-            self.lists or other.lists,
-            self.consent or other.consent,
-            self.all or other.all,
-        )
-
-    def meets(self, other: Touches) -> bool:
-        """Whether what one side writes may change what the other reads."""
-        if self.all or other.all:
-            return bool(self.any() and other.any())
-        if (self.labels and other.labels) or (self.lists and other.lists):
-            return True
-        if self.consent and other.consent:
-            return True
-        return any(overlap(a, b) for a in self.props for b in other.props)
-
-    def any(self) -> bool:
-        return bool(self.props or self.labels or self.lists or self.consent or self.all)
-
-    @property
-    def members(self) -> bool:
-        """Labels or lists: the queued membership changes matter."""
-        return self.labels or self.lists or self.all
-
-
-NOTHING = Touches()
-EVERYTHING = Touches(all=True)
-
-
-def reads(expr: Expr | None) -> Touches:
-    """The profile state a condition reads."""
+def reads(expr: Expr | None, saved: SavedReads | None = None) -> Touches:
+    """The profile state a condition reads; `in segment` reads what `saved` says that segment
+    reads (without it: everything)."""
     if expr is None or isinstance(expr, _EVENT_NODES):
         return NOTHING
     if isinstance(expr, And | Or):
         found = NOTHING
         for item in expr.items:
-            found = found | reads(item)
+            found = found | reads(item, saved)
         return found
     if isinstance(expr, Not):
-        return reads(expr.item)
+        return reads(expr.item, saved)
+    if isinstance(expr, InSegment) and saved is not None:
+        return saved(expr.name)
     if isinstance(expr, _FIELD_NODES):
         return Touches(props=frozenset({stored_path(expr.field)}))
     if isinstance(expr, HasLabel):
@@ -140,11 +103,3 @@ def stored_path(path: Path) -> tuple[str, ...]:
     if path.parts[0] == JSON_PROPERTY and len(path.parts) > 1:
         return path.parts[1:]
     return path.parts
-
-
-def overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Whether a write at one stored path may change a value read at the other."""
-    if a == (JSON_PROPERTY,) or b == (JSON_PROPERTY,):
-        return True  # the whole JSON column
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]

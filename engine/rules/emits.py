@@ -4,7 +4,7 @@ An emitted event belongs to that profile directly, whatever identities it has (n
 say, after an import without keys), so it is written without identity resolution: one staging
 INSERT per emit action from its firing frame, then one INSERT into `events` for the whole level
 (message ids say rule, event and cause, so a replayed firing is not stored twice). The batch
-then goes through `ws.after_ingest` like any other, and its rules run one level deeper.
+then goes through `ws.commit` like any other, and its rules run one level deeper.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Rules: event-, schedule- and segment-triggered automations.
 
-After every ingestion batch `on_batch` runs the enabled rules in priority order (lowest number
-first) in one transaction. Rules whose trigger event is not in the batch are skipped. The
+After every commit (`after_commit`, engine/changes.py) the rules it triggers run in priority
+order (lowest number first) in one transaction: for an ingestion batch its event rules and the
+segment rules, for any other change the entering/leaving rules of the segments someone entered
+or left. Rules whose trigger event is not in the batch are skipped. The
 firings of every event rule whose condition reads nothing an earlier rule writes
 (engine/rules/deps.py) come from one query (engine/rules/query.py, rendered once per rule set and
 schema): the batch's events of the trigger type that pass its `where` filter, restricted to
@@ -9,14 +11,16 @@ profiles meeting the condition. A rule that must see earlier rules' writes (and 
 is evaluated at its turn, after those writes are applied. The actions apply set-based
 (engine/rules/actions.py) and every firing is logged in `rule_runs`, all in one INSERT. Events a
 rule emits are stored one level deeper; at `MAX_DEPTH` the emit is skipped and the firing logged
-with outcome 'loop_bound'.
+with outcome 'loop_bound'. What the actions wrote is committed as one change one level deeper,
+so the segments it moves fire their rules in turn; past `MAX_DEPTH` those firings are logged
+with outcome 'loop_bound' and their actions skipped.
 """
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,10 +31,11 @@ from sqlglot import exp
 import dsl
 from dsl.ast import EventTrigger, Rule, ScheduleTrigger, SegmentTrigger
 from dsl.schema import Schema
+from engine.changes import Change, ChangeKind
 from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
-from engine.rules.actions import Actions, Firing, describe, event_refs
+from engine.rules.actions import MAX_DEPTH, Actions, Firing, describe, event_refs
 from engine.rules.query import BATCH, conditioned, event_select, ref_name
 from engine.rules.webhooks import DeliveryStats, deliver
 from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
@@ -39,7 +44,7 @@ from store.db import render
 
 if TYPE_CHECKING:
     from engine.batch import IngestBatch
-    from engine.segments.service import SegmentChanges
+    from engine.segments.membership import SegmentChanges
     from engine.workspace import Workspace
 
 _PLANS = 64  # firing queries kept rendered (rule sets x schemas; a workspace uses a few)
@@ -120,29 +125,76 @@ class Rules:
 
     # ---- running -----------------------------------------------------------------------------
 
-    def on_batch(self, batch: IngestBatch, changes: SegmentChanges) -> None:
-        """Fire the event and segment rules for one committed ingestion batch."""
+    def after_commit(self, change: Change, moved: SegmentChanges) -> None:
+        """Fire the rules a committed change triggers: an ingestion batch's event rules, and the
+        entering/leaving rules of the segments someone entered or left, whatever the change.
+        What the rules write is committed in turn, one chain level deeper, at the same moment."""
+        now = change.as_of or self.ws.clock()
+        if change.batch is not None:
+            batch = change.batch
+            self._run(self._batch_rules(batch), batch.batch_id, change.depth, moved, now)
+        elif moved:
+            self._run(self._segment_rules(moved), None, change.depth, moved, now)
+
+    def _batch_rules(self, batch: IngestBatch) -> builtins.list[tuple[dict[str, Any], Rule]]:
+        """The enabled event and segment rules, less event rules whose trigger type is not in
+        the batch."""
         active = self._active((EventTrigger, SegmentTrigger))
         if any(_event_rule(rule) for _, rule in active):  # skip rules with no trigger event
             present = set(repo.batch_event_types(self.ws.db, batch.batch_id))
             active = [(r, rule) for r, rule in active if _triggered(rule, present)]
+        return active
+
+    def _segment_rules(self, moved: SegmentChanges) -> builtins.list[tuple[dict[str, Any], Rule]]:
+        """The enabled entering/leaving rules of the segments someone entered or left."""
+        entered = {name for name, _ in moved.entered}
+        exited = {name for name, _ in moved.exited}
+        return [
+            (row, rule)
+            for row, rule in self._active((SegmentTrigger,))
+            if isinstance(rule.trigger, SegmentTrigger)
+            and rule.trigger.segment in (entered if rule.trigger.change == "entering" else exited)
+        ]
+
+    def _run(
+        self,
+        active: builtins.list[tuple[dict[str, Any], Rule]],
+        batch_id: int | None,
+        depth: int,
+        moved: SegmentChanges,
+        now: dt.datetime,
+    ) -> None:
         if not active:
             return
-        try:  # one transaction for the whole batch's rules: one commit instead of dozens
-            with self.ws.db.transaction():
-                self._run_batch(active, batch, changes, shared=True)
-        except StoreError:  # a database error aborted it: rule by rule, each on its own
-            self._run_batch(active, batch, changes, shared=False)
+        with self.ws.holding_commits() as held:
+            try:  # one transaction for all the rules: one commit instead of dozens
+                with self.ws.db.transaction():
+                    self._run_batch(active, batch_id, depth, moved, now, shared=True)
+            except StoreError:  # a database error aborted it: rule by rule, each on its own
+                self._run_batch(active, batch_id, depth, moved, now, shared=False)
+        self._commit_writes(held, depth, now)
         self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
+
+    def _commit_writes(self, held: builtins.list[Change], depth: int, now: dt.datetime) -> None:
+        """The rules' writes (and the changes the services they used committed meanwhile) as
+        one change, one chain level deeper: memberships they move fire rules in turn."""
+        touched = self._actions.take_touched()
+        ids = touched.union(*(c.profile_ids for c in held))
+        removed = set().union(*(c.removed_ids for c in held))
+        if ids or removed:
+            change = Change.of(ChangeKind.RULE_WRITE, ids, removed_ids=removed, depth=depth + 1)
+            self.ws.commit(replace(change, as_of=now))
 
     def _run_batch(
         self,
         active: builtins.list[tuple[dict[str, Any], Rule]],
-        batch: IngestBatch,
+        batch_id: int | None,
+        depth: int,
         changes: SegmentChanges,
+        now: dt.datetime,
         shared: bool,
     ) -> None:
-        now, schema = utcnow(), self.ws.segments.schema()
+        schema = self.ws.segments.schema()
         self._actions.writes.follow(schema.properties)
         self._actions.drop_emits()
         self._actions.discard()
@@ -151,16 +203,16 @@ class Rules:
         # queued changes they could see are applied (in a shared transaction, property writes,
         # labels and notifications queue up so that many rules' changes share one statement)
         self._actions.deferred = shared
-        upfront = self._firings(_upfront(active), schema, now, batch.batch_id)
+        upfront = self._firings(_upfront(active), schema, now, batch_id)
         runs: list[_Run] = []
         try:
             for row, rule in active:
                 frame = upfront.get(int(row["id"]))
                 if frame is None:
                     self._actions.flush_for(rule_deps.reads(rule.condition), now)
-                    frame = self._turn_firings(row, rule, batch, changes, now, schema)
-                runs.append(self._fire(row, rule, frame, batch.depth, now, shared=shared))
-            self._write_log(runs, now, batch.depth)
+                    frame = self._turn_firings(row, rule, batch_id, changes, now, schema)
+                runs.append(self._fire(row, rule, frame, depth, now, shared=shared))
+            self._write_log(runs, now, depth)
         finally:
             self._actions.deferred = False
             self._actions.discard()
@@ -169,13 +221,14 @@ class Rules:
         self,
         row: dict[str, Any],
         rule: Rule,
-        batch: IngestBatch,
+        batch_id: int | None,
         changes: SegmentChanges,
         now: dt.datetime,
         schema: Schema,
     ) -> pd.DataFrame:
         if isinstance(rule.trigger, EventTrigger):
-            return self._firings([(row, rule)], schema, now, batch.batch_id)[int(row["id"])]
+            assert batch_id is not None  # event rules run only for a batch
+            return self._firings([(row, rule)], schema, now, batch_id)[int(row["id"])]
         return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
@@ -188,8 +241,10 @@ class Rules:
             assert isinstance(rule.trigger, ScheduleTrigger)
             if last is not None and last + _PERIODS[rule.trigger.every] > now:
                 continue
-            run = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
-            self._write_log([run], now, 0)
+            with self.ws.holding_commits() as held:
+                run = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
+                self._write_log([run], now, 0)
+            self._commit_writes(held, 0, now)
             self._actions.flush_emits()
             fired[row["name"]] = len(run.frame)
             repo.set_scheduled(self.ws.db, row["id"], now)
@@ -236,7 +291,7 @@ class Rules:
         rules: builtins.list[tuple[dict[str, Any], Rule]],
         schema: Schema,
         now: dt.datetime,
-        batch_id: int,
+        batch_id: int | None,
     ) -> dict[int, pd.DataFrame]:
         """The batch's firings of these event rules, from one UNION ALL query ordered by rule,
         sliced per rule (no group-by)."""
@@ -348,6 +403,8 @@ class Rules:
         run = _Run(int(row["id"]), describe(rule.actions), frame, "applied")
         if frame.empty:
             return run
+        if depth > MAX_DEPTH:  # rules moving each other's segments: bounded like emits
+            return _Run(run.rule_id, run.actions, frame, "loop_bound")
         refs = {path.dotted: ref_name(path) for path in event_refs(rule.actions)}
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:

@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from dsl.ast import Path
-from engine.rules import deps as rule_deps
+from engine.changes import overlap
 from engine.rules.deps import stored_path
 from store import analytics as analytics_repo
 from store import rules as repo
@@ -228,7 +228,7 @@ def _json(value: exp.Expr) -> exp.Expr:
 
 def _touches(write: Write, paths: frozenset[tuple[str, ...]]) -> bool:
     mine = stored_path(write.prop)
-    return any(rule_deps.overlap(mine, path) for path in paths)
+    return any(overlap(mine, path) for path in paths)
 
 
 def _overlap(a: Path, b: Path) -> bool:

@@ -2,8 +2,9 @@
 
 A dynamic segment is an expression; a static list holds hand-picked profiles (list_members); a
 compound segment combines saved segments (union | intersection | difference). `segment_members`
-materializes every saved segment's current members; each refresh records who entered and who
-exited (`segment_history`) and, when full, the size (`segment_sizes`).
+materializes every saved segment's current members, kept current after every committed change
+(engine/segments/membership.py); each refresh records who entered and who exited
+(`segment_history`) and, when full, the size (`segment_sizes`).
 
 Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`)
 or an expression. `as_of` (default now, UTC) is the evaluation time of every window.
@@ -16,7 +17,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -24,7 +24,8 @@ from sqlglot import exp
 import dsl
 from dsl.ast import Expr, InSegment
 from dsl.schema import Schema
-from engine.clock import as_of_or_now, utcnow
+from engine.changes import Change, ChangeKind, Touches
+from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import (
     CompiledQuery,
     Context,
@@ -33,7 +34,7 @@ from engine.compiler import (
     compile_query,
     render,
 )
-from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
+from engine.segments.membership import Membership, SegmentChanges
 from kith_errors import Conflict, NotFound, ValidationError
 from store import Database
 from store import segments as repo
@@ -48,36 +49,15 @@ KINDS = ("dynamic", "static", "compound")
 COMPOUND_OPS = ("union", "intersection", "difference")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\- ]{0,99}$")
 TREND_DAYS = 7
+_LISTS = Touches(lists=True)  # what a list edit changes
 AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
-
-
-@dataclass(frozen=True)
-class SegmentChanges:
-    """Who entered and who left which segment in one refresh: (segment name, profile id)."""
-
-    entered: tuple[tuple[str, int], ...] = field(default=())
-    exited: tuple[tuple[str, int], ...] = field(default=())
-
-    def __add__(self, other: SegmentChanges) -> SegmentChanges:
-        return SegmentChanges(self.entered + other.entered, self.exited + other.exited)
-
-
-@dataclass(frozen=True)
-class _ScopedPlan:
-    """`refresh_profiles`' one statement for the current saved segments, rendered once and
-    reused until a segment or the schema changes (only its `as_of` parameters move)."""
-
-    key: tuple[Any, ...]
-    sql: str
-    ctx: Context
-    names: dict[int, str]
 
 
 class Segments:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.db = ws.db
-        self._plan: _ScopedPlan | None = None
+        self.membership = Membership(self)
 
     # ---- the language ------------------------------------------------------------------------
 
@@ -151,7 +131,7 @@ class Segments:
 
     def saved(self, name: str) -> SavedSegment:
         """A saved segment as the compiler sees it (the resolver for `in segment`)."""
-        row = self._row(name)
+        row = self.row(name)
         expression = dsl.parse_segment(row["expression"]) if row["expression"] else None
         of = tuple(json.loads(row["compound_of"])) if row["compound_of"] else ()
         return SavedSegment(row["id"], name, row["kind"], expression, row["compound_op"], of)
@@ -236,7 +216,7 @@ class Segments:
                 raise ValidationError(f'segment "{name}" would include itself through "{part}"')
 
     def get(self, name: str) -> dict[str, Any]:
-        row = self._row(name)
+        row = self.row(name)
         of = json.loads(row["compound_of"]) if row["compound_of"] else None
         return {**row, "compound_of": of, "size": repo.size(self.db, row["id"])}
 
@@ -245,13 +225,13 @@ class Segments:
         return repo.overview(self.db, utcnow() - dt.timedelta(days=TREND_DAYS))
 
     def delete(self, name: str) -> None:
-        row = self._row(name)
+        row = self.row(name)
         users = sorted(n for n, refs in self.schema().segments.items() if name in refs)
         if users:
             raise Conflict(f'segment "{name}" is used by {", ".join(users)}; change those first')
         repo.delete(self.db, row["id"])
 
-    def _row(self, name: str) -> dict[str, Any]:
+    def row(self, name: str) -> dict[str, Any]:
         row = repo.get(self.db, name)
         if row is None:
             names = [r["name"] for r in repo.all_rows(self.db)]
@@ -268,14 +248,14 @@ class Segments:
         row, ids = self._static(name), list(profile_ids)
         with self._picked(ids):
             added = repo.add_list_members(self.db, row["id"], actor, utcnow())
-        self.refresh_profiles(ids)
+        self.ws.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return added
 
     def remove_members(self, name: str, profile_ids: Iterable[int], actor: str) -> int:
         row, ids = self._static(name), list(profile_ids)
         with self._picked(ids):
             removed = repo.remove_list_members(self.db, row["id"])
-        self.refresh_profiles(ids)
+        self.ws.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return removed
 
     def add_results(self, name: str, expression: str, actor: str, *, as_of: AsOf = None) -> int:
@@ -283,7 +263,7 @@ class Segments:
         return self.add_members(name, self.ids(expression, as_of=as_of), actor)
 
     def _static(self, name: str) -> dict[str, Any]:
-        row = self._row(name)
+        row = self.row(name)
         if row["kind"] != "static":
             raise ValidationError(
                 f'segment "{name}" is {row["kind"]}; only static lists take members'
@@ -296,78 +276,24 @@ class Segments:
     # ---- materialized membership -------------------------------------------------------------
 
     def refresh(self, name: str | None = None, *, as_of: AsOf = None) -> SegmentChanges:
-        """Recompute members of one saved segment (or all), record entries, exits and size."""
-        moment = as_of_or_now(as_of)
-        rows = [self._row(name)] if name is not None else repo.all_rows(self.db)
-        schema, changes = self.schema(), SegmentChanges()
-        for row in rows:
-            compiled = self._saved_query(row["name"], moment, schema)
-            changes += self._apply(row, compiled, moment)
-            repo.record_size(self.db, row["id"], moment)
-        return changes
-
-    def refresh_profiles(self, profile_ids: Iterable[int]) -> SegmentChanges:
-        """Recompute every saved segment for these profiles only (after an ingestion batch):
-        one statement evaluates them all and diffs with the stored membership."""
-        scope = [int(pid) for pid in profile_ids]
-        marker = repo.marker(self.db) if scope else (0,)
-        if marker[0] == 0:
-            return SegmentChanges()
-        moment = utcnow()
-        plan = self._scoped_plan(marker, moment)
-        params = {**plan.ctx.params_at(moment), SCOPE_PARAM: scope}
-        with self.db.transaction():
-            rows = self.db.rows(plan.sql, params)
-            if rows:
-                repo.apply_changes(self.db, rows, moment)
-        return _changes(rows, plan.names)
-
-    def _scoped_plan(self, marker: tuple[Any, ...], moment: dt.datetime) -> _ScopedPlan:
-        schema = self.schema()
-        key = (marker, schema.properties, schema.event_types)
-        plan = self._plan
-        if plan is None or plan.key != key:
-            rows = repo.all_rows(self.db)
-            ctx = self.context(moment, schema)
-            query = compile_scoped_changes(ctx, [(row["id"], row["name"]) for row in rows])
-            plan = _ScopedPlan(key, render(query), ctx, {row["id"]: row["name"] for row in rows})
-            self._plan = plan
-        return plan
-
-    def _saved_query(self, name: str, moment: dt.datetime, schema: Schema) -> CompiledQuery:
-        return compile_query(self.context(moment, schema), InSegment(name))
-
-    def _apply(
-        self, row: dict[str, Any], compiled: CompiledQuery, moment: dt.datetime
-    ) -> SegmentChanges:
-        members = self.db.df(compiled.expression, compiled.params)
-        with _Registered(self.db, repo.NEW, members):
-            entered, exited = repo.apply_members(self.db, row["id"], moment)
-        name = row["name"]
-        return SegmentChanges(
-            tuple((name, pid) for pid in entered), tuple((name, pid) for pid in exited)
-        )
+        """Recompute members of one saved segment (or all) for everyone, through the commit
+        path: entries and exits recorded, entering/leaving rules fired."""
+        if name is not None:
+            self.row(name)
+        moment = None if as_of is None else to_utc(as_of)  # None: the workspace's clock
+        return self.ws.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
 
     def history(self, name: str) -> pd.DataFrame:
         """measured_at, size: one row per full refresh."""
-        return repo.sizes(self.db, self._row(name)["id"])
+        return repo.sizes(self.db, self.row(name)["id"])
 
     def member_changes(self, name: str) -> pd.DataFrame:
         """profile_id, change (entered | exited), changed_at."""
-        return repo.changes(self.db, self._row(name)["id"])
+        return repo.changes(self.db, self.row(name)["id"])
 
     def memberships(self, profile_id: int) -> builtins.list[str]:
         """Names of the saved segments the profile is a member of (as last refreshed)."""
         return repo.memberships(self.db, profile_id)
-
-
-def _changes(rows: list[tuple[Any, ...]], names: dict[int, str]) -> SegmentChanges:
-    """(segment_id, profile_id, entered) rows as entries and exits, by segment name then id."""
-    named = sorted((names[int(sid)], int(pid), bool(entered)) for sid, pid, entered in rows)
-    return SegmentChanges(
-        tuple((name, pid) for name, pid, entered in named if entered),
-        tuple((name, pid) for name, pid, entered in named if not entered),
-    )
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:

@@ -53,10 +53,13 @@ def add_session(ws: Workspace, session_id: str, profile_id: int, start: dt.datet
 
 
 def add_segment(ws: Workspace, seg_id: int, name: str, kind: str = "dynamic") -> None:
+    """A saved segment without its members (the test inserts them): a dynamic one holds
+    everyone with an event, so the commit after a merge or an erase can re-evaluate it."""
+    expression = "did any event" if kind == "dynamic" else None
     ws.db.execute(
         "INSERT INTO segments (id, name, kind, expression, created_at, updated_at) "
-        "VALUES ($id, $name, $kind, NULL, $t, $t)",
-        {"id": seg_id, "name": name, "kind": kind, "t": T0},
+        "VALUES ($id, $name, $kind, $e, $t, $t)",
+        {"id": seg_id, "name": name, "kind": kind, "e": expression, "t": T0},
     )
 
 

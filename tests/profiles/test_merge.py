@@ -10,9 +10,10 @@ from engine import Workspace
 from kith_errors import Conflict, NotFound, ValidationError
 from tests.profiles.helpers import T0, add_event, add_segment, add_session, dump, table_names
 
-# Tables a merge and its undo legitimately write to: the merge record itself, the audit trail
-# and id counters.
-_BOOKKEEPING = {"merges", "merge_moves", "audit_log", "counters"}
+# Tables a merge and its undo legitimately write to: the merge record itself, the audit trail,
+# id counters, and the segment history (the secondary exits at the merge, enters again at the
+# undo).
+_BOOKKEEPING = {"merges", "merge_moves", "audit_log", "counters", "segment_history"}
 
 
 @pytest.fixture
@@ -83,13 +84,23 @@ def test_merge_moves_everything_onto_the_primary(ws: Workspace, pair: tuple[int,
 
 def test_unmerge_restores_every_table_exactly(ws: Workspace, pair: tuple[int, int]) -> None:
     a, b = pair
-    tables = [t for t in table_names(ws) if t not in _BOOKKEEPING]
+    tables = [t for t in table_names(ws) if t not in _BOOKKEEPING | {"segment_members"}]
     before = dump(ws, tables)
     merge_id = ws.merges.merge(a, b)
     assert dump(ws, tables) != before
+    # the secondary left both segments; its list membership moved to the primary
+    assert _members(ws) == [(1, a), (2, a)]
     ws.merges.unmerge(merge_id)
     assert dump(ws, tables) == before
+    # back in both after the undo (the fixture stored b's list membership as a list row only)
+    assert _members(ws) == [(1, a), (1, b), (2, b)]
     assert ws.merges.linked(b)["undone_at"].notna().all()
+    history = ws.segments.member_changes("active")
+    assert history[["profile_id", "change"]].values.tolist() == [[b, "exited"], [b, "entered"]]
+
+
+def _members(ws: Workspace) -> list[tuple[int, int]]:
+    return ws.db.rows("SELECT segment_id, profile_id FROM segment_members ORDER BY ALL")
 
 
 def test_unmerge_twice_is_refused(ws: Workspace, pair: tuple[int, int]) -> None:

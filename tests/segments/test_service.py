@@ -9,7 +9,7 @@ import pytest
 
 from engine import Workspace
 from engine.clock import utcnow
-from engine.segments.service import SegmentChanges
+from engine.segments.membership import SegmentChanges
 from kith_errors import Conflict, DslNameError, DslSyntaxError, NotFound, ValidationError
 from tests import segment_fixtures as fx
 
@@ -135,7 +135,7 @@ def test_incremental_refresh_agrees_with_a_full_refresh(seeded: Workspace) -> No
     assert _materialized(seeded, "active") == set()
     now = utcnow()
     _add_events(seeded, [(9001, 4, "page_view", now - dt.timedelta(hours=1))])
-    changes = seeded.segments.refresh_profiles([4])
+    changes = seeded.segments.membership.refresh_profiles([4])
     assert changes.entered == (("active", 4),) and changes.exited == (("quiet", 4),)
     for name in ("active", "quiet"):
         assert _materialized(seeded, name) == set(seeded.segments.ids(name))
@@ -158,7 +158,7 @@ def test_incremental_refresh_of_a_batch_moving_profiles_across_many_segments(
     now = utcnow()
     _add_events(seeded, [(9001, 2, "purchase", now), (9002, 4, "page_view", now)])
     seeded.db.execute("DELETE FROM list_members WHERE profile_id = 3")  # behind the service
-    changes = seeded.segments.refresh_profiles([2, 4, 3, 5, 4])
+    changes = seeded.segments.membership.refresh_profiles([2, 4, 3, 5, 4])
     assert changes.entered == (
         ("active", 2),
         ("active", 4),
@@ -179,20 +179,20 @@ def test_incremental_refresh_of_a_batch_moving_profiles_across_many_segments(
         assert _materialized(seeded, name) == set(seeded.segments.ids(name)), name
     full = seeded.segments.refresh()
     assert full.entered == () and full.exited == ()
-    assert seeded.segments.refresh_profiles([2, 3]) == SegmentChanges()
+    assert seeded.segments.membership.refresh_profiles([2, 3]) == SegmentChanges()
 
 
 def test_incremental_refresh_only_looks_at_the_given_profiles(seeded: Workspace) -> None:
     seeded.segments.save("active", expression="did any event in last 1 days")
     now = utcnow()
     _add_events(seeded, [(9001, 4, "page_view", now), (9002, 5, "page_view", now)])
-    assert seeded.segments.refresh_profiles([4]).entered == (("active", 4),)
+    assert seeded.segments.membership.refresh_profiles([4]).entered == (("active", 4),)
     assert _materialized(seeded, "active") == {4}
     assert seeded.segments.refresh().entered == (("active", 5),)
 
 
 def test_refresh_without_saved_segments_is_a_no_op(seeded: Workspace) -> None:
-    changes = seeded.segments.refresh_profiles([1, 2, 3])
+    changes = seeded.segments.membership.refresh_profiles([1, 2, 3])
     assert changes.entered == () and changes.exited == ()
 
 
@@ -272,7 +272,7 @@ def test_ingestion_updates_membership_of_the_touched_profiles(seeded: Workspace)
 def test_merges_keep_memberships_consistent(seeded: Workspace) -> None:
     seeded.segments.save("acme", expression='email ends with "@acme.com"')
     seeded.merges.merge(1, 3, actor="ana")
-    seeded.segments.refresh_profiles([1])
+    seeded.segments.membership.refresh_profiles([1])
     assert seeded.segments.memberships(3) == [] and seeded.segments.memberships(1) == ["acme"]
     assert seeded.segments.get("acme")["size"] == len(seeded.segments.ids("acme"))
 
@@ -280,7 +280,7 @@ def test_merges_keep_memberships_consistent(seeded: Workspace) -> None:
 def test_a_full_refresh_lets_vanished_profiles_exit(seeded: Workspace) -> None:
     seeded.segments.save("acme", expression='email ends with "@acme.com"')
     seeded.db.execute("DELETE FROM profiles WHERE id = 3")  # removed behind the service's back
-    assert seeded.segments.refresh_profiles([1]).exited == ()
+    assert seeded.segments.membership.refresh_profiles([1]).exited == ()
     changes = seeded.segments.refresh("acme")
     assert changes.exited == (("acme", 3),)
     assert _materialized(seeded, "acme") == {1, 8, 11}
