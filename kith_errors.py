@@ -111,8 +111,39 @@ class WorkspaceLocked(StoreError):
     code = "workspace_locked"
 
 
+class QueueClosed(StoreError):
+    """The server is shutting down and takes no more messages."""
+
+    code = "shutting_down"
+
+
+class QueueFull(StoreError):
+    """More messages wait to be loaded than the server keeps in memory; retry shortly."""
+
+    code = "overloaded"
+
+
+# ---- requests -----------------------------------------------------------------------------------
+
+
+class BadRequest(ValidationError):
+    """A request the API cannot read (not JSON, wrong shape)."""
+
+    code = "bad_request"
+
+
+class PayloadTooLarge(ValidationError):
+    code = "payload_too_large"
+
+
 class AuthError(KithError):
     code = "unauthorized"
+
+
+class Forbidden(AuthError):
+    """A valid key whose scope does not allow the request."""
+
+    code = "forbidden"
 
 
 def validation_message(error: dict[str, Any]) -> str:
@@ -122,3 +153,12 @@ def validation_message(error: dict[str, Any]) -> str:
     if error.get("type") == "value_error" and raised is not None:
         return str(raised)
     return str(error.get("msg", "invalid"))
+
+
+# ---- automation ---------------------------------------------------------------------------------
+
+
+class RuleFailed(KithError):
+    """Rules (or a job of the server's clock) failed to run; what was stored before stays."""
+
+    code = "rule_failed"

@@ -35,21 +35,9 @@ from app.journal import Journal, Record
 from engine import Workspace
 from engine.clock import utcnow
 from engine.ingest.intake import Admitted, Part, Refusal
-from kith_errors import StoreError
+from kith_errors import QueueClosed, QueueFull, StoreError
 
 log = logging.getLogger("kith.ingest")
-
-
-class QueueClosed(StoreError):
-    """The server is shutting down and takes no more messages."""
-
-    code = "shutting_down"
-
-
-class QueueFull(StoreError):
-    """More messages wait to be loaded than the server keeps in memory; retry shortly."""
-
-    code = "overloaded"
 
 
 @dataclass

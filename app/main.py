@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui import inbox_title
+
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
@@ -31,6 +33,7 @@ st.navigation(
         ],
         "Management": [
             _page("rules", "Rules", ":material/rule:"),
+            _page("inbox", inbox_title(), ":material/inbox:"),
             _page("consent", "Consent", ":material/verified_user:"),
             _page("properties", "Properties", ":material/tune:"),
             _page("transfer", "Import / Export", ":material/swap_vert:"),

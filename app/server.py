@@ -4,9 +4,10 @@ FastAPI is the root app: /v1 (tracking), /api (REST, docs at /api/docs), and Str
 `st.App` mounted at / with its runtime started by our lifespan. The lifespan opens the one
 Workspace of the process and installs it in `app.state` so the dashboard pages use the same
 DuckDB connection, then starts the ingest pipeline (app/ingest_pipeline.py: journal, then
-load), which first loads what a crash left in the journal. On SIGTERM/SIGINT uvicorn stops
-taking requests, lets the running ones finish, and the lifespan's exit loads everything that was
-accepted before the workspace is closed.
+load), which first loads what a crash left in the journal, and the server's clock
+(app/scheduler.py: schedule rules, the time-based segment refresh, webhook deliveries). On
+SIGTERM/SIGINT uvicorn stops taking requests, lets the running ones finish, and the lifespan's
+exit stops the clock, then loads everything that was accepted before the workspace is closed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app import state
 from app.api import create_api
 from app.ingest_pipeline import IngestPipeline
 from app.journal import Journal, journal_dir
+from app.scheduler import Scheduler, server_jobs
 from engine import Workspace
 
 MAIN_SCRIPT = Path(__file__).resolve().parent / "main.py"
@@ -46,6 +48,7 @@ def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
         state.set_workspace(ws)
         app.state.ws = ws
         app.state.pipeline = IngestPipeline(ws, journal).start()
+        app.state.clock = Scheduler(ws, server_jobs(ws)).start()
         try:
             async with ui_lifespan(app):
                 yield
@@ -58,7 +61,8 @@ def create_app(db_path: str | Path, *, script: Path = MAIN_SCRIPT) -> FastAPI:
 
 
 def _shutdown(app: FastAPI) -> None:
-    """Load everything accepted, then release the DuckDB file."""
+    """Stop the clock, load everything accepted, then release the DuckDB file."""
+    app.state.clock.close()
     app.state.pipeline.close()
     state.set_workspace(None)
     app.state.ws.close()

@@ -33,7 +33,3 @@ def set_workspace(ws: Workspace | None) -> None:
     global _current
     with _lock:
         _current = ws
-
-
-def has_workspace() -> bool:
-    return _current is not None

@@ -28,6 +28,7 @@ SMALL: dict[str, list[str]] = {
     "trends": ["--db", SMALL_DB, "--repeat", "1"],
     "dashboard": ["--db", SMALL_DB, "--repeat", "2"],
     "api": ["--events", "50000", "--seconds", "5"],
+    "clock": ["--db", SMALL_DB, "--repeat", "2", "--seconds", "10"],
     "live": ["--db", SMALL_DB, "--repeat", "5"],
 }
 FIRST = ("workspace",)  # others may read what it builds

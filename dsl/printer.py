@@ -38,7 +38,7 @@ def format_expr(expr: ast.Expr) -> str:
 
 def format_rule(rule: ast.Rule) -> str:
     """The canonical text of a rule."""
-    text = _trigger(rule.trigger)
+    text = format_trigger(rule.trigger)
     if rule.condition is not None:
         text += " if " + format_expr(rule.condition)
     return text + " then " + ", ".join(_action(a) for a in rule.actions)
@@ -271,7 +271,8 @@ _PRINTERS: dict[type, Callable[[Any], Printed]] = {
 # ---- rules and goals ----------------------------------------------------------------------------
 
 
-def _trigger(trigger: ast.Trigger) -> str:
+def format_trigger(trigger: ast.Trigger) -> str:
+    """The canonical text of a rule's trigger (`when purchase`, `every day`...)."""
     if isinstance(trigger, ast.EventTrigger):
         return "when " + event_match(trigger.match)[0]
     if isinstance(trigger, ast.SegmentTrigger):

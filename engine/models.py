@@ -81,16 +81,6 @@ class Session(_Row):
         return (self.ended_at - self.started_at).total_seconds()
 
 
-class ConsentRecord(_Row):
-    profile_id: int
-    channel: str
-    purpose: str = "marketing"
-    status: Literal["granted", "denied", "revoked", "unknown"]
-    updated_at: dt.datetime | None = None
-    source: str | None = None
-    actor: str | None = None
-
-
 class Label(_Row):
     profile_id: int
     label: str
@@ -122,30 +112,6 @@ class EventTypeDefinition(_Row):
     properties: dict[str, PropertyType] = Field(default_factory=dict)
     builtin: bool = False
     created_at: dt.datetime | None = None
-
-
-class MergeRecord(_Row):
-    """A merge of `secondary_id` into `primary_id`; `snapshot` holds what undo needs."""
-
-    id: int
-    primary_id: int
-    secondary_id: int
-    merged_at: dt.datetime
-    actor: str | None = None
-    snapshot: dict[str, Any] = Field(default_factory=dict)
-    undone_at: dt.datetime | None = None
-
-
-class AuditEntry(_Row):
-    id: int
-    changed_at: dt.datetime
-    actor: str
-    entity: str
-    entity_id: str | None = None
-    action: str
-    field: str | None = None
-    before: Any = None
-    after: Any = None
 
 
 class Rejection(BaseModel):

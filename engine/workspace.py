@@ -103,13 +103,13 @@ class Workspace:
     def settings(self) -> Settings:
         from engine.admin.settings import Settings
 
-        return Settings(self)
+        return Settings(self.db)
 
     @cached_property
     def catalog(self) -> Catalog:
         from engine.catalog.service import Catalog
 
-        return Catalog(self)
+        return Catalog(self.db)
 
     @cached_property
     def ingest(self) -> Ingestor:
@@ -127,7 +127,7 @@ class Workspace:
     def events(self) -> Events:
         from engine.analytics.events import Events
 
-        return Events(self)
+        return Events(self.db)
 
     @cached_property
     def profiles(self) -> Profiles:
@@ -169,31 +169,31 @@ class Workspace:
     def segments(self) -> Segments:
         from engine.segments.service import Segments
 
-        return Segments(self)
+        return Segments(self.db, self.catalog, self.commit, lambda: self.clock())
 
     @cached_property
     def funnels(self) -> Funnels:
         from engine.analytics.funnels import Funnels
 
-        return Funnels(self)
+        return Funnels(self.db, self.catalog, self.segments)
 
     @cached_property
     def goals(self) -> Goals:
         from engine.analytics.goals import Goals
 
-        return Goals(self)
+        return Goals(self.db, self.catalog, self.funnels, self.segments)
 
     @cached_property
     def trends(self) -> Trends:
         from engine.analytics.trends import Trends
 
-        return Trends(self)
+        return Trends(self.db, self.catalog, self.segments)
 
     @cached_property
     def retention(self) -> Retention:
         from engine.analytics.retention import Retention
 
-        return Retention(self)
+        return Retention(self.db, self.catalog, self.segments)
 
     @cached_property
     def rules(self) -> Rules:
@@ -205,10 +205,10 @@ class Workspace:
     def keys(self) -> ApiKeys:
         from engine.admin.keys import ApiKeys
 
-        return ApiKeys(self)
+        return ApiKeys(self.db)
 
     @cached_property
     def overview(self) -> Overview:
         from engine.analytics.overview import Overview
 
-        return Overview(self)
+        return Overview(self.db)

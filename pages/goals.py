@@ -57,8 +57,7 @@ def _report(names: list[str]) -> None:
     if report.series.empty:
         ui.empty_state("No completions in this period yet")
     else:
-        fig = ui.charts.bars(report.series, "bucket", "completions", f"Completions per {bucket}")
-        ui.charts.show(fig, key="goal_series")
+        ui.charts.show(ui.charts.goal_chart(report), key="goal_series")
 
 
 def _compare(names: list[str]) -> None:

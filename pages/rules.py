@@ -14,11 +14,25 @@ EXAMPLE = 'when purchase where amount > 500 then add label "high-value"'
 
 
 def _list() -> list[str]:
-    rules = ui.attempt(ui.workspace().rules.list)
+    rules = ui.attempt(ui.workspace().rules.overview)
     if rules is None or rules.empty:
         ui.empty_state("No rules yet", "Write one below, e.g. " + EXAMPLE)
         return []
-    st.dataframe(rules, hide_index=True, width="stretch")
+    st.dataframe(
+        rules,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "last_run": st.column_config.DatetimeColumn("Last run (UTC)"),
+            "next_run": st.column_config.DatetimeColumn(
+                "Next run (UTC)", help="schedule rules; the others run when their trigger happens"
+            ),
+            "firings": st.column_config.NumberColumn("Firings"),
+            "failures": st.column_config.NumberColumn(
+                "Failures", help="firings logged as an error or a refused property write"
+            ),
+        },
+    )
     names = rules["name"].tolist()
     cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
     name = cols[0].selectbox("Rule", names, key="rule_pick")
@@ -89,8 +103,32 @@ def _log(names: list[str]) -> None:
             st.dataframe(log, hide_index=True, width="stretch")
 
 
+def _deliveries() -> None:
+    st.subheader("Webhook deliveries", anchor=False)
+    status = st.radio(
+        "Show", ["pending", "failed", "delivered"], index=1, horizontal=True, key="hook_status"
+    )
+    queue = ui.attempt(views.delivery_queue, ui.workspace(), status)
+    if queue is None:
+        return
+    ui.kpis([ui.Kpi(name.title(), n) for name, n in queue.counts.items()])
+    if queue.rows.empty:
+        st.caption("No deliveries here.")
+        return
+    st.dataframe(queue.rows, hide_index=True, width="stretch")
+    undelivered = queue.rows[queue.rows["status"] != "delivered"]["id"].tolist()
+    if not undelivered:
+        return
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = cols[0].selectbox("Delivery", undelivered, key="hook_pick")
+    retry = cols[1].button("Retry now", icon=":material/replay:", key="hook_retry")
+    if retry and ui.succeeded(ui.workspace().rules.retry_webhook, int(chosen)):
+        st.success(f"Delivery {chosen} is queued; the server sends it within a second.")
+
+
 ui.header("Rules", "When something happens, do something: labels, properties, lists, webhooks.")
 existing = _list()
 _editor()
 _dry_run(existing)
 _log(existing)
+_deliveries()

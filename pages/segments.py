@@ -19,8 +19,15 @@ def _list() -> None:
         ui.empty_state("No saved segments yet", "Write one in the editor tab and save it.")
         return
     segments = segments.sort_values("size", ascending=False)
-    trend = st.column_config.NumberColumn("7-day trend", format="%+d")
-    st.dataframe(segments, hide_index=True, width="stretch", column_config={"trend": trend})
+    columns = {
+        "trend": st.column_config.NumberColumn(
+            "7-day trend", format="%+d", help="people who entered minus people who left"
+        ),
+        "refreshed_at": st.column_config.DatetimeColumn(
+            "Last refresh (UTC)", help="the last full or time-based re-evaluation"
+        ),
+    }
+    st.dataframe(segments, hide_index=True, width="stretch", column_config=columns)
     name = st.selectbox("Open segment", segments["name"].tolist(), key="seg_open")
     summary = ui.attempt(views.segment_summary, ui.workspace(), name)
     if summary is not None:

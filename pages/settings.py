@@ -1,4 +1,4 @@
-"""Settings: identity resolution keys, the session timeout and API write keys."""
+"""Settings: identity resolution keys, the session timeout, the server's clock and API keys."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import ui
 from app.ui import views
+from engine.admin.settings import DAY_SECONDS
 
 
 def _identity_keys() -> None:
@@ -64,6 +65,43 @@ def _sessions() -> None:
                 st.success(f"New sessions now start after {int(minutes)} idle minutes.")
 
 
+def _clock() -> None:
+    ws = ui.workspace()
+    st.markdown(
+        "While `kith serve` runs, it re-evaluates the segments with a relative time window "
+        "(`in last 30 days`) on this interval, and retries failed webhook deliveries with a "
+        "wait that doubles after every attempt."
+    )
+    with st.form("clock"):
+        cols = st.columns(3)
+        refresh = cols[0].number_input(
+            "Time-based refresh (seconds)",
+            min_value=1,
+            max_value=DAY_SECONDS,
+            value=ws.settings.time_refresh_seconds,
+            step=60,
+            key="clock_refresh",
+        )
+        backoff = cols[1].number_input(
+            "First retry after (seconds)",
+            min_value=1,
+            max_value=DAY_SECONDS,
+            value=ws.settings.webhook_backoff_seconds,
+            key="clock_backoff",
+        )
+        attempts = cols[2].number_input(
+            "Attempts before a delivery fails",
+            min_value=1,
+            max_value=50,
+            value=ws.settings.webhook_max_attempts,
+            key="clock_attempts",
+        )
+        if st.form_submit_button("Save", key="clock_save"):
+            with ui.guard():
+                views.save_clock(ws, int(refresh), int(backoff), int(attempts))
+                st.success("Saved; the server applies it within a second.")
+
+
 def _new_key() -> None:
     with st.form("new_key", clear_on_submit=True):
         left, right = st.columns([2, 1])
@@ -93,13 +131,18 @@ def _keys_table() -> None:
             st.success(f"Revoked {choice}; requests using it now get 401.")
 
 
-ui.header("Settings", "How Kith recognises people, when sessions end, and who may send data.")
-identity, sessions, keys = st.tabs(["Identity keys", "Sessions", "API keys"])
+ui.header(
+    "Settings",
+    "How Kith recognises people, when sessions end, what runs on a clock, and who may send data.",
+)
+identity, sessions, clock, keys = st.tabs(["Identity keys", "Sessions", "Clock", "API keys"])
 with identity:
     _identity_keys()
     _blocked_values()
 with sessions:
     _sessions()
+with clock:
+    _clock()
 with keys:
     _new_key()
     _keys_table()

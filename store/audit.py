@@ -19,16 +19,12 @@ def insert(db: Database, rows: Sequence[tuple[object, ...]]) -> None:
     import pandas as pd  # here: reading the trail needs no pandas
 
     frame = pd.DataFrame(list(rows), columns=[c.strip() for c in _COLUMNS.split(",")])
-    with db.transaction():
-        db.register("audit_rows", frame)
-        try:
-            db.execute(
-                "INSERT INTO audit_log SELECT id, CAST(changed_at AS TIMESTAMP), actor, entity, "
-                "entity_id, action, field, CAST(before AS JSON), CAST(after AS JSON) "
-                "FROM audit_rows"
-            )
-        finally:
-            db.unregister("audit_rows")
+    with db.transaction(), db.views(audit_rows=frame):
+        db.execute(
+            "INSERT INTO audit_log SELECT id, CAST(changed_at AS TIMESTAMP), actor, entity, "
+            "entity_id, action, field, CAST(before AS JSON), CAST(after AS JSON) "
+            "FROM audit_rows"
+        )
 
 
 def insert_for_ids(

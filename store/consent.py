@@ -40,20 +40,29 @@ def upsert(db: Database, row: dict[str, Any]) -> None:
     )
 
 
-def append_log_bulk(db: Database, first: int, purpose: str, source: str, actor: str) -> None:
-    """Log every change of the registered `kith_consent_in` (profile_id, channel, status,
-    changed_at), with ids from `first` in time order."""
-    db.execute(
-        "INSERT INTO consent_log SELECT $first - 1 + row_number() OVER "
-        "(ORDER BY changed_at, profile_id, channel, status), profile_id, channel, $purpose, "
-        "status, changed_at, $source, $actor FROM kith_consent_in",
-        {"first": first, "purpose": purpose, "source": source, "actor": actor},
-    )
+def append_log_bulk(
+    db: Database, changes: pd.DataFrame, first: int, by: tuple[str, str, str]
+) -> None:
+    """Log every one of `changes` (profile_id, channel, status, changed_at), with ids from
+    `first` in time order; `by`: the purpose, source and actor."""
+    purpose, source, actor = by
+    with db.views(kith_consent_in=changes):
+        db.execute(
+            "INSERT INTO consent_log SELECT $first - 1 + row_number() OVER "
+            "(ORDER BY changed_at, profile_id, channel, status), profile_id, channel, $purpose, "
+            "status, changed_at, $source, $actor FROM kith_consent_in",
+            {"first": first, "purpose": purpose, "source": source, "actor": actor},
+        )
 
 
-def upsert_latest_bulk(db: Database, purpose: str, source: str) -> None:
-    """The latest change per profile and channel of `kith_consent_in` becomes the current state
-    where it is not older than what is stored."""
+def upsert_latest_bulk(db: Database, changes: pd.DataFrame, purpose: str, source: str) -> None:
+    """The latest of `changes` per profile and channel becomes the current state where it is
+    not older than what is stored."""
+    with db.views(kith_consent_in=changes):
+        _upsert_latest(db, purpose, source)
+
+
+def _upsert_latest(db: Database, purpose: str, source: str) -> None:
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_consent_latest AS SELECT profile_id, channel, "
         "arg_max(status, changed_at) AS status, max(changed_at) AS changed_at FROM kith_consent_in "

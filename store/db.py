@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +22,44 @@ from store.migrate import migrate
 if TYPE_CHECKING:
     import pandas as pd  # DuckDB makes the frames; commands that never ask for one skip pandas
 
-Params = Mapping[str, Any] | Sequence[Any] | None
-Sql = str | exp.Expr
-
 DIALECT = "duckdb"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A dynamic statement rendered once (`Database.prepare`), for callers that run the same
+    tree many times: rendering a large tree costs more than running it. Opaque to the engine."""
+
+    text: str
+
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+Sql = str | exp.Expr | Prepared
 
 
 def render(query: Sql, dialect: str = DIALECT) -> str:
     """SQL text for a query; sqlglot expressions are rendered for `dialect`."""
+    if isinstance(query, Prepared):
+        return query.text
     return query if isinstance(query, str) else query.sql(dialect=dialect)
+
+
+class Views:
+    """The views `Database.views` keeps for its block (see there)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.names: list[str] = []
+
+    def put(self, name: str, frame: Any) -> None:
+        """Expose `frame` as the view `name` (replacing what the name showed before)."""
+        self.db.register(name, frame)
+        if name not in self.names:
+            self.names.append(name)
+
+    def drop(self) -> None:
+        for name in self.names:
+            self.db.unregister(name)
 
 
 class Database:
@@ -55,6 +85,10 @@ class Database:
             self._local.cursor = cur
         return cur
 
+    def prepare(self, query: exp.Expr) -> Prepared:
+        """`query` rendered for this database once, to run many times with other parameters."""
+        return Prepared(render(query))
+
     def execute(self, query: Sql, params: Params = None) -> duckdb.DuckDBPyConnection:
         try:
             return self.cursor().execute(render(query), params)
@@ -77,8 +111,27 @@ class Database:
     def df(self, query: Sql, params: Params = None) -> pd.DataFrame:
         return self.execute(query, params).df()
 
+    @contextmanager
+    def views(self, **frames: Any) -> Iterator[Views]:
+        """Expose each DataFrame or Arrow table to this thread's cursor as a view under its name
+        (the names are the store's own: store/ modules call this with the frames they are
+        handed) for the block's statements, then drop the views; the block may `put` more."""
+        views = Views(self)
+        for name, frame in frames.items():
+            views.put(name, frame)
+        try:
+            yield views
+        except BaseException:
+            # An aborted transaction refuses even an unregister: the block's own error is the
+            # one to raise; a view left behind is replaced when its name is registered again.
+            with suppress(StoreError):
+                views.drop()
+            raise
+        views.drop()
+
     def register(self, name: str, frame: Any) -> None:
-        """Expose a DataFrame or Arrow table to this thread's cursor as a view."""
+        """Expose a DataFrame or Arrow table to this thread's cursor as a view (prefer `views`,
+        which drops it again)."""
         self.cursor().register(name, frame)
 
     def unregister(self, name: str) -> None:

@@ -1,21 +1,65 @@
-"""Ingestion: the static SQL of the bulk path. The engine registers a canonical frame as
-`kith_in` (engine/ingest_frames.CANONICAL) and its accepted lines, narrow and normalised, as
-`kith_b` (engine/ingest_stage.NARROW); every step below is set-based over the batch, in views
-and temporary tables of this thread's cursor, inside the caller's transaction."""
+"""Ingestion: the static SQL of the bulk path. The engine hands over the batch's tables in a
+`Staging` record as it builds them: the canonical frame (engine/ingest/frames.CANONICAL), its
+accepted lines, narrow and normalized (engine/ingest/stage.NARROW), and so on. Every function
+registers the tables it reads as views for its own statements (`Database.views`, under names
+only this module knows); every step is set-based over the batch, in views and temporary tables
+of this thread's cursor, inside the caller's transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from sqlglot import exp
 
-from store.db import Database
+from store.db import Database, Views
 
 
-def bad_json_lines(db: Database) -> tuple[list[int], list[int]]:
-    """Lines of `kith_in` whose properties, and whose context, is given but is not a JSON
+@dataclass
+class Staging:
+    """One ingestion batch's tables, filled in step by step (engine/ingest/service.py) through
+    `put`, which makes each visible to this module's statements for the rest of the batch
+    (registered once: a registration costs more than some of the statements reading it)."""
+
+    views: Views
+    canon: pa.Table  # the input: engine/ingest/frames.CANONICAL columns
+    narrow: pa.Table | None = None  # its accepted lines: engine/ingest/stage.NARROW columns
+    keys: pa.Table | None = None  # their unique identity keys: key, type, value, prio
+    line_profiles: pa.Table | None = None  # _line, profile_id: row for row with `narrow`
+    events: pa.Table | None = None  # the rows to store as events (see `insert_events`)
+    trait_check: pa.Table | None = None  # key, value, reason, typed: registered traits checked
+
+    def put(self, **tables: pa.Table) -> None:
+        for name, table in tables.items():
+            setattr(self, name, table)
+            self.views.put(_VIEW[name], table)
+
+
+@contextmanager
+def staging(db: Database, canon: pa.Table) -> Iterator[Staging]:
+    """A batch staged from its canonical input, its views dropped at the end of the block."""
+    with db.views(**{_VIEW["canon"]: canon}) as views:
+        yield Staging(views, canon)
+
+
+_VIEW = {
+    "canon": "kith_in",
+    "narrow": "kith_b",
+    "keys": "kith_uk",
+    "line_profiles": "kith_rowp",
+    "events": "kith_ev",
+    "trait_check": "kith_trait_check",
+}
+
+
+def bad_json_lines(db: Database, batch: Staging) -> tuple[list[int], list[int]]:
+    """Lines of the input whose properties, and whose context, is given but is not a JSON
     object (the events then store the text as given)."""
     rows = db.rows(
         "SELECT _line, p, c FROM (SELECT _line, "
@@ -27,8 +71,8 @@ def bad_json_lines(db: Database) -> tuple[list[int], list[int]]:
     return [int(r[0]) for r in rows if r[1]], [int(r[0]) for r in rows if r[2]]
 
 
-def repeated_message_lines(db: Database) -> tuple[np.ndarray, np.ndarray]:
-    """Lines of `kith_in` whose message_id occurs on more than one line, with that id."""
+def repeated_message_lines(db: Database, batch: Staging) -> tuple[np.ndarray, np.ndarray]:
+    """Lines of the input whose message_id occurs on more than one line, with that id."""
     found = db.execute(
         "SELECT _line, message_id FROM kith_in WHERE message_id IN "
         "(SELECT message_id FROM kith_in GROUP BY message_id HAVING count(*) > 1)"
@@ -36,16 +80,16 @@ def repeated_message_lines(db: Database) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(found["_line"], dtype=np.int64), np.asarray(found["message_id"], object)
 
 
-def stored_message_lines(db: Database) -> np.ndarray:
-    """Lines of `kith_in` whose message_id is already stored."""
+def stored_message_lines(db: Database, batch: Staging) -> np.ndarray:
+    """Lines of the input whose message_id is already stored."""
     found = db.execute(
         "SELECT i._line FROM kith_in i SEMI JOIN events e ON e.message_id = i.message_id"
     ).fetchnumpy()
     return np.asarray(found["_line"], dtype=np.int64)
 
 
-def bad_trait_values(db: Database, names: list[str]) -> list[tuple[str, str]]:
-    """Distinct (key, JSON value) of traits in `kith_in` that name one of `names`."""
+def bad_trait_values(db: Database, batch: Staging, names: list[str]) -> list[tuple[str, str]]:
+    """Distinct (key, JSON value) of traits in the input that name one of `names`."""
     rows = db.rows(
         "SELECT DISTINCT j.key, j.value::VARCHAR FROM kith_in, json_each(kith_in.traits) j "
         "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) "
@@ -55,25 +99,26 @@ def bad_trait_values(db: Database, names: list[str]) -> list[tuple[str, str]]:
     return [(str(k), str(v)) for k, v in rows]
 
 
-def trait_reasons(db: Database) -> list[tuple[int, str]]:
-    """Lines whose traits hold a value refused by the registered `kith_trait_check` (key,
-    value, reason), each with its first reason."""
+def trait_reasons(db: Database, batch: Staging) -> list[tuple[int, str]]:
+    """Lines whose traits hold a value refused in the batch's `trait_check` (key, value,
+    reason), each with its first reason."""
     rows = db.rows(
         "SELECT kith_in._line, min(c.reason) FROM kith_in, json_each(kith_in.traits) j "
         "JOIN kith_trait_check c ON c.key = j.key AND c.value = j.value::VARCHAR "
-        "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) "
-        "AND json_type(kith_in.traits) = 'OBJECT' AND c.reason IS NOT NULL GROUP BY kith_in._line"
+        "WHERE kith_in.traits IS NOT NULL AND json_valid(kith_in.traits) AND "
+        "json_type(kith_in.traits) = 'OBJECT' AND c.reason IS NOT NULL GROUP BY kith_in._line"
     )
     return [(int(line), str(reason)) for line, reason in rows]
 
 
-def stage_keys(db: Database) -> None:
-    """`kith_keys`: the batch's unique keys (registered as `kith_uk`: key, type, value, prio)
-    with the profile that already holds each (-1: none)."""
+def stage_keys(db: Database, batch: Staging) -> None:
+    """`kith_keys`: the batch's unique keys (`keys`: key, type, value, prio) with the profile
+    that already holds each (-1: none)."""
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_keys AS "
         "WITH s AS (SELECT i.type, i.value, min(i.profile_id) AS profile_id FROM identities i "
-        "SEMI JOIN kith_uk d ON d.type = i.type AND d.value = i.value GROUP BY i.type, i.value) "
+        "SEMI JOIN kith_uk d ON d.type = i.type AND d.value = i.value "
+        "GROUP BY i.type, i.value) "
         "SELECT d.key, d.type, d.value, coalesce(s.profile_id, -1)::BIGINT AS profile_id, "
         "d.prio FROM kith_uk d LEFT JOIN s ON s.type = d.type AND s.value = d.value"
     )
@@ -112,25 +157,27 @@ def line_ts(lines: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
-def insert_profiles(db: Database, now: dt.datetime, source: str | None) -> None:
-    """New profiles (ids registered as `kith_newp`); seen times are set by `touch_profiles`."""
-    db.execute(
-        "INSERT INTO profiles (id, created_at, updated_at, source, properties) "
-        "SELECT id, $now, $now, $source, '{}' FROM kith_newp",
-        {"now": now, "source": source},
-    )
+def insert_profiles(db: Database, ids: pa.Array, now: dt.datetime, source: str | None) -> None:
+    """New profiles with these ids; seen times are set by `touch_profiles`."""
+    with db.views(kith_newp=pa.table({"id": ids})):
+        db.execute(
+            "INSERT INTO profiles (id, created_at, updated_at, source, properties) "
+            "SELECT id, $now, $now, $source, '{}' FROM kith_newp",
+            {"now": now, "source": source},
+        )
 
 
-def insert_identities(db: Database, now: dt.datetime, source: str) -> None:
-    """New identities (registered as `kith_newid`: type, value, profile_id, first_us), each
-    known since the first message of the batch that carried it (so `has channel` evaluated as
-    of a past moment sees imported history as it happened)."""
-    db.execute(
-        "INSERT INTO identities (profile_id, type, value, created_at, source) "
-        "SELECT profile_id, type, value, least($now, make_timestamp(first_us)), $source "
-        "FROM kith_newid",
-        {"now": now, "source": source},
-    )
+def insert_identities(db: Database, fresh: Any, now: dt.datetime, source: str) -> None:
+    """New identities (`fresh`: type, value, profile_id, first_us), each known since the first
+    message of the batch that carried it (so `has channel` evaluated as of a past moment sees
+    imported history as it happened)."""
+    with db.views(kith_newid=fresh):
+        db.execute(
+            "INSERT INTO identities (profile_id, type, value, created_at, source) "
+            "SELECT profile_id, type, value, least($now, make_timestamp(first_us)), $source "
+            "FROM kith_newid",
+            {"now": now, "source": source},
+        )
 
 
 def event_type_names(db: Database) -> list[str]:
@@ -147,10 +194,12 @@ _PROFILE = (
 )
 
 
-def insert_events(db: Database, now: dt.datetime, batch_id: int, registered: list[str]) -> None:
-    """The batch's events and `session_started` events, registered as `kith_ev` (id,
-    message_id, ts, channel, source, session_id, profile_id, type, properties, context: values
-    checked and normalised), in one plain scan that DuckDB writes in parallel."""
+def insert_events(
+    db: Database, batch: Staging, now: dt.datetime, batch_id: int, registered: list[str]
+) -> None:
+    """The batch's `events` and `session_started` events (id, message_id, ts, channel, source,
+    session_id, profile_id, type, properties, context: values checked and normalized), in one
+    plain scan that DuckDB writes in parallel."""
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
@@ -161,7 +210,7 @@ def insert_events(db: Database, now: dt.datetime, batch_id: int, registered: lis
     )
 
 
-def touch_profiles(db: Database, now: dt.datetime) -> list[int]:
+def touch_profiles(db: Database, batch: Staging, now: dt.datetime) -> list[int]:
     """first_seen/last_seen/updated_at of every profile in the batch; email and phone columns
     filled from the batch's keys where the profile has none. A profile is never created later
     than its first event, so imported history shows people arriving when they really did.
@@ -181,7 +230,7 @@ def touch_profiles(db: Database, now: dt.datetime) -> list[int]:
     return sorted(int(r[0]) for r in rows)
 
 
-def stage_traits(db: Database) -> None:
+def stage_traits(db: Database, batch: Staging) -> None:
     """`kith_traits`: the latest value per profile and trait among the batch's messages."""
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_traits AS SELECT r.profile_id, j.key, "
@@ -231,14 +280,35 @@ def typed_trait_keys(db: Database, names: list[str]) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def log_identity(db: Database, first_id: int, now: dt.datetime) -> None:
-    """Append the identity decisions registered as `kith_log` (decision, profile_id, detail)."""
-    db.execute(
-        "INSERT INTO identity_log (id, logged_at, decision, profile_id, detail) "
-        "SELECT $first + row_number() OVER () - 1, $now, decision, profile_id, detail "
-        "FROM kith_log",
-        {"first": first_id, "now": now},
+def write_typed_trait(db: Database, batch: Staging, name: str, sql_type: str) -> None:
+    """The batch's latest value of the registered custom property `name` (staged in
+    `kith_traits`) into its typed column: the checked text (`trait_check`) cast to `sql_type`."""
+    latest = (
+        exp.select("kt.profile_id", "c.typed")
+        .from_("kith_traits AS kt")
+        .join("kith_trait_check AS c", on="c.key = kt.key AND c.value = CAST(kt.value AS VARCHAR)")
+        .where(exp.column("key", "kt").eq(exp.Placeholder(this="key")))
     )
+    value = exp.TryCast(this=exp.column("typed", "t"), to=exp.DataType.build(sql_type))
+    update = exp.update(
+        "profiles",
+        # sqlglot takes Identifier keys as they are (its annotation says str): no re-parsing.
+        {exp.to_identifier(name, quoted=True): value},  # type: ignore[dict-item]
+        where="profiles.id = t.profile_id",
+        from_=exp.From(this=latest.subquery("t")),
+    )
+    db.execute(update, {"key": name})
+
+
+def log_identity(db: Database, decisions: pd.DataFrame, first_id: int, now: dt.datetime) -> None:
+    """Append identity `decisions` (decision, profile_id, detail) with ids from `first_id`."""
+    with db.views(kith_log=decisions):
+        db.execute(
+            "INSERT INTO identity_log (id, logged_at, decision, profile_id, detail) "
+            "SELECT $first + row_number() OVER () - 1, $now, decision, profile_id, detail "
+            "FROM kith_log",
+            {"first": first_id, "now": now},
+        )
 
 
 def allocate(db: Database, counts: dict[str, int]) -> dict[str, int]:
@@ -256,9 +326,8 @@ def allocate(db: Database, counts: dict[str, int]) -> dict[str, int]:
 
 
 def drop_staging(db: Database) -> None:
-    registered = ("kith_in", "kith_b", "kith_uk", "kith_rowp", "kith_ev", "kith_newp")
-    for name in (*registered, "kith_newid", "kith_log", "kith_ns", "kith_trait_check"):
-        db.unregister(name)
+    """Drop the batch's temporary tables (its views are dropped by the statements that read
+    them)."""
     db.execute(
         "DROP TABLE IF EXISTS kith_keys; DROP TABLE IF EXISTS kith_traits; "
         "DROP TABLE IF EXISTS kith_sagg; DROP TABLE IF EXISTS kith_new_sessions"
@@ -268,9 +337,9 @@ def drop_staging(db: Database) -> None:
 # ---- sessions ----------------------------------------------------------------------------------
 
 
-def last_sessions(db: Database, channels: list[str]) -> dict[str, np.ndarray]:
-    """Each batch profile's latest stored session per channel (from `kith_rowp`), with the
-    channel numbered as in engine/sessions.line_arrays, for a batch that continues it."""
+def last_sessions(db: Database, batch: Staging, channels: list[str]) -> dict[str, np.ndarray]:
+    """Each batch profile's latest stored session per channel, with the channel numbered as in
+    engine/ingest/sessions.line_arrays, for a batch that continues it."""
     return db.execute(
         "SELECT profile_id, coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
         "epoch_us(max(ended_at)) AS us, arg_max(id, ended_at) AS id FROM sessions "
@@ -299,13 +368,13 @@ _EXPLICIT_SESSIONS = (
 )
 
 
-def build_sessions(db: Database, explicit: bool) -> None:
-    """`kith_sagg`: the batch's sessions, computed ones (registered as `kith_ns`: skey,
-    profile_id, started/ended in epoch us, n, prev_id, and the channel, message_id, source and
-    device of the first line) and, when some line brings one (`explicit`), those with an
-    explicit session id."""
+def build_sessions(db: Database, batch: Staging, computed: pa.Table, explicit: bool) -> None:
+    """`kith_sagg`: the batch's sessions, `computed` ones (skey, profile_id, started/ended in
+    epoch us, n, prev_id, and the channel, message_id, source and device of the first line)
+    and, when some line brings one (`explicit`), those with an explicit session id."""
     union = " UNION ALL " + _EXPLICIT_SESSIONS if explicit else ""
-    db.execute("CREATE OR REPLACE TEMP TABLE kith_sagg AS " + _COMPUTED_SESSIONS + union)
+    with db.views(kith_ns=computed):
+        db.execute("CREATE OR REPLACE TEMP TABLE kith_sagg AS " + _COMPUTED_SESSIONS + union)
 
 
 def session_ids(db: Database) -> dict[str, np.ndarray]:
@@ -335,9 +404,9 @@ def record_sessions(db: Database, continuing: bool) -> int:
     return int(inserted)
 
 
-def session_starts(db: Database) -> dict[str, np.ndarray]:
+def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
-    recorded before, nor among the batch's own events (`kith_ev`)."""
+    recorded before, nor among the batch's own `events`."""
     return db.execute(
         "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us "
         "FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "

@@ -37,15 +37,16 @@ def set_loaded_seq(db: Database, seq: int) -> None:
     )
 
 
-def insert_failures(db: Database, first_id: int, now: dt.datetime) -> None:
-    """The registered `kith_failed` (received_at, reason, message) as failures with ids from
+def insert_failures(db: Database, failed: Any, first_id: int, now: dt.datetime) -> None:
+    """The `failed` messages (received_at, reason, message) as failures with ids from
     `first_id` on."""
-    db.execute(
-        "INSERT INTO ingest_failures (id, received_at, failed_at, reason, message) "
-        "SELECT $first + row_number() OVER () - 1, received_at, $now, reason, message::JSON "
-        "FROM kith_failed",
-        {"first": first_id, "now": now},
-    )
+    with db.views(kith_failed=failed):
+        db.execute(
+            "INSERT INTO ingest_failures (id, received_at, failed_at, reason, message) "
+            "SELECT $first + row_number() OVER () - 1, received_at, $now, reason, message::JSON "
+            "FROM kith_failed",
+            {"first": first_id, "now": now},
+        )
 
 
 def failures(db: Database, limit: int) -> list[dict[str, Any]]:

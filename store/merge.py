@@ -331,19 +331,13 @@ def merge_pairs(
 ) -> None:
     """Fold every pair of `pairs` (merge_id, primary_id, secondary_id, step) in a fixed number
     of statements: merged rows and snapshots first, then the moves, then the profile rows."""
-    with db.transaction():
-        db.register(PAIRS, pairs)
-        try:
-            db.execute(
-                _STATE, {"now": at, "fields": list(choices), "sides": list(choices.values())}
-            )
-            db.execute(_SNAPSHOT, {"at": at, "actor": actor})
-            _move_rows(db)
-            _replace_profiles(db)
-            db.execute(_AUDIT, {"first": first_audit_id, "at": at, "actor": actor})
-            db.execute("DROP TABLE kith_merge_state")
-        finally:
-            db.unregister(PAIRS)
+    with db.transaction(), db.views(**{PAIRS: pairs}):
+        db.execute(_STATE, {"now": at, "fields": list(choices), "sides": list(choices.values())})
+        db.execute(_SNAPSHOT, {"at": at, "actor": actor})
+        _move_rows(db)
+        _replace_profiles(db)
+        db.execute(_AUDIT, {"first": first_audit_id, "at": at, "actor": actor})
+        db.execute("DROP TABLE kith_merge_state")
 
 
 def _move_rows(db: Database) -> None:

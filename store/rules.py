@@ -1,7 +1,8 @@
 """Rules, their firing log, notifications and the webhook outbox: the static SQL.
 
-Bulk writes read a DataFrame the engine registered on this thread's cursor under the name given
-in each function's docstring."""
+Bulk writes take the DataFrame they read and register it as a view for their own statements;
+the two statements the engine builds (an emit's INSERT, a property write's audit and UPDATE)
+read the views named by FIRINGS and TARGETS, which the functions running them register."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
+from sqlglot import exp
 
-from store.db import Database
+from store.db import Database, Sql
 
 _SELECT_RULES = (
     "SELECT id, name, source, priority, enabled, created_at, last_fired_at, fire_count, "
@@ -54,23 +56,26 @@ def batch_event_types(db: Database, batch_id: int) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def record_fired(db: Database, at: dt.datetime) -> None:
-    """Fire counts and times from `kith_rule_meta` (rule_id, n firings)."""
-    db.execute(
-        "UPDATE rules SET fire_count = fire_count + m.n, last_fired_at = $at "
-        "FROM kith_rule_meta m WHERE rules.id = m.rule_id",
-        {"at": at},
-    )
+def log_runs(
+    db: Database, runs: pd.DataFrame, meta: pd.DataFrame, at: dt.datetime, depth: int
+) -> None:
+    """From `runs` (id, rule_id, profile_id, event_id, outcome): one log row per firing; each
+    rule's actions, from `meta` (rule_id, actions, outcome, n), kept once in `rule_actions`;
+    and the rules' fire counts and times."""
+    with db.views(kith_rule_runs=runs, kith_rule_meta=meta):
+        _insert_runs(db, at, depth)
+        db.execute(
+            "UPDATE rules SET fire_count = fire_count + m.n, last_fired_at = $at "
+            "FROM kith_rule_meta m WHERE rules.id = m.rule_id",
+            {"at": at},
+        )
 
 
 def set_scheduled(db: Database, rule_id: int, at: dt.datetime) -> None:
     db.execute("UPDATE rules SET last_scheduled_at = $at WHERE id = $id", {"at": at, "id": rule_id})
 
 
-def insert_runs(db: Database, at: dt.datetime, depth: int) -> None:
-    """From `kith_rule_runs` (id, rule_id, profile_id, event_id, outcome): one log row per
-    firing; each rule's actions, from `kith_rule_meta` (rule_id, actions, outcome, n), are kept
-    once, in `rule_actions`."""
+def _insert_runs(db: Database, at: dt.datetime, depth: int) -> None:
     db.execute(
         "INSERT INTO rule_actions SELECT rule_id, actions::JSON FROM kith_rule_meta "
         "ON CONFLICT (rule_id) DO NOTHING"
@@ -82,19 +87,25 @@ def insert_runs(db: Database, at: dt.datetime, depth: int) -> None:
     )
 
 
-def insert_notifications(db: Database, first_id: int) -> None:
-    """From `kith_rule_notes` (rule_id, profile_id, message, created_at)."""
-    db.execute(
-        "INSERT INTO notifications (id, rule_id, profile_id, message, created_at) "
-        "SELECT $first + row_number() OVER () - 1, rule_id, profile_id, message, created_at "
-        "FROM kith_rule_notes",
-        {"first": first_id},
-    )
+def insert_notifications(db: Database, notes: pd.DataFrame, first_id: int) -> None:
+    """From `notes` (rule_id, profile_id, message, created_at)."""
+    with db.views(kith_rule_notes=notes):
+        db.execute(
+            "INSERT INTO notifications (id, rule_id, profile_id, message, created_at) "
+            "SELECT $first + row_number() OVER () - 1, rule_id, profile_id, message, created_at "
+            "FROM kith_rule_notes",
+            {"first": first_id},
+        )
 
 
-def enqueue_webhooks(db: Database, first_id: int, rule: str) -> None:
-    """From `kith_rule_hooks` (rule_id, profile_id, event_id, url, created_at); the payload says
-    which rule fired for which profile and event."""
+def enqueue_webhooks(db: Database, hooks: pd.DataFrame, first_id: int, rule: str) -> None:
+    """From `hooks` (rule_id, profile_id, event_id, url, created_at); the payload says which
+    rule fired for which profile and event."""
+    with db.views(kith_rule_hooks=hooks):
+        _enqueue(db, first_id, rule)
+
+
+def _enqueue(db: Database, first_id: int, rule: str) -> None:
     db.execute(
         "INSERT INTO webhook_outbox (id, rule_id, profile_id, url, payload, status, attempts, "
         "next_attempt_at, created_at) SELECT $first + row_number() OVER () - 1, rule_id, "
@@ -105,11 +116,16 @@ def enqueue_webhooks(db: Database, first_id: int, rule: str) -> None:
     )
 
 
-def apply_labels(db: Database, at: dt.datetime, removes: bool) -> int:
-    """From `kith_rule_labels` (profile_id, label, actor, remove): the changes that change
-    something (a removed label was held; an added one was not, on an existing profile) are
-    applied and staged for the audit trail, shaped like those ws.labels records; returns how
-    many were staged. `removes`: whether any row removes (else the DELETE is skipped)."""
+def apply_labels(db: Database, changes: Any, at: dt.datetime, removes: bool) -> int:
+    """From `changes` (profile_id, label, actor, remove): the changes that change something (a
+    removed label was held; an added one was not, on an existing profile) are applied and
+    staged for the audit trail, shaped like those ws.labels records; returns how many were
+    staged. `removes`: whether any row removes (else the DELETE is skipped)."""
+    with db.views(kith_rule_labels=changes):
+        return _apply_labels(db, at, removes)
+
+
+def _apply_labels(db: Database, at: dt.datetime, removes: bool) -> int:
     db.execute(
         "CREATE OR REPLACE TEMP TABLE kith_rule_label_done AS SELECT t.profile_id, t.label, "
         "t.actor, t.remove FROM kith_rule_labels t WHERE CASE WHEN t.remove THEN EXISTS "
@@ -140,6 +156,20 @@ def apply_labels(db: Database, at: dt.datetime, removes: bool) -> int:
 # ---- the audit stage: a batch's audit entries, moved into audit_log at once ---------------------
 
 AUDIT_STAGE = "kith_rule_audit"
+TARGETS = "kith_rule_targets"  # the view of a property write's targets its statements read
+
+
+def write_properties(
+    db: Database, targets: Any, audit: Sql, update: Sql, params: tuple[Any, Any]
+) -> int:
+    """Stage the audit entries (`audit`), then run the UPDATE of profiles (`update`), both
+    reading `targets` as the view TARGETS; `params`: each statement's. Returns how many audit
+    entries were staged."""
+    with db.views(**{TARGETS: targets}):
+        create_audit_stage(db)
+        staged = int(db.scalar(audit, params[0]))
+        db.execute(update, params[1])
+    return staged
 
 
 def create_audit_stage(db: Database) -> None:
@@ -171,17 +201,50 @@ def runs(db: Database, name: str | None, limit: int) -> pd.DataFrame:
     )
 
 
-def notifications(db: Database, limit: int) -> pd.DataFrame:
+def notifications(db: Database, limit: int, unread: bool = False) -> pd.DataFrame:
+    """The newest notifications first (only the unread ones with `unread`)."""
     return db.df(
-        "SELECT n.id, r.name AS rule, n.profile_id, n.message, n.created_at FROM notifications n "
-        "LEFT JOIN rules r ON r.id = n.rule_id ORDER BY n.created_at DESC, n.id DESC LIMIT $limit",
-        {"limit": limit},
+        "SELECT n.id, r.name AS rule, n.profile_id, n.message, n.created_at, n.read_at "
+        "FROM notifications n LEFT JOIN rules r ON r.id = n.rule_id "
+        "WHERE NOT $unread OR n.read_at IS NULL "
+        "ORDER BY n.created_at DESC, n.id DESC LIMIT $limit",
+        {"limit": limit, "unread": unread},
+    )
+
+
+def unread_count(db: Database) -> int:
+    return int(db.scalar("SELECT count(*) FROM notifications WHERE read_at IS NULL"))
+
+
+def mark_read(db: Database, ids: list[int] | None, at: dt.datetime) -> int:
+    """Mark these notifications (all with None) read; returns how many were unread."""
+    rows = db.rows(
+        "UPDATE notifications SET read_at = $at WHERE read_at IS NULL "
+        "AND ($ids IS NULL OR list_contains($ids::BIGINT[], id)) RETURNING id",
+        {"at": at, "ids": ids},
+    )
+    return len(rows)
+
+
+def rule_outcomes(db: Database) -> pd.DataFrame:
+    """rule_id, failures (firings logged as an error or a refused write), last_run_at."""
+    return db.df(
+        "SELECT rule_id, count(*) FILTER (WHERE outcome LIKE 'error%' OR outcome LIKE "
+        "'refused%') AS failures, max(fired_at) AS last_run_at FROM rule_runs GROUP BY rule_id"
     )
 
 
 # ---- events emitted by rules ---------------------------------------------------------------------
 
 EMIT_STAGE = "kith_rule_emitted"
+FIRINGS = "kith_rule_emit"  # the view of a firing's rows that an emit's INSERT reads
+
+
+def stage_emitted(db: Database, firings: pd.DataFrame, insert: exp.Expr, params: Any) -> None:
+    """Run the engine's `insert` into EMIT_STAGE over one firing's rows (`firings`, as the
+    view FIRINGS)."""
+    with db.views(**{FIRINGS: firings}):
+        db.execute(insert, params)
 
 
 def create_emit_stage(db: Database) -> None:
@@ -249,6 +312,22 @@ def webhook_failed(
         "WHERE id = $id",
         {"error": error, "next": next_at, "give_up": give_up, "id": hook_id},
     )
+
+
+def retry_webhook(db: Database, hook_id: int, at: dt.datetime) -> bool:
+    """Put a failed (or pending) delivery back in the queue, due at `at`; False when there is
+    none by that id or it was delivered."""
+    rows = db.rows(
+        "UPDATE webhook_outbox SET status = 'pending', next_attempt_at = $at "
+        "WHERE id = $id AND status <> 'delivered' RETURNING id",
+        {"at": at, "id": hook_id},
+    )
+    return bool(rows)
+
+
+def webhook_counts(db: Database) -> dict[str, int]:
+    rows = db.rows("SELECT status, count(*) FROM webhook_outbox GROUP BY status")
+    return {str(status): int(n) for status, n in rows}
 
 
 def webhooks(db: Database, status: str | None = None) -> pd.DataFrame:

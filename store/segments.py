@@ -1,20 +1,20 @@
 """Saved segments, static list members, materialized membership with history: the static SQL.
 
-List additions arrive as a DataFrame the caller registers on this thread's cursor under the view
-name below; a full refresh's fresh members as the query that finds them; a scoped refresh's few
-changes as bound lists; every statement here is set-based."""
+List additions arrive as DataFrames of ids, which the functions here register as views for
+their own statements; a full refresh's fresh members as the query that finds them; a scoped
+refresh's few changes as bound lists; every statement here is set-based."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from store.db import Database
+from sqlglot import exp
+
+from store.db import Database, render
 
 if TYPE_CHECKING:
     import pandas as pd
-
-PICKED = "_segment_picked"  # view: id (profiles to add to / remove from a static list)
 
 _SELECT = (
     "SELECT id, name, kind, expression, compound_op, compound_of, description, created_at, "
@@ -75,17 +75,17 @@ def delete(db: Database, segment_id: int) -> None:
 
 
 def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
-    """name, kind, size, trend (size now minus the last size measured at or before `since`),
-    refreshed_at."""
+    """name, kind, size, trend (entries minus exits recorded after `since`: the size change
+    over that time), refreshed_at."""
     return db.df(
         "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
         "GROUP BY segment_id), "
-        "past AS (SELECT segment_id, arg_max(size, measured_at) AS size FROM segment_sizes "
-        "WHERE measured_at <= $since GROUP BY segment_id) "
-        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, "
-        "coalesce(n.size, 0) - p.size AS trend, s.refreshed_at "
-        "FROM segments s LEFT JOIN sizes n ON n.segment_id = s.id "
-        "LEFT JOIN past p ON p.segment_id = s.id ORDER BY s.name",
+        "moves AS (SELECT segment_id, count(*) FILTER (WHERE change = 'entered') - "
+        "count(*) FILTER (WHERE change = 'exited') AS trend FROM segment_history "
+        "WHERE changed_at > $since GROUP BY segment_id) "
+        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, coalesce(m.trend, 0) AS trend, "
+        "s.refreshed_at FROM segments s LEFT JOIN sizes n ON n.segment_id = s.id "
+        "LEFT JOIN moves m ON m.segment_id = s.id ORDER BY s.name",
         {"since": since},
     )
 
@@ -93,25 +93,30 @@ def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
 # ---- static lists ----------------------------------------------------------------------------
 
 
-def add_list_members(db: Database, segment_id: int, actor: str, now: dt.datetime) -> int:
-    """Add the ids in PICKED that are profiles and not yet on the list; returns how many."""
+def add_list_members(
+    db: Database, segment_id: int, picked: pd.DataFrame, actor: str, now: dt.datetime
+) -> int:
+    """Add the `picked` ids (column id) that are profiles and not yet on the list; returns how
+    many."""
     before = _list_size(db, segment_id)
-    db.execute(
-        "INSERT INTO list_members SELECT $id, d.id, $now, $actor FROM "
-        "(SELECT DISTINCT id FROM _segment_picked) d WHERE d.id IN (SELECT id FROM profiles) "
-        "AND d.id NOT IN (SELECT profile_id FROM list_members WHERE segment_id = $id)",
-        {"id": segment_id, "now": now, "actor": actor},
-    )
+    with db.views(_segment_picked=picked):
+        db.execute(
+            "INSERT INTO list_members SELECT $id, d.id, $now, $actor FROM "
+            "(SELECT DISTINCT id FROM _segment_picked) d WHERE d.id IN (SELECT id FROM profiles) "
+            "AND d.id NOT IN (SELECT profile_id FROM list_members WHERE segment_id = $id)",
+            {"id": segment_id, "now": now, "actor": actor},
+        )
     return _list_size(db, segment_id) - before
 
 
-def remove_list_members(db: Database, segment_id: int) -> int:
+def remove_list_members(db: Database, segment_id: int, picked: pd.DataFrame) -> int:
     before = _list_size(db, segment_id)
-    db.execute(
-        "DELETE FROM list_members WHERE segment_id = $id "
-        "AND profile_id IN (SELECT id FROM _segment_picked)",
-        {"id": segment_id},
-    )
+    with db.views(_segment_picked=picked):
+        db.execute(
+            "DELETE FROM list_members WHERE segment_id = $id "
+            "AND profile_id IN (SELECT id FROM _segment_picked)",
+            {"id": segment_id},
+        )
     return before - _list_size(db, segment_id)
 
 
@@ -144,14 +149,14 @@ _ADD_DIFF = (
 
 
 def apply_fresh(
-    db: Database, segment_id: int, fresh: str, params: dict[str, Any], now: dt.datetime
+    db: Database, segment_id: int, fresh: exp.Expr, params: dict[str, Any], now: dt.datetime
 ) -> list[tuple[int, bool]]:
     """Diff a full evaluation (`fresh`: a query of member ids, with its parameters) with the
     stored members, set-based: drop who exited, add who entered, record both in the history
     and the size; returns the (profile_id, entered) changes in id order."""
     own = {"segment_id": segment_id}
     with db.transaction():  # a failure rolls the temporary table back with the rest
-        db.execute(_FRESH_DIFF.format(fresh=fresh), {**params, **own})
+        db.execute(_FRESH_DIFF.format(fresh=render(fresh)), {**params, **own})
         db.execute(_DROP_EXITED, own)
         db.execute(_RECORD_DIFF, {**own, "now": now})
         db.execute(_ADD_DIFF, {**own, "now": now})

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.api import analytics, errors, events, ingest, profiles, segments
-from app.api.context import Fresh, PipelineDep
+from app.api.context import ClockDep, Fresh, PipelineDep
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -61,10 +61,11 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     return app
 
 
-def health(pipeline: PipelineDep) -> dict[str, Any]:
-    """Liveness (no key needed) and what the ingest pipeline has done since start: `lag` is the
-    number of acknowledged messages not yet loaded into the workspace."""
+def health(pipeline: PipelineDep, clock: ClockDep) -> dict[str, Any]:
+    """Liveness (no key needed), what the ingest pipeline has done since start (`lag` is the
+    number of acknowledged messages not yet loaded into the workspace) and the server's clock:
+    per job its runs, failures, last error, last and next run."""
     stats = asdict(pipeline.stats)
     for timing in ("load_seconds", "journal_seconds"):
         stats[timing] = round(stats[timing], 3)
-    return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}}
+    return {"status": "ok", "ingest": {"lag": pipeline.lag, **stats}, "clock": clock.health()}

@@ -1,6 +1,6 @@
-"""What a route needs from the running server: the workspace, the ingest pipeline and the caller's
-API key (HTTP Basic with the key as username and an empty password, as Segment's clients send
-it; `Authorization: Bearer <key>` works too)."""
+"""What a route needs from the running server: the workspace, the ingest pipeline, the clock and
+the caller's API key (HTTP Basic with the key as username and an empty password, as Segment's
+clients send it; `Authorization: Bearer <key>` works too)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.ingest_pipeline import IngestPipeline
+from app.scheduler import Scheduler
 from engine import Workspace
 from engine.admin.keys import ApiKey, Scope
 from kith_errors import AuthError
@@ -29,6 +30,10 @@ async def workspace(request: Request) -> Workspace:
 
 async def ingest_pipeline(request: Request) -> IngestPipeline:
     return request.app.state.pipeline
+
+
+async def clock(request: Request) -> Scheduler:
+    return request.app.state.clock
 
 
 async def fresh(request: Request) -> None:
@@ -70,6 +75,7 @@ async def read_write_key(request: Request) -> ApiKey:
 
 WorkspaceDep = Annotated[Workspace, Depends(workspace)]
 PipelineDep = Annotated[IngestPipeline, Depends(ingest_pipeline)]
+ClockDep = Annotated[Scheduler, Depends(clock)]
 Fresh = Depends(fresh)
 ReadWrite = Depends(read_write_key)
 Ingest = Depends(ingest_key)

@@ -11,29 +11,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.ingest_pipeline import QueueClosed, QueueFull
-from engine.admin.keys import Forbidden
 from kith_errors import (
     AuthError,
+    BadRequest,
     Conflict,
     DslError,
+    Forbidden,
     KithError,
     NotFound,
+    PayloadTooLarge,
+    QueueClosed,
+    QueueFull,
     ValidationError,
     validation_message,
 )
 
 log = logging.getLogger("kith.api")
-
-
-class BadRequest(ValidationError):
-    """A request the API cannot read (not JSON, wrong shape)."""
-
-    code = "bad_request"
-
-
-class PayloadTooLarge(ValidationError):
-    code = "payload_too_large"
 
 
 # most specific first: the first class the error is an instance of decides the status

@@ -25,9 +25,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.context import Ingest, PipelineDep
-from app.api.errors import BadRequest, PayloadTooLarge
 from engine.ingest.intake import Refusal
-from kith_errors import IngestError
+from kith_errors import BadRequest, IngestError, PayloadTooLarge
 
 MESSAGE_LIMIT = 32 * 1024
 BATCH_LIMIT = 500 * 1024

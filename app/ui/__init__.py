@@ -16,7 +16,7 @@ from app.ui.layout import (
     pick_event,
 )
 from app.ui.merging import merge_preview, unmerge_picker
-from app.ui.nav import open_people, open_profile, selected_profile
+from app.ui.nav import inbox_title, open_people, open_profile, selected_profile
 
 __all__ = [
     "Kpi",
@@ -27,6 +27,7 @@ __all__ = [
     "fmt",
     "guard",
     "header",
+    "inbox_title",
     "invalidate",
     "kpis",
     "members_table",

@@ -104,6 +104,23 @@ def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) 
     return _style(fig, title, height)
 
 
+def goal_chart(report: GoalReport, height: int = 300) -> go.Figure:
+    """Completions per bucket (bars) and the completion rate (line, right axis)."""
+    series = report.series
+    fig = go.Figure()
+    fig.add_bar(x=series["bucket"], y=series["completions"], name="completions")
+    fig.add_scatter(
+        x=series["bucket"], y=series["rate"], name="rate", yaxis="y2", mode="lines+markers"
+    )
+    title = f"{report.name}: {report.completions} of {report.starts} ({report.rate:.1%})"
+    _style(fig, title, height)
+    fig.update_layout(
+        yaxis={"title": "completions"},
+        yaxis2={"title": "rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
+    )
+    return fig
+
+
 def trend(points: pd.DataFrame, title: str, height: int = 360) -> go.Figure:
     """One line per series (and breakdown value); with `previous_value`, the range before as
     a dotted line of the same colour, drawn against this range's periods."""
@@ -133,20 +150,3 @@ def heat_table(frame: pd.DataFrame, shares: list[str]) -> None:
         for column in shares
     }
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
-
-
-def goal_chart(report: GoalReport) -> go.Figure:
-    """Completions per bucket (bars) and the completion rate (line, right axis)."""
-    series = report.series
-    figure = go.Figure()
-    figure.add_bar(x=series["bucket"], y=series["completions"], name="completions")
-    figure.add_scatter(
-        x=series["bucket"], y=series["rate"], name="rate", yaxis="y2", mode="lines+markers"
-    )
-    figure.update_layout(
-        title=f"{report.name}: {report.completions} of {report.starts} ({report.rate:.1%})",
-        yaxis={"title": "completions"},
-        yaxis2={"title": "rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
-        legend={"orientation": "h"},
-    )
-    return figure

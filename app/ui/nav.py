@@ -6,6 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui.data import workspace
+from kith_errors import KithError
+
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 
 
@@ -27,3 +30,12 @@ def selected_profile() -> int | None:
         st.session_state["profile_id"] = int(raw)
     chosen = st.session_state.get("profile_id")
     return int(chosen) if chosen is not None else None
+
+
+def inbox_title() -> str:
+    """The Inbox's menu entry, with the number of unread notifications when there are any."""
+    try:
+        unread = workspace().rules.unread()
+    except KithError:  # the menu must render even when the workspace cannot be read
+        return "Inbox"
+    return f"Inbox ({unread} unread)" if unread else "Inbox"

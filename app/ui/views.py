@@ -41,6 +41,13 @@ def save_identity_keys(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> None
     ws.settings.set_identity_limits({str(row["type"]): _limit(row) for row in ranked})
 
 
+def save_clock(ws: Workspace, refresh_seconds: int, backoff_seconds: int, attempts: int) -> None:
+    """The server's clock settings: the time-based refresh interval and webhook retries."""
+    ws.settings.set_time_refresh_seconds(refresh_seconds)
+    ws.settings.set_webhook_backoff_seconds(backoff_seconds)
+    ws.settings.set_webhook_max_attempts(attempts)
+
+
 def _rank(row: Mapping[str, Any]) -> int:
     value = row.get("rank")
     if value is None or pd.isna(value):
@@ -295,3 +302,28 @@ def save_segment(
     if kind == "compound":
         return ws.segments.save(name, kind=kind, op=op, of=list(of), description=description)
     return ws.segments.save(name, kind=kind, expression=expression, description=description)
+
+
+# ---- rules: the delivery queue and the inbox ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryQueue:
+    counts: dict[str, int]  # pending, delivered, failed
+    rows: pd.DataFrame  # the deliveries of the chosen status, oldest first
+
+
+def delivery_queue(ws: Workspace, status: str | None) -> DeliveryQueue:
+    """The webhook outbox: how many deliveries per status, and those of `status` (None: all)."""
+    return DeliveryQueue(ws.rules.webhook_counts(), ws.rules.webhooks(status))
+
+
+@dataclass(frozen=True)
+class Inbox:
+    unread: int
+    notifications: pd.DataFrame
+
+
+def inbox(ws: Workspace, *, unread_only: bool, limit: int = 200) -> Inbox:
+    """Rule notifications, newest first, with how many are unread."""
+    return Inbox(ws.rules.unread(), ws.rules.notifications(limit=limit, unread=unread_only))

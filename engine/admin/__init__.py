@@ -1,1 +1,2 @@
-"""Running a workspace: settings, API keys, the audit trail and `kith stats`."""
+"""Running a workspace: settings, API keys, the audit trail, `kith stats` and when the server's
+recurring jobs last ran."""

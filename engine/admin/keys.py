@@ -8,17 +8,15 @@ import datetime as dt
 import hashlib
 import secrets
 import threading
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel
 
 from engine.clock import utcnow
-from kith_errors import AuthError, NotFound, ValidationError
+from kith_errors import AuthError, Forbidden, NotFound, ValidationError
 from store import keys as repo
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
+from store.db import Database
 
 Scope = Literal["ingest", "read_write"]
 SCOPES: tuple[Scope, ...] = ("ingest", "read_write")
@@ -56,8 +54,8 @@ class ApiKeys:
     """`ws.keys`. Successful lookups are cached per process (the server authenticates every
     request); create and revoke clear the cache, and only this process writes the file."""
 
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._cache: dict[str, ApiKey] = {}
         self._lock = threading.Lock()
 
@@ -65,29 +63,29 @@ class ApiKeys:
         name = _valid_name(name)
         checked = _check_scope(scope)
         key = KEY_PREFIX + secrets.token_urlsafe(24)
-        key_id = self.ws.db.allocate_ids("api_keys", 1)
+        key_id = self.db.allocate_ids("api_keys", 1)
         at = utcnow()
-        repo.insert(self.ws.db, key_id, name, key[:PREFIX_LENGTH], hash_key(key), scope, at)
+        repo.insert(self.db, key_id, name, key[:PREFIX_LENGTH], hash_key(key), scope, at)
         self._forget()
         return CreatedKey(
             id=key_id, name=name, prefix=key[:PREFIX_LENGTH], scope=checked, created_at=at, key=key
         )
 
     def list(self) -> pd.DataFrame:
-        rows = repo.all_keys(self.ws.db)
+        rows = repo.all_keys(self.db)
         frame = pd.DataFrame(rows, columns=_LIST_COLUMNS)
         frame["active"] = frame["revoked_at"].isna()
         return frame
 
     def get(self, key_id: int) -> ApiKey:
-        row = repo.by_id(self.ws.db, key_id)
+        row = repo.by_id(self.db, key_id)
         if row is None:
             raise NotFound(f"no API key with id {key_id}", details={"id": key_id})
         return ApiKey(**row)
 
     def revoke(self, key_id: int) -> ApiKey:
         self.get(key_id)
-        repo.revoke(self.ws.db, key_id, utcnow())
+        repo.revoke(self.db, key_id, utcnow())
         self._forget()
         return self.get(key_id)
 
@@ -110,7 +108,7 @@ class ApiKeys:
             cached = self._cache.get(digest)
         if cached is not None:
             return cached
-        row = repo.by_hash(self.ws.db, digest)
+        row = repo.by_hash(self.db, digest)
         if row is None:
             return None
         found = ApiKey(**row)
@@ -121,12 +119,6 @@ class ApiKeys:
     def _forget(self) -> None:
         with self._lock:
             self._cache.clear()
-
-
-class Forbidden(AuthError):
-    """A valid key whose scope does not allow the request."""
-
-    code = "forbidden"
 
 
 def _valid_name(name: str) -> str:

@@ -1,17 +1,17 @@
-"""Workspace settings: identity resolution (priority, per-profile limits, blocked values) and the
-session inactivity timeout. Persisted in the `settings` table; every setter validates."""
+"""Workspace settings: identity resolution (priority, per-profile limits, blocked values), the
+session inactivity timeout and the server's clock (how often time-dependent segments are
+re-evaluated, how webhook deliveries back off). Persisted in the `settings` table; every setter
+validates."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.catalog.vocab import IDENTITY_TYPES
 from kith_errors import ValidationError
 from store import settings as repo
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
+from store.db import Database
 
 DEFAULT_LIMITS: dict[str, int] = {"user_id": 1, "email": 5, "phone": 5, "anonymous_id": 100}
 CHANNEL_ID_LIMIT = 5
@@ -32,6 +32,10 @@ DEFAULT_BLOCKED: tuple[str, ...] = (
 )
 DEFAULT_SESSION_TIMEOUT = 30
 MAX_SESSION_TIMEOUT = 24 * 60
+DEFAULT_TIME_REFRESH = 300  # seconds between re-evaluations of time-dependent segments
+DEFAULT_WEBHOOK_BACKOFF = 30  # seconds before the first retry of a failed delivery
+DEFAULT_WEBHOOK_ATTEMPTS = 6
+DAY_SECONDS = 24 * 60 * 60
 
 _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
     "identity.priority",
@@ -39,15 +43,20 @@ _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
     "identity.blocked_values",
     "sessions.timeout_minutes",
 )
+_REFRESH, _BACKOFF, _ATTEMPTS = (
+    "clock.time_refresh_seconds",
+    "webhooks.backoff_seconds",
+    "webhooks.max_attempts",
+)
 
 
 class Settings:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.generation = 0  # bumped by every change, so callers may cache what they read
 
     def _put(self, key: str, value: Any) -> None:
-        repo.put(self.ws.db, key, value)
+        repo.put(self.db, key, value)
         self.generation += 1
 
     # ---- identity priority -------------------------------------------------------------------
@@ -55,7 +64,7 @@ class Settings:
     @property
     def identity_priority(self) -> list[str]:
         """Identity types, highest priority first."""
-        return repo.get(self.ws.db, _PRIORITY) or list(IDENTITY_TYPES)
+        return repo.get(self.db, _PRIORITY) or list(IDENTITY_TYPES)
 
     def set_identity_priority(self, types: Iterable[str]) -> None:
         order = list(types)
@@ -75,7 +84,7 @@ class Settings:
     def identity_limits(self) -> dict[str, int]:
         """How many values of each identity type one profile may hold."""
         limits = {t: DEFAULT_LIMITS.get(t, CHANNEL_ID_LIMIT) for t in IDENTITY_TYPES}
-        limits.update(repo.get(self.ws.db, _LIMITS) or {})
+        limits.update(repo.get(self.db, _LIMITS) or {})
         return limits
 
     def set_identity_limits(self, limits: Mapping[str, int]) -> None:
@@ -87,7 +96,7 @@ class Settings:
                     f"identity limit for {key!r} must be a whole number >= 1, got {value!r}",
                     details={"type": key, "value": value},
                 )
-        stored = repo.get(self.ws.db, _LIMITS) or {}
+        stored = repo.get(self.db, _LIMITS) or {}
         self._put(_LIMITS, {**stored, **limits})
 
     # ---- blocked values ----------------------------------------------------------------------
@@ -95,7 +104,7 @@ class Settings:
     @property
     def blocked_values(self) -> list[str]:
         """Identity values never used for matching (compared lower-cased and trimmed)."""
-        stored = repo.get(self.ws.db, _BLOCKED)
+        stored = repo.get(self.db, _BLOCKED)
         return list(DEFAULT_BLOCKED) if stored is None else stored
 
     def set_blocked_values(self, values: Iterable[Any]) -> None:
@@ -113,7 +122,7 @@ class Settings:
 
     @property
     def session_timeout_minutes(self) -> int:
-        stored = repo.get(self.ws.db, _TIMEOUT)
+        stored = repo.get(self.db, _TIMEOUT)
         return DEFAULT_SESSION_TIMEOUT if stored is None else int(stored)
 
     @session_timeout_minutes.setter
@@ -131,18 +140,51 @@ class Settings:
             )
         self._put(_TIMEOUT, minutes)
 
+    # ---- the server's clock ------------------------------------------------------------------
+
+    @property
+    def time_refresh_seconds(self) -> int:
+        """How often `kith serve` re-evaluates the segments with a relative time window."""
+        return self._whole(_REFRESH, DEFAULT_TIME_REFRESH)
+
+    def set_time_refresh_seconds(self, seconds: int) -> None:
+        self._put(_REFRESH, _bounded(seconds, "time-based refresh interval (seconds)", DAY_SECONDS))
+
+    @property
+    def webhook_backoff_seconds(self) -> int:
+        """The wait before a failed delivery's first retry; it doubles with every attempt."""
+        return self._whole(_BACKOFF, DEFAULT_WEBHOOK_BACKOFF)
+
+    def set_webhook_backoff_seconds(self, seconds: int) -> None:
+        self._put(_BACKOFF, _bounded(seconds, "webhook backoff (seconds)", DAY_SECONDS))
+
+    @property
+    def webhook_max_attempts(self) -> int:
+        """Attempts after which a delivery is marked failed."""
+        return self._whole(_ATTEMPTS, DEFAULT_WEBHOOK_ATTEMPTS)
+
+    def set_webhook_max_attempts(self, attempts: int) -> None:
+        self._put(_ATTEMPTS, _bounded(attempts, "webhook attempts", 50))
+
+    def _whole(self, key: str, default: int) -> int:
+        stored = repo.get(self.db, key)
+        return default if stored is None else int(stored)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "identity_priority": self.identity_priority,
             "identity_limits": self.identity_limits,
             "blocked_values": self.blocked_values,
             "session_timeout_minutes": self.session_timeout_minutes,
+            "time_refresh_seconds": self.time_refresh_seconds,
+            "webhook_backoff_seconds": self.webhook_backoff_seconds,
+            "webhook_max_attempts": self.webhook_max_attempts,
         }
 
     def reset(self) -> None:
         """Back to the defaults."""
-        for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT):
-            repo.delete(self.ws.db, key)
+        for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT, _REFRESH, _BACKOFF, _ATTEMPTS):
+            repo.delete(self.db, key)
 
 
 def _check_types(types: list[str], what: str) -> None:
@@ -153,3 +195,16 @@ def _check_types(types: list[str], what: str) -> None:
             f"known types: {', '.join(IDENTITY_TYPES)}",
             details={"unknown": unknown},
         )
+
+
+def _bounded(value: int, what: str, high: int) -> int:
+    """A whole number from 1 to `high`, or a ValidationError naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{what} must be a whole number, got {value!r}", details={"value": value}
+        )
+    if not 1 <= value <= high:
+        raise ValidationError(
+            f"{what} must be between 1 and {high}, got {value}", details={"value": value}
+        )
+    return value

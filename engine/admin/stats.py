@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from store import stats as repo
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
+from store.db import Database
 
 
-def workspace_stats(ws: Workspace) -> dict[str, Any]:
+class StoredWorkspace(Protocol):
+    """A workspace as the statistics read it: its database and its file."""
+
+    db: Database
+    path: Path
+
+
+def workspace_stats(ws: StoredWorkspace) -> dict[str, Any]:
     """Totals, the time span of the events, breakdowns by type/channel/status, file size."""
     db = ws.db
     out: dict[str, Any] = repo.totals(db)
@@ -22,5 +28,5 @@ def workspace_stats(ws: Workspace) -> dict[str, Any]:
     return out
 
 
-def is_empty(ws: Workspace) -> bool:
+def is_empty(ws: StoredWorkspace) -> bool:
     return not repo.has_data(ws.db)

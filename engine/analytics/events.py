@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -14,17 +14,15 @@ from engine.catalog.vocab import STANDARD_EVENT_TYPES
 from engine.clock import to_utc
 from kith_errors import NotFound, ValidationError
 from store import events as repo
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
+from store.db import Database
 
 MAX_LIMIT = 10_000
 When = dt.datetime | dt.date | str | None
 
 
 class Events:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def list(
         self,
@@ -40,12 +38,12 @@ class Events:
         `end` exclusive (UTC)."""
         _check_page(limit, offset)
         filters = _filters(types, start, end, profile_id, channel)
-        rows = repo.page(self.ws.db, filters, limit, offset)
-        return rows, repo.total(self.ws.db, filters)
+        rows = repo.page(self.db, filters, limit, offset)
+        return rows, repo.total(self.db, filters)
 
     def get(self, event_id: int) -> dict[str, Any]:
         """One event with its properties and context parsed."""
-        row = repo.by_id(self.ws.db, int(event_id))
+        row = repo.by_id(self.db, int(event_id))
         if row is None:
             raise NotFound(f"event {event_id} does not exist", details={"id": event_id})
         for key in ("properties", "context"):
@@ -60,12 +58,12 @@ class Events:
         channel: str | None = None,
     ) -> pd.DataFrame:
         """(type, count) of the matching events, most frequent first."""
-        return repo.type_counts(self.ws.db, _filters(None, start, end, profile_id, channel))
+        return repo.type_counts(self.db, _filters(None, start, end, profile_id, channel))
 
     def types_seen(self) -> pd.DataFrame:
         """(type, count, registered) of every type stored; `registered` is False for types
         neither standard nor registered in the catalog."""
-        return repo.types_seen(self.ws.db, list(STANDARD_EVENT_TYPES))
+        return repo.types_seen(self.db, list(STANDARD_EVENT_TYPES))
 
 
 def _filters(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
 
+from dsl.ast import EventMatch
 from engine.analytics.funnel_unordered import Group, first_times, reach_times, step_groups
 from engine.analytics.params import Compiled, Params
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 # unordered mode) with the time each later step was reached (t2..tN), voided attempts removed,
 # then the best attempt per profile (and breakdown value).
 
-EventFilter = Callable[[str, str, str | None], Compiled | None]
+EventFilter = Callable[[str, EventMatch], Compiled | None]  # (events alias, a step's match)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _bounds(ctx: QueryContext, first: bool) -> list[exp.Expr | None]:
 def _matches(ctx: QueryContext, step: FunnelStep | Exclusion) -> exp.Expr:
     """Event `e` is of the step's type and passes its filter."""
     kind = exp.EQ(this=_col("e", "type"), expression=ctx.params(step.event))
-    compiled = ctx.event_filter("e", step.event, step.where)
+    compiled = ctx.event_filter("e", step.match)
     return _and(kind, ctx.params.adopt(compiled) if compiled else None)
 
 

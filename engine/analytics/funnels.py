@@ -22,11 +22,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SkipValidation,
+    field_validator,
+    model_validator,
+)
 from sqlglot import exp
 
 from dsl import check_segment, parse_segment, suggest
-from dsl.ast import Did
+from dsl.ast import Did, EventMatch, Expr
 from dsl.schema import Schema
 from engine.analytics import periods, plain
 from engine.analytics.funnel_query import (
@@ -45,7 +53,9 @@ from kith_errors import DslError, DslNameError, ValidationError, validation_mess
 from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.segments.service import Segments
+    from store.db import Database
 
 Order = Literal["ordered", "strict", "unordered"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -56,12 +66,31 @@ _STEP_RANGE = re.compile(r"^\s*([1-9]\d*)\s*(?:-\s*([1-9]\d*)\s*)?$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-class FunnelStep(BaseModel):
-    """One step: an event type and an optional `where` filter in the segment language."""
+class EventPoint(BaseModel):
+    """An event type and an optional `where` filter in the segment language, parsed once when
+    the point is made (`match`); a point made from a parsed match (a goal's) keeps that node."""
 
     model_config = ConfigDict(frozen=True)
     event: str
     where: str | None = None
+    _match: EventMatch | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any) -> None:
+        if self._match is None:
+            self._match = _event_match(self.event, self.where)
+
+    @property
+    def match(self) -> EventMatch:
+        assert self._match is not None  # set when the point is made
+        return self._match
+
+    def source(self) -> tuple[str, str]:
+        """The text the filter was parsed from, as (prefix, where): error carets point into it."""
+        return (_prefix(self.event), self.where) if self.where is not None else ("", "")
+
+
+class FunnelStep(EventPoint):
+    """One step: an event type and an optional `where` filter in the segment language."""
 
     @field_validator("event")
     @classmethod
@@ -81,14 +110,18 @@ class FunnelStep(BaseModel):
         except ValueError as err:
             raise ValidationError(f"step {text!r}: {event.strip()!r} is not an event type") from err
 
+    @classmethod
+    def matching(cls, match: EventMatch) -> FunnelStep:
+        """The step of an event match parsed elsewhere (a goal's start or target)."""
+        step = cls(event=match.event or "")
+        step._match = match
+        return step
 
-class Exclusion(BaseModel):
+
+class Exclusion(EventPoint):
     """An event that voids an attempt when it happens between steps `after_step` and
     `before_step` (1-based; before_step defaults to the step after)."""
 
-    model_config = ConfigDict(frozen=True)
-    event: str
-    where: str | None = None
     after_step: int = Field(ge=1)
     before_step: int | None = None
 
@@ -117,14 +150,14 @@ class Exclusion(BaseModel):
 
 
 class FunnelSpec(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     steps: list[FunnelStep] = Field(min_length=1)
     within: dt.timedelta = dt.timedelta(days=14)
     start: periods.Bound | None = None
     end: periods.Bound | None = None
     order: Order = "ordered"
     exclusions: list[Exclusion] = Field(default_factory=list)
-    audience: str | None = None
+    audience: SkipValidation[str | Expr | None] = None  # text, or an expression parsed already
     breakdown: str | None = None
     as_of: dt.datetime | None = None
 
@@ -195,12 +228,12 @@ def spec_error(err: ValueError) -> str:
 
 
 class Funnels:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, catalog: Catalog, segments: Segments) -> None:
+        self.db, self.catalog, self.segments = db, catalog, segments
 
     def run(self, spec: FunnelSpec) -> FunnelResult:
         query, params = self.attempts(spec)
-        totals = self.ws.db.df(summary(query, len(spec.steps)), params)
+        totals = self.db.df(summary(query, len(spec.steps)), params)
         return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
 
     def profiles(
@@ -221,7 +254,7 @@ class Funnels:
         select = drilldown(query, step, dropped, breakdown_value is not None)
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
-        return [int(row[0]) for row in self.ws.db.rows(select, params)]
+        return [int(row[0]) for row in self.db.rows(select, params)]
 
     def over_time(self, spec: FunnelSpec, interval: str = "day") -> pd.DataFrame:
         """Conversion per period of step 1 (does conversion improve?): period, entered,
@@ -230,7 +263,7 @@ class Funnels:
         unit = periods.checked_interval(interval)
         spec = spec.model_copy(update={"breakdown": None})
         query, params = self.attempts(spec)
-        counts = self.ws.db.df(by_period(query, len(spec.steps), unit), params)
+        counts = self.db.df(by_period(query, len(spec.steps), unit), params)
         span = self._span(spec, counts)
         if span is None:
             return pd.DataFrame(columns=["period", "entered", "converted", "rate", "partial"])
@@ -247,7 +280,7 @@ class Funnels:
     def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
         breakdown value) and its parameters; goals build on it."""
-        schema = self.ws.catalog.dsl_schema()
+        schema = self.catalog.dsl_schema()
         check_steps(spec, schema)
         ctx = QueryContext(
             as_of=as_of_or_now(spec.as_of),
@@ -256,7 +289,7 @@ class Funnels:
             within=spec.within,
             event_filter=EventFilters(schema),
             audience=self._audience(spec),
-            breakdown=breakdown_of(self.ws, spec.breakdown),
+            breakdown=breakdown_of(self.db, spec.breakdown),
         )
         return best_attempts(spec, ctx), ctx.params.values
 
@@ -264,33 +297,33 @@ class Funnels:
         if spec.audience is None:
             return None
         as_of = as_of_or_now(spec.as_of)
-        query = self.ws.segments.compile(spec.audience, as_of=as_of)
+        query = self.segments.compile(spec.audience, as_of=as_of)
         return query.expression, dict(query.params)
 
 
 class EventFilters:
-    """Compiles steps' `where` texts to conditions over an events row (already checked)."""
+    """Compiles points' parsed `where` filters to conditions over an events row (already
+    checked)."""
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
 
-    def __call__(self, alias: str, event: str, where: str | None) -> Compiled | None:
-        if where is None:
+    def __call__(self, alias: str, match: EventMatch) -> Compiled | None:
+        if match.where is None:
             return None
-        match = parse_event_match(event, where)
         ctx = Context(self.schema, as_of_or_now(None))
-        condition = compile_where(ctx, match.where, event_field(ctx, event, alias))
+        condition = compile_where(ctx, match.where, event_field(ctx, match.event or "", alias))
         return condition, dict(ctx.params)
 
 
-def breakdown_of(ws: Workspace, breakdown: str | None) -> Breakdown | None:
+def breakdown_of(db: Database, breakdown: str | None) -> Breakdown | None:
     """`event.<prop>`: a property of the event; anything else: a profile property (a column,
     or a path into the profile's JSON properties)."""
     if breakdown is None:
         return None
     if breakdown.startswith("event."):
         return Breakdown("event", _checked_name(breakdown[len("event.") :]))
-    columns = analytics_repo.profile_columns(ws.db)
+    columns = analytics_repo.profile_columns(db)
     name = _checked_name(breakdown)
     return Breakdown("column" if name in columns else "json", name)
 
@@ -298,27 +331,28 @@ def breakdown_of(ws: Workspace, breakdown: str | None) -> Breakdown | None:
 def check_steps(spec: FunnelSpec, schema: Schema) -> None:
     """Every step and exclusion names a known event type and, in its filter, known properties
     of it with values of their types: a misspelt name is a DslError, never an empty funnel."""
-    points: list[FunnelStep | Exclusion] = [*spec.steps, *spec.exclusions]
-    for point in points:
-        check_point(point.event, point.where, schema)
+    for point in [*spec.steps, *spec.exclusions]:
+        check_point(point, schema)
 
 
-def check_point(event: str, where: str | None, schema: Schema) -> None:
-    if event not in schema.event_types:
+def check_point(point: EventPoint, schema: Schema) -> None:
+    if point.event not in schema.event_types:
         raise DslNameError(
-            f"unknown event type '{event}'",
-            source=event,
+            f"unknown event type '{point.event}'",
+            source=point.event,
             expected="a registered event type",
-            suggestion=suggest(event, schema.event_types),
+            suggestion=suggest(point.event, schema.event_types),
         )
-    if where is not None:
-        prefix = _prefix(event)
+    if point.match.where is not None:
+        prefix, where = point.source()
         with _pointing_into(where, prefix):
-            check_segment(parse_segment(prefix + where), schema, prefix + where)
+            check_segment(Did(point.match), schema, prefix + where)
 
 
-def parse_event_match(event: str, where: str) -> Any:
+def _event_match(event: str, where: str | None) -> EventMatch:
     """`EVENT where FILTER` as the language's EventMatch; errors point into `where`."""
+    if where is None:
+        return EventMatch(event)
     prefix = _prefix(event)
     with _pointing_into(where, prefix):
         node = parse_segment(prefix + where)

@@ -19,14 +19,16 @@ import pandas as pd
 from sqlglot import exp
 
 import dsl
-from dsl.ast import EventMatch, Expr, Goal
-from engine.analytics.funnels import FunnelSpec, FunnelStep
+from dsl.ast import And, EventMatch, Expr, Goal
+from engine.analytics.funnels import Funnels, FunnelSpec, FunnelStep
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import analytics as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.segments.service import Segments
+    from store.db import Database
 
 Bucket = Literal["day", "week", "month"]
 _BUCKETS = ("day", "week", "month")
@@ -50,18 +52,20 @@ class GoalReport:
 
 
 class Goals:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(
+        self, db: Database, catalog: Catalog, funnels: Funnels, segments: Segments
+    ) -> None:
+        self.db, self.catalog, self.funnels, self.segments = db, catalog, funnels, segments
 
     def parse(self, source: str) -> Goal:
         goal = dsl.parse_goal(source)
-        dsl.check_goal(goal, self.ws.catalog.dsl_schema(), source)
+        dsl.check_goal(goal, self.catalog.dsl_schema(), source)
         return goal
 
     def define(self, source: str, *, replace: bool = False) -> Goal:
         """Store a goal under the name written in its source."""
         goal = self.parse(source)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             if repo.get_goal(db, goal.name) is not None:
                 if not replace:
@@ -73,18 +77,18 @@ class Goals:
         return goal
 
     def get(self, name: str) -> Goal:
-        found = repo.get_goal(self.ws.db, name)
+        found = repo.get_goal(self.db, name)
         if found is None:
             raise NotFound(f"there is no goal named {name!r}", details={"name": name})
         return dsl.parse_goal(found["source"])
 
     def delete(self, name: str) -> None:
         self.get(name)
-        repo.delete_goal(self.ws.db, name)
+        repo.delete_goal(self.db, name)
 
     def list(self, *, as_of: Any = None) -> pd.DataFrame:
         """name, source, completion_rate (as of now)."""
-        goals = repo.all_goals(self.ws.db)
+        goals = repo.all_goals(self.db)
         rates = [self.report(name, as_of=as_of).rate for name in goals["name"]]
         return goals[["name", "source"]].assign(completion_rate=rates)
 
@@ -134,7 +138,7 @@ class Goals:
         if bucket not in _BUCKETS:
             raise ValidationError(f"bucket must be one of {', '.join(_BUCKETS)}, not {bucket!r}")
         moment = as_of_or_now(as_of)
-        audience = _audience(goal, segment)
+        audience = _both(goal.audience, self.segments.parse(segment) if segment else None)
         if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
             spec = _spec(goal, audience, start, end, moment)
             return self._event_report(goal, spec, bucket)
@@ -143,9 +147,9 @@ class Goals:
     # ---- event goals: the funnel query -------------------------------------------------------
 
     def _event_report(self, goal: Goal, spec: FunnelSpec, bucket: str) -> GoalReport:
-        query, params = self.ws.funnels.attempts(spec)
+        query, params = self.funnels.attempts(spec)
         with_start = goal.start is not None
-        rows = self.ws.db.df(_series(query, bucket, with_start), params)
+        rows = self.db.df(_series(query, bucket, with_start), params)
         total = rows[rows["bucket"].isna()]
         series = rows[rows["bucket"].notna()].reset_index(drop=True)
         completions = int(total["completions"].sum())
@@ -163,25 +167,25 @@ class Goals:
             _with_rate(series),
         )
 
-    def _scope_size(self, audience: str | None, as_of: dt.datetime | None) -> int:
+    def _scope_size(self, audience: str | Expr | None, as_of: dt.datetime | None) -> int:
         if audience is None:
-            return repo.profile_count(self.ws.db, as_of_or_now(as_of))
-        return self.ws.segments.count(audience, as_of=as_of)
+            return repo.profile_count(self.db, as_of_or_now(as_of))
+        return self.segments.count(audience, as_of=as_of)
 
     # ---- segment points: evaluated as of `as_of` ---------------------------------------------
 
     def _segment_report(
         self,
         goal: Goal,
-        audience: str | None,
+        audience: Expr | None,
         bucket: str,
         start: Any,
         end: Any,
         moment: dt.datetime,
     ) -> GoalReport:
         starters = self._starters(goal, audience, start, end, moment)
-        target = _point_text(goal.target)
-        reached = set(self.ws.segments.ids(target, as_of=moment)) & starters
+        target: Expr = goal.target  # type: ignore[assignment]  # a segment point here
+        reached = set(self.segments.ids(target, as_of=moment)) & starters
         series = pd.DataFrame(
             {
                 "bucket": [pd.Timestamp(moment).to_period(bucket[0].upper()).start_time],
@@ -193,28 +197,27 @@ class Goals:
         return GoalReport(goal.name, len(starters), len(reached), rate, None, _with_rate(series))
 
     def _starters(
-        self, goal: Goal, audience: str | None, start: Any, end: Any, moment: dt.datetime
+        self, goal: Goal, audience: Expr | None, start: Any, end: Any, moment: dt.datetime
     ) -> set[int]:
         if isinstance(goal.start, EventMatch):
-            step = FunnelStep(event=goal.start.event or "", where=_where_text(goal.start))
+            step = FunnelStep.matching(goal.start)
             spec = FunnelSpec(steps=[step], start=start, end=end, audience=audience, as_of=moment)
-            return set(self.ws.funnels.profiles(spec, 1))
-        start_text = None if goal.start is None else _point_text(goal.start)
-        scope = " and ".join(f"({t})" for t in (start_text, audience) if t)
-        if not scope:
-            return set(repo.profile_ids(self.ws.db, moment))
-        return set(self.ws.segments.ids(scope, as_of=moment))
+            return set(self.funnels.profiles(spec, 1))
+        scope = _both(goal.start, audience)
+        if scope is None:
+            return set(repo.profile_ids(self.db, moment))
+        return set(self.segments.ids(scope, as_of=moment))
 
 
 def _is_segment(point: object) -> bool:
     return point is not None and not isinstance(point, EventMatch)
 
 
-def _spec(goal: Goal, audience: str | None, start: Any, end: Any, as_of: dt.datetime) -> FunnelSpec:
-    points = [
-        p for p in (goal.start, goal.target) if isinstance(p, EventMatch)
-    ]  # report() sends events only
-    steps = [FunnelStep(event=p.event or "", where=_where_text(p)) for p in points]
+def _spec(
+    goal: Goal, audience: Expr | None, start: Any, end: Any, as_of: dt.datetime
+) -> FunnelSpec:
+    points = [p for p in (goal.start, goal.target) if p is not None]
+    steps = [FunnelStep.matching(p) for p in points]  # type: ignore[arg-type]
     within = _FOREVER if goal.within is None else _duration(goal.within.amount, goal.within.unit)
     return FunnelSpec(
         steps=steps, within=within, start=start, end=end, audience=audience, as_of=as_of
@@ -227,18 +230,11 @@ def _duration(amount: int, unit: str) -> dt.timedelta:
     return dt.timedelta(**{unit: amount})
 
 
-def _where_text(match: EventMatch) -> str | None:
-    return None if match.where is None else dsl.format_expr(match.where)
-
-
-def _point_text(point: EventMatch | Expr) -> str:
-    return dsl.format_expr(point)  # type: ignore[arg-type]
-
-
-def _audience(goal: Goal, segment: str | None) -> str | None:
-    parts = [dsl.format_expr(goal.audience)] if goal.audience is not None else []
-    parts += [segment] if segment else []
-    return " and ".join(f"({p})" for p in parts) if parts else None
+def _both(first: Expr | None, second: Expr | None) -> Expr | None:
+    """Both conditions (either alone when the other is missing)."""
+    if first is None or second is None:
+        return first if second is None else second
+    return And((first, second))
 
 
 def _rate(part: int, whole: int) -> float:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from engine.clock import as_of_or_now
 from kith_errors import ValidationError
 from store import overview as sql
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
+from store.db import Database
 
 MAX_DAYS = 3650
 
@@ -40,8 +37,8 @@ class OverviewReport:
 
 
 class Overview:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def report(self, days: int = 30, as_of: dt.datetime | str | None = None) -> OverviewReport:
         """The aggregates for the `days` days up to `as_of` (default now, UTC)."""
@@ -49,7 +46,7 @@ class Overview:
             raise ValidationError(f"the window must be 1 to {MAX_DAYS} days, not {days}")
         end = as_of_or_now(as_of)
         start = end - dt.timedelta(days=days)
-        db = self.ws.db
+        db = self.db
         return OverviewReport(
             start=start,
             end=end,

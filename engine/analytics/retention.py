@@ -36,7 +36,9 @@ from kith_errors import ValidationError
 
 if TYPE_CHECKING:
     from dsl.schema import Schema
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.segments.service import Segments
+    from store.db import Database
 
 Interval = Literal["day", "week", "month"]
 
@@ -110,26 +112,26 @@ class RetentionResult:
 
 
 class Retention:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, catalog: Catalog, segments: Segments) -> None:
+        self.db, self.catalog, self.segments = db, catalog, segments
 
     def run(self, spec: RetentionSpec) -> RetentionResult:
         as_of = as_of_or_now(spec.as_of)
         span = _range(spec, as_of)
         query, params = retention_query(self._query(spec, span, as_of))
-        found = self.ws.db.df(query, params)
+        found = self.db.df(query, params)
         table = _table(spec, span, as_of, found)
         return RetentionResult(spec, span, table, _curve(spec, table))
 
     def _query(
         self, spec: RetentionSpec, span: periods.Range, as_of: dt.datetime
     ) -> RetentionQuery:
-        schema = self.ws.catalog.dsl_schema()
+        schema = self.catalog.dsl_schema()
         start = self._start(spec, schema)
         back = _point(spec.return_event or spec.start_event or "", schema)
         audience = None
         if spec.audience is not None:
-            compiled = self.ws.segments.compile(spec.audience, as_of=as_of)
+            compiled = self.segments.compile(spec.audience, as_of=as_of)
             audience = (compiled.expression, dict(compiled.params))
         low = periods.floor(span.start, spec.interval)
         return RetentionQuery(
@@ -141,20 +143,20 @@ class Retention:
             as_of=as_of,
             cohort=spec.cohort,
             audience=audience,
-            breakdown=breakdown_of(self.ws, spec.breakdown),
+            breakdown=breakdown_of(self.db, spec.breakdown),
             top=spec.top,
         )
 
     def _start(self, spec: RetentionSpec, schema: Schema) -> Point:
         if spec.start_segment is not None:
-            return Point(None, segment_id=int(self.ws.segments.get(spec.start_segment)["id"]))
+            return Point(None, segment_id=int(self.segments.get(spec.start_segment)["id"]))
         return _point(spec.start_event or "", schema)
 
 
 def _point(text: str, schema: Schema) -> Point:
     step = FunnelStep.parse(text)
-    check_point(step.event, step.where, schema)
-    return Point(step.event, EventFilters(schema)("e", step.event, step.where))
+    check_point(step, schema)
+    return Point(step.event, EventFilters(schema)("e", step.match))
 
 
 def _range(spec: RetentionSpec, as_of: dt.datetime) -> periods.Range:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from engine.analytics import periods, plain
 from engine.analytics.funnels import (
     EventFilters,
+    EventPoint,
     FunnelStep,
     breakdown_of,
     check_point,
@@ -35,7 +36,9 @@ from engine.clock import as_of_or_now
 from kith_errors import ValidationError
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.segments.service import Segments
+    from store.db import Database
 
 __all__ = ["OTHER", "TrendResult", "TrendSeries", "TrendSpec", "Trends", "spec_from"]
 
@@ -54,12 +57,10 @@ _SERIES_TEXT = re.compile(
 _DEFAULT_SPAN = dt.timedelta(days=30)
 
 
-class TrendSeries(BaseModel):
-    """What one line counts: `measure` of `event` events (matching `where`)."""
+class TrendSeries(EventPoint):
+    """What one line counts: `measure` of `event` events (matching `where`, parsed once when
+    the series is made)."""
 
-    model_config = ConfigDict(frozen=True)
-    event: str
-    where: str | None = None
     measure: Measure = "count"
     property: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_]\w*)*$")
 
@@ -149,14 +150,14 @@ class TrendResult:
 
 
 class Trends:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, catalog: Catalog, segments: Segments) -> None:
+        self.db, self.catalog, self.segments = db, catalog, segments
 
     def run(self, spec: TrendSpec) -> TrendResult:
         as_of = as_of_or_now(spec.as_of)
         span = self._range(spec, as_of)
         query, params = trend_query(self._query(spec, span, as_of))
-        found = self.ws.db.df(query, params)
+        found = self.db.df(query, params)
         return TrendResult(spec, span, _points(spec, span, found))
 
     def _range(self, spec: TrendSpec, as_of: dt.datetime) -> periods.Range:
@@ -166,19 +167,19 @@ class Trends:
         return periods.range_of(start, end, as_of)
 
     def _query(self, spec: TrendSpec, span: periods.Range, as_of: dt.datetime) -> TrendQuery:
-        schema = self.ws.catalog.dsl_schema()
+        schema = self.catalog.dsl_schema()
         filters = EventFilters(schema)
         series = []
         for one in spec.series:
-            check_point(one.event, one.where, schema)
+            check_point(one, schema)
             _check_property(one, schema.event_types.get(one.event, {}))
-            series.append(SeriesQuery(one.event, filters("e", one.event, one.where), one.property))
+            series.append(SeriesQuery(one.event, filters("e", one.match), one.property))
         low = span.previous().start if spec.compare else span.start
         audience = None
         if spec.audience is not None:
-            compiled = self.ws.segments.compile(spec.audience, as_of=as_of)
+            compiled = self.segments.compile(spec.audience, as_of=as_of)
             audience = (compiled.expression, dict(compiled.params))
-        breakdown = breakdown_of(self.ws, spec.breakdown)
+        breakdown = breakdown_of(self.db, spec.breakdown)
         return TrendQuery(
             series, spec.interval, low, span.start, span.end, as_of, audience, breakdown, spec.top
         )

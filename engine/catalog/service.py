@@ -33,6 +33,7 @@ from engine.catalog.vocab import (
 from engine.clock import to_utc, utcnow
 from kith_errors import Conflict, NotFound, StoreError, ValidationError
 from store import catalog as repo
+from store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     # The definitions are pydantic models, imported where one is made: reading the language's
     # schema (every `kith segment` command) needs no pydantic.
     from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
-    from engine.workspace import Workspace
 
 SQL_TYPES: dict[str, str] = {
     "string": "VARCHAR",
@@ -89,8 +89,8 @@ def check_name(name: str, what: str) -> None:
 
 
 class Catalog:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._generation = 0  # bumped by invalidate(), so a schema built meanwhile is not kept
         self._schema: tuple[int, tuple[Any, ...], Schema] | None = None
 
@@ -122,15 +122,15 @@ class Catalog:
     ) -> PropertyDefinition:
         """Register a custom property, add its typed column and move existing JSON values in."""
         definition = _definition(name, type, description, enum, pattern, min, max, required)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             if name in self.custom():
                 raise Conflict(f"property {name!r} is already defined", details={"name": name})
-            _check_existing_values(self.ws, name, type)
+            _check_existing_values(self.db, name, type)
             repo.insert_property(db, _stored(definition), utcnow())
             db.execute(_add_column(name, type))
             db.execute(_move_json_values(name, type), {"key": name, "path": f"$.{name}"})
-            audit.record(self.ws, actor, "property", name, "define", after=_stored(definition))
+            audit.record(self, actor, "property", name, "define", after=_stored(definition))
         self.invalidate()
         return self.custom()[name]
 
@@ -152,15 +152,15 @@ class Catalog:
         given = {"description": description, "enum": enum, "pattern": pattern, "min": min}
         given |= {"max": max, "required": required}
         given = {k: v for k, v in given.items() if v is not UNSET}
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             old = self._editable(name, type)
             new = _updated(old, given)
             changes = [(f, getattr(old, f), getattr(new, f)) for f in _EDITABLE.values()]
             changes = [c for c in changes if c[1] != c[2]]
-            _check_stored_values(self.ws, new, {c[0] for c in changes})
+            _check_stored_values(self.db, new, {c[0] for c in changes})
             repo.update_property(db, _stored(new))
-            audit.record_changes(self.ws, actor, "property", name, "update", changes)
+            audit.record_changes(self, actor, "property", name, "update", changes)
         self.invalidate()
         return self.custom()[name]
 
@@ -184,7 +184,7 @@ class Catalog:
         """Registered custom properties by name."""
         from engine.models import PropertyDefinition
 
-        return {r["name"]: PropertyDefinition(**r) for r in repo.properties(self.ws.db)}
+        return {r["name"]: PropertyDefinition(**r) for r in repo.properties(self.db)}
 
     def properties(self) -> pd.DataFrame:
         """Built-in and custom properties with their type, validation and a builtin flag."""
@@ -234,13 +234,13 @@ class Catalog:
                 raise ValidationError(
                     f"event property {prop!r} has type {kind!r}; use one of {', '.join(SQL_TYPES)}"
                 )
-        if name in STANDARD_EVENT_TYPES or repo.event_type_exists(self.ws.db, name):
+        if name in STANDARD_EVENT_TYPES or repo.event_type_exists(self.db, name):
             raise Conflict(f"event type {name!r} already exists", details={"name": name})
         row: dict[str, Any] = {"name": name, "display_name": display_name}
         row |= {"description": description, "properties": props}
-        with self.ws.db.transaction():
-            repo.insert_event_type(self.ws.db, row, utcnow())
-            audit.record(self.ws, actor, "event_type", name, "register", after=row)
+        with self.db.transaction():
+            repo.insert_event_type(self.db, row, utcnow())
+            audit.record(self, actor, "event_type", name, "register", after=row)
         self.invalidate()
         from engine.models import EventTypeDefinition
 
@@ -253,7 +253,7 @@ class Catalog:
             | {"builtin": True, "registered": False, "created_at": None}
             for n, p in STANDARD_EVENT_TYPES.items()
         ]
-        custom = [r | {"builtin": False, "registered": True} for r in repo.event_types(self.ws.db)]
+        custom = [r | {"builtin": False, "registered": True} for r in repo.event_types(self.db)]
         import pandas as pd
 
         return pd.DataFrame(standard + custom)
@@ -264,7 +264,7 @@ class Catalog:
         """Every name a segment, rule or goal may use, with its type. Cached: rebuilt only after
         `invalidate()` or when the change marker (one query over table counts and the latest
         segment save) moves."""
-        generation, marker = self._generation, repo.change_marker(self.ws.db)
+        generation, marker = self._generation, repo.change_marker(self.db)
         cached = self._schema
         if cached is not None and cached[:2] == (generation, marker):
             return cached[2]
@@ -274,7 +274,7 @@ class Catalog:
         return schema
 
     def _build_schema(self) -> Schema:
-        db = self.ws.db
+        db = self.db
         props: dict[str, Any] = {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}
         props.update({r["name"]: r["type"] for r in repo.properties(db)})
         props[JSON_PROPERTY] = "json"
@@ -425,7 +425,7 @@ def _move_json_values(name: str, kind: str) -> exp.Expr:
     )
 
 
-def _check_existing_values(ws: Workspace, name: str, kind: str) -> None:
+def _check_existing_values(db: Database, name: str, kind: str) -> None:
     """Refuse the definition (changing nothing) if stored values would not fit the type."""
     bad = (
         exp.select(exp.column("id"))
@@ -434,7 +434,7 @@ def _check_existing_values(ws: Workspace, name: str, kind: str) -> None:
         .order_by("id")
         .limit(5)
     )
-    ids = [r[0] for r in ws.db.rows(bad, {"path": f"$.{name}"})]
+    ids = [r[0] for r in db.rows(bad, {"path": f"$.{name}"})]
     if ids:
         raise ValidationError(
             f"cannot define {name!r} as {kind}: profiles {', '.join(map(str, ids))} hold a "
@@ -466,14 +466,14 @@ def _breaks(d: PropertyDefinition, changed: set[str]) -> tuple[list[exp.Expr], d
     return found, params
 
 
-def _check_stored_values(ws: Workspace, d: PropertyDefinition, changed: set[str]) -> None:
+def _check_stored_values(db: Database, d: PropertyDefinition, changed: set[str]) -> None:
     """Refuse (changing nothing) a changed rule that values already stored would break."""
     found, params = _breaks(d, changed)
     if not found:
         return
     query = exp.select("count(*)", "min(id)").from_("profiles").where(exp.or_(*found))
     try:
-        count, example = ws.db.rows(query, params)[0]
+        count, example = db.rows(query, params)[0]
     except StoreError as err:
         msg = f"{d.name}: the new rule cannot be checked against stored values: {err}"
         raise ValidationError(msg, details={"name": d.name}) from None

@@ -1,5 +1,6 @@
-"""Property values on write: normalising emails and phones, and checking each value against
-its standard vocabulary or its custom property definition (type, enum, pattern, range)."""
+"""Property values on write: emails and phones in their identity form (engine/catalog/normalize),
+and each value checked against its standard vocabulary or its custom property definition (type,
+enum, pattern, range)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from engine.catalog.normalize import normalize, rule
 from engine.catalog.vocab import (
     LIFECYCLE_STAGES,
     PLATFORMS,
@@ -21,30 +23,19 @@ if TYPE_CHECKING:
     from engine.models import PropertyDefinition
 
 JSON_PROPERTY = "properties"  # the language's name for unregistered custom data (type "json")
+IDENTITY_FIELDS = ("email", "phone")  # profile fields that are also identities
 RESERVED = {"id", JSON_PROPERTY, "identities", "labels", "channels", "consent", "segment"}
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_DIGITS = re.compile(r"^[1-9][0-9]{7,14}$")
-_PHONE_NOISE = re.compile(r"[\s\-().\/]")
 _JSON_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
 _STANDARD_CHOICES = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES, "platform": PLATFORMS}
+# standard properties with a fixed vocabulary: every write path checks them like custom ones
+CHOICE_PROPERTIES = frozenset(_STANDARD_CHOICES)
 
 
-def normalize_email(value: str) -> str:
-    email = value.strip().lower()
-    if not _EMAIL.match(email):
-        raise ValueError(f"{value!r} is not an email address")
-    return email
-
-
-def normalize_phone(value: str) -> str:
-    """E.164, as identity resolution stores it: '+' and 8-15 digits; '00' is read as '+'."""
-    phone = _PHONE_NOISE.sub("", str(value))
-    phone = "+" + phone[2:] if phone.startswith("00") else phone
-    if not _PHONE_DIGITS.match(phone.removeprefix("+")):
-        raise ValueError(f"{value!r} is not a phone number with its country code (+6281234567)")
-    return "+" + phone.removeprefix("+")
+def standard_choices(name: str) -> tuple[str, ...] | None:
+    """The allowed values of a standard property with a vocabulary (None: any text)."""
+    return _STANDARD_CHOICES.get(name)
 
 
 def checked_value(
@@ -76,14 +67,20 @@ def _standard_value(name: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"must be text, got {type(value).__name__}", "type")
     text = str(value).strip()
-    if name == "email":
-        return normalize_email(text)
-    if name == "phone":
-        return normalize_phone(text)
+    if name in IDENTITY_FIELDS:
+        return _identity_value(name, text)
     allowed = _STANDARD_CHOICES.get(name)
     if allowed is not None and text not in allowed:
         raise ValueError(f"must be one of {', '.join(allowed)}", "enum")
     return text
+
+
+def _identity_value(name: str, text: str) -> str:
+    """An email or phone field holds its identity's stored form; a blank one is refused too."""
+    stored = normalize(name, text)
+    if stored is None:
+        raise ValueError(f"{text!r} {rule(name).problem}")
+    return stored
 
 
 def _custom_value(d: PropertyDefinition, value: Any) -> Any:

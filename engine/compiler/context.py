@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from dsl.ast import Duration, Expr
+from dsl.ast import Expr
 from dsl.schema import Schema
 from kith_errors import DslNameError
 
@@ -111,7 +111,3 @@ def shift(moment: dt.datetime, amount: int, unit: str) -> dt.datetime:
         day = min(moment.day, calendar.monthrange(year, month + 1)[1])
         return moment.replace(year=year, month=month + 1, day=day)
     return moment + dt.timedelta(**{unit: amount})
-
-
-def duration_shift(moment: dt.datetime, duration: Duration) -> dt.datetime:
-    return shift(moment, duration.amount, duration.unit)

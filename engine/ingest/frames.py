@@ -146,7 +146,6 @@ _KINDS: dict[str, Callable[[dict, dict, dict], dict[str, Any]]] = {
     "alias": _alias,
     "group": _group,
 }
-_STANDARD_TRAITS = ("name", "email", "phone", "company", "country", "city", "language")
 _TRAIT_ALIASES = {"lifecycle_stage": "lifecycle", "lifecycleStage": "lifecycle"}
 
 

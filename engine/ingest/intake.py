@@ -25,12 +25,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.catalog.normalize import normalize_arrow
+from engine.catalog.values import CHOICE_PROPERTIES
 from engine.changes import Change
 from engine.clock import utcnow
 from engine.ingest import traits as ingest_traits
 from engine.ingest.frames import KEY_COLUMNS, from_messages
 from engine.ingest.service import write_batch
-from engine.ingest.stage import ALL_BLOCKED, identity_reasons, is_blocked, normalised
+from engine.ingest.stage import ALL_BLOCKED, identity_reasons, is_blocked
 from engine.models import IngestReport
 from store import journal as repo
 
@@ -95,28 +97,29 @@ class Intake:
 
     def _reasons(self, canon: pa.Table) -> pa.Array:
         """Why each row would be refused (null: it would be stored), first reason first."""
-        keys = {name: normalised(name, canon[name].combine_chunks()) for name in KEY_COLUMNS}
+        keys = {name: normalize_arrow(name, canon[name].combine_chunks()) for name in KEY_COLUMNS}
         custom, blocked = self._checks()
         return pc.coalesce(
             canon["_reject"].combine_chunks(),
             self._trait_reasons(canon, custom),
             *identity_reasons(keys),
-            _all_blocked(keys, blocked),
+            _all_blocked([column.stored for column in keys.values()], blocked),
         )
 
     def _checks(self) -> tuple[frozenset[str], list[str]]:
-        """The registered custom properties and the blocked identity values, read again only
+        """The properties whose trait values are checked (registered custom ones and standard
+        ones with a vocabulary) and the blocked identity values, read again only
         after the catalog or the settings changed (admission runs on every request)."""
         generations = (self.ws.catalog.generation, self.ws.settings.generation)
         if self._limits is None or self._limits[0] != generations:
-            custom = frozenset(self.ws.catalog.custom())
+            custom = CHOICE_PROPERTIES | frozenset(self.ws.catalog.custom())
             blocked = self.ws.settings.blocked_values
             self._limits = (generations, custom, blocked)
         return self._limits[1], self._limits[2]
 
     def _trait_reasons(self, canon: pa.Table, custom: frozenset[str]) -> pa.Array:
-        """Registered custom traits with a value the catalog refuses (the smallest reason of a
-        message, as the store gives it)."""
+        """Registered custom traits (and standard ones with a vocabulary) with a value the
+        catalog refuses (the smallest reason of a message, as the store gives it)."""
         traits = canon["traits"].to_pylist()
         if not custom or all(t is None for t in traits):
             return pa.nulls(len(traits), pa.string())
@@ -170,11 +173,7 @@ class Intake:
             }
         )
         db = self.ws.db
-        db.register("kith_failed", table)
-        try:
-            repo.insert_failures(db, db.allocate_ids("ingest_failures", len(refused)), now)
-        finally:
-            db.unregister("kith_failed")
+        repo.insert_failures(db, table, db.allocate_ids("ingest_failures", len(refused)), now)
         return [r[2] for r in refused]
 
     def loaded_seq(self) -> int:
@@ -194,12 +193,12 @@ class Intake:
 # ---- column-wise helpers ------------------------------------------------------------------------
 
 
-def _all_blocked(keys: dict[str, pa.Array], blocked: list[str]) -> pa.Array:
+def _all_blocked(keys: list[pa.Array], blocked: list[str]) -> pa.Array:
     """ALL_BLOCKED where every identity value a row has is blocked (only the columns some row
     fills are looked at; a row with none is refused earlier, for having no identity)."""
-    given = [v for v in keys.values() if v.null_count < len(v)]
+    given = [v for v in keys if v.null_count < len(v)]
     if not given:
-        return pa.nulls(len(next(iter(keys.values()))), pa.string())
+        return pa.nulls(len(keys[0]), pa.string())
     usable = [pc.if_else(pc.fill_null(is_blocked(v, blocked), False), _NULL, v) for v in given]
     return pc.if_else(pc.is_null(pc.coalesce(*usable)), pa.scalar(ALL_BLOCKED), _NULL)
 

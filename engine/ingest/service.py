@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -180,45 +179,42 @@ def write_batch(
     """Store one canonical batch in one transaction; the batch is None when nothing landed."""
     db = ws.db
     try:
-        with db.transaction():
-            db.register("kith_in", canon)
-            return _write(ws, canon, received, depth, source)
+        with db.transaction(), repo.staging(db, canon) as batch:
+            return _write(ws, batch, received, depth, source)
     finally:
         repo.drop_staging(db)
 
 
 def _write(
-    ws: Workspace, canon: pa.Table, received: dt.datetime, depth: int, source: str
+    ws: Workspace, batch: repo.Staging, received: dt.datetime, depth: int, source: str
 ) -> tuple[IngestReport, IngestBatch | None]:
     """The batch's steps; each is skipped when the batch gives it nothing to do (no traits,
     no new profiles or identities, no sessions), as small API batches mostly do."""
-    db, conf = ws.db, ws.settings
+    db, conf, canon = ws.db, ws.settings, batch.canon
     traits = canon["traits"].null_count < canon.num_rows
-    typed, checked = ingest_traits.check(ws) if traits else ({}, False)
+    typed, checked = ingest_traits.check(ws, batch) if traits else ({}, False)
     policy = (conf.blocked_values, conf.identity_priority)
-    staged = ingest_stage.stage(db, canon, policy, checked)
+    staged = ingest_stage.stage(db, batch, policy, checked)
     report = IngestReport(duplicates=staged.duplicates, rejected=rejections(staged.rejected))
     accepted = staged.narrow.num_rows
     if accepted == 0:
         return report, None
-    db.register("kith_b", staged.narrow)
-    db.register("kith_uk", staged.keys)
-    repo.stage_keys(db)
+    batch.put(narrow=staged.narrow, keys=staged.keys)
+    repo.stage_keys(db, batch)
     arrays = repo.key_arrays(db) | {
         "pairs": staged.pairs,
         "lines": sessions.line_arrays(staged.narrow),
         "first_us": staged.first_us,
     }
     outcome = _resolve_identities(
-        ws, arrays, received, source if source in SOURCES else None, len(staged.blocked)
+        ws, batch, arrays, received, source if source in SOURCES else None, len(staged.blocked)
     )
     ids = outcome["ids"]
     batch_id = ids["batches"]
-    batch = _Batch(batch_id, ids["events"], canon, staged.narrow)
-    started = _events(ws, outcome["lines"], received, batch)
+    started = _events(ws, batch, outcome["lines"], received, (batch_id, ids["events"]))
     if traits:
-        _profiles(ws, typed)
-    touched = repo.touch_profiles(db, received)
+        _profiles(ws, batch, typed)
+    touched = repo.touch_profiles(db, batch, received)
     _log(ws, received, staged.blocked, outcome["log"], ids.get("identity_log"))
     report = report.model_copy(
         update={
@@ -238,43 +234,45 @@ def _write(
 _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 
-def _events(ws: Workspace, lines: sessions.Lines, now: dt.datetime, batch: _Batch) -> int:
+def _events(
+    ws: Workspace,
+    batch: repo.Staging,
+    lines: sessions.Lines,
+    now: dt.datetime,
+    ids: tuple[int, int],
+) -> int:
     """Sessions, then the events and the new sessions' `session_started` events in one insert;
-    returns how many sessions began. Event ids follow line numbers (rejected lines leave gaps)."""
+    returns how many sessions began. `ids`: the batch's id and its first event id; event ids
+    follow line numbers (rejected lines leave gaps)."""
     db = ws.db
-    done = sessions.sessionize(ws, lines, batch.narrow)
+    done = sessions.sessionize(ws, batch, lines)
     session = sessions.line_session_ids(ws, done[0]) if done else None
-    events = _event_rows(batch, lines, session)
-    db.register("kith_ev", events)
+    events = _event_rows(batch, ids[1], lines, session)
+    batch.put(events=events)  # the new sessions' starts are checked against them
     started = done[1] if done else 0
-    starts = sessions.start_events(ws, started)
+    starts = sessions.start_events(ws, batch, started)
     if starts is not None:
-        db.register("kith_ev", pa.concat_tables([events, starts.cast(events.schema)]))
+        batch.put(events=pa.concat_tables([events, starts.cast(events.schema)]))
     registered = _STANDARD_TYPES + repo.event_type_names(db)
-    repo.insert_events(db, now, batch.batch_id, registered)
+    repo.insert_events(db, batch, now, ids[0], registered)
     return started
 
 
-@dataclass(frozen=True)
-class _Batch:
-    batch_id: int
-    first_event: int
-    canon: pa.Table  # the input, registered as `kith_in`
-    narrow: pa.Table  # its accepted lines, normalised (engine/ingest_stage.NARROW)
-
-
-def _event_rows(batch: _Batch, lines: sessions.Lines, session: pa.Array | None) -> pa.Table:
+def _event_rows(
+    batch: repo.Staging, first_event: int, lines: sessions.Lines, session: pa.Array | None
+) -> pa.Table:
     """The rows to store as events, one Arrow table so the insert is one plain scan (no join):
     the accepted lines' normalised columns, the input's wide ones taken at those lines (no copy
     when every line was accepted), the profile and the session (given, else computed)."""
     canon, narrow = batch.canon, batch.narrow
+    assert narrow is not None  # staged before the events are built
     wide = canon.select(["type", "properties", "context"])
     if narrow.num_rows < canon.num_rows:
         at = np.full(int(canon["_line"].to_numpy().max()) + 1, -1, dtype=np.int64)
         at[canon["_line"].to_numpy()] = np.arange(canon.num_rows)
         wide = wide.take(pa.array(at[narrow["_line"].to_numpy()]))
     given = narrow["session_id"]
-    ids = batch.first_event + lines.line - int(lines.line.min())
+    ids = first_event + lines.line - int(lines.line.min())
     columns = {name: narrow[name] for name in ("message_id", "ts", "channel", "source")}
     return pa.table(
         {
@@ -287,19 +285,24 @@ def _event_rows(batch: _Batch, lines: sessions.Lines, session: pa.Array | None) 
     )
 
 
-def _profiles(ws: Workspace, typed: dict[str, str]) -> None:
+def _profiles(ws: Workspace, batch: repo.Staging, typed: dict[str, str]) -> None:
     """Traits onto profiles: typed custom properties to their columns, the rest as usual."""
-    repo.stage_traits(ws.db)
-    written = ingest_traits.apply(ws, typed)
+    repo.stage_traits(ws.db, batch)
+    written = ingest_traits.apply(ws, batch, typed)
     repo.apply_traits(ws.db, list(STANDARD_PROPERTIES), written)
 
 
 def _resolve_identities(
-    ws: Workspace, arrays: dict[str, Any], now: dt.datetime, source: str | None, blocked: int
+    ws: Workspace,
+    batch: repo.Staging,
+    arrays: dict[str, Any],
+    now: dt.datetime,
+    source: str | None,
+    blocked: int,
 ) -> dict[str, Any]:
-    """Resolve the staged keys to profiles; create, merge and link as decided. Registers
-    `kith_rowp` (line -> profile) and returns the per-line arrays sessions need and the ids
-    the batch needs, reserved in one statement (`blocked`: blocked values to log)."""
+    """Resolve the staged keys to profiles; create, merge and link as decided. Sets the
+    batch's `line_profiles` and returns the per-line arrays sessions need and the ids the
+    batch needs, reserved in one statement (`blocked`: blocked values to log)."""
     db = ws.db
     row_ts = repo.line_ts(arrays["lines"])
     graph = identity.graph_from(arrays, row_ts, ws.settings.identity_limits)
@@ -309,19 +312,17 @@ def _resolve_identities(
     group_profile = {**res.group_profile, **identity.new_ids(res.new_groups, first)}
     if res.new_groups:
         ids_new = pa.array(range(first, first + len(res.new_groups)), pa.int64())
-        db.register("kith_newp", pa.table({"id": ids_new}))
-        repo.insert_profiles(db, now, source)
+        repo.insert_profiles(db, ids_new, now, source)
     log = list(res.log)
     merge_ids = ws.merges.merge_many(res.merges, actor="identity_resolution")
     for (primary, secondary), merge_id in zip(res.merges, merge_ids, strict=True):
         log.append(_merge_entry(primary, secondary, merge_id))
     profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
     lines = sessions.lines_from(arrays["lines"], profile_of_line)
-    db.register("kith_rowp", pa.table({"_line": lines.line, "profile_id": lines.profile}))
+    batch.put(line_profiles=pa.table({"_line": lines.line, "profile_id": lines.profile}))
     fresh = identity.new_identities(graph, res, group_profile, arrays["first_us"])
     if len(fresh):
-        db.register("kith_newid", fresh)
-        repo.insert_identities(db, now, source or "ingest")
+        repo.insert_identities(db, fresh, now, source or "ingest")
     created, merged = len(res.new_groups), len(res.merges)
     return {
         "created": created,
@@ -377,8 +378,7 @@ def _log(
             "detail": [json.dumps({k: v for k, v in r.items() if k != "decision"}) for r in rows],
         }
     )
-    ws.db.register("kith_log", frame)
-    repo.log_identity(ws.db, first, now)
+    repo.log_identity(ws.db, frame, first, now)
 
 
 __all__ = ["IngestBatch", "Ingestor", "combine", "rejections", "write_batch"]

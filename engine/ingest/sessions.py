@@ -44,7 +44,7 @@ class Lines:
 
 def assign(lines: Lines, last: dict[str, np.ndarray], gap_us: int) -> tuple[np.ndarray, pa.Table]:
     """Session key per line (-1 where none is computed) and the sessions as an Arrow table
-    (skey, profile_id, started_us, ended_us, n, first_line, prev_id) for `kith_ns`."""
+    (skey, profile_id, started_us, ended_us, n, first_line, prev_id) for the store."""
     m = lines.open
     nprev = len(last["id"])
     # one sort key for (profile, channel): channel numbers are below 16
@@ -101,20 +101,20 @@ def _sessions(
     )
 
 
-def sessionize(ws: Workspace, lines: Lines, narrow: pa.Table) -> tuple[np.ndarray, int] | None:
-    """Compute the staged batch's sessions into `kith_sagg` and record them; returns the
-    session key per line (for the events insert) and how many sessions began, or None when
-    no line has a session (nothing to compute or store). `narrow` is the staged batch, row for
-    row with `lines`; `kith_rowp` (_line, profile_id) must be registered. Runs inside the
-    ingestion transaction."""
+def sessionize(ws: Workspace, batch: repo.Staging, lines: Lines) -> tuple[np.ndarray, int] | None:
+    """Compute the staged batch's sessions in the store and record them; returns the session
+    key per line (for the events insert) and how many sessions began, or None when no line
+    has a session (nothing to compute or store). The batch's `narrow` lines are row for row
+    with `lines`, and its `line_profiles` are set. Runs inside the ingestion transaction."""
     explicit = bool(lines.explicit.any())
     if not explicit and not lines.open.any():
         return None
     gap = dt.timedelta(minutes=ws.settings.session_timeout_minutes)
-    last = repo.last_sessions(ws.db, CHANNEL_LIST) if lines.open.any() else _NO_SESSIONS
+    last = repo.last_sessions(ws.db, batch, CHANNEL_LIST) if lines.open.any() else _NO_SESSIONS
     skey, table = assign(lines, last, int(gap / dt.timedelta(microseconds=1)))
-    ws.db.register("kith_ns", _with_first_lines(table, lines, narrow))
-    repo.build_sessions(ws.db, explicit)
+    assert batch.narrow is not None  # staged before sessions
+    computed = _with_first_lines(table, lines, batch.narrow)
+    repo.build_sessions(ws.db, batch, computed, explicit)
     # only explicit ids and sessions continued from storage can already exist
     continuing = explicit or table["prev_id"].null_count < len(table)
     return skey, repo.record_sessions(ws.db, continuing)
@@ -153,11 +153,11 @@ _NO_SESSIONS: dict[str, np.ndarray] = {
 }
 
 
-def start_events(ws: Workspace, started: int) -> pa.Table | None:
+def start_events(ws: Workspace, batch: repo.Staging, started: int) -> pa.Table | None:
     """The `session_started` events of the sessions `sessionize` began, each at its session's
     start (message id derived from the session id, so it is recorded once), as rows for the
-    events insert (`kith_ev` must hold the batch's events); None when there are none."""
-    starts = repo.session_starts(ws.db) if started else None
+    events insert (the batch's `events` must be set); None when there are none."""
+    starts = repo.session_starts(ws.db, batch) if started else None
     if not starts or not len(starts["id"]):
         return None
     n = len(starts["id"])

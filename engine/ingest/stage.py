@@ -1,12 +1,13 @@
 """Staging a canonical batch (engine/ingest/frames.py) column-wise in Arrow, before anything is
-written: identity values normalised, each line's rejection reason, duplicates found, and the
+written: identity values normalized, each line's rejection reason, duplicates found, and the
 identity keys extracted as (line, key) pairs over the batch's unique keys. The store is only
 asked what it holds (message ids already stored, JSON it cannot parse, trait values the catalog
 refused); the rest is pyarrow.compute and numpy over whole columns, or over distinct values.
 
 Rejection reasons, in order (the first that applies): the frame's own, a refused trait, no
-identity, a malformed email, properties / context not a JSON object; then, among the good lines,
-duplicates; then lines whose every identity value is blocked.
+identity, a malformed email, a malformed phone (engine/catalog/normalize.py), properties /
+context not a JSON object; then, among the good lines, duplicates; then lines whose every
+identity value is blocked.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.catalog.normalize import Normalized, normalize_arrow, rule
 from engine.ingest.frames import KEY_COLUMNS
 from store import ingest as repo
 from store.db import Database
@@ -25,15 +27,14 @@ from store.db import Database
 NO_IDENTITY = "no identity: needs userId, anonymousId or another identity key"
 ALL_BLOCKED = "no usable identity: every identity value is blocked (see settings.blocked_values)"
 NARROW = ("_line", "message_id", "ts", "channel", "source", "device", "session_id", *KEY_COLUMNS)
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _NULL = pa.scalar(None, pa.string())
 
 
 @dataclass
 class Staged:
-    """The batch's accepted lines (`narrow`, NARROW columns, registered as `kith_b`), its unique
-    keys (`keys`: key, type, value, prio; registered as `kith_uk`), (line, key) `pairs`, the
-    earliest event time per key (`first_us`), the blocked values seen, and what was refused."""
+    """The batch's accepted lines (`narrow`, NARROW columns), its unique keys (`keys`: key,
+    type, value, prio), (line, key) `pairs`, the earliest event time per key (`first_us`), the
+    blocked values seen, and what was refused."""
 
     narrow: pa.Table
     keys: pa.Table
@@ -45,44 +46,24 @@ class Staged:
 
 
 def stage(
-    db: Database, canon: pa.Table, policy: tuple[list[str], list[str]], checked: bool
+    db: Database, batch: repo.Staging, policy: tuple[list[str], list[str]], checked: bool
 ) -> Staged:
-    """Stage `canon` (registered as `kith_in`); `policy` is (blocked values, identity
-    priority); `checked`: `kith_trait_check` is registered (engine/ingest_traits)."""
+    """Stage the batch's input; `policy` is (blocked values, identity priority); `checked`:
+    the batch's registered traits were checked (engine/ingest/traits.py)."""
+    canon = batch.canon
     lines = canon["_line"].to_numpy().astype(np.int64)
     at = _positions(lines)
-    cols = {name: normalised(name, _flat(canon[name])) for name in KEY_COLUMNS}
-    traits = repo.trait_reasons(db) if checked else []
-    reason = _reasons(db, canon, cols, (at, traits))
+    given = {name: normalize_arrow(name, _flat(canon[name])) for name in KEY_COLUMNS}
+    traits = repo.trait_reasons(db, batch) if checked else []
+    reason = _reasons(db, batch, given, (at, traits))
+    cols = {name: column.stored for name, column in given.items()}
     good = pc.is_null(reason).to_numpy(zero_copy_only=False)
-    dup = _duplicates(db, at, good)
+    dup = _duplicates(db, batch, at, good)
     rejected = _pairs(lines, reason, ~good)
     narrow = _kept(_narrow(canon, cols), good & ~dup)
     keyed = _keys(narrow, *policy)
     rejected += [(int(line), ALL_BLOCKED) for line in keyed.pop("keyless")]
     return Staged(rejected=rejected, duplicates=int(dup.sum()), **keyed)
-
-
-def normalised(name: str, values: pa.Array) -> pa.Array:
-    """Identity values as stored: trimmed of spaces, blanks missing, emails lower-cased, phones
-    stripped of separators and in E.164 ("+" and 8-15 digits, "00" read as "+") when they look
-    like one, else as cleaned."""
-    if values.null_count == len(values):
-        return pa.nulls(len(values), pa.string())
-    text = pc.utf8_trim(values.cast(pa.string()), " ")
-    if name == "email":
-        text = pc.utf8_lower(text)
-    if name == "phone":
-        text = _phone(text)
-    return pc.if_else(pc.equal(text, ""), _NULL, text)
-
-
-def _phone(text: pa.Array) -> pa.Array:
-    cleaned = pc.replace_substring_regex(text, r"[\s\-().\/]", "")
-    cleaned = pc.replace_substring_regex(cleaned, "^00", "+")
-    digits = pc.utf8_ltrim(cleaned, "+")
-    e164 = pc.match_substring_regex(digits, r"^[1-9][0-9]{7,14}$")
-    return pc.if_else(e164, pc.binary_join_element_wise("+", digits, ""), cleaned)
 
 
 def _flat(column: pa.ChunkedArray) -> pa.Array:
@@ -98,16 +79,16 @@ def _positions(lines: np.ndarray) -> np.ndarray:
 
 def _reasons(
     db: Database,
-    canon: pa.Table,
-    keys: dict[str, pa.Array],
+    batch: repo.Staging,
+    keys: dict[str, Normalized],
     found: tuple[np.ndarray, list[tuple[int, str]]],
 ) -> pa.Array:
     """Why each line is rejected (null: it is not), the first reason that applies; `found`:
     the row position per line, and the refused traits' (line, reason)."""
-    n, (at, traits) = canon.num_rows, found
-    props, ctx = repo.bad_json_lines(db)
+    n, (at, traits) = batch.canon.num_rows, found
+    props, ctx = repo.bad_json_lines(db, batch)
     order = [
-        _flat(canon["_reject"]),
+        _flat(batch.canon["_reject"]),
         _at_lines(at, n, traits),
         *identity_reasons(keys),
         _at_lines(at, n, [(line, "properties is not a JSON object") for line in props]),
@@ -116,17 +97,20 @@ def _reasons(
     return pc.coalesce(*order)
 
 
-def identity_reasons(keys: dict[str, pa.Array]) -> list[pa.Array]:
-    """The checks on the normalised identity values alone, in order: no identity at all, then
-    a malformed email (null where a row passes)."""
-    keyless = pc.is_null(pc.coalesce(*keys.values()))
-    email = keys["email"]
-    bad_email = pc.invert(pc.match_substring_regex(email, _EMAIL))
-    email_reason = pc.binary_join_element_wise("email '", email, "' is not an email address", "")
+def identity_reasons(keys: dict[str, Normalized]) -> list[pa.Array]:
+    """The checks on the identity values alone, in order: no identity at all, then a malformed
+    email, then a malformed phone (null where a row passes)."""
+    keyless = pc.is_null(pc.coalesce(*(column.given for column in keys.values())))
     return [
         pc.if_else(keyless, pa.scalar(NO_IDENTITY), _NULL),
-        pc.if_else(pc.fill_null(bad_email, False), email_reason, _NULL),
+        *(_malformed(kind, keys[kind]) for kind in ("email", "phone")),
     ]
+
+
+def _malformed(kind: str, column: Normalized) -> pa.Array:
+    """ "email 'x' is not an email address" where the value given is not valid, else null."""
+    reason = pc.binary_join_element_wise(f"{kind} '", column.given, f"' {rule(kind).problem}", "")
+    return pc.if_else(column.invalid, reason, _NULL)
 
 
 def is_blocked(values: pa.Array, blocked: list[str]) -> pa.Array:
@@ -146,11 +130,11 @@ def _at_lines(at: np.ndarray, n: int, found: list[tuple[int, str]]) -> pa.Array:
     return pc.take(reasons, pa.array(where, mask=where < 0))
 
 
-def _duplicates(db: Database, at: np.ndarray, good: np.ndarray) -> np.ndarray:
+def _duplicates(db: Database, batch: repo.Staging, at: np.ndarray, good: np.ndarray) -> np.ndarray:
     """Per row: a good line whose message_id is already stored, or taken by an earlier good
     line of the batch. The store names the few lines whose id repeats; only those are sorted."""
     dup = np.zeros(len(good), dtype=bool)
-    lines, ids = repo.repeated_message_lines(db)
+    lines, ids = repo.repeated_message_lines(db, batch)
     rows = at[lines]
     rows, ids = rows[good[rows]], ids[good[rows]]
     if len(rows):
@@ -158,7 +142,7 @@ def _duplicates(db: Database, at: np.ndarray, good: np.ndarray) -> np.ndarray:
         _, first = np.unique(ids[order], return_index=True)
         dup[rows] = True
         dup[rows[order][first]] = False
-    dup[at[repo.stored_message_lines(db)]] = True
+    dup[at[repo.stored_message_lines(db, batch)]] = True
     return dup & good
 
 
@@ -168,7 +152,7 @@ def _pairs(lines: np.ndarray, reason: pa.Array, mask: np.ndarray) -> list[tuple[
 
 
 def _narrow(canon: pa.Table, keys: dict[str, pa.Array]) -> pa.Table:
-    session = normalised("session_id", _flat(canon["session_id"]))
+    session = normalize_arrow("session_id", _flat(canon["session_id"])).stored
     cols = {name: _flat(canon[name]) for name in NARROW if name not in keys}
     return pa.table({**cols, "session_id": session, **keys}).select(list(NARROW))
 

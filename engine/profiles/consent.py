@@ -98,11 +98,9 @@ class Consent:
             if missing:
                 shown = ", ".join(map(str, missing[:10]))
                 raise NotFound(f"no such profile: {shown}", details={"missing": missing})
-            db.register("kith_consent_in", frame)
             first = db.allocate_ids("consent_log", len(frame))
-            repo.append_log_bulk(db, first, purpose, source, actor)
-            repo.upsert_latest_bulk(db, purpose, source)
-            db.unregister("kith_consent_in")
+            repo.append_log_bulk(db, frame, first, (purpose, source, actor))
+            repo.upsert_latest_bulk(db, frame, purpose, source)
         self.ws.commit(Change.of(ChangeKind.CONSENT, ids, touches=CONSENT))
         return len(frame)
 

@@ -211,39 +211,6 @@ def _checked(choices: dict[str, Side], primary: dict, secondary: dict) -> dict[s
     return choices
 
 
-def _winner(field: str, mine: Any, theirs: Any, default: Side, choices: dict[str, Side]) -> Any:
-    if _empty(theirs):
-        return mine
-    if _empty(mine):
-        return theirs if choices.get(field) != "primary" else mine
-    return theirs if choices.get(field, default) == "secondary" else mine
-
-
-def _merged_row(primary: dict, secondary: dict, choices: dict[str, Side]) -> dict[str, Any]:
-    default = _proposed(primary, secondary)
-    mine, theirs = _flatten(primary), _flatten(secondary)
-    values = {f: _winner(f, mine.get(f), theirs.get(f), default, choices) for f in {*mine, *theirs}}
-    row = {k: v for k, v in values.items() if not k.startswith(_JSON_PREFIX)}
-    props = {k[len(_JSON_PREFIX) :]: v for k, v in values.items() if k.startswith(_JSON_PREFIX)}
-    row.update(_merged_times(primary, secondary))
-    row["id"] = primary["id"]
-    row["properties"] = dict(sorted(props.items())) if props else primary["properties"]
-    return row
-
-
-def _merged_times(primary: dict, secondary: dict) -> dict[str, Any]:
-    def pick(field: str, chooser: Any) -> str | None:
-        found = [v for v in (primary[field], secondary[field]) if v is not None]
-        return chooser(found, key=dt.datetime.fromisoformat) if found else None
-
-    return {
-        "created_at": pick("created_at", min),
-        "first_seen": pick("first_seen", min),
-        "last_seen": pick("last_seen", max),
-        "updated_at": str(utcnow()),
-    }
-
-
 # ---- batches ---------------------------------------------------------------------------------
 
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
 from engine.admin import audit
+from engine.catalog.normalize import normalize
 from engine.catalog.service import moment
-from engine.catalog.values import normalize_email, normalize_phone
 from engine.catalog.vocab import CHANNELS, IDENTITY_TYPES
 from engine.changes import Change, ChangeKind, Touches
 from engine.clock import utcnow
@@ -38,15 +38,13 @@ def normalize_identity(kind: str, value: Any) -> str:
     if kind not in IDENTITY_KINDS:
         known = ", ".join(sorted(IDENTITY_KINDS))
         raise ValidationError(f"unknown identity type {kind!r}; use one of: {known}")
-    text = "" if value is None else str(value).strip()
-    if not text:
-        raise ValidationError(f"identity {kind} has an empty value")
     try:
-        if kind == "email":
-            return normalize_email(text)
-        return normalize_phone(text) if kind == "phone" else text
+        stored = normalize(kind, value)
     except ValueError as err:
         raise ValidationError(f"identity {kind}: {err}", details={"type": kind}) from None
+    if stored is None:
+        raise ValidationError(f"identity {kind} has an empty value")
+    return stored
 
 
 def _pairs(identities: Mapping[str, str | list[str]]) -> list[tuple[str, str]]:

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
 from engine.admin import audit
-from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES, STANDARD_PROPERTIES
+from engine.catalog.normalize import normalize_series, rule
+from engine.catalog.values import standard_choices
+from engine.catalog.vocab import CHANNELS, STANDARD_PROPERTIES
 from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
@@ -29,7 +31,6 @@ from store import transfer as repo
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
-    from store.db import Database
 
 TEMPLATE_COLUMNS = (
     "name",
@@ -54,8 +55,6 @@ _RENAMED = {"phone_number": "phone"}
 _IDENTITY_COLUMNS = {"identifier": "user_id", "email": "email", "phone_number": "phone"}
 # Maintained by Kith: accepted (so an export re-imports) but not written.
 _IGNORED = {"id", "created_at", "updated_at", "first_seen", "last_seen", "channels", "properties"}
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_PHONE_JUNK = r"[\s\-().\/]"
 _EXPORT_OWN = {"id", "name", "email", "phone"}  # exported first, in the template's names
 
 
@@ -109,9 +108,7 @@ class Transfer:
     def preview_import(self, data: str | bytes | Path, *, sep: str | None = ",") -> ImportPreview:
         """What an import would do, writing nothing."""
         parsed = self._parse(data, sep)
-        with _Frames(self.ws.db) as frames:
-            frames.add("import_ids", parsed.ids)
-            self._plan(parsed, assign_ids=False)
+        self._plan(parsed, assign_ids=False)
         return ImportPreview(
             valid_rows=len(parsed.rows),
             errors=parsed.error_frame(),
@@ -125,14 +122,12 @@ class Transfer:
         """Create or update a profile per good row; bad rows are reported and skipped."""
         parsed = self._parse(data, sep)
         db = self.ws.db
-        # Frames outlive the transaction: unregistering inside an aborted one would fail.
-        with _Frames(db) as frames, db.transaction():
-            frames.add("import_ids", parsed.ids)
+        with db.transaction():
             plan = self._plan(parsed, assign_ids=True)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
             updated = plan.loc[~plan["is_new"], "profile_id"].tolist()
             if len(plan):
-                self._write(parsed, plan, frames)
+                self._write(parsed, plan)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
         self.ws.commit(Change.of(ChangeKind.IMPORT, created + updated))
@@ -156,7 +151,7 @@ class Transfer:
         """Which profile each good row goes to (new ids for new people, allocated only when
         `assign_ids`: a preview consumes none); conflicts become errors."""
         db = self.ws.db
-        found = repo.matches(db)
+        found = repo.matches(db, parsed.ids)
         plan = parsed.rows[["row"]].merge(found, on="row", how="left")
         split = plan[plan["owners"].fillna(0) > 1]
         parsed.drop(
@@ -183,19 +178,16 @@ class Transfer:
 
     # ---- writing -----------------------------------------------------------------------------
 
-    def _write(self, parsed: _Parsed, plan: pd.DataFrame, frames: _Frames) -> None:
+    def _write(self, parsed: _Parsed, plan: pd.DataFrame) -> None:
         """Rows joined to their profile ids in pandas, then three plain set-based statements."""
         db, now = self.ws.db, utcnow()
         columns = [c for c in parsed.rows.columns if c != "row"]
         rows = parsed.rows.merge(plan, on="row")
         links = parsed.ids.merge(plan[["row", "profile_id"]], on="row")
-        frames.add("import_new", rows[rows["is_new"]])
-        frames.add("import_matched", rows[~rows["is_new"]])
-        frames.add("import_links", links[["profile_id", "type", "value"]])
-        db.execute(_insert_new(columns), {"now": now})
+        repo.insert_profiles(db, rows[rows["is_new"]], columns, now)
         if columns:
-            db.execute(_update_matched(columns), {"now": now})
-        repo.insert_identities(db, now)
+            repo.update_profiles(db, rows[~rows["is_new"]], columns, now)
+        repo.insert_identities(db, links[["profile_id", "type", "value"]], now)
 
     # ---- export ------------------------------------------------------------------------------
 
@@ -282,14 +274,6 @@ def _errors(rows: pd.Series, column: str, message: Any) -> pd.DataFrame:
 # ---- validation (vectorised, one column at a time) -------------------------------------------
 
 
-def normalise_phone(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """E.164 values, and a mask of present values that are not phone numbers."""
-    text = values.str.replace(_PHONE_JUNK, "", regex=True).str.replace(r"^00", "+", regex=True)
-    digits = text.str.removeprefix("+")
-    good = digits.str.fullmatch(r"[1-9]\d{7,14}").fillna(False).astype(bool)
-    return ("+" + digits).where(good), values.notna() & ~good
-
-
 def _typed_rows(
     raw: pd.DataFrame, custom: dict[str, PropertyDefinition]
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -308,14 +292,10 @@ def _typed_rows(
 
 
 def _standard_column(name: str, values: pd.Series) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
-    if name == "email":
-        lowered = values.str.lower()
-        bad = values.notna() & ~lowered.str.match(_EMAIL).fillna(False).astype(bool)
-        return lowered, [("not an email address", bad)]
-    if name == "phone":
-        phone, bad = normalise_phone(values)
-        return phone, [("not a phone number with its country code (+6281234567)", bad)]
-    allowed = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES}.get(name)
+    if name in ("email", "phone"):
+        stored, bad = normalize_series(name, values)
+        return stored, [(rule(name).problem.removeprefix("is "), bad)]
+    allowed = standard_choices(name)  # the catalog's vocabulary, as a manual edit checks it
     if allowed is None:
         return values, []
     bad = values.notna() & ~values.isin(allowed)
@@ -363,9 +343,7 @@ def _identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     errors: list[pd.DataFrame] = []
     for column, kind in _IDENTITY_COLUMNS.items():
         if column in raw.columns:
-            values = raw[column].str.lower() if kind == "email" else raw[column]
-            values = values.where(values.str.match(_EMAIL)) if kind == "email" else values
-            values = normalise_phone(values)[0] if kind == "phone" else values
+            values = normalize_series(kind, raw[column])[0]
             parts.append(pd.DataFrame({"row": raw["row"], "type": kind, "value": values}))
     if "channel_id" in raw.columns or "channel_name" in raw.columns:
         channel, errors = _channel_identities(raw)
@@ -414,65 +392,16 @@ def _channel_identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFr
             f"must be one of {', '.join(CHANNELS)}",
         ),
     ]
-    frame = pd.DataFrame({"row": raw["row"], "type": name, "value": cid})
+    value = normalize_series("channel_id", cid)[0]  # every channel takes the plain rule
+    frame = pd.DataFrame({"row": raw["row"], "type": name, "value": value})
     return frame[frame["type"].isin(CHANNELS)], errors
 
 
-# ---- SQL over the registered frames ----------------------------------------------------------
-
-
-class _Frames:
-    """DataFrames registered for DuckDB while the block runs, all unregistered at its end."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.names: list[str] = []
-
-    def add(self, name: str, frame: pd.DataFrame) -> None:
-        self.db.register(name, frame)
-        self.names.append(name)
-
-    def __enter__(self) -> _Frames:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for name in self.names:
-            self.db.unregister(name)
+# ---- SQL ---------------------------------------------------------------------------------------
 
 
 def _col(name: str, table: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), table=table)
-
-
-def _insert_new(columns: list[str]) -> exp.Expr:
-    """New profiles from `import_new`; `source` defaults to 'import'."""
-    now = exp.Placeholder(this="now")
-    empty = exp.cast(exp.Literal.string("{}"), "JSON")
-    values: list[exp.Expr] = [_col(c, "r") for c in columns if c != "source"]
-    imported = exp.Literal.string("import")
-    has_source = "source" in columns
-    values.append(exp.func("coalesce", _col("source", "r"), imported) if has_source else imported)
-    select = exp.select(_col("profile_id", "r"), now, now, empty, *values).from_(
-        exp.to_table("import_new").as_("r")
-    )
-    names = ["id", "created_at", "updated_at", "properties"]
-    names += [c for c in columns if c != "source"] + ["source"]
-    return exp.insert(
-        select, "profiles", columns=[exp.to_identifier(n, quoted=True) for n in names]
-    )
-
-
-def _update_matched(columns: list[str]) -> exp.Expr:
-    """Matched profiles take the file's non-empty cells."""
-    values: dict[Any, object] = {
-        exp.to_identifier(c, quoted=True): exp.func("coalesce", _col(c, "r"), _col(c, "profiles"))
-        for c in columns
-    }
-    values[exp.to_identifier("updated_at")] = exp.Placeholder(this="now")
-    where = exp.EQ(this=_col("id", "profiles"), expression=_col("profile_id", "r"))
-    update = exp.update("profiles", values, where=where)
-    update.set("from_", exp.From(this=exp.to_table("import_matched").as_("r")))
-    return update
 
 
 def _export_query(where: exp.Expr, rest: list[str]) -> exp.Expr:

@@ -41,6 +41,7 @@ from dsl.ast import (
 from engine.admin.audit import AUDIT_IDS
 from engine.changes import Change, Touches
 from engine.profiles.labels import check_label
+from engine.rules import checks
 from engine.rules import deps as rule_deps
 from engine.rules import emits as emits
 from engine.rules.emits import Emit
@@ -48,7 +49,6 @@ from engine.rules.writes import PropertyWrites, Write
 from kith_errors import ValidationError
 from store import ingest as ingest_repo
 from store import rules as repo
-from store.db import Database
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -181,7 +181,7 @@ class Actions:
         with db.transaction():
             first = ingest_repo.allocate(db, counts)
             if frame is not None:
-                _insert_notes(db, frame, first["notifications"])
+                repo.insert_notifications(db, frame, first["notifications"])
             if self.writes.staged:
                 repo.insert_staged_audit(db, first[AUDIT_IDS], now)
         self.writes.staged = 0
@@ -208,12 +208,13 @@ class Actions:
         if isinstance(action.value, EventRef):
             column = firing.refs[action.value.path.dotted]
             targets = targets[targets[column].notna()].rename(columns={column: "v"})
+            targets = targets.assign(v=checks.coerced(self.ws, action.prop, targets["v"]))
             write = Write(
                 action.prop, "set_from_event", None, targets[["profile_id", "v"]], firing.actor
             )
         else:
-            value = _scalar(action.value)
-            write = Write(action.prop, "set", value, targets[["profile_id"]], firing.actor)
+            value = checks.coerced_value(self.ws, action.prop, action.value.value)
+            write = Write(action.prop, "set", _scalar(value), targets[["profile_id"]], firing.actor)
         self.writes.queue(write)
 
     def _unset(self, action: UnsetProperty, firing: Firing) -> None:
@@ -260,12 +261,8 @@ class Actions:
             frame[["profile_id", "label", "actor", "remove"]], preserve_index=False
         )
         db = self.ws.db
-        db.register("kith_rule_labels", ops)
-        try:
-            with db.transaction():
-                staged = repo.apply_labels(db, now, bool(frame["remove"].any()))
-        finally:
-            db.unregister("kith_rule_labels")
+        with db.transaction():
+            staged = repo.apply_labels(db, ops, now, bool(frame["remove"].any()))
         self.writes.staged += staged
         if staged:
             self.ws.catalog.invalidate()  # the language checks label names against those in use
@@ -292,23 +289,11 @@ class Actions:
     def _webhook(self, action: CallWebhook, firing: Firing) -> None:
         frame = _base(firing).assign(url=action.url)
         db = self.ws.db
-        db.register("kith_rule_hooks", frame)
-        try:
-            with db.transaction():
-                repo.enqueue_webhooks(db, db.allocate_ids("webhooks", len(frame)), firing.rule)
-        finally:
-            db.unregister("kith_rule_hooks")
+        with db.transaction():
+            repo.enqueue_webhooks(db, frame, db.allocate_ids("webhooks", len(frame)), firing.rule)
 
     def _notify(self, action: Notify, firing: Firing) -> None:
         self._notes.append(_base(firing).assign(message=action.message))
-
-
-def _insert_notes(db: Database, frame: pd.DataFrame, first_id: int) -> None:
-    db.register("kith_rule_notes", frame)
-    try:
-        repo.insert_notifications(db, first_id)
-    finally:
-        db.unregister("kith_rule_notes")
 
 
 def _base(firing: Firing) -> pd.DataFrame:
@@ -363,6 +348,5 @@ def _last_per_profile(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[order[last]].reset_index(drop=True)
 
 
-def _scalar(value: Value) -> Any:
-    raw = value.value
-    return raw.isoformat() if isinstance(raw, dt.date) else raw
+def _scalar(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

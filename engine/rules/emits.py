@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from engine.rules.actions import Firing
     from engine.workspace import Workspace
 
-FIRINGS = "kith_rule_emit"
 _CASTS = {"number": "DOUBLE", "boolean": "BOOLEAN"}
 
 
@@ -57,12 +56,7 @@ def _stage(ws: Workspace, emit: Emit) -> None:
     params: dict[str, Any] = {}
     types = ws.catalog.dsl_schema().event_types.get(emit.action.event, {})
     query = exp.insert(_rows(emit, params, types), repo.EMIT_STAGE)
-    db = ws.db
-    db.register(FIRINGS, emit.firing.frame)
-    try:
-        db.execute(query, params)
-    finally:
-        db.unregister(FIRINGS)
+    repo.stage_emitted(ws.db, emit.firing.frame, query, params)
 
 
 def _rows(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.Select:
@@ -84,7 +78,7 @@ def _rows(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.S
         exp.Placeholder(this="e_type"),
         message_id,
         _properties(emit, params, types),
-    ).from_(exp.to_table(FIRINGS).as_("f"))
+    ).from_(exp.to_table(repo.FIRINGS).as_("f"))
 
 
 def _properties(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.Expr:

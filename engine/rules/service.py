@@ -13,7 +13,8 @@ is evaluated at its turn, after those writes are applied. The actions apply set-
 rule emits are stored one level deeper; at `MAX_DEPTH` the emit is skipped and the firing logged
 with outcome 'loop_bound'. What the actions wrote is committed as one change one level deeper,
 so the segments it moves fire their rules in turn; past `MAX_DEPTH` those firings are logged
-with outcome 'loop_bound' and their actions skipped.
+with outcome 'loop_bound' and their actions skipped. What the rules did (runs, the inbox, the
+webhook queue) is read through the base class (engine/rules/activity.py).
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
 from engine.rules.actions import MAX_DEPTH, Actions, Firing, describe, event_refs
+from engine.rules.activity import RuleActivity, due
+from engine.rules.checks import REFUSED, check_writes
 from engine.rules.query import BATCH, conditioned, event_select, ref_name
-from engine.rules.webhooks import DeliveryStats, deliver
-from kith_errors import Conflict, KithError, NotFound, StoreError, ValidationError
+from kith_errors import Conflict, KithError, NotFound, RuleFailed, StoreError, ValidationError
 from store import rules as repo
-from store.db import render
+from store.db import Prepared
 
 if TYPE_CHECKING:
     from engine.batch import IngestBatch
@@ -48,19 +50,13 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 _PLANS = 64  # firing queries kept rendered (rule sets x schemas; a workspace uses a few)
-_PERIODS = {
-    "minute": dt.timedelta(minutes=1),
-    "hour": dt.timedelta(hours=1),
-    "day": dt.timedelta(days=1),
-    "week": dt.timedelta(weeks=1),
-}
 _FIRING_COLUMNS = ["profile_id", "event_id", "ts"]
+_DATABASE_REFUSED = "error: the database refused an action (see the server log)"
 
 
-class Rules:
+class Rules(RuleActivity):
     def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self._parsed: dict[tuple[int, str], Rule] = {}
+        super().__init__(ws)
         self._plans: dict[tuple[tuple[int, str], ...], _Plan] = {}
         self._actions = Actions(ws)
 
@@ -113,16 +109,6 @@ class Rules:
             self.get(name)
         return repo.runs(self.ws.db, name, limit)
 
-    def notifications(self, *, limit: int = 100) -> pd.DataFrame:
-        return repo.notifications(self.ws.db, limit)
-
-    def webhooks(self, status: str | None = None) -> pd.DataFrame:
-        return repo.webhooks(self.ws.db, status)
-
-    def deliver_webhooks(self, now: dt.datetime | None = None, **options: Any) -> DeliveryStats:
-        """POST the due outbox rows; failures back off exponentially (engine/rules/webhooks.py)."""
-        return deliver(self.ws.db, as_of_or_now(now), **options)
-
     # ---- running -----------------------------------------------------------------------------
 
     def after_commit(self, change: Change, moved: SegmentChanges) -> None:
@@ -166,14 +152,15 @@ class Rules:
     ) -> None:
         if not active:
             return
-        with self.ws.holding_commits() as held:
-            try:  # one transaction for all the rules: one commit instead of dozens
-                with self.ws.db.transaction():
-                    self._run_batch(active, batch_id, depth, moved, now, shared=True)
-            except StoreError:  # a database error aborted it: rule by rule, each on its own
-                self._run_batch(active, batch_id, depth, moved, now, shared=False)
-        self._commit_writes(held, depth, now)
-        self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
+        with self.ws.db.write_lock:  # the queued actions are shared with the server's clock
+            with self.ws.holding_commits() as held:
+                try:  # one transaction for all the rules: one commit instead of dozens
+                    with self.ws.db.transaction():
+                        self._run_batch(active, batch_id, depth, moved, now, shared=True)
+                except StoreError:  # a database error aborted it: rule by rule, each on its own
+                    self._run_batch(active, batch_id, depth, moved, now, shared=False)
+            self._commit_writes(held, depth, now)
+            self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
 
     def _commit_writes(self, held: builtins.list[Change], depth: int, now: dt.datetime) -> None:
         """The rules' writes (and the changes the services they used committed meanwhile) as
@@ -204,14 +191,14 @@ class Rules:
         # labels and notifications queue up so that many rules' changes share one statement)
         self._actions.deferred = shared
         upfront = self._firings(_upfront(active), schema, now, batch_id)
-        runs: list[_Run] = []
+        runs: builtins.list[_Run] = []
         try:
             for row, rule in active:
                 frame = upfront.get(int(row["id"]))
                 if frame is None:
                     self._actions.flush_for(rule_deps.reads(rule.condition), now)
                     frame = self._turn_firings(row, rule, batch_id, changes, now, schema)
-                runs.append(self._fire(row, rule, frame, depth, now, shared=shared))
+                runs += self._fire(row, rule, frame, depth, now, shared=shared)
             self._write_log(runs, now, depth)
         finally:
             self._actions.deferred = False
@@ -232,23 +219,51 @@ class Rules:
         return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
-        """Fire the `every ...` rules that are due; returns firings per rule fired."""
+        """Fire the `every ...` rules that are due; returns firings per rule fired. A rule due
+        several times over (the server was down) fires once."""
         now = as_of_or_now(as_of)
-        self._actions.writes.follow(self.ws.segments.schema().properties)
         fired: dict[str, int] = {}
-        for row, rule in self._active((ScheduleTrigger,)):
-            last = row["last_scheduled_at"]
-            assert isinstance(rule.trigger, ScheduleTrigger)
-            if last is not None and last + _PERIODS[rule.trigger.every] > now:
-                continue
-            with self.ws.holding_commits() as held:
-                run = self._fire(row, rule, self._profile_firings(rule, now, None), 0, now)
-                self._write_log([run], now, 0)
-            self._commit_writes(held, 0, now)
-            self._actions.flush_emits()
-            fired[row["name"]] = len(run.frame)
-            repo.set_scheduled(self.ws.db, row["id"], now)
+        failed: builtins.list[str] = []
+        if not any(due(row, rule, now) for row, rule in self._active((ScheduleTrigger,))):
+            return fired  # the server asks every second: nothing due, no lock taken
+        with self.ws.db.write_lock:  # the queued actions are shared with the ingest thread
+            self._actions.writes.follow(self.ws.segments.schema().properties)
+            for row, rule in self._active((ScheduleTrigger,)):  # read again under the lock
+                if not due(row, rule, now):
+                    continue
+                try:
+                    fired[str(row["name"])] = self._run_schedule(row, rule, now)
+                except KithError as err:  # the others still run; this one waits a period
+                    repo.set_scheduled(self.ws.db, row["id"], now)
+                    failed.append(f"{row['name']}: {err.message}")
+        if failed:
+            raise RuleFailed(
+                "schedule rules failed: " + "; ".join(failed), details={"fired": fired}
+            )
         return fired
+
+    def _run_schedule(self, row: dict[str, Any], rule: Rule, now: dt.datetime) -> int:
+        """One due schedule rule: its actions, its log and the time it ran commit together, so
+        a crash leaves it done or still due, never done twice; returns its firings."""
+        frame = self._profile_firings(rule, now, None)
+        self._actions.drop_emits()
+        with self.ws.holding_commits() as held:
+            try:
+                with self.ws.db.transaction():
+                    runs = self._fire(row, rule, frame, 0, now, shared=True)
+                    self._write_log(runs, now, 0)
+                    repo.set_scheduled(self.ws.db, row["id"], now)
+            except StoreError:
+                self._actions.discard()
+                self._actions.drop_emits()
+                self._actions.take_touched()  # rolled back: nothing to commit
+                failed = _Run(int(row["id"]), describe(rule.actions), frame, _DATABASE_REFUSED)
+                with self.ws.db.transaction():
+                    self._write_log([failed], now, 0)
+                raise
+        self._commit_writes(held, 0, now)
+        self._actions.flush_emits()
+        return sum(len(run.frame) for run in runs)
 
     def dry_run(self, name_or_source: str, start: Any, end: Any) -> pd.DataFrame:
         """What the rule would have done over [start, end): the firings it would have had, with
@@ -279,12 +294,6 @@ class Rules:
         rows = repo.enabled(self.ws.db)
         parsed = [(row, self._cached(row)) for row in rows]
         return [(row, rule) for row, rule in parsed if isinstance(rule.trigger, kinds)]
-
-    def _cached(self, row: dict[str, Any]) -> Rule:
-        key = (int(row["id"]), str(row["source"]))
-        if key not in self._parsed:
-            self._parsed[key] = dsl.parse_rule(row["source"])
-        return self._parsed[key]
 
     def _firings(
         self,
@@ -327,7 +336,7 @@ class Rules:
             branches.append(query.select(rule_id, copy=False))
         union = branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False)
         ordered = exp.select("*").from_(union.subquery("f")).order_by("rule_id")
-        plan = _Plan(key, schema, render(ordered), ctx)
+        plan = _Plan(key, schema, self.ws.db.prepare(ordered), ctx)
         if len(self._plans) >= _PLANS:
             self._plans.clear()
         if not any(rule_deps.reads(r.condition).all for _, r in rules):
@@ -397,19 +406,28 @@ class Rules:
         now: dt.datetime,
         *,
         shared: bool = False,
-    ) -> _Run:
-        """Apply the actions for the firings; returns the run to log. In a `shared`
-        transaction a database error must abort it; alone, it is logged."""
-        run = _Run(int(row["id"]), describe(rule.actions), frame, "applied")
+    ) -> builtins.list[_Run]:
+        """Apply the actions for the firings whose property writes pass the catalog's check
+        (engine/rules/checks.py); returns the runs to log: those applied (or failed) and those
+        refused, per reason. In a `shared` transaction a database error must abort it; alone,
+        it is logged."""
+        rule_id, actions = int(row["id"]), describe(rule.actions)
         if frame.empty:
-            return run
+            return [_Run(rule_id, actions, frame, "applied")]
         if depth > MAX_DEPTH:  # rules moving each other's segments: bounded like emits
-            return _Run(run.rule_id, run.actions, frame, "loop_bound")
+            return [_Run(rule_id, actions, frame, "loop_bound")]
         refs = {path.dotted: ref_name(path) for path in event_refs(rule.actions)}
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:
                 frame = frame.assign(**{column: None})
-        firing = Firing(run.rule_id, str(row["name"]), frame, refs, depth, now)
+        checked = check_writes(self.ws, rule.actions, frame, refs)
+        refused = [
+            _Run(rule_id, actions, group.drop(columns="reason"), REFUSED + str(reason))
+            for reason, group in checked.refused.groupby("reason", sort=True)
+        ]
+        if checked.passed.empty:
+            return refused
+        firing = Firing(rule_id, str(row["name"]), checked.passed, refs, depth, now)
         try:
             with self.ws.db.transaction():
                 outcome = self._actions.apply(rule.actions, firing)
@@ -417,12 +435,12 @@ class Rules:
             if shared:
                 raise
             self._actions.discard()  # its own transaction rolled back what it had staged
-            outcome = "error: the database refused an action (see the server log)"
+            outcome = _DATABASE_REFUSED
         except KithError as err:  # the batch is stored; the failure is logged, not raised
             if not shared:
                 self._actions.discard()
             outcome = f"error: {err.message}"
-        return _Run(run.rule_id, run.actions, frame, outcome)
+        return [_Run(rule_id, actions, checked.passed, outcome), *refused]
 
     def _write_log(self, runs: builtins.list[_Run], now: dt.datetime, depth: int) -> None:
         """Apply what is still queued, then log every firing into `rule_runs` and count the
@@ -434,14 +452,8 @@ class Rules:
             first = self._actions.flush(now, {"rule_runs": total})
             if not fired:
                 return
-            db.register("kith_rule_runs", _log_rows(fired, first["rule_runs"]))
-            db.register("kith_rule_meta", _log_meta(fired))
-            try:
-                repo.insert_runs(db, now, depth)
-                repo.record_fired(db, now)
-            finally:
-                db.unregister("kith_rule_runs")
-                db.unregister("kith_rule_meta")
+            runs_frame = _log_rows(fired, first["rule_runs"])
+            repo.log_runs(db, runs_frame, _log_meta(fired), now, depth)
 
 
 @dataclass(frozen=True)
@@ -450,7 +462,7 @@ class _Plan:
 
     key: tuple[tuple[int, str], ...]
     schema: Schema
-    sql: str
+    sql: Prepared
     ctx: Context
 
 
@@ -483,12 +495,16 @@ def _log_rows(runs: list[_Run], first_id: int) -> pa.Table:
 
 
 def _log_meta(runs: list[_Run]) -> pa.Table:
+    """rule_id, actions, n firings: one row per rule (a rule's runs may differ by outcome)."""
+    meta: dict[int, tuple[str, int]] = {}
+    for run in runs:
+        n = meta.get(run.rule_id, (run.actions, 0))[1]
+        meta[run.rule_id] = (run.actions, n + len(run.frame))
     return pa.table(
         {
-            "rule_id": [r.rule_id for r in runs],
-            "actions": [r.actions for r in runs],
-            "outcome": [r.outcome for r in runs],
-            "n": [len(r.frame) for r in runs],
+            "rule_id": list(meta),
+            "actions": [actions for actions, _ in meta.values()],
+            "n": [n for _, n in meta.values()],
         }
     )
 

@@ -2,8 +2,11 @@
 
 Rules only enqueue; `deliver` POSTs the rows that are due. A failure (connection error, timeout
 or a non-2xx answer) counts an attempt and schedules the next one with exponential backoff
-(base * 2^(attempts-1)); after `max_attempts` the row is marked 'failed'. Because the outbox is a
-table, pending deliveries survive a restart.
+(base * 2^(attempts-1)); after `max_attempts` the row is marked 'failed' (the Rules screen can put
+it back in the queue). Each row is marked right after its POST, so a restart resends nothing that
+was acknowledged; every POST carries the row's `Idempotency-Key`, so a receiver can recognise the
+one resend a crash between the answer and the mark could cause. Because the outbox is a table,
+pending deliveries survive a restart. The base wait and the attempts are workspace settings.
 """
 
 from __future__ import annotations
@@ -48,25 +51,31 @@ def deliver(
 ) -> DeliveryStats:
     """POST every due pending row once (as of `now`); returns what happened."""
     counts = {"delivered": 0, "retrying": 0, "failed": 0}
+    due = repo.due_webhooks(db, now, limit)
+    if not due:  # the server asks every second: no client (and no TLS setup) for nothing
+        return DeliveryStats(**counts)
     with httpx.Client(timeout=timeout) as client:
-        for row in repo.due_webhooks(db, now, limit):
-            error = _post(client, row["url"], row["payload"])
+        for row in due:
+            error = _post(client, row["url"], row["payload"], int(row["id"]))
             if error is None:
-                repo.webhook_delivered(db, row["id"], now)
+                with db.transaction():  # serialised with the other writers of the process
+                    repo.webhook_delivered(db, row["id"], now)
                 counts["delivered"] += 1
                 continue
             attempts = int(row["attempts"]) + 1
             give_up = attempts >= max_attempts
-            repo.webhook_failed(db, row["id"], error, now + backoff(attempts, base), give_up)
+            with db.transaction():
+                repo.webhook_failed(db, row["id"], error, now + backoff(attempts, base), give_up)
             counts["failed" if give_up else "retrying"] += 1
     return DeliveryStats(**counts)
 
 
-def _post(client: httpx.Client, url: str, payload: str | dict) -> str | None:
+def _post(client: httpx.Client, url: str, payload: str | dict, hook_id: int) -> str | None:
     """None when the receiver accepted the call, else what went wrong."""
     body = payload if isinstance(payload, str) else json.dumps(payload)
+    headers = {"content-type": "application/json", "idempotency-key": f"kith-webhook-{hook_id}"}
     try:
-        answer = client.post(url, content=body, headers={"content-type": "application/json"})
+        answer = client.post(url, content=body, headers=headers)
     except httpx.HTTPError as err:
         return f"{type(err).__name__}: {err}"
     if answer.is_success:

@@ -23,12 +23,11 @@ from engine.changes import overlap
 from engine.rules.deps import stored_path
 from store import analytics as analytics_repo
 from store import rules as repo
-from store.db import render
+from store.db import Database, Prepared
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
-TARGETS = "kith_rule_targets"
 _RENDERED = 64  # statement shapes kept rendered (a workspace's rules make a handful)
 
 
@@ -59,7 +58,7 @@ class PropertyWrites:
         self._columns: dict[str, str] | None = None
         self._known: dict[str, Any] = {}
         self._queue: list[Write] = []
-        self.staged = 0  # audit entries staged in `kith_rule_audit` since the last take
+        self.staged = 0  # audit entries staged in the store since the last take
         self._rendered: dict[tuple, tuple[_Statement, _Statement]] = {}
 
     def follow(self, properties: dict[str, Any]) -> None:
@@ -101,14 +100,11 @@ class PropertyWrites:
         v<i>: its value or count)."""
         audit, update = self._statements(writes)
         db = self.ws.db
-        db.register(TARGETS, _targets(writes))
-        try:
-            with db.transaction():
-                repo.create_audit_stage(db)
-                self.staged += int(db.scalar(audit.sql, audit.params))
-                db.execute(update.sql, update.params | {"r_now": now})
-        finally:
-            db.unregister(TARGETS)
+        with db.transaction():
+            params = (audit.params, update.params | {"r_now": now})
+            self.staged += repo.write_properties(
+                db, _targets(writes), audit.sql, update.sql, params
+            )
 
     def _statements(self, writes: list[Write]) -> tuple[_Statement, _Statement]:
         """The audit INSERT and the UPDATE for a group of writes, rendered once per shape: the
@@ -130,12 +126,13 @@ class PropertyWrites:
             sets, changes = self._assignments(writes, params)
             values: dict[str, object] = {**sets, "updated_at": exp.Placeholder(this="r_now")}
             match = exp.column("id", "profiles").eq(exp.column("profile_id", "t"))
-            targets = exp.From(this=exp.to_table(TARGETS).as_("t"))
+            targets = exp.From(this=exp.to_table(repo.TARGETS).as_("t"))
             update = exp.update("profiles", values, where=match, from_=targets)
             audit = _audit_insert(writes, changes, params)
             if len(self._rendered) >= _RENDERED:
                 self._rendered.clear()
-            self._rendered[key] = (_rendered(audit, params), _rendered(update, params))
+            db = self.ws.db
+            self._rendered[key] = (_prepared(db, audit, params), _prepared(db, update, params))
         return self._rendered[key]
 
     def _assignments(
@@ -194,7 +191,7 @@ def _audit_insert(
     inner = (
         exp.select(exp.column("id", "profiles").as_("profile_id"), exp.alias_(unnested, "w"))
         .from_("profiles")
-        .join(exp.to_table(TARGETS).as_("t"), on=on)
+        .join(exp.to_table(repo.TARGETS).as_("t"), on=on)
     )
     w = exp.column
     changed = exp.NullSafeNEQ(this=w("before", "w"), expression=w("after", "w"))
@@ -211,15 +208,15 @@ def _audit_insert(
 
 @dataclass(frozen=True)
 class _Statement:
-    sql: str
+    sql: Prepared
     params: dict[str, Any]
 
 
-def _rendered(query: exp.Expr, params: dict[str, Any]) -> _Statement:
-    """The statement's text with the parameters it binds (DuckDB refuses named values it does
+def _prepared(db: Database, query: exp.Expr, params: dict[str, Any]) -> _Statement:
+    """The statement prepared with the parameters it binds (DuckDB refuses named values it does
     not use); `r_now` is bound at each run."""
     names = {p.name for p in query.find_all(exp.Placeholder)} - {"r_now"}
-    return _Statement(render(query), {k: v for k, v in params.items() if k in names})
+    return _Statement(db.prepare(query), {k: v for k, v in params.items() if k in names})
 
 
 def _json(value: exp.Expr) -> exp.Expr:

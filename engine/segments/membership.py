@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from dsl.ast import InSegment
 from engine.changes import EVERYTHING, Change, ChangeKind, Touches
-from engine.compiler import Context, SavedSegment, compile_query, render, saved_expression
+from engine.compiler import Context, SavedSegment, compile_query, saved_expression
 from engine.compiler.context import STORED
 from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from engine.rules import deps
 from store import segments as repo
+from store.db import Prepared
 
 if TYPE_CHECKING:
     from engine.segments.service import Segments
@@ -73,7 +74,7 @@ class _ScopedPlan:
     """The scoped statement for a set of saved segments, rendered once and reused until a
     segment or the schema changes (only its `as_of` parameters move)."""
 
-    sql: str
+    sql: Prepared
     ctx: Context
     names: dict[int, str]
 
@@ -111,7 +112,7 @@ class Membership:
         chosen = [s for s in self.catalogue() if touches.all or touches.meets(s.reads)]
         if not chosen:
             return SegmentChanges()
-        moment = moment or self.segments.ws.clock()
+        moment = moment or self.segments.clock()
         plan = self._scoped_plan(chosen, moment)
         params = {**plan.ctx.params_at(moment), SCOPE_PARAM: scope}
         with self.db.transaction():
@@ -126,7 +127,7 @@ class Membership:
         if plan is None:
             ctx = self._context(moment, {s.name for s in chosen})
             query = compile_scoped_changes(ctx, [(s.id, s.name) for s in chosen])
-            plan = _ScopedPlan(render(query), ctx, {s.id: s.name for s in chosen})
+            plan = _ScopedPlan(self.db.prepare(query), ctx, {s.id: s.name for s in chosen})
             self._plans[key] = plan
         return plan
 
@@ -154,7 +155,7 @@ class Membership:
             ctx = self._context(moment, pending) if stored else self.segments.context(moment)
             compiled = compile_query(ctx, InSegment(name))
             diff = repo.apply_fresh(
-                self.db, row["id"], render(compiled.expression), compiled.params, moment
+                self.db, row["id"], compiled.expression, compiled.params, moment
             )
             changes += SegmentChanges(
                 tuple((name, pid) for pid, entered in diff if entered),

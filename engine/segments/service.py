@@ -6,8 +6,10 @@ materializes every saved segment's current members, kept current after every com
 (engine/segments/membership.py); each refresh records who entered and who exited
 (`segment_history`) and, when full, the size (`segment_sizes`).
 
-Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`)
-or an expression. `as_of` (default now, UTC) is the evaluation time of every window.
+Anything that takes `text_or_name` accepts a saved segment's name (meaning `in segment "name"`),
+an expression's text, or an expression already parsed (an AST node: goals and funnels pass the
+parts they parsed at their edge, never text printed back from one). `as_of` (default now, UTC)
+is the evaluation time of every window.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import builtins
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -32,18 +34,17 @@ from engine.compiler import (
     SavedSegment,
     compile_condition,
     compile_query,
-    render,
 )
 from engine.segments.membership import Membership, SegmentChanges
 from kith_errors import Conflict, NotFound, ValidationError
-from store import Database
 from store import segments as repo
+from store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from engine.catalog.service import Catalog
     from engine.segments.explain import Explanation
-    from engine.workspace import Workspace
 
 KINDS = ("dynamic", "static", "compound")
 COMPOUND_OPS = ("union", "intersection", "difference")
@@ -51,18 +52,27 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\- ]{0,99}$")
 TREND_DAYS = 7
 _LISTS = Touches(lists=True)  # what a list edit changes
 AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
+Target = str | Expr  # a saved segment's name, an expression's text, or a parsed expression
 
 
 class Segments:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self.db = ws.db
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        commit: Callable[[Change], SegmentChanges],
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.commit = commit  # the workspace's one commit path
+        self.clock = clock  # the workspace's "now"
         self.membership = Membership(self)
 
     # ---- the language ------------------------------------------------------------------------
 
     def schema(self) -> Schema:
-        return self.ws.catalog.dsl_schema()
+        return self.catalog.dsl_schema()
 
     def parse(self, text: str, *, name: str | None = None, schema: Schema | None = None) -> Expr:
         """Parse and check an expression; raises a Dsl*Error with the caret message."""
@@ -76,34 +86,42 @@ class Segments:
     def context(self, as_of: AsOf = None, schema: Schema | None = None) -> Context:
         return Context(schema or self.schema(), as_of_or_now(as_of), self.saved)
 
-    def compile(self, text: str, *, as_of: AsOf = None) -> CompiledQuery:
+    def compile(self, text: str | Expr, *, as_of: AsOf = None) -> CompiledQuery:
         schema = self.schema()
-        return compile_query(self.context(as_of, schema), self.parse(text, schema=schema))
+        return compile_query(self.context(as_of, schema), self._checked(text, schema))
+
+    def _checked(self, text: str | Expr, schema: Schema) -> Expr:
+        """An expression's text parsed and checked; a parsed one checked against today's schema
+        (its names may have changed since it was parsed)."""
+        if isinstance(text, str):
+            return self.parse(text, schema=schema)
+        dsl.check_segment(text, schema, "")
+        return text
 
     def condition(
-        self, text_or_name: str, *, as_of: AsOf = None
+        self, text_or_name: Target, *, as_of: AsOf = None
     ) -> tuple[exp.Expr, dict[str, Any]]:
         """The boolean condition over profiles aliased `p` (e.g. `p.id IN (...)`), with its
         parameters, for a saved segment's name or an expression."""
         ctx = self.context(as_of)
         return compile_condition(ctx, self.target(text_or_name, ctx.schema)), ctx.params
 
-    def target(self, text_or_name: str, schema: Schema | None = None) -> Expr:
+    def target(self, text_or_name: Target, schema: Schema | None = None) -> Expr:
         """A saved segment's name stands for `in segment "name"`; anything else is parsed."""
-        if repo.get(self.db, text_or_name) is not None:
+        if isinstance(text_or_name, str) and repo.get(self.db, text_or_name) is not None:
             return InSegment(text_or_name)
-        return self.parse(text_or_name, schema=schema)
+        return self._checked(text_or_name, schema or self.schema())
 
-    def query(self, text_or_name: str, *, as_of: AsOf = None) -> CompiledQuery:
+    def query(self, text_or_name: Target, *, as_of: AsOf = None) -> CompiledQuery:
         ctx = self.context(as_of)
         return compile_query(ctx, self.target(text_or_name, ctx.schema))
 
-    def count(self, text_or_name: str, *, as_of: AsOf = None) -> int:
+    def count(self, text_or_name: Target, *, as_of: AsOf = None) -> int:
         compiled = self.query(text_or_name, as_of=as_of)
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("m"))
         return int(self.db.scalar(counted, compiled.params))
 
-    def ids(self, text_or_name: str, *, as_of: AsOf = None) -> list[int]:
+    def ids(self, text_or_name: Target, *, as_of: AsOf = None) -> list[int]:
         compiled = self.query(text_or_name, as_of=as_of)
         return [int(r[0]) for r in self.db.rows(compiled.expression, compiled.params)]
 
@@ -122,7 +140,7 @@ class Segments:
         return rows
 
     def sql(self, text: str, *, dialect: str = "duckdb") -> str:
-        return render(self.compile(text).expression, dialect)
+        return self.compile(text).sql(dialect)
 
     def explain(self, text_or_name: str, profile_id: int, *, as_of: AsOf = None) -> Explanation:
         from engine.segments.explain import explain
@@ -221,7 +239,8 @@ class Segments:
         return {**row, "compound_of": of, "size": repo.size(self.db, row["id"])}
 
     def list(self) -> pd.DataFrame:
-        """name, kind, size, trend (size change over the last 7 days), refreshed_at."""
+        """name, kind, size, trend (size change over the last 7 days, from the entries and
+        exits in the history), refreshed_at (the last full or time-based re-evaluation)."""
         return repo.overview(self.db, utcnow() - dt.timedelta(days=TREND_DAYS))
 
     def delete(self, name: str) -> None:
@@ -246,16 +265,14 @@ class Segments:
         """Add profiles to a static list (unknown ids and ones already on it are skipped);
         returns how many were added."""
         row, ids = self._static(name), list(profile_ids)
-        with self._picked(ids):
-            added = repo.add_list_members(self.db, row["id"], actor, utcnow())
-        self.ws.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
+        added = repo.add_list_members(self.db, row["id"], _id_frame(ids), actor, utcnow())
+        self.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return added
 
     def remove_members(self, name: str, profile_ids: Iterable[int], actor: str) -> int:
         row, ids = self._static(name), list(profile_ids)
-        with self._picked(ids):
-            removed = repo.remove_list_members(self.db, row["id"])
-        self.ws.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
+        removed = repo.remove_list_members(self.db, row["id"], _id_frame(ids))
+        self.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return removed
 
     def add_results(self, name: str, expression: str, actor: str, *, as_of: AsOf = None) -> int:
@@ -270,9 +287,6 @@ class Segments:
             )
         return row
 
-    def _picked(self, profile_ids: Iterable[int]) -> _Registered:
-        return _Registered(self.db, repo.PICKED, _id_frame(profile_ids))
-
     # ---- materialized membership -------------------------------------------------------------
 
     def refresh(self, name: str | None = None, *, as_of: AsOf = None) -> SegmentChanges:
@@ -281,7 +295,7 @@ class Segments:
         if name is not None:
             self.row(name)
         moment = None if as_of is None else to_utc(as_of)  # None: the workspace's clock
-        return self.ws.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
+        return self.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
 
     def history(self, name: str) -> pd.DataFrame:
         """measured_at, size: one row per full refresh."""
@@ -312,16 +326,3 @@ def _reachable(refs: dict[str, frozenset[str]], start: str) -> set[str]:
                 seen.add(ref)
                 todo.append(ref)
     return seen
-
-
-class _Registered:
-    """A DataFrame registered as a view on this thread's cursor for the `with` block."""
-
-    def __init__(self, db: Database, name: str, frame: pd.DataFrame) -> None:
-        self.db, self.name, self.frame = db, name, frame
-
-    def __enter__(self) -> None:
-        self.db.register(self.name, self.frame)
-
-    def __exit__(self, *exc: object) -> None:
-        self.db.unregister(self.name)

@@ -24,6 +24,7 @@ class Receiver(ThreadingHTTPServer):
         self.failures = failures
         self.calls = 0
         self.bodies: list[dict] = []
+        self.keys: list[str | None] = []  # the Idempotency-Key of every call
 
     @property
     def url(self) -> str:
@@ -36,6 +37,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
         self.server.calls += 1
+        self.server.keys.append(self.headers.get("idempotency-key"))
         ok = self.server.calls > self.server.failures
         if ok:
             self.server.bodies.append(json.loads(body))
@@ -75,6 +77,7 @@ def test_a_failed_delivery_is_retried_with_backoff_and_survives_a_restart(
         assert later.delivered == 1
         assert ws.rules.webhooks("delivered")["attempts"].tolist() == [2]
     assert receiver.bodies[0]["rule"] == "hook"
+    assert receiver.keys == ["kith-webhook-1", "kith-webhook-1"]  # a resend is recognisable
     assert receiver.bodies[0]["profile_id"] is not None
 
 

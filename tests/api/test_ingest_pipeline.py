@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from app.ingest_pipeline import IngestPipeline, QueueClosed, QueueFull
+from app.ingest_pipeline import IngestPipeline
 from app.journal import Journal, Record, journal_dir
 from engine import Workspace
 from engine.clock import utcnow
 from engine.ingest.intake import Part
+from kith_errors import QueueClosed, QueueFull
 
 
 def track(user: str, n: int, **extra: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import pytest
 
 from app.cli import main
 from engine import Workspace
-from engine.admin.keys import Forbidden, hash_key
-from kith_errors import AuthError, NotFound, ValidationError
+from engine.admin.keys import hash_key
+from kith_errors import AuthError, Forbidden, NotFound, ValidationError
 
 
 def test_created_key_authenticates_and_only_its_hash_is_stored(ws: Workspace) -> None:

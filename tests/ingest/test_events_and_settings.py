@@ -81,7 +81,7 @@ def test_settings_defaults_and_persistence(ws: Workspace) -> None:
     assert "anonymous" in ws.settings.blocked_values
     ws.settings.session_timeout_minutes = 45
     ws.settings.set_identity_limits({"email": 2})
-    stored = Settings(ws)  # a fresh reader: the values come from the settings table
+    stored = Settings(ws.db)  # a fresh reader: the values come from the settings table
     assert stored.session_timeout_minutes == 45
     assert stored.as_dict()["identity_limits"]["email"] == 2
     ws.settings.reset()

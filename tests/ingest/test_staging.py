@@ -10,9 +10,10 @@ import json
 import pyarrow as pa
 
 from engine import Workspace
+from engine.catalog.normalize import normalize_arrow
 from engine.ingest.frames import from_messages
 from engine.ingest.service import write_batch
-from engine.ingest.stage import ALL_BLOCKED, normalised
+from engine.ingest.stage import ALL_BLOCKED
 
 RECEIVED = dt.datetime(2026, 3, 2, 12, 0)
 
@@ -83,7 +84,11 @@ def test_a_canonical_table_in_chunks_is_stored_line_by_line(ws: Workspace) -> No
 
 def test_identity_values_are_normalised_as_documented() -> None:
     values = pa.array(["  Ana@Example.COM ", "", None, " +44 (0)7700-900 123", "0044 7700 900123"])
-    assert normalised("email", values).to_pylist()[:3] == ["ana@example.com", None, None]
-    phones = normalised("phone", values).to_pylist()
+    assert normalize_arrow("email", values).stored.to_pylist()[:3] == [
+        "ana@example.com",
+        None,
+        None,
+    ]
+    phones = normalize_arrow("phone", values).stored.to_pylist()
     assert phones[3:] == ["+4407700900123", "+447700900123"]
-    assert normalised("user_id", pa.array(["\tu1 ", " "])).to_pylist() == ["\tu1", None]
+    assert normalize_arrow("user_id", pa.array(["\tu1 ", " "])).stored.to_pylist() == ["\tu1", None]

@@ -67,7 +67,8 @@ def person(ws: Workspace) -> tuple[int, int]:
         "INSERT INTO list_members SELECT 1, id, $t, 'admin' FROM profiles",
         "INSERT INTO rule_runs (id, rule_id, profile_id, fired_at) "
         "SELECT id, 1, id, $t FROM profiles",
-        "INSERT INTO notifications SELECT id, 1, id, 'vip!', $t FROM profiles",
+        "INSERT INTO notifications (id, rule_id, profile_id, message, created_at) "
+        "SELECT id, 1, id, 'vip!', $t FROM profiles",
         "INSERT INTO webhook_outbox (id, profile_id, url, payload, next_attempt_at, created_at) "
         "SELECT id, id, 'https://hook', json_object('email', email), $t, $t FROM profiles",
     ):
