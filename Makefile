@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 DB ?= kith.duckdb
 PORT ?= 8501
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 
-.PHONY: run test lint bench chromium clean
+.PHONY: run test lint bench chromium java clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,6 +21,14 @@ $(DB): | $(STAMP)
 run: $(STAMP) $(DB)
 	$(BIN)/kith serve --db $(DB) --port $(PORT)
 
+# The tests also run on Spark's local mode: the optional extra and a Java runtime.
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,spark]"
+	touch $(SPARK_STAMP)
+
+java:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)
+
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
@@ -28,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) chromium lint
+test: $(STAMP) $(SPARK_STAMP) chromium java lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)

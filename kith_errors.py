@@ -123,6 +123,13 @@ class QueueFull(StoreError):
     code = "overloaded"
 
 
+class JournalFailed(StoreError):
+    """The journal could not take the messages (disk full, I/O error, a stopped thread);
+    nothing was acknowledged, so they may be sent again."""
+
+    code = "journal_failed"
+
+
 # ---- requests -----------------------------------------------------------------------------------
 
 
@@ -141,9 +148,15 @@ class AuthError(KithError):
 
 
 class Forbidden(AuthError):
-    """A valid key whose scope does not allow the request."""
+    """A known caller (user, session or key) whose role or scope does not allow the action."""
 
     code = "forbidden"
+
+
+class TooManyAttempts(AuthError):
+    """Too many failed logins for a username or an address: locked for a while."""
+
+    code = "too_many_attempts"
 
 
 def validation_message(error: dict[str, Any]) -> str:

@@ -14,6 +14,13 @@
 On start, records the workspace has not loaded are loaded first (a crash left them). On close,
 everything accepted is journaled and loaded before the workspace is closed. `wait_loaded` lets a
 reader see its own writes: it waits until what was acknowledged before it is loaded.
+
+Neither thread dies silently. A failed journal write fails only the requests of that group (503,
+retry) and the thread goes on; a failed load is retried `retries` times with a growing pause.
+Every failure is kept in `health()` (what /api/health shows: status not "ok", the errors); a
+thread that cannot go on (the load still fails, or a bug) calls `on_fatal`, which in
+`kith serve` stops the process loudly: what was acknowledged is in the journal and is loaded on
+the next start.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -35,9 +43,24 @@ from app.journal import Journal, Record
 from engine import Workspace
 from engine.clock import utcnow
 from engine.ingest.intake import Admitted, Part, Refusal
-from kith_errors import QueueClosed, QueueFull, StoreError
+from kith_errors import JournalFailed, QueueClosed, QueueFull
 
 log = logging.getLogger("kith.ingest")
+
+
+@dataclass(frozen=True)
+class ThreadError:
+    """One failure of a background thread, as /api/health shows it."""
+
+    thread: str
+    at: str  # naive UTC ISO time
+    error: str
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str  # "ok", "degraded" (a thread failed and went on) or "failed" (one stopped)
+    errors: list[ThreadError]
 
 
 @dataclass
@@ -86,13 +109,21 @@ class IngestPipeline:
         max_load: int = 50_000,
         max_backlog: int = 1_000_000,
         linger: float = 1.0,
+        retries: int = 5,
+        retry_pause: float = 1.0,
+        on_fatal: Callable[[str], None] | None = None,
     ) -> None:
         self.ws = ws
         self.journal = journal
         self.max_load = max_load
         self.max_backlog = max_backlog
         self.linger = linger
+        self.retries = retries
+        self.retry_pause = retry_pause
+        self.on_fatal = on_fatal or _log_fatal
         self.stats = PipelineStats()
+        self._errors: deque[ThreadError] = deque(maxlen=20)
+        self._fatal: str | None = None
         self._inbox: queue.Queue[Any] = queue.Queue()
         self._gate = threading.Lock()  # submit vs close: nothing is queued behind the stop
         self._closed = False
@@ -159,6 +190,8 @@ class IngestPipeline:
         with self._gate:
             if self._closed:
                 raise QueueClosed("the server is shutting down; send again in a moment")
+            if self._fatal:
+                raise JournalFailed(f"the server cannot store messages now: {self._fatal}")
             if self._backlog_messages > self.max_backlog:
                 raise QueueFull("too many messages are waiting to be stored; retry shortly")
             self._inbox.put(waiting)
@@ -208,19 +241,54 @@ class IngestPipeline:
             finally:
                 self._readers -= 1
 
+    def forget(self, timeout: float = 60.0) -> None:
+        """Leave no loaded message in the journal (after an erase: the journal must not keep
+        the person's messages until the next rotation): the open segment is closed, what it
+        holds is loaded, and every segment fully loaded is deleted. New messages go to a new
+        segment meanwhile."""
+        self.journal.seal()
+        if not self.wait_loaded(timeout):
+            raise JournalFailed("the journal could not be cleared: loading is behind")
+        self.journal.release(self._loaded_seq)
+
     @property
     def lag(self) -> int:
         """Messages acknowledged but not yet loaded."""
         return self._backlog_messages
 
+    def health(self) -> Health:
+        """ "failed" once a thread stopped, "degraded" once one failed and went on, else "ok"."""
+        errors = list(self._errors)
+        if self._fatal or not self._threads_alive():
+            return Health("failed", errors)
+        return Health("degraded" if errors else "ok", errors)
+
+    def _threads_alive(self) -> bool:
+        return self._closed or (self._writer.is_alive() and self._loader.is_alive())
+
+    def _report(self, thread: str, err: BaseException) -> None:
+        self._errors.append(
+            ThreadError(thread, utcnow().isoformat(), f"{type(err).__name__}: {err}")
+        )
+
+    def _die(self, thread: str, err: BaseException) -> None:
+        """A thread cannot go on: keep why, refuse new messages, and call `on_fatal`."""
+        log.critical("the %s thread stopped", thread, exc_info=err)
+        self._report(thread, err)
+        self._fatal = f"the {thread} thread stopped ({type(err).__name__}: {err})"
+        self.on_fatal(self._fatal)
+
     # ---- the journal thread ------------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        stopping = False
-        while not stopping:
-            group, stopping = self._take_inbox()
-            if group:
-                self._journal(group)
+        try:
+            stopping = False
+            while not stopping:
+                group, stopping = self._take_inbox()
+                if group:
+                    self._journal(group)
+        except BaseException as err:
+            self._die("journal", err)
 
     def _take_inbox(self) -> tuple[list[_Waiting], bool]:
         """Block for one request, then take every one already waiting."""
@@ -237,13 +305,20 @@ class IngestPipeline:
         return group, False
 
     def _journal(self, group: list[_Waiting]) -> None:
-        first = self._journaled_seq + 1
-        records = [Record(first + k, w.received, w.admitted.messages) for k, w in enumerate(group)]
+        """Journal the group and answer its requests; a failure fails this group alone (its
+        requests get an error to retry on) and the thread goes on with the next."""
+        first = max(self._journaled_seq, self.journal.last_seq) + 1  # a failed write's are used
+        records = [
+            Record(first + k, w.received, w.admitted.messages, w.admitted.encoded)
+            for k, w in enumerate(group)
+        ]
         started = time.perf_counter()
         try:
             self.journal.append(records)
-        except OSError as err:
-            failure = StoreError(f"the journal could not be written: {err}")
+        except Exception as err:
+            log.error("the journal could not be written: %s", err)
+            self._report("journal", err)
+            failure = JournalFailed(f"the journal could not be written ({err}); send again")
             for waiting in group:
                 waiting.future.set_exception(failure)
             return
@@ -267,14 +342,34 @@ class IngestPipeline:
     # ---- the loader thread -------------------------------------------------------------------
 
     def _load_loop(self) -> None:
-        while True:
-            with self._loaded:
-                self._loaded.wait_for(lambda: self._backlog or self._stopping)
-                self._linger()
-                chunk = self._take_backlog()
-            if not chunk:
-                return  # stopping, and nothing is left
-            self._load(chunk)
+        try:
+            while True:
+                with self._loaded:
+                    self._loaded.wait_for(lambda: self._backlog or self._stopping)
+                    self._linger()
+                    chunk = self._take_backlog()
+                if not chunk:
+                    return  # stopping, and nothing is left
+                self._load_retrying(chunk)
+        except BaseException as err:
+            self._die("loader", err)
+
+    def _load_retrying(self, chunk: list[_Journaled]) -> None:
+        """Load the chunk; when that fails (the file cannot be written, a bug), again with a
+        growing pause, only the records not loaded yet; after `retries` the error stands."""
+        for attempt in range(self.retries + 1):
+            left = [j for j in chunk if j.seq > self._loaded_seq]
+            if not left:
+                return
+            try:
+                self._load(left)
+                return
+            except Exception as err:
+                log.error("loading journal records failed (attempt %d): %s", attempt + 1, err)
+                self._report("loader", err)
+                if attempt == self.retries:
+                    raise
+                time.sleep(self.retry_pause * 2**attempt)
 
     def _linger(self) -> None:
         """Let a trickle of small requests gather into one batch for up to `linger` seconds:
@@ -336,6 +431,10 @@ class IngestPipeline:
     def _replayed(self, record: Record) -> _Journaled:
         canon = self.ws.intake.canonical(record.messages, record.received)
         return _Journaled(record.seq, Part(record.received, record.messages, canon))
+
+
+def _log_fatal(reason: str) -> None:
+    log.critical("ingestion stopped: %s", reason)
 
 
 def _split(refused: list[Refusal], sizes: list[int]) -> list[list[Refusal]]:

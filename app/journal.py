@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,20 @@ class Record:
     seq: int
     received: dt.datetime
     messages: list[dict[str, Any]]
+    # the messages as compact JSON, encoded at admission (engine/ingest/intake.py), which
+    # refuses a message that cannot be encoded: the journal thread then never meets one
+    encoded: list[bytes] = field(default_factory=list)
 
     def line(self) -> bytes:
-        body = {"seq": self.seq, "received": self.received.isoformat(), "messages": self.messages}
-        return pydantic_core.to_json(body) + b"\n"  # compact, and 3x json.dumps' speed
+        if len(self.encoded) != len(self.messages):
+            body = {
+                "seq": self.seq,
+                "received": self.received.isoformat(),
+                "messages": self.messages,
+            }
+            return pydantic_core.to_json(body) + b"\n"  # compact, and 3x json.dumps' speed
+        head = pydantic_core.to_json({"seq": self.seq, "received": self.received.isoformat()})
+        return head[:-1] + b',"messages":[' + b",".join(self.encoded) + b"]}\n"
 
 
 def journal_dir(db_path: str | Path) -> Path:
@@ -82,16 +92,22 @@ class Journal:
         return pending
 
     def append(self, records: list[Record]) -> None:
-        """Write the records and fsync once: when this returns they are durable."""
+        """Write the records and fsync once: when this returns they are durable. When it
+        raises, the segment is closed (a torn record can only be the last line of a file, which
+        reading skips) and the records' numbers are used up, never given to other records."""
         data = b"".join(r.line() for r in records)
         with self._lock:
-            if self._file is None or self._size >= self.segment_bytes:
-                self._rotate(records[0].seq)
-            self._file.write(data)
-            self._file.flush()
-            _sync(self._file.fileno())
-            self._size += len(data)
             self.last_seq = records[-1].seq
+            try:
+                if self._file is None or self._size >= self.segment_bytes:
+                    self._rotate(records[0].seq)
+                self._file.write(data)
+                self._file.flush()
+                _sync(self._file.fileno())
+            except BaseException:
+                self._abandon_current()
+                raise
+            self._size += len(data)
 
     def release(self, loaded: int) -> None:
         """Delete the closed segments whose records are all loaded (`seq <= loaded`)."""
@@ -100,6 +116,12 @@ class Journal:
                 if last <= loaded:
                     path.unlink(missing_ok=True)
                     del self._segments[path]
+
+    def seal(self) -> None:
+        """Close the open segment: the next append starts a new one, and this one can be
+        deleted as soon as its records are loaded."""
+        with self._lock:
+            self._close_current()
 
     def close(self, loaded: int) -> None:
         """Close the open segment, and delete it too when everything in it is loaded."""
@@ -126,6 +148,16 @@ class Journal:
         self._file = open(self._path, "ab")  # noqa: SIM115 - held open across appends
         self._size = 0
         _sync_directory(self.directory)  # the new file's name is durable too
+
+    def _abandon_current(self) -> None:
+        """Close the open segment after a failed write, whatever state the file is in."""
+        try:
+            self._close_current()
+        except OSError as err:
+            log.error("journal %s could not be closed after a failed write: %s", self._path, err)
+            if self._path is not None:
+                self._segments[self._path] = self.last_seq
+            self._file, self._path = None, None
 
     def _close_current(self) -> None:
         if self._file is None or self._path is None:

@@ -90,7 +90,7 @@ class Scheduler:
 
     def start(self) -> Scheduler:
         """Start one thread per job; remembered jobs due while the server was down run first."""
-        last = jobs.last_runs(self.ws)
+        last = jobs.last_runs(self.ws.db)
         for job in self.jobs:
             job.stats.last_run_at = last.get(job.name) if job.remembered else None
             thread = threading.Thread(
@@ -146,7 +146,7 @@ class Scheduler:
 
     def _remember(self, job: Job, now: dt.datetime) -> None:
         try:
-            jobs.record_run(self.ws, job.name, now)
+            jobs.record_run(self.ws.db, job.name, now)
         except Exception as err:
             self._failed(job, err)
 

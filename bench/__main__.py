@@ -30,6 +30,7 @@ SMALL: dict[str, list[str]] = {
     "api": ["--events", "50000", "--seconds", "5"],
     "clock": ["--db", SMALL_DB, "--repeat", "2", "--seconds", "10"],
     "live": ["--db", SMALL_DB, "--repeat", "5"],
+    "spark": ["--profiles", "100000", "--repeat", "1"],
 }
 FIRST = ("workspace",)  # others may read what it builds
 

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kith_errors import ValidationError
+
 PropertyType = Literal["string", "number", "boolean", "date"]
 
 
@@ -137,3 +139,17 @@ class IngestReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.rejected
+
+
+# ---- paging ---------------------------------------------------------------------------------
+
+MAX_OFFSET = 10**12  # far past any table's end, well inside DuckDB's BIGINT
+
+
+def check_page(limit: int, offset: int, max_limit: int, *, min_limit: int = 1) -> None:
+    """Page parameters in range, or a ValidationError naming the one that is not (a huge
+    offset must be a clear refusal, not a database error)."""
+    if not min_limit <= limit <= max_limit:
+        raise ValidationError(f"limit must be between {min_limit} and {max_limit}, got {limit}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValidationError(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")

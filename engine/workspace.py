@@ -21,6 +21,10 @@ from engine.clock import utcnow
 from store import Database
 
 if TYPE_CHECKING:
+    from engine.access.acting import ActingWorkspace
+    from engine.access.logins import Logins
+    from engine.access.policy import Access, Actor
+    from engine.access.users import Users
     from engine.admin.keys import ApiKeys
     from engine.admin.settings import Settings
     from engine.analytics.events import Events
@@ -96,6 +100,13 @@ class Workspace:
             yield held
         finally:
             self._local.held = outer
+
+    def acting_as(self, actor: Actor) -> ActingWorkspace:
+        """This workspace as `actor` may use it: every action checked against the permission
+        matrix and recorded under the actor's name (engine/access/)."""
+        from engine.access.acting import ActingWorkspace
+
+        return ActingWorkspace(self, actor)
 
     # ---- services, built on first use --------------------------------------------------------
 
@@ -205,10 +216,28 @@ class Workspace:
     def keys(self) -> ApiKeys:
         from engine.admin.keys import ApiKeys
 
-        return ApiKeys(self.db)
+        return ApiKeys(self.db, self.users)
 
     @cached_property
     def overview(self) -> Overview:
         from engine.analytics.overview import Overview
 
         return Overview(self.db)
+
+    @cached_property
+    def users(self) -> Users:
+        from engine.access.users import Users
+
+        return Users(self)
+
+    @cached_property
+    def logins(self) -> Logins:
+        from engine.access.logins import Logins
+
+        return Logins(self)
+
+    @cached_property
+    def access(self) -> Access:
+        from engine.access.policy import Access
+
+        return Access(self)

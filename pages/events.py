@@ -59,7 +59,9 @@ def _detail(event_id: int) -> None:
     if event is None:
         return
     with st.container(border=True):
-        st.markdown(f"**{event['type']}** · {ui.fmt.value(event.get('ts'))} · #{event_id}")
+        st.markdown(
+            f"**{ui.literal(event['type'])}** · {ui.fmt.value(event.get('ts'))} · #{event_id}"
+        )
         left, right = st.columns(2)
         left.json(event.get("properties") or {}, expanded=True)
         right.json(event.get("context") or {}, expanded=False)
@@ -94,11 +96,10 @@ def _registry() -> None:
                 display_name=display or None,
                 description=description or None,
                 properties=_schema(props),
-                actor="dashboard",
             )
             if made is not None:
                 ui.invalidate()
-                st.success(f"Registered {made.name}.")
+                st.success(f"Registered {ui.literal(made.name)}.")
 
 
 ui.header("Events", "Everything people did, newest first. Click an event to see its payload.")

@@ -32,7 +32,7 @@ def _define() -> None:
             goal = ui.attempt(ui.workspace().goals.define, source)
             if goal is not None:
                 ui.invalidate()
-                st.success(f"Goal {goal.name} defined.")
+                st.success(f"Goal {ui.literal(goal.name)} defined.")
 
 
 def _report(names: list[str]) -> None:

@@ -124,7 +124,7 @@ def _bulk(filters: ProfileFilter, options: views.FilterOptions) -> None:
         if pending is None:
             return
         preview, previewed_filters = pending
-        st.info(preview.sentence + ". For example:")
+        st.info(ui.literal(preview.sentence) + ". For example:")
         st.dataframe(preview.sample, hide_index=True, width="stretch")
         if st.button("Confirm", type="primary", key="bulk_confirm"):
             with st.spinner("Applying…"):
@@ -134,7 +134,6 @@ def _bulk(filters: ProfileFilter, options: views.FilterOptions) -> None:
                     previewed_filters,
                     preview.action,
                     preview.value,
-                    "dashboard",
                 )
             st.session_state["bulk"] = None
             if done is not None:

@@ -14,8 +14,6 @@ from app.ui import views
 from app.ui.views import ProfileDetail
 from engine.catalog.vocab import CHANNELS
 
-ACTOR = "dashboard"
-
 
 def _finder() -> None:
     """No profile chosen yet: search for one, or create one."""
@@ -25,7 +23,7 @@ def _finder() -> None:
     found = ui.attempt(views.find_profiles, ui.workspace(), text)
     if found is not None and not found.empty:
         for row in found.head(10).itertuples():
-            label = f"#{row.id} · {row.name or '(no name)'} · {row.email or ''}"
+            label = f"#{row.id} · {ui.literal(row.name or '(no name)')} · {ui.literal(row.email)}"
             if st.button(label, key=f"pick_{row.id}"):
                 ui.open_profile(int(row.id))
     elif text.strip():
@@ -41,7 +39,7 @@ def _create_form() -> None:
         name = st.text_input("Name")
         if st.form_submit_button("Create", type="primary"):
             props = {"name": name} if name.strip() else None
-            made = ui.attempt(ui.workspace().profiles.create, {kind: value}, props, actor=ACTOR)
+            made = ui.attempt(ui.workspace().profiles.create, {kind: value}, props)
             if made is not None:
                 ui.invalidate()
                 ui.open_profile(made.id)
@@ -49,13 +47,14 @@ def _create_form() -> None:
 
 def _heading(detail: ProfileDetail) -> None:
     p = detail.profile
-    st.title(p.name or p.email or p.phone or f"Profile #{p.id}", anchor=False)
+    st.title(ui.literal(p.name or p.email or p.phone or f"Profile #{p.id}"), anchor=False)
     st.caption(
-        f"#{p.id} · {p.lifecycle or 'no stage'} · {p.country or 'no country'} · "
+        f"#{p.id} · {ui.literal(p.lifecycle or 'no stage')} · "
+        f"{ui.literal(p.country or 'no country')} · "
         f"first seen {ui.fmt.when(p.first_seen)} · last seen {ui.fmt.when(p.last_seen)}"
     )
-    chips = " ".join(f":blue-badge[{label}]" for label in detail.labels)
-    chips += " " + " ".join(f":green-badge[{name}]" for name in detail.segments)
+    chips = " ".join(f":blue-badge[{ui.literal(label)}]" for label in detail.labels)
+    chips += " " + " ".join(f":green-badge[{ui.literal(name)}]" for name in detail.segments)
     if chips.strip():
         st.markdown(chips)
 
@@ -74,8 +73,8 @@ def _properties(detail: ProfileDetail) -> None:
             changes = views.profile_changes(detail.editable, edited)
             if not changes:
                 st.info("Nothing changed.")
-            elif ui.succeeded(ui.workspace().profiles.update, pid, changes, actor=ACTOR):
-                st.success(f"Saved {', '.join(changes)}.")
+            elif ui.succeeded(ui.workspace().profiles.update, pid, changes):
+                st.success(f"Saved {ui.literal(', '.join(changes))}.")
                 st.rerun()
     st.markdown("**Identities**")
     st.dataframe(detail.identities, hide_index=True, width="stretch")
@@ -117,7 +116,7 @@ def _filtered_timeline(
 
 def _event_detail(event: pd.Series) -> None:
     with st.container(border=True):
-        st.markdown(f"**{event['type']}** at {ui.fmt.when(event['ts'])}")
+        st.markdown(f"**{ui.literal(event['type'])}** at {ui.fmt.when(event['ts'])}")
         st.json(_parsed(event.get("properties")), expanded=True)
         session = event.get("session_id")
         if session and st.button("Show this session", icon=":material/timeline:"):
@@ -151,14 +150,14 @@ def _segments(detail: ProfileDetail) -> None:
 
 def _labels(detail: ProfileDetail) -> None:
     pid = detail.profile.id
-    st.markdown(" ".join(f":blue-badge[{x}]" for x in detail.labels) or "No labels.")
+    st.markdown(" ".join(f":blue-badge[{ui.literal(x)}]" for x in detail.labels) or "No labels.")
     with st.form("labels"):
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         label = left.text_input("Label")
         remove = right.toggle("Remove")
         if st.form_submit_button("Apply"):
             act = ui.workspace().labels.remove if remove else ui.workspace().labels.add
-            if ui.succeeded(act, pid, label, actor=ACTOR):
+            if ui.succeeded(act, pid, label):
                 st.rerun()
 
 
@@ -174,7 +173,7 @@ def _consent(detail: ProfileDetail) -> None:
         status = cols[1].selectbox("Status", ["granted", "denied", "revoked"])
         if st.form_submit_button("Record consent"):
             record = ui.workspace().consent.set
-            if ui.succeeded(record, pid, channel, status, source="admin", actor=ACTOR):
+            if ui.succeeded(record, pid, channel, status, source="admin"):
                 st.rerun()
 
 
@@ -185,26 +184,38 @@ def _merge(detail: ProfileDetail) -> None:
         st.session_state["merge"] = ui.attempt(ui.workspace().merges.preview, pid, int(other))
     preview = st.session_state.get("merge")
     if preview is not None and preview.primary.id == pid:
-        ui.merge_preview(preview, actor=ACTOR)
+        ui.merge_preview(preview)
     if not detail.merges.empty:
         st.markdown("**Merges involving this profile**")
         st.dataframe(detail.merges, hide_index=True, width="stretch")
-        ui.unmerge_picker(detail.merges, actor=ACTOR)
+        ui.unmerge_picker(detail.merges)
 
 
 def _privacy(detail: ProfileDetail) -> None:
     pid = detail.profile.id
+    if ui.workspace().can("people.export"):
+        _export_person(pid)
+    if ui.workspace().can("people.erase"):
+        _erase(pid)
+    else:
+        st.caption("Erasing a person is for admins.")
+
+
+def _export_person(pid: int) -> None:
     st.markdown("**Access request**: everything Kith holds about this person.")
     if st.button("Prepare export"):
         data = ui.attempt(ui.workspace().privacy.export, pid)
         if data is not None:
             payload = json.dumps(data, default=str, indent=2)
             st.download_button("Download JSON", payload, f"profile-{pid}.json", "application/json")
+
+
+def _erase(pid: int) -> None:
     st.markdown("**Erase** removes this person and everything about them. It cannot be undone.")
     typed = st.text_input(f"Type ERASE {pid} to confirm", key="erase_confirm")
     confirmed = typed.strip() == f"ERASE {pid}"
     erase = st.button("Erase profile", type="primary", disabled=not confirmed)
-    if erase and ui.succeeded(ui.workspace().privacy.erase, pid, actor=ACTOR):
+    if erase and ui.succeeded(ui.workspace().privacy.erase, pid):
         st.session_state.pop("profile_id", None)
         st.query_params.clear()
         ui.invalidate()

@@ -47,11 +47,12 @@ def _define() -> None:
                 name.strip(),
                 kind,
                 **rules,
-                actor="dashboard",
             )
             if made is not None:
                 ui.invalidate()
-                st.success(f"Defined {made.name} ({made.type}); it is now a typed column.")
+                st.success(
+                    f"Defined {ui.literal(made.name)} ({made.type}); it is now a typed column."
+                )
 
 
 def _text(value: object) -> str:
@@ -73,11 +74,10 @@ def _edit(custom: pd.DataFrame) -> None:
                 ui.workspace().catalog.update_property,
                 name,
                 **rules,
-                actor="dashboard",
             )
             if saved is not None:
                 ui.invalidate()
-                st.toast(f"Saved {saved.name}.")
+                st.toast(f"Saved {ui.literal(saved.name)}.")
                 st.rerun()
 
 

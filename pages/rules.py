@@ -42,7 +42,7 @@ def _list() -> list[str]:
     if cols[2].button("Disable", key="rule_disable") and ui.succeeded(service.disable, name):
         st.rerun()
     with cols[3].popover("Delete", icon=":material/delete:"):
-        st.markdown(f"Delete **{name}**? Its log stays.")
+        st.markdown(f"Delete **{ui.literal(name)}**? Its log stays.")
         delete = st.button("Delete rule", type="primary", key="rule_delete")
         if delete and ui.succeeded(service.delete, name):
             st.rerun()
@@ -68,7 +68,7 @@ def _editor() -> None:
         if st.form_submit_button("Save rule", type="primary"):
             add = ui.workspace().rules.add
             if ui.succeeded(add, name.strip(), source, priority=int(priority), enabled=enabled):
-                st.success(f"Saved rule {name}.")
+                st.success(f"Saved rule {ui.literal(name)}.")
 
 
 def _dry_run(names: list[str]) -> None:

@@ -36,9 +36,8 @@ def _list() -> None:
 
 def _summary(name: str, summary: views.SegmentSummary) -> None:
     info = summary.info
-    st.caption(
-        f"{info.get('kind', '')} · {info.get('expression') or info.get('description') or ''}"
-    )
+    about = info.get("expression") or info.get("description") or ""
+    st.caption(f"{ui.literal(info.get('kind', ''))} · {ui.literal(about)}")
     if len(summary.history) < 2:
         st.caption("The size history grows with every refresh; one more and a chart appears.")
     else:
@@ -72,9 +71,9 @@ def _hints() -> None:
         left.dataframe(hints.properties, hide_index=True, width="stretch", height=240)
         right.dataframe(hints.event_types, hide_index=True, width="stretch", height=240)
         if hints.segments:
-            st.caption("Segments: " + ", ".join(hints.segments))
+            st.caption("Segments: " + ", ".join(map(ui.literal, hints.segments)))
         if hints.labels:
-            st.caption("Labels: " + ", ".join(hints.labels))
+            st.caption("Labels: " + ", ".join(map(ui.literal, hints.labels)))
 
 
 def _editor() -> views.SegmentDraft | None:
@@ -132,7 +131,7 @@ def _store(
     )
     if saved is not None:
         ui.invalidate()
-        st.success(f"Saved segment {name}.")
+        st.success(f"Saved segment {ui.literal(name)}.")
 
 
 def _explain(draft: views.SegmentDraft | None) -> None:

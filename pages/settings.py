@@ -1,4 +1,5 @@
-"""Settings: identity resolution keys, the session timeout, the server's clock and API keys."""
+"""Settings: identity resolution keys, the session timeout, the server's clock, API keys, and
+the team: users, their roles and what agents may do."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 from app import ui
 from app.ui import views
+from engine.access.matrix import ROLES
 from engine.admin.settings import DAY_SECONDS
 
 
@@ -102,20 +104,24 @@ def _clock() -> None:
                 st.success("Saved; the server applies it within a second.")
 
 
-def _new_key() -> None:
+def _new_key(usernames: list[str]) -> None:
     with st.form("new_key", clear_on_submit=True):
-        left, right = st.columns([2, 1])
+        left, mid, right = st.columns([2, 1, 1])
         name = left.text_input("Key name", placeholder="website tracking", key="key_name")
-        scope = right.selectbox("Scope", ["ingest", "read_write"])
+        scope = mid.selectbox("Scope", ["ingest", "read_write"])
+        owner = right.selectbox("Acts for (read_write)", ["—", *usernames], key="key_user")
         if st.form_submit_button("Create key", type="primary", key="key_create"):
-            created = ui.attempt(ui.workspace().keys.create, name, scope=scope)
+            user = None if scope == "ingest" or owner == "—" else owner
+            created = ui.attempt(ui.workspace().keys.create, name, scope=scope, user=user)
             if created is not None:
                 st.success("Copy this key now: it is shown only once.")
                 st.code(created.key, language=None)
 
 
 def _keys_table() -> None:
-    keys: pd.DataFrame = ui.workspace().keys.list()
+    keys: pd.DataFrame | None = ui.attempt(ui.workspace().keys.list)
+    if keys is None:
+        return
     if keys.empty:
         ui.empty_state("No API keys yet", "Create one to send events to /v1/track or /v1/batch.")
         return
@@ -127,15 +133,74 @@ def _keys_table() -> None:
         labels = {f"{r.name} ({r.prefix}…)": int(r.id) for r in active.itertuples()}
         choice = st.selectbox("Revoke a key", list(labels))
         revoke = st.form_submit_button("Revoke")
-        if revoke and choice and ui.attempt(ui.workspace().keys.revoke, labels[choice]) is not None:
-            st.success(f"Revoked {choice}; requests using it now get 401.")
+        if revoke and choice and ui.attempt(ui.workspace().keys.revoke, labels[choice]):
+            st.success(f"Revoked {ui.literal(choice)}; requests using it now get 401.")
+
+
+def _agent_transfer() -> None:
+    ws = ui.workspace()
+    allowed = st.toggle(
+        "Agent can import & export customer data",
+        value=ws.access.agent_transfer(),
+        key="agent_transfer",
+        help="Off: only admins import and export. On: agents may too.",
+    )
+    if allowed != ws.access.agent_transfer() and ui.succeeded(
+        ws.access.set_agent_transfer, allowed
+    ):
+        st.toast("Agents may now import and export." if allowed else "Only admins may now.")
+
+
+def _new_user() -> None:
+    with st.form("new_user", clear_on_submit=True):
+        left, right = st.columns([2, 1])
+        username = left.text_input("Username", key="user_name")
+        role = right.selectbox("Role", ROLES, key="user_role")
+        if st.form_submit_button("Create user", type="primary", key="user_create"):
+            made = ui.attempt(ui.workspace().users.create, username, role)
+            if made is not None:
+                st.success("Hand over this password now: it is shown only once.")
+                st.code(made[1], language=None)
+
+
+def _user_actions(users: pd.DataFrame) -> None:
+    cols = st.columns([2, 1, 1, 1, 1], vertical_alignment="bottom")
+    username = cols[0].selectbox("User", users["username"].tolist(), key="user_pick")
+    role = cols[1].selectbox("New role", ROLES, key="user_new_role")
+    service = ui.workspace().users
+    if cols[2].button("Set role", key="user_set_role") and ui.attempt(
+        service.set_role, username, role
+    ):
+        st.rerun()
+    if cols[3].button("Disable", key="user_disable") and ui.attempt(service.disable, username):
+        st.rerun()
+    if cols[4].button("Reset password", key="user_reset"):
+        password = ui.attempt(service.reset_password, username)
+        if password is not None:
+            st.success("Hand over this new password now: it is shown only once.")
+            st.code(password, language=None)
+
+
+def _team() -> list[str]:
+    _agent_transfer()
+    users = ui.attempt(ui.workspace().users.list)
+    if users is None:
+        return []
+    st.dataframe(users, hide_index=True, width="stretch")
+    _new_user()
+    if not users.empty:
+        _user_actions(users)
+    return users[users["active"]]["username"].tolist()
 
 
 ui.header(
     "Settings",
-    "How Kith recognises people, when sessions end, what runs on a clock, and who may send data.",
+    "How Kith recognises people, when sessions end, what runs on a clock, who may send data, "
+    "and who may do what.",
 )
-identity, sessions, clock, keys = st.tabs(["Identity keys", "Sessions", "Clock", "API keys"])
+identity, sessions, clock, team, keys = st.tabs(
+    ["Identity keys", "Sessions", "Clock", "Team", "API keys"]
+)
 with identity:
     _identity_keys()
     _blocked_values()
@@ -143,6 +208,8 @@ with sessions:
     _sessions()
 with clock:
     _clock()
+with team:
+    active_users = _team()
 with keys:
-    _new_key()
+    _new_key(active_users)
     _keys_table()

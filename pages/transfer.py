@@ -50,9 +50,7 @@ def _import() -> None:
         disabled=preview.valid_rows == 0,
     ):
         with st.spinner("Importing…"):
-            report = ui.attempt(
-                ui.workspace().transfer.import_profiles, data, sep=sep, actor="dashboard"
-            )
+            report = ui.attempt(ui.workspace().transfer.import_profiles, data, sep=sep)
         if report is not None:
             ui.invalidate()
             skipped = len(report.errors)

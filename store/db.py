@@ -6,6 +6,7 @@ SQL here, so DuckDB-only syntax stays behind this one seam. Values are always bo
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -21,6 +22,8 @@ from store.migrate import migrate
 
 if TYPE_CHECKING:
     import pandas as pd  # DuckDB makes the frames; commands that never ask for one skip pandas
+
+log = logging.getLogger("kith.store")
 
 DIALECT = "duckdb"
 
@@ -93,7 +96,8 @@ class Database:
         try:
             return self.cursor().execute(render(query), params)
         except duckdb.Error as err:
-            raise StoreError(f"database error: {err}", details={"sql": render(query)}) from err
+            log.error("statement failed: %s\n%s", err, render(query))  # the SQL: the log only
+            raise StoreError(f"database error: {err}") from err
 
     def rows(self, query: Sql, params: Params = None) -> list[tuple[Any, ...]]:
         return self.execute(query, params).fetchall()

@@ -7,24 +7,16 @@ from typing import Any
 
 from store.db import Database
 
-_SELECT = "SELECT id, name, prefix, scope, created_at, revoked_at FROM api_keys "
+_SELECT = "SELECT id, name, prefix, scope, created_at, revoked_at, user_id FROM api_keys "
 
 
-def insert(
-    db: Database, key_id: int, name: str, prefix: str, key_hash: str, scope: str, at: dt.datetime
-) -> None:
+def insert(db: Database, row: dict[str, Any]) -> None:
+    """One key: id, name, prefix, hash, scope, at, user (the owner's id, None for ingest keys)."""
     with db.transaction():
         db.execute(
-            "INSERT INTO api_keys (id, name, prefix, key_hash, scope, created_at) "
-            "VALUES ($id, $name, $prefix, $hash, $scope, $at)",
-            {
-                "id": key_id,
-                "name": name,
-                "prefix": prefix,
-                "hash": key_hash,
-                "scope": scope,
-                "at": at,
-            },
+            "INSERT INTO api_keys (id, name, prefix, key_hash, scope, created_at, user_id) "
+            "VALUES ($id, $name, $prefix, $hash, $scope, $at, $user)",
+            row,
         )
 
 

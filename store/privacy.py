@@ -25,6 +25,14 @@ def identity_values(db: Database, ids: Sequence[int]) -> list[str]:
     return [r[0] for r in rows]
 
 
+def names(db: Database, ids: Sequence[int]) -> list[str]:
+    rows = db.rows(
+        "SELECT DISTINCT name FROM profiles WHERE id IN (SELECT unnest($ids)) AND name <> ''",
+        {"ids": list(ids)},
+    )
+    return [r[0] for r in rows]
+
+
 def own_values(db: Database, ids: Sequence[int]) -> list[str]:
     """The person's identity values and email/phone fields, except values another profile also
     holds as an identity (those are that person's data too, and redacting them would break

@@ -166,6 +166,15 @@ def apply_fresh(
     return [(int(pid), bool(entered)) for pid, entered in changes]
 
 
+def apply_fresh_members(
+    db: Database, segment_id: int, members: pd.DataFrame, now: dt.datetime
+) -> list[tuple[int, bool]]:
+    """`apply_fresh` for members computed elsewhere (Spark): `members` has one column, id."""
+    with db.views(_segment_fresh=members):
+        fresh = exp.select("id").from_("_segment_fresh")
+        return apply_fresh(db, segment_id, fresh, {}, now)
+
+
 # A scoped refresh's changes, bound as three equally long lists (zipped by UNNEST).
 _CHANGES = (
     "(SELECT unnest($segment_ids::BIGINT[]) AS segment_id, "

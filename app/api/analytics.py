@@ -6,11 +6,12 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import ReadWrite, WorkspaceDep
+from app.api.context import allowed
 from app.api.convert import records
+from engine.access.acting import ActingWorkspace
 from engine.analytics import trends
 from engine.analytics.funnels import (
     Exclusion,
@@ -23,7 +24,8 @@ from engine.analytics.periods import Bound
 from engine.analytics.retention import RetentionSpec
 from engine.analytics.trends import TrendSpec
 
-router = APIRouter(prefix="/api", tags=["analytics"], dependencies=[ReadWrite])
+router = APIRouter(prefix="/api", tags=["analytics"])
+Analyst = Annotated[ActingWorkspace, Depends(allowed("analytics.view"))]
 
 
 class FunnelRequest(BaseModel):
@@ -55,13 +57,13 @@ class FunnelOverTimeRequest(FunnelRequest):
 
 
 @router.post("/funnels/run")
-def run_funnel(body: FunnelRequest, ws: WorkspaceDep) -> dict[str, Any]:
+def run_funnel(body: FunnelRequest, ws: Analyst) -> dict[str, Any]:
     """Profiles reaching each step, conversion and time to convert, per breakdown value."""
     return ws.funnels.run(body.spec()).as_dict()
 
 
 @router.post("/funnels/over-time")
-def funnel_over_time(body: FunnelOverTimeRequest, ws: WorkspaceDep) -> dict[str, Any]:
+def funnel_over_time(body: FunnelOverTimeRequest, ws: Analyst) -> dict[str, Any]:
     """Conversion (entered, converted, rate) per period of step 1; `partial` marks a period
     the range covers only in part."""
     series = ws.funnels.over_time(body.spec(), body.interval)
@@ -79,7 +81,7 @@ class TrendRequest(TrendSpec):
 
 
 @router.post("/trends/run")
-def run_trend(body: TrendRequest, ws: WorkspaceDep) -> dict[str, Any]:
+def run_trend(body: TrendRequest, ws: Analyst) -> dict[str, Any]:
     """Events, unique people or a property's sum / per-person average / median per period,
     for several series, with an optional breakdown (top N and "(other)") and the range before
     it to compare."""
@@ -88,7 +90,7 @@ def run_trend(body: TrendRequest, ws: WorkspaceDep) -> dict[str, Any]:
 
 
 @router.post("/retention/run")
-def run_retention(body: RetentionSpec, ws: WorkspaceDep) -> dict[str, Any]:
+def run_retention(body: RetentionSpec, ws: Analyst) -> dict[str, Any]:
     """Cohorts by the period people started in (an event, or entering a saved segment), and
     the share who came back in each later period: the triangle as rows, and the curve."""
     return ws.retention.run(body).as_dict()
@@ -97,7 +99,7 @@ def run_retention(body: RetentionSpec, ws: WorkspaceDep) -> dict[str, Any]:
 @router.get("/goals/{name}/report")
 def goal_report(
     name: str,
-    ws: WorkspaceDep,
+    ws: Analyst,
     bucket: Literal["day", "week", "month"] = "day",
     start: Annotated[dt.datetime | None, Query(alias="from")] = None,
     end: Annotated[dt.datetime | None, Query(alias="to")] = None,

@@ -17,6 +17,7 @@ from kith_errors import (
     Conflict,
     DslError,
     Forbidden,
+    JournalFailed,
     KithError,
     NotFound,
     PayloadTooLarge,
@@ -41,6 +42,7 @@ _STATUS: tuple[tuple[type[KithError], int], ...] = (
     (ValidationError, 422),
     (QueueFull, 429),
     (QueueClosed, 503),
+    (JournalFailed, 503),
 )
 
 
@@ -57,9 +59,14 @@ def error_response(err: KithError) -> JSONResponse:
 
 
 async def _kith_error(_: Request, err: KithError) -> JSONResponse:
-    if status_of(err) == 500:
-        log.error("server-side error: %s", err)
+    if status_of(err) == 500:  # the server's own failure: its text (maybe SQL) stays in the log
+        log.error("server-side error: %s %s", err, err.details)
+        hidden = {"code": err.code, "message": SERVER_FAULT, "details": {}}
+        return JSONResponse({"error": hidden}, status_code=500)
     return error_response(err)
+
+
+SERVER_FAULT = "the server could not complete the request; the reason is in the server's log"
 
 
 async def _invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:

@@ -7,24 +7,27 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from app.api.context import ReadWrite, WorkspaceDep
+from app.api.context import allowed
 from app.api.convert import records, with_json
+from engine.access.acting import ActingWorkspace
+from engine.models import MAX_OFFSET
 
-router = APIRouter(prefix="/api", tags=["events"], dependencies=[ReadWrite])
+router = APIRouter(prefix="/api", tags=["events"])
+Analyst = Annotated[ActingWorkspace, Depends(allowed("analytics.view"))]
 
 
 @router.get("/events")
 def list_events(
-    ws: WorkspaceDep,
+    ws: Analyst,
     type: Annotated[list[str] | None, Query(description="event types (repeatable)")] = None,
     start: Annotated[dt.datetime | None, Query(alias="from")] = None,
     end: Annotated[dt.datetime | None, Query(alias="to")] = None,
     profile_id: int | None = None,
     channel: str | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Events newest first; `from` inclusive, `to` exclusive, both UTC."""
     frame, total = ws.events.list(
@@ -42,7 +45,7 @@ def list_events(
 
 @router.get("/ingest/failures")
 def ingest_failures(
-    ws: WorkspaceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ws: Analyst, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
     """Tracking messages that were acknowledged but refused when loaded (the catalog or the
     blocked values changed in between), newest first, with the reason and the message."""

@@ -1,7 +1,9 @@
 """The Segment-compatible tracking API: POST /v1/{track,identify,page,screen,alias,group,batch}.
 
 Auth is the write key as HTTP Basic username (any scope). Limits follow Segment: 32 KB per
-message and 500 KB per request (413 beyond; gzip bodies are measured after decompression).
+message (as compact JSON, the same rule for single calls and batches, checked at admission) and
+500 KB per request (413 beyond, while the body streams in: app/api/limits.py; gzip bodies are
+measured again after decompression).
 A 200 is sent only once the messages are durable (fsynced in the journal, see
 app/ingest_pipeline.py).
 
@@ -20,16 +22,15 @@ import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pydantic_core
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.api.context import Ingest, PipelineDep
+from app.api.limits import TRACKING_LIMIT, too_large
 from engine.ingest.intake import Refusal
-from kith_errors import BadRequest, IngestError, PayloadTooLarge
+from kith_errors import BadRequest, IngestError
 
-MESSAGE_LIMIT = 32 * 1024
-BATCH_LIMIT = 500 * 1024
+BATCH_LIMIT = TRACKING_LIMIT
 MESSAGE_TYPES = ("track", "identify", "page", "screen", "alias", "group")
 
 router = APIRouter(prefix="/v1", tags=["tracking (Segment spec)"], dependencies=[Ingest])
@@ -65,22 +66,18 @@ _BATCH_BODY = {
 # ---- reading bodies --------------------------------------------------------------------------
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body (gunzipped), refusing bodies over `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit and not _gzipped(request):
-        raise _too_large("request", int(declared), limit)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit and not _gzipped(request):
-            raise _too_large("request", len(body), limit)
-    return _gunzip(bytes(body), limit) if _gzipped(request) else bytes(body)
+async def read_body(request: Request) -> bytes:
+    """The request body (gunzipped), at most BATCH_LIMIT bytes: the raw body is capped while it
+    streams in (app/api/limits.py), a gzip body again as it is decompressed."""
+    body = await request.body()
+    return _gunzip(body, BATCH_LIMIT) if _gzipped(request) else body
 
 
 def parse_json(data: bytes) -> Any:
     try:
         return json.loads(data)
+    except RecursionError as err:
+        raise BadRequest("the request body nests too deeply to be read as JSON") from err
     except (ValueError, UnicodeDecodeError) as err:
         raise BadRequest(f"the request body is not valid JSON: {err}") from err
 
@@ -96,15 +93,8 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     except zlib.error as err:
         raise BadRequest(f"the gzip body cannot be decompressed: {err}") from err
     if len(out) > limit or inflater.unconsumed_tail:
-        raise _too_large("request", len(out), limit)
+        raise too_large(len(out), limit)
     return out
-
-
-def _too_large(what: str, size: int, limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"the {what} is {size} bytes; the limit is {limit // 1024} KB",
-        details={"size": size, "limit": limit},
-    )
 
 
 # ---- routes ----------------------------------------------------------------------------------
@@ -112,14 +102,12 @@ def _too_large(what: str, size: int, limit: int) -> PayloadTooLarge:
 
 def _single(kind: str) -> Callable[..., Awaitable[IngestAnswer]]:
     async def endpoint(request: Request, pipeline: PipelineDep) -> IngestAnswer:
-        data = await read_body(request, MESSAGE_LIMIT)
-        message = parse_json(data)
+        message = parse_json(await read_body(request))
         if not isinstance(message, dict):
             raise BadRequest(f"a /v1/{kind} body must be a JSON object")
-        if _has_surrogate_escapes(data) and not _valid_unicode(message):
-            raise IngestError(f"{kind} message rejected: {_BAD_UNICODE}")
-        if message.setdefault("type", kind) != kind:
-            raise BadRequest(f"this is /v1/{kind}, but the message says type {message['type']!r}")
+        given = message.setdefault("type", kind)
+        if not isinstance(given, str) or given.lower() != kind:  # any case, as in a batch
+            raise BadRequest(f"this is /v1/{kind}, but the message says type {given!r}")
         refused = await pipeline.ingest([message])
         if refused:
             reason = refused[0].reason
@@ -142,12 +130,10 @@ for _kind in MESSAGE_TYPES:
 
 @router.post("/batch", summary="Send many messages", openapi_extra=_BATCH_BODY)
 async def ingest_batch(request: Request, pipeline: PipelineDep) -> IngestAnswer:
-    data = await read_body(request, BATCH_LIMIT)
-    body = parse_json(data)
+    body = parse_json(await read_body(request))
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise BadRequest('a /v1/batch body must be a JSON object with a "batch" list')
-    checks = {"big": _big(request), "escapes": _has_surrogate_escapes(data)}
-    messages, rejected = _screen(body["batch"], body.get("context"), **checks)
+    messages, rejected = _screen(body["batch"], body.get("context"))
     positions = [i for i, _ in messages]
     if messages:
         refused = await pipeline.ingest([m for _, m in messages])
@@ -157,52 +143,19 @@ async def ingest_batch(request: Request, pipeline: PipelineDep) -> IngestAnswer:
     return IngestAnswer(accepted=len(body["batch"]) - len(answer), rejected=answer)
 
 
-def _big(request: Request) -> bool:
-    """Whether any message could exceed the per-message limit (the body is bigger than it)."""
-    declared = request.headers.get("content-length", "")
-    return _gzipped(request) or not declared.isdigit() or int(declared) > MESSAGE_LIMIT
-
-
 def _screen(
-    batch: list[Any], context: Any, *, big: bool, escapes: bool
+    batch: list[Any], context: Any
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[Refusal]]:
-    """Split the batch into (position, message) pairs to ingest and refused entries."""
+    """Split the batch into (position, message) pairs to admit and entries that are not
+    messages at all; admission (engine/ingest/intake.py) judges the messages, one by one."""
     keep: list[tuple[int, dict[str, Any]]] = []
     refused: list[Refusal] = []
     for i, message in enumerate(batch):
-        reason = _refusal(message, big, escapes)
-        if reason:
-            refused.append(Refusal(i, reason))
-        else:
+        if isinstance(message, dict):
             keep.append((i, _with_context(message, context)))
+        else:
+            refused.append(Refusal(i, "a message must be a JSON object"))
     return keep, refused
-
-
-def _refusal(message: Any, big: bool, escapes: bool) -> str | None:
-    if not isinstance(message, dict):
-        return "a message must be a JSON object"
-    if escapes and not _valid_unicode(message):
-        return _BAD_UNICODE
-    # the size as compact UTF-8 JSON, measured by pydantic's serializer (3x json.dumps' speed)
-    if big and (size := len(pydantic_core.to_json(message))) > MESSAGE_LIMIT:
-        return f"the message is {size} bytes; the limit is {MESSAGE_LIMIT // 1024} KB"
-    return None
-
-
-_BAD_UNICODE = "the message holds a lone surrogate escape (such as \\ud800), which is not text"
-
-
-def _has_surrogate_escapes(body: bytes) -> bool:
-    """Whether the JSON may decode to lone surrogates (checked per message only then)."""
-    return b"\\ud" in body.lower()
-
-
-def _valid_unicode(message: Any) -> bool:
-    try:
-        json.dumps(message, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _with_context(message: dict[str, Any], context: Any) -> dict[str, Any]:

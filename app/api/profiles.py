@@ -1,4 +1,4 @@
-"""REST: profiles, merges, erase, timeline and consent (read_write keys only)."""
+"""REST: profiles, merges, erase, timeline and consent, as the caller's role allows."""
 
 from __future__ import annotations
 
@@ -8,21 +8,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import WorkspaceDep, read_write_key
+from app.api.context import PipelineDep, allowed
 from app.api.convert import jsonable, records, with_json
-from engine.admin.keys import ApiKey
+from engine.access.acting import ActingWorkspace
+from engine.models import MAX_OFFSET
 from engine.profiles.service import ProfileFilter
 from kith_errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["profiles"])
-Caller = Annotated[ApiKey, Depends(read_write_key)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
-
-
-def actor(key: ApiKey) -> str:
-    """Who an audit entry names for a change made through the API."""
-    return f"api:{key.name}"
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Viewer = Annotated[ActingWorkspace, Depends(allowed("people.view"))]
 
 
 class NewProfile(BaseModel):
@@ -58,7 +54,7 @@ class ConsentChange(BaseModel):
 
 @router.get("/profiles")
 def list_profiles(
-    ws: WorkspaceDep, _: Caller, search: str | None = None, limit: Limit = 50, offset: Offset = 0
+    ws: Viewer, search: str | None = None, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
     """Profiles, most recently seen first; `search` matches name, email, phone or any identity."""
     page = ws.profiles.list(ProfileFilter(text=search), limit=limit, offset=offset)
@@ -66,12 +62,14 @@ def list_profiles(
 
 
 @router.post("/profiles", status_code=201)
-def create_profile(body: NewProfile, ws: WorkspaceDep, key: Caller) -> dict[str, Any]:
-    return jsonable(ws.profiles.create(body.identities, body.properties, actor=actor(key)))
+def create_profile(
+    body: NewProfile, ws: Annotated[ActingWorkspace, Depends(allowed("people.edit"))]
+) -> dict[str, Any]:
+    return jsonable(ws.profiles.create(body.identities, body.properties))
 
 
 @router.get("/profiles/by-identity/{identity_type}/{value}")
-def profile_by_identity(identity_type: str, value: str, ws: WorkspaceDep, _: Caller) -> Any:
+def profile_by_identity(identity_type: str, value: str, ws: Viewer) -> Any:
     profile_id = ws.profiles.find(identity_type, value)
     if profile_id is None:
         raise NotFound(
@@ -82,29 +80,36 @@ def profile_by_identity(identity_type: str, value: str, ws: WorkspaceDep, _: Cal
 
 
 @router.get("/profiles/{profile_id}")
-def get_profile(profile_id: int, ws: WorkspaceDep, _: Caller) -> Any:
+def get_profile(profile_id: int, ws: Viewer) -> Any:
     return jsonable(ws.profiles.get(profile_id))
 
 
 @router.patch("/profiles/{profile_id}")
-def edit_profile(profile_id: int, body: ProfileChanges, ws: WorkspaceDep, key: Caller) -> Any:
-    return jsonable(ws.profiles.update(profile_id, body.changes, actor=actor(key)))
+def edit_profile(
+    profile_id: int,
+    body: ProfileChanges,
+    ws: Annotated[ActingWorkspace, Depends(allowed("people.edit"))],
+) -> Any:
+    return jsonable(ws.profiles.update(profile_id, body.changes))
 
 
 @router.delete("/profiles/{profile_id}")
-def erase_profile(profile_id: int, ws: WorkspaceDep, key: Caller) -> Any:
-    """Erase the person (GDPR): the profile and everything held about it."""
-    return {
-        "erased": profile_id,
-        "removed": jsonable(ws.privacy.erase(profile_id, actor=actor(key))),
-    }
+def erase_profile(
+    profile_id: int,
+    ws: Annotated[ActingWorkspace, Depends(allowed("people.erase"))],
+    pipeline: PipelineDep,
+) -> Any:
+    """Erase the person (GDPR): the profile and everything held about it, including the
+    tracking journal's copies of the messages already loaded."""
+    removed = ws.privacy.erase(profile_id)
+    pipeline.forget()
+    return {"erased": profile_id, "removed": jsonable(removed)}
 
 
 @router.get("/profiles/{profile_id}/timeline")
 def timeline(
     profile_id: int,
-    ws: WorkspaceDep,
-    _: Caller,
+    ws: Viewer,
     type: Annotated[list[str] | None, Query()] = None,
     start: Annotated[dt.datetime | None, Query(alias="from")] = None,
     end: Annotated[dt.datetime | None, Query(alias="to")] = None,
@@ -118,21 +123,23 @@ def timeline(
 
 
 @router.post("/profiles/{profile_id}/merge-preview")
-def merge_preview(profile_id: int, body: MergePreviewRequest, ws: WorkspaceDep, _: Caller) -> Any:
+def merge_preview(profile_id: int, body: MergePreviewRequest, ws: Viewer) -> Any:
     return jsonable(ws.merges.preview(profile_id, body.other_id))
 
 
 @router.post("/merges", status_code=201)
-def merge(body: MergeRequest, ws: WorkspaceDep, key: Caller) -> dict[str, Any]:
-    merge_id = ws.merges.merge(
-        body.primary_id, body.secondary_id, choices=body.choices or None, actor=actor(key)
-    )
+def merge(
+    body: MergeRequest, ws: Annotated[ActingWorkspace, Depends(allowed("people.merge"))]
+) -> dict[str, Any]:
+    merge_id = ws.merges.merge(body.primary_id, body.secondary_id, choices=body.choices or None)
     return {"merge_id": merge_id, "profile": jsonable(ws.profiles.get(body.primary_id))}
 
 
 @router.post("/merges/{merge_id}/undo")
-def undo_merge(merge_id: int, ws: WorkspaceDep, key: Caller) -> dict[str, Any]:
-    ws.merges.unmerge(merge_id, actor=actor(key))
+def undo_merge(
+    merge_id: int, ws: Annotated[ActingWorkspace, Depends(allowed("people.merge"))]
+) -> dict[str, Any]:
+    ws.merges.unmerge(merge_id)
     return {"undone": merge_id}
 
 
@@ -140,14 +147,16 @@ def undo_merge(merge_id: int, ws: WorkspaceDep, key: Caller) -> dict[str, Any]:
 
 
 @router.get("/profiles/{profile_id}/consent", tags=["consent"])
-def consent_of(profile_id: int, ws: WorkspaceDep, _: Caller) -> dict[str, Any]:
+def consent_of(profile_id: int, ws: Viewer) -> dict[str, Any]:
     ws.profiles.get(profile_id)
     return {"profile_id": profile_id, "consent": records(ws.consent.of(profile_id))}
 
 
 @router.put("/profiles/{profile_id}/consent", tags=["consent"])
 def set_consent(
-    profile_id: int, body: ConsentChange, ws: WorkspaceDep, key: Caller
+    profile_id: int,
+    body: ConsentChange,
+    ws: Annotated[ActingWorkspace, Depends(allowed("people.consent"))],
 ) -> dict[str, Any]:
     ws.consent.set(
         profile_id,
@@ -155,6 +164,5 @@ def set_consent(
         body.status,
         purpose=body.purpose,
         source=body.source,
-        actor=actor(key),
     )
     return {"profile_id": profile_id, "consent": records(ws.consent.of(profile_id))}

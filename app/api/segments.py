@@ -5,20 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import ReadWrite, WorkspaceDep
+from app.api.context import allowed
 from app.api.convert import records
+from engine.access.acting import ActingWorkspace
+from engine.models import MAX_OFFSET
 
-router = APIRouter(prefix="/api/segments", tags=["segments"], dependencies=[ReadWrite])
+router = APIRouter(prefix="/api/segments", tags=["segments"])
+SegmentViewer = Annotated[ActingWorkspace, Depends(allowed("segments.view"))]
 
 
 class Evaluate(BaseModel):
     expression: str = Field(description='a segment expression, e.g. country = "ES"')
     as_of: dt.datetime | None = Field(None, description="evaluate as of this moment (UTC)")
     limit: int = Field(100, ge=0, le=10000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class Check(BaseModel):
@@ -27,7 +30,7 @@ class Check(BaseModel):
 
 
 @router.post("/evaluate")
-def evaluate(body: Evaluate, ws: WorkspaceDep) -> dict[str, Any]:
+def evaluate(body: Evaluate, ws: SegmentViewer) -> dict[str, Any]:
     """How many profiles match now (or at `as_of`), and a page of them."""
     count = ws.segments.count(body.expression, as_of=body.as_of)
     members = ws.segments.members(
@@ -37,7 +40,7 @@ def evaluate(body: Evaluate, ws: WorkspaceDep) -> dict[str, Any]:
 
 
 @router.post("/check")
-def check(body: Check, ws: WorkspaceDep) -> dict[str, Any]:
+def check(body: Check, ws: SegmentViewer) -> dict[str, Any]:
     """Valid expressions answer {"valid": true}; others 422 with line, column and suggestion."""
     ws.segments.check(body.expression, name=body.name)
     return {"valid": True}
@@ -46,9 +49,9 @@ def check(body: Check, ws: WorkspaceDep) -> dict[str, Any]:
 @router.get("/{name}/members")
 def members(
     name: str,
-    ws: WorkspaceDep,
+    ws: SegmentViewer,
     limit: Annotated[int, Query(ge=0, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     ws.segments.get(name)  # 404 for an unknown segment name
     frame = ws.segments.members(name, limit=limit, offset=offset)

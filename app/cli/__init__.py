@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from kith_errors import KithError
+from kith_errors import KithError, WorkspaceLocked
 
 DEFAULT_DB = "kith.duckdb"
 
@@ -45,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("ingest", "ingest", "ingest events from a JSONL, CSV or Parquet file"),
     Command("keys", "keys", "create, list and revoke API keys"),
     Command("label", "labels", "add, remove and list labels"),
+    Command("lake", "lake", "write the workspace as a Parquet lake for Spark"),
     Command("merge", "merge", "merge SECONDARY into PRIMARY (undo: unmerge)"),
     Command("unmerge", "merge", "undo a merge exactly"),
     Command("erase", "privacy", "erase a person and everything held about them"),
@@ -65,6 +66,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("import-template", "transfer", "print the CSV import template"),
     Command("trend", "trends", "events, people or amounts per period"),
     Command("retention", "trends", "cohorts and who came back"),
+    Command("users", "users", "create users, change roles, disable, reset passwords"),
 )
 
 
@@ -116,6 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except WorkspaceLocked as err:
+        from app.cli.remote import through_server
+
+        code = through_server(args.db, argv)
+        if code is None:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return code
     except KithError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

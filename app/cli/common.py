@@ -1,17 +1,21 @@
-"""Helpers every CLI command module shares: the --db/--json options, opening the workspace,
-printing tables and JSON."""
+"""Helpers every CLI command module shares: the --db/--json/--as options, opening the workspace
+as the person at the keyboard, printing tables and JSON."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used, so that a command's --help needs no engine
     from engine import Workspace
+    from engine.access.acting import ActingWorkspace
+    from engine.access.policy import Actor
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -28,18 +32,29 @@ def command(
     sub: argparse._SubParsersAction,
     name: str,
     handler: Callable[[argparse.Namespace], Any],
+    *,
+    acts: bool = True,
     **kw: Any,
 ) -> argparse.ArgumentParser:
-    """A subcommand with --db, bound to its handler."""
+    """A subcommand with --db, bound to its handler; one that `acts` for a person also takes
+    --as."""
     parser = sub.add_parser(name, **kw)
     add_db(parser)
     parser.set_defaults(handler=handler)
+    if not acts:
+        return parser
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="act as this workspace user, with their role (default: the file's owner, as admin)",
+    )
     return parser
 
 
 def moment(text: str) -> dt.datetime:
     """An ISO date or timestamp argument as a naive UTC moment."""
-    from engine.clock import to_utc  # here, so that a command's --help needs no engine
+    from engine.clock import to_utc
 
     try:
         return to_utc(text)
@@ -55,10 +70,57 @@ def day_or_moment(text: str) -> dt.date | dt.datetime:
         return moment(text)
 
 
-def open_workspace(args: argparse.Namespace) -> Workspace:
-    from engine import Workspace  # here, so that a command's --help needs no engine
+_served: Workspace | None = None  # set while a running server carries a command out
 
-    return Workspace.open(args.db)
+
+@contextmanager
+def serving(ws: Workspace) -> Iterator[None]:
+    """Commands run meanwhile use `ws` (a server's open workspace) and leave it open."""
+    global _served
+    _served = ws
+    try:
+        yield
+    finally:
+        _served = None
+
+
+@contextmanager
+def open_workspace(args: argparse.Namespace) -> Iterator[ActingWorkspace]:
+    """The workspace file acting for the person at the keyboard (`cli_actor`): every action is
+    checked against their role and recorded under their name. While a server carries the
+    command out, its open workspace (left open)."""
+    if _served is not None:
+        yield _served.acting_as(cli_actor(_served, args))
+        return
+    from engine import Workspace
+
+    with Workspace.open(args.db) as ws:
+        yield ws.acting_as(cli_actor(ws, args))
+
+
+@contextmanager
+def open_file(args: argparse.Namespace) -> Iterator[Workspace]:
+    """The workspace file itself, for commands that build or measure the whole file (demo,
+    stats): only its local owner runs them (a running server's file when it carries the
+    command out)."""
+    if _served is not None:
+        yield _served
+        return
+    from engine import Workspace
+
+    with Workspace.open(args.db) as ws:
+        yield ws
+
+
+def cli_actor(ws: Workspace, args: argparse.Namespace) -> Actor:
+    """`--as USERNAME` acts with that user's role; otherwise the file's local owner acts as an
+    admin, recorded as `--actor` or `cli:<login>`."""
+    from engine.access.policy import Actor
+
+    if getattr(args, "as_user", None):
+        return Actor.of(ws.users.active(args.as_user), via="cli")
+    name = getattr(args, "actor", None) or f"cli:{getpass.getuser()}"
+    return Actor(name=name, role="admin")
 
 
 def _is_frame(data: Any) -> bool:

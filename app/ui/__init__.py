@@ -17,11 +17,13 @@ from app.ui.layout import (
 )
 from app.ui.merging import merge_preview, unmerge_picker
 from app.ui.nav import inbox_title, open_people, open_profile, selected_profile
+from app.ui.text import chart_text, literal
 
 __all__ = [
     "Kpi",
     "attempt",
     "cached",
+    "chart_text",
     "charts",
     "empty_state",
     "fmt",
@@ -30,6 +32,7 @@ __all__ = [
     "inbox_title",
     "invalidate",
     "kpis",
+    "literal",
     "members_table",
     "merge_preview",
     "open_people",

@@ -1,4 +1,8 @@
-"""Plotly figures in one consistent style; every chart on the dashboard comes from here."""
+"""Plotly figures in one consistent style; every chart on the dashboard comes from here.
+
+Plotly reads a subset of HTML in titles, ticks, legends and hover labels (links included), so
+every text that reaches a figure passes through `chart_text` here: stored text is shown as it
+is, never as markup."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.ui.text import chart_text
 from engine.analytics.goals import GoalReport
 
 # Consent and other statuses keep the same colour on every chart.
@@ -19,9 +24,22 @@ STATUS_COLORS = {
 PALETTE = ["#3b5bdb", "#12b886", "#f59f00", "#e64980", "#7048e8", "#15aabf", "#fa5252", "#82c91e"]
 
 
+def _texts(frame: pd.DataFrame, *columns: str | None) -> pd.DataFrame:
+    """`frame` with the text in `columns` made literal for Plotly (numbers and times kept)."""
+    shown = frame.copy()
+    for column in columns:
+        if column is not None and shown[column].dtype == object:
+            shown[column] = shown[column].map(_text_only)
+    return shown
+
+
+def _text_only(value: object) -> object:
+    return chart_text(value) if isinstance(value, str) else value
+
+
 def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "font": {"size": 15}},
+        title={"text": chart_text(title), "font": {"size": 15}},
         height=height,
         margin={"l": 10, "r": 10, "t": 45, "b": 10},
         legend={"orientation": "h", "y": -0.2},
@@ -40,7 +58,7 @@ def lines(
 ) -> go.Figure:
     """A time series (one line per `color` value)."""
     fig = px.line(
-        frame,
+        _texts(frame, x, color),
         x=x,
         y=y,
         color=color,
@@ -63,6 +81,7 @@ def bars(
     height: int = 300,
 ) -> go.Figure:
     """Bars by category; horizontal bars read better for long names."""
+    frame = _texts(frame, x, color)
     if horizontal:
         fig = px.bar(
             frame,
@@ -88,7 +107,9 @@ def bars(
 
 
 def donut(frame: pd.DataFrame, names: str, values: str, title: str, height: int = 300) -> go.Figure:
-    fig = px.pie(frame, names=names, values=values, hole=0.55, color_discrete_sequence=PALETTE)
+    fig = px.pie(
+        _texts(frame, names), names=names, values=values, hole=0.55, color_discrete_sequence=PALETTE
+    )
     # Small slices would crowd the ring with labels; they stay readable in the legend and hover.
     fig.update_traces(textposition="inside", textinfo="percent")
     fig.update_layout(uniformtext={"minsize": 10, "mode": "hide"})
@@ -98,7 +119,10 @@ def donut(frame: pd.DataFrame, names: str, values: str, title: str, height: int 
 def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) -> go.Figure:
     """A conversion funnel with counts and the share of the first step."""
     funnel = go.Funnel(
-        y=labels, x=counts, textinfo="value+percent initial", marker={"color": PALETTE[0]}
+        y=[chart_text(label) for label in labels],
+        x=counts,
+        textinfo="value+percent initial",
+        marker={"color": PALETTE[0]},
     )
     fig = go.Figure(funnel)
     return _style(fig, title, height)

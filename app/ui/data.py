@@ -1,4 +1,5 @@
-"""The pages' way to the engine: the process's Workspace, and cached read calls."""
+"""The pages' way to the engine: the process's Workspace acting for the logged-in user, and
+cached read calls."""
 
 from __future__ import annotations
 
@@ -8,19 +9,20 @@ from typing import Any
 
 import streamlit as st
 
-from app import state
-from engine import Workspace
+from app.ui.session import acting
+from engine.access.acting import ActingWorkspace
 
 
-def workspace() -> Workspace:
-    """The one Workspace of this process (opened by the server, or from KITH_DB)."""
-    return state.workspace()
+def workspace() -> ActingWorkspace:
+    """The process's Workspace as the logged-in user may use it: every action is checked against
+    their role and recorded under their name."""
+    return acting()
 
 
 _VIEWS: dict[str, Callable[..., Any]] = {}
 
 
-def _resolve(ws: Workspace, path: str) -> Any:
+def _resolve(ws: ActingWorkspace, path: str) -> Any:
     if path in _VIEWS:
         return partial(_VIEWS[path], ws)
     target: Any = ws
@@ -30,8 +32,9 @@ def _resolve(ws: Workspace, path: str) -> Any:
 
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=256)
-def _cached_call(path: str, db_path: str, *args: Any, **kw: Any) -> Any:
-    # `db_path` is part of the key so two workspaces in one process never share an entry.
+def _cached_call(path: str, db_path: str, role: str, *args: Any, **kw: Any) -> Any:
+    # `db_path` is part of the key so two workspaces in one process never share an entry, and
+    # `role` so an answer is only reused for someone allowed to ask for it.
     return _resolve(workspace(), path)(*args, **kw)
 
 
@@ -44,7 +47,8 @@ def cached(target: str | Callable[..., Any], *args: Any, **kw: Any) -> Any:
         _VIEWS[name] = target
     else:
         name = target
-    return _cached_call(name, str(workspace().path), *args, **kw)
+    ws = workspace()
+    return _cached_call(name, str(ws.path), ws.actor.role, *args, **kw)
 
 
 def invalidate() -> None:

@@ -8,6 +8,7 @@ from typing import ParamSpec, TypeVar
 
 import streamlit as st
 
+from app.ui.text import literal
 from kith_errors import DslError, KithError, NotFound, ValidationError
 
 P = ParamSpec("P")
@@ -15,18 +16,19 @@ T = TypeVar("T")
 
 
 def show_error(err: KithError) -> None:
-    """A KithError as a callout; a language error also shows its line with the caret."""
+    """A KithError as a callout (its message quotes what was typed, so it is shown literally);
+    a language error also shows its line with the caret."""
     if isinstance(err, DslError):
         where = f"Line {err.line}, column {err.column}: "
-        st.error(where + err.message, icon=":material/error:")
+        st.error(where + literal(err.message), icon=":material/error:")
         if err.source:
             st.code(err.caret(), language=None)
         if err.suggestion:
-            st.caption(f"Did you mean **{err.suggestion}**?")
+            st.caption(f"Did you mean **{literal(err.suggestion)}**?")
         return
     icon = ":material/search_off:" if isinstance(err, NotFound) else ":material/error:"
     kind = "warning" if isinstance(err, ValidationError | NotFound) else "error"
-    getattr(st, kind)(err.message, icon=icon)
+    getattr(st, kind)(literal(err.message), icon=icon)
 
 
 def attempt(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:

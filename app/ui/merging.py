@@ -10,6 +10,7 @@ import streamlit as st
 from app.ui import fmt
 from app.ui.data import invalidate, workspace
 from app.ui.errors import attempt, succeeded
+from app.ui.text import literal
 from engine.profiles.merge import Side
 
 
@@ -31,11 +32,11 @@ def _choices(preview: Any) -> dict[str, Side]:
     for conflict in preview.conflicts:
         options: list[Side] = ["primary", "secondary"]
         labels = {
-            "primary": f"{fmt.value(conflict.primary)} (#{preview.primary.id})",
-            "secondary": f"{fmt.value(conflict.secondary)} (#{preview.secondary.id})",
+            "primary": f"{literal(conflict.primary)} (#{preview.primary.id})",
+            "secondary": f"{literal(conflict.secondary)} (#{preview.secondary.id})",
         }
         chosen[conflict.field] = st.radio(
-            conflict.field,
+            literal(conflict.field),
             options,
             index=options.index(conflict.proposed),
             format_func=labels.__getitem__,
@@ -45,7 +46,7 @@ def _choices(preview: Any) -> dict[str, Side]:
     return chosen
 
 
-def merge_preview(preview: Any, *, actor: str) -> None:
+def merge_preview(preview: Any) -> None:
     """Both profiles side by side, what moves, a choice per conflicting field, then Merge."""
     with st.container(border=True):
         st.markdown(f"**Merge #{preview.secondary.id} into #{preview.primary.id}**")
@@ -57,16 +58,14 @@ def merge_preview(preview: Any, *, actor: str) -> None:
         choices = _choices(preview)
         if st.button("Merge", type="primary", key="merge_confirm"):
             run = workspace().merges.merge
-            merge_id = attempt(
-                run, preview.primary.id, preview.secondary.id, choices=choices, actor=actor
-            )
+            merge_id = attempt(run, preview.primary.id, preview.secondary.id, choices=choices)
             if merge_id is not None:
                 st.session_state["merge"] = None
                 invalidate()
                 st.success(f"Merged (merge #{merge_id}); you can undo it below.")
 
 
-def unmerge_picker(merges: pd.DataFrame, *, actor: str) -> None:
+def unmerge_picker(merges: pd.DataFrame) -> None:
     """Undo one of the merges listed (only those not undone yet)."""
     open_merges = merges[merges["undone_at"].isna()] if "undone_at" in merges else merges
     if open_merges.empty:
@@ -75,6 +74,6 @@ def unmerge_picker(merges: pd.DataFrame, *, actor: str) -> None:
     merge_id = st.selectbox("Undo merge", ids, format_func=lambda i: f"merge #{i}")
     if st.button("Unmerge", key="unmerge"):
         row = open_merges[open_merges["id"] == merge_id].iloc[0]
-        if succeeded(workspace().merges.unmerge, merge_id, actor=actor):
+        if succeeded(workspace().merges.unmerge, merge_id):
             invalidate()
             st.success(f"Merge #{merge_id} undone: profile #{int(row['secondary_id'])} is back.")

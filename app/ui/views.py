@@ -1,5 +1,6 @@
 """Small read/write views the dashboard screens need that combine services, so each page still
-calls one engine function. Pure orchestration over the services: no SQL here."""
+calls one engine function. Pure orchestration over the services, acting for the logged-in user
+(who the services record as the actor): no SQL here."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ from engine.catalog.vocab import SYSTEM_PROPERTIES
 from kith_errors import ValidationError
 
 if TYPE_CHECKING:
+    from engine.access.acting import ActingWorkspace
     from engine.models import Profile
     from engine.profiles.service import ProfileFilter
-    from engine.workspace import Workspace
 
 
 # ---- settings ----------------------------------------------------------------------------------
 
 
-def identity_keys(ws: Workspace) -> pd.DataFrame:
+def identity_keys(ws: ActingWorkspace) -> pd.DataFrame:
     """Identity types in priority order with their per-profile limit (rank 1 = highest)."""
     limits = ws.settings.identity_limits
     order = ws.settings.identity_priority
@@ -31,7 +32,7 @@ def identity_keys(ws: Workspace) -> pd.DataFrame:
     )
 
 
-def save_identity_keys(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> None:
+def save_identity_keys(ws: ActingWorkspace, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store priority (by ascending rank) and limits from edited `identity_keys` rows."""
     ranked = sorted(rows, key=lambda row: _rank(row))
     ranks = [_rank(row) for row in ranked]
@@ -41,7 +42,9 @@ def save_identity_keys(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> None
     ws.settings.set_identity_limits({str(row["type"]): _limit(row) for row in ranked})
 
 
-def save_clock(ws: Workspace, refresh_seconds: int, backoff_seconds: int, attempts: int) -> None:
+def save_clock(
+    ws: ActingWorkspace, refresh_seconds: int, backoff_seconds: int, attempts: int
+) -> None:
     """The server's clock settings: the time-based refresh interval and webhook retries."""
     ws.settings.set_time_refresh_seconds(refresh_seconds)
     ws.settings.set_webhook_backoff_seconds(backoff_seconds)
@@ -93,7 +96,7 @@ class BulkPreview:
         return f"{verb.title()} {target} “{self.value}” {direction} {self.count:,} {noun}"
 
 
-def filter_options(ws: Workspace) -> FilterOptions:
+def filter_options(ws: ActingWorkspace) -> FilterOptions:
     labels = ws.labels.all()
     segments = ws.segments.list()
     static = segments[segments["kind"] == "static"] if not segments.empty else segments
@@ -104,7 +107,9 @@ def filter_options(ws: Workspace) -> FilterOptions:
     )
 
 
-def bulk_preview(ws: Workspace, filters: ProfileFilter, action: str, value: str) -> BulkPreview:
+def bulk_preview(
+    ws: ActingWorkspace, filters: ProfileFilter, action: str, value: str
+) -> BulkPreview:
     """What a bulk action would do to everyone matching `filters`, without doing it."""
     _check_bulk(action, value)
     page = ws.profiles.list(filters, limit=5)
@@ -116,18 +121,18 @@ def bulk_preview(ws: Workspace, filters: ProfileFilter, action: str, value: str)
     return BulkPreview(action, value.strip(), page.total, page.rows)
 
 
-def bulk_apply(ws: Workspace, filters: ProfileFilter, action: str, value: str, actor: str) -> int:
+def bulk_apply(ws: ActingWorkspace, filters: ProfileFilter, action: str, value: str) -> int:
     """Apply a previewed bulk action to everyone matching `filters`; returns how many."""
     preview = bulk_preview(ws, filters, action, value)
     ids = ws.profiles.list(filters, limit=max(preview.count, 1)).rows["id"].tolist()
     if action == "add label":
-        ws.labels.add(ids, preview.value, actor=actor)
+        ws.labels.add(ids, preview.value)
     elif action == "remove label":
-        ws.labels.remove(ids, preview.value, actor=actor)
+        ws.labels.remove(ids, preview.value)
     elif action == "add to list":
-        ws.segments.add_members(preview.value, ids, actor)
+        ws.segments.add_members(preview.value, ids)
     else:
-        ws.segments.remove_members(preview.value, ids, actor)
+        ws.segments.remove_members(preview.value, ids)
     return len(ids)
 
 
@@ -157,7 +162,9 @@ class ProfileDetail:
     editable: pd.DataFrame  # field, type, value: the properties a person may edit
 
 
-def profile_detail(ws: Workspace, profile_id: int, timeline_limit: int = 200) -> ProfileDetail:
+def profile_detail(
+    ws: ActingWorkspace, profile_id: int, timeline_limit: int = 200
+) -> ProfileDetail:
     profile = ws.profiles.get(profile_id)
     return ProfileDetail(
         profile=profile,
@@ -173,7 +180,7 @@ def profile_detail(ws: Workspace, profile_id: int, timeline_limit: int = 200) ->
     )
 
 
-def _editable(ws: Workspace, profile: Profile) -> pd.DataFrame:
+def _editable(ws: ActingWorkspace, profile: Profile) -> pd.DataFrame:
     """Standard and custom properties with the profile's current values (as text)."""
     catalog = ws.catalog.properties()
     names = [n for n in catalog["name"] if n not in SYSTEM_PROPERTIES]
@@ -191,7 +198,7 @@ def profile_changes(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Any]
     return {k: (v if str(v).strip() else None) for k, v in new.items() if v != old.get(k)}
 
 
-def find_profiles(ws: Workspace, text: str, limit: int = 20) -> pd.DataFrame:
+def find_profiles(ws: ActingWorkspace, text: str, limit: int = 20) -> pd.DataFrame:
     """Profiles whose name, email, phone or identity contains `text` (empty text: none)."""
     return ws.profiles.search(text, limit=limit) if text.strip() else pd.DataFrame()
 
@@ -225,7 +232,7 @@ class SegmentSummary:
     members: pd.DataFrame
 
 
-def segment_draft(ws: Workspace, text: str, sample: int = 20) -> SegmentDraft:
+def segment_draft(ws: ActingWorkspace, text: str, sample: int = 20) -> SegmentDraft:
     """Check and count an expression (a DslError with position and suggestion if it is wrong)."""
     if not text.strip():
         raise ValidationError("type a segment expression, for example: did purchase")
@@ -233,7 +240,7 @@ def segment_draft(ws: Workspace, text: str, sample: int = 20) -> SegmentDraft:
     return SegmentDraft(text, ws.segments.count(text), ws.segments.members(text, limit=sample))
 
 
-def segment_hints(ws: Workspace) -> SegmentHints:
+def segment_hints(ws: ActingWorkspace) -> SegmentHints:
     schema = ws.catalog.dsl_schema()
     props = pd.DataFrame(sorted(schema.properties.items()), columns=["name", "type"])
     events = pd.DataFrame(
@@ -243,7 +250,7 @@ def segment_hints(ws: Workspace) -> SegmentHints:
     return SegmentHints(props, events, sorted(schema.segments), sorted(schema.labels))
 
 
-def segment_summary(ws: Workspace, name: str, sample: int = 20) -> SegmentSummary:
+def segment_summary(ws: ActingWorkspace, name: str, sample: int = 20) -> SegmentSummary:
     return SegmentSummary(
         info=ws.segments.get(name),
         history=ws.segments.history(name),
@@ -254,7 +261,7 @@ def segment_summary(ws: Workspace, name: str, sample: int = 20) -> SegmentSummar
 # ---- rules ---------------------------------------------------------------------------------------
 
 
-def check_rule(ws: Workspace, source: str) -> str:
+def check_rule(ws: ActingWorkspace, source: str) -> str:
     """Parse and check a rule as it is typed; returns its canonical form (DslError if wrong)."""
     if not source.strip():
         raise ValidationError('type a rule, for example: when purchase then add label "buyer"')
@@ -273,7 +280,7 @@ class ConsentAudit:
     violations: pd.DataFrame  # messages sent without granted consent
 
 
-def consent_audit(ws: Workspace, bucket: str = "day") -> ConsentAudit:
+def consent_audit(ws: ActingWorkspace, bucket: str = "day") -> ConsentAudit:
     return ConsentAudit(
         coverage=ws.consent.coverage(),
         changes=ws.consent.changes_over_time(bucket=bucket),
@@ -282,7 +289,7 @@ def consent_audit(ws: Workspace, bucket: str = "day") -> ConsentAudit:
 
 
 def save_segment(
-    ws: Workspace,
+    ws: ActingWorkspace,
     name: str,
     kind: str,
     *,
@@ -290,14 +297,13 @@ def save_segment(
     op: str | None = None,
     of: Sequence[str] = (),
     description: str | None = None,
-    actor: str = "dashboard",
 ) -> dict[str, Any]:
     """Save what the editor holds: a dynamic segment keeps the expression; a static list is
     filled with the expression's members as of now; a compound combines saved segments."""
     if kind == "static":
         ws.segments.save(name, kind="static", description=description)
         if expression:
-            ws.segments.add_results(name, expression, actor)
+            ws.segments.add_results(name, expression)
         return ws.segments.get(name)
     if kind == "compound":
         return ws.segments.save(name, kind=kind, op=op, of=list(of), description=description)
@@ -313,7 +319,7 @@ class DeliveryQueue:
     rows: pd.DataFrame  # the deliveries of the chosen status, oldest first
 
 
-def delivery_queue(ws: Workspace, status: str | None) -> DeliveryQueue:
+def delivery_queue(ws: ActingWorkspace, status: str | None) -> DeliveryQueue:
     """The webhook outbox: how many deliveries per status, and those of `status` (None: all)."""
     return DeliveryQueue(ws.rules.webhook_counts(), ws.rules.webhooks(status))
 
@@ -324,6 +330,6 @@ class Inbox:
     notifications: pd.DataFrame
 
 
-def inbox(ws: Workspace, *, unread_only: bool, limit: int = 200) -> Inbox:
+def inbox(ws: ActingWorkspace, *, unread_only: bool, limit: int = 200) -> Inbox:
     """Rule notifications, newest first, with how many are unread."""
     return Inbox(ws.rules.unread(), ws.rules.notifications(limit=limit, unread=unread_only))

@@ -4,18 +4,15 @@ what fell due while the server was down once, and nothing that already ran again
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
+from store import Database
 from store import clock as repo
 
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
 
-
-def last_runs(ws: Workspace) -> dict[str, dt.datetime]:
+def last_runs(db: Database) -> dict[str, dt.datetime]:
     """Job name -> when it last ran (jobs that never ran are absent)."""
-    return repo.last_runs(ws.db)
+    return repo.last_runs(db)
 
 
-def record_run(ws: Workspace, job: str, at: dt.datetime) -> None:
-    repo.record_run(ws.db, job, at)
+def record_run(db: Database, job: str, at: dt.datetime) -> None:
+    repo.record_run(db, job, at)

@@ -1,6 +1,7 @@
 """API write keys: created once (the key is shown only then), stored as a sha256 hash with a
 short prefix for recognition, scoped `ingest` (the /v1 tracking API) or `read_write` (also the
-/api REST API), and revocable."""
+/api REST API), and revocable. A read_write key belongs to a user and acts with that user's
+role (engine/access/); ingest keys belong to nobody and only feed /v1."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 import hashlib
 import secrets
 import threading
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel
@@ -18,10 +19,13 @@ from kith_errors import AuthError, Forbidden, NotFound, ValidationError
 from store import keys as repo
 from store.db import Database
 
+if TYPE_CHECKING:
+    from engine.access.users import Users
+
 Scope = Literal["ingest", "read_write"]
 SCOPES: tuple[Scope, ...] = ("ingest", "read_write")
 KEY_PREFIX = "kith_"
-_LIST_COLUMNS = ["id", "name", "prefix", "scope", "created_at", "revoked_at"]
+_LIST_COLUMNS = ["id", "name", "prefix", "scope", "created_at", "revoked_at", "user_id"]
 PREFIX_LENGTH = 12  # "kith_" plus 7 characters: enough to tell keys apart in a list
 
 
@@ -32,6 +36,7 @@ class ApiKey(BaseModel):
     scope: Scope
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+    user_id: int | None = None
 
     @property
     def active(self) -> bool:
@@ -54,22 +59,53 @@ class ApiKeys:
     """`ws.keys`. Successful lookups are cached per process (the server authenticates every
     request); create and revoke clear the cache, and only this process writes the file."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, users: Users) -> None:
         self.db = db
+        self.users = users  # who a read_write key acts for
         self._cache: dict[str, ApiKey] = {}
         self._lock = threading.Lock()
 
-    def create(self, name: str, *, scope: str = "ingest") -> CreatedKey:
+    def create(self, name: str, *, scope: str = "ingest", user: str | None = None) -> CreatedKey:
+        """A new key; a read_write key needs `user`, the username it acts for."""
         name = _valid_name(name)
         checked = _check_scope(scope)
+        user_id = self._owner(scope, user)
         key = KEY_PREFIX + secrets.token_urlsafe(24)
-        key_id = self.db.allocate_ids("api_keys", 1)
-        at = utcnow()
-        repo.insert(self.db, key_id, name, key[:PREFIX_LENGTH], hash_key(key), scope, at)
+        row: dict[str, Any] = {
+            "id": self.db.allocate_ids("api_keys", 1),
+            "name": name,
+            "prefix": key[:PREFIX_LENGTH],
+            "hash": hash_key(key),
+            "scope": scope,
+            "at": utcnow(),
+            "user": user_id,
+        }
+        repo.insert(self.db, row)
         self._forget()
         return CreatedKey(
-            id=key_id, name=name, prefix=key[:PREFIX_LENGTH], scope=checked, created_at=at, key=key
+            id=row["id"],
+            name=name,
+            prefix=row["prefix"],
+            scope=checked,
+            created_at=row["at"],
+            user_id=user_id,
+            key=key,
         )
+
+    def _owner(self, scope: str, user: str | None) -> int | None:
+        if scope == "ingest":
+            if user is not None:
+                raise ValidationError(
+                    "ingest keys belong to no user (they only send to /v1)",
+                    details={"scope": scope, "user": user},
+                )
+            return None
+        if user is None:
+            raise ValidationError(
+                "a read_write key acts for a user: name the user it belongs to",
+                details={"scope": scope},
+            )
+        return self.users.active(user).id
 
     def list(self) -> pd.DataFrame:
         rows = repo.all_keys(self.db)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from engine.catalog.vocab import STANDARD_EVENT_TYPES
 from engine.clock import to_utc
+from engine.models import check_page
 from kith_errors import NotFound, ValidationError
 from store import events as repo
 from store.db import Database
@@ -36,7 +37,7 @@ class Events:
     ) -> tuple[pd.DataFrame, int]:
         """One page of events, newest first, and how many match in all. `start` inclusive,
         `end` exclusive (UTC)."""
-        _check_page(limit, offset)
+        check_page(limit, offset, MAX_LIMIT)
         filters = _filters(types, start, end, profile_id, channel)
         rows = repo.page(self.db, filters, limit, offset)
         return rows, repo.total(self.db, filters)
@@ -92,10 +93,3 @@ def _time(value: When, name: str) -> dt.datetime | None:
         raise ValidationError(
             f"{name} {value!r} is not a date or ISO 8601 time", details={name: str(value)}
         ) from err
-
-
-def _check_page(limit: int, offset: int) -> None:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    if offset < 0:
-        raise ValidationError(f"offset must be 0 or more, got {offset}")

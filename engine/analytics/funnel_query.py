@@ -358,14 +358,9 @@ def best_attempts(spec: FunnelSpec, ctx: QueryContext) -> exp.Select:
         void_ids = exp.select("id1").from_(_table("void"), copy=False)
         scored = scored.select(_as(_in(exp.column("id1"), void_ids), "voided"), copy=False)
     ctes.append(("scored", scored))
-    ranked = (
-        exp.select("*")
-        .from_(_table("scored"), copy=False)
-        .qualify(exp.EQ(this=_rank(bool(spec.exclusions)), expression=_one()), copy=False)
-    )
-    best = ranked
+    best = _best_of(_table("scored"), bool(spec.exclusions))
     if spec.exclusions:  # the furthest attempt was voided: the profile is out of the funnel
-        ctes.append(("ranked", ranked))
+        ctes.append(("ranked", best))
         best = exp.select("*").from_(_table("ranked"), copy=False)
         best = best.where(exp.Not(this=exp.column("voided")), copy=False)
     query = exp.select("*").from_(_table("best"), copy=False)
@@ -384,17 +379,23 @@ def _void_ctes(ctx: QueryContext, spec: FunnelSpec) -> list[_Cte]:
     return [*ctes, ("void", union)]
 
 
-def _rank(with_voided: bool) -> exp.Window:
-    """Per profile and breakdown value: most steps first; among equals a clean attempt before
-    a voided one; then the earliest."""
-    keys = [exp.Ordered(this=exp.column("n"), desc=True)]
+def _best_of(attempts: exp.Expr, with_voided: bool) -> exp.Select:
+    """The best attempt per profile and breakdown value: most steps first; among equals a
+    clean attempt before a voided one; then the earliest, then the lowest step-1 event id. One
+    hash aggregate keeping the row with the least such key, not a window sort of every
+    attempt."""
+    keys: list[exp.Expr] = [exp.Neg(this=exp.column("n"))]
     if with_voided:
-        keys.append(exp.Ordered(this=exp.column("voided")))
-    keys += [exp.Ordered(this=exp.column("t1")), exp.Ordered(this=exp.column("id1"))]
-    return exp.Window(
-        this=exp.RowNumber(),
-        partition_by=[exp.column("profile_id"), exp.column("bd")],
-        order=exp.Order(expressions=keys),
+        keys.append(exp.Cast(this=exp.column("voided"), to=exp.DataType.build("INT")))
+    keys += [exp.func("epoch_us", exp.column("t1")), exp.column("id1")]
+    row = exp.ArgMin(this=exp.column(attempts.name), expression=exp.Array(expressions=keys))
+    per_profile = (
+        exp.select(_as(row, "best_row"))
+        .from_(attempts, copy=False)
+        .group_by(exp.column("profile_id"), exp.column("bd"), copy=False)
+    )
+    return exp.select(exp.Unnest(expressions=[exp.column("best_row")])).from_(
+        per_profile.subquery("r", copy=False), copy=False
     )
 
 

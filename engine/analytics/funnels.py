@@ -54,6 +54,7 @@ from store import analytics as analytics_repo
 
 if TYPE_CHECKING:
     from engine.catalog.service import Catalog
+    from engine.scaleout.runner import Runner
     from engine.segments.service import Segments
     from store.db import Database
 
@@ -231,9 +232,10 @@ class Funnels:
     def __init__(self, db: Database, catalog: Catalog, segments: Segments) -> None:
         self.db, self.catalog, self.segments = db, catalog, segments
 
-    def run(self, spec: FunnelSpec) -> FunnelResult:
+    def run(self, spec: FunnelSpec, *, runner: Runner | None = None) -> FunnelResult:
+        """The funnel's counts, run on the workspace or on `runner` (e.g. Spark)."""
         query, params = self.attempts(spec)
-        totals = self.db.df(summary(query, len(spec.steps)), params)
+        totals = (runner or self.db).df(summary(query, len(spec.steps)), params)
         return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
 
     def profiles(
@@ -243,6 +245,7 @@ class Funnels:
         *,
         dropped: bool = False,
         breakdown_value: str | None = None,
+        runner: Runner | None = None,
     ) -> list[int]:
         """The profiles that reached `step` (1-based); with `dropped`, those that reached the
         step before it but not this one."""
@@ -254,7 +257,7 @@ class Funnels:
         select = drilldown(query, step, dropped, breakdown_value is not None)
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
-        return [int(row[0]) for row in self.db.rows(select, params)]
+        return [int(row[0]) for row in (runner or self.db).rows(select, params)]
 
     def over_time(self, spec: FunnelSpec, interval: str = "day") -> pd.DataFrame:
         """Conversion per period of step 1 (does conversion improve?): period, entered,

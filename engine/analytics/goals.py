@@ -27,6 +27,7 @@ from store import analytics as repo
 
 if TYPE_CHECKING:
     from engine.catalog.service import Catalog
+    from engine.scaleout.runner import Runner
     from engine.segments.service import Segments
     from store.db import Database
 
@@ -119,10 +120,12 @@ class Goals:
         end: Any = None,
         segment: str | None = None,
         as_of: Any = None,
+        runner: Runner | None = None,
     ) -> GoalReport:
-        """The stored goal's completions, rate, median time and series."""
+        """The stored goal's completions, rate, median time and series, run on the workspace
+        or on `runner` (e.g. Spark)."""
         options = {"start": start, "end": end, "segment": segment, "as_of": as_of}
-        return self.evaluate(self.get(name), bucket=bucket, **options)
+        return self.evaluate(self.get(name), bucket=bucket, runner=runner, **options)
 
     def evaluate(
         self,
@@ -133,6 +136,7 @@ class Goals:
         end: Any = None,
         segment: str | None = None,
         as_of: Any = None,
+        runner: Runner | None = None,
     ) -> GoalReport:
         """A report for a goal that need not be stored (previews, benchmarks)."""
         if bucket not in _BUCKETS:
@@ -141,21 +145,24 @@ class Goals:
         audience = _both(goal.audience, self.segments.parse(segment) if segment else None)
         if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
             spec = _spec(goal, audience, start, end, moment)
-            return self._event_report(goal, spec, bucket)
-        return self._segment_report(goal, audience, bucket, start, end, moment)
+            return self._event_report(goal, spec, bucket, runner or self.db)
+        reader = runner or self.db
+        return self._segment_report(goal, audience, bucket, start, end, moment, reader)
 
     # ---- event goals: the funnel query -------------------------------------------------------
 
-    def _event_report(self, goal: Goal, spec: FunnelSpec, bucket: str) -> GoalReport:
+    def _event_report(
+        self, goal: Goal, spec: FunnelSpec, bucket: str, runner: Runner
+    ) -> GoalReport:
         query, params = self.funnels.attempts(spec)
         with_start = goal.start is not None
-        rows = self.db.df(_series(query, bucket, with_start), params)
+        rows = runner.df(_series(query, bucket, with_start), params)
         total = rows[rows["bucket"].isna()]
         series = rows[rows["bucket"].notna()].reset_index(drop=True)
         completions = int(total["completions"].sum())
         starts = int(total["starts"].sum())
         if not with_start:  # no start: the rate is over every profile in scope
-            starts = self._scope_size(spec.audience, spec.as_of)
+            starts = self._scope_size(spec.audience, spec.as_of, runner)
             series = series.assign(starts=starts)
         median = total["median"].iloc[0] if len(total) and with_start else None
         return GoalReport(
@@ -167,10 +174,12 @@ class Goals:
             _with_rate(series),
         )
 
-    def _scope_size(self, audience: str | Expr | None, as_of: dt.datetime | None) -> int:
+    def _scope_size(
+        self, audience: str | Expr | None, as_of: dt.datetime | None, runner: Runner
+    ) -> int:
         if audience is None:
             return repo.profile_count(self.db, as_of_or_now(as_of))
-        return self.segments.count(audience, as_of=as_of)
+        return self.segments.count(audience, as_of=as_of, runner=runner)
 
     # ---- segment points: evaluated as of `as_of` ---------------------------------------------
 
@@ -182,10 +191,11 @@ class Goals:
         start: Any,
         end: Any,
         moment: dt.datetime,
+        runner: Runner,
     ) -> GoalReport:
-        starters = self._starters(goal, audience, start, end, moment)
+        starters = self._starters(goal, audience, start, end, moment, runner)
         target: Expr = goal.target  # type: ignore[assignment]  # a segment point here
-        reached = set(self.segments.ids(target, as_of=moment)) & starters
+        reached = set(self.segments.ids(target, as_of=moment, runner=runner)) & starters
         series = pd.DataFrame(
             {
                 "bucket": [pd.Timestamp(moment).to_period(bucket[0].upper()).start_time],
@@ -197,16 +207,22 @@ class Goals:
         return GoalReport(goal.name, len(starters), len(reached), rate, None, _with_rate(series))
 
     def _starters(
-        self, goal: Goal, audience: Expr | None, start: Any, end: Any, moment: dt.datetime
+        self,
+        goal: Goal,
+        audience: Expr | None,
+        start: Any,
+        end: Any,
+        moment: dt.datetime,
+        runner: Runner,
     ) -> set[int]:
         if isinstance(goal.start, EventMatch):
             step = FunnelStep.matching(goal.start)
             spec = FunnelSpec(steps=[step], start=start, end=end, audience=audience, as_of=moment)
-            return set(self.funnels.profiles(spec, 1))
+            return set(self.funnels.profiles(spec, 1, runner=runner))
         scope = _both(goal.start, audience)
         if scope is None:
             return set(repo.profile_ids(self.db, moment))
-        return set(self.segments.ids(scope, as_of=moment))
+        return set(self.segments.ids(scope, as_of=moment, runner=runner))
 
 
 def _is_segment(point: object) -> bool:

@@ -36,8 +36,23 @@ def _spark_interval(node: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="make_interval", expressions=args)
 
 
+def _spark_element_at(node: exp.Expr) -> exp.Expr:
+    """DuckDB's list_extract(list, k) is 1-based and NULL past the end, as element_at is."""
+    return exp.Anonymous(this="element_at", expressions=[e.copy() for e in node.expressions])
+
+
+def _spark_array_sort(node: exp.Expr) -> exp.Expr:
+    """list_sort(list, 'ASC', 'NULLS LAST'): array_sort's own order (ascending, NULLs last)."""
+    order = [e.name.upper() for e in node.expressions[1:]]
+    if order not in ([], ["ASC"], ["ASC", "NULLS LAST"]):
+        raise ValidationError(f"list_sort with {' '.join(order)} has no Spark equivalent here")
+    return exp.Anonymous(this="array_sort", expressions=[node.expressions[0].copy()])
+
+
 _SPARK: dict[str, Callable[[exp.Expr], exp.Expr]] = {
-    name: _spark_interval for name in _INTERVAL_SLOT
+    **{name: _spark_interval for name in _INTERVAL_SLOT},
+    "list_extract": _spark_element_at,
+    "list_sort": _spark_array_sort,
 }
 FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expr], exp.Expr]]] = {
     DUCKDB: {},
@@ -48,13 +63,57 @@ FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expr], exp.Expr]]] = {
 
 def render(tree: exp.Expr, dialect: str = DUCKDB) -> str:
     """SQL text of `tree` for `dialect`, with DuckDB-only functions mapped."""
+    return for_dialect(tree, dialect).sql(dialect=dialect)
+
+
+def for_dialect(tree: exp.Expr, dialect: str) -> exp.Expr:
+    """`tree` with the DuckDB-only functions mapped for `dialect`, still a tree. Nodes are
+    mapped children first, so a mapped function inside another is mapped too."""
     mapping = FUNCTION_MAPS.get(dialect.lower())
     if mapping is None:
         known = ", ".join(sorted(FUNCTION_MAPS))
         raise ValidationError(f"cannot render segments for {dialect!r}; known dialects: {known}")
-    if mapping:
-        tree = tree.transform(lambda node: _map(node, mapping))
-    return tree.sql(dialect=dialect)
+    if not mapping:
+        return tree
+    tree = tree.copy()
+    for node in reversed(list(tree.dfs())):
+        mapped = _spark_node(_map(node, mapping))
+        if mapped is not node:
+            if node is tree:
+                return mapped
+            node.replace(mapped)
+    return tree
+
+
+def _spark_node(node: exp.Expr) -> exp.Expr:
+    """DuckDB forms with no Spark spelling of the same shape:
+    - IF(c, x): Spark's IF takes exactly three arguments; the missing one means NULL;
+    - min(x, k) OVER w, DuckDB's list of the k smallest values (NULLs skipped):
+      slice(array_sort(collect_list(x) OVER w), 1, k), collect_list skipping NULLs too;
+    - GREATEST/LEAST: the tree means NULL when any argument is NULL (sqlglot writes DuckDB's
+      that way), while Spark's skip NULLs;
+    - `WITH x AS MATERIALIZED (...)`: a DuckDB planning hint Spark has no syntax for;
+    - date_trunc of a timestamp: sqlglot writes Spark's TRUNC, which takes dates only."""
+    if isinstance(node, exp.DateTrunc):
+        return exp.TimestampTrunc(this=node.this, unit=exp.var(node.args["unit"].name.upper()))
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        plain = node.copy()
+        plain.set("materialized", None)
+        return plain
+    if isinstance(node, exp.Greatest | exp.Least):
+        args = [node.this, *node.expressions]
+        kept = node.copy()
+        any_null = exp.or_(*(exp.Is(this=a.copy(), expression=exp.Null()) for a in args))
+        return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=kept)
+    if isinstance(node, exp.If) and node.args.get("false") is None:
+        return exp.If(this=node.this, true=node.args["true"], false=exp.Null())
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Min) and node.this.expressions:
+        (k,) = node.this.expressions
+        collected = node.copy()
+        collected.set("this", exp.Anonymous(this="collect_list", expressions=[node.this.this]))
+        ordered = exp.Anonymous(this="array_sort", expressions=[collected])
+        return exp.Anonymous(this="slice", expressions=[ordered, exp.Literal.number(1), k])
+    return node
 
 
 def _map(node: exp.Expr, mapping: dict[str, Callable[[exp.Expr], exp.Expr]]) -> exp.Expr:

@@ -49,6 +49,8 @@ _PY_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
+# sums and averages add in exact decimals (min/max/count do not depend on order anyway)
+_EXACT = ("sum", "avg")
 _AGGREGATES = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max, "count": exp.Count}
 
 
@@ -162,7 +164,8 @@ def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> e
         measure: exp.Expr = b.count_star()
     else:
         column = b.col("properties", alias)
-        value = json_value(column, node.prop.parts, "number", node.prop.pos)
+        kind = "decimal" if node.func in _EXACT else "number"
+        value = json_value(column, node.prop.parts, kind, node.prop.pos)
         measure = _AGGREGATES[node.func](this=value)
     test = compare_op(node.op)(measure, ctx.bind(node.value.value))
     if node.func == "count":

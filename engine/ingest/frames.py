@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import operator
-import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,12 @@ JSON_COLUMNS = ("properties", "context", "traits")
 CANONICAL = ("_line", *TEXT_COLUMNS, "ts", *JSON_COLUMNS, *KEY_COLUMNS, "_reject")
 # Segment library channels that are not messaging channels of ours.
 _SEGMENT_CHANNELS = {"browser": "web", "server": None, "mobile": None, "client": None}
-_TYPE_NAME = r"^[a-z][a-z0-9_]{0,99}$"
+MAX_DEPTH = 32  # levels of objects and lists a message's JSON values may nest
+MAX_NAME = 100  # characters of an event type, after folding
+# event times outside [EARLIEST, receipt + LATEST_AHEAD] are refused (docs/ingestion.md)
+EARLIEST = dt.datetime(1970, 1, 1)
+LATEST_AHEAD = dt.timedelta(days=1)
+BAD_UNICODE = "the message holds a lone surrogate (such as \\ud800), which is not text"
 
 
 # ---- Segment messages -> canonical rows --------------------------------------------------------
@@ -40,11 +46,31 @@ def from_messages(numbered: list[tuple[int, Any]], received: dt.datetime, source
     one transposition, one Arrow column per field (no DataFrame in between; normalisation and
     validation then run column-wise in `finish`)."""
     rows = [_ROW(_parsed(msg)) for _, msg in numbered]
+    try:
+        cols, times, sent = _columns(rows)
+    except UnicodeEncodeError:  # rare: some message holds a lone surrogate; refuse it alone
+        cols, times, sent = _columns([_text_only(row) for row in rows])
+    lines = np.fromiter((line for line, _ in numbered), dtype=np.int64, count=len(numbered))
+    return finish(cols, lines, times, received, source, sent)
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> tuple[dict[str, pa.Array], pa.Array, pa.Array]:
     columns = dict(zip(_FIELDS, zip(*rows, strict=True), strict=True)) if rows else _NO_ROWS
     cols = {name: pa.array(columns[name], pa.string()) for name in _FIELDS if name not in _TIMES}
     times, sent = (pa.array(_time_texts(columns[name]), pa.string()) for name in _TIMES)
-    lines = np.fromiter((line for line, _ in numbered), dtype=np.int64, count=len(numbered))
-    return finish(cols, lines, times, received, source, sent)
+    return cols, times, sent
+
+
+def _text_only(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row, or a refused one when a value of it is not valid Unicode (a lone surrogate:
+    JSON's escapes allow one, UTF-8 and Arrow do not)."""
+    try:
+        for value in row:
+            if type(value) is str:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _ROW({**_BLANK, "_reject": BAD_UNICODE})
+    return row
 
 
 # every field a parsed message fills (None when it has no value), in one fixed order
@@ -53,8 +79,22 @@ _FIELDS = (*(name for name in CANONICAL if name != "_line"), "sent_at")
 _BLANK = dict.fromkeys(_FIELDS)
 _ROW = operator.itemgetter(*_FIELDS)
 _NO_ROWS: dict[str, tuple[Any, ...]] = dict.fromkeys(_FIELDS, ())
-# one encoder for every message: json.dumps(..., default=str) would build one per call
-_JSON = json.JSONEncoder(default=str).encode
+# one encoder for every message: json.dumps(..., default=str) would build one per call; NaN
+# and Infinity are not JSON, so they are refused rather than written as invalid JSON
+_ENCODE = json.JSONEncoder(default=str, allow_nan=False).encode
+
+
+def _json(value: Any, where: str) -> str:
+    try:
+        return _ENCODE(value)
+    except ValueError as err:
+        raise IngestError(f"{where} holds NaN or Infinity, which JSON has no value for") from err
+    except RecursionError as err:
+        raise IngestError(_too_deep(where)) from err
+
+
+def _too_deep(where: str) -> str:
+    return f"{where} nests deeper than {MAX_DEPTH} levels of objects and lists"
 
 
 def _parsed(msg: Any) -> dict[str, Any]:
@@ -64,11 +104,46 @@ def _parsed(msg: Any) -> dict[str, Any]:
         return parse_message(msg)
     except IngestError as err:
         return {**_BLANK, "_reject": err.message}
+    except RecursionError:  # nested too deep for Python's own JSON encoder
+        return {**_BLANK, "_reject": nesting_problem(msg) or _too_deep("the message")}
+
+
+def nesting_problem(message: dict[str, Any]) -> str | None:
+    """Which top-level field of a message nests deeper than MAX_DEPTH (None: none does).
+    Iterative, so any depth is measured without recursion."""
+    for key, value in message.items():
+        if _deeper_than(value, MAX_DEPTH):
+            return _too_deep(str(key))
+    return None
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _time_texts(values: tuple[Any, ...]) -> list[str | None]:
-    """Times as given, as text (a number becomes its digits, to be refused as not ISO 8601)."""
-    return [v if v is None or type(v) is str else str(v) for v in values]
+    """Times as given, as text (any other JSON value becomes its JSON text, to be refused as
+    not ISO 8601)."""
+    return [v if v is None or type(v) is str else _json_text(v) for v in values]
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return json.dumps(value, default=str)
+    except (ValueError, RecursionError):
+        return type(value).__name__
 
 
 def parse_message(msg: Any) -> dict[str, Any]:
@@ -85,12 +160,12 @@ def parse_message(msg: Any) -> dict[str, Any]:
     traits = {**traits, **given} if traits and given else traits or given
     row = _BLANK.copy()
     row["message_id"] = _text(msg, "messageId") or _hash_id(msg)
-    row["ts"] = msg.get("timestamp") or msg.get("originalTimestamp")
+    row["ts"] = _given_time(msg)
     row["sent_at"] = msg.get("sentAt")
     row["channel"] = _channel(msg, context, props)
     row["session_id"] = _text(context, "sessionId") or _text(props, "session_id")
     row["device"] = _device(context)
-    row["context"] = _JSON(context)
+    row["context"] = _json(context, "context")
     row.update(_keys(msg, context, traits))
     row.update(_KINDS[kind.lower()](msg, props, traits))
     return row
@@ -100,11 +175,12 @@ def _track(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     event = _text(msg, "event")
     if not event:
         raise IngestError("a track message needs an event name (field `event`)")
-    return {"type": event, "properties": _JSON(props)}
+    return {"type": event, "properties": _json(props, "properties")}
 
 
 def _identify(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
-    return {"type": "identify", "properties": "{}", "traits": json.dumps(profile_traits(traits))}
+    profile = _json(profile_traits(traits), "traits")
+    return {"type": "identify", "properties": "{}", "traits": profile}
 
 
 def _page(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
@@ -113,12 +189,12 @@ def _page(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     merged.update(props)
     if _text(msg, "name"):
         merged.setdefault("name", _text(msg, "name"))
-    return {"type": "page_view", "properties": _JSON(merged)}
+    return {"type": "page_view", "properties": _json(merged, "properties")}
 
 
 def _screen(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     merged = {**props, "name": _text(msg, "name") or props.get("name")}
-    return {"type": "screen", "properties": _JSON(merged)}
+    return {"type": "screen", "properties": _json(merged, "properties")}
 
 
 def _alias(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
@@ -135,7 +211,7 @@ def _group(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     if not group:
         raise IngestError("a group message needs a groupId")
     body = {"group_id": group, "traits": _obj(msg, "traits")}
-    return {"type": "group", "properties": _JSON(body)}
+    return {"type": "group", "properties": _json(body, "properties")}
 
 
 _KINDS: dict[str, Callable[[dict, dict, dict], dict[str, Any]]] = {
@@ -223,7 +299,19 @@ def _text(obj: dict, key: str) -> str | None:
 def _scalar(value: Any, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise IngestError(f"{where} must be a string or a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise IngestError(f"{where} must be a finite number, got {value!r}")
     return str(value)
+
+
+def _given_time(msg: dict) -> Any:
+    """`timestamp`, else `originalTimestamp`: any value given counts (false, 0 and [] are
+    refused as not ISO 8601, not taken for a missing time); null or "" is no time."""
+    for key in ("timestamp", "originalTimestamp"):
+        value = msg.get(key)
+        if value is not None and value != "":
+            return value
+    return None
 
 
 def _obj(obj: dict, key: str, where: str | None = None) -> dict[str, Any]:
@@ -315,17 +403,90 @@ def finish(
     n = len(lines)
     cols = {name: cols.get(name, pa.nulls(n, pa.string())) for name in CANONICAL}
     ts, bad_ts = _times(raw_ts, received)
-    bad_sent = None
+    bad_sent, corrected = None, None
     if sent_at is not None and sent_at.null_count < n:
-        ts, bad_sent = _skew_corrected(ts, raw_ts, sent_at, received)
+        ts, bad_sent, corrected = _skew_corrected(ts, raw_ts, sent_at, received)
     cols["type"], bad_type = _per_distinct(cols["type"], _type_name)
     cols["channel"], bad_channel = _per_distinct(cols["channel"], _channel_name)
     cols["source"] = pc.fill_null(cols["source"], source)
-    reasons = [cols["_reject"], bad_ts, bad_sent, bad_type, bad_channel]
+    reasons = [
+        cols["_reject"],
+        *_nul_reasons(cols),
+        *_nesting_reasons(cols),
+        bad_ts,
+        bad_sent,
+        _range_reasons(ts, received, corrected),
+        bad_type,
+        bad_channel,
+    ]
     cols["_reject"] = pc.coalesce(*[r for r in reasons if r is not None])
     cols["_line"] = pa.array(lines, pa.int64())
     cols["ts"] = ts
     return pa.table({name: cols[name] for name in CANONICAL})
+
+
+# text columns where a NUL character is refused (it ends strings in C and most tools)
+_NUL_CHECKED = ("message_id", "session_id", "device", "source", *KEY_COLUMNS)
+
+
+def _nul_reasons(cols: dict[str, pa.Array]) -> list[pa.Array]:
+    """Why a row is refused for a NUL character in an identity or id column (null: it is not);
+    only columns holding one are looked at."""
+    found = []
+    for name in _NUL_CHECKED:
+        column = cols[name]
+        if column.null_count == len(column):
+            continue
+        text = column if pa.types.is_string(column.type) else column.cast(pa.string())
+        has_nul = pc.fill_null(pc.match_substring(text, "\x00"), False)
+        if pc.any(has_nul).as_py():
+            found.append(pc.if_else(has_nul, f"{name} holds a NUL character (\\u0000)", None))
+    return found
+
+
+def _nesting_reasons(cols: dict[str, pa.Array]) -> list[pa.Array]:
+    """Why a row is refused for a JSON column nesting deeper than MAX_DEPTH. A text with at
+    most MAX_DEPTH opening brackets cannot nest deeper, so only the rare others are parsed."""
+    found = []
+    for name in JSON_COLUMNS:
+        text = cols[name]
+        if text.null_count == len(text):
+            continue
+        brackets = pc.count_substring_regex(text, r"[\[{]")
+        suspects = pc.fill_null(pc.greater(brackets, MAX_DEPTH), False)
+        if not pc.any(suspects).as_py():
+            continue
+        texts = text.to_pylist()
+        deep = [bool(s) and _text_too_deep(texts[i]) for i, s in enumerate(suspects.to_pylist())]
+        found.append(pc.if_else(pa.array(deep), _too_deep(name), None))
+    return found
+
+
+def _text_too_deep(text: str) -> bool:
+    try:
+        return _deeper_than(json.loads(text), MAX_DEPTH)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False  # not JSON: refused by staging with its own reason
+
+
+def _range_reasons(ts: pa.Array, received: dt.datetime, corrected: pa.Array | None) -> pa.Array:
+    """Why an event time is refused for being before EARLIEST or more than LATEST_AHEAD after
+    the receipt time (a year 9999 event would top every "newest" list for ever); `corrected`:
+    where the time was moved by the device-clock correction."""
+    latest = _naive_utc(received) + LATEST_AHEAD
+    early = pc.less(ts, pa.scalar(EARLIEST, pa.timestamp("us")))
+    late = pc.greater(ts, pa.scalar(latest, pa.timestamp("us")))
+    outside = pc.fill_null(pc.or_(early, late), False)
+    if not pc.any(outside).as_py():
+        return pa.nulls(len(ts), pa.string())
+    rule = f" is outside the accepted range: from {EARLIEST:%Y-%m-%d} to one day after receipt"
+    after = pa.scalar(" (after the device-clock correction from sentAt)" + rule)
+    moved = pc.fill_null(corrected, False) if corrected is not None else False
+    tail = pc.if_else(moved, after, pa.scalar(rule))
+    reason = pc.binary_join_element_wise("timestamp ", pc.strftime(ts, "%Y-%m-%d"), tail, "")
+    return pc.if_else(outside, reason, None)
 
 
 def _times(raw: pd.Series | pa.Array, received: dt.datetime) -> tuple[pa.Array, pa.Array]:
@@ -369,7 +530,7 @@ def _parse_times(texts: list[str], field: str) -> tuple[pa.Array, pa.Array]:
 
 def _skew_corrected(
     ts: pa.Array, raw_ts: pa.Array, sent_at: pa.Array, received: dt.datetime
-) -> tuple[pa.Array, pa.Array]:
+) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Segment's clock-skew correction: a message that gives both its time and `sentAt` is
     stored at receivedAt - (sentAt - timestamp), since both were read off the same (possibly
     wrong) device clock; without either the time stays as it was. Also why a `sentAt` is bad."""
@@ -378,7 +539,8 @@ def _skew_corrected(
     given = pc.and_(pc.is_valid(sent), pc.invert(pc.equal(pc.utf8_trim_whitespace(raw_ts), "")))
     offset = pc.subtract(pa.scalar(_naive_utc(received), pa.timestamp("us")), sent)
     fixed = pc.add(ts, offset)
-    return pc.if_else(pc.fill_null(given, False), fixed, ts), bad
+    applied = pc.fill_null(given, False)
+    return pc.if_else(applied, fixed, ts), bad, applied
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
@@ -400,12 +562,43 @@ def _per_distinct(
 
 
 def _type_name(text: str) -> tuple[str | None, str | None]:
-    """ "Order Completed" / "orderCompleted" / "order-completed" -> "order_completed"."""
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text.strip())
-    snake = re.sub(r"[^0-9A-Za-z]+", "_", snake).strip("_").lower()
-    if re.fullmatch(_TYPE_NAME, snake):
+    """Unicode NFKC first (fullwidth `Ｏｒｄｅｒ` is `Order`), then snake_case that keeps every
+    letter: "Order Completed" / "orderCompleted" / "order-completed" -> "order_completed",
+    "Ürün Görüntülendi" -> "ürün_görüntülendi". Only case, camelCase and runs of spaces and
+    punctuation fold together; a name with anything else (an emoji, a symbol, a control
+    character) is refused, so two different names never become one silently."""
+    name = unicodedata.normalize("NFKC", text).strip()
+    odd = next((c for c in name if unicodedata.category(c)[0] in _REFUSED_CATEGORIES), None)
+    if odd is not None:
+        return None, (
+            f"event type {text!r} holds {odd!r}, which is not a letter, digit, space or punctuation"
+        )
+    snake = "".join(_folded(name)).strip("_").lower()
+    if snake and unicodedata.category(snake[0])[0] == "L" and len(snake) <= MAX_NAME:
         return snake, None
-    return None, f"event type {text!r} is not a valid name (letters, digits, spaces, _ or -)"
+    return None, (
+        f"event type {text!r} is not a valid name (it must start with a letter and be at most "
+        f"{MAX_NAME} characters of letters, digits, spaces, _ or -)"
+    )
+
+
+_REFUSED_CATEGORIES = ("S", "C")  # symbols (emoji among them) and control/unassigned characters
+
+
+def _folded(name: str) -> Any:
+    """Letters, digits and combining marks kept; a lower-to-upper step (camelCase) and every
+    run of spaces and punctuation become one `_`."""
+    previous = ""
+    for char in name:
+        kind = unicodedata.category(char)[0]
+        if kind in ("L", "N", "M"):
+            if char.isupper() and (previous.islower() or previous.isdigit()):
+                yield "_"
+            yield char
+            previous = char
+        elif previous != "_":
+            yield "_"
+            previous = "_"
 
 
 def _channel_name(text: str) -> tuple[str | None, str | None]:

@@ -1,11 +1,15 @@
 """The tracking API's way into the workspace: admission at the edge, then loading in batches.
 
 `admit` decides, for one request and without writing anything, which messages the workspace
-would refuse and why: the canonical frame's own checks (engine/ingest/frames.py), then the ones
+would refuse and why: first whether the message can be journaled at all (it is encoded here, once,
+as the compact JSON the journal writes: a lone surrogate or nesting too deep for the encoder is
+refused alone, never handed to the journal thread), then the canonical frame's own checks
+(engine/ingest/frames.py), then the ones
 staging makes (engine/ingest/stage.py, whose functions it calls: no identity, a malformed
 email, every identity value blocked; and a registered custom trait with a bad value), in the
 same order and words, so the API can answer with each message's fate before the batch is
-stored. tests/api/test_intake.py holds the two to the same answers.
+stored; last the tracking API's own rules on the whole message (MESSAGE_LIMIT bytes of compact
+JSON, MAX_DEPTH levels in any field). tests/api/test_intake.py holds the two to the same answers.
 
 `load` stores many admitted requests as ONE ingestion batch (engine/ingest.write_batch) and
 records the last journal sequence number in the same transaction (app/journal.py). A message the
@@ -24,22 +28,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pydantic_core
 
 from engine.catalog.normalize import normalize_arrow
 from engine.catalog.values import CHOICE_PROPERTIES
 from engine.changes import Change
 from engine.clock import utcnow
 from engine.ingest import traits as ingest_traits
-from engine.ingest.frames import KEY_COLUMNS, from_messages
+from engine.ingest.frames import BAD_UNICODE, KEY_COLUMNS, MAX_DEPTH, from_messages, nesting_problem
 from engine.ingest.service import write_batch
 from engine.ingest.stage import ALL_BLOCKED, identity_reasons, is_blocked
 from engine.models import IngestReport
+from kith_errors import IngestError
 from store import journal as repo
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 _NULL = pa.scalar(None, pa.string())
+MESSAGE_LIMIT = 32 * 1024  # bytes of a message as compact JSON (Segment's limit)
 
 
 @dataclass(frozen=True)
@@ -51,11 +58,13 @@ class Refusal:
 @dataclass(frozen=True)
 class Admitted:
     """One request after admission: the messages to store (in order) with their canonical
-    rows (`_line` 1..n), and the refused ones."""
+    rows (`_line` 1..n) and their compact JSON (what the journal writes), and the refused
+    ones."""
 
     messages: list[dict[str, Any]]
     canon: pa.Table
     refused: list[Refusal]
+    encoded: list[bytes] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,14 +92,17 @@ class Intake:
 
     def admit(self, messages: list[Any], received: dt.datetime) -> Admitted:
         messages = [_with_message_id(m) for m in messages]
-        canon = self.canonical(messages, received)
-        reasons = self._reasons(canon).to_pylist()
+        encoded = [_encoded(m) for m in messages]
+        canon = self.canonical(_unjournaled(messages, encoded), received)
+        whole = [_whole_message_problem(m, e) for m, e in zip(messages, encoded, strict=True)]
+        reasons = pc.coalesce(self._reasons(canon), pa.array(whole, pa.string())).to_pylist()
         keep = [i for i, reason in enumerate(reasons) if reason is None]
         refused = [Refusal(i, r) for i, r in enumerate(reasons) if r is not None]
+        lines = [e for i in keep if type(e := encoded[i]) is bytes]
         if not refused:  # the usual case: the frame is already numbered 1..n
-            return Admitted(messages, canon, [])
+            return Admitted(messages, canon, [], lines)
         kept = canon.take(pa.array(keep, pa.int64()))
-        return Admitted([messages[i] for i in keep], _renumbered(kept), refused)
+        return Admitted([messages[i] for i in keep], _renumbered(kept), refused, lines)
 
     def canonical(self, messages: list[Any], received: dt.datetime) -> pa.Table:
         return from_messages(list(enumerate(messages, start=1)), received, self.source)
@@ -201,6 +213,37 @@ def _all_blocked(keys: list[pa.Array], blocked: list[str]) -> pa.Array:
         return pa.nulls(len(keys[0]), pa.string())
     usable = [pc.if_else(pc.fill_null(is_blocked(v, blocked), False), _NULL, v) for v in given]
     return pc.if_else(pc.is_null(pc.coalesce(*usable)), pa.scalar(ALL_BLOCKED), _NULL)
+
+
+def _encoded(message: Any) -> bytes | str | None:
+    """The message as the journal's compact JSON, or why it cannot be (None: not an object,
+    which the canonical frame refuses with its own reason)."""
+    if not isinstance(message, dict):
+        return None
+    try:
+        return pydantic_core.to_json(message)
+    except ValueError as err:  # pydantic's serialisation error is a ValueError
+        if "surrogate" in str(err):
+            return BAD_UNICODE
+        return nesting_problem(message) or f"the message cannot be written as JSON: {err}"
+
+
+def _unjournaled(messages: list[Any], encoded: list[bytes | str | None]) -> list[Any]:
+    """The messages, those that cannot be journaled replaced by the reason (as an IngestError,
+    which the canonical frame turns into the row's rejection)."""
+    return [IngestError(e) if type(e) is str else m for m, e in zip(messages, encoded, strict=True)]
+
+
+def _whole_message_problem(message: Any, encoded: bytes | str | None) -> str | None:
+    """The tracking API's rules on the whole message: its size as compact JSON, and how deep
+    any field nests (a text with at most MAX_DEPTH opening brackets cannot nest deeper)."""
+    if type(encoded) is not bytes:
+        return None
+    if len(encoded) > MESSAGE_LIMIT:
+        return f"the message is {len(encoded)} bytes; the limit is {MESSAGE_LIMIT // 1024} KB"
+    if encoded.count(b"{") + encoded.count(b"[") > MAX_DEPTH:
+        return nesting_problem(message)
+    return None
 
 
 def _with_message_id(message: Any) -> Any:

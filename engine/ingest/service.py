@@ -24,7 +24,7 @@ from engine.batch import IngestBatch
 from engine.catalog.vocab import SOURCES, STANDARD_EVENT_TYPES, STANDARD_PROPERTIES
 from engine.changes import Change
 from engine.clock import utcnow
-from engine.ingest import identity, sessions
+from engine.ingest import identity, jsonl, sessions
 from engine.ingest import stage as ingest_stage
 from engine.ingest import traits as ingest_traits
 from engine.ingest.frames import from_messages, from_table, rejections
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 CHUNK = 200_000
+# JSONL lines per batch: DuckDB parses them in parallel, and a batch's fixed costs are paid once
+JSONL_CHUNK = 500_000
 Progress = Callable[[int], None]
 
 
@@ -65,12 +67,18 @@ class Ingestor:
         source: str = "import",
         progress: Progress | None = None,
     ) -> IngestReport:
-        """One Segment message per line; rejections carry line numbers. Large files go in
-        batches of CHUNK lines; `progress(lines_done)` is called after each."""
-        if isinstance(src, str | Path):
-            with open(src, encoding="utf-8") as handle:
-                return self._jsonl(handle, source, progress)
-        return self._jsonl(src, source, progress)
+        """Segment messages, one per line (or one JSON array of them; gzipped or not), parsed
+        by DuckDB (engine/ingest/jsonl.py); rejections carry line numbers (array positions).
+        Large files go in batches of JSONL_CHUNK lines; `progress(lines_done)` follows each."""
+        total, done = IngestReport(), 0
+        for lines in jsonl.read(self.ws.db, src, JSONL_CHUNK):
+            received = utcnow()
+            canon = jsonl.canonical(self.ws.db, lines, received, source)
+            total = combine(total, self._commit(canon, received, 0, source))
+            done += lines.num_rows
+            if progress:
+                progress(done)
+        return total
 
     def table(
         self, frame: pd.DataFrame | pa.Table, *, source: str = "import", depth: int = 0
@@ -87,7 +95,8 @@ class Ingestor:
     ) -> IngestReport:
         """A .jsonl/.json/.ndjson, .csv or .parquet file (or `fmt` to say which)."""
         path = Path(path)
-        kind = (fmt or path.suffix.lstrip(".")).lower()
+        suffix = Path(path.stem).suffix if path.suffix.lower() == ".gz" else path.suffix
+        kind = (fmt or suffix.lstrip(".")).lower()
         if not path.is_file():
             raise IngestError(f"no such file: {path}", details={"path": str(path)})
         if kind in ("jsonl", "json", "ndjson"):
@@ -102,9 +111,6 @@ class Ingestor:
         )
 
     # ---- plumbing ----------------------------------------------------------------------------
-
-    def _jsonl(self, handle: IO[str], source: str, progress: Progress | None) -> IngestReport:
-        return self._run_messages(_json_lines(handle), source, None, 0, progress)
 
     def _run_messages(
         self,
@@ -146,17 +152,6 @@ def combine(a: IngestReport, b: IngestReport) -> IngestReport:
         sessions_started=a.sessions_started + b.sessions_started,
         profile_ids=sorted(set(a.profile_ids) | set(b.profile_ids)),
     )
-
-
-def _json_lines(handle: IO[str]) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON or the error) for each non-blank line."""
-    for number, text in enumerate(handle, start=1):
-        if not text.strip():
-            continue
-        try:
-            yield number, json.loads(text)
-        except json.JSONDecodeError as err:
-            yield number, IngestError(f"not valid JSON ({err.msg} at column {err.colno})")
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -252,10 +247,30 @@ def _events(
     started = done[1] if done else 0
     starts = sessions.start_events(ws, batch, started)
     if starts is not None:
-        batch.put(events=pa.concat_tables([events, starts.cast(events.schema)]))
+        events = pa.concat_tables([events, starts.cast(events.schema)])
+    batch.put(events=by_type_and_time(events))
     registered = _STANDARD_TYPES + repo.event_type_names(db)
     repo.insert_events(db, batch, now, ids[0], registered)
     return started
+
+
+def by_type_and_time(events: pa.Table) -> pa.Table:
+    """The events in the order they are stored: grouped by type (in any order of types), by
+    time within a type. A row group then holds few types and a narrow span of time, so DuckDB's
+    zone maps let type and time filters skip the others. One numpy sort of one integer key and
+    one Arrow take: cheaper than ORDER BY on the insert, which sorts whole rows."""
+    codes = pc.dictionary_encode(events["type"]).combine_chunks().indices.to_numpy()
+    us = pc.cast(events["ts"], pa.int64()).to_numpy()
+    if len(us) == 0:
+        return events
+    since = us - us.min()
+    if since.max() >= _TIME_SPAN:  # over 35 years of events in one batch: sort by two keys
+        return events.take(np.lexsort((us, codes)))
+    return events.take(np.argsort((codes.astype(np.int64) << _TIME_BITS) | since))
+
+
+_TIME_BITS = 50  # microseconds of one batch's time span, below the type's code in the sort key
+_TIME_SPAN = 1 << _TIME_BITS
 
 
 def _event_rows(

@@ -7,6 +7,11 @@ log lines quoting their identity values. Other people's rows that quote the pers
 values (a referral form naming their email, a message context naming their WhatsApp number)
 are kept, since events are immutable for analytics, but every quote becomes "[erased]": one
 set-based UPDATE per table, over every VARCHAR and JSON column (also found from the schema).
+A quote is found in every format the identity normaliser accepts: emails in any case, phones
+with any separators, with "+", "00" or neither (`+44 7700 900123` is `+447700900123`); and in
+a text or JSON value that quotes one, the person's name is erased too (a referral naming them
+beside their phone number). The tracking API's journal is cleared by the server
+(app/ingest_pipeline.py `forget`), which the erase route calls.
 One audit record stays, saying who erased which id and how many rows went or were redacted
 per table, with no personal data."""
 
@@ -37,6 +42,7 @@ _JSON_FIELDS = {"properties", "context", "before", "after"}
 ERASED = "[erased]"
 # Shorter values (a user id "42") would hit unrelated text all over other people's data.
 MIN_REDACTED_LENGTH = 4
+MIN_NAME_LENGTH = 3  # a name is only erased where it stands beside a quoted identity value
 _REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 _INTERNATIONAL = re.compile(r"\+\d{6,}")
 
@@ -59,12 +65,13 @@ class Privacy:
             self._exists(profile_id)
             ids = [profile_id, *merge_repo.merged_into(db, profile_id)]
             values = repo.own_values(db, ids)
+            names = repo.names(db, ids)
             repo.scrub_identity_log(db, repo.identity_values(db, ids))
             removed = {t: self._delete(t, ids) for t in repo.tables_with_profile_id(db)}
             repo.delete_merges(db, ids)
             audit_repo.delete_for(db, "profile", [str(i) for i in ids])
             removed["profiles"] = repo.delete_profiles(db, ids)
-            report = {"removed": removed, "redacted": self._redact(values)}
+            report = {"removed": removed, "redacted": self._redact(values, names)}
             audit.record(self.ws, actor, "profile", profile_id, "erase", after=report)
         self.ws.commit(Change.of(ChangeKind.ERASE, [], removed_ids=ids))
         return removed
@@ -72,10 +79,10 @@ class Privacy:
     def _delete(self, table: str, ids: list[int]) -> int:
         return len(self.ws.db.rows(_delete_for(table), {"ids": ids}))
 
-    def _redact(self, values: Sequence[str]) -> dict[str, int]:
-        """Other people's rows quoting any of the values, redacted in place: rows changed per
-        table (tables with nothing to redact are left out)."""
-        quotes = quotes_of(values)
+    def _redact(self, values: Sequence[str], names: Sequence[str]) -> dict[str, int]:
+        """Other people's rows quoting any of the values (and the names beside them), redacted
+        in place: rows changed per table (tables with nothing to redact are left out)."""
+        quotes = quotes_of(values, names)
         if quotes is None:
             return {}
         counts = {}
@@ -115,15 +122,20 @@ class Quotes:
     bare: str
     anchors: tuple[str, ...]
     likes: tuple[str, ...]
+    phones: str | None = None  # phones in any format: a probe of its own (no verbatim run)
+    erased: str = ""  # what is replaced in a quoting value: `pattern` and the person's names
 
     def params(self, with_json: bool) -> dict[str, Any]:
         named = {f"a{i}": a for i, a in enumerate(self.anchors)}
         named.update({f"l{i}": like for i, like in enumerate(self.likes)})
+        named.update({"phones": self.phones} if self.phones else {})
+        named["erased"] = self.erased or self.pattern
         return {"quote": self.pattern, **named, **({"bare": self.bare} if with_json else {})}
 
 
-def quotes_of(values: Sequence[str]) -> Quotes | None:
-    """The quotes to redact for these values; None if no value is long enough to search."""
+def quotes_of(values: Sequence[str], names: Sequence[str] = ()) -> Quotes | None:
+    """The quotes to redact for these values (and, where a value is quoted, these names);
+    None if no value is long enough to search."""
     variants = _variants(values)
     if not variants:
         return None
@@ -131,16 +143,34 @@ def quotes_of(values: Sequence[str]) -> Quotes | None:
     anchors = {run for run in runs.values() if run}
     lean = tuple(sorted(a for a in anchors if not any(b != a and b in a for b in anchors)))
     likes = tuple(sorted(like_pattern(v)[0] for v, run in runs.items() if not run))
-    return Quotes(redaction_pattern(variants), bare_number_pattern(variants), lean, likes)
+    phones = [p for v in values if (p := phone_pattern(v))]
+    pattern = redaction_pattern(variants, phones)
+    name_forms = _variants([n for n in names if len(n) >= MIN_NAME_LENGTH], minimum=MIN_NAME_LENGTH)
+    erased = redaction_pattern(variants + name_forms, phones) if name_forms else pattern
+    found = "(?i)" + "|".join(phones) if phones else None
+    return Quotes(pattern, bare_number_pattern(variants), lean, likes, found, erased)
 
 
-def _variants(values: Sequence[str]) -> list[str]:
+# separators a phone number may be written with (engine/ingest/stage.py strips the same ones)
+_PHONE_SEPARATORS = r"[\s\-().\/]*"
+
+
+def phone_pattern(value: str) -> str | None:
+    """A regex for an international phone number (`+` and digits) in any format the identity
+    normaliser accepts: with `+`, `00` or no prefix, and any separators between the digits."""
+    if not _INTERNATIONAL.fullmatch(value):
+        return None
+    digits = _PHONE_SEPARATORS.join(value[1:])
+    return rf"(?:\+{_PHONE_SEPARATORS}|\b00{_PHONE_SEPARATORS}|\b){digits}\b"
+
+
+def _variants(values: Sequence[str], minimum: int = MIN_REDACTED_LENGTH) -> list[str]:
     """Each value as written, as escaped inside JSON text (with and without \\u escapes for
     non-ASCII), and a phone without its '+'; longest first so a longer form wins over a
     shorter one inside it."""
     found: set[str] = set()
     for value in values:
-        if len(value) < MIN_REDACTED_LENGTH:
+        if len(value) < minimum:
             continue
         found |= {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
         if _INTERNATIONAL.fullmatch(value):
@@ -161,9 +191,10 @@ def _literal(value: str) -> str:
     return f"{head}{body}{tail}"
 
 
-def redaction_pattern(variants: Sequence[str]) -> str:
-    """One case-insensitive regex matching any of the variants (longest first)."""
-    return "(?i)" + "|".join(_literal(v) for v in variants)
+def redaction_pattern(variants: Sequence[str], regexes: Sequence[str] = ()) -> str:
+    """One case-insensitive regex matching any of the regexes, then the variants (longest
+    first)."""
+    return "(?i)" + "|".join([*regexes, *(_literal(v) for v in variants)])
 
 
 def bare_number_pattern(variants: Sequence[str]) -> str:
@@ -200,13 +231,15 @@ def _matches(column: str, quotes: Quotes) -> exp.Expr:
         probes.append(
             exp.Escape(this=ilike, expression=exp.Literal.string("\\")) if escaped else ilike
         )
+    if quotes.phones:
+        probes.append(_call("regexp_matches", text, exp.Placeholder(this="phones")))
     regex = _call("regexp_matches", text, exp.Placeholder(this="quote"))
     return exp.and_(exp.paren(exp.or_(*probes)), regex)
 
 
 def _replaced(text: exp.Expr) -> exp.Expr:
     erased = exp.Literal.string(ERASED)
-    return _call("regexp_replace", text, exp.Placeholder(this="quote"), erased, _GLOBAL)
+    return _call("regexp_replace", text, exp.Placeholder(this="erased"), erased, _GLOBAL)
 
 
 def _quote_numbers(text: exp.Expr) -> exp.Expr:

@@ -18,7 +18,7 @@ from engine.catalog.service import moment
 from engine.catalog.vocab import CHANNELS, IDENTITY_TYPES
 from engine.changes import Change, ChangeKind, Touches
 from engine.clock import utcnow
-from engine.models import Identity, Profile
+from engine.models import MAX_OFFSET, Identity, Profile, check_page
 from engine.profiles.text_match import caseless_run, contains, like_pattern
 from kith_errors import Conflict, NotFound, ValidationError
 from store import profiles as repo
@@ -188,9 +188,9 @@ class Profiles:
             .from_(exp.to_table("profiles").as_("p"))
             .where(where)
             .order_by(order, exp.column("id"))
-            .limit(max(0, int(limit)))
+            .limit(exp.Placeholder(this="page_limit"))
         )
-        return self.ws.db.df(query, params)
+        return self.ws.db.df(query, {**params, "page_limit": max(0, int(limit))})
 
     def list(
         self,
@@ -222,7 +222,9 @@ class Profiles:
         """Unfiltered: a count (cheap) and a top-N page. Filtered: one scan that also counts
         (a window total), so the filter runs once; a count only when the page is past the end."""
         db, filtered = self.ws.db, where != exp.true()
-        page = db.df(_page(where, sort, descending, limit, offset, with_total=filtered), params)
+        check_page(limit, offset, MAX_OFFSET, min_limit=0)
+        bounds = {"page_limit": int(limit), "page_offset": int(offset)}
+        page = db.df(_page(where, sort, descending, with_total=filtered), {**params, **bounds})
         if not filtered:
             return page, int(db.scalar(_count(where), params))
         total = int(page.pop("_total").iloc[0]) if len(page) else None
@@ -446,9 +448,8 @@ def _count(where: exp.Expr) -> exp.Expr:
     )
 
 
-def _page(
-    where: exp.Expr, sort: str, descending: bool, limit: int, offset: int, with_total: bool
-) -> exp.Expr:
+def _page(where: exp.Expr, sort: str, descending: bool, with_total: bool) -> exp.Expr:
+    """A page of profiles; LIMIT and OFFSET are the bound parameters page_limit, page_offset."""
     order = exp.Ordered(this=exp.column(sort), desc=descending, nulls_first=False)
     total = exp.Window(this=exp.func("count", exp.Star())).as_("_total")
     columns = [*_PAGE_COLUMNS, total] if with_total else list(_PAGE_COLUMNS)
@@ -457,8 +458,8 @@ def _page(
         .from_(exp.to_table("profiles").as_("p"))
         .where(where)
         .order_by(order, exp.column("id"))
-        .limit(max(0, int(limit)))
-        .offset(max(0, int(offset)))
+        .limit(exp.Placeholder(this="page_limit"))
+        .offset(exp.Placeholder(this="page_offset"))
     )
 
 

@@ -25,6 +25,7 @@ from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
 from engine.profiles.service import PROFILE_IDS, ProfileFilter
+from engine.profiles.spreadsheet import neutralised, restored
 from kith_errors import ValidationError
 from store import profiles as profile_repo
 from store import transfer as repo
@@ -200,7 +201,7 @@ class Transfer:
         frame = self.ws.db.df(_export_query(where, rest), params)
         buffer = io.BytesIO()
         if fmt == "csv":
-            buffer.write(frame.to_csv(index=False).encode("utf-8"))
+            buffer.write(neutralised(frame).to_csv(index=False).encode("utf-8"))
         else:
             frame.to_parquet(buffer, index=False)
         return buffer.getvalue()
@@ -222,7 +223,7 @@ def _read(data: str | bytes | Path, sep: str | None) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError) as err:
         raise ValidationError(f"cannot read the file as CSV (separator {sep!r}): {err}") from None
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = frame.apply(lambda col: col.str.strip()).replace("", None)
+    frame = restored(frame.apply(lambda col: col.str.strip())).replace("", None)
     frame.insert(0, "row", range(2, len(frame) + 2))
     return frame
 

@@ -18,13 +18,21 @@ with it and records who entered and who exited in `segment_history`. What a comm
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dsl.ast import InSegment
 from engine.changes import EVERYTHING, Change, ChangeKind, Touches
-from engine.compiler import Context, SavedSegment, compile_query, saved_expression
+from engine.compiler import (
+    CompiledQuery,
+    Context,
+    SavedSegment,
+    compile_query,
+    saved_expression,
+)
 from engine.compiler.context import STORED
 from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from engine.rules import deps
@@ -32,6 +40,7 @@ from store import segments as repo
 from store.db import Prepared
 
 if TYPE_CHECKING:
+    from engine.scaleout.runner import Runner
     from engine.segments.service import Segments
 
 _LISTS = Touches(lists=True)  # what a static list reads
@@ -85,6 +94,18 @@ class Membership:
         self.db = segments.db
         self._catalogue: _Catalogue | None = None
         self._plans: dict[tuple[int, ...], _ScopedPlan] = {}
+        self._local = threading.local()
+
+    @contextmanager
+    def evaluating_on(self, runner: Runner | None) -> Iterator[None]:
+        """Full refreshes on this thread inside the block compute the members on `runner`
+        (Spark over a lake); the diff, history and rules still happen here."""
+        outer = getattr(self._local, "runner", None)
+        self._local.runner = runner
+        try:
+            yield
+        finally:
+            self._local.runner = outer
 
     def apply(self, change: Change, moment: dt.datetime) -> SegmentChanges:
         """Bring stored membership up to date after `change`, evaluated at `moment`."""
@@ -154,15 +175,27 @@ class Membership:
             row = self.segments.row(name)
             ctx = self._context(moment, pending) if stored else self.segments.context(moment)
             compiled = compile_query(ctx, InSegment(name))
-            diff = repo.apply_fresh(
-                self.db, row["id"], compiled.expression, compiled.params, moment
-            )
+            diff = self._diff(row["id"], compiled, moment)
             changes += SegmentChanges(
                 tuple((name, pid) for pid, entered in diff if entered),
                 tuple((name, pid) for pid, entered in diff if not entered),
             )
             pending.discard(name)
         return changes
+
+    def _diff(
+        self, segment_id: int, compiled: CompiledQuery, moment: dt.datetime
+    ) -> list[tuple[int, bool]]:
+        runner = getattr(self._local, "runner", None)
+        if runner is None:
+            return repo.apply_fresh(
+                self.db, segment_id, compiled.expression, compiled.params, moment
+            )
+        ids = [int(row[0]) for row in runner.rows(compiled.expression, compiled.params)]
+        import pandas as pd  # here: only a run on another engine makes a frame
+
+        members = pd.DataFrame({"id": pd.Series(ids, dtype="int64")})
+        return repo.apply_fresh_members(self.db, segment_id, members, moment)
 
     def _context(self, moment: dt.datetime, evaluated: set[str]) -> Context:
         """A compile context in which a saved segment outside `evaluated` reads its stored

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from engine.catalog.service import Catalog
+    from engine.scaleout.runner import Runner
     from engine.segments.explain import Explanation
 
 KINDS = ("dynamic", "static", "compound")
@@ -116,25 +117,40 @@ class Segments:
         ctx = self.context(as_of)
         return compile_query(ctx, self.target(text_or_name, ctx.schema))
 
-    def count(self, text_or_name: Target, *, as_of: AsOf = None) -> int:
+    def count(
+        self, text_or_name: Target, *, as_of: AsOf = None, runner: Runner | None = None
+    ) -> int:
+        """How many profiles match, run on the workspace or on `runner` (e.g. Spark)."""
         compiled = self.query(text_or_name, as_of=as_of)
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("m"))
-        return int(self.db.scalar(counted, compiled.params))
+        return int((runner or self.db).scalar(counted, compiled.params))
 
-    def ids(self, text_or_name: Target, *, as_of: AsOf = None) -> list[int]:
+    def ids(
+        self, text_or_name: Target, *, as_of: AsOf = None, runner: Runner | None = None
+    ) -> list[int]:
         compiled = self.query(text_or_name, as_of=as_of)
-        return [int(r[0]) for r in self.db.rows(compiled.expression, compiled.params)]
+        rows = (runner or self.db).rows(compiled.expression, compiled.params)
+        return sorted(int(r[0]) for r in rows)
 
     def members(
-        self, text_or_name: str, *, as_of: AsOf = None, limit: int = 100, offset: int = 0
+        self,
+        text_or_name: str,
+        *,
+        as_of: AsOf = None,
+        limit: int = 100,
+        offset: int = 0,
+        runner: Runner | None = None,
     ) -> pd.DataFrame:
         """A page of members in id order: id, name, email, phone, identities [{type, value}]."""
-        if limit < 0 or offset < 0:
-            raise ValidationError(f"limit and offset must be 0 or more (got {limit}, {offset})")
+        from engine.models import MAX_OFFSET, check_page  # here: a count needs no pydantic
+
+        check_page(limit, offset, MAX_OFFSET, min_limit=0)
         compiled = self.query(text_or_name, as_of=as_of)
-        page = compiled.expression.order_by(exp.column("id", "p")).limit(int(limit))
-        page = page.offset(int(offset))
-        ids = [int(r[0]) for r in self.db.rows(page, compiled.params)]
+        page = compiled.expression.order_by(exp.column("id", "p"))
+        page = page.limit(exp.Placeholder(this="page_limit"))
+        page = page.offset(exp.Placeholder(this="page_offset"))
+        bounds = {"page_limit": int(limit), "page_offset": int(offset)}
+        ids = [int(r[0]) for r in (runner or self.db).rows(page, {**compiled.params, **bounds})]
         rows = repo.profile_rows(self.db, ids)
         rows["identities"] = [[dict(item) for item in ids] for ids in rows["identities"]]
         return rows
@@ -289,13 +305,17 @@ class Segments:
 
     # ---- materialized membership -------------------------------------------------------------
 
-    def refresh(self, name: str | None = None, *, as_of: AsOf = None) -> SegmentChanges:
+    def refresh(
+        self, name: str | None = None, *, as_of: AsOf = None, runner: Runner | None = None
+    ) -> SegmentChanges:
         """Recompute members of one saved segment (or all) for everyone, through the commit
-        path: entries and exits recorded, entering/leaving rules fired."""
+        path: entries and exits recorded, entering/leaving rules fired. With a `runner`
+        (Spark over a lake) the members are computed there and stored here."""
         if name is not None:
             self.row(name)
         moment = None if as_of is None else to_utc(as_of)  # None: the workspace's clock
-        return self.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
+        with self.membership.evaluating_on(runner):
+            return self.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
 
     def history(self, name: str) -> pd.DataFrame:
         """measured_at, size: one row per full refresh."""

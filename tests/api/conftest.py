@@ -1,4 +1,5 @@
-"""A real `kith serve` process on loopback, with a temporary workspace and three API keys."""
+"""A real `kith serve` process on loopback, with a temporary workspace, an admin user and three
+API keys (the read_write ones act for the admin)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from engine import Workspace
 
 KITH = str(Path(sys.executable).parent / "kith")
 READY_TIMEOUT = 60.0
+ADMIN, ADMIN_PASSWORD = "admin", "admin-password-1"
 GOAL = 'goal "pricing_to_signup": start page_view where url contains "/pricing" target signup'
 
 
@@ -78,19 +80,28 @@ class Server:
         self.proc = None
         return code
 
+    def session(self, username: str = "admin", password: str = "admin-password-1") -> httpx.Client:
+        """An HTTP client logged in through the login form (it carries the session cookie)."""
+        form = {"username": username, "password": password}
+        answer = httpx.post(f"{self.url}/login", data=form, timeout=30)
+        assert answer.status_code == 303, answer.text
+        return httpx.Client(base_url=self.url, cookies=answer.cookies, timeout=30)
+
     def client(self, key: str = "rw") -> httpx.Client:
         """An HTTP client authenticated with one of the keys ('ingest', 'rw', 'revoked')."""
         return httpx.Client(base_url=self.url, auth=(self.keys[key], ""), timeout=30)
 
 
 def prepare(db: Path) -> dict[str, str]:
-    """Create the workspace file with an ingest key, a read_write key and a revoked key."""
+    """Create the workspace file with an admin, an ingest key, a read_write key of the admin and
+    a revoked key."""
     with Workspace.open(db) as ws:
+        ws.users.create(ADMIN, "admin", ADMIN_PASSWORD)
         keys = {
             "ingest": ws.keys.create("website", scope="ingest").key,
-            "rw": ws.keys.create("backend", scope="read_write").key,
+            "rw": ws.keys.create("backend", scope="read_write", user=ADMIN).key,
         }
-        revoked = ws.keys.create("old", scope="read_write")
+        revoked = ws.keys.create("old", scope="read_write", user=ADMIN)
         ws.keys.revoke(revoked.id)
         keys["revoked"] = revoked.key
         ws.goals.define(GOAL)  # goals are defined in the workspace, not through the API

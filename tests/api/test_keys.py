@@ -23,8 +23,10 @@ def test_created_key_authenticates_and_only_its_hash_is_stored(ws: Workspace) ->
 
 
 def test_scopes(ws: Workspace) -> None:
+    ws.users.create("ana", "marketer", "ana-password-1")
     ingest = ws.keys.create("website", scope="ingest")
-    admin = ws.keys.create("backend", scope="read_write")
+    admin = ws.keys.create("backend", scope="read_write", user="ana")
+    assert admin.user_id == ws.users.named("ana").id
     assert ws.keys.authenticate(admin.key, "read_write").scope == "read_write"
     assert ws.keys.authenticate(admin.key, "ingest").name == "backend"
     with pytest.raises(Forbidden, match="scope 'ingest'"):
@@ -48,12 +50,22 @@ def test_bad_input(ws: Workspace) -> None:
         ws.keys.create("  ")
     with pytest.raises(NotFound, match="no API key with id 42"):
         ws.keys.revoke(42)
+    with pytest.raises(ValidationError, match="acts for a user"):
+        ws.keys.create("backend", scope="read_write")
+    with pytest.raises(ValidationError, match="ingest keys belong to no user"):
+        ws.keys.create("site", scope="ingest", user="ana")
+    with pytest.raises(NotFound, match="no user named 'ghost'"):
+        ws.keys.create("backend", scope="read_write", user="ghost")
 
 
 def test_cli_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "k.duckdb")
-    assert main(["keys", "create", "website", "--scope", "read_write", "--json", "--db", db]) == 0
+    assert main(["users", "create", "ana", "--role", "admin", "--db", db]) == 0
+    capsys.readouterr()
+    create = ["keys", "create", "website", "--scope", "read_write", "--user", "ana", "--json"]
+    assert main([*create, "--db", db]) == 0
     created = json.loads(capsys.readouterr().out)
+    assert created["user_id"] == 1
     assert created["key"].startswith(created["prefix"]) and created["scope"] == "read_write"
     assert main(["keys", "revoke", str(created["id"]), "--db", db]) == 0
     assert "revoked key" in capsys.readouterr().out

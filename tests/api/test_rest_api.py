@@ -160,3 +160,20 @@ def test_goal_report(api: httpx.Client, server: Server) -> None:
     assert (
         unknown.status_code == 404 and "no goal named 'nope'" in unknown.json()["error"]["message"]
     )
+
+
+def test_out_of_range_paging_is_a_422_without_sql(api: httpx.Client) -> None:
+    huge = "99999999999999999999"
+    answers = [
+        api.get("/api/events", params={"offset": huge}),
+        api.get("/api/events", params={"offset": str(10**13)}),
+        api.get("/api/profiles", params={"offset": huge}),
+        api.get("/api/segments/anyone/members", params={"offset": huge}),
+        api.post("/api/segments/evaluate", json={"expression": 'country = "ID"', "offset": 10**20}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert "offset" in answer.json()["error"]["message"]
+        assert "SELECT" not in answer.text.upper()
+    last_page = api.get("/api/events", params={"offset": str(10**12)})
+    assert last_page.status_code == 200 and last_page.json()["events"] == []

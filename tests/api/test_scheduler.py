@@ -50,13 +50,13 @@ def test_a_failing_job_is_counted_and_shown_and_the_clock_goes_on(ws: Workspace)
 def test_a_job_due_while_the_server_was_down_runs_once_at_start(ws: Workspace) -> None:
     runs: list[dt.datetime] = []
     hour = 3600.0
-    jobs.record_run(ws, "hourly", utcnow() - dt.timedelta(days=2))  # missed 48 runs
+    jobs.record_run(ws.db, "hourly", utcnow() - dt.timedelta(days=2))  # missed 48 runs
     clock = Scheduler(ws, [Job("hourly", lambda: hour, runs.append, remembered=True)]).start()
     try:
         eventually(lambda: len(runs) == 1)
         time.sleep(0.2)
         assert len(runs) == 1
-        assert jobs.last_runs(ws)["hourly"] == runs[0]
+        assert jobs.last_runs(ws.db)["hourly"] == runs[0]
         next_run = clock.health()["jobs"]["hourly"]["next_run_at"]
         assert next_run == (runs[0] + dt.timedelta(hours=1)).isoformat(timespec="seconds")
     finally:

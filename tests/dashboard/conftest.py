@@ -4,6 +4,7 @@ helper that runs a dashboard screen through Streamlit's AppTest on it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,12 +14,15 @@ from streamlit.testing.v1 import AppTest
 
 from app import state
 from engine import Workspace
+from engine.access.policy import Actor
 from engine.demo.load import build
 from engine.demo.spec import DemoSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "app" / "main.py"
 SEED_PROFILES = 200
+# AppTest sends no cookie: the screens act for this admin, as if logged in
+TEST_ADMIN = Actor(name="test-admin", role="admin")
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +44,9 @@ def seeded(
     monkeypatch.setenv("KITH_DB", str(path))
     ws = Workspace.open(path)
     state.set_workspace(ws)
+    state.set_local_actor(TEST_ADMIN)
     yield ws
+    state.set_local_actor(None)
     state.set_workspace(None)
     ws.close()
 
@@ -52,7 +58,9 @@ def empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace
     monkeypatch.setenv("KITH_DB", str(path))
     ws = Workspace.open(path)
     state.set_workspace(ws)
+    state.set_local_actor(TEST_ADMIN)
     yield ws
+    state.set_local_actor(None)
     state.set_workspace(None)
     ws.close()
 
@@ -77,6 +85,11 @@ def screen() -> Screen:
         return at.run()
 
     return run
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees for Markdown made by `app.ui.literal` (escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def no_errors(at: AppTest) -> None:

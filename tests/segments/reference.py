@@ -6,6 +6,7 @@ SQL against it: same expression, same data, same `as_of` -> the same profile ids
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import operator
 import re
@@ -17,6 +18,7 @@ from dsl import ast
 from engine.clock import to_utc
 from engine.compiler import shift
 
+_NINE_PLACES = decimal.Decimal("1e-9")
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
     "!=": operator.ne,
@@ -176,15 +178,18 @@ class Reference:
         events = list(self.matching(node.match, node.window, pid))
         if node.prop is None:
             return _OPS[node.op](len(events), node.value.value)
-        values = [json_value(e.get("properties"), node.prop.parts, "number") for e in events]
+        # sums and averages are exact decimals (9 places), like the compiled query's
+        kind = "decimal" if node.func in ("sum", "avg") else "number"
+        values = [json_value(e.get("properties"), node.prop.parts, kind) for e in events]
         numbers = [v for v in values if v is not None]
         if node.func == "count":
             return _OPS[node.op](len(numbers), node.value.value)
         if not numbers:
             return False
         total = {"sum": sum, "min": min, "max": max}.get(node.func)
-        result = total(numbers) if total else sum(numbers) / len(numbers)
-        return _OPS[node.op](result, node.value.value)
+        result = total(numbers) if total else float(sum(numbers)) / len(numbers)
+        # a decimal meets a number literal as a double, as in DuckDB
+        return _OPS[node.op](float(result), node.value.value)
 
     def _occurrence(self, node: ast.Occurrence, pid: int) -> bool:
         times = [e["ts"] for e in self.matching(node.match, None, pid)]
@@ -314,10 +319,15 @@ def cast(text: str, kind: str) -> Any:
     try:
         if kind == "number":
             return float(text)
+        if kind == "decimal":
+            exact = decimal.Decimal(text.strip())
+            if not exact.is_finite():
+                return None
+            return exact.quantize(_NINE_PLACES, decimal.ROUND_HALF_UP)
         if kind == "boolean":
             return {"true": True, "false": False}[text.lower()]
         if kind == "date":
             return to_utc(text)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, decimal.InvalidOperation):
         return None
     return text

@@ -217,8 +217,10 @@ def test_members_page_with_identities(seeded: Workspace) -> None:
     assert list(page["id"]) == [3, 7]
     assert list(page.columns) == ["id", "name", "email", "phone", "identities"]
     assert {"type": "whatsapp", "value": "+14155550003"} in list(page.loc[0, "identities"])
-    with pytest.raises(ValidationError, match="limit and offset"):
+    with pytest.raises(ValidationError, match="limit must be between"):
         seeded.segments.members("did purchase", limit=-1)
+    with pytest.raises(ValidationError, match="offset must be between 0 and"):
+        seeded.segments.members("did purchase", offset=10**20)
 
 
 def test_condition_for_other_queries(seeded: Workspace) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from app.cli.common import add_json, command, day_or_moment, emit, moment, open_workspace
+from app.cli.engines import add_engine, open_runner
 from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
 
 
@@ -56,6 +57,7 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
         choices=("day", "week", "month"),
         help="instead of the steps: conversion per period of step 1",
     )
+    add_engine(funnel)
     add_json(funnel)
 
 
@@ -71,11 +73,11 @@ def _funnel(args: argparse.Namespace) -> None:
         audience=args.audience,
         as_of=args.as_of,
     )
-    with open_workspace(args) as ws:
+    with open_workspace(args) as ws, open_runner(args) as runner:
         if args.over_time:
             emit(_printable(ws.funnels.over_time(spec, args.over_time)), args.json)
             return
-        result = ws.funnels.run(spec)
+        result = ws.funnels.run(spec, runner=runner)
     emit(result.as_dict() if args.json else _printable(result.steps), args.json)
 
 
@@ -102,6 +104,7 @@ def _register_goal(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--to", dest="end", type=day_or_moment)
     report.add_argument("--segment", help="only profiles in this segment expression or name")
     report.add_argument("--as-of", type=moment)
+    add_engine(report)
     add_json(report)
 
 
@@ -117,7 +120,7 @@ def _goal_list(args: argparse.Namespace) -> None:
 
 
 def _goal_report(args: argparse.Namespace) -> None:
-    with open_workspace(args) as ws:
+    with open_workspace(args) as ws, open_runner(args) as runner:
         report = ws.goals.report(
             args.name,
             bucket=args.bucket,
@@ -125,6 +128,7 @@ def _goal_report(args: argparse.Namespace) -> None:
             end=args.end,
             segment=args.segment,
             as_of=args.as_of,
+            runner=runner,
         )
     if args.json:
         emit(report.as_dict(), True)

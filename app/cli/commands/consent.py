@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     put.add_argument("status", choices=CONSENT_STATUSES)
     put.add_argument("--purpose", default="marketing")
     put.add_argument("--source", default="admin")
-    put.add_argument("--actor", default="admin")
+    put.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     put.add_argument("--at", help="when it changed (ISO 8601, UTC); default now")
     show = command(actions, "show", _show, help="a profile's current consent")
     show.add_argument("id", type=int)

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 import time
 
-from app.cli.common import add_json, command, emit, open_workspace
+from app.cli.common import add_json, command, emit, open_file
 from engine.admin.stats import is_empty
 from engine.demo import DemoSpec
 from engine.demo.load import build
@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub,
         "demo",
         run,
+        acts=False,
         help="fill an empty workspace with demo data",
         description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -55,9 +56,15 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from err
 
 
+LOG_IN = (
+    "To log in: `kith serve` prints a one-time link that creates the first admin "
+    "(or run `kith users create NAME --role admin`)."
+)
+
+
 def run(args: argparse.Namespace) -> int:
     spec = DemoSpec(profiles=args.profiles, days=args.days, seed=args.seed, until=args.until)
-    with open_workspace(args) as ws:
+    with open_file(args) as ws:
         if not is_empty(ws):
             raise Conflict(
                 f"{args.db} already holds data; `kith demo` fills an empty workspace only "
@@ -65,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
                 details={"db": args.db},
             )
         report = build(ws, spec, progress=None if args.quiet else ProgressBar())
+        has_users = ws.users.count() > 0
     emit(_summary(report), args.json)
+    if not (args.quiet or has_users):
+        print(LOG_IN, file=sys.stderr)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from app.cli.common import add_json, command, emit, open_workspace
 from engine.models import IngestReport
@@ -26,7 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=("jsonl", "csv", "parquet"), help="override the file extension"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print nothing but the rejected lines (on stderr); the exit code still tells",
+    )
     add_json(parser)
 
 
@@ -42,9 +47,13 @@ def _ingest(args: argparse.Namespace) -> int:
         report = ws.ingest.file(args.file, fmt=args.format, progress=progress)
     if progress:
         sys.stderr.write("\n")
-    emit(_summary(report) if not args.json else report.model_dump(), args.json)
-    if not args.json:
-        _print_rejections(report)
+    if args.json:
+        emit(report.model_dump(), True)
+    elif args.quiet:
+        _print_rejections(report, sys.stderr)
+    else:
+        emit(_summary(report), False)
+        _print_rejections(report, sys.stdout)
     return 1 if report.rejected else 0
 
 
@@ -65,8 +74,8 @@ def _summary(report: IngestReport) -> dict[str, object]:
     }
 
 
-def _print_rejections(report: IngestReport) -> None:
+def _print_rejections(report: IngestReport, out: TextIO) -> None:
     for item in report.rejected[:SHOWN_REJECTIONS]:
-        print(f"line {item.line}: {item.reason}")
+        print(f"line {item.line}: {item.reason}", file=out)
     if len(report.rejected) > SHOWN_REJECTIONS:
-        print(f"... and {len(report.rejected) - SHOWN_REJECTIONS} more rejected lines")
+        print(f"... and {len(report.rejected) - SHOWN_REJECTIONS} more rejected lines", file=out)

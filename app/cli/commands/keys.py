@@ -1,4 +1,5 @@
-"""`kith keys create|list|revoke`: API write keys for the HTTP API."""
+"""`kith keys create|list|revoke`: API keys for the HTTP API (ingest keys for /v1, read_write
+keys that act for a user on /api)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create = command(actions, "create", _create, help="create a key (shown once)")
     create.add_argument("name", help="what the key is for, e.g. 'website'")
     create.add_argument("--scope", choices=SCOPES, default="ingest")
+    create.add_argument("--user", help="the user a read_write key acts for (with their role)")
     add_json(create)
     listing = command(actions, "list", _list, help="list keys (prefix only, never the key)")
     add_json(listing)
@@ -23,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _create(args: argparse.Namespace) -> None:
     with open_workspace(args) as ws:
-        created = ws.keys.create(args.name, scope=args.scope)
+        created = ws.keys.create(args.name, scope=args.scope, user=args.user)
     if args.json:
         emit(created.model_dump(mode="json"), True)
         return

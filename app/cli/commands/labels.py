@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser = command(actions, name, handler, help=f"{name} a label on profiles")
         parser.add_argument("label")
         parser.add_argument("ids", type=int, nargs="+", metavar="ID")
-        parser.add_argument("--actor", default="admin")
+        parser.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     listing = command(actions, "list", _list, help="labels in use, or one profile's labels")
     listing.add_argument("--profile", type=int)
     add_json(listing)

@@ -21,11 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FIELD=SIDE",
         help="which profile's value a conflicting field keeps: primary or secondary",
     )
-    merge.add_argument("--actor", default="admin")
+    merge.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     add_json(merge)
     unmerge = command(sub, "unmerge", _unmerge, help="undo a merge exactly")
     unmerge.add_argument("merge_id", type=int)
-    unmerge.add_argument("--actor", default="admin")
+    unmerge.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
 
 
 def _choices(items: list[str] | None) -> dict[str, Side]:

@@ -12,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     erase = command(sub, "erase", _erase, help="erase a person and everything held about them")
     erase.add_argument("id", type=int)
     erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
-    erase.add_argument("--actor", default="admin")
+    erase.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     export = command(sub, "export-person", _export, help="everything held about a person, JSON")
     export.add_argument("id", type=int)
     add_json(export)  # the export is always JSON; accepted for symmetry with other commands

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from app.cli.common import add_json, command, emit, open_workspace
+from app.cli.engines import add_engine, open_runner
 from engine.segments.service import COMPOUND_OPS, KINDS
 
 
@@ -54,6 +55,7 @@ def _writing(actions: argparse._SubParsersAction) -> None:
     refresh = command(actions, "refresh", _refresh, help="recompute saved segments' members")
     refresh.add_argument("name", nargs="?", help="one segment (default: all)")
     refresh.add_argument("--as-of", help="evaluation time, ISO 8601 UTC (default: now)")
+    add_engine(refresh)
     add_json(refresh)
     delete = command(actions, "delete", _delete, help="delete a saved segment")
     delete.add_argument("name")
@@ -65,6 +67,8 @@ def _evaluating(
     parser = command(actions, name, handler, help=text)
     parser.add_argument("target", metavar="EXPRESSION_OR_NAME")
     parser.add_argument("--as-of", help="evaluation time, ISO 8601 UTC (default: now)")
+    if name in ("count", "members"):
+        add_engine(parser)
     return parser
 
 
@@ -75,15 +79,15 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _count(args: argparse.Namespace) -> None:
-    with open_workspace(args) as ws:
-        total = ws.segments.count(args.target, as_of=args.as_of)
+    with open_workspace(args) as ws, open_runner(args) as runner:
+        total = ws.segments.count(args.target, as_of=args.as_of, runner=runner)
     emit({"count": total} if args.json else total, args.json)
 
 
 def _members(args: argparse.Namespace) -> None:
-    with open_workspace(args) as ws:
+    with open_workspace(args) as ws, open_runner(args) as runner:
         page = ws.segments.members(
-            args.target, as_of=args.as_of, limit=args.limit, offset=args.offset
+            args.target, as_of=args.as_of, limit=args.limit, offset=args.offset, runner=runner
         )
     if not args.json:
         page = page.astype(object).where(page.notna(), "")
@@ -140,8 +144,8 @@ def _save(args: argparse.Namespace) -> None:
 
 
 def _refresh(args: argparse.Namespace) -> None:
-    with open_workspace(args) as ws:
-        changes = ws.segments.refresh(args.name, as_of=args.as_of)
+    with open_workspace(args) as ws, open_runner(args) as runner:
+        changes = ws.segments.refresh(args.name, as_of=args.as_of, runner=runner)
     summary = {"entered": len(changes.entered), "exited": len(changes.exited)}
     emit(summary, args.json)
 

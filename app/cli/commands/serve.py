@@ -8,7 +8,7 @@ from app.cli.common import command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = command(sub, "serve", _serve, help="serve the dashboard and the HTTP API")
+    parser = command(sub, "serve", _serve, acts=False, help="serve the dashboard and the HTTP API")
     parser.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8501, help="port (default: %(default)s)")
 

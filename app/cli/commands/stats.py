@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from app.cli.common import add_json, command, emit, open_workspace
+from app.cli.common import add_json, command, emit, open_file
 from engine.admin.stats import workspace_stats
 
 
@@ -14,13 +14,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub,
         "stats",
         run,
+        acts=False,
         help="counts of profiles, identities, events by type, sessions, segments, rules...",
     )
     add_json(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    with open_workspace(args) as ws:
+    with open_file(args) as ws:
         stats = workspace_stats(ws)
     if args.json:
         emit(stats, True)

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("file", type=Path)
     imp.add_argument("--sep", help="column separator (default: detect ',' or ';')")
     imp.add_argument("--dry-run", action="store_true", help="check the file, change nothing")
-    imp.add_argument("--actor", default="admin")
+    imp.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     add_json(imp)
     exp = command(sub, "export-profiles", _export, help="export profiles to CSV or Parquet")
     add_filters(exp)

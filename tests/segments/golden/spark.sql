@@ -1,7 +1,7 @@
 -- aggregate_average: average amount of purchase > 50
 SELECT p.id FROM profiles AS p
 WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = :p0 AND e1.ts <= :as_of GROUP BY e1.profile_id HAVING AVG(CAST(GET_JSON_OBJECT(e1.properties, '$.amount') AS DOUBLE)) > :p1)
+WHERE e1.type = :p0 AND e1.ts <= :as_of GROUP BY e1.profile_id HAVING AVG(CAST(GET_JSON_OBJECT(e1.properties, '$.amount') AS DECIMAL(38, 9))) > :p1)
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": 50}
 
 -- aggregate_count: count of purchase in last 30 days < 2
@@ -31,7 +31,7 @@ WHERE e1.type = :p0 AND e1.ts <= :as_of GROUP BY e1.profile_id HAVING MIN(CAST(G
 -- aggregate_sum: total amount of purchase in last 90 days > 1000
 SELECT p.id FROM profiles AS p
 WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = :p0 AND e1.ts <= :as_of AND e1.ts > :p1 GROUP BY e1.profile_id HAVING SUM(CAST(GET_JSON_OBJECT(e1.properties, '$.amount') AS DOUBLE)) > :p2)
+WHERE e1.type = :p0 AND e1.ts <= :as_of AND e1.ts > :p1 GROUP BY e1.profile_id HAVING SUM(CAST(GET_JSON_OBJECT(e1.properties, '$.amount') AS DECIMAL(38, 9))) > :p2)
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2025-12-01 00:00:00", "p2": 1000}
 
 -- ago_window: did page_view between 7 and 14 days ago

@@ -1,0 +1,245 @@
+"""Segment-spec JSON lines read by DuckDB's JSON functions: the static SQL of the JSONL fast path
+(engine/ingest/jsonl.py). `plain_messages` takes the file's non-blank lines (_line, raw) and
+returns, for each line in the common shape, the raw canonical fields the Python parser
+(engine/ingest/frames.parse_message) would give it. A line in any other shape (not valid JSON
+for DuckDB, screen/alias/group, no messageId, a value of an unusual type, externalIds, traits
+that need renaming, ...) is left out, and the engine parses it in Python: the rules live in one
+place, and this query only takes the lines whose outcome it can reproduce exactly.
+
+Every path is read by two multi-path calls (one parse each, materialised once): `json_type`
+(VARCHAR, OBJECT, NULL for a JSON null, SQL NULL when absent) and `json_extract_string` (text;
+objects as JSON)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from store.db import Database
+
+# the channel ids Segment traits may carry (engine/ingest/frames._TRAIT_KEYS), in that order
+TRAIT_KEYS = (
+    "email",
+    "phone",
+    "whatsapp",
+    "sms",
+    "instagram",
+    "telegram",
+    "line",
+    "facebook",
+    "tiktok",
+    "widget",
+)
+_PAGE_KEYS = ("url", "path", "title", "referrer")
+_SCALARS = ("timestamp", "originalTimestamp", "sentAt", "userId", "anonymousId", "channel")
+_PATHS = (
+    "type",
+    "messageId",
+    "event",
+    "name",
+    "context",
+    "properties",
+    "traits",
+    "context.traits",
+    *_SCALARS,
+    "context.channel",
+    "context.sessionId",
+    "properties.channel",
+    "properties.session_id",
+    "context.device",
+    "context.device.type",
+    "context.userAgent",
+    "context.externalIds",
+    "context.page",
+)
+_AT = {path: i for i, path in enumerate(_PATHS, start=1)}
+
+
+def _t(path: str) -> str:
+    """The JSON type at `path`, 'NULL' when absent or null (SQL text of a list element)."""
+    return f"coalesce(t{_AT[path]}, 'NULL')"
+
+
+def _v(path: str) -> str:
+    """The text at `path` (strings unquoted, objects as JSON, NULL when absent or null)."""
+    return f"v{_AT[path]}"
+
+
+def _text(path: str) -> str:
+    """Segment's `_text`: an empty string counts as absent."""
+    return f"nullif({_v(path)}, '')"
+
+
+def _is(path: str, *types: str) -> str:
+    return f"{_t(path)} IN ({', '.join(repr(t) for t in ('NULL', *types))})"
+
+
+_KIND = "kind"  # lower(type), computed once in the materialised step
+# the lines this query answers for (every condition is one the Python parser would accept)
+_PLAIN = " AND ".join(
+    [
+        f"{_t('type')} = 'VARCHAR' AND {_KIND} IN ('track', 'identify', 'page')",
+        f"{_t('messageId')} = 'VARCHAR' AND {_v('messageId')} <> ''",
+        *(_is(p, "VARCHAR") for p in _SCALARS),
+        *(_is(p, "OBJECT") for p in ("context", "properties", "traits", "context.traits")),
+        f"NOT ({_t('traits')} = 'OBJECT' AND {_t('context.traits')} = 'OBJECT')",
+        *(
+            f"coalesce(trait_types[{i}], 'NULL') IN ('NULL', 'VARCHAR')"
+            for i in range(1, len(TRAIT_KEYS) + 1)
+        ),
+        f"({_KIND} <> 'identify' OR NOT regexp_matches("
+        f"coalesce({_v('traits')}, '') || coalesce({_v('context.traits')}, ''), $reshaped))",
+        _is("context.externalIds"),
+        f"({_KIND} <> 'track' OR ({_t('event')} = 'VARCHAR' AND {_v('event')} <> ''))",
+        *(
+            _is(p, "VARCHAR")
+            for p in (
+                "context.channel",
+                "context.sessionId",
+                "properties.channel",
+                "properties.session_id",
+                "context.userAgent",
+            )
+        ),
+        f"({_t('context.device')} <> 'OBJECT' OR {_is('context.device.type', 'VARCHAR')})",
+        f"({_KIND} <> 'page' OR ({_is('context.page', 'OBJECT')} AND {_is('name', 'VARCHAR')} "
+        f"AND NOT regexp_matches(coalesce({_v('properties')}, ''), $page_keys)))",
+    ]
+)
+_RAW_CHANNEL = "lower(raw_channel)"
+# where a message's channel is read, first found first (frames._channel)
+_CHANNEL_PATHS = ("context.channel", "properties.channel", "channel")
+_AGENT = "agent"
+# computed once per line in the materialised step (the expressions below read them often)
+_KEYS = "[" + ", ".join(f"'$.{k}'" for k in TRAIT_KEYS) + "]"
+_SHARED = {
+    "kind": f"lower(v[{_AT['type']}])",
+    "raw_channel": "coalesce("
+    + ", ".join(f"nullif(v[{_AT[p]}], '')" for p in _CHANNEL_PATHS)
+    + ")",
+    "agent": f"lower(coalesce(v[{_AT['context.userAgent']}], ''))",
+    # the identity keys in the traits object given (both given: the line goes to Python)
+    **{
+        name: f"CASE WHEN t[{_AT['traits']}] = 'OBJECT' THEN {call}(v[{_AT['traits']}], {_KEYS}) "
+        f"WHEN t[{_AT['context.traits']}] = 'OBJECT' "
+        f"THEN {call}(v[{_AT['context.traits']}], {_KEYS}) END"
+        for name, call in (("trait_types", "json_type"), ("trait_values", "json_extract_string"))
+    },
+    # a page's url, path, title and referrer as JSON ('null' when null, NULL when absent)
+    "page_values": f"CASE WHEN lower(v[{_AT['type']}]) = 'page' "
+    f"AND t[{_AT['context.page']}] = 'OBJECT' THEN json_extract(v[{_AT['context.page']}], "
+    + "["
+    + ", ".join(f"'$.{k}'" for k in _PAGE_KEYS)
+    + "]) END",
+}
+_PAGE_PROPERTIES = (
+    "'{' || concat_ws(',', "
+    + ", ".join(
+        f"CASE WHEN page_values[{i}] IS NOT NULL THEN '\"{k}\":' || page_values[{i}] END"
+        for i, k in enumerate(_PAGE_KEYS, start=1)
+    )
+    + f", CASE WHEN {_t('properties')} = 'OBJECT' AND {_v('properties')} <> '{{}}' "
+    f"THEN {_v('properties')}[2:-2] END"
+    + f", CASE WHEN {_v('name')} <> '' THEN '\"name\":' || to_json({_v('name')}) END) || '}}'"
+)
+# identity keys are identities, not profile traits (frames.profile_traits)
+_NOT_TRAITS = "{" + ", ".join(f'"{k}": null' for k in (*TRAIT_KEYS, "anonymous_id")) + "}"
+_TRAITS_OBJECT = (
+    f"coalesce(CASE WHEN {_t('traits')} = 'OBJECT' THEN {_v('traits')} END, "
+    f"CASE WHEN {_t('context.traits')} = 'OBJECT' THEN {_v('context.traits')} END, '{{}}')"
+)
+_COLUMNS = {
+    "message_id": _v("messageId"),
+    "type": f"CASE {_KIND} WHEN 'track' THEN {_v('event')} WHEN 'identify' THEN 'identify' "
+    "ELSE 'page_view' END",
+    "channel": f"CASE WHEN {_RAW_CHANNEL} IS NULL THEN CASE WHEN {_KIND} = 'page' THEN 'web' END "
+    f"WHEN {_RAW_CHANNEL} = 'browser' THEN 'web' "
+    f"WHEN {_RAW_CHANNEL} IN ('server', 'mobile', 'client') THEN NULL "
+    f"ELSE {_RAW_CHANNEL} END",
+    "session_id": f"coalesce({_text('context.sessionId')}, {_text('properties.session_id')})",
+    "device": f"CASE WHEN {_t('context.device')} = 'OBJECT' AND {_v('context.device.type')} <> '' "
+    f"THEN lower({_v('context.device.type')}) WHEN {_AGENT} = '' THEN NULL "
+    f"WHEN contains({_AGENT}, 'ipad') OR contains({_AGENT}, 'tablet') THEN 'tablet' "
+    f"WHEN contains({_AGENT}, 'mobi') OR contains({_AGENT}, 'android') THEN 'mobile' "
+    "ELSE 'desktop' END",
+    # `timestamp or originalTimestamp`, as Python's `or` reads it
+    "ts": f"CASE WHEN {_v('timestamp')} <> '' THEN {_v('timestamp')} "
+    f"ELSE {_v('originalTimestamp')} END",
+    "sent_at": _v("sentAt"),
+    "properties": f"CASE {_KIND} WHEN 'identify' THEN '{{}}' WHEN 'page' THEN {_PAGE_PROPERTIES} "
+    f"ELSE CASE WHEN {_t('properties')} = 'OBJECT' THEN {_v('properties')} ELSE '{{}}' END END",
+    "context": f"CASE WHEN {_t('context')} = 'OBJECT' THEN {_v('context')} ELSE '{{}}' END",
+    "traits": f"CASE WHEN {_KIND} = 'identify' "
+    f"THEN json_merge_patch({_TRAITS_OBJECT}, '{_NOT_TRAITS}')::VARCHAR END",
+    "user_id": _text("userId"),
+    "anonymous_id": _text("anonymousId"),
+    **{k: f"trait_values[{i}]" for i, k in enumerate(TRAIT_KEYS, start=1)},
+}
+_PATH_LIST = "[" + ", ".join(f"'$.{p}'" for p in _PATHS) + "]"
+# static text: every piece above is a constant of this module, no value is pasted in
+PLAIN_MESSAGES_SQL = (
+    # materialised: else DuckDB inlines the lists into every expression that reads them
+    "WITH parsed AS MATERIALIZED (SELECT _line, "
+    + ", ".join(f"t[{i}] AS t{i}, v[{i}] AS v{i}" for i in _AT.values())
+    + ", "
+    + ", ".join(f"{sql} AS {name}" for name, sql in _SHARED.items())
+    + f" FROM (SELECT _line, json_type(raw, {_PATH_LIST}) AS t, "
+    f"json_extract_string(raw, {_PATH_LIST}) AS v FROM kith_raw "
+    "WHERE json_valid(raw) AND json_type(raw) = 'OBJECT' AND NOT regexp_matches(raw, $lenient))) "
+    "SELECT _line, "
+    + ", ".join(f"{sql} AS {name}" for name, sql in _COLUMNS.items())
+    + " FROM parsed WHERE "
+    + _PLAIN
+    + " ORDER BY _line"
+)
+
+
+# DuckDB's JSON reader accepts trailing commas and nan/inf literals that Python's refuses (or
+# reads otherwise): lines that may hold one (also inside a string, harmlessly) go to Python
+_LENIENT = r",\s*[}\]]|[:\[,]\s*-?(?i:nan|inf)"
+# traits profile_traits() renames or reshapes (in compact JSON): such a message goes to Python
+_RESHAPED = r'"(firstName|lastName|address|lifecycle_stage|lifecycleStage)":|"company":\{'
+# properties of a page that would meet the page's own keys or its name: to Python
+_PAGE_CLASH = r'"(url|path|title|referrer|name)":'
+_PATTERNS = {"lenient": _LENIENT, "reshaped": _RESHAPED, "page_keys": _PAGE_CLASH}
+
+
+def plain_messages(db: Database, lines: pa.Table) -> pa.Table:
+    """The canonical raw fields of every line of `lines` (_line, raw) in the common shape (see
+    the module docstring), in line order; the lines left out are for the Python parser."""
+    db.register("kith_raw", lines)
+    try:
+        return db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS).to_arrow_table()
+    finally:
+        db.unregister("kith_raw")
+
+
+def array_elements(db: Database, doc: pa.Array) -> pa.Table | None:
+    """The elements of the JSON array `doc` (one text), each as JSON text with its 1-based
+    position as `_line`; None when `doc` is not one valid JSON array or holds something DuckDB
+    reads more leniently than the JSON spec (the caller then parses it in Python, which says
+    what is wrong and where)."""
+    db.register("kith_doc", pa.table({"doc": doc}))
+    try:
+        if not _is_plain_json_array(db):
+            return None
+        return _elements(db)
+    finally:
+        db.unregister("kith_doc")
+
+
+def _elements(db: Database) -> pa.Table:
+    query = db.cursor().sql(
+        "SELECT generate_subscripts(items, 1) AS _line, unnest(items)::VARCHAR AS raw "
+        "FROM (SELECT json_extract(doc, '$[*]') AS items FROM kith_doc)"
+    )
+    return query.to_arrow_table()
+
+
+def _is_plain_json_array(db: Database) -> bool:
+    return bool(
+        db.scalar(
+            "SELECT json_valid(doc) AND json_type(doc) = 'ARRAY' "
+            "AND NOT regexp_matches(doc, $lenient) FROM kith_doc",
+            {"lenient": _LENIENT},
+        )
+    )

@@ -1,0 +1,315 @@
+"""The JSONL fast path (DuckDB's JSON reader, engine/ingest/jsonl.py) against the Python parser
+(the path `ws.ingest.messages` takes): the same file gives the same stored rows and the same
+rejections, line for line. Lines of every shape are mixed in, so both halves of the fast path
+(DuckDB for the common shape, Python for the rest) are held to the parser's answers."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import Workspace
+from engine.ingest.jsonl import json_error
+from kith_errors import IngestError
+
+T = "2026-01-05T10:00:00Z"
+# shapes the fast path hands to Python, or reads itself with care
+ODD: list[Any] = [
+    {"type": "screen", "name": "Home", "userId": "s1", "messageId": "o1", "timestamp": T},
+    {"type": "alias", "previousId": "a-old", "userId": "a-new", "messageId": "o2", "timestamp": T},
+    {"type": "group", "groupId": "g1", "userId": "s1", "messageId": "o3", "timestamp": T},
+    {"type": "track", "event": "No Id", "userId": "s2", "timestamp": T},
+    {"type": "TRACK", "event": "Upper", "userId": 42, "messageId": "o5", "timestamp": T},
+    {
+        "type": "identify",
+        "userId": "s3",
+        "messageId": "o6",
+        "timestamp": T,
+        "traits": {"firstName": "Ana", "lastName": "Lima", "company": {"name": "Acme"}},
+    },
+    {
+        "type": "identify",
+        "userId": "s4",
+        "messageId": "o7",
+        "timestamp": T,
+        "traits": {
+            "email": " S4@Example.com ",
+            "plan": "pro",
+            "whatsapp": "+447700900004",
+            "nothing": None,
+        },
+        "context": {"traits": {"name": "Ignored: traits win"}},
+    },
+    {
+        "type": "identify",
+        "userId": "s5",
+        "messageId": "o8",
+        "timestamp": T,
+        "context": {"traits": {"phone": "+44 7700 900005", "city": "Leeds"}},
+    },
+    {
+        "type": "track",
+        "event": "x",
+        "messageId": "o9",
+        "timestamp": T,
+        "context": {"externalIds": [{"type": "user_id", "id": "ext-1"}]},
+    },
+    {
+        "type": "page",
+        "anonymousId": "p1",
+        "messageId": "o10",
+        "timestamp": T,
+        "name": "Pricing",
+        "context": {"page": {"url": "https://x.io/p", "path": "/p", "referrer": None}},
+        "properties": {"plan": "pro"},
+    },
+    {
+        "type": "page",
+        "anonymousId": "p2",
+        "messageId": "o11",
+        "timestamp": T,
+        "context": {"page": {"url": "https://x.io/a"}},
+        "properties": {"url": "https://x.io/b"},
+    },
+    {
+        "type": "page",
+        "anonymousId": "p2b",
+        "messageId": "o11b",
+        "timestamp": T,
+        "name": "N",
+        "properties": {"name": "own name"},
+        "context": {"page": {"title": None}},
+    },
+    {
+        "type": "identify",
+        "userId": "s6",
+        "messageId": "o8b",
+        "timestamp": T,
+        "traits": {"lifecycle_stage": "lead", "address": {"city": "Porto"}, "company": "Plain"},
+    },
+    {
+        "type": "page",
+        "anonymousId": "p3",
+        "messageId": "o12",
+        "originalTimestamp": T,
+        "timestamp": "",
+    },
+    {
+        "type": "track",
+        "event": "Tap",
+        "anonymousId": "p4",
+        "messageId": "o13",
+        "timestamp": T,
+        "context": {
+            "channel": "Browser",
+            "sessionId": "sess-1",
+            "device": {"type": "Tablet"},
+            "userAgent": "Mobile Safari",
+        },
+    },
+    {
+        "type": "track",
+        "event": "Tap",
+        "anonymousId": "p5",
+        "messageId": "o14",
+        "timestamp": T,
+        "properties": {"channel": "whatsapp", "session_id": ""},
+        "context": {"userAgent": "Mozilla/5.0 (Linux; Android 14)"},
+    },
+    {
+        "type": "track",
+        "event": "Tap",
+        "anonymousId": "p6",
+        "messageId": "o15",
+        "timestamp": T,
+        "channel": "server",
+        "context": {"device": "not an object", "userAgent": "curl/8"},
+    },
+    {
+        "type": "track",
+        "event": "Bad Channel",
+        "anonymousId": "p7",
+        "messageId": "o16",
+        "timestamp": T,
+        "context": {"channel": "pigeon"},
+    },
+    {
+        "type": "track",
+        "event": "Bad Time",
+        "anonymousId": "p8",
+        "messageId": "o17",
+        "timestamp": "yesterday",
+    },
+    {"type": "track", "event": "", "anonymousId": "p9", "messageId": "o18", "timestamp": T},
+    {"type": "track", "event": "x", "messageId": "o19", "timestamp": T},
+    {
+        "type": "track",
+        "event": "x",
+        "anonymousId": "p10",
+        "messageId": "o20",
+        "timestamp": T,
+        "properties": ["not", "an", "object"],
+    },
+    {"type": "shout", "anonymousId": "p11", "messageId": "o21", "timestamp": T},
+    {"type": "track", "event": "Dup", "anonymousId": "p12", "messageId": "o22", "timestamp": T},
+    {"type": "track", "event": "Dup", "anonymousId": "p12", "messageId": "o22", "timestamp": T},
+    {
+        "type": "track",
+        "event": "Ünïcode ✓",
+        "anonymousId": "p13",
+        "messageId": "o23",
+        "timestamp": "2026-01-05T12:00:00+07:00",
+        "properties": {"note": "naïve ✓", "n": 1.5e3},
+    },
+    {
+        "type": "track",
+        "event": "Nan",
+        "anonymousId": "p14",
+        "messageId": "o24",
+        "timestamp": T,
+        "properties": {"v": float("nan")},
+    },
+    [1, 2],
+    "just a string",
+]
+RAW_ODD = [
+    '{"type": "track", "event": "x", "anonymousId": "r1", "messageId": "r1", "p": {"a": 1,}}',
+    '{"type": "track", "event": "x", "anonymousId": "r2", "messageId": "r2", "timestamp": "' + T,
+    '{"type": "track", "event": "x", "anonymousId": "r3", "messageId": "r3", "v": inf}',
+    "{oops",
+]
+
+
+def _common(rng: random.Random, i: int) -> dict[str, Any]:
+    """A message in the common shape: track, page or identify, some with context and traits."""
+    who = rng.randrange(300)
+    msg: dict[str, Any] = {
+        "messageId": f"m-{i}",
+        "anonymousId": f"anon-{who}",
+        "timestamp": f"2026-01-0{1 + who % 5}T{i % 24:02d}:{who % 60:02d}:00.000Z",
+    }
+    if who % 2:
+        msg["userId"] = f"user-{who}"
+    kind = rng.random()
+    if kind < 0.6:
+        props = {"revenue": round(rng.uniform(1, 99), 2), "tags": ["a", "b"], "nested": {"k": i}}
+        msg |= {
+            "type": "track",
+            "event": rng.choice(("Order Completed", "viewed")),
+            "properties": props,
+        }
+    elif kind < 0.85:
+        msg |= {"type": "page", "name": "Docs", "properties": {"section": "main"}}
+    else:
+        msg |= {"type": "identify", "traits": {"plan": "pro", "email": f"p{who}@example.com"}}
+    if rng.random() < 0.3:
+        msg["context"] = {
+            "page": {"path": "/d", "url": "https://example.com/d", "title": "D"},
+            "userAgent": rng.choice(("Mozilla/5.0 (iPhone) Mobile", "Mozilla/5.0 (X11)")),
+            "traits": {"email": f"p{who}@example.com", "name": f"Person {who}"},
+        }
+    return msg
+
+
+def _lines() -> list[str]:
+    rng = random.Random(3)
+    common = [json.dumps(_common(rng, i)) for i in range(1500)]
+    odd = [json.dumps(m) for m in ODD] + RAW_ODD
+    for k, line in enumerate(odd):  # spread among the common lines
+        common.insert(7 + k * 53, line)
+    return common
+
+
+def _old_path(ws: Workspace, lines: list[str]) -> Any:
+    def parsed(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            return json_error(err)
+
+    return ws.ingest.messages([parsed(t) for t in lines], source="import")
+
+
+_DROP = {"received_at", "batch_id", "updated_at", "created_at", "logged_at"}
+_TABLES = ("events", "profiles", "identities", "sessions", "identity_log")
+
+
+def _stored(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table the batch writes, without the moment-of-writing columns, JSON parsed (the
+    fast path writes JSON compactly, the parser with spaces: the values are what count)."""
+    out = {}
+    for table in _TABLES:
+        frame = ws.db.df(f"SELECT * FROM {table}")
+        frame = frame.drop(columns=[c for c in frame.columns if c in _DROP])
+        rows = [tuple(_value(v) for v in row) for row in frame.itertuples(index=False)]
+        out[table] = sorted(rows, key=repr)
+    return out
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        return json.dumps(json.loads(value), sort_keys=True)
+    return value
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> tuple[Workspace, Workspace]:
+    old, new = Workspace.open(tmp_path / "old.duckdb"), Workspace.open(tmp_path / "new.duckdb")
+    yield old, new
+    old.close()
+    new.close()
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_the_fast_path_stores_what_the_parser_stores(
+    two: tuple[Workspace, Workspace], tmp_path: Path, gzipped: bool
+) -> None:
+    old, new = two
+    lines = _lines()
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / ("events.jsonl.gz" if gzipped else "events.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if gzipped else text.encode())
+    expected = _old_path(old, lines)
+    got = new.ingest.file(path)
+    assert got.rejected == expected.rejected and len(got.rejected) == 14
+    assert (got.accepted, got.duplicates) == (expected.accepted, expected.duplicates)
+    assert got.sessions_started == expected.sessions_started
+    assert _stored(new) == _stored(old)
+
+
+def test_a_json_array_file_is_its_messages_numbered_by_position(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    good = {"type": "track", "event": "x", "userId": "u1", "messageId": "m1", "timestamp": T}
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps([good, {"type": "nope"}, {**good, "messageId": "m2"}], indent=2))
+    report = ws.ingest.file(path)
+    assert report.accepted == 2 and [r.line for r in report.rejected] == [2]
+    assert "type must be one of" in report.rejected[0].reason
+
+
+def test_a_json_array_from_a_text_handle(ws: Workspace) -> None:
+    good = {"type": "track", "event": "x", "userId": "u1", "messageId": "m1", "timestamp": T}
+    report = ws.ingest.jsonl(io.StringIO(json.dumps([good, {**good, "messageId": "m2"}])))
+    assert report.accepted == 2 and report.rejected == []
+
+
+def test_a_broken_json_array_is_refused_whole_with_its_place(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.json"
+    path.write_text('[\n  {"type": "track"},\n  {"type": "track",}\n]')
+    with pytest.raises(IngestError, match=r"not valid JSON \(.* at line 3, column 20\)"):
+        ws.ingest.file(path)
+    assert ws.db.scalar("SELECT count(*) FROM events") == 0
+
+
+def test_a_file_that_is_not_utf8_names_its_line(ws: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"type": "track"}\n{"type": "tr\xff"}\n')
+    with pytest.raises(IngestError, match=r"line 2 is not UTF-8 text \(byte 13 of the line\)"):
+        ws.ingest.file(path)
