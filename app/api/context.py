@@ -45,9 +45,10 @@ async def clock(request: Request) -> Scheduler:
 
 async def fresh(request: Request) -> None:
     """Read your writes: wait (up to READ_WAIT seconds) until every tracking message
-    acknowledged before this request is loaded into the workspace. The caller's key is checked
-    first: a request without a valid key is answered at once, never after the loader."""
-    _authenticate(request, "read_write")  # known keys are cached: a second check costs nothing
+    acknowledged before this request is loaded into the workspace. The caller (key or session
+    cookie) is checked first: a request without one is answered at once, never after the
+    loader."""
+    caller(request)  # known keys are cached: a second check costs nothing
     pipeline: IngestPipeline = request.app.state.pipeline
     if pipeline.lag:
         await asyncio.to_thread(pipeline.wait_loaded, READ_WAIT)

@@ -53,6 +53,9 @@ _SPARK: dict[str, Callable[[exp.Expr], exp.Expr]] = {
     **{name: _spark_interval for name in _INTERVAL_SLOT},
     "list_extract": _spark_element_at,
     "list_sort": _spark_array_sort,
+    "epoch_us": lambda node: exp.Anonymous(
+        this="unix_micros", expressions=[e.copy() for e in node.expressions]
+    ),
 }
 FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expr], exp.Expr]]] = {
     DUCKDB: {},
@@ -85,6 +88,19 @@ def for_dialect(tree: exp.Expr, dialect: str) -> exp.Expr:
     return tree
 
 
+def _names_a_table(value: exp.Expr) -> bool:
+    """DuckDB reads a bare table name as the whole row (`arg_min(t, key) FROM t`)."""
+    select = value.find_ancestor(exp.Select)
+    source = select.args.get("from_") if select is not None else None
+    table = source.this if source is not None else None
+    return (
+        isinstance(value, exp.Column)
+        and not value.table
+        and isinstance(table, exp.Table)
+        and value.name in {table.name, table.alias_or_name}
+    )
+
+
 def _spark_node(node: exp.Expr) -> exp.Expr:
     """DuckDB forms with no Spark spelling of the same shape:
     - IF(c, x): Spark's IF takes exactly three arguments; the missing one means NULL;
@@ -93,7 +109,9 @@ def _spark_node(node: exp.Expr) -> exp.Expr:
     - GREATEST/LEAST: the tree means NULL when any argument is NULL (sqlglot writes DuckDB's
       that way), while Spark's skip NULLs;
     - `WITH x AS MATERIALIZED (...)`: a DuckDB planning hint Spark has no syntax for;
-    - date_trunc of a timestamp: sqlglot writes Spark's TRUNC, which takes dates only."""
+    - date_trunc of a timestamp: sqlglot writes Spark's TRUNC, which takes dates only;
+    - arg_min(t, key) over a table t (the whole row) and SELECT UNNEST(row): Spark's
+      min_by(struct(*), key) and row.*."""
     if isinstance(node, exp.DateTrunc):
         return exp.TimestampTrunc(this=node.this, unit=exp.var(node.args["unit"].name.upper()))
     if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
@@ -105,6 +123,12 @@ def _spark_node(node: exp.Expr) -> exp.Expr:
         kept = node.copy()
         any_null = exp.or_(*(exp.Is(this=a.copy(), expression=exp.Null()) for a in args))
         return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=kept)
+    if isinstance(node, exp.ArgMin | exp.ArgMax) and _names_a_table(node.this):
+        whole_row = exp.Struct(expressions=[exp.Star()])
+        return node.__class__(this=whole_row, expression=node.expression)
+    if isinstance(node, exp.Unnest) and isinstance(node.parent, exp.Select):
+        (struct,) = node.expressions
+        return exp.column(exp.Star(), table=struct.name)
     if isinstance(node, exp.If) and node.args.get("false") is None:
         return exp.If(this=node.this, true=node.args["true"], false=exp.Null())
     if isinstance(node, exp.Window) and isinstance(node.this, exp.Min) and node.this.expressions:
