@@ -226,9 +226,9 @@ class IngestPipeline:
             for arrival in arrivals:  # one at a time, so a request that breaks fails alone
                 self._admit([arrival])
         else:
-            for (_, arrival), outcome in zip(arrivals, outcomes, strict=True):
-                if not arrival.done():  # the client may have gone away
-                    arrival.set_result(outcome)
+            for (_, answer), outcome in zip(arrivals, outcomes, strict=True):
+                if not answer.done():  # the client may have gone away
+                    answer.set_result(outcome)
 
     def wait_loaded(self, timeout: float) -> bool:
         """Wait until everything acknowledged so far is loaded; False on timeout."""

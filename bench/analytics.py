@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from bench import ingest as ingest_bench
 from bench import workspace as bench_workspace
 from engine import Workspace
 from engine.analytics.funnels import FunnelSpec, FunnelStep
+from engine.models import PropertyType
 from store import analytics as analytics_repo
 
 CAMPAIGN = ("message_sent", "message_delivered", "message_read", "link_clicked")
@@ -56,7 +58,7 @@ RULES = [
     'when order_completed where amount > 250 then set tier = "gold"',
     "when session_started then increment visits",
 ]
-PROPERTIES = {
+PROPERTIES: dict[str, PropertyType] = {
     "purchases": "number",
     "last_amount": "number",
     "page_views": "number",
@@ -180,7 +182,7 @@ def analytics_rows(db: Path, repeat: int, goal_source: str = GOAL) -> list[dict[
             "funnel 4 steps, 7d, unordered": campaign_spec(as_of, order="unordered"),
         }
         for case, spec in cases.items():
-            seconds, cpu, result = timed(lambda spec=spec: ws.funnels.run(spec), repeat)
+            seconds, cpu, result = timed(partial(ws.funnels.run, spec), repeat)
             first = result.steps[result.steps["step"] == 1]["profiles"].sum()
             rows.append(_row(case, seconds, cpu, f"{first:,} in"))
         sql_counts = ws.funnels.run(cases["funnel 4 steps, 7d (ordered)"]).steps["profiles"]

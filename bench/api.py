@@ -161,7 +161,7 @@ def paced_latency(url: str, key: str, rate: float, seconds: float) -> list[float
     return latencies
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
 
 

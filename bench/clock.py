@@ -56,7 +56,7 @@ def served(db: Path, interval: int, rate: float, seconds: float) -> dict[str, An
     off entirely with DAY_SECONDS); latencies and the clock's time_refresh figures."""
     with Workspace.open(db) as ws:
         ws.settings.set_time_refresh_seconds(interval)
-        jobs.record_run(ws, TIME_REFRESH, utcnow())  # no catch-up run at start
+        jobs.record_run(ws.db, TIME_REFRESH, utcnow())  # no catch-up run at start
         key = ws.keys.create(f"bench-clock-{time.time_ns()}", scope="ingest").key
     proc, url = start_server(db, timeout=300)  # a 1M workspace on a busy machine: minutes
     try:

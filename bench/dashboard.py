@@ -22,6 +22,7 @@ from app import state
 from app.ui import views
 from bench.workspace import DEFAULT_DB, ensure
 from engine import Workspace
+from engine.access.policy import Actor
 from engine.profiles.service import ProfileFilter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,15 +46,16 @@ def _busiest_profile(ws: Workspace) -> int:
 
 
 def engine_calls(ws: Workspace, pid: int) -> dict[str, Callable[[], Any]]:
+    acting = ws.acting_as(Actor(name="bench:dashboard", role="admin"))  # as the screens see it
     return {
         "people: list page 1 + total": lambda: ws.profiles.list(limit=50),
         "people: search 'maria'": lambda: ws.profiles.list(ProfileFilter(text="maria"), limit=50),
         "people: lifecycle AND channel": lambda: ws.profiles.list(
             ProfileFilter(lifecycle="customer", channel="whatsapp"), limit=50
         ),
-        "people: filter options": lambda: views.filter_options(ws),
-        "profile: detail view": lambda: views.profile_detail(ws, pid),
-        "segments: live count + 20 members": lambda: views.segment_draft(ws, SEGMENT),
+        "people: filter options": lambda: views.filter_options(acting),
+        "profile: detail view": lambda: views.profile_detail(acting, pid),
+        "segments: live count + 20 members": lambda: views.segment_draft(acting, SEGMENT),
         "overview: 30-day report": lambda: ws.overview.report(30),
     }
 

@@ -91,7 +91,7 @@ def cpu_seconds() -> float:
 
 def run(n: int, profiles: int, batches: int) -> list[dict[str, object]]:
     frame = events(n, profiles)
-    rows = []
+    rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.open(Path(tmp) / "bench.duckdb")
         warm_up(ws)

@@ -19,6 +19,7 @@ import os
 import resource
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +51,14 @@ def workspace_for(profiles: int) -> tuple[Path, Path]:
     return db, lake
 
 
+def _count(ws: Workspace, text: str, runner: Any) -> int:
+    return ws.segments.count(text, as_of=AS_OF, runner=runner)
+
+
 def cases(ws: Workspace) -> list[tuple[str, Callable[[Any], Any]]]:
     """(name, run(runner) -> a comparable answer) for every measured query."""
     found: list[tuple[str, Callable[[Any], Any]]] = [
-        (
-            case.name,
-            lambda runner, text=case.dsl: ws.segments.count(text, as_of=AS_OF, runner=runner),
-        )
-        for case in CASES
+        (case.name, partial(_count, ws, case.dsl)) for case in CASES
     ]
     spec = campaign_spec(AS_OF)
     found.append(
@@ -78,9 +79,9 @@ def measure(profiles: int, repeat: int, master: str) -> list[dict[str, Any]]:
             opened = time.perf_counter() - started
             print(f"{profiles:,} profiles: Spark session and views ready in {opened:.1f} s")
             for name, run in cases(ws):
-                duck_s, duck_cpu, duck = timed(lambda run=run: run(None), repeat)
+                duck_s, duck_cpu, duck = timed(partial(run, None), repeat)
                 run(spark)  # warm: Spark plans and caches the file listing once
-                spark_s, _, on_spark = timed(lambda run=run: run(spark), repeat)
+                spark_s, _, on_spark = timed(partial(run, spark), repeat)
                 rows.append(
                     {
                         "profiles": f"{profiles / 1e6:g}M",

@@ -19,7 +19,7 @@ class Pos:
 
 
 def _pos() -> Pos | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 Scalar = str | int | float | bool | dt.date | dt.datetime

@@ -177,13 +177,15 @@ def _missing_action(then: Token, text: str) -> DslSyntaxError:
 
 
 def _unexpected_character(err: UnexpectedCharacters, text: str) -> DslSyntaxError:
-    char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+    # The lexer always knows where it stopped; Lark's type allows None for other errors.
+    at = len(text) if err.pos_in_stream is None else err.pos_in_stream
+    char = text[at] if at < len(text) else ""
     expected = _describe(_accepted(err, set(err.allowed or ())))
     if char in "\"'":
         message = "this quoted text has no closing quote"
         expected = f"a closing {char} on the same line"
     else:
-        prev, _ = _previous_token(text, err.pos_in_stream)
+        prev, _ = _previous_token(text, at)
         after = f"after '{prev}'" if prev else "at the start"
         message = f"expected {expected} {after}, but found '{char}'"
     return DslSyntaxError(message, source=text, line=err.line, column=err.column, expected=expected)

@@ -81,9 +81,11 @@ class Workspace:
 
             held.append(change)
             return SegmentChanges()
-        if change.as_of is None:  # one moment for the change and all that follows it
-            change = replace(change, as_of=self.clock())
-        moved = self.segments.membership.apply(change, change.as_of)
+        moment = change.as_of
+        if moment is None:  # one moment for the change and all that follows it
+            moment = self.clock()
+            change = replace(change, as_of=moment)
+        moved = self.segments.membership.apply(change, moment)
         self.rules.after_commit(change, moved)
         return moved
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import streamlit as st
 
@@ -14,7 +15,7 @@ from engine.clock import utcnow
 PAGE_SIZE = 100
 
 
-def _filters() -> dict[str, object]:
+def _filters() -> dict[str, Any]:
     cols = st.columns([2, 1, 1, 1])
     seen = ui.attempt(ui.cached, "events.types_seen")
     types = [] if seen is None or seen.empty else sorted(seen["type"].tolist())

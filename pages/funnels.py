@@ -83,7 +83,7 @@ def _spec() -> FunnelSpec | None:
     amount = cols[0].number_input("Conversion window", min_value=1, value=14, key="fn_within")
     unit = cols[1].selectbox("Unit", UNITS, index=3, key="fn_unit")
     order = cols[2].selectbox("Order", ["ordered", "strict", "unordered"], key="fn_order")
-    period = cols[3].date_input("Step 1 between", value=(), key="fn_dates")
+    period = cols[3].date_input("Step 1 between", value=[], key="fn_dates")
     with st.expander("Exclusions, breakdown and audience"):
         exclusions = _rows(_exclusions_table(), ["event", "where", "after_step", "before_step"])
         breakdown = st.text_input(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app import ui
+from engine.analytics.goals import Bucket
 
 EXAMPLE = (
     'goal "Trial signup": start page_view where url contains "/pricing" target signup within 7 days'
 )
-BUCKETS = ["day", "week", "month"]
+BUCKETS: list[Bucket] = ["day", "week", "month"]
 
 
 def _list() -> list[str]:

@@ -24,7 +24,7 @@ def _pick(label: str, options: list[str], key: str, column: DeltaGenerator) -> s
 
 def _dates(label: str, key: str) -> tuple[dt.datetime | None, dt.datetime | None]:
     """A picked date range as [first day 00:00, the day after the last day 00:00)."""
-    picked = st.date_input(label, value=(), key=key, format="YYYY-MM-DD")
+    picked = st.date_input(label, value=[], key=key, format="YYYY-MM-DD")
     start = dt.datetime.combine(picked[0], dt.time()) if len(picked) > 0 else None
     end = (
         dt.datetime.combine(picked[1], dt.time()) + dt.timedelta(days=1)

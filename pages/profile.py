@@ -92,7 +92,7 @@ def _timeline(detail: ProfileDetail) -> None:
     left, right = st.columns([2, 1])
     options = sorted(detail.timeline["type"].unique())
     types = left.multiselect("Event types", options, key="tl_types")
-    days = right.date_input("Between", value=(), key="tl_dates", format="YYYY-MM-DD")
+    days = right.date_input("Between", value=[], key="tl_dates", format="YYYY-MM-DD")
     shown = _filtered_timeline(detail, types, days)
     if shown is None or shown.empty:
         st.caption("No events match these filters.")

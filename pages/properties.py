@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
+from engine.models import PropertyType
 
-TYPES = ["string", "number", "boolean", "date"]
+TYPES: list[PropertyType] = ["string", "number", "boolean", "date"]
 
 
 def _table() -> pd.DataFrame | None:
@@ -80,7 +81,7 @@ def _edit(custom: pd.DataFrame) -> None:
                 st.rerun()
 
 
-def _number(value: object) -> float | None:
+def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from store.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _COLUMNS = "id, changed_at, actor, entity, entity_id, action, field, before, after"
 
 
 def insert(db: Database, rows: Sequence[tuple[object, ...]]) -> None:
     """Append entries given as tuples in `_COLUMNS` order (before/after already JSON text)."""
+    import pandas as pd  # here: reading the trail needs no pandas
+
     frame = pd.DataFrame(list(rows), columns=[c.strip() for c in _COLUMNS.split(",")])
     with db.transaction(), db.views(audit_rows=frame):
         db.execute(

@@ -12,14 +12,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 from sqlglot import exp
 
 from kith_errors import StoreError, WorkspaceLocked
 from store.migrate import migrate
+
+if TYPE_CHECKING:
+    import pandas as pd  # DuckDB makes the frames; commands that never ask for one skip pandas
 
 log = logging.getLogger("kith.store")
 
@@ -35,7 +37,7 @@ class Prepared:
 
 
 Params = Mapping[str, Any] | Sequence[Any] | None
-Sql = str | exp.Expression | Prepared
+Sql = str | exp.Expr | Prepared
 
 
 def render(query: Sql, dialect: str = DIALECT) -> str:
@@ -86,7 +88,7 @@ class Database:
             self._local.cursor = cur
         return cur
 
-    def prepare(self, query: exp.Expression) -> Prepared:
+    def prepare(self, query: exp.Expr) -> Prepared:
         """`query` rendered for this database once, to run many times with other parameters."""
         return Prepared(render(query))
 

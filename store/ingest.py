@@ -294,7 +294,8 @@ def write_typed_trait(db: Database, batch: Staging, name: str, sql_type: str) ->
     value = exp.TryCast(this=exp.column("typed", "t"), to=exp.DataType.build(sql_type))
     update = exp.update(
         "profiles",
-        {exp.to_identifier(name, quoted=True): value},
+        # sqlglot takes Identifier keys as they are (its annotation says str): no re-parsing.
+        {exp.to_identifier(name, quoted=True): value},  # type: ignore[dict-item]
         where="profiles.id = t.profile_id",
         from_=exp.From(this=latest.subquery("t")),
     )

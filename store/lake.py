@@ -30,7 +30,7 @@ TABLES = (
 )
 
 
-def _select_all(db: Database, table: str, where: exp.Expression | None = None) -> exp.Select:
+def _select_all(db: Database, table: str, where: exp.Expr | None = None) -> exp.Select:
     """Every column of `table`, JSON columns cast to text (column names come from our own
     file's catalog, never from input)."""
     columns = db.rows(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -25,7 +26,7 @@ from store.db import Database
 from store.profiles import table_shape
 
 PAIRS = "kith_merge_pairs"
-_NO_CHOICES: dict[str, str] = {}
+_NO_CHOICES: Mapping[str, str] = {}
 
 # ---- undo, one merge at a time ---------------------------------------------------------------
 
@@ -326,7 +327,7 @@ def merge_pairs(
     at: dt.datetime,
     actor: str,
     first_audit_id: int,
-    choices: dict[str, str] = _NO_CHOICES,
+    choices: Mapping[str, str] = _NO_CHOICES,
 ) -> None:
     """Fold every pair of `pairs` (merge_id, primary_id, secondary_id, step) in a fixed number
     of statements: merged rows and snapshots first, then the moves, then the profile rows."""

@@ -240,7 +240,7 @@ EMIT_STAGE = "kith_rule_emitted"
 FIRINGS = "kith_rule_emit"  # the view of a firing's rows that an emit's INSERT reads
 
 
-def stage_emitted(db: Database, firings: pd.DataFrame, insert: exp.Expression, params: Any) -> None:
+def stage_emitted(db: Database, firings: pd.DataFrame, insert: exp.Expr, params: Any) -> None:
     """Run the engine's `insert` into EMIT_STAGE over one firing's rows (`firings`, as the
     view FIRINGS)."""
     with db.views(**{FIRINGS: firings}):

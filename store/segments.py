@@ -7,12 +7,14 @@ refresh's few changes as bound lists; every statement here is set-based."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlglot import exp
 
 from store.db import Database, render
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SELECT = (
     "SELECT id, name, kind, expression, compound_op, compound_of, description, created_at, "
@@ -147,7 +149,7 @@ _ADD_DIFF = (
 
 
 def apply_fresh(
-    db: Database, segment_id: int, fresh: exp.Expression, params: dict[str, Any], now: dt.datetime
+    db: Database, segment_id: int, fresh: exp.Expr, params: dict[str, Any], now: dt.datetime
 ) -> list[tuple[int, bool]]:
     """Diff a full evaluation (`fresh`: a query of member ids, with its parameters) with the
     stored members, set-based: drop who exited, add who entered, record both in the history

@@ -49,7 +49,7 @@ class SparkLake:
 
     # ---- reading ---------------------------------------------------------------------------
 
-    def sql(self, query: exp.Expression, params: Mapping[str, Any] | None = None) -> Any:
+    def sql(self, query: exp.Expr, params: Mapping[str, Any] | None = None) -> Any:
         """The Spark DataFrame of a sqlglot tree (already mapped for Spark by the engine)."""
         tree, args = _bind(query, dict(params or {}))
         text = tree.sql(dialect=DIALECT)
@@ -58,21 +58,21 @@ class SparkLake:
         except Exception as err:  # pyspark's errors share no base class worth naming
             raise StoreError(f"Spark could not run the query: {_first_line(err)}") from err
 
-    def rows(self, query: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
+    def rows(self, query: exp.Expr, params: Mapping[str, Any] | None = None) -> list[tuple]:
         return [tuple(row) for row in self._collect(query, params)]
 
-    def scalar(self, query: exp.Expression, params: Mapping[str, Any] | None = None) -> Any:
+    def scalar(self, query: exp.Expr, params: Mapping[str, Any] | None = None) -> Any:
         rows = self.rows(query, params)
         return rows[0][0] if rows else None
 
-    def df(self, query: exp.Expression, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    def df(self, query: exp.Expr, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         frame = self.sql(query, params)
         try:
             return frame.toPandas()
         except Exception as err:
             raise StoreError(f"Spark could not run the query: {_first_line(err)}") from err
 
-    def _collect(self, query: exp.Expression, params: Mapping[str, Any] | None) -> list[Any]:
+    def _collect(self, query: exp.Expr, params: Mapping[str, Any] | None) -> list[Any]:
         frame = self.sql(query, params)
         try:
             return frame.collect()
@@ -144,7 +144,7 @@ def _partitions() -> int:
     return max(4, 2 * (os.cpu_count() or 2))
 
 
-def _bind(query: exp.Expression, params: dict[str, Any]) -> tuple[exp.Expression, dict[str, Any]]:
+def _bind(query: exp.Expr, params: dict[str, Any]) -> tuple[exp.Expr, dict[str, Any]]:
     """Spark's parameter markers take literals: times travel as ISO text cast back to TIMESTAMP
     (so the session time zone, UTC, reads them), lists as `array(...)` of bound elements."""
     args: dict[str, Any] = {}
@@ -162,7 +162,7 @@ def _bind(query: exp.Expression, params: dict[str, Any]) -> tuple[exp.Expression
         for index, item in enumerate(values):
             args[f"{name}_{index}"] = item
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Placeholder):
             return node
         value = params.get(node.name)

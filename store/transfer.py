@@ -54,10 +54,10 @@ def _col(name: str, table: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), table=table)
 
 
-def _insert_new(columns: list[str]) -> exp.Expression:
+def _insert_new(columns: list[str]) -> exp.Expr:
     now = exp.Placeholder(this="now")
     empty = exp.cast(exp.Literal.string("{}"), "JSON")
-    values = [_col(c, "r") for c in columns if c != "source"]
+    values: list[exp.Expr] = [_col(c, "r") for c in columns if c != "source"]
     imported = exp.Literal.string("import")
     has_source = "source" in columns
     values.append(exp.func("coalesce", _col("source", "r"), imported) if has_source else imported)
@@ -71,8 +71,8 @@ def _insert_new(columns: list[str]) -> exp.Expression:
     )
 
 
-def _update_matched(columns: list[str]) -> exp.Expression:
-    values: dict[Any, exp.Expression] = {
+def _update_matched(columns: list[str]) -> exp.Expr:
+    values: dict[Any, object] = {
         exp.to_identifier(c, quoted=True): exp.func("coalesce", _col(c, "r"), _col(c, "profiles"))
         for c in columns
     }

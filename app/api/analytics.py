@@ -6,11 +6,12 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import ActingAs
+from app.api.context import allowed
 from app.api.convert import records
+from engine.access.acting import ActingWorkspace
 from engine.analytics import trends
 from engine.analytics.funnels import (
     Exclusion,
@@ -24,7 +25,7 @@ from engine.analytics.retention import RetentionSpec
 from engine.analytics.trends import TrendSpec
 
 router = APIRouter(prefix="/api", tags=["analytics"])
-Analyst = ActingAs("analytics.view")
+Analyst = Annotated[ActingWorkspace, Depends(allowed("analytics.view"))]
 
 
 class FunnelRequest(BaseModel):

@@ -94,10 +94,10 @@ def caller(request: Request) -> Actor:
         if user.active:
             return Actor.of(user, via=f"key {key.name}")
         raise AuthError(f"the API key {key.prefix}… belongs to a disabled user")
-    user = ws.logins.user(request.cookies.get(COOKIE))
-    if user is None:
+    session_user = ws.logins.user(request.cookies.get(COOKIE))
+    if session_user is None:
         raise AuthError("log in, or send an API key as the HTTP Basic username")
-    return Actor.of(user)
+    return Actor.of(session_user)
 
 
 def allowed(permission: str) -> Callable[[Request], Awaitable[ActingWorkspace]]:
@@ -113,11 +113,6 @@ def allowed(permission: str) -> Callable[[Request], Awaitable[ActingWorkspace]]:
 
     acting.permission = permission  # type: ignore[attr-defined]
     return acting
-
-
-def ActingAs(permission: str) -> type[ActingWorkspace]:
-    """`ws: ActingAs("people.view")` in a route's signature."""
-    return Annotated[ActingWorkspace, Depends(allowed(permission))]  # type: ignore[return-value]
 
 
 WorkspaceDep = Annotated[Workspace, Depends(workspace)]

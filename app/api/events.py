@@ -7,14 +7,15 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from app.api.context import ActingAs
+from app.api.context import allowed
 from app.api.convert import records, with_json
+from engine.access.acting import ActingWorkspace
 from engine.models import MAX_OFFSET
 
 router = APIRouter(prefix="/api", tags=["events"])
-Analyst = ActingAs("analytics.view")
+Analyst = Annotated[ActingWorkspace, Depends(allowed("analytics.view"))]
 
 
 @router.get("/events")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import ActingAs, PipelineDep
+from app.api.context import PipelineDep, allowed
 from app.api.convert import jsonable, records, with_json
+from engine.access.acting import ActingWorkspace
 from engine.models import MAX_OFFSET
 from engine.profiles.service import ProfileFilter
 from kith_errors import NotFound
@@ -17,7 +18,7 @@ from kith_errors import NotFound
 router = APIRouter(prefix="/api", tags=["profiles"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
-Viewer = ActingAs("people.view")
+Viewer = Annotated[ActingWorkspace, Depends(allowed("people.view"))]
 
 
 class NewProfile(BaseModel):
@@ -61,7 +62,9 @@ def list_profiles(
 
 
 @router.post("/profiles", status_code=201)
-def create_profile(body: NewProfile, ws: ActingAs("people.edit")) -> dict[str, Any]:
+def create_profile(
+    body: NewProfile, ws: Annotated[ActingWorkspace, Depends(allowed("people.edit"))]
+) -> dict[str, Any]:
     return jsonable(ws.profiles.create(body.identities, body.properties))
 
 
@@ -82,12 +85,20 @@ def get_profile(profile_id: int, ws: Viewer) -> Any:
 
 
 @router.patch("/profiles/{profile_id}")
-def edit_profile(profile_id: int, body: ProfileChanges, ws: ActingAs("people.edit")) -> Any:
+def edit_profile(
+    profile_id: int,
+    body: ProfileChanges,
+    ws: Annotated[ActingWorkspace, Depends(allowed("people.edit"))],
+) -> Any:
     return jsonable(ws.profiles.update(profile_id, body.changes))
 
 
 @router.delete("/profiles/{profile_id}")
-def erase_profile(profile_id: int, ws: ActingAs("people.erase"), pipeline: PipelineDep) -> Any:
+def erase_profile(
+    profile_id: int,
+    ws: Annotated[ActingWorkspace, Depends(allowed("people.erase"))],
+    pipeline: PipelineDep,
+) -> Any:
     """Erase the person (GDPR): the profile and everything held about it, including the
     tracking journal's copies of the messages already loaded."""
     removed = ws.privacy.erase(profile_id)
@@ -117,13 +128,17 @@ def merge_preview(profile_id: int, body: MergePreviewRequest, ws: Viewer) -> Any
 
 
 @router.post("/merges", status_code=201)
-def merge(body: MergeRequest, ws: ActingAs("people.merge")) -> dict[str, Any]:
+def merge(
+    body: MergeRequest, ws: Annotated[ActingWorkspace, Depends(allowed("people.merge"))]
+) -> dict[str, Any]:
     merge_id = ws.merges.merge(body.primary_id, body.secondary_id, choices=body.choices or None)
     return {"merge_id": merge_id, "profile": jsonable(ws.profiles.get(body.primary_id))}
 
 
 @router.post("/merges/{merge_id}/undo")
-def undo_merge(merge_id: int, ws: ActingAs("people.merge")) -> dict[str, Any]:
+def undo_merge(
+    merge_id: int, ws: Annotated[ActingWorkspace, Depends(allowed("people.merge"))]
+) -> dict[str, Any]:
     ws.merges.unmerge(merge_id)
     return {"undone": merge_id}
 
@@ -139,7 +154,9 @@ def consent_of(profile_id: int, ws: Viewer) -> dict[str, Any]:
 
 @router.put("/profiles/{profile_id}/consent", tags=["consent"])
 def set_consent(
-    profile_id: int, body: ConsentChange, ws: ActingAs("people.consent")
+    profile_id: int,
+    body: ConsentChange,
+    ws: Annotated[ActingWorkspace, Depends(allowed("people.consent"))],
 ) -> dict[str, Any]:
     ws.consent.set(
         profile_id,

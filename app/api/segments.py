@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import ActingAs
+from app.api.context import allowed
 from app.api.convert import records
+from engine.access.acting import ActingWorkspace
 from engine.models import MAX_OFFSET
 
 router = APIRouter(prefix="/api/segments", tags=["segments"])
-SegmentViewer = ActingAs("segments.view")
+SegmentViewer = Annotated[ActingWorkspace, Depends(allowed("segments.view"))]
 
 
 class Evaluate(BaseModel):

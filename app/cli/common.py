@@ -10,14 +10,12 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from engine import Workspace
-from engine.access.acting import ActingWorkspace
-from engine.access.policy import Actor
-from engine.clock import to_utc
+if TYPE_CHECKING:  # imported where used, so that a command's --help needs no engine
+    from engine import Workspace
+    from engine.access.acting import ActingWorkspace
+    from engine.access.policy import Actor
 
 
 def add_db(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +54,8 @@ def command(
 
 def moment(text: str) -> dt.datetime:
     """An ISO date or timestamp argument as a naive UTC moment."""
+    from engine.clock import to_utc
+
     try:
         return to_utc(text)
     except ValueError as err:
@@ -92,6 +92,8 @@ def open_workspace(args: argparse.Namespace) -> Iterator[ActingWorkspace]:
     if _served is not None:
         yield _served.acting_as(cli_actor(_served, args))
         return
+    from engine import Workspace
+
     with Workspace.open(args.db) as ws:
         yield ws.acting_as(cli_actor(ws, args))
 
@@ -104,6 +106,8 @@ def open_file(args: argparse.Namespace) -> Iterator[Workspace]:
     if _served is not None:
         yield _served
         return
+    from engine import Workspace
+
     with Workspace.open(args.db) as ws:
         yield ws
 
@@ -111,21 +115,32 @@ def open_file(args: argparse.Namespace) -> Iterator[Workspace]:
 def cli_actor(ws: Workspace, args: argparse.Namespace) -> Actor:
     """`--as USERNAME` acts with that user's role; otherwise the file's local owner acts as an
     admin, recorded as `--actor` or `cli:<login>`."""
+    from engine.access.policy import Actor
+
     if getattr(args, "as_user", None):
         return Actor.of(ws.users.active(args.as_user), via="cli")
     name = getattr(args, "actor", None) or f"cli:{getpass.getuser()}"
     return Actor(name=name, role="admin")
 
 
+def _is_frame(data: Any) -> bool:
+    """Whether `data` is a DataFrame, without importing pandas for commands that never use it
+    (a DataFrame can only exist once pandas is imported)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(data, pandas.DataFrame)
+
+
 def emit(data: Any, as_json: bool) -> None:
     """Print a DataFrame, a list of dicts or a dict, as JSON or as a readable table."""
     if as_json:
-        payload = data.to_dict(orient="records") if isinstance(data, pd.DataFrame) else data
+        payload = data.to_dict(orient="records") if _is_frame(data) else data
         json.dump(payload, sys.stdout, default=str, indent=2)
         sys.stdout.write("\n")
-    elif isinstance(data, pd.DataFrame):
+    elif _is_frame(data):
         print(data.to_string(index=False) if len(data) else "(no rows)")
     elif isinstance(data, list):
+        import pandas as pd
+
         print(pd.DataFrame(data).to_string(index=False) if data else "(no rows)")
     elif isinstance(data, dict):
         width = max((len(str(k)) for k in data), default=0)

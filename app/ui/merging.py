@@ -11,6 +11,7 @@ from app.ui import fmt
 from app.ui.data import invalidate, workspace
 from app.ui.errors import attempt, succeeded
 from app.ui.text import literal
+from engine.profiles.merge import Side
 
 
 def _side_by_side(preview: Any) -> pd.DataFrame:
@@ -25,11 +26,11 @@ def _side_by_side(preview: Any) -> pd.DataFrame:
     )
 
 
-def _choices(preview: Any) -> dict[str, str]:
+def _choices(preview: Any) -> dict[str, Side]:
     """One radio per conflicting field, defaulting to the engine's proposal."""
-    chosen: dict[str, str] = {}
+    chosen: dict[str, Side] = {}
     for conflict in preview.conflicts:
-        options = ["primary", "secondary"]
+        options: list[Side] = ["primary", "secondary"]
         labels = {
             "primary": f"{literal(conflict.primary)} (#{preview.primary.id})",
             "secondary": f"{literal(conflict.secondary)} (#{preview.secondary.id})",

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.access.matrix import AGENT_TRANSFER_SETTING, PERMISSIONS, Role, grants
-from engine.access.users import User
 from kith_errors import Forbidden
 from store import settings as settings_repo
 
 if TYPE_CHECKING:
+    from engine.access.users import User  # a pydantic model: the local owner's actor needs none
     from engine.workspace import Workspace
 
 

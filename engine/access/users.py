@@ -214,4 +214,4 @@ def _valid_role(role: str) -> Role:
             f"unknown role {role!r}; use one of: {', '.join(ROLES)}",
             details={"role": role, "allowed": list(ROLES)},
         )
-    return role  # type: ignore[return-value]
+    return role

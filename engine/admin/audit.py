@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.clock import utcnow
 from store import audit as repo
 from store.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class HasDb(Protocol):
@@ -86,6 +87,8 @@ def history(
     owner: HasDb, entity: str, entity_id: str | int, field: str | None = None
 ) -> pd.DataFrame:
     """Entries of one entity, oldest first; before/after parsed back from JSON."""
+    import pandas as pd  # here: writing an entry needs no pandas
+
     frame = repo.history(owner.db, entity, str(entity_id), field)
     for column in ("before", "after"):
         values = [json.loads(v) if isinstance(v, str) else None for v in frame[column]]

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import secrets
 import threading
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from engine.access.users import Users
 
 Scope = Literal["ingest", "read_write"]
-SCOPES: tuple[str, ...] = ("ingest", "read_write")
+SCOPES: tuple[Scope, ...] = ("ingest", "read_write")
 KEY_PREFIX = "kith_"
 _LIST_COLUMNS = ["id", "name", "prefix", "scope", "created_at", "revoked_at", "user_id"]
 PREFIX_LENGTH = 12  # "kith_" plus 7 characters: enough to tell keys apart in a list
@@ -68,10 +68,10 @@ class ApiKeys:
     def create(self, name: str, *, scope: str = "ingest", user: str | None = None) -> CreatedKey:
         """A new key; a read_write key needs `user`, the username it acts for."""
         name = _valid_name(name)
-        _check_scope(scope)
+        checked = _check_scope(scope)
         user_id = self._owner(scope, user)
         key = KEY_PREFIX + secrets.token_urlsafe(24)
-        row = {
+        row: dict[str, Any] = {
             "id": self.db.allocate_ids("api_keys", 1),
             "name": name,
             "prefix": key[:PREFIX_LENGTH],
@@ -86,7 +86,7 @@ class ApiKeys:
             id=row["id"],
             name=name,
             prefix=row["prefix"],
-            scope=scope,
+            scope=checked,
             created_at=row["at"],
             user_id=user_id,
             key=key,
@@ -166,9 +166,12 @@ def _valid_name(name: str) -> str:
     return name
 
 
-def _check_scope(scope: str) -> None:
-    if scope not in SCOPES:
-        raise ValidationError(
-            f"unknown scope {scope!r}; use one of: {', '.join(SCOPES)}",
-            details={"scope": scope, "allowed": list(SCOPES)},
-        )
+def _check_scope(scope: str) -> Scope:
+    """The scope, once it is known to be one of SCOPES."""
+    for known in SCOPES:
+        if scope == known:
+            return known
+    raise ValidationError(
+        f"unknown scope {scope!r}; use one of: {', '.join(SCOPES)}",
+        details={"scope": scope, "allowed": list(SCOPES)},
+    )

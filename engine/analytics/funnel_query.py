@@ -48,7 +48,7 @@ class QueryContext:
     params: Params = field(default_factory=lambda: Params("fn"))
 
 
-_Cte = tuple[str, exp.Select]
+_Cte = tuple[str, exp.Query]
 _ATTEMPT_KEYS = ("profile_id", "id1", "t1", "bd")
 
 
@@ -56,32 +56,32 @@ def _col(table: str, name: str) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def _table(name: str, alias: str | None = None) -> exp.Table:
+def _table(name: str, alias: str | None = None) -> exp.Expr:
     table = exp.to_table(name)
     return table.as_(alias) if alias else table
 
 
-def _as(expression: exp.Expression, name: str) -> exp.Alias:
+def _as(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, name)
 
 
-def _in(column: exp.Expression, query: exp.Expression) -> exp.In:
+def _in(column: exp.Expr, query: exp.Expr) -> exp.In:
     return exp.In(this=column, query=exp.Subquery(this=query))
 
 
-def _one() -> exp.Literal:
+def _one() -> exp.Expr:
     return exp.Literal.number(1)
 
 
-def _and(*conditions: exp.Expression | None) -> exp.Expression:
+def _and(*conditions: exp.Expr | None) -> exp.Expr:
     return exp.and_(*[c for c in conditions if c is not None])
 
 
-def _bounds(ctx: QueryContext, first: bool) -> list[exp.Expression | None]:
+def _bounds(ctx: QueryContext, first: bool) -> list[exp.Expr | None]:
     """The time conditions on events `e`: visible by as_of, and inside the date range (later
     steps may run up to a window past its end)."""
     ts = _col("e", "ts")
-    where: list[exp.Expression | None] = [
+    where: list[exp.Expr | None] = [
         exp.LTE(this=ts, expression=ctx.params(ctx.as_of)),
         exp.GTE(this=ts, expression=ctx.params(ctx.start)) if ctx.start else None,
     ]
@@ -91,7 +91,7 @@ def _bounds(ctx: QueryContext, first: bool) -> list[exp.Expression | None]:
     return where
 
 
-def _matches(ctx: QueryContext, step: FunnelStep | Exclusion) -> exp.Expression:
+def _matches(ctx: QueryContext, step: FunnelStep | Exclusion) -> exp.Expr:
     """Event `e` is of the step's type and passes its filter."""
     kind = exp.EQ(this=_col("e", "type"), expression=ctx.params(step.event))
     compiled = ctx.event_filter("e", step.match)
@@ -123,11 +123,11 @@ def _with_entry(ctx: QueryContext, select: exp.Select) -> exp.Select:
     return select.select(_as(bd, "bd"), copy=False)
 
 
-def _breakdown_value(ctx: QueryContext) -> exp.Expression:
+def _breakdown_value(ctx: QueryContext) -> exp.Expr:
     return exp.Null() if ctx.breakdown is None else breakdown_value(ctx.breakdown, ctx.params)
 
 
-def breakdown_value(bd: Breakdown, params: Params) -> exp.Expression:
+def breakdown_value(bd: Breakdown, params: Params) -> exp.Expr:
     """The breakdown's text over events `e` (and, for a profile property, profiles `p`)."""
     if bd.kind == "column":
         return exp.Cast(this=_col("p", bd.name), to=exp.DataType.build("VARCHAR"))
@@ -162,7 +162,7 @@ def _next_step(ctx: QueryContext, spec: FunnelSpec, k: int) -> exp.Select:
     )
 
 
-def _window_end(ctx: QueryContext, alias: str) -> exp.Expression:
+def _window_end(ctx: QueryContext, alias: str) -> exp.Expr:
     return exp.Add(this=_col(alias, "t1"), expression=ctx.params(ctx.within))
 
 
@@ -193,7 +193,7 @@ def _strict_gaps(ctx: QueryContext, n: int) -> exp.Select:
     ts, a = _col("e", "ts"), "a"
     gap = exp.Case()
     for k in range(2, n + 1):
-        inside = exp.LT(this=ts.copy(), expression=_col(a, f"t{k}"))
+        inside: exp.Expr = exp.LT(this=ts.copy(), expression=_col(a, f"t{k}"))
         if k > 2:
             inside = _and(exp.GT(this=ts.copy(), expression=_col(a, f"t{k - 1}")), inside)
         gap = gap.when(inside, _num(k), copy=False)
@@ -216,7 +216,7 @@ def _strict_gaps(ctx: QueryContext, n: int) -> exp.Select:
 
 def _strict_cut(n: int) -> exp.Select:
     """The ordered attempts cut short at their first gap."""
-    keep = [_col("a", c) for c in _ATTEMPT_KEYS]
+    keep: list[exp.Expr] = [_col("a", c) for c in _ATTEMPT_KEYS]
     for k in range(2, n + 1):
         before = exp.GT(this=_col("g", "gap"), expression=_num(k))
         clean = exp.or_(exp.Is(this=_col("g", "gap"), expression=exp.Null()), before)
@@ -251,7 +251,7 @@ def _unordered_attempts(ctx: QueryContext, spec: FunnelSpec) -> tuple[list[_Cte]
     return ctes, attempts
 
 
-def _num(value: int) -> exp.Literal:
+def _num(value: int) -> exp.Expr:
     return exp.Literal.number(value)
 
 
@@ -285,8 +285,8 @@ def _exclusion_void(ctx: QueryContext, i: int, ex: Exclusion) -> exp.Select:
     )
 
 
-def _steps_reached(n: int) -> exp.Expression:
-    total: exp.Expression = _one()
+def _steps_reached(n: int) -> exp.Expr:
+    total: exp.Expr = _one()
     for k in range(2, n + 1):
         reached = exp.Not(this=exp.Is(this=exp.column(f"t{k}"), expression=exp.Null()))
         total = exp.Add(
@@ -379,12 +379,12 @@ def _void_ctes(ctx: QueryContext, spec: FunnelSpec) -> list[_Cte]:
     return [*ctes, ("void", union)]
 
 
-def _best_of(attempts: exp.Table, with_voided: bool) -> exp.Select:
+def _best_of(attempts: exp.Expr, with_voided: bool) -> exp.Select:
     """The best attempt per profile and breakdown value: most steps first; among equals a
     clean attempt before a voided one; then the earliest, then the lowest step-1 event id. One
     hash aggregate keeping the row with the least such key, not a window sort of every
     attempt."""
-    keys: list[exp.Expression] = [exp.Neg(this=exp.column("n"))]
+    keys: list[exp.Expr] = [exp.Neg(this=exp.column("n"))]
     if with_voided:
         keys.append(exp.Cast(this=exp.column("voided"), to=exp.DataType.build("INT")))
     keys += [exp.func("epoch_us", exp.column("t1")), exp.column("id1")]
@@ -399,7 +399,7 @@ def _best_of(attempts: exp.Table, with_voided: bool) -> exp.Select:
     )
 
 
-def _seconds(k: int) -> exp.Expression:
+def _seconds(k: int) -> exp.Expr:
     """Seconds from step k-1 to step k, only for attempts that reached step k."""
     gap = exp.Sub(
         this=exp.TimeToUnix(this=exp.column(f"t{k}")),
@@ -408,12 +408,12 @@ def _seconds(k: int) -> exp.Expression:
     return exp.If(this=_reached(k), true=gap)
 
 
-def _reached(k: int) -> exp.Expression:
+def _reached(k: int) -> exp.Expr:
     return exp.GTE(this=exp.column("n"), expression=exp.Literal.number(k))
 
 
 def summary(query: exp.Select, n: int) -> exp.Select:
-    cols: list[exp.Expression] = [exp.column("bd")]
+    cols: list[exp.Expr] = [exp.column("bd")]
     for k in range(1, n + 1):
         count = exp.If(this=_reached(k), true=_one(), false=exp.Literal.number(0))
         cols.append(_as(exp.Sum(this=count), f"p{k}"))

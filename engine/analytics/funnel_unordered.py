@@ -65,7 +65,7 @@ def _size(groups: list[Group], chosen: tuple[int, ...]) -> int:
     return sum(groups[g][1] for g in chosen)
 
 
-def first_times(groups: list[Group]) -> list[exp.Alias]:
+def first_times(groups: list[Group]) -> list[exp.Expr]:
     """Window columns q{set}: from each event on, the first time (or, for a set standing for
     several steps, the list of first times) at which an event matching the set happens."""
     return [
@@ -75,7 +75,7 @@ def first_times(groups: list[Group]) -> list[exp.Alias]:
     ]
 
 
-def _first_times(chosen: tuple[int, ...], size: int) -> exp.Alias:
+def _first_times(chosen: tuple[int, ...], size: int) -> exp.Expr:
     hit = exp.If(this=exp.or_(*(exp.column(f"m{g}") for g in chosen)), true=exp.column("ts"))
     first = exp.Min(this=hit, expressions=[exp.Literal.number(size)] if size > 1 else [])
     following = exp.WindowSpec(
@@ -90,7 +90,7 @@ def _first_times(chosen: tuple[int, ...], size: int) -> exp.Alias:
     return exp.alias_(window, _name(chosen))
 
 
-def reach_times(groups: list[Group], window_end: exp.Expression) -> exp.Expression:
+def reach_times(groups: list[Group], window_end: exp.Expr) -> exp.Expr:
     """The sorted list of times at which the attempt starting at this row has 1, 2, ... steps
     done (NULLs last: steps never done in the window). `window_end`: ts + the window."""
     reached = [time for part in _parts(groups) for time in _part_reach(groups, part, window_end)]
@@ -104,9 +104,7 @@ def reach_times(groups: list[Group], window_end: exp.Expression) -> exp.Expressi
     )
 
 
-def _part_reach(
-    groups: list[Group], part: list[int], window_end: exp.Expression
-) -> list[exp.Expression]:
+def _part_reach(groups: list[Group], part: list[int], window_end: exp.Expr) -> list[exp.Expr]:
     """When 1, 2, ... steps of one event type are done: for each j, the latest of the times
     Hall's condition asks for (NULL if any of them is not in the window)."""
     total = _size(groups, tuple(part))
@@ -125,11 +123,9 @@ def _part_reach(
     return reached
 
 
-def _nth_time(
-    chosen: tuple[int, ...], size: int, n: int, window_end: exp.Expression
-) -> exp.Expression:
+def _nth_time(chosen: tuple[int, ...], size: int, n: int, window_end: exp.Expr) -> exp.Expr:
     """The n-th time the set matches within the window, else NULL."""
-    found: exp.Expression = exp.column(_name(chosen))
+    found: exp.Expr = exp.column(_name(chosen))
     if size > 1:
         found = exp.Anonymous(this="list_extract", expressions=[found, exp.Literal.number(n)])
     inside = exp.LTE(this=found, expression=window_end.copy())

@@ -10,6 +10,7 @@ the bucket of `as_of`. Times are in seconds.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -92,7 +93,9 @@ class Goals:
         rates = [self.report(name, as_of=as_of).rate for name in goals["name"]]
         return goals[["name", "source"]].assign(completion_rate=rates)
 
-    def compare(self, name: str, segments: list[str], *, as_of: Any = None) -> pd.DataFrame:
+    def compare(
+        self, name: str, segments: builtins.list[str], *, as_of: Any = None
+    ) -> pd.DataFrame:
         """One row per segment: the goal's starts, completions, rate and median time there."""
         rows = []
         for segment in segments:
@@ -171,7 +174,9 @@ class Goals:
             _with_rate(series),
         )
 
-    def _scope_size(self, audience: Expr | None, as_of: dt.datetime | None, runner: Runner) -> int:
+    def _scope_size(
+        self, audience: str | Expr | None, as_of: dt.datetime | None, runner: Runner
+    ) -> int:
         if audience is None:
             return repo.profile_count(self.db, as_of_or_now(as_of))
         return self.segments.count(audience, as_of=as_of, runner=runner)
@@ -259,7 +264,7 @@ def _with_rate(series: pd.DataFrame) -> pd.DataFrame:
     return series.assign(rate=rate)[["bucket", "starts", "completions", "rate"]]
 
 
-def _done(with_start: bool) -> exp.Expression:
+def _done(with_start: bool) -> exp.Expr:
     steps = 2 if with_start else 1
     return exp.GTE(this=exp.column("n"), expression=exp.Literal.number(steps))
 

@@ -56,7 +56,7 @@ def _series_events(q: TrendQuery, i: int, params: Params) -> exp.Select:
     """Series i's events, one row per range (cur: the range, not the compared one), period and
     person (and, for an event breakdown, value raw): n events and v, their property's total."""
     series, ts = q.series[i], _col("e", "ts")
-    keys = {
+    keys: dict[str, exp.Expr] = {
         "cur": exp.GTE(this=ts.copy(), expression=params(q.start)),
         "period": exp.DateTrunc(unit=exp.Literal.string(q.interval), this=ts.copy()),
         "person": _col("e", "profile_id"),

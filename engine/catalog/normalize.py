@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:  # the column front ends import them: a scalar check needs neither
+    import pandas as pd
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,6 @@ PHONE = Rule(
 )
 PLAIN = Rule()
 RULES = {"email": EMAIL, "phone": PHONE}
-_NULL = pa.scalar(None, pa.string())
 
 
 def rule(kind: str) -> Rule:
@@ -94,12 +92,16 @@ class Normalized:
 
 def normalize_arrow(kind: str, values: pa.Array) -> Normalized:
     """`normalize` over a whole Arrow column, vectorised."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    null = pa.scalar(None, pa.string())
     kept = rule(kind)
     if values.null_count == len(values):
         nulls = pa.nulls(len(values), pa.string())
         return Normalized(nulls, nulls, _none(len(values)))
     given = pc.utf8_trim(values.cast(pa.string()), " ")
-    given = pc.if_else(pc.equal(given, ""), _NULL, given)
+    given = pc.if_else(pc.equal(given, ""), null, given)
     text = pc.utf8_lower(given) if kept.lower else given
     for pattern, replacement in kept.rewrites:
         text = pc.replace_substring_regex(text, pattern, replacement)
@@ -108,16 +110,22 @@ def normalize_arrow(kind: str, values: pa.Array) -> Normalized:
     valid = pc.fill_null(pc.match_substring_regex(text, f"^(?:{kept.valid})$"), False)
     stored = pc.binary_join_element_wise(kept.prefix, text, "") if kept.prefix else text
     invalid = pc.and_(pc.is_valid(given), pc.invert(valid))
-    return Normalized(given, pc.if_else(valid, stored, _NULL), invalid)
+    return Normalized(given, pc.if_else(valid, stored, null), invalid)
 
 
 def _none(count: int) -> pa.Array:
+    import numpy as np
+    import pyarrow as pa
+
     return pa.array(np.zeros(count, dtype=bool))
 
 
 def normalize_series(kind: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """`normalize` over a pandas column: the stored values (None when blank or not valid) and
     a mask of the values given that are not valid."""
+    import pandas as pd
+    import pyarrow as pa
+
     column = normalize_arrow(kind, pa.array(values.astype(object), pa.string(), from_pandas=True))
     stored = pd.Series(column.stored.to_pylist(), index=values.index, dtype=object)
     invalid = pd.Series(column.invalid.to_pylist(), index=values.index, dtype=bool)

@@ -12,9 +12,8 @@ import datetime as dt
 import json
 import re
 from enum import Enum, auto
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlglot import exp
 
 from dsl.schema import Schema
@@ -32,10 +31,16 @@ from engine.catalog.vocab import (
     SYSTEM_PROPERTIES,
 )
 from engine.clock import to_utc, utcnow
-from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
 from kith_errors import Conflict, NotFound, StoreError, ValidationError
 from store import catalog as repo
 from store.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    # The definitions are pydantic models, imported where one is made: reading the language's
+    # schema (every `kith segment` command) needs no pydantic.
+    from engine.models import EventTypeDefinition, PropertyDefinition, PropertyType
 
 SQL_TYPES: dict[str, str] = {
     "string": "VARCHAR",
@@ -177,10 +182,16 @@ class Catalog:
 
     def custom(self) -> dict[str, PropertyDefinition]:
         """Registered custom properties by name."""
+        from engine.models import PropertyDefinition
+
         return {r["name"]: PropertyDefinition(**r) for r in repo.properties(self.db)}
 
     def properties(self) -> pd.DataFrame:
         """Built-in and custom properties with their type, validation and a builtin flag."""
+        import pandas as pd
+
+        from engine.models import PropertyDefinition
+
         builtin = [
             PropertyDefinition.model_validate({"name": n, "type": t, "builtin": True})
             for n, t in {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}.items()
@@ -225,12 +236,14 @@ class Catalog:
                 )
         if name in STANDARD_EVENT_TYPES or repo.event_type_exists(self.db, name):
             raise Conflict(f"event type {name!r} already exists", details={"name": name})
-        row = {"name": name, "display_name": display_name, "description": description}
-        row["properties"] = props
+        row: dict[str, Any] = {"name": name, "display_name": display_name}
+        row |= {"description": description, "properties": props}
         with self.db.transaction():
             repo.insert_event_type(self.db, row, utcnow())
             audit.record(self, actor, "event_type", name, "register", after=row)
         self.invalidate()
+        from engine.models import EventTypeDefinition
+
         return EventTypeDefinition(**row, created_at=utcnow())
 
     def event_types(self) -> pd.DataFrame:
@@ -241,6 +254,8 @@ class Catalog:
             for n, p in STANDARD_EVENT_TYPES.items()
         ]
         custom = [r | {"builtin": False, "registered": True} for r in repo.event_types(self.db)]
+        import pandas as pd
+
         return pd.DataFrame(standard + custom)
 
     # ---- the language's schema ---------------------------------------------------------------
@@ -261,9 +276,9 @@ class Catalog:
     def _build_schema(self) -> Schema:
         db = self.db
         props: dict[str, Any] = {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}
-        props.update({n: d.type for n, d in self.custom().items()})
+        props.update({r["name"]: r["type"] for r in repo.properties(db)})
         props[JSON_PROPERTY] = "json"
-        events = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
+        events: dict[str, dict[str, Any]] = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
         events.update({r["name"]: r["properties"] for r in repo.event_types(db)})
         rows = repo.segments(db)
         return Schema(
@@ -296,6 +311,8 @@ def _definition(
     if kind not in SQL_TYPES:
         raise ValidationError(f"property type {kind!r} is not one of {', '.join(SQL_TYPES)}")
     _check_rules(name, kind, enum, pattern, low, high)
+    from engine.models import PropertyDefinition
+
     return PropertyDefinition.model_validate(
         {
             "name": name,
@@ -376,25 +393,25 @@ def _updated(old: PropertyDefinition, given: dict[str, Any]) -> PropertyDefiniti
 # ---- the typed column ------------------------------------------------------------------------
 
 
-def _json_value(kind: str) -> exp.Expression:
+def _json_value(kind: str) -> exp.Expr:
     """properties ->> '$.<key>' cast to the column type (NULL where it does not convert)."""
     raw = exp.func("json_extract_string", exp.column("properties"), exp.Placeholder(this="path"))
     return exp.TryCast(this=raw, to=exp.DataType.build(SQL_TYPES[kind]))
 
 
-def _add_column(name: str, kind: str) -> exp.Expression:
+def _add_column(name: str, kind: str) -> exp.Expr:
     column = exp.ColumnDef(
         this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(SQL_TYPES[kind])
     )
     return exp.Alter(this=exp.to_table("profiles"), kind="TABLE", actions=[column])
 
 
-def _has_key() -> exp.Expression:
+def _has_key() -> exp.Expr:
     raw = exp.func("json_extract_string", exp.column("properties"), exp.Placeholder(this="path"))
     return exp.Not(this=exp.Is(this=raw, expression=exp.Null()))
 
 
-def _move_json_values(name: str, kind: str) -> exp.Expression:
+def _move_json_values(name: str, kind: str) -> exp.Expr:
     drop_key = exp.func(
         "json_merge_patch",
         exp.column("properties"),
@@ -402,7 +419,8 @@ def _move_json_values(name: str, kind: str) -> exp.Expression:
     )
     return exp.update(
         "profiles",
-        {exp.to_identifier(name, quoted=True): _json_value(kind), "properties": drop_key},
+        # sqlglot takes Identifier keys as they are (its annotation says str): no re-parsing.
+        {exp.to_identifier(name, quoted=True): _json_value(kind), "properties": drop_key},  # type: ignore[dict-item]
         where=_has_key(),
     )
 
@@ -425,10 +443,10 @@ def _check_existing_values(db: Database, name: str, kind: str) -> None:
         )
 
 
-def _breaks(d: PropertyDefinition, changed: set[str]) -> tuple[list[exp.Expression], dict]:
+def _breaks(d: PropertyDefinition, changed: set[str]) -> tuple[list[exp.Expr], dict]:
     """Conditions true for a profile whose stored value breaks a changed rule."""
     col = exp.column(d.name, quoted=True)
-    found: list[exp.Expression] = []
+    found: list[exp.Expr] = []
     params: dict[str, Any] = {}
     if "required" in changed and d.required:
         found.append(exp.Is(this=col, expression=exp.Null()))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.catalog.normalize import normalize, rule
 from engine.catalog.vocab import (
@@ -18,7 +18,9 @@ from engine.catalog.vocab import (
     SYSTEM_PROPERTIES,
 )
 from engine.clock import to_utc
-from engine.models import PropertyDefinition
+
+if TYPE_CHECKING:
+    from engine.models import PropertyDefinition
 
 JSON_PROPERTY = "properties"  # the language's name for unregistered custom data (type "json")
 IDENTITY_FIELDS = ("email", "phone")  # profile fields that are also identities

@@ -3,6 +3,8 @@ parse strings on every call; building the nodes directly keeps compilation well 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 
@@ -10,43 +12,43 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table)
 
 
-def eq(left: exp.Expression, right: exp.Expression) -> exp.EQ:
+def eq(left: exp.Expr, right: exp.Expr) -> exp.EQ:
     return exp.EQ(this=left, expression=right)
 
 
-def neq(left: exp.Expression, right: exp.Expression) -> exp.NEQ:
+def neq(left: exp.Expr, right: exp.Expr) -> exp.NEQ:
     return exp.NEQ(this=left, expression=right)
 
 
-def lt(left: exp.Expression, right: exp.Expression) -> exp.LT:
+def lt(left: exp.Expr, right: exp.Expr) -> exp.LT:
     return exp.LT(this=left, expression=right)
 
 
-def lte(left: exp.Expression, right: exp.Expression) -> exp.LTE:
+def lte(left: exp.Expr, right: exp.Expr) -> exp.LTE:
     return exp.LTE(this=left, expression=right)
 
 
-def gt(left: exp.Expression, right: exp.Expression) -> exp.GT:
+def gt(left: exp.Expr, right: exp.Expr) -> exp.GT:
     return exp.GT(this=left, expression=right)
 
 
-def gte(left: exp.Expression, right: exp.Expression) -> exp.GTE:
+def gte(left: exp.Expr, right: exp.Expr) -> exp.GTE:
     return exp.GTE(this=left, expression=right)
 
 
-def _wrap(node: exp.Expression) -> exp.Expression:
+def _wrap(node: exp.Expr) -> exp.Expr:
     return exp.Paren(this=node) if isinstance(node, exp.Connector) else node
 
 
-def and_(*items: exp.Expression) -> exp.Expression:
+def and_(*items: exp.Expr) -> exp.Expr:
     return _join(exp.And, items)
 
 
-def or_(*items: exp.Expression) -> exp.Expression:
+def or_(*items: exp.Expr) -> exp.Expr:
     return _join(exp.Or, items)
 
 
-def _join(kind: type[exp.Connector], items: tuple[exp.Expression, ...]) -> exp.Expression:
+def _join(kind: type[exp.Connector], items: tuple[exp.Expr, ...]) -> exp.Expr:
     if len(items) == 1:
         return items[0]
     wrapped = [_wrap(item) for item in items]
@@ -56,11 +58,11 @@ def _join(kind: type[exp.Connector], items: tuple[exp.Expression, ...]) -> exp.E
     return result
 
 
-def not_(item: exp.Expression) -> exp.Not:
+def not_(item: exp.Expr) -> exp.Not:
     return _not_exists(item) or exp.Not(this=_wrap(item))
 
 
-def _not_exists(item: exp.Expression) -> exp.Not | None:
+def _not_exists(item: exp.Expr) -> exp.Not | None:
     """`NOT p.id IN (SELECT a.profile_id FROM t AS a WHERE c)` rewritten as
     `NOT EXISTS (SELECT 1 FROM t AS a WHERE a.profile_id = p.id AND c)`. The two agree because
     neither side can be NULL (every per-profile table's profile_id is NOT NULL), and DuckDB
@@ -88,13 +90,13 @@ def count_star() -> exp.Count:
 
 
 def select(
-    column: exp.Expression,
+    column: exp.Expr,
     table: str,
     alias: str | None = None,
     *,
-    where: list[exp.Expression] | None = None,
-    group: exp.Expression | None = None,
-    having: exp.Expression | None = None,
+    where: Sequence[exp.Expr] | None = None,
+    group: exp.Expr | None = None,
+    having: exp.Expr | None = None,
     joins: list[exp.Join] | None = None,
 ) -> exp.Select:
     """SELECT column FROM table [AS alias] [joins] [WHERE ...] [GROUP BY group HAVING ...]."""
@@ -110,23 +112,23 @@ def select(
     return query
 
 
-def join(table: str, alias: str, on: exp.Expression) -> exp.Join:
+def join(table: str, alias: str, on: exp.Expr) -> exp.Join:
     return exp.Join(this=exp.table_(table, alias=alias), on=on)
 
 
-def isin(left: exp.Expression, query: exp.Select) -> exp.In:
+def isin(left: exp.Expr, query: exp.Select) -> exp.In:
     return exp.In(this=left, query=exp.Subquery(this=query))
 
 
 PER_PROFILE_TABLES = frozenset({"events", "labels", "identities", "consent_log", "list_members"})
 
 
-def only_profiles(tree: exp.Expression, test: exp.Expression) -> exp.Expression:
+def only_profiles(tree: exp.Expr, test: exp.Expr) -> exp.Expr:
     """`tree` with every per-profile table read through `SELECT * FROM t WHERE <test>` (`test`
     over its `profile_id` column): the same answer for those profiles, without evaluating each
     subquery over everyone."""
 
-    def narrow(node: exp.Expression) -> exp.Expression:
+    def narrow(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Table) or node.name not in PER_PROFILE_TABLES:
             return node
         rows = select(exp.Star(), node.name, where=[test.copy()])

@@ -80,7 +80,7 @@ class Context:
             moved["as_of"] = as_of
         return {**self.params, **moved}
 
-    def two_valued(self, predicate: exp.Expression) -> exp.Expression:
+    def two_valued(self, predicate: exp.Expr) -> exp.Expr:
         """NULL (a missing property) becomes FALSE, wherever the difference could show."""
         if self.positive:
             return predicate

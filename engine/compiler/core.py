@@ -40,7 +40,7 @@ from kith_errors import DslError, DslNameError
 EMAIL = "email"
 CONSENT_PURPOSE = "marketing"
 
-Leaf = Callable[[Context, Any, FieldResolver], exp.Expression]
+Leaf = Callable[[Context, Any, FieldResolver], exp.Expr]
 PROPERTY_PREDICATES: dict[type, Leaf] = {
     Compare: props.compile_compare,
     InList: props.compile_in_list,
@@ -69,18 +69,18 @@ def compile_query(ctx: Context, node: Any) -> CompiledQuery:
     return CompiledQuery(query, ctx.params)
 
 
-def compile_condition(ctx: Context, node: Any) -> exp.Expression:
+def compile_condition(ctx: Context, node: Any) -> exp.Expr:
     """The boolean condition over the profile row `p`; two-valued (never NULL) unless compiled
     as the WHERE of `compile_query`."""
     return _boolean(ctx, node, profile_field(ctx), _profile_leaf)
 
 
-def compile_where(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+def compile_where(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expr:
     """An event `where` filter: boolean structure over property predicates only; two-valued."""
     return _boolean(ctx, node, resolve, _property_leaf)
 
 
-def _filter_where(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+def _filter_where(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expr:
     """An event `where` filter inside an event subquery's own WHERE."""
     with ctx.polarity(True):
         return compile_where(ctx, node, resolve)
@@ -90,8 +90,8 @@ def _boolean(
     ctx: Context,
     node: Any,
     resolve: FieldResolver,
-    leaf: Callable[[Context, Any, FieldResolver], exp.Expression],
-) -> exp.Expression:
+    leaf: Callable[[Context, Any, FieldResolver], exp.Expr],
+) -> exp.Expr:
     if isinstance(node, And):
         return b.and_(*(_boolean(ctx, item, resolve, leaf) for item in node.items))
     if isinstance(node, Or):
@@ -102,7 +102,7 @@ def _boolean(
     return leaf(ctx, node, resolve)
 
 
-def _property_leaf(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+def _property_leaf(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expr:
     compiler = PROPERTY_PREDICATES.get(type(node))
     if compiler is None:
         raise DslError(
@@ -112,7 +112,7 @@ def _property_leaf(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expre
     return compiler(ctx, node, resolve)
 
 
-def _profile_leaf(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expression:
+def _profile_leaf(ctx: Context, node: Any, resolve: FieldResolver) -> exp.Expr:
     compiler = PROFILE_NODES.get(type(node))
     if compiler is None:
         return _property_leaf(ctx, node, resolve)
@@ -133,9 +133,9 @@ def profile_field(ctx: Context) -> FieldResolver:
         if kind is not None and kind != "json":
             return Field(exp.column(exp.to_identifier(name), "p"), kind, name == EMAIL)
         if len(path.parts) > 1 and properties.get(path.parts[0]) == "json":
-            kind = literal_type(sample)
+            sample_kind = literal_type(sample)
             column = b.col(path.parts[0], "p")
-            return Field(json_value(column, path.parts[1:], kind, path.pos), kind)
+            return Field(json_value(column, path.parts[1:], sample_kind, path.pos), sample_kind)
         raise DslNameError(f'there is no profile property "{name}"', **where(path.pos))
 
     return resolve
@@ -144,26 +144,26 @@ def profile_field(ctx: Context) -> FieldResolver:
 # ---- event predicates ------------------------------------------------------------------------
 
 
-def _did(ctx: Context, node: Did) -> exp.Expression:
+def _did(ctx: Context, node: Did) -> exp.Expr:
     return events.compile_did(ctx, node, _filter_where)
 
 
-def _aggregate(ctx: Context, node: Aggregate) -> exp.Expression:
+def _aggregate(ctx: Context, node: Aggregate) -> exp.Expr:
     return events.compile_aggregate(ctx, node, _filter_where)
 
 
-def _occurrence(ctx: Context, node: Occurrence) -> exp.Expression:
+def _occurrence(ctx: Context, node: Occurrence) -> exp.Expr:
     return events.compile_occurrence(ctx, node, _filter_where)
 
 
-def _sequence(ctx: Context, node: Sequence) -> exp.Expression:
+def _sequence(ctx: Context, node: Sequence) -> exp.Expr:
     return events.compile_sequence(ctx, node, _filter_where)
 
 
 # ---- membership ------------------------------------------------------------------------------
 
 
-def _in_segment(ctx: Context, node: InSegment) -> exp.Expression:
+def _in_segment(ctx: Context, node: InSegment) -> exp.Expr:
     """A saved dynamic or compound segment is inlined (evaluated at the same `as_of`); a static
     list reads its members; a segment resolved as `stored` reads its stored membership."""
     if node.name in ctx.inlining:
@@ -196,12 +196,12 @@ def saved_expression(saved: SavedSegment) -> Any:
     raise DslError(f'the saved segment "{saved.name}" has no usable definition')
 
 
-def _has_label(ctx: Context, node: HasLabel) -> exp.Expression:
+def _has_label(ctx: Context, node: HasLabel) -> exp.Expr:
     labelled = b.eq(b.col("label"), ctx.bind(node.label))
     return b.isin(profile_id(), b.select(b.col("profile_id"), "labels", where=[labelled]))
 
 
-def _has_channel(ctx: Context, node: HasChannel) -> exp.Expression:
+def _has_channel(ctx: Context, node: HasChannel) -> exp.Expr:
     """Reachable on a channel: an identity of that type, or any event on that channel, known
     at `as_of`."""
     channel = ctx.bind(node.channel)
@@ -213,7 +213,7 @@ def _has_channel(ctx: Context, node: HasChannel) -> exp.Expression:
     )
 
 
-def _consent(ctx: Context, node: ConsentIs) -> exp.Expression:
+def _consent(ctx: Context, node: ConsentIs) -> exp.Expr:
     """The latest marketing consent for the channel at `as_of`, from the append-only log;
     `unknown` = no record then."""
     conds = [
@@ -236,12 +236,12 @@ def _consent(ctx: Context, node: ConsentIs) -> exp.Expression:
     return b.isin(profile_id(), log)
 
 
-def _log_order() -> exp.Expression:
+def _log_order() -> exp.Expr:
     """Order of consent changes: time, then log id for changes at the same instant."""
     return exp.Struct(expressions=[b.col("changed_at"), b.col("id")])
 
 
-PROFILE_NODES: dict[type, Callable[[Context, Any], exp.Expression]] = {
+PROFILE_NODES: dict[type, Callable[[Context, Any], exp.Expr]] = {
     Did: _did,
     Aggregate: _aggregate,
     Occurrence: _occurrence,

@@ -24,24 +24,24 @@ INTERVAL_FUNCTION = {
 }
 
 
-def interval(amount: exp.Expression, unit: str) -> exp.Expression:
+def interval(amount: exp.Expr, unit: str) -> exp.Expr:
     """A duration of `amount` units, in DuckDB's spelling."""
     return exp.Anonymous(this=INTERVAL_FUNCTION[unit], expressions=[amount])
 
 
-def _spark_interval(node: exp.Expression) -> exp.Expression:
+def _spark_interval(node: exp.Expr) -> exp.Expr:
     slot = _INTERVAL_SLOT[node.name.lower()]
-    args: list[exp.Expression] = [exp.Literal.number(0) for _ in range(7)]
+    args: list[exp.Expr] = [exp.Literal.number(0) for _ in range(7)]
     args[slot] = node.expressions[0].copy()
     return exp.Anonymous(this="make_interval", expressions=args)
 
 
-def _spark_element_at(node: exp.Expression) -> exp.Expression:
+def _spark_element_at(node: exp.Expr) -> exp.Expr:
     """DuckDB's list_extract(list, k) is 1-based and NULL past the end, as element_at is."""
     return exp.Anonymous(this="element_at", expressions=[e.copy() for e in node.expressions])
 
 
-def _spark_array_sort(node: exp.Expression) -> exp.Expression:
+def _spark_array_sort(node: exp.Expr) -> exp.Expr:
     """list_sort(list, 'ASC', 'NULLS LAST'): array_sort's own order (ascending, NULLs last)."""
     order = [e.name.upper() for e in node.expressions[1:]]
     if order not in ([], ["ASC"], ["ASC", "NULLS LAST"]):
@@ -49,7 +49,7 @@ def _spark_array_sort(node: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="array_sort", expressions=[node.expressions[0].copy()])
 
 
-_SPARK: dict[str, Callable[[exp.Expression], exp.Expression]] = {
+_SPARK: dict[str, Callable[[exp.Expr], exp.Expr]] = {
     **{name: _spark_interval for name in _INTERVAL_SLOT},
     "list_extract": _spark_element_at,
     "list_sort": _spark_array_sort,
@@ -57,19 +57,19 @@ _SPARK: dict[str, Callable[[exp.Expression], exp.Expression]] = {
         this="unix_micros", expressions=[e.copy() for e in node.expressions]
     ),
 }
-FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expression], exp.Expression]]] = {
+FUNCTION_MAPS: dict[str, dict[str, Callable[[exp.Expr], exp.Expr]]] = {
     DUCKDB: {},
     "spark": _SPARK,
     "databricks": _SPARK,
 }
 
 
-def render(tree: exp.Expression, dialect: str = DUCKDB) -> str:
+def render(tree: exp.Expr, dialect: str = DUCKDB) -> str:
     """SQL text of `tree` for `dialect`, with DuckDB-only functions mapped."""
     return for_dialect(tree, dialect).sql(dialect=dialect)
 
 
-def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
+def for_dialect(tree: exp.Expr, dialect: str) -> exp.Expr:
     """`tree` with the DuckDB-only functions mapped for `dialect`, still a tree. Nodes are
     mapped children first, so a mapped function inside another is mapped too."""
     mapping = FUNCTION_MAPS.get(dialect.lower())
@@ -88,7 +88,7 @@ def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
     return tree
 
 
-def _names_a_table(value: exp.Expression) -> bool:
+def _names_a_table(value: exp.Expr) -> bool:
     """DuckDB reads a bare table name as the whole row (`arg_min(t, key) FROM t`)."""
     select = value.find_ancestor(exp.Select)
     source = select.args.get("from_") if select is not None else None
@@ -101,7 +101,7 @@ def _names_a_table(value: exp.Expression) -> bool:
     )
 
 
-def _spark_node(node: exp.Expression) -> exp.Expression:
+def _spark_node(node: exp.Expr) -> exp.Expr:
     """DuckDB forms with no Spark spelling of the same shape:
     - IF(c, x): Spark's IF takes exactly three arguments; the missing one means NULL;
     - min(x, k) OVER w, DuckDB's list of the k smallest values (NULLs skipped):
@@ -120,9 +120,9 @@ def _spark_node(node: exp.Expression) -> exp.Expression:
         return plain
     if isinstance(node, exp.Greatest | exp.Least):
         args = [node.this, *node.expressions]
-        plain = node.copy()
+        kept = node.copy()
         any_null = exp.or_(*(exp.Is(this=a.copy(), expression=exp.Null()) for a in args))
-        return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=plain)
+        return exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=kept)
     if isinstance(node, exp.ArgMin | exp.ArgMax) and _names_a_table(node.this):
         whole_row = exp.Struct(expressions=[exp.Star()])
         return node.__class__(this=whole_row, expression=node.expression)
@@ -140,9 +140,7 @@ def _spark_node(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _map(
-    node: exp.Expression, mapping: dict[str, Callable[[exp.Expression], exp.Expression]]
-) -> exp.Expression:
+def _map(node: exp.Expr, mapping: dict[str, Callable[[exp.Expr], exp.Expr]]) -> exp.Expr:
     if isinstance(node, exp.Anonymous) and node.name.lower() in mapping:
         return mapping[node.name.lower()](node)
     return node

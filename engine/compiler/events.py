@@ -39,7 +39,7 @@ from engine.compiler.props import (
 )
 from kith_errors import DslTypeError
 
-WhereCompiler = Callable[[Context, Any, FieldResolver], exp.Expression]
+WhereCompiler = Callable[[Context, Any, FieldResolver], exp.Expr]
 
 _PY_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
@@ -76,9 +76,9 @@ def _event_property_type(ctx: Context, event: str | None, name: str) -> str | No
 
 def event_conditions(
     ctx: Context, match: EventMatch, window: Window | None, alias: str, where_: WhereCompiler
-) -> list[exp.Expression]:
+) -> list[exp.Expr]:
     """Which events count: type first, then visibility and window, then the `where` filter."""
-    conds: list[exp.Expression] = []
+    conds: list[exp.Expr] = []
     if match.event is not None:
         conds.append(b.eq(b.col("type", alias), ctx.bind(match.event)))
     conds += window_conditions(ctx, window, alias)
@@ -87,11 +87,11 @@ def event_conditions(
     return conds
 
 
-def window_conditions(ctx: Context, window: Window | None, alias: str) -> list[exp.Expression]:
+def window_conditions(ctx: Context, window: Window | None, alias: str) -> list[exp.Expr]:
     def ts() -> exp.Column:
         return b.col("ts", alias)
 
-    conds: list[exp.Expression] = [b.lte(ts(), ctx.now())]
+    conds: list[exp.Expr] = [b.lte(ts(), ctx.now())]
     if isinstance(window, LastWindow):
         conds.append(b.gt(ts(), ctx.ago(window.duration.amount, window.duration.unit)))
     elif isinstance(window, AgoWindow):
@@ -115,8 +115,8 @@ def _moment(value: Any, pos: Any) -> Any:
 
 
 def member_test(
-    alias: str, conds: list[exp.Expression], having: exp.Expression | None, zero: bool = False
-) -> exp.Expression:
+    alias: str, conds: list[exp.Expr], having: exp.Expr | None, zero: bool = False
+) -> exp.Expr:
     """`p.id IN (matching events [grouped, having])`. When a profile with no matching events
     satisfies `having` (`zero`), test the complement instead: NOT IN (... HAVING NOT having)."""
     query = b.select(b.col("profile_id", alias), "events", alias, where=conds)
@@ -132,7 +132,7 @@ def profile_id() -> exp.Column:
     return b.col("id", "p")
 
 
-def frequency_test(ctx: Context, freq: Frequency | None) -> tuple[exp.Expression | None, bool]:
+def frequency_test(ctx: Context, freq: Frequency | None) -> tuple[exp.Expr | None, bool]:
     """The HAVING test on count(*) and whether zero events satisfy it; None for "at least 1"."""
     count = b.count_star()
     if freq is None or (freq.op == "at_least" and freq.n == 1):
@@ -148,7 +148,7 @@ def frequency_test(ctx: Context, freq: Frequency | None) -> tuple[exp.Expression
     raise DslTypeError(f"the compiler does not know the frequency {freq.op!r}", **where(freq.pos))
 
 
-def compile_did(ctx: Context, node: Did, where_: WhereCompiler) -> exp.Expression:
+def compile_did(ctx: Context, node: Did, where_: WhereCompiler) -> exp.Expr:
     alias = ctx.alias("e")
     conds = event_conditions(ctx, node.match, node.window, alias, where_)
     having, zero = frequency_test(ctx, node.frequency)
@@ -156,12 +156,12 @@ def compile_did(ctx: Context, node: Did, where_: WhereCompiler) -> exp.Expressio
     return b.not_(found) if node.negated else found
 
 
-def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> exp.Expression:
+def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> exp.Expr:
     """Count may hold for profiles with no events (count 0); sum/avg/min/max never do."""
     alias = ctx.alias("e")
     conds = event_conditions(ctx, node.match, node.window, alias, where_)
     if node.prop is None:
-        measure: exp.Expression = b.count_star()
+        measure: exp.Expr = b.count_star()
     else:
         column = b.col("properties", alias)
         kind = "decimal" if node.func in _EXACT else "number"
@@ -173,15 +173,15 @@ def compile_aggregate(ctx: Context, node: Aggregate, where_: WhereCompiler) -> e
     return member_test(alias, conds, test)  # HAVING drops a NULL sum like a false one
 
 
-def compile_occurrence(ctx: Context, node: Occurrence, where_: WhereCompiler) -> exp.Expression:
+def compile_occurrence(ctx: Context, node: Occurrence, where_: WhereCompiler) -> exp.Expr:
     alias = ctx.alias("e")
     conds = event_conditions(ctx, node.match, None, alias, where_)
     ts = b.col("ts", alias)
-    moment: exp.Expression = exp.Min(this=ts) if node.which == "first" else exp.Max(this=ts)
+    moment: exp.Expr = exp.Min(this=ts) if node.which == "first" else exp.Max(this=ts)
     return member_test(alias, conds, _occurrence_test(ctx, node, moment))
 
 
-def _occurrence_test(ctx: Context, node: Occurrence, moment: exp.Expression) -> exp.Expression:
+def _occurrence_test(ctx: Context, node: Occurrence, moment: exp.Expr) -> exp.Expr:
     if node.op in ("within_last", "more_than_ago") and node.duration is not None:
         edge = ctx.ago(node.duration.amount, node.duration.unit)
         return b.gt(moment, edge) if node.op == "within_last" else b.lte(moment, edge)
@@ -193,7 +193,7 @@ def _occurrence_test(ctx: Context, node: Occurrence, moment: exp.Expression) -> 
     )
 
 
-def compile_sequence(ctx: Context, node: Sequence, where_: WhereCompiler) -> exp.Expression:
+def compile_sequence(ctx: Context, node: Sequence, where_: WhereCompiler) -> exp.Expr:
     """Steps joined in order on the profile: each step's event at or after the previous one's
     and a different event from every earlier step; the last within `within` of the first."""
     aliases = [ctx.alias("s") for _ in node.steps]
@@ -211,9 +211,9 @@ def compile_sequence(ctx: Context, node: Sequence, where_: WhereCompiler) -> exp
     return b.not_(found) if node.negated else found
 
 
-def _step_join(steps: tuple[EventMatch, ...], aliases: list[str], index: int) -> exp.Expression:
+def _step_join(steps: tuple[EventMatch, ...], aliases: list[str], index: int) -> exp.Expr:
     alias, previous = aliases[index], aliases[index - 1]
-    conds: list[exp.Expression] = [
+    conds: list[exp.Expr] = [
         b.eq(b.col("profile_id", alias), b.col("profile_id", aliases[0])),
         b.gte(b.col("ts", alias), b.col("ts", previous)),
     ]

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlglot import exp
 
@@ -29,7 +29,7 @@ _SQL_TYPES = {
     "boolean": "BOOLEAN",
     "date": "TIMESTAMP",
 }
-_COMPARE: dict[str, Callable[[exp.Expression, exp.Expression], exp.Expression]] = {
+_COMPARE: dict[str, Callable[[exp.Expr, exp.Expr], exp.Expr]] = {
     "=": b.eq,
     "!=": b.neq,
     "<": b.lt,
@@ -44,7 +44,7 @@ _COMPARE: dict[str, Callable[[exp.Expression, exp.Expression], exp.Expression]] 
 
 @dataclass(frozen=True)
 class Field:
-    sql: exp.Expression
+    sql: exp.Expr
     type: str  # string | number | boolean | date | json
     lower: bool = False  # stored lower-cased (email): compare values lower-cased too
 
@@ -52,7 +52,7 @@ class Field:
 FieldResolver = Callable[[Path, Any], Field]
 
 
-def compare_op(op: str) -> Callable[[exp.Expression, exp.Expression], exp.Expression]:
+def compare_op(op: str) -> Callable[[exp.Expr, exp.Expr], exp.Expr]:
     return _COMPARE[op]
 
 
@@ -64,9 +64,7 @@ def json_path(parts: tuple[str, ...], pos: Any = None) -> exp.Literal:
     return exp.Literal.string("$." + ".".join(parts))
 
 
-def json_value(
-    column: exp.Expression, parts: tuple[str, ...], kind: str, pos: Any
-) -> exp.Expression:
+def json_value(column: exp.Expr, parts: tuple[str, ...], kind: str, pos: Any) -> exp.Expr:
     """Typed extraction of a JSON property: text, cast to the type the comparison needs."""
     text = exp.JSONExtractScalar(this=column, expression=json_path(parts, pos))
     sql_type = _SQL_TYPES.get(kind)
@@ -102,13 +100,13 @@ def coerce(field: Field, value: Any, pos: Any) -> Any:
     return value
 
 
-def compile_compare(ctx: Context, node: Compare, resolve: FieldResolver) -> exp.Expression:
+def compile_compare(ctx: Context, node: Compare, resolve: FieldResolver) -> exp.Expr:
     field = resolve(node.field, node.value.value)
     value = bind_value(ctx, field, node.value.value, node.pos)
     return ctx.two_valued(compare_op(node.op)(field.sql, value))
 
 
-def compile_in_list(ctx: Context, node: InList, resolve: FieldResolver) -> exp.Expression:
+def compile_in_list(ctx: Context, node: InList, resolve: FieldResolver) -> exp.Expr:
     values = _items(node.values)
     field = resolve(node.field, values)
     bound = [bind_value(ctx, field, item, node.pos) for item in values]
@@ -117,20 +115,20 @@ def compile_in_list(ctx: Context, node: InList, resolve: FieldResolver) -> exp.E
     return ctx.two_valued(b.not_(test) if node.negated else test)
 
 
-def compile_between(ctx: Context, node: Between, resolve: FieldResolver) -> exp.Expression:
+def compile_between(ctx: Context, node: Between, resolve: FieldResolver) -> exp.Expr:
     field = resolve(node.field, node.low.value)
     low = bind_value(ctx, field, node.low.value, node.pos)
     high = bind_value(ctx, field, node.high.value, node.pos)
     return ctx.two_valued(exp.Between(this=field.sql, low=low, high=high))
 
 
-def compile_is_set(ctx: Context, node: IsSet, resolve: FieldResolver) -> exp.Expression:
+def compile_is_set(ctx: Context, node: IsSet, resolve: FieldResolver) -> exp.Expr:
     field = resolve(node.field, None)
     test = exp.Is(this=field.sql, expression=exp.Null())
     return test if node.negated else b.not_(test)
 
 
-def compile_string_match(ctx: Context, node: StringMatch, resolve: FieldResolver) -> exp.Expression:
+def compile_string_match(ctx: Context, node: StringMatch, resolve: FieldResolver) -> exp.Expr:
     field = resolve(node.field, "")
     text = node.value.value
     if node.op == "matches":
@@ -141,9 +139,7 @@ def compile_string_match(ctx: Context, node: StringMatch, resolve: FieldResolver
     return ctx.two_valued(kinds[node.op](this=field.sql, expression=value))
 
 
-def compile_relative_date(
-    ctx: Context, node: RelativeDate, resolve: FieldResolver
-) -> exp.Expression:
+def compile_relative_date(ctx: Context, node: RelativeDate, resolve: FieldResolver) -> exp.Expr:
     """`within last N unit`: as_of - N < value <= as_of; `more than N unit ago`: value <=
     as_of - N (so the two split every past moment between them)."""
     field = resolve(node.field, dt.datetime.min)
@@ -160,6 +156,11 @@ def _items(values: Value) -> tuple[Any, ...]:
     return raw if isinstance(raw, tuple) else (raw,)
 
 
-def where(pos: Any) -> dict[str, int]:
+class ErrorPosition(TypedDict, total=False):
+    line: int
+    column: int
+
+
+def where(pos: Any) -> ErrorPosition:
     """Error position keywords for a node's `pos`."""
     return {"line": pos.line, "column": pos.column} if pos is not None else {}

@@ -33,7 +33,7 @@ def compile_scoped_changes(ctx: Context, segments: Iterable[tuple[int, str]]) ->
     segments (id, name) evaluated now and segment_members, for the profiles in `$scope`."""
     segments = list(segments)
     parts = [_segment_rows(ctx, segment_id, name) for segment_id, name in segments]
-    fresh: exp.Expression = parts[0]
+    fresh: exp.Expr = parts[0]
     for part in parts[1:]:
         fresh = exp.Union(this=fresh, expression=part, distinct=False)
     fresh, tables = _read_scoped(fresh)
@@ -45,7 +45,7 @@ def compile_scoped_changes(ctx: Context, segments: Iterable[tuple[int, str]]) ->
     return query
 
 
-def _segment_rows(ctx: Context, segment_id: int, name: str) -> exp.Expression:
+def _segment_rows(ctx: Context, segment_id: int, name: str) -> exp.Expr:
     """The segment's members among the scope, every per-profile table read only for them."""
     with ctx.polarity(True):
         condition = compile_condition(ctx, InSegment(name))
@@ -54,12 +54,12 @@ def _segment_rows(ctx: Context, segment_id: int, name: str) -> exp.Expression:
     return rows
 
 
-def _read_scoped(tree: exp.Expression) -> tuple[exp.Expression, set[str]]:
+def _read_scoped(tree: exp.Expr) -> tuple[exp.Expr, set[str]]:
     """`tree` reading every per-profile table through its scoped copy (`scope_events`, ...);
     returns the names of the tables it reads."""
     tables: set[str] = set()
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Table) or node.name not in b.PER_PROFILE_TABLES:
             return node
         tables.add(node.name)
@@ -78,7 +78,7 @@ def _scoped_table(table: str, key: str) -> exp.CTE:
     return _cte(_scoped_name(table), rows, materialized=True)
 
 
-def _in_scope(column: exp.Expression) -> exp.In:
+def _in_scope(column: exp.Expr) -> exp.In:
     return b.isin(column, b.select(b.col("id"), _SCOPE))
 
 
@@ -128,10 +128,10 @@ def _missing(alias: str) -> exp.Is:
     return exp.Is(this=b.col("id", alias), expression=exp.Null())
 
 
-def _as(node: exp.Expression, name: str) -> exp.Alias:
+def _as(node: exp.Expr, name: str) -> exp.Alias:
     return exp.Alias(this=node, alias=exp.to_identifier(name))
 
 
-def _cte(name: str, query: exp.Expression, *, materialized: bool = False) -> exp.CTE:
+def _cte(name: str, query: exp.Expr, *, materialized: bool = False) -> exp.CTE:
     alias = exp.TableAlias(this=exp.to_identifier(name))
     return exp.CTE(this=query, alias=alias, materialized=materialized or None)

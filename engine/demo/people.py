@@ -69,7 +69,7 @@ def _company_and_email(rng: np.random.Generator, frame: pd.DataFrame) -> None:
     company = rng.integers(0, len(w.COMPANIES), n)
     names = np.array([c[0] for c in w.COMPANIES], dtype=object)[company]
     domains = np.array([c[1] for c in w.COMPANIES], dtype=object)[company]
-    frame["company"] = _text(np.where(employed, names, None))
+    frame["company"] = _text(np.where(employed, names, w.MISSING))
     work_mail = employed & (rng.random(n) < 0.6)
     domain = _text(np.where(work_mail, domains, pick(rng, w.FREE_MAIL, None, n)))
     local = frame["first"].str.lower() + "." + frame["last"].str.lower()

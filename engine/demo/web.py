@@ -88,5 +88,5 @@ def _pages(
     frame["prop_path"] = paths[page]
     frame["prop_url"] = w.SITE + frame["prop_path"]
     frame["prop_title"] = titles[page]
-    frame["prop_referrer"] = np.where((rank == 0) & (referrer != ""), referrer, None)
+    frame["prop_referrer"] = np.where((rank == 0) & (referrer != ""), referrer, w.MISSING)
     return frame

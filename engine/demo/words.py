@@ -6,6 +6,7 @@ to one; `weights()` normalises them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
@@ -109,7 +110,11 @@ TICKET_PRIORITIES: Final = {"low": 40, "normal": 45, "high": 15}
 CSAT_WEIGHTS: Final = (4, 6, 15, 35, 40)  # scores 1..5
 
 
-def weights(values: dict[str, float] | tuple[float, ...]) -> np.ndarray:
+# A missing value for np.where: numpy's types take an array where a bare None would do.
+MISSING: Final = np.array(None, dtype=object)
+
+
+def weights(values: Mapping[str, float] | tuple[float, ...]) -> np.ndarray:
     """Probabilities from relative weights (a dict's values, in order, or a tuple)."""
-    raw = np.asarray(list(values.values()) if isinstance(values, dict) else values, dtype=float)
+    raw = np.asarray(list(values.values()) if isinstance(values, Mapping) else values, dtype=float)
     return raw / raw.sum()

@@ -185,7 +185,7 @@ def _identify(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
 
 def _page(msg: dict, props: dict, traits: dict) -> dict[str, Any]:
     page = _obj(_obj(msg, "context"), "page", "context.page")
-    merged = {k: page[k] for k in ("url", "path", "title", "referrer") if k in page}
+    merged: dict[str, Any] = {k: page[k] for k in ("url", "path", "title", "referrer") if k in page}
     merged.update(props)
     if _text(msg, "name"):
         merged.setdefault("name", _text(msg, "name"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,7 @@ def read(db: Database, src: str | Path | IO[str], chunk: int) -> Iterator[pa.Tab
         yield from _batches(db, _Utf8(src), chunk)
 
 
-def _open(path: Path) -> IO[bytes]:
+def _open(path: Path) -> io.BufferedIOBase:
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == _GZIP
     return gzip.open(path, "rb") if gzipped else open(path, "rb")

@@ -26,7 +26,7 @@ def check(ws: Workspace, batch: repo.Staging) -> tuple[dict[str, str], bool]:
     `trait_check` (key, value, reason, typed), which staging reads the refused values from.
     Returns the registered properties' types by name, and whether there was anything to check
     (no registered property among the traits: nothing)."""
-    types = {name: d.type for name, d in ws.catalog.custom().items()}
+    types: dict[str, str] = {name: d.type for name, d in ws.catalog.custom().items()}
     pairs = repo.bad_trait_values(ws.db, batch, sorted(CHOICE_PROPERTIES | set(types)))
     if not pairs:
         return types, False

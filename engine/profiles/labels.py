@@ -33,7 +33,7 @@ def check_label(label: str) -> str:
 
 
 def _ids(profile_ids: int | Iterable[int]) -> list[int]:
-    ids = [profile_ids] if isinstance(profile_ids, Integral) else list(profile_ids)
+    ids = [profile_ids] if isinstance(profile_ids, int | Integral) else list(profile_ids)
     if not ids:
         raise ValidationError("no profiles given")
     bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, Integral)]

@@ -47,7 +47,7 @@ _REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 _INTERNATIONAL = re.compile(r"\+\d{6,}")
 
 
-def _delete_for(table: str) -> exp.Expression:
+def _delete_for(table: str) -> exp.Expr:
     ids = exp.select(exp.Unnest(expressions=[exp.Placeholder(this="ids")]))
     where = exp.In(this=exp.column("profile_id"), query=exp.Subquery(this=ids))
     return exp.delete(table, where=where, returning="profile_id")
@@ -211,15 +211,15 @@ def bare_number_pattern(variants: Sequence[str]) -> str:
 _GLOBAL = exp.Literal.string("g")
 
 
-def _call(name: str, *args: exp.Expression) -> exp.Expression:
+def _call(name: str, *args: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _text(column: str) -> exp.Expression:
+def _text(column: str) -> exp.Expr:
     return exp.cast(exp.column(column), "VARCHAR")
 
 
-def _matches(column: str, quotes: Quotes) -> exp.Expression:
+def _matches(column: str, quotes: Quotes) -> exp.Expr:
     """Cheap probes first (DuckDB evaluates AND left to right on the surviving rows)."""
     text = _text(column)
     probes = [
@@ -237,17 +237,17 @@ def _matches(column: str, quotes: Quotes) -> exp.Expression:
     return exp.and_(exp.paren(exp.or_(*probes)), regex)
 
 
-def _replaced(text: exp.Expression) -> exp.Expression:
+def _replaced(text: exp.Expr) -> exp.Expr:
     erased = exp.Literal.string(ERASED)
     return _call("regexp_replace", text, exp.Placeholder(this="erased"), erased, _GLOBAL)
 
 
-def _quote_numbers(text: exp.Expression) -> exp.Expression:
+def _quote_numbers(text: exp.Expr) -> exp.Expr:
     quoted = exp.Literal.string(f'\\1"{ERASED}"\\2')
     return _call("regexp_replace", text, exp.Placeholder(this="bare"), quoted, _GLOBAL)
 
 
-def _json_redacted(column: str) -> exp.Expression:
+def _json_redacted(column: str) -> exp.Expr:
     """Redacted JSON that stays valid: bare numbers become the string "[erased]" (twice, as a
     match eats the separator the next one starts with); if a string holding separators fooled
     that step, quotes are redacted as plain text; failing both, the redacted text is kept as
@@ -259,20 +259,20 @@ def _json_redacted(column: str) -> exp.Expression:
     return exp.cast(valid, "JSON")
 
 
-def _list_redacted(column: str) -> exp.Expression:
+def _list_redacted(column: str) -> exp.Expr:
     item = _replaced(exp.column("x"))
     lambda_ = exp.Lambda(this=item, expressions=[exp.to_identifier("x")])
     return _call("list_transform", exp.column(column), lambda_)
 
 
-_REDACTED: dict[str, Callable[[str], exp.Expression]] = {
+_REDACTED: dict[str, Callable[[str], exp.Expr]] = {
     "VARCHAR": lambda column: _replaced(exp.column(column)),
     "JSON": _json_redacted,
     "VARCHAR[]": _list_redacted,
 }
 
 
-def redact_in(table: str, columns: dict[str, str], quotes: Quotes) -> exp.Expression:
+def redact_in(table: str, columns: dict[str, str], quotes: Quotes) -> exp.Expr:
     """One UPDATE rewriting every text column of the table's rows that quote a value."""
     sets = []
     for column, kind in columns.items():

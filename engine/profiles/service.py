@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -47,7 +47,7 @@ def normalize_identity(kind: str, value: Any) -> str:
     return stored
 
 
-def _pairs(identities: dict[str, str | list[str]]) -> list[tuple[str, str]]:
+def _pairs(identities: Mapping[str, str | list[str]]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for kind, values in identities.items():
         for value in [values] if isinstance(values, str) else list(values):
@@ -65,7 +65,7 @@ class Profiles:
 
     def create(
         self,
-        identities: dict[str, str | list[str]],
+        identities: Mapping[str, str | list[str]],
         properties: dict[str, Any] | None = None,
         *,
         actor: str = "admin",
@@ -212,7 +212,7 @@ class Profiles:
 
     def _page_and_total(
         self,
-        where: exp.Expression,
+        where: exp.Expr,
         params: dict[str, Any],
         sort: str,
         descending: bool,
@@ -232,7 +232,7 @@ class Profiles:
             total = int(db.scalar(_count(where), params)) if offset else 0
         return page, total
 
-    def condition(self, f: ProfileFilter) -> tuple[exp.Expression, dict[str, Any]]:
+    def condition(self, f: ProfileFilter) -> tuple[exp.Expr, dict[str, Any]]:
         """The filters as one sqlglot condition over `profiles`, with its bound parameters."""
         built = _Where(set(repo.profile_columns(self.ws.db)))
         built.add_text(f.text)
@@ -322,7 +322,7 @@ class _Where:
 
     def __init__(self, columns: set[str]) -> None:
         self.columns = columns
-        self.parts: list[exp.Expression] = []
+        self.parts: list[exp.Expr] = []
         self.params: dict[str, Any] = {}
 
     def param(self, value: Any) -> exp.Placeholder:
@@ -330,7 +330,7 @@ class _Where:
         self.params[name] = value
         return exp.Placeholder(this=name)
 
-    def add(self, condition: exp.Expression, params: dict[str, Any] | None = None) -> None:
+    def add(self, condition: exp.Expr, params: dict[str, Any] | None = None) -> None:
         self.parts.append(condition)
         self.params.update(params or {})
 
@@ -356,7 +356,7 @@ class _Where:
         matches = [found(exp.column(c, table="p")) for c in own]
         self.parts.append(exp.or_(*matches, exp.In(this=_ID, query=exp.Subquery(this=ids))))
 
-    def _holds(self, needle: str) -> Callable[[exp.Expression], exp.Expression]:
+    def _holds(self, needle: str) -> Callable[[exp.Expr], exp.Expr]:
         """A condition builder: the column contains the needle, ignoring case. A needle with
         no letters needs no case folding (`contains`); one with a run of 3+ caseless characters
         is first narrowed by a `contains` of that run, verbatim in every match."""
@@ -368,8 +368,8 @@ class _Where:
         param = self.param(pattern)
         anchor = self.param(run) if len(run) >= _ANCHOR_LENGTH else None
 
-        def like(column: exp.Expression) -> exp.Expression:
-            matched = exp.ILike(this=column, expression=param)
+        def like(column: exp.Expr) -> exp.Expr:
+            matched: exp.Expr = exp.ILike(this=column, expression=param)
             backslash = exp.Literal.string("\\")
             matched = exp.Escape(this=matched, expression=backslash) if escaped else matched
             return matched if anchor is None else exp.and_(contains(column, anchor), matched)
@@ -416,7 +416,7 @@ class _Where:
     ) -> None:
         if kind is None:
             return
-        conds: list[exp.Expression] = [
+        conds: list[exp.Expr] = [
             exp.EQ(this=exp.column("profile_id", table="e"), expression=_ID),
             exp.EQ(this=exp.column("type", table="e"), expression=self.param(kind)),
         ]
@@ -436,11 +436,11 @@ class _Where:
         inner = exp.select("1").from_(exp.to_table("events").as_("e")).where(exp.and_(*conds))
         self.parts.append(exp.Exists(this=inner))
 
-    def result(self) -> tuple[exp.Expression, dict[str, Any]]:
+    def result(self) -> tuple[exp.Expr, dict[str, Any]]:
         return (exp.and_(*self.parts) if self.parts else exp.true()), self.params
 
 
-def _count(where: exp.Expression) -> exp.Expression:
+def _count(where: exp.Expr) -> exp.Expr:
     return (
         exp.select(exp.func("count", exp.Star()))
         .from_(exp.to_table("profiles").as_("p"))
@@ -448,7 +448,7 @@ def _count(where: exp.Expression) -> exp.Expression:
     )
 
 
-def _page(where: exp.Expression, sort: str, descending: bool, with_total: bool) -> exp.Expression:
+def _page(where: exp.Expr, sort: str, descending: bool, with_total: bool) -> exp.Expr:
     """A page of profiles; LIMIT and OFFSET are the bound parameters page_limit, page_offset."""
     order = exp.Ordered(this=exp.column(sort), desc=descending, nulls_first=False)
     total = exp.Window(this=exp.func("count", exp.Star())).as_("_total")

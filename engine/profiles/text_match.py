@@ -15,7 +15,7 @@ def caseless_run(text: str) -> str:
     return max(("".join(run) for caseless, run in runs if caseless), key=len, default="")
 
 
-def contains(column: exp.Expression, needle: exp.Expression) -> exp.Expression:
+def contains(column: exp.Expr, needle: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="contains", expressions=[column, needle])
 
 

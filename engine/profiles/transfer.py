@@ -230,10 +230,11 @@ def _read(data: str | bytes | Path, sep: str | None) -> pd.DataFrame:
 
 def _text(data: str | bytes | Path) -> str:
     if isinstance(data, Path):
+        path = data
         try:
-            data = data.read_bytes()
+            data = path.read_bytes()
         except OSError as err:
-            raise ValidationError(f"cannot read {data}: {err.strerror}") from None
+            raise ValidationError(f"cannot read {path}: {err.strerror}") from None
     if isinstance(data, bytes):
         try:
             return data.decode("utf-8-sig")
@@ -339,7 +340,8 @@ def _as_type(values: pd.Series, kind: str) -> pd.Series:
 
 def _identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """The long (row, type, value) identity frame, and identity errors."""
-    parts, errors = [], []
+    parts: list[pd.DataFrame] = []
+    errors: list[pd.DataFrame] = []
     for column, kind in _IDENTITY_COLUMNS.items():
         if column in raw.columns:
             values = normalize_series(kind, raw[column])[0]
@@ -403,7 +405,7 @@ def _col(name: str, table: str) -> exp.Column:
     return exp.column(exp.to_identifier(name, quoted=True), table=table)
 
 
-def _export_query(where: exp.Expression, rest: list[str]) -> exp.Expression:
+def _export_query(where: exp.Expr, rest: list[str]) -> exp.Expr:
     """Template columns first (identifier = the user_id), then every other profile column."""
     user_ids = (
         exp.select("profile_id", exp.func("min", exp.column("value")).as_("identifier"))

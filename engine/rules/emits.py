@@ -9,6 +9,7 @@ then goes through `ws.commit` like any other, and its rules run one level deeper
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,7 @@ def _stage(ws: Workspace, emit: Emit) -> None:
     repo.stage_emitted(ws.db, emit.firing.frame, query, params)
 
 
-def _rows(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Select:
+def _rows(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.Select:
     firing, f = emit.firing, exp.column
     params["e_type"] = emit.action.event
     params["e_prefix"] = f"rule-{firing.rule_id}-{emit.action.event}-"
@@ -80,10 +81,10 @@ def _rows(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Sele
     ).from_(exp.to_table(repo.FIRINGS).as_("f"))
 
 
-def _properties(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> exp.Expression:
+def _properties(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.Expr:
     """json_object(key, value, ...): literals bound, `event.<path>` from the firing's column
     (read as text) in the type the emitted event type gives the property."""
-    args: list[exp.Expression] = []
+    args: list[exp.Expr] = []
     for i, (key, value) in enumerate(emit.action.properties):
         params[f"e_key{i}"] = key
         args.append(exp.Placeholder(this=f"e_key{i}"))
@@ -97,7 +98,7 @@ def _properties(emit: Emit, params: dict[str, Any], types: dict[str, str]) -> ex
     return exp.func("json_object", *args)
 
 
-def _typed(value: exp.Expression, kind: str | None) -> exp.Expression:
+def _typed(value: exp.Expr, kind: str | None) -> exp.Expr:
     """Numbers and booleans as such (text that is not one becomes null); the rest as text."""
     if kind not in _CASTS:
         return value

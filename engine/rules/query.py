@@ -41,7 +41,7 @@ def event_select(
     """The trigger's events of one batch (or from `start` to as_of) with the `refs` columns."""
     assert isinstance(rule.trigger, EventTrigger)
     match, e = rule.trigger.match, exp.column
-    where: list[exp.Expression] = [e("type", "e").eq(ctx.bind(match.event))]
+    where: list[exp.Expr] = [e("type", "e").eq(ctx.bind(match.event))]
     if batch_id is not None:
         ctx.params[BATCH] = batch_id  # named: a cached query text binds each batch's id
         where.append(e("batch_id", "e").eq(exp.Placeholder(this=BATCH)))
@@ -57,14 +57,14 @@ def event_select(
     )
 
 
-def ref_columns(ctx: Context, rule: Rule, refs: list[Path]) -> list[exp.Expression]:
+def ref_columns(ctx: Context, rule: Rule, refs: list[Path]) -> list[exp.Expr]:
     """The event properties in `refs` as ref_<path> columns: values for those the rule's actions
     read, NULL for the others (so UNION branches line up)."""
     used = {p.dotted for p in event_refs(rule.actions)}
-    cols: list[exp.Expression] = []
+    cols: list[exp.Expr] = []
     for path in refs:
         if path.dotted not in used:
-            value: exp.Expression = exp.Null()
+            value: exp.Expr = exp.Null()
         elif path.parts in (("channel",), ("source",)):
             value = exp.column(path.parts[0], "e")
         else:

@@ -19,6 +19,7 @@ webhook queue) is read through the base class (engine/rules/activity.py).
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -121,7 +122,7 @@ class Rules(RuleActivity):
         elif moved:
             self._run(self._segment_rules(moved), None, change.depth, moved, now)
 
-    def _batch_rules(self, batch: IngestBatch) -> list[tuple[dict[str, Any], Rule]]:
+    def _batch_rules(self, batch: IngestBatch) -> builtins.list[tuple[dict[str, Any], Rule]]:
         """The enabled event and segment rules, less event rules whose trigger type is not in
         the batch."""
         active = self._active((EventTrigger, SegmentTrigger))
@@ -130,7 +131,7 @@ class Rules(RuleActivity):
             active = [(r, rule) for r, rule in active if _triggered(rule, present)]
         return active
 
-    def _segment_rules(self, moved: SegmentChanges) -> list[tuple[dict[str, Any], Rule]]:
+    def _segment_rules(self, moved: SegmentChanges) -> builtins.list[tuple[dict[str, Any], Rule]]:
         """The enabled entering/leaving rules of the segments someone entered or left."""
         entered = {name for name, _ in moved.entered}
         exited = {name for name, _ in moved.exited}
@@ -143,7 +144,7 @@ class Rules(RuleActivity):
 
     def _run(
         self,
-        active: list[tuple[dict[str, Any], Rule]],
+        active: builtins.list[tuple[dict[str, Any], Rule]],
         batch_id: int | None,
         depth: int,
         moved: SegmentChanges,
@@ -161,7 +162,7 @@ class Rules(RuleActivity):
             self._commit_writes(held, depth, now)
             self._actions.flush_emits()  # rule chains: emitted events are stored one level deeper
 
-    def _commit_writes(self, held: list[Change], depth: int, now: dt.datetime) -> None:
+    def _commit_writes(self, held: builtins.list[Change], depth: int, now: dt.datetime) -> None:
         """The rules' writes (and the changes the services they used committed meanwhile) as
         one change, one chain level deeper: memberships they move fire rules in turn."""
         touched = self._actions.take_touched()
@@ -173,7 +174,7 @@ class Rules(RuleActivity):
 
     def _run_batch(
         self,
-        active: list[tuple[dict[str, Any], Rule]],
+        active: builtins.list[tuple[dict[str, Any], Rule]],
         batch_id: int | None,
         depth: int,
         changes: SegmentChanges,
@@ -190,7 +191,7 @@ class Rules(RuleActivity):
         # labels and notifications queue up so that many rules' changes share one statement)
         self._actions.deferred = shared
         upfront = self._firings(_upfront(active), schema, now, batch_id)
-        runs: list[_Run] = []
+        runs: builtins.list[_Run] = []
         try:
             for row, rule in active:
                 frame = upfront.get(int(row["id"]))
@@ -222,7 +223,7 @@ class Rules(RuleActivity):
         several times over (the server was down) fires once."""
         now = as_of_or_now(as_of)
         fired: dict[str, int] = {}
-        failed: list[str] = []
+        failed: builtins.list[str] = []
         if not any(due(row, rule, now) for row, rule in self._active((ScheduleTrigger,))):
             return fired  # the server asks every second: nothing due, no lock taken
         with self.ws.db.write_lock:  # the queued actions are shared with the ingest thread
@@ -288,7 +289,7 @@ class Rules(RuleActivity):
         found = repo.get(self.ws.db, name_or_source)
         return self.parse(found["source"] if found else name_or_source)
 
-    def _active(self, kinds: tuple[type, ...]) -> list[tuple[dict[str, Any], Rule]]:
+    def _active(self, kinds: tuple[type, ...]) -> builtins.list[tuple[dict[str, Any], Rule]]:
         """Enabled rules with one of the trigger kinds, parsed once per source text."""
         rows = repo.enabled(self.ws.db)
         parsed = [(row, self._cached(row)) for row in rows]
@@ -296,7 +297,7 @@ class Rules(RuleActivity):
 
     def _firings(
         self,
-        rules: list[tuple[dict[str, Any], Rule]],
+        rules: builtins.list[tuple[dict[str, Any], Rule]],
         schema: Schema,
         now: dt.datetime,
         batch_id: int | None,
@@ -316,7 +317,7 @@ class Rules(RuleActivity):
         return found
 
     def _union(
-        self, rules: list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
+        self, rules: builtins.list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
     ) -> _Plan:
         """The firing query's text, compiled once for a set of rules and a language schema
         (rendering it costs more than running it); not kept when a condition inlines a saved
@@ -405,7 +406,7 @@ class Rules(RuleActivity):
         now: dt.datetime,
         *,
         shared: bool = False,
-    ) -> list[_Run]:
+    ) -> builtins.list[_Run]:
         """Apply the actions for the firings whose property writes pass the catalog's check
         (engine/rules/checks.py); returns the runs to log: those applied (or failed) and those
         refused, per reason. In a `shared` transaction a database error must abort it; alone,
@@ -441,7 +442,7 @@ class Rules(RuleActivity):
             outcome = f"error: {err.message}"
         return [_Run(rule_id, actions, checked.passed, outcome), *refused]
 
-    def _write_log(self, runs: list[_Run], now: dt.datetime, depth: int) -> None:
+    def _write_log(self, runs: builtins.list[_Run], now: dt.datetime, depth: int) -> None:
         """Apply what is still queued, then log every firing into `rule_runs` and count the
         rules' firings: one INSERT and one UPDATE, ids reserved with the queued changes'."""
         fired = [r for r in runs if not r.frame.empty]

@@ -48,8 +48,8 @@ class _Change:
     """Write i of an UPDATE: the audited field, its value before and after."""
 
     field: str
-    before: exp.Expression
-    after: exp.Expression
+    before: exp.Expr
+    after: exp.Expr
 
 
 class PropertyWrites:
@@ -124,10 +124,10 @@ class PropertyWrites:
         if key not in self._rendered:
             params: dict[str, Any] = {}
             sets, changes = self._assignments(writes, params)
-            sets["updated_at"] = exp.Placeholder(this="r_now")
+            values: dict[str, object] = {**sets, "updated_at": exp.Placeholder(this="r_now")}
             match = exp.column("id", "profiles").eq(exp.column("profile_id", "t"))
             targets = exp.From(this=exp.to_table(repo.TARGETS).as_("t"))
-            update = exp.update("profiles", sets, where=match, from_=targets)
+            update = exp.update("profiles", values, where=match, from_=targets)
             audit = _audit_insert(writes, changes, params)
             if len(self._rendered) >= _RENDERED:
                 self._rendered.clear()
@@ -137,15 +137,15 @@ class PropertyWrites:
 
     def _assignments(
         self, writes: list[Write], params: dict[str, Any]
-    ) -> tuple[dict[str, exp.Expression], list[_Change]]:
+    ) -> tuple[dict[str, exp.Expr], list[_Change]]:
         """The UPDATE's SET clauses, and each write's field with its value before and after."""
         columns = self.columns()
-        sets: dict[str, exp.Expression] = {}
+        sets: dict[str, exp.Expr] = {}
         changes = []
         for i, write in enumerate(writes):
             applies = exp.column(f"f{i}", "t")
             if write.prop.dotted in columns:
-                current = exp.column(write.prop.dotted)
+                current: exp.Expr = exp.column(write.prop.dotted)
                 new = _new_value(write, i, current, columns[write.prop.dotted], params)
                 sets[write.prop.dotted] = exp.If(this=applies, true=new, false=current)
                 changes.append(_Change(write.prop.dotted, _json(current), _json(new)))
@@ -212,14 +212,14 @@ class _Statement:
     params: dict[str, Any]
 
 
-def _prepared(db: Database, query: exp.Expression, params: dict[str, Any]) -> _Statement:
+def _prepared(db: Database, query: exp.Expr, params: dict[str, Any]) -> _Statement:
     """The statement prepared with the parameters it binds (DuckDB refuses named values it does
     not use); `r_now` is bound at each run."""
     names = {p.name for p in query.find_all(exp.Placeholder)} - {"r_now"}
     return _Statement(db.prepare(query), {k: v for k, v in params.items() if k in names})
 
 
-def _json(value: exp.Expression) -> exp.Expression:
+def _json(value: exp.Expr) -> exp.Expr:
     return exp.func("to_json", value)
 
 
@@ -252,8 +252,8 @@ def _targets(writes: list[Write]) -> pa.Table:
 
 
 def _new_value(
-    write: Write, i: int, current: exp.Expression, kind: str, params: dict[str, Any]
-) -> exp.Expression:
+    write: Write, i: int, current: exp.Expr, kind: str, params: dict[str, Any]
+) -> exp.Expr:
     """The property's value after write i (number i of its UPDATE), typed for `kind`."""
     value = exp.column(f"v{i}", "t")
     if write.kind == "unset":
@@ -269,13 +269,13 @@ def _new_value(
     return _typed(exp.Add(this=base, expression=step), kind)
 
 
-def _typed(value: exp.Expression, kind: str) -> exp.Expression:
+def _typed(value: exp.Expr, kind: str) -> exp.Expr:
     if kind == "JSON":
         return value
     return exp.TryCast(this=value, to=exp.DataType.build(kind, dialect="duckdb"))
 
 
-def _json_or_empty(value: exp.Expression) -> exp.Expression:
+def _json_or_empty(value: exp.Expr) -> exp.Expr:
     empty = exp.Cast(this=exp.Literal.string("{}"), to=exp.DataType.build("JSON"))
     return exp.Coalesce(this=value, expressions=[empty])
 
@@ -283,14 +283,14 @@ def _json_or_empty(value: exp.Expression) -> exp.Expression:
 def _json_patch(
     parts: tuple[str, ...],
     i: int,
-    base: exp.Expression,
-    applies: exp.Expression,
-    value: exp.Expression,
+    base: exp.Expr,
+    applies: exp.Expr,
+    value: exp.Expr,
     params: dict[str, Any],
-) -> exp.Expression:
+) -> exp.Expr:
     """`base` with the key path `parts` set to `value` where write i applies; NULL removes
     the key (merge patch). Elsewhere the patch is empty and leaves `base` as it is."""
-    patch: exp.Expression = value
+    patch: exp.Expr = value
     for j, part in enumerate(reversed(parts)):
         params[f"r_key{i}_{j}"] = part
         patch = exp.func("json_object", exp.Placeholder(this=f"r_key{i}_{j}"), patch)

@@ -38,13 +38,13 @@ class SparkRunner:
 
         self.lake = SparkLake(lake, master=master)
 
-    def rows(self, query: exp.Expression, params: Mapping[str, Any] | None = None) -> list[tuple]:
+    def rows(self, query: exp.Expr, params: Mapping[str, Any] | None = None) -> list[tuple]:
         return self.lake.rows(for_dialect(query, self.dialect), params)
 
-    def scalar(self, query: exp.Expression, params: Mapping[str, Any] | None = None) -> Any:
+    def scalar(self, query: exp.Expr, params: Mapping[str, Any] | None = None) -> Any:
         return self.lake.scalar(for_dialect(query, self.dialect), params)
 
-    def df(self, query: exp.Expression, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    def df(self, query: exp.Expr, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         return self.lake.df(for_dialect(query, self.dialect), params)
 
     def close(self) -> None:

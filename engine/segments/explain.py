@@ -135,8 +135,8 @@ def _leaf_values(segments: Segments, ctx: Context, leaves: list[Any], pid: int) 
     who = ctx.bind(int(pid))
     query = exp.select(*columns).from_(exp.table_("profiles", alias="p"))
     query = query.where(exp.column("id", "p").eq(who))
-    query = only_profiles(query, exp.column("profile_id").eq(who.copy()))
-    rows = segments.db.rows(query, ctx.params)
+    scoped = only_profiles(query, exp.column("profile_id").eq(who.copy()))
+    rows = segments.db.rows(scoped, ctx.params)
     if not rows:
         raise NotFound(f"there is no profile with id {pid}")
     return [bool(v) for v in rows[0]]

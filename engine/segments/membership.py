@@ -24,8 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from dsl.ast import InSegment
 from engine.changes import EVERYTHING, Change, ChangeKind, Touches
 from engine.compiler import (
@@ -194,6 +192,8 @@ class Membership:
                 self.db, segment_id, compiled.expression, compiled.params, moment
             )
         ids = [int(row[0]) for row in runner.rows(compiled.expression, compiled.params)]
+        import pandas as pd  # here: only a run on another engine makes a frame
+
         members = pd.DataFrame({"id": pd.Series(ids, dtype="int64")})
         return repo.apply_fresh_members(self.db, segment_id, members, moment)
 

@@ -14,13 +14,13 @@ is the evaluation time of every window.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlglot import exp
 
 import dsl
@@ -35,13 +35,14 @@ from engine.compiler import (
     compile_condition,
     compile_query,
 )
-from engine.models import MAX_OFFSET, check_page
 from engine.segments.membership import Membership, SegmentChanges
 from kith_errors import Conflict, NotFound, ValidationError
 from store import segments as repo
 from store.db import Database
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from engine.catalog.service import Catalog
     from engine.scaleout.runner import Runner
     from engine.segments.explain import Explanation
@@ -100,7 +101,7 @@ class Segments:
 
     def condition(
         self, text_or_name: Target, *, as_of: AsOf = None
-    ) -> tuple[exp.Expression, dict[str, Any]]:
+    ) -> tuple[exp.Expr, dict[str, Any]]:
         """The boolean condition over profiles aliased `p` (e.g. `p.id IN (...)`), with its
         parameters, for a saved segment's name or an expression."""
         ctx = self.context(as_of)
@@ -141,6 +142,8 @@ class Segments:
         runner: Runner | None = None,
     ) -> pd.DataFrame:
         """A page of members in id order: id, name, email, phone, identities [{type, value}]."""
+        from engine.models import MAX_OFFSET, check_page  # here: a count needs no pydantic
+
         check_page(limit, offset, MAX_OFFSET, min_limit=0)
         compiled = self.query(text_or_name, as_of=as_of)
         page = compiled.expression.order_by(exp.column("id", "p"))
@@ -322,12 +325,14 @@ class Segments:
         """profile_id, change (entered | exited), changed_at."""
         return repo.changes(self.db, self.row(name)["id"])
 
-    def memberships(self, profile_id: int) -> list[str]:
+    def memberships(self, profile_id: int) -> builtins.list[str]:
         """Names of the saved segments the profile is a member of (as last refreshed)."""
         return repo.memberships(self.db, profile_id)
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:
+    import pandas as pd  # here: counting a segment needs no pandas
+
     return pd.DataFrame({"id": pd.Series(list(profile_ids), dtype="int64")})
 
 

@@ -1,5 +1,0 @@
--- count of purchase in last 30 days < 2
-SELECT p.id FROM profiles AS p
-WHERE NOT p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 GROUP BY e1.profile_id HAVING NOT COUNT(*) < $p2)
--- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2026-01-30 00:00:00", "p2": 2}
