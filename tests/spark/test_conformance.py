@@ -39,7 +39,9 @@ def fixture_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     folder = tmp_path_factory.mktemp("spark_fixture")
     workspace = Workspace.open(folder / "kith.duckdb")
     fx.load(workspace)
-    # the saved segments the golden constructs name, as the golden test's schema has them
+    # the boolean property and the saved segments the golden constructs name, as the golden
+    # test's schema has them
+    workspace.catalog.define_property("vip", "boolean")
     workspace.segments.save("active", expression="did any event in last 7 days")
     workspace.segments.save("vips", kind="static")
     workspace.segments.add_members("vips", [1, 2, 5], actor="test")
