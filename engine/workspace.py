@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from engine.access.logins import Logins
     from engine.access.policy import Access, Actor
     from engine.access.users import Users
+    from engine.activation.service import Activation
     from engine.admin.keys import ApiKeys
     from engine.admin.settings import Settings
     from engine.analytics.events import Events
@@ -211,6 +212,12 @@ class Workspace:
         from engine.rules.service import Rules
 
         return Rules(self)
+
+    @cached_property
+    def activation(self) -> Activation:
+        from engine.activation.service import Activation
+
+        return Activation(self)
 
     @cached_property
     def keys(self) -> ApiKeys:

@@ -35,7 +35,7 @@ _QUIET = {
     "transfer.preview_import",
     "rules.dry_run",
 }
-_SECRET_ARGUMENTS = ("password", "data")
+_SECRET_ARGUMENTS = ("password", "data", "secret")
 _SHOWN_LENGTH = 200
 
 

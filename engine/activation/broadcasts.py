@@ -1,0 +1,147 @@
+"""Broadcasts: who a message to an audience reaches through a messaging destination, and the
+`message_sent` events of what was sent.
+
+The audience split, as of the send: a person is skipped, with the reason, when their consent
+for the destination's channel is not granted (the latest logged change at or before that
+moment; none is 'unknown'), when they have no identity on the channel, or when that identity
+is a blocked value; everyone else is sent the message. Starting a broadcast records the split
+as its send log (queued or skipped) and queues one outbox row per person; the delivery checks
+consent again just before sending (engine/activation/delivery.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from engine.activation import config as cfg
+from engine.activation.delivery import broadcast_message_id
+from engine.batch import IngestBatch
+from engine.changes import Change
+from store import activation as repo
+from store import ingest as ingest_repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+SEND, SKIP = "send", "skip"
+
+
+def split(
+    ws: Workspace, ids: list[int], destination: dict[str, Any], at: dt.datetime
+) -> pd.DataFrame:
+    """profile_id, name, email, phone, country, address, consent, outcome (send/skip), reason."""
+    channel = destination["channel"]
+    frame = repo.audience(ws.db, ids, channel, list(cfg.identity_types(channel)), cfg.PURPOSE, at)
+    blocked = set(ws.settings.blocked_values)
+    reasons = [
+        _reason(channel, consent, address, blocked)
+        for consent, address in zip(frame["consent"], frame["address"], strict=True)
+    ]
+    frame["reason"] = pd.Series(reasons, index=frame.index, dtype="object")
+    frame["outcome"] = [SEND if r is None else SKIP for r in reasons]
+    return frame
+
+
+def _reason(channel: str, consent: str, address: Any, blocked: set[str]) -> str | None:
+    if consent != "granted":
+        state = "no consent recorded" if consent == "unknown" else f"consent {consent}"
+        return f"{state} for {channel}"
+    if address is None or address != address:  # None, or NaN from an empty column
+        return f"no {channel} identity"
+    if str(address) in blocked:
+        return f"{channel} identity is blocked"
+    return None
+
+
+def queue(
+    ws: Workspace, broadcast: dict[str, Any], destination: dict[str, Any], now: dt.datetime
+) -> pd.DataFrame:
+    """Start a due broadcast: the split as of now becomes its send log; one outbox row per
+    person to send to (the body template filled for them). Returns the split."""
+    ids = repo.audience_ids(ws.db, broadcast["audience"])
+    frame = split(ws, ids, destination, now)
+    sending = frame[frame["outcome"] == SEND]
+    first = ws.db.allocate_ids("activation_outbox", max(len(sending), 1))
+    outbox_ids = {pid: first + i for i, pid in enumerate(sending["profile_id"])}
+    body = destination["config"]["body"]
+    payloads = [cfg.fill(body, _values(person, broadcast)) for person in sending.to_dict("records")]
+    rows = pd.DataFrame(
+        {
+            "id": pd.Series(list(outbox_ids.values()), dtype="int64"),
+            "destination_id": destination["id"],
+            "sync_id": pd.Series([None] * len(sending), dtype="Int64"),
+            "broadcast_id": broadcast["id"],
+            "profile_id": pd.Series(list(outbox_ids), dtype="int64"),
+            "payload": pd.Series(payloads, dtype="object"),
+            "items": 1,
+            "next_attempt_at": now,
+        }
+    )
+    log = pd.DataFrame(
+        {
+            "profile_id": frame["profile_id"].astype("int64"),
+            "address": frame["address"].astype("object"),
+            "status": ["queued" if o == SEND else "skipped" for o in frame["outcome"]],
+            "reason": frame["reason"],
+            "outbox_id": pd.Series(
+                [outbox_ids.get(pid) for pid in frame["profile_id"]], dtype="Int64"
+            ),
+        }
+    )
+    with ws.db.transaction():
+        if len(rows):
+            repo.enqueue(ws.db, rows)
+        repo.start_broadcast(ws.db, broadcast["id"], log, now)
+    return frame
+
+
+def _values(person: dict[str, Any], broadcast: dict[str, Any]) -> dict[str, Any]:
+    values = {key: person.get(key) for key in ("name", "email", "phone", "country", "address")}
+    values = {key: (None if v != v else v) for key, v in values.items()}  # NaN: missing
+    pid = int(person["profile_id"])
+    return {
+        **values,
+        "profile_id": pid,
+        "message": broadcast["message"],
+        "message_id": broadcast_message_id(int(broadcast["id"]), pid),
+    }
+
+
+def record_sent(
+    ws: Workspace, sent: list[dict[str, Any]], channels: dict[int, str], at: dt.datetime
+) -> None:
+    """`message_sent` events for the broadcast messages delivered, stored on their people and
+    committed like any ingestion batch (timeline, segments, rules, the consent audit)."""
+    if not sent:
+        return
+    names = repo.broadcast_names(ws.db, sorted({int(r["broadcast_id"]) for r in sent}))
+    rows = pd.DataFrame(
+        {
+            "profile_id": [int(r["profile_id"]) for r in sent],
+            "message_id": [
+                broadcast_message_id(int(r["broadcast_id"]), int(r["profile_id"])) for r in sent
+            ],
+            "channel": [channels[int(r["broadcast_id"])] for r in sent],
+            "properties": [
+                json.dumps(
+                    {
+                        "broadcast": names.get(int(r["broadcast_id"])),
+                        "broadcast_id": int(r["broadcast_id"]),
+                        "campaign": names.get(int(r["broadcast_id"])),
+                    }
+                )
+                for r in sent
+            ],
+            "ts": at,
+        }
+    )
+    with ws.db.transaction():
+        first = ingest_repo.allocate(ws.db, {"batches": 1, "events": len(rows)})
+        profiles = repo.insert_sent_events(ws.db, rows, first["events"], first["batches"])
+    if profiles:
+        batch = IngestBatch(first["batches"], tuple(sorted(set(profiles))), len(profiles), at)
+        ws.commit(Change.ingested(batch))

@@ -1,0 +1,409 @@
+"""`ws.activation`: destinations, segment syncs, broadcasts and the run that delivers them.
+
+A sync's run, in ONE transaction: the people whose membership differs from what the sync told
+its destination (`sync_state`) are found set-based, turned into batches (each message id made
+of the destination, the sync, the person and the version of their record), queued in the
+outbox, and recorded as told. The cursor therefore never moves past an undelivered message:
+the messages are durable before it moves, and delivery (engine/activation/delivery.py) marks
+each batch after the receiver accepted it. A restart resumes from the outbox; a resend carries
+the same ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pandas as pd
+from pydantic import BaseModel
+
+from engine.activation import broadcasts as casts
+from engine.activation import config as cfg
+from engine.activation import signing
+from engine.activation.delivery import RUN_SECONDS, Outcome, Policy, basic_auth, deliver
+from engine.activation.payloads import batches
+from engine.clock import utcnow
+from kith_errors import Conflict, NotFound, ValidationError
+from store import activation as repo
+
+if TYPE_CHECKING:
+    from engine.workspace import Workspace
+
+MAX_LOG = 10_000
+STATUSES = ("pending", "delivered", "dead", "skipped")
+
+
+class Destination(BaseModel):
+    """A destination as it is shown: its secret masked."""
+
+    id: int
+    name: str
+    kind: str
+    channel: str | None
+    config: dict[str, Any]
+    secret: str | None  # masked: the first characters only
+    created_at: dt.datetime
+    created_by: str | None
+
+
+class CreatedDestination(Destination):
+    signing_secret: str | None = None  # a generated webhook secret: shown once, at creation
+
+
+class Activation:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.db = ws.db
+        self._running = threading.Lock()  # one run at a time: the clock's or a command's
+
+    # ---- destinations ------------------------------------------------------------------------
+
+    def create_destination(
+        self,
+        name: str,
+        kind: str,
+        options: dict[str, Any] | None = None,
+        *,
+        channel: str | None = None,
+        secret: str | None = None,
+        actor: str = "admin",
+    ) -> CreatedDestination:
+        """A new destination, every setting checked (docs/activation.md lists them)."""
+        name, kind = cfg.check_name(name), cfg.check_kind(kind)
+        chosen = cfg.check_channel(kind, channel)
+        stored_secret = cfg.new_secret(kind, secret)
+        config = cfg.check_config(kind, dict(options or {}), stored_secret)
+        row = {
+            "id": 0,
+            "name": name,
+            "kind": kind,
+            "channel": chosen,
+            "config": json.dumps(config),
+            "secret": stored_secret,
+            "at": utcnow(),
+            "actor": actor,
+        }
+        with self.db.transaction():
+            if repo.destination(self.db, name) is not None:
+                raise Conflict(f"a destination named {name!r} exists already")
+            row["id"] = self.db.allocate_ids("destinations", 1)
+            repo.insert_destination(self.db, row)
+        shown = self.destination(name)
+        generated = stored_secret if kind == "webhook" and not secret else None
+        return CreatedDestination(**shown.model_dump(), signing_secret=generated)
+
+    def destinations(self) -> list[Destination]:
+        return [_shown(row) for row in repo.destinations(self.db)]
+
+    def destination(self, name: str) -> Destination:
+        return _shown(self._row(name))
+
+    def delete_destination(self, name: str) -> None:
+        """The destination with its syncs and delivery queue (broadcast send logs stay)."""
+        repo.delete_destination(self.db, self._row(name)["id"])
+
+    def test_destination(self, name: str) -> dict[str, Any]:
+        """Reach the destination once now, without a person's data: a signed
+        {"type": "test"} for a webhook, an empty batch for a Segment-spec endpoint, a GET for a
+        messaging provider (no message is sent), a probe file for a file drop."""
+        row = self._row(name)
+        kind, config = row["kind"], row["config"]
+        if kind == "file":
+            return _probe_directory(Path(config["directory"]))
+        body = json.dumps({"type": "test", "destination": row["name"]}).encode("utf-8")
+        headers = {"content-type": "application/json"}
+        if kind == "webhook":
+            headers.update(signing.headers(row["secret"], int(time.time()), body))
+        elif kind == "segment":
+            body = b'{"batch":[]}'
+            headers["authorization"] = basic_auth(row["secret"])
+        started = time.perf_counter()
+        try:
+            with httpx.Client(timeout=5.0) as client:
+                if kind == "messaging":
+                    answer = client.get(config["url"])
+                else:
+                    answer = client.post(config["url"], content=body, headers=headers)
+        except httpx.HTTPError as err:
+            return {"ok": False, "error": f"{type(err).__name__}: {err}"}
+        ok = answer.status_code < 500 if kind == "messaging" else answer.is_success
+        return {
+            "ok": ok,
+            "status": answer.status_code,
+            "seconds": round(time.perf_counter() - started, 3),
+            "error": None if ok else f"HTTP {answer.status_code}: {answer.text[:200]}",
+        }
+
+    def deliveries(self, name: str, status: str | None = None, limit: int = 200) -> pd.DataFrame:
+        """The destination's delivery log, newest first (status: pending, delivered, dead,
+        skipped)."""
+        if status is not None and status not in STATUSES:
+            raise ValidationError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        if not 1 <= limit <= MAX_LOG:
+            raise ValidationError(f"limit must be from 1 to {MAX_LOG}")
+        return repo.deliveries(self.db, self._row(name)["id"], status, limit)
+
+    def health(self) -> pd.DataFrame:
+        """Per destination: pending, delivered and dead deliveries, the last delivery and the
+        last error."""
+        return repo.health(self.db)
+
+    def retry_dead(self, name: str) -> int:
+        """Put the destination's dead deliveries back in the queue; returns how many."""
+        destination_id = self._row(name)["id"]
+        with self.db.transaction():
+            return repo.revive(self.db, destination_id, utcnow())
+
+    # ---- segment syncs -----------------------------------------------------------------------
+
+    def attach(self, destination: str, segment: str, *, actor: str = "admin") -> dict[str, Any]:
+        """Sync a saved segment (or static list) to a destination: a full sync on the next
+        run, then the entered/exited deltas."""
+        row = self._row(destination)
+        if row["kind"] == "messaging":
+            raise ValidationError(
+                f"{destination!r} is a messaging destination: send it broadcasts, not syncs"
+            )
+        segment_id = self._segment_id(segment)
+        with self.db.transaction():
+            if repo.sync(self.db, row["id"], segment_id) is not None:
+                raise Conflict(f"{segment!r} is already synced to {destination!r}")
+            repo.insert_sync(
+                self.db,
+                {
+                    "id": self.db.allocate_ids("destination_syncs", 1),
+                    "destination_id": row["id"],
+                    "segment_id": segment_id,
+                    "at": utcnow(),
+                    "actor": actor,
+                },
+            )
+        found = repo.sync(self.db, row["id"], segment_id)
+        assert found is not None
+        return found
+
+    def detach(self, destination: str, segment: str) -> None:
+        """Stop syncing the segment there (what was queued is still delivered)."""
+        found = repo.sync(self.db, self._row(destination)["id"], self._segment_id(segment))
+        if found is None:
+            raise NotFound(f"{segment!r} is not synced to {destination!r}")
+        repo.delete_sync(self.db, found["id"])
+
+    def syncs(self) -> list[dict[str, Any]]:
+        """Every sync: destination, segment, when it last ran, members told so far."""
+        return repo.syncs(self.db)
+
+    # ---- broadcasts --------------------------------------------------------------------------
+
+    def preview(
+        self, audience: str, destination: str, *, at: dt.datetime | None = None
+    ) -> pd.DataFrame:
+        """Who a broadcast would reach now (or at `at`): profile_id, name, address, consent,
+        outcome (send/skip) and the reason of every skip."""
+        row = self._messaging(destination)
+        self._segment_id(audience)
+        frame = casts.split(self.ws, repo.audience_ids(self.db, audience), row, at or utcnow())
+        return frame[["profile_id", "name", "address", "consent", "outcome", "reason"]]
+
+    def broadcast(
+        self,
+        name: str,
+        audience: str,
+        destination: str,
+        message: str,
+        *,
+        send_at: dt.datetime | None = None,
+        actor: str = "admin",
+    ) -> dict[str, Any]:
+        """One message to a saved segment or static list through a messaging destination, now
+        (the next run) or at `send_at` (UTC); consent is checked when it is sent."""
+        row = self._messaging(destination)
+        self._segment_id(audience)
+        if not isinstance(message, str) or not message.strip():
+            raise ValidationError("a broadcast needs a message")
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise ValidationError("a broadcast needs a name of 1 to 200 characters")
+        now = utcnow()
+        record = {
+            "id": self.db.allocate_ids("broadcasts", 1),
+            "name": name.strip(),
+            "destination_id": row["id"],
+            "audience": audience,
+            "message": message,
+            "send_at": send_at or now,
+            "at": now,
+            "actor": actor,
+        }
+        with self.db.transaction():
+            repo.insert_broadcast(self.db, record)
+        return self.get_broadcast(record["id"])
+
+    def get_broadcast(self, broadcast_id: int) -> dict[str, Any]:
+        found = repo.broadcast(self.db, broadcast_id)
+        if found is None:
+            raise NotFound(f"no broadcast with id {broadcast_id}", details={"id": broadcast_id})
+        return found
+
+    def broadcasts(self) -> pd.DataFrame:
+        """Every broadcast, newest first, with its send log counted by status."""
+        return repo.broadcasts(self.db)
+
+    def send_log(self, broadcast_id: int) -> pd.DataFrame:
+        """Per person: address, status (queued, sent, failed, skipped) and the reason."""
+        self.get_broadcast(broadcast_id)
+        return repo.send_log(self.db, broadcast_id)
+
+    def cancel_broadcast(self, broadcast_id: int) -> None:
+        """Cancel a broadcast that has not started."""
+        self.get_broadcast(broadcast_id)
+        with self.db.transaction():
+            if not repo.cancel_broadcast(self.db, broadcast_id):
+                raise Conflict(f"broadcast {broadcast_id} has started already")
+
+    # ---- the work ----------------------------------------------------------------------------
+
+    def run(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """One pass: the syncs that are due queue their deltas, the broadcasts that are due
+        queue their messages, and every destination's queue is delivered (within a few
+        seconds: what is left goes in the next pass)."""
+        now = now or utcnow()
+        with self._running:
+            queued = self._plan_syncs(now)
+            started = self._start_broadcasts(now)
+            outcome = self._deliver(now)
+            with self.db.transaction():
+                repo.finish_broadcasts(self.db)
+        return {"queued": queued, "broadcasts_started": started, **outcome.as_dict()}
+
+    def _plan_syncs(self, now: dt.datetime) -> int:
+        destinations = {row["id"]: row for row in self._rows()}
+        queued = 0
+        for sync in repo.syncs(self.db):
+            destination = destinations[sync["destination_id"]]
+            interval = dt.timedelta(seconds=destination["config"]["interval_seconds"])
+            if sync["last_run_at"] is not None and sync["last_run_at"] + interval > now:
+                continue
+            queued += self._plan(sync, destination, now)
+        return queued
+
+    def _plan(self, sync: dict[str, Any], destination: dict[str, Any], now: dt.datetime) -> int:
+        """Queue one sync's delta and record it as told, in one transaction."""
+        with self.db.transaction():
+            full = not repo.sync_started(self.db, sync["id"])
+            delta = repo.open_delta(
+                self.db, sync["id"], sync["segment_id"], destination["channel"], cfg.PURPOSE
+            )
+            if delta.empty:
+                repo.discard_delta(self.db)
+                if destination["config"]["interval_seconds"]:
+                    repo.mark_sync_run(self.db, sync["id"], now)
+                return 0
+            parts = list(
+                batches(
+                    destination["kind"],
+                    delta.to_dict("records"),
+                    destination=destination,
+                    sync_id=sync["id"],
+                    audience=sync["segment"],
+                    full=full,
+                    at=now,
+                )
+            )
+            first = self.db.allocate_ids("activation_outbox", len(parts))
+            rows = pd.DataFrame(
+                {
+                    "id": pd.Series(range(first, first + len(parts)), dtype="int64"),
+                    "destination_id": destination["id"],
+                    "sync_id": sync["id"],
+                    "broadcast_id": pd.Series([None] * len(parts), dtype="Int64"),
+                    "profile_id": pd.Series([None] * len(parts), dtype="Int64"),
+                    "payload": pd.Series([p.payload for p in parts], dtype="object"),
+                    "items": pd.Series([p.items for p in parts], dtype="int64"),
+                    "next_attempt_at": now,
+                }
+            )
+            repo.enqueue(self.db, rows)
+            repo.close_delta(self.db, sync["id"], now)
+        return len(delta)
+
+    def _start_broadcasts(self, now: dt.datetime) -> int:
+        due = repo.due_broadcasts(self.db, now)
+        for broadcast_id in due:
+            broadcast = self.get_broadcast(broadcast_id)
+            destination = repo.destination_by_id(self.db, broadcast["destination_id"])
+            assert destination is not None  # deleting a destination keeps no broadcast queued
+            casts.queue(self.ws, broadcast, _parsed(destination), now)
+        return len(due)
+
+    def _deliver(self, now: dt.datetime) -> Outcome:
+        pending = repo.pending_destinations(self.db)
+        outcome = Outcome()
+        if not pending:  # the server asks every second: no client for nothing
+            return outcome
+        settings = self.ws.settings
+        policy = Policy(
+            dt.timedelta(seconds=settings.webhook_backoff_seconds), settings.webhook_max_attempts
+        )
+        deadline = time.monotonic() + RUN_SECONDS
+        channels: dict[int, str] = {}
+        with httpx.Client(timeout=policy.timeout) as client:
+            for destination_id in pending:
+                row = repo.destination_by_id(self.db, destination_id)
+                if row is None:
+                    continue
+                destination = _parsed(row)
+                done = deliver(self.db, destination, now, policy, client, deadline)
+                for sent in done.sent:
+                    channels[int(sent["broadcast_id"])] = destination["channel"]
+                outcome.add(done)
+        casts.record_sent(self.ws, outcome.sent, channels, now)
+        return outcome
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [_parsed(row) for row in repo.destinations(self.db)]
+
+    def _row(self, name: str) -> dict[str, Any]:
+        row = repo.destination(self.db, name)
+        if row is None:
+            known = ", ".join(r["name"] for r in repo.destinations(self.db)) or "none yet"
+            raise NotFound(f"no destination named {name!r} (known: {known})")
+        return _parsed(row)
+
+    def _messaging(self, name: str) -> dict[str, Any]:
+        row = self._row(name)
+        if row["kind"] != "messaging":
+            raise ValidationError(
+                f"{name!r} is a {row['kind']} destination; broadcasts go through a messaging one"
+            )
+        return row
+
+    def _segment_id(self, name: str) -> int:
+        return int(self.ws.segments.row(name)["id"])
+
+
+def _parsed(row: dict[str, Any]) -> dict[str, Any]:
+    config = row["config"]
+    return {**row, "config": json.loads(config) if isinstance(config, str) else config}
+
+
+def _shown(row: dict[str, Any]) -> Destination:
+    parsed = _parsed(row)
+    return Destination(**{**parsed, "secret": cfg.mask(parsed["secret"])})
+
+
+def _probe_directory(directory: Path) -> dict[str, Any]:
+    probe = directory / ".kith-probe"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_text("kith\n")
+        probe.unlink()
+    except OSError as err:
+        return {"ok": False, "error": f"{type(err).__name__}: {err}"}
+    return {"ok": True, "error": None}
