@@ -7,7 +7,10 @@ Each job runs on its own thread, so a slow webhook receiver never delays a sched
   statement per segment) and the entering/leaving rules fired, every
   `settings.time_refresh_seconds` (default 5 minutes);
 - `webhooks`: the webhook outbox's due deliveries, retried with exponential backoff
-  (engine/rules/webhooks.py; the base wait and the attempts are settings).
+  (engine/rules/webhooks.py; the base wait and the attempts are settings);
+- `activation`: segment syncs that are due queue their deltas, due broadcasts queue their
+  messages, and every destination's outbox is delivered in order, paced, with the same backoff
+  (engine/activation/).
 
 Jobs with an interval of their own remember their last run in the workspace
 (engine/admin/jobs.py): after a restart, a job that fell due while the server was down runs once,
@@ -180,6 +183,7 @@ def server_jobs(ws: Workspace, *, tick: float = TICK) -> list[Job]:
             remembered=True,
         ),
         Job("webhooks", lambda: tick, lambda now: ws.rules.deliver_webhooks(now)),
+        Job("activation", lambda: tick, lambda now: ws.activation.run(now)),
     ]
 
 

@@ -16,7 +16,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.api import analytics, docs_page, errors, events, ingest, local, profiles, segments
+from app.api import (
+    activation,
+    analytics,
+    docs_page,
+    errors,
+    events,
+    ingest,
+    local,
+    profiles,
+    segments,
+)
 from app.api.context import ClockDep, Fresh, PipelineDep, route_permission
 from app.api.limits import BodyLimit
 from kith_errors import NotFound
@@ -26,7 +36,8 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 DESCRIPTION = """Kith's HTTP API.
 
 * **/v1** — tracking API compatible with Segment's HTTP spec (any key scope).
-* **/api** — REST API over profiles, segments, events, consent, funnels and goals. It acts for
+* **/api** — REST API over profiles, segments, events, consent, funnels, goals, destinations,
+  syncs and broadcasts. It acts for
   a person: the user a `read_write` key belongs to, or the logged-in user of the dashboard's
   session cookie. Each operation names the permission it needs; the user's role decides
   (docs/security.md). `ingest` keys get 403.
@@ -64,7 +75,7 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)  # bodies are capped before anything else reads them
     app.include_router(ingest.router)
     app.include_router(local.router)
-    for module in (profiles, segments, events, analytics):
+    for module in (profiles, segments, events, analytics, activation):
         _name_permissions(module.router.routes)
         app.include_router(module.router, dependencies=[Fresh])
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])

@@ -36,6 +36,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("webhooks", "analytics", "deliver queued rule webhooks"),
     Command("consent", "consent", "consent per channel, with its history"),
     Command("demo", "demo", "fill an empty workspace with demo data"),
+    Command("destination", "destination", "destinations audiences are sent to"),
+    Command("sync", "destination", "sync saved segments to destinations"),
+    Command("broadcast", "destination", "send one message to a segment"),
     Command(
         "ingest-failures",
         "failures",

@@ -83,6 +83,36 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
         ("post", "/api/trends/run"): {"json": {"series": ["page_view"]}},
         ("post", "/api/retention/run"): {"json": {"start_event": "page_view"}},
         ("get", "/api/goals/{name}/report"): {"path": "/api/goals/pricing_to_signup/report"},
+        **_activation_requests(),
+    }
+
+
+def _activation_requests() -> dict[tuple[str, str], dict[str, Any]]:
+    """Destinations, syncs and broadcasts: the receiver is a closed port (nothing is sent),
+    the segment and broadcast names unknown (refused as 404 or 422 once allowed)."""
+    hook = {"url": "http://127.0.0.1:9/hook"}
+    return {
+        ("get", "/api/destinations"): {},
+        ("post", "/api/destinations"): {
+            "json": {"name": "crm", "kind": "webhook", "options": hook}
+        },
+        ("get", "/api/destinations/{name}"): {"path": "/api/destinations/nope"},
+        ("delete", "/api/destinations/{name}"): {"path": "/api/destinations/nope"},
+        ("post", "/api/destinations/{name}/test"): {"path": "/api/destinations/nope/test"},
+        ("get", "/api/destinations/{name}/deliveries"): {
+            "path": "/api/destinations/nope/deliveries"
+        },
+        ("post", "/api/destinations/{name}/retry"): {"path": "/api/destinations/nope/retry"},
+        ("get", "/api/syncs"): {},
+        ("post", "/api/syncs"): {"json": {"destination": "nope", "segment": "nope"}},
+        ("delete", "/api/syncs/{destination}/{segment}"): {"path": "/api/syncs/nope/nope"},
+        ("post", "/api/broadcasts/preview"): {"json": {"audience": "nope", "destination": "nope"}},
+        ("get", "/api/broadcasts"): {},
+        ("post", "/api/broadcasts"): {
+            "json": {"name": "b", "audience": "nope", "destination": "nope", "message": "hi"}
+        },
+        ("get", "/api/broadcasts/{broadcast_id}/sends"): {"path": "/api/broadcasts/1/sends"},
+        ("post", "/api/broadcasts/{broadcast_id}/cancel"): {"path": "/api/broadcasts/1/cancel"},
     }
 
 
