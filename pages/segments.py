@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import ui
 from app.ui import views
+from app.ui.activation import segment_actions
 from engine.profiles.service import ProfileFilter
 
 EXAMPLE = 'did purchase in last 30 days and country = "ID"'
@@ -60,6 +61,7 @@ def _summary(name: str, summary: views.SegmentSummary) -> None:
             st.download_button("Download members.csv", data, f"{name}.csv", "text/csv")
     if right.button("Open in People", icon=":material/groups:"):
         ui.open_people(segment=name)
+    segment_actions(name)
 
 
 def _hints() -> None:

@@ -25,6 +25,7 @@ def sections() -> dict[str, list[st.Page]]:
             _page("people", "People", ":material/groups:"),
             _page("profile", "Profile", ":material/person:"),
             _page("segments", "Segments", ":material/filter_alt:"),
+            _page("destinations", "Destinations", ":material/send:"),
         ],
         "Analytics": [
             _page("events", "Events", ":material/bolt:"),
