@@ -217,6 +217,8 @@ ACTIONS: dict[str, dict[str, str]] = {
         "broadcast": "activation.send",
         "cancel_broadcast": "activation.send",
         "run": "activation.send",
+        "queue_due": "activation.send",
+        "deliver_due": "activation.send",
     },
     "catalog": {
         "generation": "catalog.view",

@@ -272,13 +272,25 @@ class Activation:
         queue their messages, and every destination's queue is delivered (within a few
         seconds: what is left goes in the next pass)."""
         now = now or utcnow()
+        return {**self.queue_due(now), **self.deliver_due(now)}
+
+    def queue_due(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """The first half of a pass: due syncs and broadcasts queued in the outbox."""
+        now = now or utcnow()
         with self._running:
-            queued = self._plan_syncs(now)
-            started = self._start_broadcasts(now)
+            return {
+                "queued": self._plan_syncs(now),
+                "broadcasts_started": self._start_broadcasts(now),
+            }
+
+    def deliver_due(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """The second half of a pass: every destination's due deliveries sent."""
+        now = now or utcnow()
+        with self._running:
             outcome = self._deliver(now)
             with self.db.transaction():
                 repo.finish_broadcasts(self.db)
-        return {"queued": queued, "broadcasts_started": started, **outcome.as_dict()}
+        return outcome.as_dict()
 
     def _plan_syncs(self, now: dt.datetime) -> int:
         destinations = {row["id"]: row for row in self._rows()}
