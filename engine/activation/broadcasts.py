@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from engine.activation import config as cfg
-from engine.activation.delivery import broadcast_message_id
+from engine.activation.payloads import broadcast_message_id
 from engine.batch import IngestBatch
 from engine.changes import Change
 from store import activation as repo
 from store import ingest as ingest_repo
+from store.db import Database
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -111,37 +112,36 @@ def _values(person: dict[str, Any], broadcast: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def record_sent(
-    ws: Workspace, sent: list[dict[str, Any]], channels: dict[int, str], at: dt.datetime
+def new_batch(db: Database) -> int:
+    """An ingestion batch id for the `message_sent` events of one delivery pass."""
+    with db.transaction():
+        return ingest_repo.allocate(db, {"batches": 1})["batches"]
+
+
+def store_sent(
+    db: Database, row: dict[str, Any], channel: str, batch_id: int, at: dt.datetime
 ) -> None:
-    """`message_sent` events for the broadcast messages delivered, stored on their people and
-    committed like any ingestion batch (timeline, segments, rules, the consent audit)."""
-    if not sent:
-        return
-    names = repo.broadcast_names(ws.db, sorted({int(r["broadcast_id"]) for r in sent}))
-    rows = pd.DataFrame(
+    """Inside the caller's transaction: the `message_sent` event of one delivered broadcast
+    message, on its person, at the moment of sending (stored once per message id)."""
+    broadcast_id, profile_id = int(row["broadcast_id"]), int(row["profile_id"])
+    name = repo.broadcast_names(db, [broadcast_id]).get(broadcast_id)
+    properties = {"broadcast": name, "broadcast_id": broadcast_id, "campaign": name}
+    event = pd.DataFrame(
         {
-            "profile_id": [int(r["profile_id"]) for r in sent],
-            "message_id": [
-                broadcast_message_id(int(r["broadcast_id"]), int(r["profile_id"])) for r in sent
-            ],
-            "channel": [channels[int(r["broadcast_id"])] for r in sent],
-            "properties": [
-                json.dumps(
-                    {
-                        "broadcast": names.get(int(r["broadcast_id"])),
-                        "broadcast_id": int(r["broadcast_id"]),
-                        "campaign": names.get(int(r["broadcast_id"])),
-                    }
-                )
-                for r in sent
-            ],
-            "ts": at,
+            "profile_id": [profile_id],
+            "message_id": [broadcast_message_id(broadcast_id, profile_id)],
+            "channel": [channel],
+            "properties": [json.dumps(properties)],
+            "ts": [at],
         }
     )
-    with ws.db.transaction():
-        first = ingest_repo.allocate(ws.db, {"batches": 1, "events": len(rows)})
-        profiles = repo.insert_sent_events(ws.db, rows, first["events"], first["batches"])
-    if profiles:
-        batch = IngestBatch(first["batches"], tuple(sorted(set(profiles))), len(profiles), at)
-        ws.commit(Change.ingested(batch))
+    first = ingest_repo.allocate(db, {"events": 1})["events"]
+    repo.insert_sent_events(db, event, first, batch_id)
+
+
+def commit_sent(ws: Workspace, batch_id: int, profile_ids: list[int], at: dt.datetime) -> None:
+    """The pass's `message_sent` events through the commit path, like any ingestion batch
+    (timeline, segments reading them, event rules)."""
+    if profile_ids:
+        people = tuple(sorted(set(profile_ids)))
+        ws.commit(Change.ingested(IngestBatch(batch_id, people, len(profile_ids), at)))

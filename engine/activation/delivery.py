@@ -24,8 +24,10 @@ from typing import Any
 
 import httpx
 
+from engine.activation import broadcasts as casts
 from engine.activation import config as cfg
 from engine.activation import signing
+from engine.activation.payloads import broadcast_message_id
 from engine.rules.webhooks import TIMEOUT_SECONDS, backoff
 from store import activation as repo
 from store.db import Database
@@ -73,10 +75,6 @@ def idempotency_key(outbox_id: int) -> str:
     return f"kith-activation-{outbox_id}"
 
 
-def broadcast_message_id(broadcast_id: int, profile_id: int) -> str:
-    return f"kith-broadcast-{broadcast_id}-{profile_id}"
-
-
 def deliver(
     db: Database,
     destination: dict[str, Any],
@@ -84,8 +82,11 @@ def deliver(
     policy: Policy,
     client: httpx.Client,
     deadline: float,
+    sent_batch: int | None = None,
 ) -> Outcome:
-    """Deliver what is due for one destination, in order, within its pace and the deadline."""
+    """Deliver what is due for one destination, in order, within its pace and the deadline. A
+    broadcast message's `message_sent` event is stored (in ingestion batch `sent_batch`) in the
+    transaction that marks it sent: one is never without the other."""
     outcome = Outcome()
     rows = repo.pending(db, destination["id"], MAX_ROWS)
     rows = _withdraw(db, destination, rows, now, outcome)
@@ -101,7 +102,9 @@ def deliver(
             with db.transaction():
                 repo.delivered(db, [row["id"]], now)
                 if row["broadcast_id"] is not None:
+                    assert sent_batch is not None  # a messaging destination is given one
                     repo.sends_updated(db, [row["id"]], "sent", None, now)
+                    casts.store_sent(db, row, destination["channel"], sent_batch, now)
             outcome.delivered += 1
             sent_items += int(row["items"])
             if row["broadcast_id"] is not None:

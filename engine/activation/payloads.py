@@ -35,6 +35,11 @@ def message_id(destination_id: int, sync_id: int, profile_id: int, version: int)
     return f"kith-{destination_id}-{sync_id}-{profile_id}-v{version}"
 
 
+def broadcast_message_id(broadcast_id: int, profile_id: int) -> str:
+    """A broadcast message's id (the provider's reference and the `message_sent` event's)."""
+    return f"kith-broadcast-{broadcast_id}-{profile_id}"
+
+
 def batches(
     kind: str,
     people: list[dict[str, Any]],

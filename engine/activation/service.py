@@ -362,18 +362,18 @@ class Activation:
             dt.timedelta(seconds=settings.webhook_backoff_seconds), settings.webhook_max_attempts
         )
         deadline = time.monotonic() + RUN_SECONDS
-        channels: dict[int, str] = {}
         with httpx.Client(timeout=policy.timeout) as client:
             for destination_id in pending:
                 row = repo.destination_by_id(self.db, destination_id)
                 if row is None:
                     continue
                 destination = _parsed(row)
-                done = deliver(self.db, destination, now, policy, client, deadline)
-                for sent in done.sent:
-                    channels[int(sent["broadcast_id"])] = destination["channel"]
+                batch = casts.new_batch(self.db) if destination["kind"] == "messaging" else None
+                done = deliver(self.db, destination, now, policy, client, deadline, batch)
+                if batch is not None:
+                    sent = [int(r["profile_id"]) for r in done.sent]
+                    casts.commit_sent(self.ws, batch, sent, now)
                 outcome.add(done)
-        casts.record_sent(self.ws, outcome.sent, channels, now)
         return outcome
 
     # ---- helpers -----------------------------------------------------------------------------
