@@ -105,7 +105,9 @@ def destination_form() -> dict[str, Any] | None:
         left, mid, right = st.columns(3)
         batch = left.number_input("People per delivery", 1, 1000, 100, key="dest_batch")
         rate = mid.number_input("Rate limit (people/s, 0: none)", 0, 100_000, 0, key="dest_rate")
-        interval = right.number_input("Seconds between runs", 0, 604_800, 0, key="dest_every")
+        interval = right.number_input(
+            "Seconds between runs (0: the kind's default)", 0, 604_800, 0, key="dest_every"
+        )
         directory = st.text_input("File drop: absolute directory", key="dest_dir")
         fmt = st.selectbox("File drop: format", ["csv", "parquet"], key="dest_format")
         headers = st.text_area("Provider headers (JSON object)", "{}", key="dest_headers")
@@ -113,7 +115,9 @@ def destination_form() -> dict[str, Any] | None:
         submitted = st.form_submit_button("Create destination", type="primary", key="dest_create")
     if not submitted:
         return None
-    options: dict[str, Any] = {"batch_size": int(batch), "interval_seconds": int(interval)}
+    options: dict[str, Any] = {"batch_size": int(batch)}
+    if interval:
+        options["interval_seconds"] = int(interval)
     if rate:
         options["rate_per_second"] = int(rate)
     if kind == "file":
