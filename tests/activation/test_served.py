@@ -174,7 +174,7 @@ def test_a_forward_feeds_a_second_kith_through_its_write_key(tmp_path: Path) -> 
         source.stop()
         target.stop()
     with Workspace.open(target.db) as ws:
-        events = ws.events.list(types=["audience_entered", "audience_exited"], limit=100)
+        events, _ = ws.events.list(types=["audience_entered", "audience_exited"], limit=100)
         last = events.sort_values("ts").groupby("profile_id")["type"].last()
         inside = {pid for pid, kind in last.items() if kind == "audience_entered"}
         expected = {

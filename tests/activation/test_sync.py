@@ -31,6 +31,7 @@ def _events(receiver: Receiver, start: int = 0) -> list[tuple[str, int]]:
 
 def test_a_full_sync_then_exactly_the_deltas(ws: Workspace) -> None:
     ids = _people(ws, {"u1": "ID", "u2": "ID", "u3": "US", "u4": "US"})
+    ws.ingest.messages([track("u4", "promo")])  # long ago: the event type is known
     ws.segments.save("indo", expression='country = "ID" or did promo in last 30 minutes')
     with receiving() as rx:
         made = ws.activation.create_destination("crm", "webhook", {"url": rx.url})
