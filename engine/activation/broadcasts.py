@@ -141,7 +141,9 @@ def store_sent(
 
 def commit_sent(ws: Workspace, batch_id: int, profile_ids: list[int], at: dt.datetime) -> None:
     """The pass's `message_sent` events through the commit path, like any ingestion batch
-    (timeline, segments reading them, event rules)."""
+    (timeline, segments reading them, event rules). It holds the write lock throughout, as the
+    clock's time refresh does: the rules it runs share their queue with the ingest thread's."""
     if profile_ids:
         people = tuple(sorted(set(profile_ids)))
-        ws.commit(Change.ingested(IngestBatch(batch_id, people, len(profile_ids), at)))
+        with ws.db.write_lock:
+            ws.commit(Change.ingested(IngestBatch(batch_id, people, len(profile_ids), at)))

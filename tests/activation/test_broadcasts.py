@@ -23,7 +23,7 @@ def _audience(ws: Workspace) -> dict[str, int]:
     whose number is blocked."""
     people = {
         "ok1": {"phone": "+6281100001", "name": "Ana"},
-        "ok2": {"phone": "+6281100002", "name": 'Bo "B" \n'},
+        "ok2": {"phone": "+6281100002", "name": 'Bo "B" {x}'},
         "denied": {"phone": "+6281100003"},
         "nophone": {},
         "blocked": {"phone": "+6281100005"},
@@ -78,7 +78,7 @@ def test_a_broadcast_sends_to_consenting_people_and_logs_the_rest(ws: Workspace)
         },
         {
             "to": "+6281100002",
-            "text": 'Hi Bo "B" \n, 50% off today',
+            "text": 'Hi Bo "B" {x}, 50% off today',
             "id": f"kith-broadcast-{made['id']}-{ids['ok2']}",
         },
     ]
