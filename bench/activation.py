@@ -6,7 +6,8 @@ and `ws.activation.run()` is called until its outbox is empty. The receiver is a
 in a separate process on 127.0.0.1 (so its parsing does not share this process's GIL); it
 counts the messages it got, distinct by messageId. Printed per batch size: the seconds to
 queue the delta (one transaction), to deliver it, people per second overall, requests, CPU
-seconds of this process and its peak RSS.
+seconds of this process, its peak RSS, and the cost of a pass that finds nothing to send (what
+the server's clock pays every second per sync once it is in step).
 
 Run:
     .venv/bin/python -m bench.activation [--profiles 100000] [--batch-sizes 100,500,1000]
@@ -96,12 +97,16 @@ def _sync(ws: Workspace, url: str, batch_size: int) -> dict[str, Any]:
     queue_s = time.perf_counter() - started
     while ws.activation.deliveries(name, status="pending", limit=1).shape[0]:
         ws.activation.deliver_due()
+    total_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    idle = time.perf_counter()
+    ws.activation.run()  # nothing moved: what the clock's every-second pass costs
     return {
         "batch": batch_size,
         "members": queued,
         "queue_s": queue_s,
-        "total_s": time.perf_counter() - started,
-        "cpu_s": time.process_time() - cpu,
+        "total_s": total_s,
+        "cpu_s": cpu_s,
+        "idle_ms": (time.perf_counter() - idle) * 1000,
     }
 
 
@@ -136,14 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _table(rows: list[dict[str, Any]]) -> None:
     print(
         f"{'batch':>6} {'members':>9} {'received':>9} {'requests':>9} {'queue s':>8} "
-        f"{'total s':>8} {'people/s':>9} {'cpu s':>7} {'peak RSS MB':>12}"
+        f"{'total s':>8} {'people/s':>9} {'cpu s':>7} {'peak RSS MB':>12} {'idle pass ms':>13}"
     )
     for r in rows:
         rate = r["members"] / r["total_s"] if r["total_s"] else 0.0
         print(
             f"{r['batch']:>6} {r['members']:>9,} {r['received']:>9,} {r['requests']:>9,} "
             f"{r['queue_s']:>8.2f} {r['total_s']:>8.2f} {rate:>9,.0f} {r['cpu_s']:>7.2f} "
-            f"{r['peak_rss_mb']:>12.0f}"
+            f"{r['peak_rss_mb']:>12.0f} {r['idle_ms']:>13.1f}"
         )
 
 
