@@ -127,8 +127,7 @@ def sync_started(db: Database, sync_id: int) -> bool:
 # The people whose membership differs from what the sync told the destination: who entered
 # (a member now, not told so) and who exited (told a member, no longer one), with the next
 # version of their record. A person erased since is gone from both and from the delta.
-_DELTA = (
-    "CREATE OR REPLACE TEMP TABLE _sync_delta AS "
+_DELTA_QUERY = (
     "WITH live AS (SELECT m.profile_id FROM segment_members m WHERE m.segment_id = $segment "
     "AND ($channel IS NULL OR m.profile_id IN (SELECT profile_id FROM consents "
     "WHERE channel = $channel AND purpose = $purpose AND status = 'granted'))), "
@@ -139,6 +138,7 @@ _DELTA = (
     "WHERE (l.profile_id IS NOT NULL AND NOT coalesce(t.member, FALSE)) "
     "OR (l.profile_id IS NULL AND t.member)"
 )
+_DELTA = "CREATE OR REPLACE TEMP TABLE _sync_delta AS " + _DELTA_QUERY
 _DELTA_ROWS = (
     "SELECT d.profile_id, d.entered, d.version, p.name, p.email, p.phone, p.country, "
     "(SELECT min(i.value) FROM identities i WHERE i.profile_id = d.profile_id "
@@ -150,6 +150,14 @@ _TOLD = (
     "ON CONFLICT (sync_id, profile_id) DO UPDATE SET member = excluded.member, "
     "version = excluded.version"
 )
+
+
+def delta_size(
+    db: Database, sync_id: int, segment_id: int, channel: str | None, purpose: str
+) -> int:
+    """How many people the sync's next run would send (a read: no write lock taken)."""
+    params = {"sync": sync_id, "segment": segment_id, "channel": channel, "purpose": purpose}
+    return int(db.scalar("SELECT count(*) FROM (" + _DELTA_QUERY + ")", params))
 
 
 def open_delta(
@@ -175,10 +183,6 @@ def mark_sync_run(db: Database, sync_id: int, at: dt.datetime) -> None:
     db.execute(
         "UPDATE destination_syncs SET last_run_at = $at WHERE id = $id", {"at": at, "id": sync_id}
     )
-
-
-def discard_delta(db: Database) -> None:
-    db.execute("DROP TABLE IF EXISTS _sync_delta")
 
 
 # ---- the outbox ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from engine.activation import broadcasts as casts
 from engine.activation import config as cfg
 from engine.activation import signing
 from engine.activation.delivery import RUN_SECONDS, Outcome, Policy, basic_auth, deliver
-from engine.activation.payloads import batches
+from engine.activation.payloads import SyncBatch, batches
 from engine.clock import utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import activation as repo
@@ -304,17 +304,24 @@ class Activation:
         return queued
 
     def _plan(self, sync: dict[str, Any], destination: dict[str, Any], now: dt.datetime) -> int:
-        """Queue one sync's delta and record it as told, in one transaction."""
+        """Queue one sync's delta and record it as told, in one transaction (entered only
+        when a read found something to send: a sync in step never takes the write lock)."""
+        channel, every = destination["channel"], destination["config"]["interval_seconds"]
+        if repo.delta_size(self.db, sync["id"], sync["segment_id"], channel, cfg.PURPOSE):
+            return self._queue_delta(sync, destination, now)
+        if every:
+            with self.db.transaction():
+                repo.mark_sync_run(self.db, sync["id"], now)
+        return 0
+
+    def _queue_delta(
+        self, sync: dict[str, Any], destination: dict[str, Any], now: dt.datetime
+    ) -> int:
         with self.db.transaction():
             full = not repo.sync_started(self.db, sync["id"])
             delta = repo.open_delta(
                 self.db, sync["id"], sync["segment_id"], destination["channel"], cfg.PURPOSE
             )
-            if delta.empty:
-                repo.discard_delta(self.db)
-                if destination["config"]["interval_seconds"]:
-                    repo.mark_sync_run(self.db, sync["id"], now)
-                return 0
             parts = list(
                 batches(
                     destination["kind"],
@@ -326,20 +333,11 @@ class Activation:
                     at=now,
                 )
             )
-            first = self.db.allocate_ids("activation_outbox", len(parts))
-            rows = pd.DataFrame(
-                {
-                    "id": pd.Series(range(first, first + len(parts)), dtype="int64"),
-                    "destination_id": destination["id"],
-                    "sync_id": sync["id"],
-                    "broadcast_id": pd.Series([None] * len(parts), dtype="Int64"),
-                    "profile_id": pd.Series([None] * len(parts), dtype="Int64"),
-                    "payload": pd.Series([p.payload for p in parts], dtype="object"),
-                    "items": pd.Series([p.items for p in parts], dtype="int64"),
-                    "next_attempt_at": now,
-                }
-            )
-            repo.enqueue(self.db, rows)
+            if parts:
+                first = self.db.allocate_ids("activation_outbox", len(parts))
+                repo.enqueue(
+                    self.db, _outbox_rows(destination["id"], sync["id"], parts, first, now)
+                )
             repo.close_delta(self.db, sync["id"], now)
         return len(delta)
 
@@ -398,6 +396,23 @@ class Activation:
 
     def _segment_id(self, name: str) -> int:
         return int(self.ws.segments.row(name)["id"])
+
+
+def _outbox_rows(
+    destination_id: int, sync_id: int, parts: list[SyncBatch], first: int, now: dt.datetime
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": pd.Series(range(first, first + len(parts)), dtype="int64"),
+            "destination_id": destination_id,
+            "sync_id": sync_id,
+            "broadcast_id": pd.Series([None] * len(parts), dtype="Int64"),
+            "profile_id": pd.Series([None] * len(parts), dtype="Int64"),
+            "payload": pd.Series([p.payload for p in parts], dtype="object"),
+            "items": pd.Series([p.items for p in parts], dtype="int64"),
+            "next_attempt_at": now,
+        }
+    )
 
 
 def _parsed(row: dict[str, Any]) -> dict[str, Any]:
