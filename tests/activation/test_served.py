@@ -51,6 +51,7 @@ def test_a_webhook_gets_a_full_sync_then_exactly_the_deltas(tmp_path: Path) -> N
         ws.settings.set_time_refresh_seconds(1)
         people = {"u1": "ID", "u2": "ID", "u3": "US", "u4": "US"}
         ws.ingest.messages([_identify(u, c) for u, c in people.items()])
+        ws.catalog.register_event_type("promo")
         ws.ingest.messages([{"type": "track", "userId": "u3", "event": "promo", "timestamp": OLD}])
         ws.segments.save("indo", expression='country = "ID" or did promo in last 1 minutes')
         ids = {u: ws.profiles.find("user_id", u) for u in people}
@@ -70,7 +71,7 @@ def test_a_webhook_gets_a_full_sync_then_exactly_the_deltas(tmp_path: Path) -> N
                 full = {(ENTERED, ids["u1"]), (ENTERED, ids["u2"])}
                 eventually(lambda: set(_events(rx)) == full, "the full sync")
 
-                recent = (utcnow() - dt.timedelta(seconds=40)).isoformat() + "Z"
+                recent = (utcnow() - dt.timedelta(seconds=50)).isoformat() + "Z"
                 promo = {"userId": "u4", "event": "promo", "timestamp": recent}
                 with server.client("ingest") as tracker:
                     assert tracker.post("/v1/track", json=promo).status_code == 200
@@ -102,8 +103,8 @@ def test_a_webhook_gets_a_full_sync_then_exactly_the_deltas(tmp_path: Path) -> N
 
 def test_a_restart_mid_sync_neither_loses_nor_doubles(tmp_path: Path) -> None:
     server = new_server(tmp_path)
-    members = 40
-    with receiving(delay=0.15) as rx:
+    members = 30
+    with receiving(delay=0.1) as rx:
         with Workspace.open(server.db) as ws:
             ws.ingest.messages([_identify(f"u{i}", "ID") for i in range(members)])
             ws.segments.save("indo", expression='country = "ID"')
@@ -202,6 +203,7 @@ def test_a_broadcast_to_a_thousand_demo_people_respects_consent(tmp_path: Path) 
         build(ws, DemoSpec(profiles=1000, days=30, seed=11, until=dt.date(2026, 11, 1)))
         ws.segments.save("everyone", expression='created_at before "2100-01-01"')
         granted, reachable = _whatsapp(ws)
+        before = set(ws.consent.violations()["event_id"])  # the demo's own campaigns have some
     with receiving() as rx:
         server.start()
         try:
@@ -243,7 +245,7 @@ def test_a_broadcast_to_a_thousand_demo_people_respects_consent(tmp_path: Path) 
             expected = "no whatsapp identity" if row["profile_id"] in granted else "for whatsapp"
             assert expected in row["reason"]
     with Workspace.open(server.db) as ws:
-        assert ws.consent.violations().empty
+        assert set(ws.consent.violations()["event_id"]) == before  # the broadcast added none
         sample = min(received)
         assert "message_sent" in set(ws.profiles.timeline(sample)["type"])
 

@@ -31,7 +31,7 @@ def _events(receiver: Receiver, start: int = 0) -> list[tuple[str, int]]:
 
 def test_a_full_sync_then_exactly_the_deltas(ws: Workspace) -> None:
     ids = _people(ws, {"u1": "ID", "u2": "ID", "u3": "US", "u4": "US"})
-    ws.ingest.messages([track("u4", "promo")])  # long ago: the event type is known
+    ws.catalog.register_event_type("promo")
     ws.segments.save("indo", expression='country = "ID" or did promo in last 30 minutes')
     with receiving() as rx:
         made = ws.activation.create_destination("crm", "webhook", {"url": rx.url})
@@ -44,7 +44,7 @@ def test_a_full_sync_then_exactly_the_deltas(ws: Workspace) -> None:
 
         start = utcnow()
         ws.ingest.messages([track("u3", "promo", timestamp=start.isoformat() + "Z")])
-        ws.profiles.update(ids["u1"], {"country": "US"})
+        ws.profiles.update(ids["u1"], {"country": "US"}, actor="t")
         ws.activation.run()
         assert sorted(_events(rx, 2)) == [
             ("Audience Entered", ids["u3"]),
@@ -143,7 +143,7 @@ def test_a_file_drop_writes_a_snapshot_then_deltas(ws: Workspace, tmp_path: Path
         ws.activation.attach(f"lake-{fmt}", "indo")
     now = utcnow()
     ws.activation.run(now)
-    ws.profiles.update(ids["u3"], {"country": "ID"})
+    ws.profiles.update(ids["u3"], {"country": "ID"}, actor="t")
     assert ws.activation.run(now + dt.timedelta(seconds=30))["queued"] == 0  # not due yet
     ws.activation.run(now + dt.timedelta(seconds=61))
     for fmt, read in (("csv", pd.read_csv), ("parquet", pd.read_parquet)):
