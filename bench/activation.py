@@ -1,13 +1,15 @@
 """A full segment sync to a local webhook receiver: throughput and memory.
 
-A fresh workspace gets `--profiles` people (one identify each, ingested in one batch), all in
-the saved segment `everyone`; for each batch size a new webhook destination is attached to it
-and `ws.activation.run()` is called until its outbox is empty. The receiver is an http.server
-in a separate process on 127.0.0.1 (so its parsing does not share this process's GIL); it
-counts the messages it got, distinct by messageId. Printed per batch size: the seconds to
-queue the delta (one transaction), to deliver it, people per second overall, requests, CPU
-seconds of this process, its peak RSS, and the cost of a pass that finds nothing to send (what
-the server's clock pays every second per sync once it is in step).
+A fresh workspace gets `--profiles` people (one identify each, ingested in one batch, in a
+child process), all in the saved segment `everyone`; for each batch size a new webhook
+destination is attached to it and the delta is queued, then delivered until its outbox is
+empty. The receiver is an http.server in a separate process on 127.0.0.1 (so its parsing does
+not share this process's GIL); it counts the messages it got, distinct by messageId. Printed
+per batch size: the seconds to queue the delta (one transaction), the total to deliver it,
+people per second overall, requests, CPU seconds of this process, its peak RSS so far (the
+process's, so it only grows from row to row), and the cost of a pass that finds nothing to
+send (what the server's clock pays every second once every sync is in step; it covers every
+sync made so far).
 
 Run:
     .venv/bin/python -m bench.activation [--profiles 100000] [--batch-sizes 100,500,1000]
@@ -70,9 +72,8 @@ def _receive(port_out: Connection) -> None:
     server.serve_forever()
 
 
-def _workspace(path: Path, profiles: int) -> Workspace:
-    ws = Workspace.open(path)
-    started = time.perf_counter()
+def _build(path: Path, profiles: int) -> None:
+    """The workspace, built in a child process so the sync's peak RSS is its own."""
     people = [
         {
             "type": "identify",
@@ -82,10 +83,20 @@ def _workspace(path: Path, profiles: int) -> Workspace:
         }
         for i in range(profiles)
     ]
-    ws.ingest.messages(people)
-    ws.segments.save("everyone", expression='country = "ID"')
+    with Workspace.open(path) as ws:
+        ws.ingest.messages(people)
+        ws.segments.save("everyone", expression='country = "ID"')
+
+
+def _workspace(path: Path, profiles: int) -> Workspace:
+    started = time.perf_counter()
+    child = multiprocessing.Process(target=_build, args=(path, profiles))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"building the workspace failed (exit code {child.exitcode})")
     print(f"workspace: {profiles:,} profiles in {time.perf_counter() - started:.1f} s")
-    return ws
+    return Workspace.open(path)
 
 
 def _sync(ws: Workspace, url: str, batch_size: int) -> dict[str, Any]:
