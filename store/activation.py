@@ -83,12 +83,15 @@ def health(db: Database) -> pd.DataFrame:
 
 # ---- syncs -----------------------------------------------------------------------------------
 
+_SYNC_FROM = (
+    "FROM destination_syncs y JOIN destinations d ON d.id = y.destination_id "
+    "JOIN segments s ON s.id = y.segment_id "
+)
 _SYNC = (
     "SELECT y.id, d.name AS destination, s.name AS segment, y.destination_id, y.segment_id, "
     "y.created_at, y.created_by, y.last_run_at, "
     "(SELECT count(*) FROM sync_state t WHERE t.sync_id = y.id AND t.member) AS synced_members "
-    "FROM destination_syncs y JOIN destinations d ON d.id = y.destination_id "
-    "JOIN segments s ON s.id = y.segment_id "
+    + _SYNC_FROM
 )
 
 
@@ -102,6 +105,15 @@ def insert_sync(db: Database, row: dict[str, Any]) -> None:
 
 def syncs(db: Database) -> list[dict[str, Any]]:
     return db.dicts(_SYNC + "ORDER BY d.name, s.name")
+
+
+def sync_runs(db: Database) -> list[dict[str, Any]]:
+    """What the clock's pass needs of every sync (no member counts: it runs every second)."""
+    return db.dicts(
+        "SELECT y.id, s.name AS segment, y.destination_id, y.segment_id, y.last_run_at "
+        + _SYNC_FROM
+        + "ORDER BY y.id"
+    )
 
 
 def sync(db: Database, destination_id: int, segment_id: int) -> dict[str, Any] | None:

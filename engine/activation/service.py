@@ -295,7 +295,7 @@ class Activation:
     def _plan_syncs(self, now: dt.datetime) -> int:
         destinations = {row["id"]: row for row in self._rows()}
         queued = 0
-        for sync in repo.syncs(self.db):
+        for sync in repo.sync_runs(self.db):
             destination = destinations[sync["destination_id"]]
             interval = dt.timedelta(seconds=destination["config"]["interval_seconds"])
             if sync["last_run_at"] is not None and sync["last_run_at"] + interval > now:
