@@ -71,7 +71,7 @@ def test_a_webhook_gets_a_full_sync_then_exactly_the_deltas(tmp_path: Path) -> N
                 full = {(ENTERED, ids["u1"]), (ENTERED, ids["u2"])}
                 eventually(lambda: set(_events(rx)) == full, "the full sync")
 
-                recent = (utcnow() - dt.timedelta(seconds=50)).isoformat() + "Z"
+                recent = (utcnow() - dt.timedelta(seconds=40)).isoformat() + "Z"
                 promo = {"userId": "u4", "event": "promo", "timestamp": recent}
                 with server.client("ingest") as tracker:
                     assert tracker.post("/v1/track", json=promo).status_code == 200
