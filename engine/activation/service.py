@@ -421,8 +421,16 @@ def _parsed(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shown(row: dict[str, Any]) -> Destination:
+    """The destination as it may be shown: its secret masked, and a provider header's value
+    too unless it only names the secret through `{{secret}}` (a token typed in a header)."""
     parsed = _parsed(row)
-    return Destination(**{**parsed, "secret": cfg.mask(parsed["secret"])})
+    config = dict(parsed["config"])
+    if "headers" in config:
+        config["headers"] = {
+            name: value if "{{secret}}" in value else cfg.mask(value) or ""
+            for name, value in config["headers"].items()
+        }
+    return Destination(**{**parsed, "config": config, "secret": cfg.mask(parsed["secret"])})
 
 
 def _probe_directory(directory: Path) -> dict[str, Any]:

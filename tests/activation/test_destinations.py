@@ -72,12 +72,19 @@ def test_secrets_are_masked_and_names_unique(ws: Workspace, tmp_path: Path) -> N
     write_key = "wk_live_0123456789abcdef"
     options = {"url": "https://api.segment.io/v1/batch"}
     ws.activation.create_destination("seg", "segment", options, secret=write_key)
+    headers = {"Authorization": "Bearer {{secret}}", "X-Api-Key": "sk_live_abcdefgh123"}
+    options = {"url": "https://sms.example/send", "body": BODY, "headers": headers}
+    ws.activation.create_destination("sms", "messaging", options, channel="sms", secret="tok-1")
     shown = {d.name: d.secret for d in ws.activation.destinations()}
-    assert shown == {"crm": "whse…", "seg": "wk_l…"}
+    assert shown == {"crm": "whse…", "seg": "wk_l…", "sms": "…"}
+    assert ws.activation.destination("sms").config["headers"] == {
+        "Authorization": "Bearer {{secret}}",
+        "X-Api-Key": "sk_l…",
+    }
     assert ws.activation.destination("seg").secret == "wk_l…"
     with pytest.raises(Conflict, match="exists already"):
         ws.activation.create_destination("crm", "webhook", {"url": "https://crm.example/h"})
-    with pytest.raises(NotFound, match="known: crm, seg"):
+    with pytest.raises(NotFound, match="known: crm, seg, sms"):
         ws.activation.destination("crn")
     db = str(ws.path)
     ws.close()
