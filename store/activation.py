@@ -442,19 +442,15 @@ def consent_as_of(
     return {int(r[0]): str(r[1]) for r in rows}
 
 
-def insert_sent_events(db: Database, rows: pd.DataFrame, first_id: int, batch_id: int) -> list[int]:
-    """`message_sent` events (profile_id, message_id, channel, properties as JSON text, ts) of
-    existing profiles, each message id once; returns their profile ids."""
-    with db.views(_activation_sent=rows):
-        found = db.rows(
-            "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
-            "channel, source, properties, context, registered, orphaned, batch_id) "
-            "SELECT $first + row_number() OVER () - 1, s.message_id, s.profile_id, NULL, "
-            "'message_sent', s.ts, s.ts, s.channel, 'broadcast', s.properties::JSON, NULL, "
-            "TRUE, FALSE, $batch FROM _activation_sent s "
-            "WHERE EXISTS (SELECT 1 FROM profiles p WHERE p.id = s.profile_id) "
-            "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = s.message_id) "
-            "RETURNING profile_id",
-            {"first": first_id, "batch": batch_id},
-        )
-    return [int(r[0]) for r in found]
+def insert_sent_event(db: Database, event: dict[str, Any]) -> None:
+    """One `message_sent` event (id, message_id, profile_id, channel, properties as JSON text,
+    ts, batch) on an existing profile. No check for a stored message id: the caller stores a
+    message's event in the transaction that marks it sent, so it cannot be there already."""
+    db.execute(
+        "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
+        "channel, source, properties, context, registered, orphaned, batch_id) "
+        "SELECT $id, $message_id, $profile_id, NULL, 'message_sent', $ts, $ts, $channel, "
+        "'broadcast', $properties::JSON, NULL, TRUE, FALSE, $batch "
+        "WHERE EXISTS (SELECT 1 FROM profiles WHERE id = $profile_id)",
+        event,
+    )

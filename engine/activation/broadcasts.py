@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -112,31 +113,41 @@ def _values(person: dict[str, Any], broadcast: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def new_batch(db: Database) -> int:
-    """An ingestion batch id for the `message_sent` events of one delivery pass."""
-    with db.transaction():
-        return ingest_repo.allocate(db, {"batches": 1})["batches"]
+@dataclass
+class SentEvents:
+    """Where one delivery pass stores its `message_sent` events: one ingestion batch, event
+    ids reserved up front, each broadcast's name looked up once."""
 
+    batch_id: int
+    channel: str
+    next_id: int
+    names: dict[int, str | None] = field(default_factory=dict)
 
-def store_sent(
-    db: Database, row: dict[str, Any], channel: str, batch_id: int, at: dt.datetime
-) -> None:
-    """Inside the caller's transaction: the `message_sent` event of one delivered broadcast
-    message, on its person, at the moment of sending (stored once per message id)."""
-    broadcast_id, profile_id = int(row["broadcast_id"]), int(row["profile_id"])
-    name = repo.broadcast_names(db, [broadcast_id]).get(broadcast_id)
-    properties = {"broadcast": name, "broadcast_id": broadcast_id, "campaign": name}
-    event = pd.DataFrame(
-        {
-            "profile_id": [profile_id],
-            "message_id": [broadcast_message_id(broadcast_id, profile_id)],
-            "channel": [channel],
-            "properties": [json.dumps(properties)],
-            "ts": [at],
+    @classmethod
+    def reserve(cls, db: Database, channel: str, count: int) -> SentEvents:
+        with db.transaction():
+            first = ingest_repo.allocate(db, {"batches": 1, "events": count})
+        return cls(first["batches"], channel, first["events"])
+
+    def store(self, db: Database, row: dict[str, Any], at: dt.datetime) -> None:
+        """Inside the caller's transaction: the event of one delivered broadcast message, on
+        its person, at the moment of sending."""
+        broadcast_id, profile_id = int(row["broadcast_id"]), int(row["profile_id"])
+        if broadcast_id not in self.names:
+            self.names[broadcast_id] = repo.broadcast_names(db, [broadcast_id]).get(broadcast_id)
+        name = self.names[broadcast_id]
+        properties = {"broadcast": name, "broadcast_id": broadcast_id, "campaign": name}
+        event = {
+            "id": self.next_id,
+            "message_id": broadcast_message_id(broadcast_id, profile_id),
+            "profile_id": profile_id,
+            "channel": self.channel,
+            "properties": json.dumps(properties),
+            "ts": at,
+            "batch": self.batch_id,
         }
-    )
-    first = ingest_repo.allocate(db, {"events": 1})["events"]
-    repo.insert_sent_events(db, event, first, batch_id)
+        repo.insert_sent_event(db, event)
+        self.next_id += 1
 
 
 def commit_sent(ws: Workspace, batch_id: int, profile_ids: list[int], at: dt.datetime) -> None:

@@ -45,6 +45,7 @@ class Outcome:
     dead: int = 0
     withdrawn: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)  # broadcast messages delivered
+    events: casts.SentEvents | None = None  # where their `message_sent` events went
 
     def add(self, other: Outcome) -> None:
         self.delivered += other.delivered
@@ -82,14 +83,16 @@ def deliver(
     policy: Policy,
     client: httpx.Client,
     deadline: float,
-    sent_batch: int | None = None,
 ) -> Outcome:
     """Deliver what is due for one destination, in order, within its pace and the deadline. A
-    broadcast message's `message_sent` event is stored (in ingestion batch `sent_batch`) in the
-    transaction that marks it sent: one is never without the other."""
+    broadcast message's `message_sent` event is stored in the transaction that marks it sent:
+    one is never without the other (`Outcome.events` names their batch)."""
     outcome = Outcome()
     rows = repo.pending(db, destination["id"], MAX_ROWS)
     rows = _withdraw(db, destination, rows, now, outcome)
+    messages = sum(1 for r in rows if r["broadcast_id"] is not None)
+    if messages:
+        outcome.events = casts.SentEvents.reserve(db, destination["channel"], messages)
     budget = destination["config"].get("rate_per_second")
     sent_items = 0
     for row in rows:
@@ -101,10 +104,9 @@ def deliver(
         if error is None:
             with db.transaction():
                 repo.delivered(db, [row["id"]], now)
-                if row["broadcast_id"] is not None:
-                    assert sent_batch is not None  # a messaging destination is given one
+                if outcome.events is not None and row["broadcast_id"] is not None:
                     repo.sends_updated(db, [row["id"]], "sent", None, now)
-                    casts.store_sent(db, row, destination["channel"], sent_batch, now)
+                    outcome.events.store(db, row, now)
             outcome.delivered += 1
             sent_items += int(row["items"])
             if row["broadcast_id"] is not None:

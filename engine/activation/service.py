@@ -365,12 +365,10 @@ class Activation:
                 row = repo.destination_by_id(self.db, destination_id)
                 if row is None:
                     continue
-                destination = _parsed(row)
-                batch = casts.new_batch(self.db) if destination["kind"] == "messaging" else None
-                done = deliver(self.db, destination, now, policy, client, deadline, batch)
-                if batch is not None:
+                done = deliver(self.db, _parsed(row), now, policy, client, deadline)
+                if done.events is not None:
                     sent = [int(r["profile_id"]) for r in done.sent]
-                    casts.commit_sent(self.ws, batch, sent, now)
+                    casts.commit_sent(self.ws, done.events.batch_id, sent, now)
                 outcome.add(done)
         return outcome
 
