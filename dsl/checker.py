@@ -158,11 +158,18 @@ class Checker:
         where = "" if scope is None else f" of {scope} events"
         self.fail(
             DslNameError,
-            f"unknown property '{path.dotted}'{where}",
+            f"unknown property '{path.dotted}'{where}" + self._unlisted(scope, path.dotted),
             path,
             expected="a profile property" if scope is None else _either(sorted(props)),
             suggestion=suggest(path.dotted, props),
         )
+
+    def _unlisted(self, event: str | None, prop: str | None) -> str:
+        """What the schema's owner adds about an unlisted event type or event property."""
+        if event is None or event == ANY_EVENT or self.schema.unlisted is None:
+            return ""
+        hint = self.schema.unlisted(event, prop)
+        return f": {hint}" if hint else ""
 
     def _props(self, scope: str | None) -> Mapping[str, PropType]:
         if scope is None:
@@ -180,7 +187,7 @@ class Checker:
         else:
             self.fail(
                 DslNameError,
-                f"unknown event type '{match.event}'",
+                f"unknown event type '{match.event}'" + self._unlisted(match.event, None),
                 match,
                 expected="a registered event type",
                 suggestion=suggest(match.event, self.schema.event_types),

@@ -212,6 +212,17 @@ def insert_events(
     )
 
 
+def flag_events(db: Database, flags: pa.Table, now: dt.datetime) -> None:
+    """Events stored though they break their type's schema (enforcement warn): `flags` holds
+    event_id, type, problem."""
+    with db.views(kith_flags=flags):
+        db.execute(
+            "INSERT INTO event_flags (event_id, type, problem, flagged_at) "
+            "SELECT event_id, type, problem, $now FROM kith_flags",
+            {"now": now},
+        )
+
+
 def touch_profiles(db: Database, batch: Staging, now: dt.datetime) -> list[int]:
     """first_seen/last_seen/updated_at of every profile in the batch; email and phone columns
     filled from the batch's keys where the profile has none. A profile is never created later
@@ -408,10 +419,15 @@ def record_sessions(db: Database, continuing: bool) -> int:
 
 def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
-    recorded before, nor among the batch's own `events`."""
+    recorded before, nor among the batch's own `events`; with the event's properties (the
+    session's device and source, and its landing page: the url of its first event)."""
     return db.execute(
-        "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us "
-        "FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
+        "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us, "
+        "json_object('device', s.device, 'landing_page', l.url)::VARCHAR "
+        "AS properties FROM kith_new_sessions s LEFT JOIN (SELECT session_id, "
+        "first(json_extract_string(properties, '$.url') ORDER BY ts, id) AS url FROM kith_ev "
+        "WHERE session_id IN (SELECT id FROM kith_new_sessions) GROUP BY session_id) l "
+        "ON l.session_id = s.id ANTI JOIN (SELECT session_id FROM events "
         "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
         "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
         "ON e.session_id = s.id"

@@ -102,6 +102,10 @@ ACTIONS: dict[str, dict[str, str]] = {
         "template_csv": "data.import",
         "preview_import": "data.import",
         "import_profiles": "data.import",
+        "mappings": "data.import",
+        "columns": "data.import",
+        "save_mapping": "data.import",
+        "delete_mapping": "data.import",
         "export_profiles": "data.export",
     },
     "ingest": {
@@ -205,6 +209,12 @@ ACTIONS: dict[str, dict[str, str]] = {
         "define_property": "catalog.manage",
         "update_property": "catalog.manage",
         "register_event_type": "catalog.manage",
+        "extend_event_type": "catalog.manage",
+        "set_enforcement": "catalog.manage",
+        "register_from_data": "catalog.manage",
+        "enforced": "catalog.view",
+        "flagged_events": "catalog.view",
+        "discovered": "catalog.view",
         "invalidate": "system",
     },
     "settings": {

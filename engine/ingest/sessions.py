@@ -155,8 +155,9 @@ _NO_SESSIONS: dict[str, np.ndarray] = {
 
 def start_events(ws: Workspace, batch: repo.Staging, started: int) -> pa.Table | None:
     """The `session_started` events of the sessions `sessionize` began, each at its session's
-    start (message id derived from the session id, so it is recorded once), as rows for the
-    events insert (the batch's `events` must be set); None when there are none."""
+    start (message id derived from the session id, so it is recorded once) with the session's
+    device, source and landing page, as rows for the events insert (the batch's `events` must
+    be set); None when there are none."""
     starts = repo.session_starts(ws.db, batch) if started else None
     if not starts or not len(starts["id"]):
         return None
@@ -173,7 +174,7 @@ def start_events(ws: Workspace, batch: repo.Staging, started: int) -> pa.Table |
             "session_id": session,
             "profile_id": pa.array(starts["profile_id"], pa.int64()),
             "type": pa.array(np.full(n, "session_started", dtype=object), pa.string()),
-            "properties": pa.array(np.full(n, "{}", dtype=object), pa.string()),
+            "properties": pa.array(starts["properties"], pa.string()),
             "context": pa.array(np.full(n, "{}", dtype=object), pa.string()),
         }
     )

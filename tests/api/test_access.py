@@ -83,6 +83,21 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
         ("post", "/api/trends/run"): {"json": {"series": ["page_view"]}},
         ("post", "/api/retention/run"): {"json": {"start_event": "page_view"}},
         ("get", "/api/goals/{name}/report"): {"path": "/api/goals/pricing_to_signup/report"},
+        ("get", "/api/event-types"): {},
+        ("post", "/api/event-types"): {
+            "json": {"name": "trial_started", "properties": {"days": "number"}}
+        },
+        ("get", "/api/event-types/discovered"): {},
+        ("post", "/api/event-types/from-data"): {"json": {"names": None}},
+        ("get", "/api/event-types/flagged"): {},
+        ("post", "/api/event-types/{name}/properties"): {
+            "path": "/api/event-types/purchase/properties",
+            "json": {"properties": {"platform": "text"}},
+        },
+        ("put", "/api/event-types/{name}/enforcement"): {
+            "path": "/api/event-types/purchase/enforcement",
+            "json": {"policy": "warn"},
+        },
     }
 
 
