@@ -340,8 +340,9 @@ def check_steps(spec: FunnelSpec, schema: Schema) -> None:
 
 def check_point(point: EventPoint, schema: Schema) -> None:
     if point.event not in schema.event_types:
+        hint = schema.unlisted(point.event, None) if schema.unlisted else None
         raise DslNameError(
-            f"unknown event type '{point.event}'",
+            f"unknown event type '{point.event}'" + (f": {hint}" if hint else ""),
             source=point.event,
             expected="a registered event type",
             suggestion=suggest(point.event, schema.event_types),

@@ -181,3 +181,9 @@ def test_the_error_names_data_only_when_the_data_holds_the_name(ws: Workspace) -
     with pytest.raises(DslNameError) as err:
         ws.segments.check("did refund")
     assert str(err.value).splitlines()[0] == "line 1, column 5: unknown event type 'refund'"
+
+
+def test_a_funnel_step_the_data_holds_says_how_to_register_it(kith: Kith) -> None:
+    code, _, err = kith("funnel", "purchase", "cart_abandoned")
+    assert code == 1
+    assert "unknown event type 'cart_abandoned': 'cart_abandoned' is in the data" in err
