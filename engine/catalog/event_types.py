@@ -234,7 +234,10 @@ def discovered(
     frame = pd.DataFrame(rows, columns=list(DISCOVERED_COLUMNS))
     order = frame.assign(_t=frame["property"].notna())
     order = order.sort_values(["event_type", "_t", "property"], kind="stable")
-    return order.drop(columns="_t").reset_index(drop=True)
+    found = order.drop(columns="_t").reset_index(drop=True)
+    for name in ("property", "inferred"):  # None, not NaN, where a type row has none
+        found[name] = found[name].astype(object).where(found[name].notna(), None)
+    return found
 
 
 def _type_row(seen: dict[str, Any]) -> dict[str, Any]:

@@ -355,7 +355,7 @@ class Catalog:
         mine = found[found["event_type"] == name]
         known = name in self.dsl_schema().event_types
         if mine.empty:
-            what = "has nothing unregistered" if known else "is not in the data"
+            what = "has nothing unregistered in the data" if known else "is not in the data"
             raise NotFound(f"event type {name!r} {what}", details={"name": name})
         props = event_types.registrable(found, name)
         skipped = mine[mine["property"].notna() & (mine["note"] != "")]["property"].tolist()

@@ -179,7 +179,7 @@ class Transfer:
         custom = self.ws.catalog.custom()
         targets = [*TEMPLATE_COLUMNS, *STANDARD_PROPERTIES, *custom]
         targets = list(dict.fromkeys(targets)) + import_columns.consent_targets()
-        known = set(targets) | _IGNORED
+        known = set(targets)
         guess = {h: h.strip().lower() if h.strip().lower() in known else "ignore" for h in headers}
         return ImportColumns(headers=headers, targets=[*targets, "ignore"], guess=guess)
 

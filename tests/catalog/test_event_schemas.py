@@ -168,7 +168,9 @@ def test_registering_everything_discovered_in_bulk(kith: Kith, db: Path) -> None
         left = ws.catalog.discovered()
         assert list(left["property"]) == ["items"]  # only what cannot be a property stays
     code, _, err = kith("event-type", "register", "signup", "--from-data")
-    assert code == 1 and "'signup' is not in the data" in err
+    assert code == 1 and "'signup' has nothing unregistered in the data" in err
+    code, _, err = kith("event-type", "register", "refund", "--from-data")
+    assert code == 1 and "'refund' is not in the data" in err
 
 
 def test_the_error_names_data_only_when_the_data_holds_the_name(ws: Workspace) -> None:

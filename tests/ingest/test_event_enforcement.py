@@ -76,7 +76,12 @@ def test_block_applies_to_jsonl_files_and_tables(ws: Workspace, tmp_path: Path) 
     report = ws.ingest.file(path)
     assert [(r.line, r.reason) for r in report.rejected] == [(2, LOTS)]
     table = pd.DataFrame(
-        {"type": ["purchase", "purchase"], "user_id": ["fa", "gu"], "prop_amount": ["x", "3"]}
+        {
+            "type": ["purchase", "purchase"],
+            "timestamp": ["2026-11-20T08:00:00Z", "2026-11-20T08:01:00Z"],
+            "user_id": ["fa", "gu"],
+            "prop_amount": ["x", "3"],
+        }
     )
     report = ws.ingest.table(table)
     assert [r.line for r in report.rejected] == [1] and report.accepted == 1

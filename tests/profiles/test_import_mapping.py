@@ -101,7 +101,7 @@ def test_source_codes_name_kith_channels(ws: Workspace) -> None:
 
 def test_mapping_mistakes_are_named(ws: Workspace) -> None:
     with pytest.raises(ValidationError, match="does not have: Surname"):
-        ws.transfer.preview_import(CRM, mapping={**MAPPING, "Surname": "name"})
+        ws.transfer.preview_import(CRM, mapping={**MAPPING, "Surname": "company"})
     with pytest.raises(ValidationError, match="two file columns to name"):
         ws.transfer.preview_import(CRM, mapping={**MAPPING, "Notes": "name"})
     with pytest.raises(ValidationError, match="consent_whatsapp_at need their status column"):
