@@ -419,8 +419,9 @@ def record_sessions(db: Database, continuing: bool) -> int:
 
 def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
-    recorded before, nor among the batch's own `events`; with the event's properties (the
-    session's device and source, and its landing page: the url of its first event)."""
+    recorded before, nor among the batch's own `events`, in the order they were made (their
+    events' ids follow it); with the event's properties (the session's device, and its landing
+    page: the url of its first event)."""
     return db.execute(
         "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us, "
         "json_object('device', s.device, 'landing_page', l.url)::VARCHAR "
@@ -430,5 +431,5 @@ def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
         "ON l.session_id = s.id ANTI JOIN (SELECT session_id FROM events "
         "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
         "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
-        "ON e.session_id = s.id"
+        "ON e.session_id = s.id ORDER BY s.rowid"
     ).fetchnumpy()
