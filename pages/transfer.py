@@ -86,11 +86,11 @@ def _mapping(data: bytes, sep: str | None) -> dict[str, str] | None:
                 ui.literal(header),
                 columns.targets,
                 index=columns.targets.index(columns.guess[header]),
-                key=f"map_{header}",
+                key=f"map_col_{header}",
             )
             for header in columns.headers
         }
-        name = st.text_input("Save this mapping as", key="map_name")
+        name = st.text_input("Save this mapping as", key="map_save_as")
         save = st.button("Save mapping", key="map_save", disabled=not name.strip())
         if save and ui.attempt(ui.workspace().transfer.save_mapping, name, mapping) is not None:
             st.success(f"Saved the mapping {ui.literal(name.strip())}.")

@@ -73,14 +73,14 @@ def test_the_import_maps_the_files_columns(seeded: Workspace, screen: Screen) ->
     at.radio(key="sep").set_value("Semicolon ;")
     at.run()
     assert not at.exception
-    assert "needs an identity column" in at.error[0].value  # nothing mapped yet: said so
-    at.selectbox(key="map_Full Name").set_value("name")
-    at.selectbox(key="map_E-mail").set_value("email")
-    at.selectbox(key="map_Opt-in").set_value("consent_email")
+    assert "needs an identity column" in at.warning[0].value  # nothing mapped yet: said so
+    at.selectbox(key="map_col_Full Name").set_value("name")
+    at.selectbox(key="map_col_E-mail").set_value("email")
+    at.selectbox(key="map_col_Opt-in").set_value("consent_email")
     at.run()
     no_errors(at)
     assert {m.label: m.value for m in at.metric} == {"Rows ready": "1", "Rows with errors": "1"}
-    at.text_input(key="map_name").input("crm")
+    at.text_input(key="map_save_as").input("crm").run()
     at.button(key="map_save").click().run()
     no_errors(at)
     assert seeded.transfer.mappings()["crm"]["Opt-in"] == "consent_email"
@@ -93,6 +93,7 @@ def test_the_import_maps_the_files_columns(seeded: Workspace, screen: Screen) ->
     at = screen("transfer")  # the saved mapping is offered on the next visit
     at.file_uploader(key="upload").set_value(("crm.csv", CRM, "text/csv"))
     at.radio(key="sep").set_value("Semicolon ;")
+    at.run()
     at.selectbox(key="map_saved").set_value("crm")
     at.run()
     no_errors(at)
