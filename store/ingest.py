@@ -368,13 +368,14 @@ _COMPUTED_SESSIONS = (
     "SELECT skey, coalesce(prev_id, 's-' || substr(md5(profile_id::VARCHAR || '|' "
     "|| channel || '|' || message_id), 1, 20)) AS id, profile_id, channel, "
     "make_timestamp(started_us) AS started_at, make_timestamp(ended_us) AS ended_at, "
-    "n::INTEGER AS n, source, device FROM kith_ns"
+    "n::INTEGER AS n, source, device, "
+    "json_extract_string(first_properties, '$.url') AS landing_page FROM kith_ns"
 )
 # Explicit session ids, aggregated over the lines that carry one (`kith_rowp` lines up with
 # `kith_b` row by row).
 _EXPLICIT_SESSIONS = (
     "SELECT NULL, session_id, min(profile_id), any_value(channel), min(ts), max(ts), "
-    "count(*)::INTEGER, any_value(source), any_value(device) FROM (SELECT b.*, "
+    "count(*)::INTEGER, any_value(source), any_value(device), NULL FROM (SELECT b.*, "
     + _PROFILE
     + " AS profile_id FROM kith_b b POSITIONAL JOIN kith_rowp r) "
     "WHERE session_id IS NOT NULL GROUP BY session_id"
@@ -421,14 +422,11 @@ def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
     recorded before, nor among the batch's own `events`, in the order they were made (their
     events' ids follow it); with the event's properties (the session's device, and its landing
-    page: the url of its first event)."""
+    page: the url of its first event, computed sessions only)."""
     return db.execute(
         "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us, "
-        "json_object('device', s.device, 'landing_page', l.url)::VARCHAR "
-        "AS properties FROM kith_new_sessions s LEFT JOIN (SELECT session_id, "
-        "first(json_extract_string(properties, '$.url') ORDER BY ts, id) AS url FROM kith_ev "
-        "WHERE session_id IN (SELECT id FROM kith_new_sessions) GROUP BY session_id) l "
-        "ON l.session_id = s.id ANTI JOIN (SELECT session_id FROM events "
+        "json_object('device', s.device, 'landing_page', s.landing_page)::VARCHAR "
+        "AS properties FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
         "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
         "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
         "ON e.session_id = s.id ORDER BY s.rowid"

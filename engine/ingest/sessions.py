@@ -113,21 +113,27 @@ def sessionize(ws: Workspace, batch: repo.Staging, lines: Lines) -> tuple[np.nda
     last = repo.last_sessions(ws.db, batch, CHANNEL_LIST) if lines.open.any() else _NO_SESSIONS
     skey, table = assign(lines, last, int(gap / dt.timedelta(microseconds=1)))
     assert batch.narrow is not None  # staged before sessions
-    computed = _with_first_lines(table, lines, batch.narrow)
+    computed = _with_first_lines(table, lines, batch.narrow, batch.canon)
     repo.build_sessions(ws.db, batch, computed, explicit)
     # only explicit ids and sessions continued from storage can already exist
     continuing = explicit or table["prev_id"].null_count < len(table)
     return skey, repo.record_sessions(ws.db, continuing)
 
 
-def _with_first_lines(table: pa.Table, lines: Lines, narrow: pa.Table) -> pa.Table:
-    """The sessions with the channel, message_id, source and device of their first line."""
+def _with_first_lines(table: pa.Table, lines: Lines, narrow: pa.Table, canon: pa.Table) -> pa.Table:
+    """The sessions with the channel, message_id, source and device of their first line, and
+    its properties (the store reads the session's landing page from them)."""
     at = np.zeros(int(lines.line.max()) + 1, dtype=np.int64)
     at[lines.line] = np.arange(len(lines.line))
-    first = pa.array(at[table["first_line"].to_numpy()])
+    first_lines = table["first_line"].to_numpy()
+    first = pa.array(at[first_lines])
     for name in ("channel", "message_id", "source", "device"):
         table = table.append_column(name, narrow[name].take(first))
-    return table
+    rows = canon["_line"].to_numpy()
+    in_canon = np.zeros(int(rows.max()) + 1, dtype=np.int64)
+    in_canon[rows] = np.arange(len(rows))
+    props = canon["properties"].take(pa.array(in_canon[first_lines]))
+    return table.append_column("first_properties", props)
 
 
 def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
