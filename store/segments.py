@@ -64,8 +64,47 @@ _DELETES = (
     "DELETE FROM list_members WHERE segment_id = $id",
     "DELETE FROM segment_history WHERE segment_id = $id",
     "DELETE FROM segment_sizes WHERE segment_id = $id",
+    "DELETE FROM segment_versions WHERE segment_id = $id",
     "DELETE FROM segments WHERE id = $id",
 )
+
+
+# ---- earlier definitions -----------------------------------------------------------------------
+
+_VERSIONS = (
+    "SELECT version, kind, expression, compound_op, compound_of, description, saved_at, "
+    "replaced_at FROM segment_versions WHERE segment_id = $id "
+)
+
+
+def keep_version(db: Database, segment_id: int, now: dt.datetime) -> int:
+    """Copy the segment's current definition into its versions (the next number); returns the
+    number. Run inside the transaction that replaces the definition."""
+    db.execute(
+        "INSERT INTO segment_versions SELECT s.id, coalesce((SELECT max(version) FROM "
+        "segment_versions WHERE segment_id = s.id), 0) + 1, s.kind, s.expression, "
+        "s.compound_op, s.compound_of, s.description, s.updated_at, $now "
+        "FROM segments s WHERE s.id = $id",
+        {"id": segment_id, "now": now},
+    )
+    sql = "SELECT max(version) FROM segment_versions WHERE segment_id = $id"
+    return int(db.scalar(sql, {"id": segment_id}))
+
+
+def versions(db: Database, segment_id: int) -> pd.DataFrame:
+    """The segment's earlier definitions, newest first."""
+    return db.df(
+        _VERSIONS + "ORDER BY version DESC",
+        {"id": segment_id},
+    )
+
+
+def version(db: Database, segment_id: int, number: int) -> dict[str, Any] | None:
+    rows = db.dicts(
+        _VERSIONS + "AND version = $version",
+        {"id": segment_id, "version": number},
+    )
+    return rows[0] if rows else None
 
 
 def delete(db: Database, segment_id: int) -> None:
@@ -74,20 +113,36 @@ def delete(db: Database, segment_id: int) -> None:
             db.execute(statement, {"id": segment_id})
 
 
-def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
-    """name, kind, size, trend (entries minus exits recorded after `since`: the size change
-    over that time), refreshed_at."""
+def overview(db: Database, now: dt.datetime, days: int) -> pd.DataFrame:
+    """name, kind, size, share (of all profiles), trend (entries minus exits recorded in the
+    `days` days up to `now`: the size change over that time), sizes (the size at each of those
+    days' ends, oldest first, replayed from the history), refreshed_at."""
     return db.df(
         "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
         "GROUP BY segment_id), "
-        "moves AS (SELECT segment_id, count(*) FILTER (WHERE change = 'entered') - "
-        "count(*) FILTER (WHERE change = 'exited') AS trend FROM segment_history "
-        "WHERE changed_at > $since GROUP BY segment_id) "
-        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, coalesce(m.trend, 0) AS trend, "
-        "s.refreshed_at FROM segments s LEFT JOIN sizes n ON n.segment_id = s.id "
-        "LEFT JOIN moves m ON m.segment_id = s.id ORDER BY s.name",
-        {"since": since},
+        "bounds AS (SELECT back, $now - to_days(CAST(back AS INTEGER)) AS at "
+        "FROM range(0, $days + 1) AS t(back)), "
+        "moves AS (SELECT h.segment_id, b.back, count(*) FILTER (WHERE h.change = 'entered') - "
+        "count(*) FILTER (WHERE h.change = 'exited') AS net FROM segment_history h "
+        "JOIN bounds b ON h.changed_at > b.at WHERE h.changed_at > $now - to_days($days) "
+        "GROUP BY ALL), "
+        "series AS (SELECT s.id, list(coalesce(n.size, 0) - coalesce(m.net, 0) "
+        "ORDER BY b.back DESC) AS sizes, "
+        "max(coalesce(m.net, 0)) FILTER (WHERE b.back = $days) AS trend "
+        "FROM segments s CROSS JOIN bounds b LEFT JOIN sizes n ON n.segment_id = s.id "
+        "LEFT JOIN moves m ON m.segment_id = s.id AND m.back = b.back GROUP BY s.id), "
+        "everyone AS (SELECT count(*) AS n FROM profiles) "
+        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, "
+        "coalesce(n.size, 0) / greatest(e.n, 1) AS share, x.trend, x.sizes, s.refreshed_at "
+        "FROM segments s CROSS JOIN everyone e LEFT JOIN sizes n ON n.segment_id = s.id "
+        "JOIN series x ON x.id = s.id ORDER BY s.name",
+        {"now": now, "days": days},
     )
+
+
+def population(db: Database) -> int:
+    """How many profiles there are."""
+    return int(db.scalar("SELECT count(*) FROM profiles"))
 
 
 # ---- static lists ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from dsl import KEYWORDS
 from dsl.schema import Schema
 from engine.admin import audit
 from engine.catalog.values import (
@@ -81,10 +82,22 @@ def moment(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime 
 
 def check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
+        example = "order_completed" if what == "event type" else "lifetime_value"
         raise ValidationError(
             f"{what} name {name!r} must be lowercase letters, digits and underscores, "
-            "starting with a letter (e.g. 'lifetime_value')",
+            f"starting with a letter (e.g. '{example}')",
             details={"name": name},
+        )
+
+
+def check_not_keyword(name: str, what: str) -> None:
+    """A property named like a word of the segment language could not be used in a segment
+    (`did = 1` reads as the start of `did <event>`): refuse it, suggesting a usable name."""
+    if name.lower() in KEYWORDS:
+        raise ValidationError(
+            f"{what} name {name!r} is a word of the segment language, so segments could not "
+            f"use it; choose another name, e.g. '{name}_value'",
+            details={"name": name, "reserved": True},
         )
 
 
@@ -121,6 +134,8 @@ class Catalog:
         actor: str = "admin",
     ) -> PropertyDefinition:
         """Register a custom property, add its typed column and move existing JSON values in."""
+        check_name(name, "property")
+        check_not_keyword(name, "property")
         definition = _definition(name, type, description, enum, pattern, min, max, required)
         db = self.db
         with db.transaction():
@@ -230,6 +245,7 @@ class Catalog:
         props = dict(properties or {})
         for prop, kind in props.items():
             check_name(prop, f"property of event type {name!r}:")
+            check_not_keyword(prop, f"property of event type {name!r}:")
             if kind not in SQL_TYPES:
                 raise ValidationError(
                     f"event property {prop!r} has type {kind!r}; use one of {', '.join(SQL_TYPES)}"
