@@ -43,6 +43,9 @@ class FunnelRequest(BaseModel):
     )
     audience: str | None = Field(None, description="only profiles matching this segment")
     breakdown: str | None = Field(None, description="a profile property or event.<property>")
+    top: int | None = Field(
+        None, ge=1, le=50, description='breakdown values shown by name; the rest as "(other)"'
+    )
     as_of: dt.datetime | None = None
 
     def spec(self) -> FunnelSpec:

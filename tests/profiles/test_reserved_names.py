@@ -41,7 +41,7 @@ def test_the_cli_refuses_it_too(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_an_event_type_name_error_gives_an_event_type_example(ws: Workspace) -> None:
-    with pytest.raises(ValidationError, match="e.g. 'order_completed'"):
+    with pytest.raises(ValidationError, match=r"e\.g\. 'order_completed'"):
         ws.catalog.register_event_type("Order Paid")
 
 

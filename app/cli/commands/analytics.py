@@ -50,6 +50,9 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
         "'refund where amount > 10:2-4'; repeatable",
     )
     funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
+    funnel.add_argument(
+        "--top", type=int, help='breakdown values shown by name; the rest as "(other)"'
+    )
     funnel.add_argument("--audience", help="only profiles in this segment expression")
     funnel.add_argument("--as-of", type=moment, help="evaluate as of this moment (UTC)")
     funnel.add_argument(
@@ -70,6 +73,7 @@ def _funnel(args: argparse.Namespace) -> None:
         order=args.order,
         exclusions=[Exclusion.parse(text) for text in args.exclude],
         breakdown=args.breakdown,
+        top=args.top,
         audience=args.audience,
         as_of=args.as_of,
     )
