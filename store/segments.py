@@ -113,31 +113,37 @@ def delete(db: Database, segment_id: int) -> None:
             db.execute(statement, {"id": segment_id})
 
 
+# One pass over the window's history: each entry (+1) or exit (-1) is put in the first day
+# boundary it lies after (k: 0 = now, 1 = a day ago, ...), summed per segment and k; a boundary's
+# size is today's size minus every move after it.
+_OVERVIEW = (
+    "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
+    "GROUP BY segment_id), "
+    "bounds AS (SELECT back FROM range(0, $days + 1) AS t(back)), "
+    "moves AS (SELECT segment_id, greatest(CAST(floor(date_diff('second', changed_at, $now) "
+    "/ 86400.0) AS BIGINT) + 1, 0) AS k, "
+    "CAST(sum(CASE WHEN change = 'entered' THEN 1 ELSE -1 END) AS BIGINT) AS net "
+    "FROM segment_history WHERE changed_at > $now - to_days($days) GROUP BY ALL), "
+    "after AS (SELECT m.segment_id, b.back, CAST(sum(m.net) AS BIGINT) AS net FROM moves m "
+    "JOIN bounds b ON m.k <= b.back GROUP BY ALL), "
+    "series AS (SELECT s.id, list(coalesce(n.size, 0) - coalesce(a.net, 0) "
+    "ORDER BY b.back DESC) AS sizes, "
+    "coalesce(max(a.net) FILTER (WHERE b.back = $days), 0) AS trend "
+    "FROM segments s CROSS JOIN bounds b LEFT JOIN sizes n ON n.segment_id = s.id "
+    "LEFT JOIN after a ON a.segment_id = s.id AND a.back = b.back GROUP BY s.id), "
+    "everyone AS (SELECT count(*) AS n FROM profiles) "
+    "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, "
+    "coalesce(n.size, 0) / greatest(e.n, 1) AS share, x.trend, x.sizes, s.refreshed_at "
+    "FROM segments s CROSS JOIN everyone e LEFT JOIN sizes n ON n.segment_id = s.id "
+    "JOIN series x ON x.id = s.id ORDER BY s.name"
+)
+
+
 def overview(db: Database, now: dt.datetime, days: int) -> pd.DataFrame:
     """name, kind, size, share (of all profiles), trend (entries minus exits recorded in the
     `days` days up to `now`: the size change over that time), sizes (the size at each of those
     days' ends, oldest first, replayed from the history), refreshed_at."""
-    return db.df(
-        "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
-        "GROUP BY segment_id), "
-        "bounds AS (SELECT back, $now - to_days(CAST(back AS INTEGER)) AS at "
-        "FROM range(0, $days + 1) AS t(back)), "
-        "moves AS (SELECT h.segment_id, b.back, count(*) FILTER (WHERE h.change = 'entered') - "
-        "count(*) FILTER (WHERE h.change = 'exited') AS net FROM segment_history h "
-        "JOIN bounds b ON h.changed_at > b.at WHERE h.changed_at > $now - to_days($days) "
-        "GROUP BY ALL), "
-        "series AS (SELECT s.id, list(coalesce(n.size, 0) - coalesce(m.net, 0) "
-        "ORDER BY b.back DESC) AS sizes, "
-        "max(coalesce(m.net, 0)) FILTER (WHERE b.back = $days) AS trend "
-        "FROM segments s CROSS JOIN bounds b LEFT JOIN sizes n ON n.segment_id = s.id "
-        "LEFT JOIN moves m ON m.segment_id = s.id AND m.back = b.back GROUP BY s.id), "
-        "everyone AS (SELECT count(*) AS n FROM profiles) "
-        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, "
-        "coalesce(n.size, 0) / greatest(e.n, 1) AS share, x.trend, x.sizes, s.refreshed_at "
-        "FROM segments s CROSS JOIN everyone e LEFT JOIN sizes n ON n.segment_id = s.id "
-        "JOIN series x ON x.id = s.id ORDER BY s.name",
-        {"now": now, "days": days},
-    )
+    return db.df(_OVERVIEW, {"now": now, "days": days})
 
 
 def population(db: Database) -> int:
