@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app import ui
@@ -41,7 +42,21 @@ def _list() -> None:
     name = st.selectbox("Open segment", segments["name"].tolist(), key="seg_open")
     summary = ui.attempt(views.segment_summary, ui.workspace(), name)
     if summary is not None:
+        _trend(segments.set_index("name").loc[name])
         _summary(name, summary)
+
+
+def _trend(row: pd.Series) -> None:
+    """The size now, its change over 7 days and the size at the end of each day."""
+    st.metric(
+        "Members now",
+        ui.fmt.number(int(row["size"])),
+        delta=f"{int(row['trend']):+,} in 7 days",
+        chart_data=list(row["sizes"]),
+        chart_type="area",
+        help=f"{ui.fmt.percent(float(row['share']))} of everyone",
+        border=True,
+    )
 
 
 def _refresh_all(names: list[str]) -> None:
