@@ -1,6 +1,6 @@
 """Dashboard server time on the benchmark workspace: the engine calls the People, Profile and
-Segments screens make, and the whole screen scripts run through Streamlit's AppTest (what the
-server spends per rerun, without the browser).
+Segments screens make, and the whole screen scripts (those and Overview, Goals, Funnels) run
+through Streamlit's AppTest (what the server spends per rerun, without the browser).
 
 Run: .venv/bin/python -m bench.dashboard [--db PATH] [--repeat N]
 (default: the 1M-profile demo workspace of bench.workspace, built when missing)
@@ -27,6 +27,7 @@ from engine.profiles.service import ProfileFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 SEGMENT = 'did purchase in last 30 days and country = "ID"'
+TEXT_AREAS = {"seg_text"}  # editors that are text areas, not one-line inputs
 
 
 def _median(fn: Callable[[], Any], repeat: int) -> float:
@@ -67,7 +68,8 @@ def _screen(page: str, query: dict[str, str], typed: dict[str, str]) -> Callable
     at.query_params.update(query)
     at.run()
     for key, text in typed.items():
-        at.text_input(key=key).input(text)
+        widget = at.text_area(key=key) if key in TEXT_AREAS else at.text_input(key=key)
+        widget.input(text)
 
     def rerun() -> None:
         at.run()
@@ -82,6 +84,9 @@ def screens(pid: int) -> dict[str, Callable[[], Any]]:
         "screen: People": _screen("people", {}, {}),
         "screen: Profile": _screen("profile", {"id": str(pid)}, {}),
         "screen: Segments, typed expression": _screen("segments", {}, {"seg_text": SEGMENT}),
+        "screen: Overview": _screen("overview", {}, {}),
+        "screen: Goals": _screen("goals", {}, {}),
+        "screen: Funnels": _screen("funnels", {}, {}),
     }
 
 
