@@ -58,6 +58,8 @@ def engine_calls(ws: Workspace, pid: int) -> dict[str, Callable[[], Any]]:
         "profile: detail view": lambda: views.profile_detail(acting, pid),
         "segments: live count + 20 members": lambda: views.segment_draft(acting, SEGMENT),
         "overview: 30-day report": lambda: ws.overview.report(30),
+        "overview: report + goals + violations": lambda: views.overview_screen(acting, 30),
+        "segments: list (share, 7 days)": lambda: ws.segments.list(),
     }
 
 
