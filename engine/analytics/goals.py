@@ -136,7 +136,7 @@ class Goals:
         rate, median_time_to_complete). Each is an expression's text or a saved segment's
         name; with `saved`, they are saved segments' names (an unknown one is a NotFound
         with a suggestion, never read as an expression). With `everyone`, a first row
-        (segment None) is the goal over everyone."""
+        (no segment: missing) is the goal over everyone."""
         audiences: builtins.list[tuple[str | None, str | Expr | None]] = []
         if everyone:
             audiences.append((None, None))

@@ -64,7 +64,8 @@ def test_the_rate_over_a_date_range(trial: Workspace) -> None:
 
 def test_saved_segments_side_by_side_with_everyone(trial: Workspace) -> None:
     table = trial.goals.compare("Trial", ["indonesia"], saved=True, everyone=True, as_of=LATER)
-    assert table["segment"].tolist() == [None, "indonesia"]
+    assert table["segment"].isna().tolist() == [True, False]  # everyone first
+    assert table["segment"].iloc[1] == "indonesia"
     assert table[["starts", "completions"]].values.tolist() == [[4, 2], [2, 2]]
     with pytest.raises(NotFound, match='did you mean "indonesia"'):
         trial.goals.compare("Trial", ["indonesa"], saved=True)
