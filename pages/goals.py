@@ -26,11 +26,12 @@ def _list() -> pd.DataFrame:
         return pd.DataFrame()
     target = pd.to_numeric(goals["target"], errors="coerce")
     shown = goals.assign(progress=(goals["completion_rate"] / target).clip(upper=1.0))
-    percent = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
     columns = {
         "completion_rate": st.column_config.NumberColumn("Completion rate", format="percent"),
         "target": st.column_config.NumberColumn("Target", format="percent"),
-        "progress": st.column_config.ProgressColumn("Progress to target", **percent),
+        "progress": st.column_config.ProgressColumn(
+            "Progress to target", format="percent", min_value=0.0, max_value=1.0
+        ),
     }
     st.dataframe(shown, hide_index=True, width="stretch", column_config=columns)
     return goals

@@ -44,11 +44,12 @@ def _at_a_glance(screen: views.OverviewScreen) -> None:
         if screen.goals.empty:
             ui.empty_state("No goals yet", "Define one on the Goals screen.")
         else:
-            percent = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
             columns = {
                 "rate": st.column_config.NumberColumn("Completion rate", format="percent"),
                 "target": st.column_config.NumberColumn("Target", format="percent"),
-                "progress": st.column_config.ProgressColumn("Progress to target", **percent),
+                "progress": st.column_config.ProgressColumn(
+                    "Progress to target", format="percent", min_value=0.0, max_value=1.0
+                ),
             }
             shown = screen.goals.assign(progress=screen.goals["progress"].clip(upper=1.0))
             st.dataframe(shown, hide_index=True, width="stretch", column_config=columns)

@@ -162,7 +162,7 @@ class FunnelSpec(BaseModel):
     exclusions: list[Exclusion] = Field(default_factory=list)
     audience: SkipValidation[str | Expr | None] = None  # text, or an expression parsed already
     breakdown: str | None = None
-    top: int | None = Field(None, ge=1, le=50)  # breakdown values shown; the rest: "(other)"
+    top: int | None = Field(default=None, ge=1, le=50)  # values shown; the rest: "(other)"
     as_of: dt.datetime | None = None
 
     @field_validator("within")

@@ -145,11 +145,11 @@ class Goals:
         goal = self.get(name)
         options = {"start": start, "end": end, "as_of": as_of}
         rows = []
-        for segment, audience in audiences:
+        for label, audience in audiences:
             report = self.evaluate(goal, segment=audience, **options)
             rows.append(
                 {
-                    "segment": segment,
+                    "segment": label,
                     "starts": report.starts,
                     "completions": report.completions,
                     "rate": report.rate,
