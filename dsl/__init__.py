@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dsl import ast
 from dsl.checker import Checker
-from dsl.parser import parse_goal, parse_rule, parse_segment
+from dsl.parser import parse_goal, parse_rule, parse_segment, reserved_words
 from dsl.printer import KEYWORDS, format_expr, format_goal, format_rule, format_trigger
 from dsl.refs import event_types_used, segment_references
 from dsl.rule_checker import RuleChecker
@@ -61,6 +61,7 @@ __all__ = [
     "parse_goal",
     "parse_rule",
     "parse_segment",
+    "reserved_words",
     "segment_references",
     "suggest",
 ]
