@@ -9,6 +9,7 @@ Unregistered keys stay in the JSON column, reachable in the language as `propert
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from enum import Enum, auto
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from dsl import reserved_words
 from dsl.schema import Schema
 from engine.admin import audit
 from engine.catalog import event_types
@@ -82,11 +84,30 @@ def moment(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime 
 
 def check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
+        example = "order_completed" if what == "event type" else "lifetime_value"
         raise ValidationError(
             f"{what} name {name!r} must be lowercase letters, digits and underscores, "
-            "starting with a letter (e.g. 'lifetime_value')",
+            f"starting with a letter (e.g. '{example}')",
             details={"name": name},
         )
+
+
+def check_not_keyword(name: str, what: str, *, in_where: bool = False) -> None:
+    """A property named like a keyword that may begin a condition could not be used in a
+    segment (`did = 1` reads as the start of `did <event>`): refuse it, suggesting a usable
+    name. The words come from the grammar (`dsl.reserved_words`); an event's properties are
+    tested inside `where`, where fewer words begin a test."""
+    if name.lower() in _reserved(in_where):
+        raise ValidationError(
+            f"{what} name {name!r} is a word of the segment language, so segments could not "
+            f"use it; choose another name, e.g. '{name}_value'",
+            details={"name": name, "reserved": True},
+        )
+
+
+@functools.cache
+def _reserved(in_where: bool) -> frozenset[str]:
+    return reserved_words(in_where=in_where)
 
 
 class Catalog:
@@ -123,6 +144,8 @@ class Catalog:
         actor: str = "admin",
     ) -> PropertyDefinition:
         """Register a custom property, add its typed column and move existing JSON values in."""
+        check_name(name, "property")
+        check_not_keyword(name, "property")
         definition = _definition(name, type, description, enum, pattern, min, max, required)
         db = self.db
         with db.transaction():
@@ -231,7 +254,7 @@ class Catalog:
         """Register a custom event type with its properties. Registering a built-in type adds
         the given properties to it (like `extend_event_type`)."""
         check_name(name, "event type")
-        props = event_types.checked_properties(name, properties or {})
+        props = self._event_properties(name, properties or {})
         if name in STANDARD_EVENT_TYPES and props:
             return self.extend_event_type(name, props, actor=actor)
         if name in STANDARD_EVENT_TYPES:
@@ -259,7 +282,7 @@ class Catalog:
     ) -> EventTypeDefinition:
         """Add custom properties to an event type, built-in or registered; properties it has
         already (with the same type) are left as they are."""
-        props = event_types.checked_properties(name, properties)
+        props = self._event_properties(name, properties)
         if not props:
             raise ValidationError(f"name at least one property to add to {name!r}")
         with self.db.transaction():
@@ -271,6 +294,13 @@ class Catalog:
                 audit.record(self, actor, "event_type", name, "extend", after=added)
         self.invalidate()
         return self._event_type(name)
+
+    def _event_properties(self, name: str, given: dict[str, str]) -> dict[str, str]:
+        """The properties' names and types checked; a name the language reserves is refused."""
+        props = event_types.checked_properties(name, given)
+        for prop in props:
+            check_not_keyword(prop, f"property of event type {name!r}:", in_where=True)
+        return props
 
     def set_enforcement(self, name: str, policy: str, *, actor: str = "admin") -> str:
         """How ingestion treats an event of the type that breaks its schema: `off` (stored as

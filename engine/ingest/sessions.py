@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 CHANNEL_LIST = list(CHANNELS)
+_CHANNEL_SPAN = len(CHANNEL_LIST) + 1  # (profile, channel number) as one integer sort key
 
 
 @dataclass
@@ -77,8 +78,8 @@ def regroup(
     m, nstored = lines.open, len(near["id"])
     group = np.concatenate(
         [
-            near["profile_id"].astype(np.int64) * 16 + near["chan"],
-            lines.profile[m] * 16 + lines.chan[m],
+            near["profile_id"].astype(np.int64) * _CHANNEL_SPAN + near["chan"],
+            lines.profile[m] * _CHANNEL_SPAN + lines.chan[m],
         ]
     )
     start = np.concatenate([near["start_us"].astype(np.int64), lines.us[m]])
@@ -100,7 +101,7 @@ def regroup(
     lasts = np.r_[firsts[1:] - 1, len(order) - 1] if len(firsts) else firsts
     weight = np.r_[near["n"].astype(np.int64), np.ones(len(order) - nstored, np.int64)][order]
     return skey, Regrouping(
-        profile=group[firsts][holds_line] // 16,
+        profile=group[firsts][holds_line] // _CHANNEL_SPAN,
         started=start[firsts][holds_line],
         ended=reach[lasts][holds_line],
         n=np.add.reduceat(weight, firsts)[holds_line] if len(firsts) else weight,
