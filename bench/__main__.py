@@ -31,6 +31,7 @@ SMALL: dict[str, list[str]] = {
     "clock": ["--db", SMALL_DB, "--repeat", "2", "--seconds", "10"],
     "live": ["--db", SMALL_DB, "--repeat", "5"],
     "spark": ["--profiles", "100000", "--repeat", "1"],
+    "schemas": ["--events", "100000", "--profiles", "10000", "--db", SMALL_DB],
     "activation": ["--profiles", "20000", "--batch-sizes", "500"],
 }
 FIRST = ("workspace",)  # others may read what it builds

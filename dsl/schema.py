@@ -3,6 +3,7 @@ language itself knows nothing of where it came from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,6 +20,9 @@ class Schema:
       in every `where` and need not be listed.
     - `segments`: segment name -> the names of segments it references (for cycle detection).
     - `labels`, `channels`, `consent_channels`, `lists`: known names.
+    - `unlisted`: asked, only when a check fails, about an event type (property None) or a
+      property of one that is not listed: a sentence to add to the error (the engine says
+      whether its data holds the name and how to register it), or None.
     """
 
     properties: dict[str, PropType] = field(default_factory=dict)
@@ -28,3 +32,4 @@ class Schema:
     channels: frozenset[str] = frozenset()
     consent_channels: frozenset[str] = frozenset()
     lists: frozenset[str] = frozenset()
+    unlisted: Callable[[str, str | None], str | None] | None = field(default=None, compare=False)

@@ -6,9 +6,11 @@ import datetime as dt
 import json
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app import ui
+from engine.catalog.event_types import POLICIES
 from engine.catalog.vocab import CHANNELS
 from engine.clock import utcnow
 
@@ -70,7 +72,7 @@ def _detail(event_id: int) -> None:
 
 
 def _schema(text: str) -> dict[str, str]:
-    """`amount:number, plan:string` -> {"amount": "number", "plan": "string"}."""
+    """`amount:number, plan:text` -> {"amount": "number", "plan": "text"} (a name alone: text)."""
     pairs = [p.split(":", 1) for p in text.split(",") if p.strip()]
     return {k.strip(): (v[0].strip() if v else "string") for k, *v in pairs}
 
@@ -79,14 +81,27 @@ def _registry() -> None:
     types = ui.attempt(ui.workspace().catalog.event_types)
     if types is not None:
         shown = types.assign(properties=types["properties"].map(json.dumps))
+        flagged = int(types["flagged"].sum())
+        st.caption(
+            f"{ui.fmt.number(flagged)} stored events were flagged for breaking their schema "
+            "(enforcement warn)."
+        )
         st.dataframe(shown, hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        _register_form()
+    with right:
+        _extend_form(types)
+        _enforcement_form(types)
+
+
+def _register_form() -> None:
     with st.form("register_event"):
         st.markdown("**Register a custom event type** so segments and rules can use it.")
-        left, right = st.columns(2)
-        name = left.text_input("Name", placeholder="cart_abandoned", key="et_name")
-        display = right.text_input("Display name", placeholder="Cart abandoned")
+        name = st.text_input("Name", placeholder="cart_abandoned", key="et_name")
+        display = st.text_input("Display name", placeholder="Cart abandoned")
         props = st.text_input(
-            "Properties", placeholder="value:number, items:number, coupon:string", key="et_props"
+            "Properties", placeholder="value:number, items:number, coupon:text", key="et_props"
         )
         description = st.text_input("Description")
         if st.form_submit_button("Register", type="primary", key="et_register"):
@@ -102,9 +117,78 @@ def _registry() -> None:
                 st.success(f"Registered {ui.literal(made.name)}.")
 
 
+def _extend_form(types: pd.DataFrame | None) -> None:
+    names = [] if types is None else types["name"].tolist()
+    with st.form("extend_event"):
+        st.markdown("**Add properties** to an event type, built-in ones too.")
+        name = st.selectbox("Event type", names, key="ext_type")
+        props = st.text_input("Properties", placeholder="platform:text", key="ext_props")
+        if st.form_submit_button("Add properties", key="ext_submit") and name:
+            made = ui.attempt(ui.workspace().catalog.extend_event_type, name, _schema(props))
+            if made is not None:
+                ui.invalidate()
+                st.success(f"{ui.literal(made.name)} now has {len(made.properties)} properties.")
+
+
+def _enforcement_form(types: pd.DataFrame | None) -> None:
+    names = [] if types is None else types["name"].tolist()
+    with st.form("enforce_event"):
+        st.markdown("**Enforce a schema** on ingestion: warn stores and flags, block refuses.")
+        name = st.selectbox("Event type", names, key="enf_type")
+        policy = st.radio("Policy", list(POLICIES), horizontal=True, key="enf_policy")
+        if st.form_submit_button("Apply", key="enf_submit") and name:
+            done = ui.attempt(ui.workspace().catalog.set_enforcement, name, policy)
+            if done is not None:
+                ui.invalidate()
+                st.success(f"{ui.literal(name)}: enforcement {done}.")
+
+
+def _discovered() -> None:
+    st.caption(
+        "Event types and properties the stored events hold that nobody registered, with how "
+        "often and when they were seen. Finding them reads every event's properties once."
+    )
+    if st.button("Find unregistered types and properties", key="disc_scan"):
+        st.session_state["disc_found"] = ui.attempt(ui.workspace().catalog.discovered)
+    found = st.session_state.get("disc_found")
+    if found is None:
+        return
+    if found.empty:
+        ui.empty_state("Everything in the data is registered", "Nothing to add.")
+        return
+    st.dataframe(found, hide_index=True, width="stretch")
+    choices = sorted(set(found["event_type"]))
+    chosen = st.multiselect("Event types to register", choices, default=choices, key="disc_pick")
+    if st.button(
+        "Register from the data", type="primary", key="disc_register", disabled=not chosen
+    ):
+        done = ui.attempt(ui.workspace().catalog.register_from_data, chosen)
+        if done is not None:
+            ui.invalidate()
+            st.session_state["disc_found"] = None
+            st.success(f"Registered or extended {len(done)} event type(s).")
+            st.dataframe(done.astype(str), hide_index=True, width="stretch")
+
+
+def _flagged() -> None:
+    flagged = ui.attempt(ui.workspace().catalog.flagged_events)
+    if flagged is None:
+        return
+    if flagged.empty:
+        ui.empty_state("No flagged events", "Events of a `warn` type that break it show here.")
+        return
+    st.dataframe(flagged, hide_index=True, width="stretch")
+
+
 ui.header("Events", "Everything people did, newest first. Click an event to see its payload.")
-stream, registry = st.tabs(["Event stream", "Event types"])
+stream, registry, discovered, flagged = st.tabs(
+    ["Event stream", "Event types", "Discovered", "Flagged"]
+)
 with stream:
     _list()
 with registry:
     _registry()
+with discovered:
+    _discovered()
+with flagged:
+    _flagged()

@@ -1,5 +1,5 @@
-"""Import / Export: profiles in from CSV with a per-row report before anything is stored, and
-profiles out as CSV or Parquet."""
+"""Import / Export: profiles in from CSV (its columns mapped to Kith's, by hand or with a saved
+mapping) with a per-row report before anything is stored, and profiles out as CSV or Parquet."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from engine.profiles.service import ProfileFilter
 
 SEPARATORS = {"Detect": None, "Comma ,": ",", "Semicolon ;": ";", "Tab": "\t"}
 MIME = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+BY_HAND = "Map by hand"
 
 
 def _template() -> None:
@@ -31,7 +32,10 @@ def _import() -> None:
         st.caption("Nothing is stored until you confirm, after seeing every row's problems.")
         return
     data = upload.getvalue()
-    preview = ui.attempt(ui.workspace().transfer.preview_import, data, sep=sep)
+    mapping = _mapping(data, sep)
+    if mapping is None:
+        return
+    preview = ui.attempt(ui.workspace().transfer.preview_import, data, sep=sep, mapping=mapping)
     if preview is None:
         return
     ui.kpis(
@@ -50,14 +54,47 @@ def _import() -> None:
         disabled=preview.valid_rows == 0,
     ):
         with st.spinner("Importing…"):
-            report = ui.attempt(ui.workspace().transfer.import_profiles, data, sep=sep)
+            report = ui.attempt(
+                ui.workspace().transfer.import_profiles, data, sep=sep, mapping=mapping
+            )
         if report is not None:
             ui.invalidate()
             skipped = len(report.errors)
             st.success(
                 f"Imported: {report.created:,} created, {report.updated:,} updated, "
-                f"{skipped:,} skipped."
+                f"{skipped:,} skipped, {report.consent:,} consent changes recorded."
             )
+
+
+def _mapping(data: bytes, sep: str | None) -> dict[str, str] | None:
+    """The mapping step: a saved mapping, or each of the file's headers mapped by hand (and
+    saved under a name if wanted). None while the file cannot be read."""
+    columns = ui.attempt(ui.workspace().transfer.columns, data, sep=sep)
+    saved = ui.attempt(ui.workspace().transfer.mappings)
+    if columns is None or saved is None:
+        return None
+    choice = st.selectbox("Column mapping", [BY_HAND, *saved], key="map_saved")
+    if choice != BY_HAND:
+        st.dataframe(
+            {"file column": list(saved[choice]), "Kith column": list(saved[choice].values())},
+            hide_index=True,
+        )
+        return saved[choice]
+    with st.expander("Map the file's columns", expanded=True):
+        mapping = {
+            header: st.selectbox(
+                ui.literal(header),
+                columns.targets,
+                index=columns.targets.index(columns.guess[header]),
+                key=f"map_col_{header}",
+            )
+            for header in columns.headers
+        }
+        name = st.text_input("Save this mapping as", key="map_save_as")
+        save = st.button("Save mapping", key="map_save", disabled=not name.strip())
+        if save and ui.attempt(ui.workspace().transfer.save_mapping, name, mapping) is not None:
+            st.success(f"Saved the mapping {ui.literal(name.strip())}.")
+    return mapping
 
 
 def _export() -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd  # only for the annotation: reading the schema imports no pandas
 
 
 def properties(db: Database) -> list[dict[str, Any]]:
@@ -37,6 +40,8 @@ def update_property(db: Database, row: dict[str, Any]) -> None:
 
 
 def event_types(db: Database) -> list[dict[str, Any]]:
+    """Every row of `event_types`: registered custom types, and built-in ones that were
+    extended with properties or given an enforcement policy (`builtin`)."""
     rows = db.dicts("SELECT * FROM event_types ORDER BY name")
     for row in rows:
         row["properties"] = json.loads(row["properties"] or "{}")
@@ -45,14 +50,82 @@ def event_types(db: Database) -> list[dict[str, Any]]:
 
 def insert_event_type(db: Database, row: dict[str, Any], at: dt.datetime) -> None:
     db.execute(
-        "INSERT INTO event_types (name, display_name, description, properties, created_at) "
-        "VALUES ($name, $display_name, $description, $properties, $at)",
-        {**row, "properties": json.dumps(row["properties"]), "at": at},
+        "INSERT INTO event_types (name, display_name, description, properties, created_at, "
+        "enforcement, builtin) VALUES ($name, $display_name, $description, $properties, $at, "
+        "$enforcement, $builtin)",
+        {
+            "enforcement": "off",
+            "builtin": False,
+            **row,
+            "properties": json.dumps(row["properties"]),
+            "at": at,
+        },
     )
 
 
 def event_type_exists(db: Database, name: str) -> bool:
     return bool(db.scalar("SELECT count(*) FROM event_types WHERE name = $n", {"n": name}))
+
+
+def set_event_properties(db: Database, name: str, properties: dict[str, str]) -> None:
+    db.execute(
+        "UPDATE event_types SET properties = $p WHERE name = $n",
+        {"n": name, "p": json.dumps(properties)},
+    )
+
+
+def set_enforcement(db: Database, name: str, policy: str) -> None:
+    db.execute("UPDATE event_types SET enforcement = $p WHERE name = $n", {"n": name, "p": policy})
+
+
+def flag_counts(db: Database) -> dict[str, int]:
+    """Flagged events (stored under `warn` though they break their schema) per type."""
+    rows = db.rows("SELECT type, count(*) FROM event_flags GROUP BY type")
+    return {str(t): int(n) for t, n in rows}
+
+
+def flagged_events(db: Database, limit: int) -> pd.DataFrame:
+    """The newest flags: event id, type, profile, event time, the problem and when flagged."""
+    return db.df(
+        "SELECT f.event_id, f.type, e.profile_id, e.ts, f.problem, f.flagged_at "
+        "FROM event_flags f LEFT JOIN events e ON e.id = f.event_id "
+        "ORDER BY f.flagged_at DESC, f.event_id DESC LIMIT $limit",
+        {"limit": limit},
+    )
+
+
+def seen_event_types(db: Database) -> list[dict[str, Any]]:
+    """Every event type stored, with its count and first and last event time."""
+    return db.dicts(
+        "SELECT type, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen "
+        "FROM events GROUP BY type ORDER BY type"
+    )
+
+
+# Per (type, key) of the events' property objects: how many events carry the key, when first
+# and last, the JSON types of its values, and whether every text value reads as a timestamp.
+# $type and $key narrow it to one type or one key (NULL: all).
+_SEEN_PROPERTIES = (
+    "SELECT e.type, j.key AS property, count(*) AS events, min(e.ts) AS first_seen, "
+    "max(e.ts) AS last_seen, list_sort(list(DISTINCT j.type)) AS json_types, "
+    "coalesce(bool_and(try_cast(json_extract_string(j.value, '$') AS TIMESTAMP) IS NOT NULL) "
+    "FILTER (WHERE j.type = 'VARCHAR'), FALSE) AS dates "
+    "FROM events e, json_each(e.properties) j "
+    "WHERE ($type IS NULL OR e.type = $type) AND json_type(e.properties) = 'OBJECT' "
+    "AND ($key IS NULL OR j.key = $key) "
+    "GROUP BY e.type, j.key ORDER BY e.type, j.key"
+)
+
+
+def seen_event_properties(
+    db: Database, event_type: str | None = None, key: str | None = None
+) -> list[dict[str, Any]]:
+    return db.dicts(_SEEN_PROPERTIES, {"type": event_type, "key": key})
+
+
+def has_events(db: Database, event_type: str) -> bool:
+    """Whether any event of the type is stored (the type filter skips most row groups)."""
+    return db.scalar("SELECT 1 FROM events WHERE type = $t LIMIT 1", {"t": event_type}) is not None
 
 
 def labels(db: Database) -> list[str]:

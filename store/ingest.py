@@ -212,6 +212,17 @@ def insert_events(
     )
 
 
+def flag_events(db: Database, flags: pa.Table, now: dt.datetime) -> None:
+    """Events stored though they break their type's schema (enforcement warn): `flags` holds
+    event_id, type, problem."""
+    with db.views(kith_flags=flags):
+        db.execute(
+            "INSERT INTO event_flags (event_id, type, problem, flagged_at) "
+            "SELECT event_id, type, problem, $now FROM kith_flags",
+            {"now": now},
+        )
+
+
 def touch_profiles(db: Database, batch: Staging, now: dt.datetime) -> list[int]:
     """first_seen/last_seen/updated_at of every profile in the batch; email and phone columns
     filled from the batch's keys where the profile has none. A profile is never created later
@@ -372,19 +383,20 @@ def sessions_near(
 # ids whatever order and batches they arrive in.
 _COMPUTED_SESSIONS = (
     "WITH cand AS (SELECT skey, coalesce(stored_id, 's-' || substr(md5(channel || '|' || "
-    "message_id), 1, 20)) AS id, channel, source, device FROM kith_sfirst), "
+    "message_id), 1, 20)) AS id, channel, source, device, "
+    "json_extract_string(properties, '$.url') AS landing_page FROM kith_sfirst), "
     "chosen AS (SELECT skey, min(id) AS id, first(channel ORDER BY id) AS channel, "
-    "first(source ORDER BY id) AS source, first(device ORDER BY id) AS device FROM cand "
-    "GROUP BY skey) "
+    "first(source ORDER BY id) AS source, first(device ORDER BY id) AS device, "
+    "first(landing_page ORDER BY id) AS landing_page FROM cand GROUP BY skey) "
     "SELECT ns.skey, c.id, ns.profile_id, c.channel, make_timestamp(ns.started_us) AS "
     "started_at, make_timestamp(ns.ended_us) AS ended_at, ns.n::INTEGER AS n, c.source, "
-    "c.device, true AS computed FROM kith_ns ns JOIN chosen c ON c.skey = ns.skey"
+    "c.device, c.landing_page, true AS computed FROM kith_ns ns JOIN chosen c ON c.skey = ns.skey"
 )
 # Explicit session ids, aggregated over the lines that carry one (`kith_rowp` lines up with
 # `kith_b` row by row).
 _EXPLICIT_SESSIONS = (
     "SELECT NULL, session_id, min(profile_id), any_value(channel), min(ts), max(ts), "
-    "count(*)::INTEGER, any_value(source), any_value(device), false FROM (SELECT b.*, "
+    "count(*)::INTEGER, any_value(source), any_value(device), NULL, false FROM (SELECT b.*, "
     + _PROFILE
     + " AS profile_id FROM kith_b b POSITIONAL JOIN kith_rowp r) "
     "WHERE session_id IS NOT NULL GROUP BY session_id"
@@ -395,8 +407,8 @@ _EXPLICIT_SESSIONS = (
 class Regrouped:
     """The batch's computed sessions, as engine/ingest/sessions.regroup found them: `sessions`
     (skey, profile_id, started_us, ended_us, n), `firsts` (skey, stored_id, channel,
-    message_id, source, device: the atoms at each session's start) and `stored` (skey, old:
-    the stored sessions each one takes in)."""
+    message_id, source, device, properties: the atoms at each session's start; a stored one has
+    no properties) and `stored` (skey, old: the stored sessions each one takes in)."""
 
     sessions: pa.Table
     firsts: pa.Table
@@ -484,10 +496,13 @@ def record_sessions(db: Database, regrouping: bool, continuing: bool) -> Recorde
 
 def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
-    recorded before, nor among the batch's own `events`."""
+    recorded before, nor among the batch's own `events`; with the event's properties (the
+    session's device, and its landing page: the url of its first event, computed sessions
+    only)."""
     return db.execute(
-        "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us "
-        "FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
+        "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us, "
+        "json_object('device', s.device, 'landing_page', s.landing_page)::VARCHAR "
+        "AS properties FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
         "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
         "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
         "ON e.session_id = s.id ORDER BY s.started_at, s.id"  # ids follow: the same every run

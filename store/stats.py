@@ -18,7 +18,7 @@ SELECT
     (SELECT count(*) FROM labels) AS labels,
     (SELECT count(*) FROM consent_log) AS consent_changes,
     (SELECT count(*) FROM merges) AS merges,
-    (SELECT count(*) FROM event_types) AS custom_event_types,
+    (SELECT count(*) FROM event_types WHERE NOT builtin) AS custom_event_types,
     (SELECT count(*) FROM property_schema) AS custom_properties
 """
 

@@ -6,6 +6,7 @@ written are the file's own (checked by the engine), so those statements are buil
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pandas as pd
@@ -48,6 +49,25 @@ def insert_identities(db: Database, links: pd.DataFrame, at: dt.datetime) -> int
             {"at": at},
         )
     return len(rows)
+
+
+def mappings(db: Database) -> dict[str, dict[str, str]]:
+    """Saved column mappings of the import, by name."""
+    rows = db.rows("SELECT name, mapping FROM import_mappings ORDER BY name")
+    return {str(name): json.loads(mapping) for name, mapping in rows}
+
+
+def save_mapping(db: Database, name: str, mapping: dict[str, str], at: dt.datetime) -> None:
+    db.execute(
+        "INSERT INTO import_mappings (name, mapping, created_at, updated_at) "
+        "VALUES ($name, $mapping, $at, $at) ON CONFLICT (name) "
+        "DO UPDATE SET mapping = excluded.mapping, updated_at = excluded.updated_at",
+        {"name": name, "mapping": json.dumps(mapping), "at": at},
+    )
+
+
+def delete_mapping(db: Database, name: str) -> None:
+    db.execute("DELETE FROM import_mappings WHERE name = $name", {"name": name})
 
 
 def _col(name: str, table: str) -> exp.Column:

@@ -65,6 +65,7 @@ COMMANDS: tuple[Command, ...] = (
         "counts of profiles, identities, events by type, sessions, segments, rules...",
     ),
     Command("import-profiles", "transfer", "create/update profiles from a CSV file"),
+    Command("import-mapping", "transfer", "saved column mappings of the profile import"),
     Command("export-profiles", "transfer", "export profiles to CSV or Parquet"),
     Command("import-template", "transfer", "print the CSV import template"),
     Command("trend", "trends", "events, people or amounts per period"),

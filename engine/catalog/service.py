@@ -9,6 +9,7 @@ Unregistered keys stay in the JSON column, reachable in the language as `propert
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from enum import Enum, auto
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from dsl import reserved_words
 from dsl.schema import Schema
 from engine.admin import audit
+from engine.catalog import event_types
 from engine.catalog.values import (
     JSON_PROPERTY,
     RESERVED,
@@ -81,11 +84,30 @@ def moment(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime 
 
 def check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
+        example = "order_completed" if what == "event type" else "lifetime_value"
         raise ValidationError(
             f"{what} name {name!r} must be lowercase letters, digits and underscores, "
-            "starting with a letter (e.g. 'lifetime_value')",
+            f"starting with a letter (e.g. '{example}')",
             details={"name": name},
         )
+
+
+def check_not_keyword(name: str, what: str, *, in_where: bool = False) -> None:
+    """A property named like a keyword that may begin a condition could not be used in a
+    segment (`did = 1` reads as the start of `did <event>`): refuse it, suggesting a usable
+    name. The words come from the grammar (`dsl.reserved_words`); an event's properties are
+    tested inside `where`, where fewer words begin a test."""
+    if name.lower() in _reserved(in_where):
+        raise ValidationError(
+            f"{what} name {name!r} is a word of the segment language, so segments could not "
+            f"use it; choose another name, e.g. '{name}_value'",
+            details={"name": name, "reserved": True},
+        )
+
+
+@functools.cache
+def _reserved(in_where: bool) -> frozenset[str]:
+    return reserved_words(in_where=in_where)
 
 
 class Catalog:
@@ -93,6 +115,7 @@ class Catalog:
         self.db = db
         self._generation = 0  # bumped by invalidate(), so a schema built meanwhile is not kept
         self._schema: tuple[int, tuple[Any, ...], Schema] | None = None
+        self._enforced: tuple[int, dict[str, event_types.Enforced]] | None = None
 
     @property
     def generation(self) -> int:
@@ -121,6 +144,8 @@ class Catalog:
         actor: str = "admin",
     ) -> PropertyDefinition:
         """Register a custom property, add its typed column and move existing JSON values in."""
+        check_name(name, "property")
+        check_not_keyword(name, "property")
         definition = _definition(name, type, description, enum, pattern, min, max, required)
         db = self.db
         with db.transaction():
@@ -215,7 +240,7 @@ class Catalog:
             raise ValidationError(f"invalid properties: {text}", details={"errors": problems})
         return clean
 
-    # ---- event types -------------------------------------------------------------------------
+    # ---- event types (engine/catalog/event_types.py) ------------------------------------------
 
     def register_event_type(
         self,
@@ -226,37 +251,181 @@ class Catalog:
         properties: dict[str, str] | None = None,
         actor: str = "admin",
     ) -> EventTypeDefinition:
+        """Register a custom event type with its properties. Registering a built-in type adds
+        the given properties to it (like `extend_event_type`)."""
         check_name(name, "event type")
-        props = dict(properties or {})
-        for prop, kind in props.items():
-            check_name(prop, f"property of event type {name!r}:")
-            if kind not in SQL_TYPES:
-                raise ValidationError(
-                    f"event property {prop!r} has type {kind!r}; use one of {', '.join(SQL_TYPES)}"
-                )
-        if name in STANDARD_EVENT_TYPES or repo.event_type_exists(self.db, name):
-            raise Conflict(f"event type {name!r} already exists", details={"name": name})
+        props = self._event_properties(name, properties or {})
+        if name in STANDARD_EVENT_TYPES and props:
+            return self.extend_event_type(name, props, actor=actor)
+        if name in STANDARD_EVENT_TYPES:
+            raise Conflict(
+                f"{name!r} is a built-in event type; add properties to it with "
+                f"`kith event-type extend {name} --property NAME:TYPE`",
+                details={"name": name},
+            )
+        if repo.event_type_exists(self.db, name):
+            raise Conflict(
+                f"event type {name!r} already exists; add properties to it with "
+                f"`kith event-type extend {name} --property NAME:TYPE`",
+                details={"name": name},
+            )
         row: dict[str, Any] = {"name": name, "display_name": display_name}
         row |= {"description": description, "properties": props}
         with self.db.transaction():
             repo.insert_event_type(self.db, row, utcnow())
             audit.record(self, actor, "event_type", name, "register", after=row)
         self.invalidate()
-        from engine.models import EventTypeDefinition
+        return self._event_type(name)
 
-        return EventTypeDefinition(**row, created_at=utcnow())
+    def extend_event_type(
+        self, name: str, properties: dict[str, str], *, actor: str = "admin"
+    ) -> EventTypeDefinition:
+        """Add custom properties to an event type, built-in or registered; properties it has
+        already (with the same type) are left as they are."""
+        props = self._event_properties(name, properties)
+        if not props:
+            raise ValidationError(f"name at least one property to add to {name!r}")
+        with self.db.transaction():
+            row = self._stored_event_type(name)
+            current = {**STANDARD_EVENT_TYPES.get(name, {}), **row["properties"]}
+            added = event_types.added_properties(name, current, props)
+            if added:
+                repo.set_event_properties(self.db, name, {**row["properties"], **added})
+                audit.record(self, actor, "event_type", name, "extend", after=added)
+        self.invalidate()
+        return self._event_type(name)
+
+    def _event_properties(self, name: str, given: dict[str, str]) -> dict[str, str]:
+        """The properties' names and types checked; a name the language reserves is refused."""
+        props = event_types.checked_properties(name, given)
+        for prop in props:
+            check_not_keyword(prop, f"property of event type {name!r}:", in_where=True)
+        return props
+
+    def set_enforcement(self, name: str, policy: str, *, actor: str = "admin") -> str:
+        """How ingestion treats an event of the type that breaks its schema: `off` (stored as
+        it is), `warn` (stored and flagged), `block` (refused with the reason)."""
+        policy = event_types.checked_policy(policy)
+        with self.db.transaction():
+            row = self._stored_event_type(name)
+            if row["enforcement"] != policy:
+                repo.set_enforcement(self.db, name, policy)
+                audit.record(
+                    self,
+                    actor,
+                    "event_type",
+                    name,
+                    "enforce",
+                    "enforcement",
+                    row["enforcement"],
+                    policy,
+                )
+        self.invalidate()
+        return policy
+
+    def enforced(self) -> dict[str, event_types.Enforced]:
+        """The event types checked on ingestion (policy warn or block) with their schemas.
+        Cached until the catalog changes (ingestion and admission read it for every batch)."""
+        cached = self._enforced
+        if cached is not None and cached[0] == self._generation:
+            return cached[1]
+        generation = self._generation
+        found = {
+            row["name"]: event_types.Enforced(
+                row["enforcement"],
+                {**STANDARD_EVENT_TYPES.get(row["name"], {}), **row["properties"]},
+            )
+            for row in repo.event_types(self.db)
+            if row["enforcement"] != "off"
+        }
+        self._enforced = (generation, found)
+        return found
 
     def event_types(self) -> pd.DataFrame:
-        """Standard and registered event types (`registered` is False for standard ones)."""
-        standard = [
-            {"name": n, "display_name": None, "description": None, "properties": p}
-            | {"builtin": True, "registered": False, "created_at": None}
-            for n, p in STANDARD_EVENT_TYPES.items()
-        ]
-        custom = [r | {"builtin": False, "registered": True} for r in repo.event_types(self.db)]
+        """Standard and registered event types: properties (a built-in's with those added to
+        it), enforcement policy, and how many events were flagged under `warn`."""
         import pandas as pd
 
-        return pd.DataFrame(standard + custom)
+        stored = {r["name"]: r for r in repo.event_types(self.db)}
+        flagged = repo.flag_counts(self.db)
+        rows = [
+            _type_row(n, props, stored.get(n), flagged) for n, props in STANDARD_EVENT_TYPES.items()
+        ]
+        rows += [
+            _type_row(n, {}, row, flagged)
+            for n, row in stored.items()
+            if n not in STANDARD_EVENT_TYPES
+        ]
+        return pd.DataFrame(rows)
+
+    def flagged_events(self, limit: int = 100) -> pd.DataFrame:
+        """The newest events stored under `warn` that break their type's schema."""
+        return repo.flagged_events(self.db, limit)
+
+    def discovered(self, event_type: str | None = None) -> pd.DataFrame:
+        """Event types in the data that are not registered, and unregistered properties of
+        every type, with event counts, first/last seen and an inferred type (one scan of the
+        events' properties; `event_type` narrows it to one type)."""
+        return event_types.discovered(self.db, self.dsl_schema().event_types, event_type)
+
+    def register_from_data(
+        self, names: list[str] | None = None, *, actor: str = "admin"
+    ) -> pd.DataFrame:
+        """Register what the data holds: each named event type (default: every type with
+        something discovered) is registered, or extended, with its discovered properties and
+        their inferred types. One row per type: what was done, properties added, skipped."""
+        import pandas as pd
+
+        found = self.discovered(names[0] if names and len(names) == 1 else None)
+        wanted = list(dict.fromkeys(names)) if names else sorted(set(found["event_type"]))
+        done = [self._register_found(found, name, actor) for name in wanted]
+        return pd.DataFrame(done, columns=["event_type", "action", "added", "skipped"])
+
+    def _register_found(self, found: pd.DataFrame, name: str, actor: str) -> dict[str, Any]:
+        mine = found[found["event_type"] == name]
+        known = name in self.dsl_schema().event_types
+        if mine.empty:
+            what = "has nothing unregistered in the data" if known else "is not in the data"
+            raise NotFound(f"event type {name!r} {what}", details={"name": name})
+        props = event_types.registrable(found, name)
+        skipped = mine[mine["property"].notna() & (mine["note"] != "")]["property"].tolist()
+        if not known:
+            self.register_event_type(
+                name, description="registered from the data", properties=props, actor=actor
+            )
+        elif props:
+            self.extend_event_type(name, props, actor=actor)
+        action = "extended" if known else "registered"
+        return {"event_type": name, "action": action, "added": props, "skipped": skipped}
+
+    def _stored_event_type(self, name: str) -> dict[str, Any]:
+        """The type's row, made for a built-in type that has none yet; NotFound for others.
+        Inside the caller's transaction."""
+        rows = {r["name"]: r for r in repo.event_types(self.db)}
+        if name in rows:
+            return rows[name]
+        if name not in STANDARD_EVENT_TYPES:
+            raise NotFound(
+                f"no event type named {name!r}; register it first with "
+                f"`kith event-type register {name}`",
+                details={"name": name},
+            )
+        row: dict[str, Any] = {"name": name, "display_name": None, "description": None}
+        row |= {"properties": {}, "builtin": True, "enforcement": "off"}
+        repo.insert_event_type(self.db, row, utcnow())
+        return row
+
+    def _event_type(self, name: str) -> EventTypeDefinition:
+        from engine.models import EventTypeDefinition
+
+        row = {r["name"]: r for r in repo.event_types(self.db)}.get(name)
+        builtin = name in STANDARD_EVENT_TYPES
+        props = {**STANDARD_EVENT_TYPES.get(name, {}), **(row or {}).get("properties", {})}
+        fields = {k: (row or {}).get(k) for k in ("display_name", "description", "created_at")}
+        policy = (row or {}).get("enforcement") or "off"
+        return EventTypeDefinition(
+            name=name, properties=props, builtin=builtin, enforcement=policy, **fields
+        )
 
     # ---- the language's schema ---------------------------------------------------------------
 
@@ -279,7 +448,8 @@ class Catalog:
         props.update({r["name"]: r["type"] for r in repo.properties(db)})
         props[JSON_PROPERTY] = "json"
         events: dict[str, dict[str, Any]] = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
-        events.update({r["name"]: r["properties"] for r in repo.event_types(db)})
+        for row in repo.event_types(db):
+            events[row["name"]] = {**events.get(row["name"], {}), **row["properties"]}
         rows = repo.segments(db)
         return Schema(
             properties=props,
@@ -289,7 +459,26 @@ class Catalog:
             channels=frozenset(CHANNELS) | frozenset(repo.identity_types(db)),
             consent_channels=frozenset(CHANNELS) | frozenset(repo.consent_channels(db)),
             lists=frozenset(r["name"] for r in rows if r["kind"] == "static"),
+            unlisted=lambda event, prop: event_types.unlisted_hint(db, events, event, prop),
         )
+
+
+def _type_row(
+    name: str, builtin_props: dict[str, str], row: dict[str, Any] | None, flagged: dict[str, int]
+) -> dict[str, Any]:
+    """One event type as the catalog lists it (`row`: its stored row, if any)."""
+    stored = row or {}
+    return {
+        "name": name,
+        "display_name": stored.get("display_name"),
+        "description": stored.get("description"),
+        "properties": {**builtin_props, **stored.get("properties", {})},
+        "builtin": name in STANDARD_EVENT_TYPES,
+        "registered": row is not None and name not in STANDARD_EVENT_TYPES,
+        "enforcement": stored.get("enforcement") or "off",
+        "flagged": flagged.get(name, 0),
+        "created_at": stored.get("created_at"),
+    }
 
 
 # ---- definition helpers ----------------------------------------------------------------------

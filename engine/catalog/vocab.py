@@ -59,19 +59,39 @@ IDENTITY_TYPES: Final = (
 )
 CONSENT_STATUSES: Final = ("granted", "denied", "revoked")
 
-# Standard event types and their property schemas (name -> type).
+# Standard event types and their property schemas (name -> type): the payloads messaging and
+# web platforms send. `channel` and `source` are the event's own columns, never properties.
+_MESSAGE: Final[dict[str, str]] = {
+    "campaign": "string",
+    "template": "string",
+    "campaign_id": "string",
+    "template_id": "string",
+    "message_id": "string",
+}
 STANDARD_EVENT_TYPES: Final[dict[str, dict[str, str]]] = {
-    "page_view": {"url": "string", "path": "string", "title": "string", "referrer": "string"},
+    "page_view": {
+        "url": "string",
+        "path": "string",
+        "title": "string",
+        "referrer": "string",
+        "duration": "number",  # seconds on the page
+    },
     "screen": {"name": "string"},
     "identify": {},
     "alias": {},
     "group": {"group_id": "string"},
-    "session_started": {},
-    "message_sent": {"campaign": "string", "template": "string"},
-    "message_delivered": {"campaign": "string", "template": "string"},
-    "message_read": {"campaign": "string", "template": "string"},
-    "link_clicked": {"url": "string", "campaign": "string"},
-    "form_submitted": {"form": "string"},
+    "session_started": {"device": "string", "landing_page": "string"},
+    "message_sent": dict(_MESSAGE),
+    "message_delivered": {**_MESSAGE, "delivered_at": "date"},
+    "message_read": {**_MESSAGE, "delivered_at": "date", "read_at": "date"},
+    "link_clicked": {
+        "url": "string",
+        "link_label": "string",
+        "campaign": "string",
+        "campaign_id": "string",
+        "message_id": "string",
+    },
+    "form_submitted": {"form": "string", "form_id": "string", "fields": "string"},
     "signup": {"method": "string"},
     "purchase": {"amount": "number", "currency": "string", "order_id": "string"},
 }

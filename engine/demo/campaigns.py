@@ -6,6 +6,7 @@ the same campaigns at the same moments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,20 +86,49 @@ def _one(
     ts = np.full(n, c.send, dtype=np.int64)
     mask = np.ones(n, dtype=bool)
     frames = []
+    moments: dict[str, np.ndarray] = {}  # each step's time, for the later steps' payloads
     for step, hit, gap in zip(STEPS, reached, gaps, strict=True):
         mask &= hit
         ts = ts + 1 + rng.exponential(gap, n).astype(np.int64)
-        frames.append(_step(c, step, who[mask], ts[mask]))
+        moments[step] = ts
+        frame = _step(c, step, who[mask], ts[mask])
+        for name, at in (("delivered", "message_delivered"), ("read", "message_read")):
+            if at in moments and step != "link_clicked":
+                frame[f"{name}_s"] = moments[at][mask]  # made ISO text once times are known
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
 def _step(c: Campaign, step: str, who: np.ndarray, ts: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame({"person": who, "ts": ts, "type": step, "channel": c.channel})
     frame["keys"] = int(CHANNEL_KEYS[c.channel])
+    slug = c.name.lower().replace(" ", "-").replace("#", "")
     frame["prop_campaign"] = c.name
+    frame["prop_campaign_id"] = slug
     if step == "link_clicked":
-        slug = c.name.lower().replace(" ", "-").replace("#", "")
         frame["prop_url"] = f"{w.SITE}{c.landing}?utm_source={c.channel}&utm_campaign={slug}"
+        frame["prop_link_label"] = w.LINK_LABELS[c.landing]
     else:
         frame["prop_template"] = c.template
+        frame["prop_template_id"] = c.template
     return frame
+
+
+def payload_times(events: pd.DataFrame, clock: Callable[[np.ndarray], np.ndarray]) -> None:
+    """`delivered_at` / `read_at` of the campaign steps as ISO 8601 text (from the seconds the
+    steps kept), and each message's id: its campaign's and its person's (persons are global
+    by now, so the id is unique in the workspace)."""
+    for name in ("delivered", "read"):
+        if f"{name}_s" not in events.columns:
+            continue
+        seconds = events.pop(f"{name}_s")
+        known = seconds.notna().to_numpy()
+        text = pd.Series(pd.NA, index=events.index, dtype="string")
+        stamps = clock(seconds[known].to_numpy(dtype=np.int64))
+        text[known] = np.datetime_as_string(stamps, unit="s").astype(object) + "Z"
+        events[f"prop_{name}_at"] = text
+    if "prop_campaign_id" in events.columns:
+        person = events["person"].astype("string")
+        events["prop_message_id"] = (
+            "msg-" + events["prop_campaign_id"].astype("string") + "-" + person
+        )

@@ -64,6 +64,8 @@ def forms(rng: np.random.Generator, folks: pd.DataFrame) -> pd.DataFrame:
     who, ts = _spread(rng, folks, counts)
     frame = _events("form_submitted", who, ts, _web_or_primary(rng, folks, who))
     frame["prop_form"] = pick(rng, list(w.FORMS), w.weights(w.FORMS), len(who))
+    frame["prop_form_id"] = "form-" + frame["prop_form"].astype("string")
+    frame["prop_fields"] = frame["prop_form"].map(w.FORM_FIELDS)
     return frame
 
 

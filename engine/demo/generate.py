@@ -86,6 +86,7 @@ def _finish(spec: DemoSpec, index: int, folks: pd.DataFrame, events: pd.DataFram
     _traits(events, folks)
     events["timestamp"] = _clock(spec, events.pop("ts").to_numpy())
     events["person"] = folks["person"].to_numpy()[events["person"].to_numpy()]
+    campaigns.payload_times(events, lambda seconds: _clock(spec, seconds))
     serial = pd.Series(np.arange(len(events)), dtype="string")
     events["message_id"] = (f"demo-{spec.seed}-{index}-" + serial).to_numpy()
     events = events.drop(columns=["keys", "traits"])

@@ -89,4 +89,14 @@ def _pages(
     frame["prop_url"] = w.SITE + frame["prop_path"]
     frame["prop_title"] = titles[page]
     frame["prop_referrer"] = np.where((rank == 0) & (referrer != ""), referrer, w.MISSING)
+    frame["prop_duration"] = _durations(gaps, rank)
+    platform = folks["platform"].to_numpy()[who]
+    frame["device"] = np.where(platform == "mobile", "mobile", "desktop")  # the browser's kind
     return frame
+
+
+def _durations(gaps: np.ndarray, rank: np.ndarray) -> pd.Series:
+    """Seconds on each page: until the session's next page view (unknown for its last)."""
+    following = np.append(gaps[1:], 0)
+    last = np.append(rank[1:] == 0, True)
+    return pd.Series(following, dtype="Int64").mask(pd.Series(last))

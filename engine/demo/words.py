@@ -104,6 +104,15 @@ FUNNEL_RATES: Final = {
 }
 
 FORMS: Final = {"newsletter": 45, "contact": 25, "demo_request": 20, "webinar": 10}
+# the fields each form asks for (its `fields` payload)
+FORM_FIELDS: Final = {
+    "newsletter": "email",
+    "contact": "name,email,message",
+    "demo_request": "name,email,company,team_size",
+    "webinar": "name,email",
+}
+# the label of the link a campaign's message carries to its landing page
+LINK_LABELS: Final = {"/pricing": "See pricing", "/signup": "Start your free trial"}
 SIGNUP_METHODS: Final = {"email": 55, "google": 30, "github": 10, "apple": 5}
 TICKET_TOPICS: Final = {"billing": 30, "bug": 25, "how_to": 30, "account": 15}
 TICKET_PRIORITIES: Final = {"low": 40, "normal": 45, "high": 15}

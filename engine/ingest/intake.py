@@ -6,10 +6,11 @@ as the compact JSON the journal writes: a lone surrogate or nesting too deep for
 refused alone, never handed to the journal thread), then the canonical frame's own checks
 (engine/ingest/frames.py), then the ones
 staging makes (engine/ingest/stage.py, whose functions it calls: no identity, a malformed
-email, every identity value blocked; and a registered custom trait with a bad value), in the
-same order and words, so the API can answer with each message's fate before the batch is
-stored; last the tracking API's own rules on the whole message (MESSAGE_LIMIT bytes of compact
-JSON, MAX_DEPTH levels in any field). tests/api/test_intake.py holds the two to the same answers.
+email, every identity value blocked; a registered custom trait with a bad value; an event its
+type's enforced schema refuses, engine/ingest/schemas.py), in the same order and words, so
+the API can answer with each message's fate before the batch is stored; last the tracking
+API's own rules on the whole message (MESSAGE_LIMIT bytes of compact JSON, MAX_DEPTH levels
+in any field). tests/api/test_intake.py holds the two to the same answers.
 
 `load` stores many admitted requests as ONE ingestion batch (engine/ingest.write_batch) and
 records the last journal sequence number in the same transaction (app/journal.py). A message the
@@ -34,6 +35,7 @@ from engine.catalog.normalize import normalize_arrow
 from engine.catalog.values import CHOICE_PROPERTIES
 from engine.changes import Change
 from engine.clock import utcnow
+from engine.ingest import schemas as ingest_schemas
 from engine.ingest import traits as ingest_traits
 from engine.ingest.frames import BAD_UNICODE, KEY_COLUMNS, MAX_DEPTH, from_messages, nesting_problem
 from engine.ingest.service import write_batch
@@ -114,6 +116,7 @@ class Intake:
         return pc.coalesce(
             canon["_reject"].combine_chunks(),
             self._trait_reasons(canon, custom),
+            ingest_schemas.screen(canon, self.ws.catalog.enforced()).refused,
             *identity_reasons(keys),
             _all_blocked([column.stored for column in keys.values()], blocked),
         )

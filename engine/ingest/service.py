@@ -25,6 +25,7 @@ from engine.catalog.vocab import SOURCES, STANDARD_EVENT_TYPES, STANDARD_PROPERT
 from engine.changes import Change
 from engine.clock import utcnow
 from engine.ingest import identity, jsonl, sessions
+from engine.ingest import schemas as ingest_schemas
 from engine.ingest import stage as ingest_stage
 from engine.ingest import traits as ingest_traits
 from engine.ingest.frames import from_messages, from_table, rejections
@@ -189,7 +190,8 @@ def _write(
     traits = canon["traits"].null_count < canon.num_rows
     typed, checked = ingest_traits.check(ws, batch) if traits else ({}, False)
     policy = (conf.blocked_values, conf.identity_priority)
-    staged = ingest_stage.stage(db, batch, policy, checked)
+    screened = ingest_schemas.screen(canon, ws.catalog.enforced())
+    staged = ingest_stage.stage(db, batch, policy, checked, screened.refused)
     report = IngestReport(duplicates=staged.duplicates, rejected=rejections(staged.rejected))
     accepted = staged.narrow.num_rows
     if accepted == 0:
@@ -207,6 +209,9 @@ def _write(
     ids = outcome["ids"]
     batch_id = ids["batches"]
     started = _events(ws, batch, outcome["lines"], received, (batch_id, ids["events"]))
+    flagged = ingest_schemas.flags(screened, outcome["lines"].line, ids["events"])
+    if flagged is not None:
+        repo.flag_events(db, flagged, received)
     if traits:
         _profiles(ws, batch, typed)
     touched = repo.touch_profiles(db, batch, received)

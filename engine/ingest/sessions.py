@@ -121,11 +121,14 @@ def _by_group_then_start(group: np.ndarray, start: np.ndarray) -> np.ndarray:
 
 
 def _tables(
-    found: Regrouping, near: dict[str, np.ndarray], narrow: pa.Table, lines: Lines
+    found: Regrouping, near: dict[str, np.ndarray], batch: repo.Staging, lines: Lines
 ) -> repo.Regrouped:
     """The store's tables for the regrouped sessions: each session; the atoms at its start (a
-    line's channel, message id, source and device; a stored session's id, channel, source and
-    device), from which the store picks its id; the stored sessions it takes in."""
+    line's channel, message id, source, device and properties, which give the session's landing
+    page; a stored session's id, channel, source and device), from which the store picks its
+    id; the stored sessions it takes in."""
+    assert batch.narrow is not None  # staged before sessions
+    narrow = batch.narrow
     first = found.kept & found.at_start
     lined, stored = first & (found.line >= 0), first & (found.stored >= 0)
     at = np.zeros(int(lines.line.max()) + 1, dtype=np.int64)
@@ -145,9 +148,14 @@ def _tables(
         ]
     )
     stored_id = [pa.nulls(int(lined.sum()), pa.string()), pa.array(near["id"][picked], pa.string())]
-    firsts = firsts.append_column(
-        "skey", pa.array(np.r_[found.key[lined], found.key[stored]], pa.int64())
-    ).append_column("stored_id", pa.concat_arrays(stored_id))
+    properties = [_properties(batch.canon, found.line[lined]), pa.nulls(len(picked), pa.string())]
+    firsts = (
+        firsts.append_column(
+            "skey", pa.array(np.r_[found.key[lined], found.key[stored]], pa.int64())
+        )
+        .append_column("stored_id", pa.concat_arrays(stored_id))
+        .append_column("properties", pa.concat_arrays(properties))
+    )
     sessions = pa.table(
         {
             "skey": pa.array(np.arange(len(found.profile)), pa.int64()),
@@ -165,6 +173,14 @@ def _tables(
         }
     )
     return repo.Regrouped(sessions, firsts, olds)
+
+
+def _properties(canon: pa.Table, lines: np.ndarray) -> pa.Array:
+    """The `properties` text of the given lines of the batch's input."""
+    rows = canon["_line"].to_numpy()
+    at = np.zeros(int(rows.max()) + 1, dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    return canon["properties"].combine_chunks().take(pa.array(at[lines])).cast(pa.string())
 
 
 def sessionize(
@@ -185,7 +201,7 @@ def sessionize(
         skey, computed = np.full(len(lines.line), -1, dtype=np.int64), _NONE_COMPUTED
     else:
         skey, found = regroup(lines, near, gap)
-        computed = _tables(found, near, batch.narrow, lines)
+        computed = _tables(found, near, batch, lines)
     repo.build_sessions(ws.db, batch, computed, explicit)
     return skey, repo.record_sessions(ws.db, computed.stored.num_rows > 0, explicit)
 
@@ -220,6 +236,7 @@ _NONE_COMPUTED = repo.Regrouped(
             },
             "skey": pa.array([], pa.int64()),
             "stored_id": pa.array([], pa.string()),
+            "properties": pa.array([], pa.string()),
         }
     ),
     stored=pa.table({"skey": pa.array([], pa.int64()), "old": pa.array([], pa.string())}),
@@ -244,8 +261,8 @@ def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
 def start_events(ws: Workspace, batch: repo.Staging, staged: int) -> pa.Table | None:
     """The `session_started` events of the sessions `sessionize` began or renamed (`staged`:
     how many), each at its session's start (message id derived from the session id, so it is
-    recorded once), as rows for the events insert (the batch's `events` must be set); None
-    when there are none."""
+    recorded once) with the session's device and landing page, as rows for the events insert
+    (the batch's `events` must be set); None when there are none."""
     starts = repo.session_starts(ws.db, batch) if staged else None
     if not starts or not len(starts["id"]):
         return None
@@ -262,7 +279,7 @@ def start_events(ws: Workspace, batch: repo.Staging, staged: int) -> pa.Table | 
             "session_id": session,
             "profile_id": pa.array(starts["profile_id"], pa.int64()),
             "type": pa.array(np.full(n, "session_started", dtype=object), pa.string()),
-            "properties": pa.array(np.full(n, "{}", dtype=object), pa.string()),
+            "properties": pa.array(starts["properties"], pa.string()),
             "context": pa.array(np.full(n, "{}", dtype=object), pa.string()),
         }
     )

@@ -4,10 +4,11 @@ identity keys extracted as (line, key) pairs over the batch's unique keys. The s
 asked what it holds (message ids already stored, JSON it cannot parse, trait values the catalog
 refused); the rest is pyarrow.compute and numpy over whole columns, or over distinct values.
 
-Rejection reasons, in order (the first that applies): the frame's own, a refused trait, no
-identity, a malformed email, a malformed phone (engine/catalog/normalize.py), properties /
-context not a JSON object; then, among the good lines, duplicates; then lines whose every
-identity value is blocked.
+Rejection reasons, in order (the first that applies): the frame's own, a refused trait, an
+event its type's enforced schema refuses (engine/ingest/schemas.py), no identity, a malformed
+email, a malformed phone (engine/catalog/normalize.py), properties / context not a JSON
+object; then, among the good lines, duplicates; then lines whose every identity value is
+blocked.
 """
 
 from __future__ import annotations
@@ -46,16 +47,21 @@ class Staged:
 
 
 def stage(
-    db: Database, batch: repo.Staging, policy: tuple[list[str], list[str]], checked: bool
+    db: Database,
+    batch: repo.Staging,
+    policy: tuple[list[str], list[str]],
+    checked: bool,
+    by_schema: pa.Array,
 ) -> Staged:
     """Stage the batch's input; `policy` is (blocked values, identity priority); `checked`:
-    the batch's registered traits were checked (engine/ingest/traits.py)."""
+    the batch's registered traits were checked (engine/ingest/traits.py); `by_schema`: per
+    row, why its event type's enforced schema refuses it (engine/ingest/schemas.py)."""
     canon = batch.canon
     lines = canon["_line"].to_numpy().astype(np.int64)
     at = _positions(lines)
     given = {name: normalize_arrow(name, _flat(canon[name])) for name in KEY_COLUMNS}
     traits = repo.trait_reasons(db, batch) if checked else []
-    reason = _reasons(db, batch, given, (at, traits))
+    reason = _reasons(db, batch, given, (at, traits), by_schema)
     cols = {name: column.stored for name, column in given.items()}
     good = pc.is_null(reason).to_numpy(zero_copy_only=False)
     dup = _duplicates(db, batch, at, good)
@@ -82,6 +88,7 @@ def _reasons(
     batch: repo.Staging,
     keys: dict[str, Normalized],
     found: tuple[np.ndarray, list[tuple[int, str]]],
+    by_schema: pa.Array,
 ) -> pa.Array:
     """Why each line is rejected (null: it is not), the first reason that applies; `found`:
     the row position per line, and the refused traits' (line, reason)."""
@@ -90,6 +97,7 @@ def _reasons(
     order = [
         _flat(batch.canon["_reject"]),
         _at_lines(at, n, traits),
+        by_schema,
         *identity_reasons(keys),
         _at_lines(at, n, [(line, "properties is not a JSON object") for line in props]),
         _at_lines(at, n, [(line, "context is not a JSON object") for line in ctx]),

@@ -20,13 +20,14 @@ from sqlglot import exp
 from engine.admin import audit
 from engine.catalog.normalize import normalize_series, rule
 from engine.catalog.values import standard_choices
-from engine.catalog.vocab import CHANNELS, STANDARD_PROPERTIES
+from engine.catalog.vocab import STANDARD_PROPERTIES
 from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
+from engine.profiles import import_columns
 from engine.profiles.service import PROFILE_IDS, ProfileFilter
 from engine.profiles.spreadsheet import neutralised, restored
-from kith_errors import ValidationError
+from kith_errors import NotFound, ValidationError
 from store import profiles as profile_repo
 from store import transfer as repo
 
@@ -57,6 +58,8 @@ _IDENTITY_COLUMNS = {"identifier": "user_id", "email": "email", "phone_number": 
 # Maintained by Kith: accepted (so an export re-imports) but not written.
 _IGNORED = {"id", "created_at", "updated_at", "first_seen", "last_seen", "channels", "properties"}
 _EXPORT_OWN = {"id", "name", "email", "phone"}  # exported first, in the template's names
+# a column mapping (file header -> Kith column or "ignore"), or the name of a saved one
+Mapping_ = dict[str, str] | str | None
 
 
 class ImportPreview(BaseModel):
@@ -68,19 +71,32 @@ class ImportPreview(BaseModel):
     ignored_columns: list[str] = Field(default_factory=list)
 
 
+class ImportColumns(BaseModel):
+    headers: list[str]  # the file's, as written
+    targets: list[str]  # the Kith columns a header may map to, and "ignore"
+    guess: dict[str, str]  # header -> its own name when Kith knows it, else "ignore"
+
+
 class ImportReport(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     created: int
     updated: int
+    consent: int = 0  # consent changes recorded from consent columns
     errors: pd.DataFrame
 
 
 class _Parsed:
     """A validated file: good rows (profile columns, typed), their identities, the errors."""
 
-    def __init__(self, rows: pd.DataFrame, ids: pd.DataFrame, errors: list[pd.DataFrame]) -> None:
-        self.rows, self.ids, self.errors = rows, ids, errors
+    def __init__(
+        self,
+        rows: pd.DataFrame,
+        ids: pd.DataFrame,
+        errors: list[pd.DataFrame],
+        consent: pd.DataFrame,
+    ) -> None:
+        self.rows, self.ids, self.errors, self.consent = rows, ids, errors, consent
         self.ignored: list[str] = []
 
     def drop(self, bad: pd.DataFrame, *, record: bool = True) -> None:
@@ -88,6 +104,7 @@ class _Parsed:
             self.errors.append(bad)
         self.rows = self.rows[~self.rows["row"].isin(bad["row"])]
         self.ids = self.ids[~self.ids["row"].isin(bad["row"])]
+        self.consent = self.consent[~self.consent["row"].isin(bad["row"])]
 
     def error_frame(self) -> pd.DataFrame:
         frame = pd.concat(self.errors, ignore_index=True) if self.errors else _no_errors()
@@ -106,9 +123,12 @@ class Transfer:
         """The import template: its header and one example row."""
         return ",".join(TEMPLATE_COLUMNS) + "\n" + ",".join(_TEMPLATE_EXAMPLE) + "\n"
 
-    def preview_import(self, data: str | bytes | Path, *, sep: str | None = ",") -> ImportPreview:
-        """What an import would do, writing nothing."""
-        parsed = self._parse(data, sep)
+    def preview_import(
+        self, data: str | bytes | Path, *, sep: str | None = ",", mapping: Mapping_ = None
+    ) -> ImportPreview:
+        """What an import would do, writing nothing. `mapping`: file header -> Kith column
+        (or `ignore`), or the name of a saved mapping."""
+        parsed = self._parse(data, sep, mapping)
         self._plan(parsed, assign_ids=False)
         return ImportPreview(
             valid_rows=len(parsed.rows),
@@ -118,32 +138,105 @@ class Transfer:
         )
 
     def import_profiles(
-        self, data: str | bytes | Path, *, sep: str | None = None, actor: str = "admin"
+        self,
+        data: str | bytes | Path,
+        *,
+        sep: str | None = None,
+        mapping: Mapping_ = None,
+        actor: str = "admin",
     ) -> ImportReport:
-        """Create or update a profile per good row; bad rows are reported and skipped."""
-        parsed = self._parse(data, sep)
+        """Create or update a profile per good row; bad rows are reported and skipped. Consent
+        columns are recorded in the consent trail (source `import`, by `actor`)."""
+        parsed = self._parse(data, sep, mapping)
         db = self.ws.db
-        with db.transaction():
+        with db.transaction(), self.ws.holding_commits() as held:
             plan = self._plan(parsed, assign_ids=True)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
             updated = plan.loc[~plan["is_new"], "profile_id"].tolist()
             if len(plan):
                 self._write(parsed, plan)
+            consented = self._consent(parsed, plan, actor)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
         self.ws.commit(Change.of(ChangeKind.IMPORT, created + updated))
-        return ImportReport(created=len(created), updated=len(updated), errors=parsed.error_frame())
+        for change in held:  # the consent changes, after the profiles they are about
+            self.ws.commit(change)
+        errors = parsed.error_frame()
+        return ImportReport(
+            created=len(created), updated=len(updated), consent=consented, errors=errors
+        )
+
+    def _consent(self, parsed: _Parsed, plan: pd.DataFrame, actor: str) -> int:
+        changes = parsed.consent.merge(plan[["row", "profile_id"]], on="row")
+        if changes.empty:
+            return 0
+        return self.ws.consent.set_many(changes, source="import", actor=actor)
+
+    def columns(self, data: str | bytes | Path, *, sep: str | None = ",") -> ImportColumns:
+        """The file's headers, the Kith columns they may map to, and a first guess for each
+        (its own name when Kith knows it, else `ignore`), for the mapping step."""
+        headers = [str(c) for c in _read(data, sep, None, lower=False).columns if c != "row"]
+        custom = self.ws.catalog.custom()
+        targets = [*TEMPLATE_COLUMNS, *STANDARD_PROPERTIES, *custom]
+        targets = list(dict.fromkeys(targets)) + import_columns.consent_targets()
+        known = set(targets)
+        guess = {h: h.strip().lower() if h.strip().lower() in known else "ignore" for h in headers}
+        return ImportColumns(headers=headers, targets=[*targets, "ignore"], guess=guess)
+
+    # ---- saved mappings ------------------------------------------------------------------------
+
+    def mappings(self) -> dict[str, dict[str, str]]:
+        """The workspace's saved column mappings by name."""
+        return repo.mappings(self.ws.db)
+
+    def save_mapping(
+        self, name: str, mapping: dict[str, str], *, actor: str = "admin"
+    ) -> dict[str, str]:
+        """Save (or replace) a named column mapping for later imports."""
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError("a saved mapping needs a name")
+        clean = import_columns.checked_mapping(mapping)
+        with self.ws.db.transaction():
+            before = repo.mappings(self.ws.db).get(name.strip())
+            repo.save_mapping(self.ws.db, name.strip(), clean, utcnow())
+            audit.record(
+                self.ws, actor, "import_mapping", name.strip(), "save", None, before, clean
+            )
+        return clean
+
+    def delete_mapping(self, name: str, *, actor: str = "admin") -> None:
+        with self.ws.db.transaction():
+            before = self._saved(name)
+            repo.delete_mapping(self.ws.db, name)
+            audit.record(self.ws, actor, "import_mapping", name, "delete", None, before, None)
+
+    def _saved(self, name: str) -> dict[str, str]:
+        saved = repo.mappings(self.ws.db)
+        if name not in saved:
+            known = ", ".join(sorted(saved)) or "none yet"
+            raise NotFound(f"no saved mapping named {name!r} (saved: {known})")
+        return saved[name]
+
+    def _mapping(self, mapping: Mapping_) -> dict[str, str] | None:
+        if not mapping:
+            return None
+        if isinstance(mapping, str):
+            return self._saved(mapping)
+        return import_columns.checked_mapping(mapping)
 
     # ---- parsing and validation --------------------------------------------------------------
 
-    def _parse(self, data: str | bytes | Path, sep: str | None) -> _Parsed:
-        raw = _read(data, sep)
+    def _parse(self, data: str | bytes | Path, sep: str | None, mapping: Mapping_) -> _Parsed:
+        raw = _read(data, sep, self._mapping(mapping))
         custom = self.ws.catalog.custom()
         ignored = _check_header(list(raw.columns), custom)
         raw = raw.drop(columns=ignored)
+        consent_columns = import_columns.consent_columns(list(raw.columns))
         rows, errors = _typed_rows(raw, custom)
         ids, id_errors = _identities(raw)
-        parsed = _Parsed(rows, ids, [*errors, *id_errors])
+        consent, failed = import_columns.consent_frame(raw, consent_columns, utcnow())
+        errors += [_errors(raw.loc[bad, "row"], col, msg) for col, msg, bad in failed if bad.any()]
+        parsed = _Parsed(rows, ids, [*errors, *id_errors], consent)
         parsed.drop(parsed.error_frame(), record=False)
         parsed.ignored = ignored
         return parsed
@@ -210,7 +303,9 @@ class Transfer:
 # ---- reading the file ------------------------------------------------------------------------
 
 
-def _read(data: str | bytes | Path, sep: str | None) -> pd.DataFrame:
+def _read(
+    data: str | bytes | Path, sep: str | None, mapping: dict[str, str] | None, *, lower: bool = True
+) -> pd.DataFrame:
     text = _text(data)
     if not text.strip():
         raise ValidationError("the import file is empty")
@@ -222,7 +317,10 @@ def _read(data: str | bytes | Path, sep: str | None) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, ValueError) as err:
         raise ValidationError(f"cannot read the file as CSV (separator {sep!r}): {err}") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if mapping is not None:
+        frame = import_columns.mapped(frame, mapping)
+    if lower:
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
     frame = restored(frame.apply(lambda col: col.str.strip())).replace("", None)
     frame.insert(0, "row", range(2, len(frame) + 2))
     return frame
@@ -246,11 +344,17 @@ def _text(data: str | bytes | Path) -> str:
 def _check_header(columns: list[str], custom: dict[str, PropertyDefinition]) -> list[str]:
     """The columns to ignore; unknown columns or a missing identity column stop the import."""
     known = {*TEMPLATE_COLUMNS, *STANDARD_PROPERTIES, *custom, "row"}
-    unknown = [c for c in columns if c not in known and c not in _IGNORED]
+    unknown = [
+        c
+        for c in columns
+        if c not in known and c not in _IGNORED and not import_columns.is_consent_column(c)
+    ]
     if unknown:
         raise ValidationError(
             f"unknown column(s) {', '.join(unknown)}; the file may have "
-            f"{', '.join(TEMPLATE_COLUMNS)}, standard properties and defined custom properties",
+            f"{', '.join(TEMPLATE_COLUMNS)}, standard properties, defined custom properties "
+            "and consent_<channel> (+ consent_<channel>_at) columns; map other headers to "
+            "these (or to 'ignore') with a column mapping",
             details={"unknown": unknown},
         )
     if not {*_IDENTITY_COLUMNS, "channel_id"} & set(columns):
@@ -371,31 +475,28 @@ def _channel_identities(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFr
         if "channel_id" in raw.columns
         else pd.Series(None, index=raw.index, dtype=object)
     )
-    name = (
-        raw["channel_name"].str.lower()
+    given = (
+        raw["channel_name"]
         if "channel_name" in raw.columns
         else pd.Series(None, index=raw.index, dtype=object)
     )
+    name, unknown = import_columns.channel_types(given)
     errors = [
         _errors(
-            raw.loc[cid.notna() & name.isna(), "row"],
+            raw.loc[cid.notna() & given.isna(), "row"],
             "channel_name",
             "channel_id needs a channel_name",
         ),
         _errors(
-            raw.loc[cid.isna() & name.notna(), "row"],
+            raw.loc[cid.isna() & given.notna(), "row"],
             "channel_id",
             "channel_name needs a channel_id",
         ),
-        _errors(
-            raw.loc[name.notna() & ~name.isin(CHANNELS), "row"],
-            "channel_name",
-            f"must be one of {', '.join(CHANNELS)}",
-        ),
+        _errors(raw.loc[unknown, "row"], "channel_name", import_columns.channel_problem()),
     ]
     value = normalize_series("channel_id", cid)[0]  # every channel takes the plain rule
     frame = pd.DataFrame({"row": raw["row"], "type": name, "value": value})
-    return frame[frame["type"].isin(CHANNELS)], errors
+    return frame[frame["type"].notna()], errors
 
 
 # ---- SQL ---------------------------------------------------------------------------------------

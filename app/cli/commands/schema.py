@@ -1,12 +1,19 @@
-"""`kith property define|list` and `kith event-type register|list`: the catalog."""
+"""`kith property define|list` and `kith event-type register|extend|enforce|discovered|flagged|
+list`: the catalog, and the data steward's event schemas."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from app.cli.commands.profiles import pair, table
+from app.cli.commands.profiles import table
 from app.cli.common import add_json, command, emit, open_workspace
+from engine.catalog.event_types import POLICIES
 from engine.catalog.service import SQL_TYPES
+from kith_errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,11 +31,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(command(actions, "list", _properties, help="built-in and custom properties"))
     kind = sub.add_parser("event-type", help="custom event types")
     kinds = kind.add_subparsers(dest="event_type_command", required=True, metavar="ACTION")
-    reg = command(kinds, "register", _register, help="register a custom event type")
-    reg.add_argument("name")
+    reg = command(kinds, "register", _register, help="register event types (or from the data)")
+    reg.add_argument("names", nargs="*", metavar="NAME", help="one type; with --from-data, any")
     reg.add_argument("--display-name")
     reg.add_argument("--description")
-    reg.add_argument("--prop", action="append", metavar="NAME=TYPE", help="an event property")
+    reg.add_argument(
+        "--prop", "--property", action="append", metavar="NAME:TYPE", help="an event property"
+    )
+    reg.add_argument(
+        "--from-data",
+        action="store_true",
+        help="register the types (default: every one discovered) with the properties found",
+    )
+    add_json(reg)
+    ext = command(kinds, "extend", _extend, help="add properties to an event type, built-in too")
+    ext.add_argument("name")
+    ext.add_argument(
+        "--property", "--prop", dest="prop", action="append", required=True, metavar="NAME:TYPE"
+    )
+    enforce = command(kinds, "enforce", _enforce, help="check a type's events on ingestion")
+    enforce.add_argument("name")
+    enforce.add_argument("policy", choices=list(POLICIES))
+    found = command(kinds, "discovered", _discovered, help="unregistered types and properties")
+    found.add_argument("--type", dest="event_type", help="only this event type")
+    add_json(found)
+    flagged = command(kinds, "flagged", _flagged, help="events stored with a schema warning")
+    flagged.add_argument("--limit", type=int, default=100)
+    add_json(flagged)
     add_json(command(kinds, "list", _event_types, help="standard and registered event types"))
 
 
@@ -55,16 +84,73 @@ def _properties(args: argparse.Namespace) -> None:
         emit(table(ws.catalog.properties()), args.json)
 
 
+def _typed_pairs(items: list[str] | None) -> dict[str, str]:
+    """`NAME:TYPE` (or `NAME=TYPE`) arguments; a name alone is a string property."""
+    props: dict[str, str] = {}
+    for item in items or []:
+        sep = ":" if ":" in item else "="
+        name, _, kind = item.partition(sep)
+        if not name.strip():
+            raise ValidationError(f"--property {item!r} must look like NAME:TYPE")
+        props[name.strip()] = kind.strip() or "string"
+    return props
+
+
 def _register(args: argparse.Namespace) -> None:
-    props = dict(pair(item, "--prop") for item in args.prop or [])
+    if args.from_data:
+        if args.prop or args.display_name:
+            raise ValidationError("--from-data takes the properties from the data; drop --prop")
+        with open_workspace(args) as ws:
+            done = ws.catalog.register_from_data(args.names or None)
+        emit(table(done) if args.json else _summary(done), args.json)
+        return
+    if len(args.names) != 1:
+        raise ValidationError("name one event type to register (or use --from-data)")
     with open_workspace(args) as ws:
-        ws.catalog.register_event_type(
-            args.name,
+        made = ws.catalog.register_event_type(
+            args.names[0],
             display_name=args.display_name,
             description=args.description,
-            properties=props,
+            properties=_typed_pairs(args.prop),
         )
-    print(f"registered event type {args.name}")
+    word = "extended built-in" if made.builtin else "registered"
+    print(f"{word} event type {made.name}: {_fields(made.properties)}")
+
+
+def _summary(done: pd.DataFrame) -> str:
+    lines = []
+    for row in done.itertuples(index=False):
+        line = f"{row.action} {row.event_type}: {_fields(row.added) or 'no new properties'}"
+        if row.skipped:
+            line += f" (skipped: {', '.join(row.skipped)})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _fields(props: dict[str, str]) -> str:
+    return ", ".join(f"{name}:{kind}" for name, kind in props.items())
+
+
+def _extend(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        made = ws.catalog.extend_event_type(args.name, _typed_pairs(args.prop))
+    print(f"event type {made.name} has {_fields(made.properties)}")
+
+
+def _enforce(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        policy = ws.catalog.set_enforcement(args.name, args.policy)
+    print(f"event type {args.name}: enforcement {policy}")
+
+
+def _discovered(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(table(ws.catalog.discovered(args.event_type)), args.json)
+
+
+def _flagged(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(table(ws.catalog.flagged_events(args.limit)), args.json)
 
 
 def _event_types(args: argparse.Namespace) -> None:
