@@ -33,3 +33,10 @@ class Schema:
     consent_channels: frozenset[str] = frozenset()
     lists: frozenset[str] = frozenset()
     unlisted: Callable[[str, str | None], str | None] | None = field(default=None, compare=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        """A pickled copy (the dashboard's cache keeps one) leaves the hook behind: it holds the
+        workspace's connection. The copy checks the same; its errors only lack the hint."""
+        state = dict(self.__dict__)
+        state.pop("unlisted", None)
+        return state

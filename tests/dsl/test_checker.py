@@ -4,6 +4,7 @@ Exact messages for every error kind live in golden/segments_errors.txt, rules.tx
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import pytest
 
@@ -127,3 +128,10 @@ def test_goal_points_are_checked(schema: dsl.Schema) -> None:
 def test_unknown_node_types_are_refused_loudly(schema: dsl.Schema) -> None:
     with pytest.raises(TypeError, match="does not know"):
         dsl.check_segment(object(), schema, "")  # type: ignore[arg-type]
+
+
+def test_a_schema_pickles_without_its_hook() -> None:
+    schema = dsl.Schema(properties={"plan": "string"}, unlisted=lambda event, prop: "hint")
+    copy = pickle.loads(pickle.dumps(schema))
+    assert copy.properties == {"plan": "string"} and copy.unlisted is None
+    assert schema.unlisted is not None
