@@ -122,6 +122,16 @@ def linked(db: Database, profile_id: int) -> pd.DataFrame:
     )
 
 
+def identity_counts(db: Database, profile_ids: list[int]) -> dict[str, int]:
+    """How many distinct values of each identity type the given profiles hold together."""
+    rows = db.rows(
+        "SELECT type, count(DISTINCT value) FROM identities "
+        "WHERE profile_id IN (SELECT unnest($ids)) GROUP BY type ORDER BY type",
+        {"ids": [int(i) for i in profile_ids]},
+    )
+    return {str(kind): int(n) for kind, n in rows}
+
+
 def merged_into(db: Database, profile_id: int) -> list[int]:
     """Every profile id folded (transitively, by live merges) into `profile_id`."""
     rows = db.rows(

@@ -40,6 +40,9 @@ class MergeRequest(BaseModel):
     primary_id: int
     secondary_id: int
     choices: dict[str, Literal["primary", "secondary"]] = Field(default_factory=dict)
+    override: bool = Field(
+        default=False, description="merge even past the identity limits (recorded in the audit)"
+    )
 
 
 class ConsentChange(BaseModel):
@@ -131,7 +134,9 @@ def merge_preview(profile_id: int, body: MergePreviewRequest, ws: Viewer) -> Any
 def merge(
     body: MergeRequest, ws: Annotated[ActingWorkspace, Depends(allowed("people.merge"))]
 ) -> dict[str, Any]:
-    merge_id = ws.merges.merge(body.primary_id, body.secondary_id, choices=body.choices or None)
+    merge_id = ws.merges.merge(
+        body.primary_id, body.secondary_id, choices=body.choices or None, override=body.override
+    )
     return {"merge_id": merge_id, "profile": jsonable(ws.profiles.get(body.primary_id))}
 
 

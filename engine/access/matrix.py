@@ -93,6 +93,7 @@ ACTIONS: dict[str, dict[str, str]] = {
     "merges": {
         "preview": "people.view",
         "linked": "people.view",
+        "merged_count": "people.view",
         "merge": "people.merge",
         "unmerge": "people.merge",
         "merge_many": "system",
@@ -215,6 +216,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "time_refresh_seconds": "settings.view",
         "webhook_backoff_seconds": "settings.view",
         "webhook_max_attempts": "settings.view",
+        "merge_cap": "settings.view",
         "as_dict": "settings.view",
         "set_identity_priority": "settings.manage",
         "set_identity_limits": "settings.manage",
@@ -223,6 +225,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "set_time_refresh_seconds": "settings.manage",
         "set_webhook_backoff_seconds": "settings.manage",
         "set_webhook_max_attempts": "settings.manage",
+        "set_merge_cap": "settings.manage",
         "reset": "settings.manage",
     },
     "access": {

@@ -1,7 +1,7 @@
 """Workspace settings: identity resolution (priority, per-profile limits, blocked values), the
-session inactivity timeout and the server's clock (how often time-dependent segments are
-re-evaluated, how webhook deliveries back off). Persisted in the `settings` table; every setter
-validates."""
+merge cap (how many profiles may be merged into one by hand), the session inactivity timeout
+and the server's clock (how often time-dependent segments are re-evaluated, how webhook
+deliveries back off). Persisted in the `settings` table; every setter validates."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ DEFAULT_TIME_REFRESH = 300  # seconds between re-evaluations of time-dependent s
 DEFAULT_WEBHOOK_BACKOFF = 30  # seconds before the first retry of a failed delivery
 DEFAULT_WEBHOOK_ATTEMPTS = 6
 DAY_SECONDS = 24 * 60 * 60
+DEFAULT_MERGE_CAP = 10  # profiles merged by hand into one profile, at most
+MAX_MERGE_CAP = 1000
 
 _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
     "identity.priority",
@@ -43,10 +45,11 @@ _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
     "identity.blocked_values",
     "sessions.timeout_minutes",
 )
-_REFRESH, _BACKOFF, _ATTEMPTS = (
+_REFRESH, _BACKOFF, _ATTEMPTS, _MERGE_CAP = (
     "clock.time_refresh_seconds",
     "webhooks.backoff_seconds",
     "webhooks.max_attempts",
+    "merge.cap",
 )
 
 
@@ -118,6 +121,16 @@ class Settings:
             cleaned.append(value.strip().lower())
         self._put(_BLOCKED, sorted(set(cleaned)))
 
+    # ---- merging by hand ---------------------------------------------------------------------
+
+    @property
+    def merge_cap(self) -> int:
+        """How many profiles a manual merge may fold into one profile, in all."""
+        return self._whole(_MERGE_CAP, DEFAULT_MERGE_CAP)
+
+    def set_merge_cap(self, cap: int) -> None:
+        self._put(_MERGE_CAP, _bounded(cap, "merge cap (profiles merged into one)", MAX_MERGE_CAP))
+
     # ---- sessions ----------------------------------------------------------------------------
 
     @property
@@ -179,11 +192,13 @@ class Settings:
             "time_refresh_seconds": self.time_refresh_seconds,
             "webhook_backoff_seconds": self.webhook_backoff_seconds,
             "webhook_max_attempts": self.webhook_max_attempts,
+            "merge_cap": self.merge_cap,
         }
 
     def reset(self) -> None:
         """Back to the defaults."""
-        for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT, _REFRESH, _BACKOFF, _ATTEMPTS):
+        keys = (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT, _REFRESH, _BACKOFF, _ATTEMPTS, _MERGE_CAP)
+        for key in keys:
             repo.delete(self.db, key)
 
 
