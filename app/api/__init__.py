@@ -16,7 +16,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.api import analytics, docs_page, errors, events, ingest, local, profiles, segments
+from app.api import (
+    analytics,
+    docs_page,
+    errors,
+    events,
+    ingest,
+    local,
+    people,
+    profiles,
+    segments,
+)
 from app.api.context import ClockDep, Fresh, PipelineDep, route_permission
 from app.api.limits import BodyLimit
 from kith_errors import NotFound
@@ -64,7 +74,7 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)  # bodies are capped before anything else reads them
     app.include_router(ingest.router)
     app.include_router(local.router)
-    for module in (profiles, segments, events, analytics):
+    for module in (people, profiles, segments, events, analytics):
         _name_permissions(module.router.routes)
         app.include_router(module.router, dependencies=[Fresh])
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])

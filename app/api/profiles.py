@@ -82,9 +82,10 @@ def profile_by_identity(identity_type: str, value: str, ws: Viewer) -> Any:
     return jsonable(ws.profiles.get(profile_id))
 
 
-@router.get("/profiles/{profile_id}")
-def get_profile(profile_id: int, ws: Viewer) -> Any:
-    return jsonable(ws.profiles.get(profile_id))
+@router.get("/profiles/{ref}")
+def get_profile(ref: str, ws: Viewer) -> Any:
+    """`ref`: the profile's id, any identity value it holds, or TYPE:VALUE (`email:ana@x.com`)."""
+    return jsonable(ws.profiles.get(ws.profiles.resolve(ref)))
 
 
 @router.patch("/profiles/{profile_id}")

@@ -52,7 +52,7 @@ class MergePreview(BaseModel):
     primary: Profile
     secondary: Profile
     conflicts: list[FieldConflict]
-    moves: dict[str, int]  # events, sessions, identities, labels, consents, memberships
+    moves: dict[str, int]  # events, sessions, identities, labels, consents, memberships, notes
 
 
 def _empty(value: Any) -> bool:
@@ -179,6 +179,10 @@ class Merges:
     def merged_count(self, profile_id: int) -> int:
         """How many profiles are merged (by live merges, through others too) into this one."""
         return len(repo.merged_into(self.ws.db, profile_id))
+
+    def merged_counts(self, profile_ids: Sequence[int]) -> dict[int, int]:
+        """`merged_count` of each given profile that has merges (a page of the People list)."""
+        return repo.merged_counts(self.ws.db, [int(i) for i in profile_ids])
 
     # ---- unmerge -----------------------------------------------------------------------------
 

@@ -92,9 +92,12 @@ def test_an_unknown_profile_id_says_so(seeded: Workspace, screen: Screen) -> Non
 
 
 def test_merge_preview_then_merge(seeded: Workspace, screen: Screen) -> None:
-    a, b = (int(i) for i in seeded.profiles.list(limit=2).rows["id"])
+    rows = seeded.profiles.list(ProfileFilter(text="@"), limit=2).rows
+    a, b = (int(i) for i in rows["id"])
     at = screen("profile", id=str(a))
-    at.number_input[0].set_value(b).run()
+    at.text_input(key="merge_search").input(str(rows["email"].iloc[1])).run()
+    target = at.selectbox(key="merge_target")
+    at = target.select(next(o for o in target.options if o.startswith(f"#{b} "))).run()
     at.button(key="merge_preview").click().run()
     no_errors(at)
     assert any(f"#{b} (folds in)" in df.value.columns for df in at.dataframe)
