@@ -9,7 +9,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from app import ui
 from app.ui import people_list, views
-from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES
+from engine.catalog.vocab import CHANNELS, SOURCES
 from engine.profiles.service import ProfileFilter
 
 PAGE_SIZE = 50
@@ -45,7 +45,7 @@ def _filters(options: views.FilterOptions) -> ProfileFilter:
     )
     cols = st.columns(5)
     channel = _pick("Channel", list(CHANNELS), "channel", cols[0])
-    lifecycle = _pick("Lifecycle", list(LIFECYCLE_STAGES), "lifecycle", cols[1])
+    lifecycle = _pick("Lifecycle", options.lifecycles, "lifecycle", cols[1])
     source = _pick("Source", list(SOURCES), "source", cols[2])
     label = _pick("Label", options.labels, "label", cols[3])
     segment = _pick("Segment", options.segments, "segment", cols[4])

@@ -205,6 +205,7 @@ with identity:
     _identity_keys()
     _blocked_values()
     people_settings.merge_cap()
+    people_settings.lifecycle_stages()
 with sessions:
     _sessions()
 with clock:

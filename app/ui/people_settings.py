@@ -1,4 +1,5 @@
-"""Settings of the People work: the merge cap (Settings > Identity keys)."""
+"""Settings of the People work (Settings > Identity keys): the merge cap and the lifecycle
+stages."""
 
 from __future__ import annotations
 
@@ -24,3 +25,18 @@ def merge_cap() -> None:
             with guard():
                 ws.settings.set_merge_cap(int(cap))
                 st.success(f"At most {int(cap)} profiles can now be merged into one.")
+
+
+def lifecycle_stages() -> None:
+    """The lifecycle stages a profile may take, one per line, in order."""
+    ws = workspace()
+    with st.form("lifecycle_stages"):
+        text = st.text_area(
+            "Lifecycle stages, one per line (new values are checked against them)",
+            "\n".join(ws.settings.lifecycle_stages),
+            key="lifecycle_stages",
+        )
+        if st.form_submit_button("Save lifecycle stages", key="lifecycle_save"):
+            with guard():
+                ws.settings.set_lifecycle_stages([s for s in text.splitlines() if s.strip()])
+                st.success("Lifecycle stages saved.")

@@ -239,6 +239,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "event_types": "catalog.view",
         "dsl_schema": "catalog.view",
         "validate_properties": "catalog.view",
+        "choices": "catalog.view",
         "define_property": "catalog.manage",
         "update_property": "catalog.manage",
         "register_event_type": "catalog.manage",
@@ -253,6 +254,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "webhook_backoff_seconds": "settings.view",
         "webhook_max_attempts": "settings.view",
         "merge_cap": "settings.view",
+        "lifecycle_stages": "settings.view",
         "as_dict": "settings.view",
         "set_identity_priority": "settings.manage",
         "set_identity_limits": "settings.manage",
@@ -262,6 +264,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "set_webhook_backoff_seconds": "settings.manage",
         "set_webhook_max_attempts": "settings.manage",
         "set_merge_cap": "settings.manage",
+        "set_lifecycle_stages": "settings.manage",
         "reset": "settings.manage",
     },
     "access": {
