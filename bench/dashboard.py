@@ -53,7 +53,13 @@ def engine_calls(ws: Workspace, pid: int) -> dict[str, Callable[[], Any]]:
         "people: lifecycle AND channel": lambda: ws.profiles.list(
             ProfileFilter(lifecycle="customer", channel="whatsapp"), limit=50
         ),
+        "people: channel web (has channel)": lambda: ws.profiles.list(
+            ProfileFilter(channel="web"), limit=50
+        ),
+        "people: ranked search 'maria' (20)": lambda: ws.profiles.search("maria"),
         "people: filter options": lambda: views.filter_options(acting),
+        "profile: engagement summary": lambda: ws.profiles.engagement(pid),
+        "profile: duplicate suggestions": lambda: ws.profiles.duplicates(pid),
         "profile: detail view": lambda: views.profile_detail(acting, pid),
         "segments: live count + 20 members": lambda: views.segment_draft(acting, SEGMENT),
         "overview: 30-day report": lambda: ws.overview.report(30),

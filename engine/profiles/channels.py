@@ -86,11 +86,12 @@ class Channels:
 
     def clear_main(self, profile_id: int, *, actor: str = "admin") -> ProfileChannels:
         """Forget the main channel set by hand: the proposal from activity applies again."""
-        current = self.of(profile_id)
-        if current.main_set_by_hand:
+        self.ws.profiles.get(profile_id)
+        chosen = repo.main_of(self.ws.db, [profile_id]).get(profile_id)
+        if chosen is not None:
             with self.ws.db.transaction():
                 repo.clear_main(self.ws.db, profile_id)
-                _audit(self.ws, actor, profile_id, current.main, None)
+                _audit(self.ws, actor, profile_id, chosen, None)
         return self.of(profile_id)
 
 
