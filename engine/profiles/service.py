@@ -313,8 +313,8 @@ class Profiles:
         if not filtered:
             return page, int(db.scalar(_count(where), params))
         total = int(page.pop("_total").iloc[0]) if len(page) else None
-        if total is None:
-            total = int(db.scalar(_count(where), params)) if offset else 0
+        if total is None:  # an empty page: past the end, asked for no rows, or nobody matches
+            total = int(db.scalar(_count(where), params)) if offset or not limit else 0
         return page, total
 
     def condition(self, f: ProfileFilter) -> tuple[exp.Expr, dict[str, Any]]:

@@ -33,7 +33,7 @@ def test_a_note_is_written_by_the_acting_person_and_only_they_change_it(ws: Work
     assert [(a, action) for a, action, _, _ in audited] == [
         ("maria", "create"),
         ("maria", "update"),
-        ("joao", "create"),
+        ("joao (key notebook)", "create"),
         ("maria", "delete"),
     ]
     assert audited[1][2:] == ('"Prefers WhatsApp after 6pm"', '"Prefers WhatsApp after 7pm"')
@@ -66,5 +66,5 @@ def test_notes_follow_merges_and_leave_with_an_erase(ws: Workspace) -> None:
     assert ws.notes.of(a)["body"].tolist() == ["called on Monday"]
     ws.merges.unmerge(merge_id)
     assert ws.notes.of(a).empty and len(ws.notes.of(b)) == 1
-    ws.privacy.erase(b)
+    ws.privacy.erase(b, actor="t")
     assert ws.db.scalar("SELECT count(*) FROM notes") == 0
