@@ -102,6 +102,10 @@ def test_merge_preview_then_merge(seeded: Workspace, screen: Screen) -> None:
     no_errors(at)
     assert any(f"#{b} (folds in)" in df.value.columns for df in at.dataframe)
     at.button(key="merge_confirm").click().run()
+    assert any("limit is" in e.value for e in at.error)  # demo people hold a user id each
+    assert seeded.merges.linked(a).empty
+    at.checkbox(key="merge_override").check()
+    at.button(key="merge_confirm").click().run()
     no_errors(at)
     assert any("Merged" in s.value for s in at.success)
     assert not seeded.merges.linked(a).empty
@@ -142,7 +146,7 @@ def test_finding_a_person_opens_their_profile(seeded: Workspace, screen: Screen)
 
 def test_unmerge_brings_the_other_profile_back(seeded: Workspace, screen: Screen) -> None:
     a, b = (int(i) for i in seeded.profiles.list(limit=2).rows["id"])
-    seeded.merges.merge(a, b, actor="test")
+    seeded.merges.merge(a, b, override=True, actor="test")
     at = screen("profile", id=str(a))
     at.button(key="unmerge").click().run()
     no_errors(at)
