@@ -104,7 +104,9 @@ def test_search_follows_edits_merges_unmerge_and_erase(ws: Workspace, people: li
     assert _found(ws, "sharma") == {ravi}
 
 
-def test_results_come_prefixes_first_then_most_recently_seen_first(ws: Workspace, people: list[int]) -> None:
+def test_results_come_prefixes_first_then_most_recently_seen_first(
+    ws: Workspace, people: list[int]
+) -> None:
     ws.db.execute(
         "UPDATE profiles SET last_seen = TIMESTAMP '2026-01-01' + INTERVAL (id) DAY "
         "WHERE id IN (SELECT unnest($ids))",
