@@ -83,25 +83,32 @@ def _screen(page: str, query: dict[str, str], typed: dict[str, str]) -> Callable
     return rerun
 
 
-def screens(pid: int) -> dict[str, Callable[[], Any]]:
-    return {
-        "screen: People": _screen("people", {}, {}),
-        "screen: Profile": _screen("profile", {"id": str(pid)}, {}),
-        "screen: Segments, typed expression": _screen("segments", {}, {"seg_text": SEGMENT}),
+def screens(pid: int, only: str = "") -> dict[str, Callable[[], Any]]:
+    """The whole-screen reruns whose name starts with `only` (each is set up only if asked)."""
+    wanted = {
+        "screen: People": ("people", {}, {}),
+        "screen: Profile": ("profile", {"id": str(pid)}, {}),
+        "screen: Segments, typed expression": ("segments", {}, {"seg_text": SEGMENT}),
     }
+    return {name: _screen(*how) for name, how in wanted.items() if name.startswith(only)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__)
     parser.add_argument("--db", type=Path, default=None, help="default: the 1M demo workspace")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--only", metavar="PREFIX", help="only the figures whose name starts with it (people...)"
+    )
     args = parser.parse_args(argv)
     db = args.db or ensure(DEFAULT_DB)
     with Workspace.open(db) as ws:
         state.set_workspace(ws)
         profiles = ws.profiles.list(limit=1).total
         pid = _busiest_profile(ws)
-        calls = {**engine_calls(ws, pid), **screens(pid)}
+        only = args.only or ""
+        calls = {k: f for k, f in engine_calls(ws, pid).items() if k.startswith(only)}
+        calls.update(screens(pid, only))
         rows = [
             {"what": k, "median_s": round(_median(f, args.repeat), 3)} for k, f in calls.items()
         ]
