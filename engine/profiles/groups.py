@@ -7,6 +7,7 @@ entering/leaving rules); every change is in the audit trail under the group's na
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +59,10 @@ class Groups:
         text = _description(description)
         if segment_repo.get(self.ws.db, name) is not None:
             raise Conflict(f'there is already a segment or group named "{name}"')
+        ids = self._picked(profile_ids, matching)  # a bad filter refuses before anything is made
         self.ws.segments.save(name, kind="static", description=text)
         audit.record(self.ws, actor, "group", name, "create", "description", after=text)
-        self._add(name, profile_ids, matching, actor)
+        self._add(name, ids, actor)
         return self.get(name)
 
     def add(
@@ -74,14 +76,15 @@ class Groups:
         """Add the given profiles and everyone `matching` a People filter; returns how many
         were not members yet."""
         self._row(name)
-        return self._add(name, profile_ids, matching, actor)
+        return self._add(name, self._picked(profile_ids, matching), actor)
 
-    def _add(
-        self, name: str, profile_ids: Iterable[int], matching: ProfileFilter | None, actor: str
-    ) -> int:
+    def _picked(
+        self, profile_ids: Iterable[int], matching: ProfileFilter | None
+    ) -> builtins.list[int]:
         ids = [int(i) for i in profile_ids]
-        if matching is not None:
-            ids += self.ws.profiles.matching_ids(matching)
+        return ids + (self.ws.profiles.matching_ids(matching) if matching is not None else [])
+
+    def _add(self, name: str, ids: builtins.list[int], actor: str) -> int:
         if not ids:
             return 0
         added = self.ws.segments.add_members(name, ids, actor)

@@ -8,7 +8,7 @@ import pytest
 
 from engine import Workspace
 from engine.profiles.service import ProfileFilter
-from kith_errors import Conflict, ValidationError
+from kith_errors import Conflict, DslNameError, ValidationError
 
 
 @pytest.fixture
@@ -78,3 +78,9 @@ def test_bad_names_and_dynamic_segments_are_refused(ws: Workspace, people: list[
     ws.groups.create("ok")
     with pytest.raises(ValidationError, match="must be 1-100 letters"):
         ws.groups.rename("ok", "")
+
+
+def test_a_bad_filter_makes_no_group(ws: Workspace, people: list[int]) -> None:
+    with pytest.raises(DslNameError):
+        ws.groups.create("oops", matching=ProfileFilter(expression='contry = "ID"'))
+    assert ws.groups.list().empty
