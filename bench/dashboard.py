@@ -55,7 +55,13 @@ def engine_calls(ws: Workspace, pid: int) -> dict[str, Callable[[], Any]]:
         "people: lifecycle AND channel": lambda: ws.profiles.list(
             ProfileFilter(lifecycle="customer", channel="whatsapp"), limit=50
         ),
+        "people: channel web (has channel)": lambda: ws.profiles.list(
+            ProfileFilter(channel="web"), limit=50
+        ),
+        "people: ranked search 'maria' (20)": lambda: ws.profiles.search("maria"),
         "people: filter options": lambda: views.filter_options(acting),
+        "profile: engagement summary": lambda: ws.profiles.engagement(pid),
+        "profile: duplicate suggestions": lambda: ws.profiles.duplicates(pid),
         "profile: detail view": lambda: views.profile_detail(acting, pid),
         "segments: live count + 20 members": lambda: views.segment_draft(acting, SEGMENT),
         "overview: 30-day report": lambda: ws.overview.report(30),
@@ -82,21 +88,26 @@ def _screen(page: str, query: dict[str, str], typed: dict[str, str]) -> Callable
     return rerun
 
 
-def screens(pid: int) -> dict[str, Callable[[], Any]]:
-    return {
-        "screen: People": _screen("people", {}, {}),
-        "screen: Profile": _screen("profile", {"id": str(pid)}, {}),
-        "screen: Segments, typed expression": _screen("segments", {}, {"seg_text": SEGMENT}),
-        "screen: Overview": _screen("overview", {}, {}),
-        "screen: Goals": _screen("goals", {}, {}),
-        "screen: Funnels": _screen("funnels", {}, {}),
+def screens(pid: int, only: str = "") -> dict[str, Callable[[], Any]]:
+    """The whole-screen reruns whose name starts with `only` (each is set up only if asked)."""
+    wanted = {
+        "screen: People": ("people", {}, {}),
+        "screen: Profile": ("profile", {"id": str(pid)}, {}),
+        "screen: Segments, typed expression": ("segments", {}, {"seg_text": SEGMENT}),
+        "screen: Overview": ("overview", {}, {}),
+        "screen: Goals": ("goals", {}, {}),
+        "screen: Funnels": ("funnels", {}, {}),
     }
+    return {name: _screen(*how) for name, how in wanted.items() if name.startswith(only)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__)
     parser.add_argument("--db", type=Path, default=None, help="default: the 1M demo workspace")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--only", metavar="PREFIX", help="only the figures whose name starts with it (people...)"
+    )
     args = parser.parse_args(argv)
     db = args.db or ensure(DEFAULT_DB)
     with Workspace.open(db) as ws:
@@ -104,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         state.set_local_actor(BENCH_ADMIN)  # the screens act for a logged-in admin
         profiles = ws.profiles.list(limit=1).total
         pid = _busiest_profile(ws)
-        calls = {**engine_calls(ws, pid), **screens(pid)}
+        only = args.only or ""
+        calls = {k: f for k, f in engine_calls(ws, pid).items() if k.startswith(only)}
+        calls.update(screens(pid, only))
         rows = [
             {"what": k, "median_s": round(_median(f, args.repeat), 3)} for k, f in calls.items()
         ]

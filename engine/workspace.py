@@ -38,9 +38,12 @@ if TYPE_CHECKING:
     from engine.changes import Change
     from engine.ingest.intake import Intake
     from engine.ingest.service import Ingestor
+    from engine.profiles.channels import Channels
     from engine.profiles.consent import Consent
+    from engine.profiles.groups import Groups
     from engine.profiles.labels import Labels
     from engine.profiles.merge import Merges
+    from engine.profiles.notes import Notes
     from engine.profiles.privacy import Privacy
     from engine.profiles.service import Profiles
     from engine.profiles.transfer import Transfer
@@ -146,6 +149,24 @@ class Workspace:
         from engine.profiles.service import Profiles
 
         return Profiles(self)
+
+    @cached_property
+    def channels(self) -> Channels:
+        from engine.profiles.channels import Channels
+
+        return Channels(self)
+
+    @cached_property
+    def notes(self) -> Notes:
+        from engine.profiles.notes import Notes
+
+        return Notes(self)
+
+    @cached_property
+    def groups(self) -> Groups:
+        from engine.profiles.groups import Groups
+
+        return Groups(self)
 
     @cached_property
     def merges(self) -> Merges:

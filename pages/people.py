@@ -8,8 +8,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app import ui
-from app.ui import views
-from engine.catalog.vocab import CHANNELS, LIFECYCLE_STAGES, SOURCES
+from app.ui import people_list, views
+from engine.catalog.vocab import CHANNELS, SOURCES
 from engine.profiles.service import ProfileFilter
 
 PAGE_SIZE = 50
@@ -37,7 +37,7 @@ def _dates(label: str, key: str) -> tuple[dt.datetime | None, dt.datetime | None
 def _filters(options: views.FilterOptions) -> ProfileFilter:
     text = st.text_input(
         "Search",
-        placeholder="Search by name, email, phone or any identity…",
+        placeholder="Search by name, email, phone, city, label, property or identity…",
         key="q",
         label_visibility="collapsed",
         live="300ms",  # search as you type: commit after a short pause
@@ -45,7 +45,7 @@ def _filters(options: views.FilterOptions) -> ProfileFilter:
     )
     cols = st.columns(5)
     channel = _pick("Channel", list(CHANNELS), "channel", cols[0])
-    lifecycle = _pick("Lifecycle", list(LIFECYCLE_STAGES), "lifecycle", cols[1])
+    lifecycle = _pick("Lifecycle", options.lifecycles, "lifecycle", cols[1])
     source = _pick("Source", list(SOURCES), "source", cols[2])
     label = _pick("Label", options.labels, "label", cols[3])
     segment = _pick("Segment", options.segments, "segment", cols[4])
@@ -100,16 +100,17 @@ def _table(filters: ProfileFilter, sort: str, descending: bool) -> None:
         ui.empty_state("Nobody matches these filters", "Clear a filter or search for less text.")
         return
     picked = st.dataframe(
-        page.rows,
+        people_list.shown(page.rows),
         hide_index=True,
         width="stretch",
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode="multi-row",
         key="people_table",
     )
     rows = picked.selection.rows if picked is not None else []
-    if rows and st.button("Open profile", type="primary", icon=":material/person:"):
+    if len(rows) == 1 and st.button("Open profile", type="primary", icon=":material/person:"):
         ui.open_profile(int(page.rows.iloc[rows[0]]["id"]))
+    people_list.group_actions(page.rows, rows, filters, page.total)
 
 
 def _bulk(filters: ProfileFilter, options: views.FilterOptions) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from app.ui import views
+from app.ui import people_profile, views
 from app.ui.views import ProfileDetail
 from engine.catalog.vocab import CHANNELS
 
@@ -57,6 +57,7 @@ def _heading(detail: ProfileDetail) -> None:
     chips += " " + " ".join(f":green-badge[{ui.literal(name)}]" for name in detail.segments)
     if chips.strip():
         st.markdown(chips)
+    people_profile.header(p.id)
 
 
 def _properties(detail: ProfileDetail) -> None:
@@ -179,9 +180,10 @@ def _consent(detail: ProfileDetail) -> None:
 
 def _merge(detail: ProfileDetail) -> None:
     pid = detail.profile.id
-    other = st.number_input("Merge another profile into this one: its id", min_value=1, step=1)
-    if st.button("Preview merge", key="merge_preview"):
-        st.session_state["merge"] = ui.attempt(ui.workspace().merges.preview, pid, int(other))
+    other = people_profile.merge_target(pid)
+    clicked = st.button("Preview merge", key="merge_preview", disabled=other is None)
+    if clicked and other is not None:
+        st.session_state["merge"] = ui.attempt(ui.workspace().merges.preview, pid, other)
     preview = st.session_state.get("merge")
     if preview is not None and preview.primary.id == pid:
         ui.merge_preview(preview)
@@ -238,6 +240,7 @@ def _detail(profile_id: int) -> None:
         "Segments": _segments,
         "Labels": _labels,
         "Consent": _consent,
+        "Notes": lambda d: people_profile.notes(d.profile.id),
         "Merge": _merge,
         "Privacy": _privacy,
     }

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from app.ui import views
+from app.ui import people_settings, views
 from engine.access.matrix import ROLES
 from engine.admin.settings import DAY_SECONDS
 
@@ -204,6 +204,8 @@ identity, sessions, clock, team, keys = st.tabs(
 with identity:
     _identity_keys()
     _blocked_values()
+    people_settings.merge_cap()
+    people_settings.lifecycle_stages()
 with sessions:
     _sessions()
 with clock:

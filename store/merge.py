@@ -6,7 +6,7 @@ A batch of merges runs as a fixed number of statements over the registered frame
 `step` order, and every statement reproduces what merging them one after another would do, so
 each merge keeps its own snapshot and moved-row refs and `unmerge` undoes any one of them.
 
-Big tables (identities, events, sessions, consent_log) move by reference: their keys are
+Big tables (identities, events, sessions, consent_log) and notes move by reference: their keys are
 recorded and only `profile_id` changes. Small per-profile tables keyed by a name (labels,
 consents, static list memberships) are also snapshotted whole, because a merge drops the
 secondary's duplicates and may replace the primary's older consent. Saved segments' stored
@@ -40,6 +40,8 @@ _BACK_BY_REF = (
     "(SELECT ref FROM merge_moves WHERE merge_id = $m AND kind = 'session')",
     "UPDATE consent_log SET profile_id = $s WHERE profile_id = $p AND id IN "
     "(SELECT CAST(ref AS BIGINT) FROM merge_moves WHERE merge_id = $m AND kind = 'consent_log')",
+    "UPDATE notes SET profile_id = $s WHERE profile_id = $p AND id IN "
+    "(SELECT CAST(ref AS BIGINT) FROM merge_moves WHERE merge_id = $m AND kind = 'note')",
 )
 
 # table -> (remove the rows that moved from the primary, restore the snapshotted rows)
@@ -71,7 +73,8 @@ _COUNTS = (
     "(SELECT count(*) FROM labels WHERE profile_id = $s) AS labels, "
     "(SELECT count(*) FROM consents WHERE profile_id = $s) AS consents, "
     "(SELECT count(*) FROM segment_members WHERE profile_id = $s) "
-    "+ (SELECT count(*) FROM list_members WHERE profile_id = $s) AS memberships"
+    "+ (SELECT count(*) FROM list_members WHERE profile_id = $s) AS memberships, "
+    "(SELECT count(*) FROM notes WHERE profile_id = $s) AS notes"
 )
 
 
@@ -120,6 +123,29 @@ def linked(db: Database, profile_id: int) -> pd.DataFrame:
         "WHERE primary_id = $id OR secondary_id = $id ORDER BY merged_at DESC, id DESC",
         {"id": profile_id},
     )
+
+
+def identity_counts(db: Database, profile_ids: list[int]) -> dict[str, int]:
+    """How many distinct values of each identity type the given profiles hold together."""
+    rows = db.rows(
+        "SELECT type, count(DISTINCT value) FROM identities "
+        "WHERE profile_id IN (SELECT unnest($ids)) GROUP BY type ORDER BY type",
+        {"ids": [int(i) for i in profile_ids]},
+    )
+    return {str(kind): int(n) for kind, n in rows}
+
+
+def merged_counts(db: Database, ids: list[int]) -> dict[int, int]:
+    """How many profiles are folded (transitively, by live merges) into each given profile;
+    profiles with none are left out."""
+    rows = db.rows(
+        "WITH RECURSIVE folded(root, id) AS (SELECT id, id FROM (SELECT unnest($ids) AS id) "
+        "UNION SELECT f.root, m.secondary_id FROM merges m JOIN folded f "
+        "ON m.primary_id = f.id WHERE m.undone_at IS NULL) "
+        "SELECT root, count(*) - 1 FROM folded GROUP BY root HAVING count(*) > 1",
+        {"ids": [int(i) for i in ids]},
+    )
+    return {int(root): int(n) for root, n in rows}
 
 
 def merged_into(db: Database, profile_id: int) -> list[int]:
@@ -252,6 +278,12 @@ _BY_REF: dict[str, tuple[str, str]] = {
         "FROM kith_merge_pairs m JOIN consent_log x ON x.profile_id = m.secondary_id",
         "UPDATE consent_log SET profile_id = m.primary_id FROM kith_merge_pairs m "
         "WHERE consent_log.profile_id = m.secondary_id",
+    ),
+    "note": (
+        "INSERT INTO merge_moves SELECT m.merge_id, 'note', CAST(x.id AS VARCHAR) "
+        "FROM kith_merge_pairs m JOIN notes x ON x.profile_id = m.secondary_id",
+        "UPDATE notes SET profile_id = m.primary_id FROM kith_merge_pairs m "
+        "WHERE notes.profile_id = m.secondary_id",
     ),
 }
 

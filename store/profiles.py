@@ -163,12 +163,36 @@ def session_events(db: Database, session_id: str) -> pd.DataFrame:
     )
 
 
-def channels_of(db: Database, ids: Sequence[int], channels: Sequence[str]) -> dict[int, list[str]]:
-    """Channel identity types of each given profile (for a page of the list)."""
-    rows = db.rows(
-        "SELECT profile_id, list(DISTINCT type ORDER BY type) FROM identities "
-        "WHERE profile_id IN (SELECT unnest($ids)) AND list_contains($channels, type) "
-        "GROUP BY profile_id",
-        {"ids": [int(i) for i in ids], "channels": list(channels)},
-    )
-    return {int(pid): list(types) for pid, types in rows}
+# ---- duplicates -----------------------------------------------------------------------------
+
+# The profile's emails and phones (identities and fields, in their stored forms), the last 8
+# digits of its phone-like ids, and its name; then every other profile sharing an email or a
+# phone, or the name and a phone ending in the same 8 digits.
+_DUPLICATES = (
+    "WITH me AS (SELECT * FROM profiles WHERE id = $id), "
+    "mine AS (SELECT type AS kind, value FROM identities WHERE profile_id = $id "
+    "AND type IN ('email', 'phone') UNION SELECT 'email', email FROM me WHERE email <> '' "
+    "UNION SELECT 'phone', phone FROM me WHERE phone <> ''), "
+    "tails AS (SELECT DISTINCT right(regexp_replace(value, '[^0-9]', '', 'g'), 8) AS tail "
+    "FROM (SELECT value FROM identities WHERE profile_id = $id AND type IN ('phone', "
+    "'whatsapp', 'sms') UNION SELECT phone FROM me WHERE phone <> '') "
+    "WHERE length(regexp_replace(value, '[^0-9]', '', 'g')) >= 8), "
+    "found AS (SELECT i.profile_id AS id, 'same ' || i.type AS reason FROM identities i "
+    "JOIN mine m ON m.kind = i.type AND m.value = i.value "
+    "UNION SELECT p.id, 'same email' FROM profiles p JOIN mine m ON m.kind = 'email' "
+    "AND p.email = m.value UNION SELECT p.id, 'same phone' FROM profiles p JOIN mine m "
+    "ON m.kind = 'phone' AND p.phone = m.value "
+    "UNION SELECT p.id, 'same name, similar phone' FROM profiles p, me "
+    "WHERE lower(trim(p.name)) = lower(trim(me.name)) AND p.id IN (SELECT profile_id FROM "
+    "identities WHERE type IN ('phone', 'whatsapp', 'sms') AND right(regexp_replace(value, "
+    "'[^0-9]', '', 'g'), 8) IN (SELECT tail FROM tails) UNION SELECT id FROM profiles WHERE "
+    "right(regexp_replace(phone, '[^0-9]', '', 'g'), 8) IN (SELECT tail FROM tails))) "
+    "SELECT p.id, p.name, p.email, p.phone, list(f.reason ORDER BY f.reason) AS reasons "
+    "FROM found f JOIN profiles p ON p.id = f.id WHERE f.id <> $id "
+    "GROUP BY p.id, p.name, p.email, p.phone ORDER BY count(*) DESC, p.id LIMIT $limit"
+)
+
+
+def duplicates(db: Database, profile_id: int, limit: int) -> pd.DataFrame:
+    """id, name, email, phone, reasons: other profiles that may be the same person."""
+    return db.df(_DUPLICATES, {"id": profile_id, "limit": limit})

@@ -25,6 +25,7 @@ from app.api import (
     events,
     ingest,
     local,
+    people,
     profiles,
     segments,
 )
@@ -76,7 +77,7 @@ def create_api(lifespan: Lifespan | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)  # bodies are capped before anything else reads them
     app.include_router(ingest.router)
     app.include_router(local.router)
-    for module in (profiles, segments, events, analytics, catalog, activation):
+    for module in (people, profiles, segments, events, analytics, catalog, activation):
         _name_permissions(module.router.routes)
         app.include_router(module.router, dependencies=[Fresh])
     app.add_api_route("/api/health", health, methods=["GET"], tags=["server"])

@@ -40,6 +40,9 @@ class MergeRequest(BaseModel):
     primary_id: int
     secondary_id: int
     choices: dict[str, Literal["primary", "secondary"]] = Field(default_factory=dict)
+    override: bool = Field(
+        default=False, description="merge even past the identity limits (recorded in the audit)"
+    )
 
 
 class ConsentChange(BaseModel):
@@ -79,9 +82,10 @@ def profile_by_identity(identity_type: str, value: str, ws: Viewer) -> Any:
     return jsonable(ws.profiles.get(profile_id))
 
 
-@router.get("/profiles/{profile_id}")
-def get_profile(profile_id: int, ws: Viewer) -> Any:
-    return jsonable(ws.profiles.get(profile_id))
+@router.get("/profiles/{ref}")
+def get_profile(ref: str, ws: Viewer) -> Any:
+    """`ref`: the profile's id, any identity value it holds, or TYPE:VALUE (`email:ana@x.com`)."""
+    return jsonable(ws.profiles.get(ws.profiles.resolve(ref)))
 
 
 @router.patch("/profiles/{profile_id}")
@@ -131,7 +135,9 @@ def merge_preview(profile_id: int, body: MergePreviewRequest, ws: Viewer) -> Any
 def merge(
     body: MergeRequest, ws: Annotated[ActingWorkspace, Depends(allowed("people.merge"))]
 ) -> dict[str, Any]:
-    merge_id = ws.merges.merge(body.primary_id, body.secondary_id, choices=body.choices or None)
+    merge_id = ws.merges.merge(
+        body.primary_id, body.secondary_id, choices=body.choices or None, override=body.override
+    )
     return {"merge_id": merge_id, "profile": jsonable(ws.profiles.get(body.primary_id))}
 
 

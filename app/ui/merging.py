@@ -56,9 +56,15 @@ def merge_preview(preview: Any) -> None:
         if preview.conflicts:
             st.markdown("Both hold a value for these fields — choose which to keep:")
         choices = _choices(preview)
+        override = st.checkbox(
+            "Merge even past the identity limits (recorded in the audit trail)",
+            key="merge_override",
+        )
         if st.button("Merge", type="primary", key="merge_confirm"):
             run = workspace().merges.merge
-            merge_id = attempt(run, preview.primary.id, preview.secondary.id, choices=choices)
+            merge_id = attempt(
+                run, preview.primary.id, preview.secondary.id, choices=choices, override=override
+            )
             if merge_id is not None:
                 st.session_state["merge"] = None
                 invalidate()

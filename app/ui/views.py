@@ -5,13 +5,13 @@ calls one engine function. Pure orchestration over the services, acting for the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 import dsl
-from engine.catalog.vocab import SYSTEM_PROPERTIES
+from engine.catalog.vocab import LIFECYCLE_STAGES, SYSTEM_PROPERTIES
 from kith_errors import ValidationError
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ class FilterOptions:
     labels: list[str]
     segments: list[str]
     lists: list[str]
+    lifecycles: list[str] = field(default_factory=lambda: list(LIFECYCLE_STAGES))
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def filter_options(ws: ActingWorkspace) -> FilterOptions:
         labels=sorted(labels["label"].tolist()) if not labels.empty else [],
         segments=sorted(segments["name"].tolist()) if not segments.empty else [],
         lists=sorted(static["name"].tolist()) if not static.empty else [],
+        lifecycles=ws.settings.lifecycle_stages,
     )
 
 

@@ -1,14 +1,16 @@
 """Workspace settings: identity resolution (priority, per-profile limits, blocked values), the
-session inactivity timeout and the server's clock (how often time-dependent segments are
-re-evaluated, how webhook deliveries back off). Persisted in the `settings` table; every setter
-validates."""
+merge cap (how many profiles may be merged into one by hand), the lifecycle stages a profile
+may be in, the session inactivity timeout and the server's clock (how often time-dependent
+segments are re-evaluated, how webhook deliveries back off). Persisted in the `settings`
+table; every setter validates."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.catalog.vocab import IDENTITY_TYPES
+from engine.catalog.vocab import IDENTITY_TYPES, LIFECYCLE_STAGES
 from kith_errors import ValidationError
 from store import settings as repo
 from store.db import Database
@@ -36,6 +38,11 @@ DEFAULT_TIME_REFRESH = 300  # seconds between re-evaluations of time-dependent s
 DEFAULT_WEBHOOK_BACKOFF = 30  # seconds before the first retry of a failed delivery
 DEFAULT_WEBHOOK_ATTEMPTS = 6
 DAY_SECONDS = 24 * 60 * 60
+DEFAULT_MERGE_CAP = 10  # profiles merged by hand into one profile, at most
+MAX_MERGE_CAP = 1000
+MAX_LIFECYCLE_STAGES = 20
+LIFECYCLE_KEY = "profiles.lifecycle_stages"
+_STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$")
 
 _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
     "identity.priority",
@@ -43,11 +50,15 @@ _PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT = (
     "identity.blocked_values",
     "sessions.timeout_minutes",
 )
-_REFRESH, _BACKOFF, _ATTEMPTS = (
+_REFRESH, _BACKOFF, _ATTEMPTS, _MERGE_CAP = (
     "clock.time_refresh_seconds",
     "webhooks.backoff_seconds",
     "webhooks.max_attempts",
+    "merge.cap",
 )
+
+
+_KEYS = (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT, _REFRESH, _BACKOFF, _ATTEMPTS, _MERGE_CAP)
 
 
 class Settings:
@@ -118,6 +129,36 @@ class Settings:
             cleaned.append(value.strip().lower())
         self._put(_BLOCKED, sorted(set(cleaned)))
 
+    # ---- merging by hand ---------------------------------------------------------------------
+
+    @property
+    def merge_cap(self) -> int:
+        """How many profiles a manual merge may fold into one profile, in all."""
+        return self._whole(_MERGE_CAP, DEFAULT_MERGE_CAP)
+
+    def set_merge_cap(self, cap: int) -> None:
+        self._put(_MERGE_CAP, _bounded(cap, "merge cap (profiles merged into one)", MAX_MERGE_CAP))
+
+    # ---- lifecycle stages --------------------------------------------------------------------
+
+    @property
+    def lifecycle_stages(self) -> list[str]:
+        """The stages a profile's `lifecycle` may take, in the order people move through them;
+        every write path checks new values against them (values stored before a change stay)."""
+        stored = repo.get(self.db, LIFECYCLE_KEY)
+        return list(LIFECYCLE_STAGES) if stored is None else stored
+
+    def set_lifecycle_stages(self, stages: Iterable[Any]) -> None:
+        chosen = [_stage(stage) for stage in stages]
+        if not 1 <= len(chosen) <= MAX_LIFECYCLE_STAGES:
+            raise ValidationError(
+                f"give between 1 and {MAX_LIFECYCLE_STAGES} lifecycle stages, got {len(chosen)}"
+            )
+        twice = sorted({s for s in chosen if chosen.count(s) > 1})
+        if twice:
+            raise ValidationError(f"lifecycle stage {twice[0]!r} is listed twice")
+        self._put(LIFECYCLE_KEY, chosen)
+
     # ---- sessions ----------------------------------------------------------------------------
 
     @property
@@ -179,12 +220,24 @@ class Settings:
             "time_refresh_seconds": self.time_refresh_seconds,
             "webhook_backoff_seconds": self.webhook_backoff_seconds,
             "webhook_max_attempts": self.webhook_max_attempts,
+            "merge_cap": self.merge_cap,
+            "lifecycle_stages": self.lifecycle_stages,
         }
 
     def reset(self) -> None:
         """Back to the defaults."""
-        for key in (_PRIORITY, _LIMITS, _BLOCKED, _TIMEOUT, _REFRESH, _BACKOFF, _ATTEMPTS):
+        for key in (*_KEYS, LIFECYCLE_KEY):
             repo.delete(self.db, key)
+
+
+def _stage(stage: Any) -> str:
+    text = stage.strip() if isinstance(stage, str) else ""
+    if not _STAGE.match(text):
+        raise ValidationError(
+            f"lifecycle stage {stage!r} must be 1-40 letters, digits, spaces, '_' or '-'",
+            details={"stage": stage},
+        )
+    return text
 
 
 def _check_types(types: list[str], what: str) -> None:

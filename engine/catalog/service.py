@@ -224,11 +224,17 @@ class Catalog:
         rows = [d.model_dump() for d in [*builtin, *self.custom().values()]]
         return pd.DataFrame(rows, columns=list(PropertyDefinition.model_fields))
 
+    def choices(self) -> dict[str, tuple[str, ...]]:
+        """The standard vocabularies the workspace sets for itself: its lifecycle stages."""
+        from engine.admin.settings import Settings
+
+        return {"lifecycle": tuple(Settings(self.db).lifecycle_stages)}
+
     def validate_properties(self, values: dict[str, Any], *, partial: bool = True) -> dict:
         """Coerced values, or a ValidationError naming each bad field and the rule it broke."""
-        custom = self.custom()
+        custom, choices = self.custom(), self.choices()
         problems: list[dict[str, str]] = []
-        clean = {k: checked_value(k, v, custom, problems) for k, v in values.items()}
+        clean = {k: checked_value(k, v, custom, problems, choices) for k, v in values.items()}
         if not partial:
             problems += [
                 {"field": n, "rule": "required", "message": f"{n}: is required"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engine.catalog.normalize import normalize, rule
@@ -33,43 +34,54 @@ _STANDARD_CHOICES = {"lifecycle": LIFECYCLE_STAGES, "source": SOURCES, "platform
 CHOICE_PROPERTIES = frozenset(_STANDARD_CHOICES)
 
 
-def standard_choices(name: str) -> tuple[str, ...] | None:
+# a workspace's own vocabularies (its lifecycle stages), overriding the built-in ones
+Choices = Mapping[str, Sequence[str]]
+
+
+def standard_choices(name: str, choices: Choices | None = None) -> Sequence[str] | None:
     """The allowed values of a standard property with a vocabulary (None: any text)."""
-    return _STANDARD_CHOICES.get(name)
+    return {**_STANDARD_CHOICES, **(choices or {})}.get(name)
 
 
 def checked_value(
-    name: str, value: Any, custom: dict[str, PropertyDefinition], problems: list[dict[str, str]]
+    name: str,
+    value: Any,
+    custom: dict[str, PropertyDefinition],
+    problems: list[dict[str, str]],
+    choices: Choices | None = None,
 ) -> Any:
-    """The coerced value; a failed rule is appended to `problems` (all are reported at once)."""
+    """The coerced value; a failed rule is appended to `problems` (all are reported at once).
+    `choices`: the workspace's own vocabularies (Catalog.choices)."""
     try:
-        return _coerce(name, value, custom)
+        return _coerce(name, value, custom, choices)
     except (ValueError, TypeError) as err:
         rule = err.args[1] if len(err.args) > 1 else "type"
         problems.append({"field": name, "rule": rule, "message": f"{name}: {err.args[0]}"})
         return None
 
 
-def _coerce(name: str, value: Any, custom: dict[str, PropertyDefinition]) -> Any:
+def _coerce(
+    name: str, value: Any, custom: dict[str, PropertyDefinition], choices: Choices | None
+) -> Any:
     if name in SYSTEM_PROPERTIES or name in RESERVED:
         raise ValueError("is maintained by Kith and cannot be set", "system")
     if name in custom:
         return _custom_value(custom[name], value)
     if name in STANDARD_PROPERTIES:
-        return None if value is None else _standard_value(name, value)
+        return None if value is None else _standard_value(name, value, choices)
     if not _JSON_KEY.match(name):
         raise ValueError("is not a valid property name (letters, digits, underscores)", "name")
     json.dumps(value, default=str)
     return value
 
 
-def _standard_value(name: str, value: Any) -> str:
+def _standard_value(name: str, value: Any, choices: Choices | None) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"must be text, got {type(value).__name__}", "type")
     text = str(value).strip()
     if name in IDENTITY_FIELDS:
         return _identity_value(name, text)
-    allowed = _STANDARD_CHOICES.get(name)
+    allowed = standard_choices(name, choices)
     if allowed is not None and text not in allowed:
         raise ValueError(f"must be one of {', '.join(allowed)}", "enum")
     return text

@@ -7,6 +7,12 @@ unique key or profile, never per event) give one profile per component: none sto
 profile, one -> that profile, several -> merge into the oldest. A component that would give a
 profile more values of a type than its limit allows is resolved message by message instead,
 dropping the lowest-priority conflicting key from the match and logging the decision.
+
+An alias whose previousId is not a known anonymous id but a known userId is the customer's own
+system saying the two ids are one person: its message joins that userId's profile (merging the
+profile the new userId had, if any, into it), whatever the limits, and the decision is logged
+(`join_aliases`). Limits guard against accidental merges through shared values, not against an
+explicit alias.
 """
 
 from __future__ import annotations
@@ -232,6 +238,68 @@ def _assign(
     used = np.unique(res.row_group[res.row_group >= 0])
     res.new_groups = [int(g) for g in used if int(g) not in res.group_profile]
     return res
+
+
+# ---- aliases naming a known user id -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AliasTarget:
+    """An alias message (`line`) whose previousId (`key`, staged as an anonymous id no profile
+    holds) is the userId of stored profile `profile_id`."""
+
+    line: int
+    key: int
+    profile_id: int
+
+
+def alias_keys(graph: Graph, alias_lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(line, key) of every alias message's previousId that is not a stored anonymous id."""
+    marked = np.zeros(int(graph.rows.max()) + 1 if len(graph.rows) else 0, dtype=bool)
+    marked[alias_lines[alias_lines < len(marked)]] = True
+    mask = marked[graph.rows] if len(marked) else np.zeros(0, dtype=bool)
+    mask &= (graph.key_type[graph.keys] == "anonymous_id") & (graph.key_profile[graph.keys] < 0)
+    return graph.rows[mask], graph.keys[mask]
+
+
+def join_aliases(graph: Graph, res: Resolution, targets: list[AliasTarget]) -> None:
+    """Send each alias message's group to the profile its previousId names (see the module
+    docstring): the group's own profile, if stored, is merged into it; a new one is not made.
+    The previousId is not stored as an anonymous id: it is that profile's user id."""
+    primary_of = {secondary: primary for primary, secondary in res.merges}
+    for target in sorted(targets, key=lambda t: (graph.row_ts[t.line], t.line)):
+        group = int(res.row_group[target.line])
+        profile = _root(primary_of, target.profile_id)
+        current = res.group_profile.get(group)
+        if current is None:
+            res.new_groups.remove(group)
+        elif current != profile:
+            res.merges.append((profile, current))
+            primary_of[current] = profile
+        res.group_profile[group] = profile
+        res.key_group[target.key] = -1
+        res.log.append(_alias_entry(graph, target, profile, current))
+
+
+def _root(primary_of: dict[int, int], profile: int) -> int:
+    while profile in primary_of:
+        profile = primary_of[profile]
+    return profile
+
+
+def _alias_entry(
+    graph: Graph, target: AliasTarget, profile: int, current: int | None
+) -> dict[str, Any]:
+    previous = str(graph.key_value[target.key])
+    return {
+        "decision": "alias_joined",
+        "profile_id": profile,
+        "line": target.line,
+        "previous_id": previous,
+        "joined_profile": current,
+        "reason": f"an alias message named previousId {previous!r}, the userId of profile "
+        f"{target.profile_id}: its ids join that profile, whatever the limits",
+    }
 
 
 # ---- glue between the staging arrays and the write steps ---------------------------------------

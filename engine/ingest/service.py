@@ -32,6 +32,7 @@ from engine.ingest.frames import from_messages, from_table, rejections
 from engine.models import IngestReport
 from kith_errors import IngestError
 from store import ingest as repo
+from store import profiles as profile_repo
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -327,6 +328,9 @@ def _resolve_identities(
     row_ts = repo.line_ts(arrays["lines"])
     graph = identity.graph_from(arrays, row_ts, ws.settings.identity_limits)
     res = identity.resolve(graph)
+    targets = _alias_targets(ws, batch, graph)
+    if targets:
+        identity.join_aliases(graph, res, targets)
     ids = _reserve(ws, arrays["lines"]["_line"], res, blocked)
     first = ids.get("profiles", 0)
     group_profile = {**res.group_profile, **identity.new_ids(res.new_groups, first)}
@@ -352,6 +356,29 @@ def _resolve_identities(
         "lines": lines,
         "ids": ids,
     }
+
+
+def _alias_targets(
+    ws: Workspace, batch: repo.Staging, graph: identity.Graph
+) -> list[identity.AliasTarget]:
+    """Alias messages whose previousId is no stored anonymous id but a stored userId."""
+    canon = batch.canon
+    is_alias = pc.fill_null(pc.equal(canon["type"], "alias"), False).to_numpy(zero_copy_only=False)
+    if not is_alias.any():
+        return []
+    lines = canon["_line"].to_numpy().astype(np.int64)[is_alias]
+    rows, keys = identity.alias_keys(graph, lines)
+    values = [str(v) for v in graph.key_value[keys]]
+    owner = {value: pid for _, value, pid in profile_repo.owners(ws.db, _user_ids(values))}
+    return [
+        identity.AliasTarget(int(row), int(key), int(owner[value]))
+        for row, key, value in zip(rows.tolist(), keys.tolist(), values, strict=True)
+        if value in owner
+    ]
+
+
+def _user_ids(values: list[str]) -> list[tuple[str, str]]:
+    return [("user_id", value) for value in dict.fromkeys(values)]
 
 
 def _reserve(

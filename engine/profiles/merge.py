@@ -7,6 +7,12 @@ enough to put both profiles back as they were (`unmerge`). Changes made to the m
 after the merge are overwritten by the undo; events and identities it gained since stay with it.
 `merge_many` folds a whole batch of pairs in a fixed number of statements (identity resolution
 calls it once per ingestion batch); `merge` is a batch of one.
+
+A merge by hand is held to two bounds: the merge cap (Settings: at most that many profiles
+folded into one, counting those folded into either side before) and the identity limits (the
+merged profile may not hold more values of a type than identity resolution would allow). The
+agent may override the limits, never the cap; an override is recorded in the audit trail with
+the limits it broke.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ class MergePreview(BaseModel):
     primary: Profile
     secondary: Profile
     conflicts: list[FieldConflict]
-    moves: dict[str, int]  # events, sessions, identities, labels, consents, memberships
+    moves: dict[str, int]  # events, sessions, identities, labels, consents, memberships, notes
 
 
 def _empty(value: Any) -> bool:
@@ -99,13 +105,22 @@ class Merges:
         secondary_id: int,
         *,
         choices: dict[str, Side] | None = None,
+        override: bool = False,
         actor: str = "admin",
     ) -> int:
-        """Fold `secondary_id` into `primary_id`; returns the merge id (for `unmerge`)."""
+        """Fold `secondary_id` into `primary_id`; returns the merge id (for `unmerge`).
+        `override` lets the merge break identity limits (recorded in the audit trail)."""
         with self.ws.db.transaction():
+            pair = self._pair(primary_id, secondary_id)
             if choices:
-                _checked(choices, *self._pair(primary_id, secondary_id))
+                _checked(choices, *pair)
+            self._within_cap(primary_id, secondary_id)
+            broken = self._broken_limits(primary_id, secondary_id)
+            if broken and not override:
+                raise Conflict(_limit_message(primary_id, broken), details={"limits": broken})
             merge_id = self._fold(_folds([(primary_id, secondary_id)]), choices or {}, actor)[0]
+            if broken:
+                audit.record(self.ws, actor, "profile", primary_id, "merge_override", after=broken)
         self.ws.commit(Change.of(ChangeKind.MERGE, [primary_id], removed_ids=[secondary_id]))
         return merge_id
 
@@ -140,6 +155,34 @@ class Merges:
             db, frame, at=utcnow(), actor=actor, first_audit_id=first_audit, choices=choices
         )
         return frame["merge_id"].tolist()
+
+    def _within_cap(self, primary_id: int, secondary_id: int) -> None:
+        cap = self.ws.settings.merge_cap
+        folded = self.merged_count(primary_id) + self.merged_count(secondary_id) + 1
+        if folded > cap:
+            raise Conflict(
+                f"profile {primary_id} would have {folded} profiles merged into it; the merge "
+                f"cap is {cap} (Settings > Identity keys)",
+                details={"cap": cap, "merged": folded},
+            )
+
+    def _broken_limits(self, primary_id: int, secondary_id: int) -> dict[str, dict[str, int]]:
+        """Identity types the merged profile would hold more values of than its limit allows."""
+        limits = self.ws.settings.identity_limits
+        counts = repo.identity_counts(self.ws.db, [primary_id, secondary_id])
+        return {
+            kind: {"values": n, "limit": limits[kind]}
+            for kind, n in counts.items()
+            if kind in limits and n > limits[kind]
+        }
+
+    def merged_count(self, profile_id: int) -> int:
+        """How many profiles are merged (by live merges, through others too) into this one."""
+        return len(repo.merged_into(self.ws.db, profile_id))
+
+    def merged_counts(self, profile_ids: Sequence[int]) -> dict[int, int]:
+        """`merged_count` of each given profile that has merges (a page of the People list)."""
+        return repo.merged_counts(self.ws.db, [int(i) for i in profile_ids])
 
     # ---- unmerge -----------------------------------------------------------------------------
 
@@ -178,6 +221,14 @@ class Merges:
     def linked(self, profile_id: int) -> pd.DataFrame:
         """Merges this profile took part in, newest first."""
         return repo.linked(self.ws.db, profile_id)
+
+
+def _limit_message(primary_id: int, broken: dict[str, dict[str, int]]) -> str:
+    kind, seen = next(iter(broken.items()))
+    return (
+        f"merging would give profile {primary_id} {seen['values']} {kind} values; the {kind} "
+        f"limit is {seen['limit']} (Settings > Identity keys). Merge with override to go past it"
+    )
 
 
 # ---- field resolution ------------------------------------------------------------------------

@@ -3,6 +3,7 @@ list behind the People screen, and a profile's activity (timeline, sessions)."""
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -12,13 +13,16 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from sqlglot import exp
 
+from dsl.ast import And, Expr, HasChannel
 from engine.admin import audit
 from engine.catalog.normalize import normalize
 from engine.catalog.service import moment
 from engine.catalog.vocab import CHANNELS, IDENTITY_TYPES
 from engine.changes import Change, ChangeKind, Touches
-from engine.clock import utcnow
+from engine.clock import as_of_or_now, utcnow
 from engine.models import MAX_OFFSET, Identity, Profile, check_page
+from engine.profiles import engagement
+from engine.profiles.engagement import Engagement
 from engine.profiles.text_match import caseless_run, contains, like_pattern
 from kith_errors import Conflict, NotFound, ValidationError
 from store import profiles as repo
@@ -102,6 +106,60 @@ class Profiles:
         """The profile owning an identity, if any."""
         return repo.find(self.ws.db, identity_type, normalize_identity(identity_type, value))
 
+    def resolve(self, ref: str | int) -> int:
+        """The profile a person names: its id, any identity value it holds (an email, a phone
+        in any spelling, a user id, a channel id...), or `TYPE:VALUE` to say which type
+        (`id:42`, `user_id:42`). A bare number is the id when such a profile exists."""
+        text = str(ref).strip()
+        if not text:
+            raise ValidationError("name a profile: its id or any identity value it holds")
+        kind, sep, value = text.partition(":")
+        if sep and kind in IDENTITY_KINDS | {"id"}:
+            return self._resolve_typed(kind, value.strip(), text)
+        if text.isdigit() and repo.existing_ids(self.ws.db, [int(text)]):
+            return int(text)
+        return self._resolve_value(text)
+
+    def _resolve_typed(self, kind: str, value: str, text: str) -> int:
+        if kind == "id":
+            if not value.isdigit() or not repo.existing_ids(self.ws.db, [int(value)]):
+                raise NotFound(f"profile {value} does not exist", details={"id": value})
+            return int(value)
+        found = self.find(kind, value)
+        if found is None:
+            raise NotFound(f"no profile has the identity {text!r}", details={"ref": text})
+        return found
+
+    def _resolve_value(self, text: str) -> int:
+        """The one profile holding `text` as a value of any identity type."""
+        pairs = []
+        for kind in sorted(IDENTITY_KINDS):
+            try:
+                stored = normalize(kind, text)
+            except ValueError:
+                continue
+            if stored is not None:
+                pairs.append((kind, stored))
+        owners = repo.owners(self.ws.db, pairs)
+        ids = sorted({owner for _, _, owner in owners})
+        if not ids:
+            raise NotFound(
+                f"no profile has the id or identity value {text!r}", details={"ref": text}
+            )
+        if len(ids) > 1:
+            named = ", ".join(f"#{pid} ({kind})" for kind, _, pid in owners)
+            raise Conflict(
+                f"{text!r} names several profiles: {named}; say which with TYPE:VALUE",
+                details={"ref": text, "profiles": ids},
+            )
+        return ids[0]
+
+    def engagement(self, profile_id: int, *, as_of: dt.datetime | None = None) -> Engagement:
+        """Last contact, messages in and out, purchases and lifetime value, average CSAT and
+        open tickets (engine/profiles/engagement.py), from the events up to `as_of`."""
+        self.get(profile_id)
+        return engagement.summary(self.ws.db, profile_id, as_of_or_now(as_of))
+
     def identities(self, profile_id: int) -> pd.DataFrame:
         self.get(profile_id)
         return repo.identities(self.ws.db, profile_id)
@@ -173,24 +231,41 @@ class Profiles:
         """Every audited change of the profile (or of one field), oldest first."""
         return audit.history(self.ws, "profile", profile_id, field)
 
+    def duplicates(self, profile_id: int, limit: int = 20) -> pd.DataFrame:
+        """Other profiles that may be the same person, the likeliest first: id, name, email,
+        phone, reasons (same email or phone in their stored forms; the same name with a phone
+        ending in the same 8 digits)."""
+        self.get(profile_id)
+        check_page(limit, 0, 100)
+        return repo.duplicates(self.ws.db, profile_id, int(limit))
+
     # ---- search and list ---------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 20) -> pd.DataFrame:
-        """Profiles whose name, email, phone or any identity contains `text` (any case)."""
+        """Profiles whose name, email, phone, city, a custom property, a label or any identity
+        contains `text` (any case): exact matches first, then those starting with it, then the
+        rest; within each, the most recently seen first."""
         if not text or not text.strip():
             raise ValidationError("type something to search for")
+        custom = self._custom_columns()
         built = _Where(set())
-        built.add_text(text)
-        where, params = built.result()
-        order = exp.Ordered(this=exp.column("last_seen"), desc=True, nulls_first=False)
+        built.add_text(text, custom)
+        where, _ = built.result()
+        rank = _rank(built.param(text.strip().lower()), custom)
+        seen = exp.Ordered(this=exp.column("last_seen"), desc=True, nulls_first=False)
         query = (
             exp.select(*_PAGE_COLUMNS)
             .from_(exp.to_table("profiles").as_("p"))
             .where(where)
-            .order_by(order, exp.column("id"))
+            .order_by(rank, seen, exp.column("id"))
             .limit(exp.Placeholder(this="page_limit"))
         )
-        return self.ws.db.df(query, {**params, "page_limit": max(0, int(limit))})
+        return self.ws.db.df(query, {**built.params, "page_limit": max(0, int(limit))})
+
+    def _custom_columns(self) -> builtins.list[str]:
+        """The typed columns of the registered custom properties."""
+        columns = set(repo.profile_columns(self.ws.db))
+        return sorted(set(self.ws.catalog.custom()) & columns)
 
     def list(
         self,
@@ -206,9 +281,19 @@ class Profiles:
             raise ValidationError(f"cannot sort by {sort!r}; use one of {', '.join(SORTABLE)}")
         where, params = self.condition(filters or ProfileFilter())
         page, total = self._page_and_total(where, params, sort, descending, limit, offset)
-        channels = repo.channels_of(self.ws.db, page["id"].tolist(), list(CHANNELS))
-        page.insert(4, "channels", page["id"].map(lambda i: channels.get(i, [])))
+        ids = page["id"].tolist()
+        channels = self.ws.channels.of_many(ids, as_of=filters.as_of if filters else None)
+        page.insert(4, "channels", [channels[i].names for i in ids])
+        page.insert(5, "main_channel", [channels[i].main for i in ids])
+        merged = self.ws.merges.merged_counts(ids)
+        page.insert(6, "merged", [merged.get(i, 0) for i in ids])
         return ProfilePage(rows=page, total=total)
+
+    def matching_ids(self, filters: ProfileFilter) -> builtins.list[int]:
+        """The ids of every profile matching the filters (a group made of a filter's results)."""
+        where, params = self.condition(filters)
+        query = exp.select(_ID).from_(exp.to_table("profiles").as_("p")).where(where).order_by(_ID)
+        return [int(r[0]) for r in self.ws.db.rows(query, params)]
 
     def _page_and_total(
         self,
@@ -228,15 +313,14 @@ class Profiles:
         if not filtered:
             return page, int(db.scalar(_count(where), params))
         total = int(page.pop("_total").iloc[0]) if len(page) else None
-        if total is None:
-            total = int(db.scalar(_count(where), params)) if offset else 0
+        if total is None:  # an empty page: past the end, asked for no rows, or nobody matches
+            total = int(db.scalar(_count(where), params)) if offset or not limit else 0
         return page, total
 
     def condition(self, f: ProfileFilter) -> tuple[exp.Expr, dict[str, Any]]:
         """The filters as one sqlglot condition over `profiles`, with its bound parameters."""
         built = _Where(set(repo.profile_columns(self.ws.db)))
-        built.add_text(f.text)
-        built.exists_in("identities", "type", f.channel)
+        built.add_text(f.text, self._custom_columns() if f.text else ())
         built.exists_in("labels", "label", f.label)
         built.equals("source", f.source)
         built.equals("lifecycle", f.lifecycle)
@@ -245,10 +329,20 @@ class Profiles:
         for key, value in f.properties.items():
             built.property_equals(key, value)
         built.activity(f.event_type, f.event_from, f.event_to)
-        for source in (f.segment, f.expression):
-            if source:
-                built.add(*self.ws.segments.condition(source, as_of=f.as_of))
+        language = self._language_part(f)
+        if language is not None:
+            built.add(*self.ws.segments.condition(language, as_of=f.as_of))
         return built.result()
+
+    def _language_part(self, f: ProfileFilter) -> Expr | None:
+        """The filters the segment language states, as one expression compiled once (so their
+        parameters cannot clash): the channel (the language's `has channel`, the one meaning
+        of being on a channel), the saved segment and the expression."""
+        parts: builtins.list[Expr] = [HasChannel(f.channel)] if f.channel else []
+        parts += [self.ws.segments.target(s) for s in (f.segment, f.expression) if s]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     # ---- activity ----------------------------------------------------------------------------
 
@@ -334,27 +428,32 @@ class _Where:
         self.parts.append(condition)
         self.params.update(params or {})
 
-    def add_text(self, text: str | None) -> None:
-        """Name, email, phone or any identity value contains the text (any case).
+    def add_text(self, text: str | None, custom: Sequence[str] = ()) -> None:
+        """Name, email, phone, city, a registered custom property (`custom`: their columns),
+        an unregistered property's value, a label or any identity value contains the text
+        (any case).
 
-        One scan of `profiles` OR-ed with a semi-join on `identities` (one pass producing ids).
-        Emails and phones are stored without whitespace (normalised on every write path), so a
-        needle holding a space skips them."""
+        One scan of `profiles` OR-ed with semi-joins on `identities` and `labels` (one pass
+        each producing ids). Emails and phones are stored without whitespace (normalised on
+        every write path), so a needle holding a space skips them."""
         if not text or not text.strip():
             return
         needle = text.strip()
         found = self._holds(needle)
         spaced = any(c.isspace() for c in needle)
-        own = ("name",) if spaced else ("name", "email", "phone")
         held = found(exp.column("value", table="i"))
         if spaced:
             kinds = [exp.Literal.string(k) for k in _UNSPACED]
             held = exp.and_(
                 exp.Not(this=exp.In(this=exp.column("type", table="i"), expressions=kinds)), held
             )
-        ids = exp.select("profile_id").from_(exp.to_table("identities").as_("i")).where(held)
-        matches = [found(exp.column(c, table="p")) for c in own]
-        self.parts.append(exp.or_(*matches, exp.In(this=_ID, query=exp.Subquery(this=ids))))
+        identities = exp.select("profile_id").from_(exp.to_table("identities").as_("i")).where(held)
+        labelled = found(exp.column("label", table="l"))
+        labels = exp.select("profile_id").from_(exp.to_table("labels").as_("l")).where(labelled)
+        matches = [found(column) for column in _text_columns(spaced, custom)]
+        matches.append(found(_property_values()))
+        semi = [exp.In(this=_ID, query=exp.Subquery(this=q)) for q in (identities, labels)]
+        self.parts.append(exp.or_(*matches, *semi))
 
     def _holds(self, needle: str) -> Callable[[exp.Expr], exp.Expr]:
         """A condition builder: the column contains the needle, ignoring case. A needle with
@@ -438,6 +537,51 @@ class _Where:
 
     def result(self) -> tuple[exp.Expr, dict[str, Any]]:
         return (exp.and_(*self.parts) if self.parts else exp.true()), self.params
+
+
+def _text_columns(spaced: bool, custom: Sequence[str]) -> list[exp.Expr]:
+    """The profile's own text a search looks in (custom properties read as text)."""
+    own = ("name", "city") if spaced else ("name", "email", "phone", "city")
+    columns: list[exp.Expr] = [exp.column(c, table="p") for c in own]
+    columns += [exp.cast(exp.column(c, table="p"), exp.DataType.Type.VARCHAR) for c in custom]
+    return columns
+
+
+def _property_values() -> exp.Expr:
+    """The values (not the keys) of the unregistered properties, as one text."""
+    values = exp.func(
+        "json_extract_string", exp.column("properties", table="p"), exp.Literal.string("$.*")
+    )
+    return exp.func("array_to_string", values, exp.Literal.string("\x1f"))
+
+
+def _rank(needle: exp.Expr, custom: Sequence[str]) -> exp.Expr:
+    """0 when a value equals the search text (any case), 1 when one starts with it, else 2;
+    over the profile's own text, its identity values and its labels."""
+    own = [exp.func("lower", c) for c in _text_columns(False, custom)]
+
+    def any_of(test: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+        held = [
+            _held_in(table, test(exp.func("lower", exp.column(column))))
+            for table, column in (("identities", "value"), ("labels", "label"))
+        ]
+        return exp.or_(*(test(c) for c in own), *held)
+
+    exact = any_of(lambda c: exp.EQ(this=c, expression=needle.copy()))
+    prefix = any_of(lambda c: exp.func("starts_with", c, needle.copy()))
+    return exp.Case(
+        ifs=[
+            exp.If(this=exact, true=exp.Literal.number(0)),
+            exp.If(this=prefix, true=exp.Literal.number(1)),
+        ],
+        default=exp.Literal.number(2),
+    )
+
+
+def _held_in(table: str, condition: exp.Expr) -> exp.Expr:
+    """The profile has a row in `table` (keyed by profile_id) meeting the condition."""
+    ids = exp.select("profile_id").from_(exp.to_table(table)).where(condition)
+    return exp.In(this=_ID, query=exp.Subquery(this=ids))
 
 
 def _count(where: exp.Expr) -> exp.Expr:

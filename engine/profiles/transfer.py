@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from engine.admin import audit
 from engine.catalog.normalize import normalize_series, rule
-from engine.catalog.values import standard_choices
+from engine.catalog.values import Choices, standard_choices
 from engine.catalog.vocab import STANDARD_PROPERTIES
 from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
@@ -232,7 +232,7 @@ class Transfer:
         ignored = _check_header(list(raw.columns), custom)
         raw = raw.drop(columns=ignored)
         consent_columns = import_columns.consent_columns(list(raw.columns))
-        rows, errors = _typed_rows(raw, custom)
+        rows, errors = _typed_rows(raw, custom, self.ws.catalog.choices())
         ids, id_errors = _identities(raw)
         consent, failed = import_columns.consent_frame(raw, consent_columns, utcnow())
         errors += [_errors(raw.loc[bad, "row"], col, msg) for col, msg, bad in failed if bad.any()]
@@ -380,7 +380,7 @@ def _errors(rows: pd.Series, column: str, message: Any) -> pd.DataFrame:
 
 
 def _typed_rows(
-    raw: pd.DataFrame, custom: dict[str, PropertyDefinition]
+    raw: pd.DataFrame, custom: dict[str, PropertyDefinition], choices: Choices
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     rows = pd.DataFrame({"row": raw["row"]})
     errors: list[pd.DataFrame] = []
@@ -389,18 +389,20 @@ def _typed_rows(
         if column in custom:
             rows[target], bad = _custom_column(raw[column], custom[column])
         elif column in STANDARD_PROPERTIES or column in _RENAMED:
-            rows[target], bad = _standard_column(target, raw[column])
+            rows[target], bad = _standard_column(target, raw[column], choices)
         else:
             continue
         errors += [_errors(raw.loc[mask, "row"], column, msg) for msg, mask in bad if mask.any()]
     return rows, errors
 
 
-def _standard_column(name: str, values: pd.Series) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
+def _standard_column(
+    name: str, values: pd.Series, choices: Choices
+) -> tuple[pd.Series, list[tuple[str, pd.Series]]]:
     if name in ("email", "phone"):
         stored, bad = normalize_series(name, values)
         return stored, [(rule(name).problem.removeprefix("is "), bad)]
-    allowed = standard_choices(name)  # the catalog's vocabulary, as a manual edit checks it
+    allowed = standard_choices(name, choices)  # the catalog's vocabulary, as an edit checks it
     if allowed is None:
         return values, []
     bad = values.notna() & ~values.isin(allowed)

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlglot import exp
 
 from dsl.ast import Action, EventRef, Increment, Path, SetProperty, UnsetProperty
-from engine.catalog.values import checked_value
+from engine.catalog.values import Choices, checked_value
 from engine.catalog.vocab import STANDARD_PROPERTIES
 from engine.models import PropertyDefinition
 from store.db import Database
@@ -48,8 +48,9 @@ def check_writes(
     custom = ws.catalog.custom()
     checked = [a for a in writes if _defined(a.prop, custom)]
     reasons = pd.Series(None, index=frame.index, dtype=object)
+    choices = ws.catalog.choices()
     for action in checked:
-        found = _reasons(ws, action, frame, refs, custom)
+        found = _reasons(ws, action, frame, refs, custom, choices)
         reasons = reasons.fillna(found)
     bad = reasons.notna().to_numpy()
     refused = frame[bad].assign(reason=reasons[bad].to_numpy())
@@ -59,7 +60,9 @@ def check_writes(
 def coerced_value(ws: Workspace, prop: Path, value: Any) -> Any:
     """A literal value (checked already: it passes) as the catalog stores it."""
     custom = ws.catalog.custom()
-    return checked_value(prop.dotted, value, custom, []) if _defined(prop, custom) else value
+    if not _defined(prop, custom):
+        return value
+    return checked_value(prop.dotted, value, custom, [], ws.catalog.choices())
 
 
 def coerced(ws: Workspace, prop: Path, values: pd.Series) -> pd.Series:
@@ -67,7 +70,8 @@ def coerced(ws: Workspace, prop: Path, values: pd.Series) -> pd.Series:
     custom = ws.catalog.custom()
     if not _defined(prop, custom) or values.empty:
         return values
-    stored = {v: checked_value(prop.dotted, v, custom, []) for v in pd.unique(values)}
+    choices = ws.catalog.choices()
+    stored = {v: checked_value(prop.dotted, v, custom, [], choices) for v in pd.unique(values)}
     return values.map(stored).astype(object)
 
 
@@ -84,23 +88,28 @@ def _reasons(
     frame: pd.DataFrame,
     refs: dict[str, str],
     custom: dict[str, PropertyDefinition],
+    choices: Choices,
 ) -> pd.Series:
     """Why each row's write is refused (None where it passes)."""
     name = action.prop.dotted
     if isinstance(action, UnsetProperty):
-        return _same(frame, _reason(name, None, custom))
+        return _same(frame, _reason(name, None, custom, choices))
     if isinstance(action, Increment):
-        return _increments(ws, action, frame, custom)
+        return _increments(ws, action, frame, custom, choices)
     if isinstance(action.value, EventRef):
         values = frame[refs[action.value.path.dotted]]
         present = values.notna()  # an event without the property writes nothing
-        verdicts = {v: _reason(name, v, custom) for v in pd.unique(values[present])}
+        verdicts = {v: _reason(name, v, custom, choices) for v in pd.unique(values[present])}
         return values.where(present).map(verdicts, na_action="ignore").astype(object)
-    return _same(frame, _reason(name, action.value.value, custom))
+    return _same(frame, _reason(name, action.value.value, custom, choices))
 
 
 def _increments(
-    ws: Workspace, action: Increment, frame: pd.DataFrame, custom: dict[str, PropertyDefinition]
+    ws: Workspace,
+    action: Increment,
+    frame: pd.DataFrame,
+    custom: dict[str, PropertyDefinition],
+    choices: Choices,
 ) -> pd.Series:
     """Each firing's value after the increment (current value + by x firings of the profile),
     checked like an edit to that value."""
@@ -108,7 +117,9 @@ def _increments(
     ids, counts = np.unique(frame["profile_id"].to_numpy("int64"), return_counts=True)
     current = _current_values(ws.db, name, ids.tolist())
     verdicts = {
-        int(pid): _reason(name, _number(current.get(int(pid))) + action.by * int(n), custom)
+        int(pid): _reason(
+            name, _number(current.get(int(pid))) + action.by * int(n), custom, choices
+        )
         for pid, n in zip(ids, counts, strict=True)
     }
     return frame["profile_id"].astype("int64").map(verdicts).astype(object)
@@ -131,9 +142,11 @@ def _number(value: Any) -> float:
         return 0.0  # the UPDATE counts a non-number as 0 too
 
 
-def _reason(name: str, value: Any, custom: dict[str, PropertyDefinition]) -> str | None:
+def _reason(
+    name: str, value: Any, custom: dict[str, PropertyDefinition], choices: Choices
+) -> str | None:
     problems: list[dict[str, str]] = []
-    checked_value(name, value, custom, problems)
+    checked_value(name, value, custom, problems, choices)
     return problems[0]["message"] if problems else None
 
 

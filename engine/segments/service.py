@@ -233,10 +233,7 @@ class Segments:
         of: list[str] | None,
         description: str | None,
     ) -> dict[str, Any]:
-        if not _NAME.match(name or ""):
-            raise ValidationError(
-                f"segment name {name!r} must be 1-100 letters, digits, spaces, '_' or '-'"
-            )
+        check_name(name)
         if kind not in KINDS:
             raise ValidationError(f"segment kind {kind!r} is not one of {', '.join(KINDS)}")
         self._check_shape(name, kind, expression, op, of)
@@ -363,6 +360,14 @@ class Segments:
     def memberships(self, profile_id: int) -> builtins.list[str]:
         """Names of the saved segments the profile is a member of (as last refreshed)."""
         return repo.memberships(self.db, profile_id)
+
+
+def check_name(name: str) -> None:
+    """A saved segment's (or static list's) name: 1-100 letters, digits, spaces, '_' or '-'."""
+    if not _NAME.match(name or ""):
+        raise ValidationError(
+            f"segment name {name!r} must be 1-100 letters, digits, spaces, '_' or '-'"
+        )
 
 
 def _check_replacing(existing: dict[str, Any], kind: str, replace: bool) -> None:

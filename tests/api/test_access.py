@@ -55,7 +55,7 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
         ("get", "/api/profiles/by-identity/{identity_type}/{value}"): {
             "path": "/api/profiles/by-identity/email/p1@example.com"
         },
-        ("get", "/api/profiles/{profile_id}"): {"path": f"/api/profiles/{a}"},
+        ("get", "/api/profiles/{ref}"): {"path": "/api/profiles/p1@example.com"},
         ("patch", "/api/profiles/{profile_id}"): {
             "path": f"/api/profiles/{a}",
             "json": {"changes": {"city": "Bandung"}},
@@ -72,6 +72,42 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
         ("put", "/api/profiles/{profile_id}/consent"): {
             "path": f"/api/profiles/{a}/consent",
             "json": {"channel": "email", "status": "granted"},
+        },
+        ("get", "/api/people/search"): {"path": "/api/people/search?q=p1"},
+        ("get", "/api/profiles/{profile_id}/channels"): {"path": f"/api/profiles/{a}/channels"},
+        ("put", "/api/profiles/{profile_id}/main-channel"): {
+            "path": f"/api/profiles/{a}/main-channel",
+            "json": {"channel": "email"},
+        },
+        ("delete", "/api/profiles/{profile_id}/main-channel"): {
+            "path": f"/api/profiles/{a}/main-channel"
+        },
+        ("get", "/api/profiles/{profile_id}/merges"): {"path": f"/api/profiles/{a}/merges"},
+        ("get", "/api/profiles/{profile_id}/duplicates"): {"path": f"/api/profiles/{a}/duplicates"},
+        ("get", "/api/profiles/{profile_id}/engagement"): {"path": f"/api/profiles/{a}/engagement"},
+        ("get", "/api/profiles/{profile_id}/notes"): {"path": f"/api/profiles/{a}/notes"},
+        ("post", "/api/profiles/{profile_id}/notes"): {
+            "path": f"/api/profiles/{a}/notes",
+            "json": {"body": "called back"},
+        },
+        # another role's note is refused to everyone but its author: a missing one answers 404
+        ("patch", "/api/notes/{note_id}"): {"path": "/api/notes/999", "json": {"body": "x"}},
+        ("delete", "/api/notes/{note_id}"): {"path": "/api/notes/999"},
+        ("get", "/api/groups"): {},
+        ("post", "/api/groups"): {"json": {"name": "callbacks", "profile_ids": [a]}},
+        ("get", "/api/groups/{name}/members"): {"path": "/api/groups/callbacks/members"},
+        ("post", "/api/groups/{name}/members"): {
+            "path": "/api/groups/callbacks/members",
+            "json": {"profile_ids": [a]},
+        },
+        ("patch", "/api/groups/{name}"): {
+            "path": "/api/groups/callbacks",
+            "json": {"description": "to call back"},
+        },
+        ("delete", "/api/groups/{name}"): {"path": "/api/groups/nope"},
+        ("post", "/api/groups/{name}/members/remove"): {
+            "path": "/api/groups/callbacks/members/remove",
+            "json": {"profile_ids": [a]},
         },
         ("post", "/api/segments/evaluate"): {"json": {"expression": 'country = "ES"'}},
         ("post", "/api/segments/check"): {"json": {"expression": 'country = "ES"'}},

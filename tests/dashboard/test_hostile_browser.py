@@ -144,7 +144,11 @@ def test_every_screen_shows_stored_text_literally(
     counts = {name: _visit(page, base + path, name) for name, path in SCREENS.items()}
     counts["profile"] = _visit(page, f"{base}profile?id={people[0]}", "profile")
     page.get_by_role("tab", name="Merge").click()
-    page.get_by_label("Merge another profile into this one: its id").fill(str(people[1]))
+    search = page.get_by_label("Find the profile to merge into this one")
+    search.fill("hostile2@example.com")
+    search.press("Enter")  # the search runs; its one result is the profile picked to merge
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "hostile-merge-search.png"), full_page=True)
     page.get_by_role("button", name="Preview merge").click()
     page.wait_for_selector("text=Merge #", timeout=30_000)
     counts["merge"] = _shown_literally(page, "merge")

@@ -92,12 +92,19 @@ def test_an_unknown_profile_id_says_so(seeded: Workspace, screen: Screen) -> Non
 
 
 def test_merge_preview_then_merge(seeded: Workspace, screen: Screen) -> None:
-    a, b = (int(i) for i in seeded.profiles.list(limit=2).rows["id"])
+    rows = seeded.profiles.list(ProfileFilter(text="@"), limit=2).rows
+    a, b = (int(i) for i in rows["id"])
     at = screen("profile", id=str(a))
-    at.number_input[0].set_value(b).run()
+    at.text_input(key="merge_search").input(str(rows["email"].iloc[1])).run()
+    target = at.selectbox(key="merge_target")
+    at = target.select(next(o for o in target.options if o.startswith(f"#{b} "))).run()
     at.button(key="merge_preview").click().run()
     no_errors(at)
     assert any(f"#{b} (folds in)" in df.value.columns for df in at.dataframe)
+    at.button(key="merge_confirm").click().run()
+    assert any("limit is" in e.value for e in at.error)  # demo people hold a user id each
+    assert seeded.merges.linked(a).empty
+    at.checkbox(key="merge_override").check()
     at.button(key="merge_confirm").click().run()
     no_errors(at)
     assert any("Merged" in s.value for s in at.success)
@@ -139,7 +146,7 @@ def test_finding_a_person_opens_their_profile(seeded: Workspace, screen: Screen)
 
 def test_unmerge_brings_the_other_profile_back(seeded: Workspace, screen: Screen) -> None:
     a, b = (int(i) for i in seeded.profiles.list(limit=2).rows["id"])
-    seeded.merges.merge(a, b, actor="test")
+    seeded.merges.merge(a, b, override=True, actor="test")
     at = screen("profile", id=str(a))
     at.button(key="unmerge").click().run()
     no_errors(at)

@@ -49,7 +49,7 @@ def test_profile_create_show_edit_history(kith: Kith) -> None:
     history = _json(kith, "profile", "history", pid, "--field", "city")
     assert [(h["actor"], h["after"]) for h in history] == [("maria", "Bandung")]
     code, _, err = kith("profile", "show", "999")
-    assert (code, err.strip()) == (1, "error: profile 999 does not exist")
+    assert (code, err.strip()) == (1, "error: no profile has the id or identity value '999'")
     code, _, err = kith("profile", "create", "--identity", "email")
     assert code == 1 and "must look like key=value" in err
 

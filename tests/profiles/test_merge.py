@@ -58,6 +58,7 @@ def test_preview_lists_conflicts_and_what_moves(ws: Workspace, pair: tuple[int, 
         "labels": 2,
         "consents": 2,
         "memberships": 2,
+        "notes": 0,
     }
 
 

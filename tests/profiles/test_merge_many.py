@@ -121,7 +121,7 @@ def test_batch_matches_merging_one_by_one(
         ws.merges.merge_many(_batch(people))
         _commit(ws, people)
         for primary, secondary in _batch(people):
-            one_by_one.merges.merge(primary, secondary)
+            one_by_one.merges.merge(primary, secondary, override=True)
         assert _comparable(ws) == _comparable(one_by_one)
     finally:
         one_by_one.close()

@@ -104,14 +104,18 @@ def test_search_follows_edits_merges_unmerge_and_erase(ws: Workspace, people: li
     assert _found(ws, "sharma") == {ravi}
 
 
-def test_results_come_most_recently_seen_first(ws: Workspace, people: list[int]) -> None:
+def test_results_come_prefixes_first_then_most_recently_seen_first(
+    ws: Workspace, people: list[int]
+) -> None:
     ws.db.execute(
         "UPDATE profiles SET last_seen = TIMESTAMP '2026-01-01' + INTERVAL (id) DAY "
         "WHERE id IN (SELECT unnest($ids))",
         {"ids": people[2:]},
     )
     ranked = ws.profiles.search("1", limit=100)["id"].tolist()
-    assert ranked == sorted(set(ranked) & set(people[2:]), reverse=True) + sorted(
-        set(ranked) - set(people[2:])
+    first, *rest = ranked
+    assert first == people[3]  # "100% Juice_Bar" starts with the text: prefixes come first
+    assert rest == sorted(set(rest) & set(people[2:]), reverse=True) + sorted(
+        set(rest) - set(people[2:])
     )
     assert ws.profiles.search("1", limit=2)["id"].tolist() == ranked[:2]

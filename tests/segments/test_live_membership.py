@@ -143,7 +143,8 @@ class Live:
     def _merge(self, k: int, j: int) -> None:
         primary, secondary = self.profile(k), self.profile(j)
         if primary is not None and secondary is not None and primary != secondary:
-            self.merges.append(self.ws.merges.merge(primary, secondary))
+            with contextlib.suppress(Conflict):  # past the merge cap: refused, nothing changes
+                self.merges.append(self.ws.merges.merge(primary, secondary, override=True))
 
     def _unmerge(self) -> None:
         if self.merges:

@@ -273,7 +273,7 @@ def test_ingestion_updates_membership_of_the_touched_profiles(seeded: Workspace)
 
 def test_merges_keep_memberships_consistent(seeded: Workspace) -> None:
     seeded.segments.save("acme", expression='email ends with "@acme.com"')
-    seeded.merges.merge(1, 3, actor="ana")
+    seeded.merges.merge(1, 3, override=True, actor="ana")
     seeded.segments.membership.refresh_profiles([1])
     assert seeded.segments.memberships(3) == [] and seeded.segments.memberships(1) == ["acme"]
     assert seeded.segments.get("acme")["size"] == len(seeded.segments.ids("acme"))

@@ -21,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FIELD=SIDE",
         help="which profile's value a conflicting field keeps: primary or secondary",
     )
+    merge.add_argument(
+        "--override",
+        action="store_true",
+        help="merge even past the identity limits (recorded in the audit trail)",
+    )
     merge.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     add_json(merge)
     unmerge = command(sub, "unmerge", _unmerge, help="undo a merge exactly")
@@ -43,7 +48,9 @@ def _merge(args: argparse.Namespace) -> None:
         if args.preview:
             _show_preview(ws.merges.preview(args.primary, args.secondary), args.json)
             return
-        merge_id = ws.merges.merge(args.primary, args.secondary, choices=choices, actor=args.actor)
+        merge_id = ws.merges.merge(
+            args.primary, args.secondary, choices=choices, override=args.override, actor=args.actor
+        )
     if args.json:
         emit({"merge_id": merge_id}, True)
     else:

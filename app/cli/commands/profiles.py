@@ -78,6 +78,9 @@ def _filters(args: argparse.Namespace) -> ProfileFilter:
     )
 
 
+_PROFILE_HELP = "its id, any identity value it holds, or TYPE:VALUE (email:ana@x.com, id:42)"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     listing = command(sub, "profiles", _list, help="search and list profiles")
     add_filters(listing)
@@ -88,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     profile = sub.add_parser("profile", help="show, create and edit one profile")
     actions = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
     show = command(actions, "show", _show, help="a profile with identities and labels")
-    show.add_argument("id", type=int)
+    show.add_argument("id", metavar="PROFILE", help=_PROFILE_HELP)
     add_json(show)
     create = command(actions, "create", _create, help="create a profile")
     create.add_argument("--identity", action="append", metavar="TYPE=VALUE", required=True)
@@ -96,14 +99,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     add_json(create)
     edit = command(actions, "edit", _edit, help="change properties (audited)")
-    edit.add_argument("id", type=int)
+    edit.add_argument("id", metavar="PROFILE", help=_PROFILE_HELP)
     edit.add_argument("--set", action="append", metavar="KEY=VALUE", required=True)
     edit.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
     add_json(edit)
     history = command(actions, "history", _history, help="audited changes of a profile")
-    history.add_argument("id", type=int)
+    history.add_argument("id", metavar="PROFILE", help=_PROFILE_HELP)
     history.add_argument("--field")
     add_json(history)
+    _register_agent_views(actions)
+
+
+def _register_agent_views(actions: argparse._SubParsersAction) -> None:
+    """What an agent looks at and sets on one profile beyond its fields."""
+    search = command(actions, "search", _search, help="find people: exact matches first")
+    search.add_argument("text")
+    search.add_argument("--limit", type=int, default=20)
+    add_json(search)
+    views = (
+        ("channels", _channels, "its channels (most used first) and main channel"),
+        ("merges", _merges, "the profiles merged into it, and merges it took part in"),
+        ("duplicates", _duplicates, "other profiles that may be the same person"),
+        ("engagement", _engagement, "last contact, messages, purchases, CSAT, open tickets"),
+    )
+    for name, handler, text in views:
+        view = command(actions, name, handler, help=text)
+        view.add_argument("id", metavar="PROFILE", help=_PROFILE_HELP)
+        add_json(view)
+    main = command(actions, "main-channel", _main_channel, help="set the main channel by hand")
+    main.add_argument("id", metavar="PROFILE", help=_PROFILE_HELP)
+    main.add_argument("channel", nargs="?", help="one of its channels (omit with --clear)")
+    main.add_argument("--clear", action="store_true", help="use the proposal from activity")
+    main.add_argument("--actor", help="name for the audit trail (default: cli:<login>)")
+    add_json(main)
 
 
 def _list(args: argparse.Namespace) -> None:
@@ -118,7 +146,7 @@ def _list(args: argparse.Namespace) -> None:
 
 def _show(args: argparse.Namespace) -> None:
     with open_workspace(args) as ws:
-        profile = ws.profiles.get(args.id)
+        profile = ws.profiles.get(ws.profiles.resolve(args.id))
     _print_profile(profile.model_dump(mode="json"), args.json)
 
 
@@ -141,11 +169,70 @@ def _create(args: argparse.Namespace) -> None:
 
 def _edit(args: argparse.Namespace) -> None:
     with open_workspace(args) as ws:
-        profile = ws.profiles.update(args.id, pairs(args.set, "--set"), actor=args.actor)
+        profile_id = ws.profiles.resolve(args.id)
+        profile = ws.profiles.update(profile_id, pairs(args.set, "--set"), actor=args.actor)
     _print_profile(profile.model_dump(mode="json"), args.json)
 
 
 def _history(args: argparse.Namespace) -> None:
     with open_workspace(args) as ws:
-        frame = ws.profiles.field_history(args.id, args.field)
+        frame = ws.profiles.field_history(ws.profiles.resolve(args.id), args.field)
     emit(table(frame), args.json)
+
+
+def _search(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(table(ws.profiles.search(args.text, limit=args.limit)), args.json)
+
+
+def _channels(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        found = ws.channels.of(ws.profiles.resolve(args.id))
+    _print_channels(found.model_dump(mode="json"), args.json)
+
+
+def _print_channels(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit(data, True)
+        return
+    star = {data["main"]: " *" if not data["main_set_by_hand"] else " * (set by hand)"}
+    rows = [{**use, "main": star.get(use["channel"], "")} for use in data["channels"]]
+    if rows:
+        emit(rows, False)
+    else:
+        print("(no channel)")
+
+
+def _main_channel(args: argparse.Namespace) -> None:
+    if args.clear == bool(args.channel):
+        raise ValidationError("give a CHANNEL, or --clear to use the proposal from activity")
+    with open_workspace(args) as ws:
+        profile_id = ws.profiles.resolve(args.id)
+        if args.clear:
+            found = ws.channels.clear_main(profile_id, actor=args.actor)
+        else:
+            found = ws.channels.set_main(profile_id, args.channel, actor=args.actor)
+    _print_channels(found.model_dump(mode="json"), args.json)
+
+
+def _merges(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        profile_id = ws.profiles.resolve(args.id)
+        count, merges = ws.merges.merged_count(profile_id), ws.merges.linked(profile_id)
+    if args.json:
+        rows = table(merges).to_dict(orient="records")
+        emit({"profile_id": profile_id, "merged_count": count, "merges": rows}, True)
+        return
+    print(f"profile {profile_id}: {count} profile(s) merged into it")
+    emit(merges, False)
+
+
+def _duplicates(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(table(ws.profiles.duplicates(ws.profiles.resolve(args.id))), args.json)
+
+
+def _engagement(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        summary = ws.profiles.engagement(ws.profiles.resolve(args.id))
+    emit(summary.model_dump(mode="json"), args.json)

@@ -1,0 +1,28 @@
+"""A profile's engagement summary: the static SQL (one pass over the person's events)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from store.db import Database
+
+_SUMMARY = (
+    "SELECT max(ts) AS last_contact, "
+    "count(*) FILTER (WHERE type = 'message_received') AS messages_in, "
+    "count(*) FILTER (WHERE type = 'message_sent') AS messages_out, "
+    "count(*) FILTER (WHERE type = 'purchase') AS purchases, "
+    "coalesce(sum(TRY_CAST(json_extract_string(properties, '$.amount') AS DOUBLE)) "
+    "FILTER (WHERE type = 'purchase'), 0) AS lifetime_value, "
+    "avg(TRY_CAST(json_extract_string(properties, '$.score') AS DOUBLE)) "
+    "FILTER (WHERE type = 'csat_submitted') AS average_csat, "
+    "count(*) FILTER (WHERE type = 'csat_submitted' AND TRY_CAST(json_extract_string("
+    "properties, '$.score') AS DOUBLE) IS NOT NULL) AS csat_responses, "
+    "greatest(count(*) FILTER (WHERE type = 'support_ticket_opened') - "
+    "count(*) FILTER (WHERE type = 'support_ticket_closed'), 0) AS open_tickets "
+    "FROM events WHERE profile_id = $id AND ts <= $at"
+)
+
+
+def summary(db: Database, profile_id: int, at: dt.datetime) -> dict[str, Any]:
+    return db.dicts(_SUMMARY, {"id": profile_id, "at": at})[0]
