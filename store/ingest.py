@@ -8,7 +8,7 @@ of this thread's cursor, inside the caller's transaction."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -404,6 +404,16 @@ def record_sessions(db: Database, continuing: bool) -> int:
         "device FROM kith_new_sessions"
     )[0]
     return int(inserted)
+
+
+def count_session_starts(db: Database, session_ids: Sequence[str]) -> None:
+    """Count the `session_started` events recorded for these new sessions in their
+    event_count, which holds every event stored with the session's id."""
+    db.execute(
+        "UPDATE sessions SET event_count = event_count + 1 "
+        "WHERE id IN (SELECT unnest($ids::VARCHAR[]))",
+        {"ids": list(session_ids)},
+    )
 
 
 def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:

@@ -2,7 +2,8 @@
 than the inactivity timeout. Events that carry their own session id keep it; the others on a
 channel are grouped over the batch plus each touched profile's latest stored session, so a
 batch that continues a session extends it. Each new session records a `session_started`
-event. Events with neither a channel nor a session id are left without a session and flagged
+event, counted in its event_count (which counts every event stored with the session).
+Events with neither a channel nor a session id are left without a session and flagged
 `orphaned`, so integration problems stay visible.
 
 The grouping is one vectorised sort over the batch's (profile, channel, time) arrays, which
@@ -156,11 +157,13 @@ _NO_SESSIONS: dict[str, np.ndarray] = {
 def start_events(ws: Workspace, batch: repo.Staging, started: int) -> pa.Table | None:
     """The `session_started` events of the sessions `sessionize` began, each at its session's
     start (message id derived from the session id, so it is recorded once), as rows for the
-    events insert (the batch's `events` must be set); None when there are none."""
+    events insert (the batch's `events` must be set), counted in their session's event_count;
+    None when there are none."""
     starts = repo.session_starts(ws.db, batch) if started else None
     if not starts or not len(starts["id"]):
         return None
     n = len(starts["id"])
+    repo.count_session_starts(ws.db, starts["id"].tolist())
     first = ws.db.allocate_ids("events", started)
     session = pa.array(starts["id"], pa.string())
     return pa.table(
