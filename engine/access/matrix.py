@@ -66,6 +66,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "find": "people.view",
         "identities": "people.view",
         "field_history": "people.view",
+        "names": "people.view",
         "search": "people.view",
         "list": "people.view",
         "condition": "people.view",

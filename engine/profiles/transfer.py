@@ -26,6 +26,7 @@ from engine.clock import utcnow
 from engine.models import PropertyDefinition
 from engine.profiles.service import PROFILE_IDS, ProfileFilter
 from engine.profiles.spreadsheet import neutralised, restored
+from engine.progress import Progress, report
 from kith_errors import ValidationError
 from store import profiles as profile_repo
 from store import transfer as repo
@@ -118,20 +119,30 @@ class Transfer:
         )
 
     def import_profiles(
-        self, data: str | bytes | Path, *, sep: str | None = None, actor: str = "admin"
+        self,
+        data: str | bytes | Path,
+        *,
+        sep: str | None = None,
+        actor: str = "admin",
+        progress: Progress | None = None,
     ) -> ImportReport:
         """Create or update a profile per good row; bad rows are reported and skipped."""
+        report(progress, "Reading and checking the rows", 0.0)
         parsed = self._parse(data, sep)
         db = self.ws.db
         with db.transaction():
+            report(progress, "Matching the rows to the people Kith knows", 0.3)
             plan = self._plan(parsed, assign_ids=True)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
             updated = plan.loc[~plan["is_new"], "profile_id"].tolist()
+            report(progress, f"Storing {len(plan):,} profiles", 0.5)
             if len(plan):
                 self._write(parsed, plan)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
+        report(progress, "Updating segments and running rules", 0.8)
         self.ws.commit(Change.of(ChangeKind.IMPORT, created + updated))
+        report(progress, "Imported", 1.0)
         return ImportReport(created=len(created), updated=len(updated), errors=parsed.error_frame())
 
     # ---- parsing and validation --------------------------------------------------------------
@@ -192,18 +203,27 @@ class Transfer:
 
     # ---- export ------------------------------------------------------------------------------
 
-    def export_profiles(self, filters: ProfileFilter | None = None, fmt: str = "csv") -> bytes:
+    def export_profiles(
+        self,
+        filters: ProfileFilter | None = None,
+        fmt: str = "csv",
+        *,
+        progress: Progress | None = None,
+    ) -> bytes:
         """Every profile matching the filters, template columns first, as CSV or Parquet."""
         if fmt not in ("csv", "parquet"):
             raise ValidationError(f"export format {fmt!r} is not 'csv' or 'parquet'")
+        report(progress, "Reading the matching profiles", 0.0)
         where, params = self.ws.profiles.condition(filters or ProfileFilter())
         rest = [c for c in profile_repo.profile_columns(self.ws.db) if c not in _EXPORT_OWN]
         frame = self.ws.db.df(_export_query(where, rest), params)
+        report(progress, f"Writing {len(frame):,} profiles as {fmt.upper()}", 0.6)
         buffer = io.BytesIO()
         if fmt == "csv":
             buffer.write(neutralised(frame).to_csv(index=False).encode("utf-8"))
         else:
             frame.to_parquet(buffer, index=False)
+        report(progress, "Exported", 1.0)
         return buffer.getvalue()
 
 

@@ -97,7 +97,8 @@ def test_merge_preview_then_merge(seeded: Workspace, screen: Screen) -> None:
     at.number_input[0].set_value(b).run()
     at.button(key="merge_preview").click().run()
     no_errors(at)
-    assert any(f"#{b} (folds in)" in df.value.columns for df in at.dataframe)
+    headers = [str(c) for df in at.dataframe for c in df.value.columns]
+    assert any(c.endswith(f" · #{b} (folds in)") for c in headers)  # the name, then the id
     at.button(key="merge_confirm").click().run()
     no_errors(at)
     assert any("Merged" in s.value for s in at.success)
