@@ -1,6 +1,6 @@
 """Dashboard server time on the benchmark workspace: the engine calls the People, Profile and
-Segments screens make, and the whole screen scripts run through Streamlit's AppTest (what the
-server spends per rerun, without the browser).
+Segments screens make, and the whole screen scripts (those and Events, Consent, Rules) run
+through Streamlit's AppTest (what the server spends per rerun, without the browser).
 
 Run: .venv/bin/python -m bench.dashboard [--db PATH] [--repeat N]
 (default: the 1M-profile demo workspace of bench.workspace, built when missing)
@@ -82,6 +82,9 @@ def screens(pid: int) -> dict[str, Callable[[], Any]]:
         "screen: People": _screen("people", {}, {}),
         "screen: Profile": _screen("profile", {"id": str(pid)}, {}),
         "screen: Segments, typed expression": _screen("segments", {}, {"seg_text": SEGMENT}),
+        "screen: Events (people by name)": _screen("events", {}, {}),
+        "screen: Consent (violations by name)": _screen("consent", {}, {}),
+        "screen: Rules": _screen("rules", {}, {}),
     }
 
 

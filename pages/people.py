@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -119,13 +120,20 @@ def _table(filters: ProfileFilter, sort: str, descending: bool) -> None:
         column_config=COLUMNS,
         column_order=_column_order(page.rows),
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=["single-row", "single-cell"],
         key="people_table",
     )
-    rows = picked.selection.rows if picked is not None else []
-    if rows:  # a click on a row opens that person
+    clicked = _clicked_row(picked.selection) if picked is not None else None
+    if clicked is not None:  # a click on a person's row opens them
         st.session_state.pop("people_table", None)  # coming back shows the list unselected
-        ui.open_profile(int(page.rows.iloc[rows[0]]["id"]))
+        ui.open_profile(int(page.rows.iloc[clicked]["id"]))
+
+
+def _clicked_row(selection: Any) -> int | None:
+    """The row a click chose: a cell anywhere in it, or its selection box."""
+    if selection.cells:
+        return int(selection.cells[0][0])
+    return int(selection.rows[0]) if selection.rows else None
 
 
 def _column_order(rows: pd.DataFrame) -> list[str]:

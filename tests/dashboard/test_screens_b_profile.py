@@ -182,12 +182,20 @@ def test_an_import_ends_without_its_confirm_button(seeded: Workspace, tmp_path: 
     assert any("1 created" in t for t in _toasts(at))
 
 
-def test_clicking_a_people_row_opens_that_profile(seeded: Workspace) -> None:
+@pytest.mark.parametrize(
+    "click",
+    [
+        {"rows": [2], "columns": [], "cells": []},
+        {"rows": [], "columns": [], "cells": [(2, "email")]},
+    ],
+    ids=["selection box", "a cell"],
+)
+def test_clicking_a_people_row_opens_that_profile(seeded: Workspace, click: dict) -> None:
     at = AppTest.from_file(MAIN, default_timeout=60).run()
     at.switch_page(str(ROOT / "pages" / "people.py")).run()
-    first = at.dataframe[0].value.iloc[0]
-    at.session_state["people_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    third = at.dataframe[0].value.iloc[2]
+    at.session_state["people_table"] = {"selection": click}
     at.run()
     no_errors(at)
-    assert at.query_params["id"] == str(int(first["id"]))
-    assert at.title[0].value == first["name"]
+    assert at.query_params["id"] == str(int(third["id"]))
+    assert at.title[0].value == third["name"]

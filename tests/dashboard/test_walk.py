@@ -107,7 +107,7 @@ def find_a_person(page: Any, world: World) -> None:
     page.keyboard.press("Enter")
     _shown(page, "people match")
     settle(page)
-    _click_row(page, _grid(page), 0, 18)  # the row's selection box opens the profile
+    _click_row(page, _grid(page), 0, 120)  # a click on the person's name opens them
     page.wait_for_url(re.compile(r"/profile\?id="), timeout=30_000)
     settle(page)
     assert page.locator("h1").first.inner_text().strip() == world.person["name"]
