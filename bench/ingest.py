@@ -113,6 +113,8 @@ def run(n: int, profiles: int, batches: int) -> list[dict[str, object]]:
                     "load avg": round(load, 1),
                 }
             )
+        stored = ws.db.scalar("SELECT count(*) FROM sessions")
+        print(f"sessions stored after {batches} batch(es): {stored:,}")
         ws.close()
     return rows
 

@@ -332,51 +332,87 @@ def drop_staging(db: Database) -> None:
     them)."""
     db.execute(
         "DROP TABLE IF EXISTS kith_keys; DROP TABLE IF EXISTS kith_traits; "
-        "DROP TABLE IF EXISTS kith_sagg; DROP TABLE IF EXISTS kith_new_sessions"
+        "DROP TABLE IF EXISTS kith_sagg; DROP TABLE IF EXISTS kith_new_sessions; "
+        "DROP TABLE IF EXISTS kith_sold; DROP TABLE IF EXISTS kith_srename"
     )
 
 
 # ---- sessions ----------------------------------------------------------------------------------
 
 
-def last_sessions(db: Database, batch: Staging, channels: list[str]) -> dict[str, np.ndarray]:
-    """Each batch profile's latest stored session per channel, with the channel numbered as in
-    engine/ingest/sessions.line_arrays, for a batch that continues it."""
-    return db.execute(
-        "SELECT profile_id, coalesce(list_position($channels, channel), 0)::INTEGER AS chan, "
-        "epoch_us(max(ended_at)) AS us, arg_max(id, ended_at) AS id FROM sessions "
-        "WHERE channel IS NOT NULL AND profile_id IN (SELECT profile_id FROM kith_rowp) "
-        "GROUP BY profile_id, channel",
-        {"channels": channels},
-    ).fetchnumpy()
+# Computed session ids look like this; explicit ones (sent by the client) are any other text and
+# never take part in the regrouping below.
+_COMPUTED_ID = "regexp_full_match(s.id, 's-[0-9a-f]{20}')"
 
 
-# Computed sessions (`kith_ns`): a continued one keeps its id, a new one gets a deterministic id
-# (hash of profile, channel, first message).
+def sessions_near(
+    db: Database, lines: pa.Table, channels: list[str], gap_us: int
+) -> dict[str, np.ndarray]:
+    """The stored computed sessions a batch's `lines` (profile_id, chan, us: those needing a
+    session) could join, extend or bridge: per profile and channel, the sessions within the
+    timeout of its lines' first and last time. Channels are numbered as in
+    engine/ingest/sessions.line_arrays (0: one outside `channels`)."""
+    with db.views(kith_slines=lines):
+        return db.execute(
+            "WITH w AS (SELECT profile_id, chan, min(us) AS lo, max(us) AS hi FROM kith_slines "
+            "GROUP BY ALL) SELECT s.profile_id, s.chan, epoch_us(s.started_at) AS start_us, "
+            "epoch_us(s.ended_at) AS end_us, s.id, s.event_count::BIGINT AS n, s.channel, "
+            "s.source, s.device FROM (SELECT *, coalesce(list_position($channels, channel), 0) "
+            "AS chan FROM sessions WHERE channel IS NOT NULL AND profile_id IN "
+            "(SELECT profile_id FROM w)) s "
+            "JOIN w ON s.profile_id = w.profile_id AND s.chan = w.chan "
+            "WHERE epoch_us(s.ended_at) >= w.lo - $gap AND epoch_us(s.started_at) <= w.hi + $gap "
+            "AND " + _COMPUTED_ID,
+            {"channels": channels, "gap": gap_us},
+        ).fetchnumpy()
+
+
+# A computed session's id is that of its first atom (ties: the smallest): a stored session's own
+# id, or for a line the hash of its channel and message id, so the same events give the same
+# ids whatever order and batches they arrive in.
 _COMPUTED_SESSIONS = (
-    "SELECT skey, coalesce(prev_id, 's-' || substr(md5(profile_id::VARCHAR || '|' "
-    "|| channel || '|' || message_id), 1, 20)) AS id, profile_id, channel, "
-    "make_timestamp(started_us) AS started_at, make_timestamp(ended_us) AS ended_at, "
-    "n::INTEGER AS n, source, device FROM kith_ns"
+    "WITH cand AS (SELECT skey, coalesce(stored_id, 's-' || substr(md5(channel || '|' || "
+    "message_id), 1, 20)) AS id, channel, source, device FROM kith_sfirst), "
+    "chosen AS (SELECT skey, min(id) AS id, first(channel ORDER BY id) AS channel, "
+    "first(source ORDER BY id) AS source, first(device ORDER BY id) AS device FROM cand "
+    "GROUP BY skey) "
+    "SELECT ns.skey, c.id, ns.profile_id, c.channel, make_timestamp(ns.started_us) AS "
+    "started_at, make_timestamp(ns.ended_us) AS ended_at, ns.n::INTEGER AS n, c.source, "
+    "c.device, true AS computed FROM kith_ns ns JOIN chosen c ON c.skey = ns.skey"
 )
 # Explicit session ids, aggregated over the lines that carry one (`kith_rowp` lines up with
 # `kith_b` row by row).
 _EXPLICIT_SESSIONS = (
     "SELECT NULL, session_id, min(profile_id), any_value(channel), min(ts), max(ts), "
-    "count(*)::INTEGER, any_value(source), any_value(device) FROM (SELECT b.*, "
+    "count(*)::INTEGER, any_value(source), any_value(device), false FROM (SELECT b.*, "
     + _PROFILE
     + " AS profile_id FROM kith_b b POSITIONAL JOIN kith_rowp r) "
     "WHERE session_id IS NOT NULL GROUP BY session_id"
 )
 
 
-def build_sessions(db: Database, batch: Staging, computed: pa.Table, explicit: bool) -> None:
-    """`kith_sagg`: the batch's sessions, `computed` ones (skey, profile_id, started/ended in
-    epoch us, n, prev_id, and the channel, message_id, source and device of the first line)
-    and, when some line brings one (`explicit`), those with an explicit session id."""
+@dataclass(frozen=True)
+class Regrouped:
+    """The batch's computed sessions, as engine/ingest/sessions.regroup found them: `sessions`
+    (skey, profile_id, started_us, ended_us, n), `firsts` (skey, stored_id, channel,
+    message_id, source, device: the atoms at each session's start) and `stored` (skey, old:
+    the stored sessions each one takes in)."""
+
+    sessions: pa.Table
+    firsts: pa.Table
+    stored: pa.Table
+
+
+def build_sessions(db: Database, batch: Staging, computed: Regrouped, explicit: bool) -> None:
+    """`kith_sagg`: the batch's sessions, computed ones with their final ids and, when some
+    line brings one (`explicit`), those with an explicit session id; `kith_sold`: the stored
+    sessions the computed ones take in."""
     union = " UNION ALL " + _EXPLICIT_SESSIONS if explicit else ""
-    with db.views(kith_ns=computed):
+    views = {"kith_ns": computed.sessions, "kith_sfirst": computed.firsts}
+    with db.views(**views):
         db.execute("CREATE OR REPLACE TEMP TABLE kith_sagg AS " + _COMPUTED_SESSIONS + union)
+    with db.views(kith_sst=computed.stored):
+        db.execute("CREATE OR REPLACE TEMP TABLE kith_sold AS SELECT skey, old FROM kith_sst")
 
 
 def session_ids(db: Database) -> dict[str, np.ndarray]:
@@ -384,26 +420,70 @@ def session_ids(db: Database) -> dict[str, np.ndarray]:
     return db.execute("SELECT skey, id FROM kith_sagg WHERE skey IS NOT NULL").fetchnumpy()
 
 
-def record_sessions(db: Database, continuing: bool) -> int:
-    """Extend stored sessions the batch continued (`continuing`: it may have), stage new ones
-    in `kith_new_sessions` and insert them; returns how many began."""
+# Stored sessions a computed one took in under another id: renamed (a late line became its first
+# event) or absorbed (a line bridged the gap between two).
+_RENAMED = (
+    "CREATE OR REPLACE TEMP TABLE kith_srename AS SELECT o.old, a.id AS new FROM kith_sold o "
+    "JOIN kith_sagg a ON a.skey = o.skey WHERE o.old <> a.id"
+)
+_REGROUP_STORED = (
+    # a renamed session's start events go, and so does their part of the count it brings
+    "UPDATE kith_sagg SET n = n - gone.k FROM (SELECT r.new AS id, count(*)::INTEGER AS k "
+    "FROM events e JOIN kith_srename r ON e.session_id = r.old "
+    "WHERE e.type = 'session_started' GROUP BY r.new) gone WHERE kith_sagg.id = gone.id",
+    "DELETE FROM events WHERE type = 'session_started' AND session_id IN "
+    "(SELECT old FROM kith_srename)",
+    "UPDATE events SET session_id = r.new FROM kith_srename r WHERE events.session_id = r.old",
+    "UPDATE merge_moves SET ref = r.new FROM kith_srename r "
+    "WHERE merge_moves.kind = 'session' AND merge_moves.ref = r.old",
+    "DELETE FROM sessions WHERE id IN (SELECT old FROM kith_sold)",
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What `record_sessions` wrote: sessions that `began` (took in no stored one) and how
+    many are `staged` for a `session_started` event (those and the renamed ones)."""
+
+    began: int
+    staged: int
+
+
+def record_sessions(db: Database, regrouping: bool, continuing: bool) -> Recorded:
+    """Write the batch's sessions. Computed ones replace the stored sessions they take in
+    (`regrouping`: some do), whose events follow a new id and whose `session_started` events
+    go; explicit ones extend a stored session of that id (`continuing`: one may exist) or are
+    new. Stages in `kith_new_sessions` the sessions that need a `session_started` event (new,
+    or renamed)."""
+    if regrouping:
+        db.execute(_RENAMED)
+        if db.scalar("SELECT count(*) FROM kith_srename"):
+            for statement in _REGROUP_STORED[:4]:
+                db.execute(statement)
+        db.execute(_REGROUP_STORED[4])
     if continuing:
         db.execute(
             "UPDATE sessions SET started_at = least(sessions.started_at, a.started_at), "
             "ended_at = greatest(sessions.ended_at, a.ended_at), "
             "event_count = sessions.event_count + a.n, "
-            "device = coalesce(sessions.device, a.device) FROM kith_sagg a WHERE sessions.id = a.id"
+            "device = coalesce(sessions.device, a.device) FROM kith_sagg a "
+            "WHERE sessions.id = a.id AND NOT a.computed"
         )
     db.execute(
-        "CREATE OR REPLACE TEMP TABLE kith_new_sessions AS SELECT a.* FROM kith_sagg a "
-        "ANTI JOIN sessions s ON s.id = a.id"
+        "CREATE OR REPLACE TEMP TABLE kith_new_sessions AS SELECT a.*, "
+        "a.computed AND a.skey NOT IN (SELECT skey FROM kith_sold) AS began FROM kith_sagg a "
+        "WHERE (a.computed AND a.id NOT IN (SELECT old FROM kith_sold)) "
+        "OR (NOT a.computed AND a.id NOT IN (SELECT id FROM sessions))"
     )
-    (inserted,) = db.rows(
+    db.execute(
         "INSERT INTO sessions (id, profile_id, channel, started_at, ended_at, event_count, "
         "source, device) SELECT id, profile_id, channel, started_at, ended_at, n, source, "
-        "device FROM kith_new_sessions"
+        "device FROM kith_sagg a WHERE a.computed OR a.id IN (SELECT id FROM kith_new_sessions)"
+    )
+    began, staged = db.rows(
+        "SELECT count(*) FILTER (WHERE began OR NOT computed), count(*) FROM kith_new_sessions"
     )[0]
-    return int(inserted)
+    return Recorded(int(began), int(staged))
 
 
 def count_session_starts(db: Database, session_ids: Sequence[str]) -> None:
@@ -424,5 +504,5 @@ def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
         "FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
         "WHERE type = 'session_started' AND session_id IN (SELECT id FROM kith_new_sessions) "
         "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
-        "ON e.session_id = s.id"
+        "ON e.session_id = s.id ORDER BY s.started_at, s.id"  # ids follow: the same every run
     ).fetchnumpy()

@@ -244,8 +244,8 @@ def _events(
     session = sessions.line_session_ids(ws, done[0]) if done else None
     events = _event_rows(batch, ids[1], lines, session)
     batch.put(events=events)  # the new sessions' starts are checked against them
-    started = done[1] if done else 0
-    starts = sessions.start_events(ws, batch, started)
+    started = done[1].began if done else 0
+    starts = sessions.start_events(ws, batch, done[1].staged if done else 0)
     if starts is not None:
         events = pa.concat_tables([events, starts.cast(events.schema)])
     batch.put(events=by_type_and_time(events))

@@ -1,14 +1,16 @@
 """Sessions (analytics.md): a run of one profile's events on one channel with no gap longer
 than the inactivity timeout. Events that carry their own session id keep it; the others on a
-channel are grouped over the batch plus each touched profile's latest stored session, so a
-batch that continues a session extends it. Each new session records a `session_started`
-event, counted in its event_count (which counts every event stored with the session).
-Events with neither a channel nor a session id are left without a session and flagged
-`orphaned`, so integration problems stay visible.
+channel are grouped over the batch together with the stored sessions near them, each taken
+whole, so the sessions do not depend on the order or batches the events arrive in: a late
+event joins, extends, moves the start of, or bridges stored sessions (docs/ingestion.md).
+Each session records a `session_started` event at its start, counted in its event_count
+(which counts every event stored with the session). Events with neither a channel nor a
+session id are left without a session and flagged `orphaned`, so integration problems stay
+visible.
 
 The grouping is one vectorised sort over the batch's (profile, channel, time) arrays, which
-identity resolution already holds in memory; the events are then inserted once with their
-session ids joined in (store/ingest.py), with no write-back."""
+identity resolution already holds in memory, and the near sessions' intervals; the events
+are then inserted once with their session ids joined in (store/ingest.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 CHANNEL_LIST = list(CHANNELS)
+_CHANNEL_SPAN = len(CHANNEL_LIST) + 1  # (profile, channel number) as one integer sort key
 
 
 @dataclass
@@ -43,92 +47,184 @@ class Lines:
     explicit: np.ndarray
 
 
-def assign(lines: Lines, last: dict[str, np.ndarray], gap_us: int) -> tuple[np.ndarray, pa.Table]:
-    """Session key per line (-1 where none is computed) and the sessions as an Arrow table
-    (skey, profile_id, started_us, ended_us, n, first_line, prev_id) for the store."""
-    m = lines.open
-    nprev = len(last["id"])
-    # one sort key for (profile, channel): channel numbers are below 16
+@dataclass(frozen=True)
+class Regrouping:
+    """What `regroup` found. Sessions holding a line are numbered 0..k-1 (their key) with
+    their `profile`, `started`/`ended` (epoch us) and `n` events; the atoms (stored sessions
+    and lines, sorted by group and start) with, per atom, its session's key (`key`), whether
+    that session holds a line (`kept`), whether the atom starts it (`at_start`), and which
+    line (`line`, -1 for a stored one) or stored session (`stored`, -1 for a line) it is."""
+
+    profile: np.ndarray
+    started: np.ndarray
+    ended: np.ndarray
+    n: np.ndarray
+    key: np.ndarray
+    kept: np.ndarray
+    at_start: np.ndarray
+    line: np.ndarray
+    stored: np.ndarray
+
+
+def regroup(
+    lines: Lines, near: dict[str, np.ndarray], gap_us: int
+) -> tuple[np.ndarray, Regrouping]:
+    """Group the lines that need a session, with the stored sessions near them (`near`, from
+    store.ingest.sessions_near), into sessions: per (profile, channel), sorted by start, a
+    new session begins where the next start is more than the timeout after everything before
+    it has ended. Stored sessions are atoms, so a line can join one, extend it, or bridge two;
+    adding events never splits a session, so the result is the same as grouping all the events
+    at once, whatever order and batches they came in. Returns the session key per line (-1
+    where none) and the sessions holding a line."""
+    m, nstored = lines.open, len(near["id"])
     group = np.concatenate(
         [
-            last["profile_id"].astype(np.int64) * 16 + last["chan"].astype(np.int64),
-            lines.profile[m] * 16 + lines.chan[m],
+            near["profile_id"].astype(np.int64) * _CHANNEL_SPAN + near["chan"],
+            lines.profile[m] * _CHANNEL_SPAN + lines.chan[m],
         ]
     )
-    us = np.concatenate([last["us"].astype(np.int64), lines.us[m]])
-    line = np.concatenate([np.zeros(nprev, dtype=np.int64), lines.line[m]])
-    order = _by_group_time_line(group, us, line)
-    group, us, line = group[order], us[order], line[order]
+    start = np.concatenate([near["start_us"].astype(np.int64), lines.us[m]])
+    end = np.concatenate([near["end_us"].astype(np.int64), lines.us[m]])
+    order = _by_group_then_start(group, start)
+    group, start, end = group[order], start[order], end[order]
+    # the latest end so far within the group: a stored session may outlast the atoms after it
+    reach = pd.Series(end).groupby(group, sort=False).cummax().to_numpy()
     brk = np.ones(len(order), dtype=bool)
-    brk[1:] = (group[1:] != group[:-1]) | (us[1:] - us[:-1] > gap_us)
-    start = np.maximum.accumulate(np.where(brk, np.arange(len(order)), 0))
+    brk[1:] = (group[1:] != group[:-1]) | (start[1:] - reach[:-1] > gap_us)
+    session = np.cumsum(brk) - 1
+    is_line = order >= nstored
+    holds_line = np.zeros(int(session[-1]) + 1 if len(session) else 0, dtype=bool)
+    holds_line[session[is_line]] = True
+    key_of = np.cumsum(holds_line) - 1
     skey = np.full(len(lines.line), -1, dtype=np.int64)
-    batch = order >= nprev
-    skey[np.flatnonzero(m)[order[batch] - nprev]] = start[batch]
-    # a stored session that any of the group's rows continues lends the group its id
-    held = np.flatnonzero(~batch)
-    ids = np.asarray(last["id"], dtype=object)[order[held]]
-    prev_of = dict(zip(start[held].tolist(), ids.tolist(), strict=True))
-    return skey, _sessions(start[batch], group[batch] // 16, us[batch], line[batch], prev_of)
+    skey[np.flatnonzero(m)[order[is_line] - nstored]] = key_of[session[is_line]]
+    firsts = np.flatnonzero(brk)
+    lasts = np.r_[firsts[1:] - 1, len(order) - 1] if len(firsts) else firsts
+    weight = np.r_[near["n"].astype(np.int64), np.ones(len(order) - nstored, np.int64)][order]
+    return skey, Regrouping(
+        profile=group[firsts][holds_line] // _CHANNEL_SPAN,
+        started=start[firsts][holds_line],
+        ended=reach[lasts][holds_line],
+        n=np.add.reduceat(weight, firsts)[holds_line] if len(firsts) else weight,
+        key=key_of[session],
+        kept=holds_line[session],
+        at_start=start == start[firsts][session],
+        line=np.r_[np.full(nstored, -1, np.int64), lines.line[m]][order],
+        stored=np.where(is_line, -1, order),
+    )
 
 
-def _by_group_time_line(group: np.ndarray, us: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """The sort order by (group, time, line): two stable sorts are cheaper than a lexsort when
-    the lines come in order already (they do: stored sessions first, then the batch's)."""
-    if len(line) > 1 and not (np.diff(line) >= 0).all():
-        return np.lexsort((line, us, group))
-    by_time = np.argsort(us, kind="stable")
+def _by_group_then_start(group: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The sort order by (group, start), ties in input order (stored sessions first, then the
+    lines): two stable sorts, cheaper than a lexsort when the lines come in time order."""
+    by_time = np.argsort(start, kind="stable")
     return by_time[np.argsort(group[by_time], kind="stable")]
 
 
-def _sessions(
-    start: np.ndarray, prof: np.ndarray, us: np.ndarray, line: np.ndarray, prev_of: dict
-) -> pa.Table:
-    """One row per session the batch's lines fall in (the lines come sorted by session)."""
-    first = np.flatnonzero(np.r_[True, start[1:] != start[:-1]]) if len(start) else start
-    last = np.r_[first[1:] - 1, len(start) - 1] if len(start) else start
-    keys = start[first]
-    prev = [prev_of.get(k) for k in keys.tolist()] if prev_of else None
+def _tables(
+    found: Regrouping, near: dict[str, np.ndarray], narrow: pa.Table, lines: Lines
+) -> repo.Regrouped:
+    """The store's tables for the regrouped sessions: each session; the atoms at its start (a
+    line's channel, message id, source and device; a stored session's id, channel, source and
+    device), from which the store picks its id; the stored sessions it takes in."""
+    first = found.kept & found.at_start
+    lined, stored = first & (found.line >= 0), first & (found.stored >= 0)
+    at = np.zeros(int(lines.line.max()) + 1, dtype=np.int64)
+    at[lines.line] = np.arange(len(lines.line))
+    columns = ["channel", "message_id", "source", "device"]
+    from_lines = narrow.select(columns).take(pa.array(at[found.line[lined]]))
+    picked = found.stored[stored]
+    from_stored = {
+        name: pa.array(near[name][picked], pa.string()) for name in ("channel", "source", "device")
+    }
+    firsts = pa.concat_tables(
+        [
+            from_lines.cast(pa.schema([(name, pa.string()) for name in columns])),
+            pa.table({**from_stored, "message_id": pa.nulls(len(picked), pa.string())}).select(
+                columns
+            ),
+        ]
+    )
+    stored_id = [pa.nulls(int(lined.sum()), pa.string()), pa.array(near["id"][picked], pa.string())]
+    firsts = firsts.append_column(
+        "skey", pa.array(np.r_[found.key[lined], found.key[stored]], pa.int64())
+    ).append_column("stored_id", pa.concat_arrays(stored_id))
+    sessions = pa.table(
+        {
+            "skey": pa.array(np.arange(len(found.profile)), pa.int64()),
+            "profile_id": pa.array(found.profile, pa.int64()),
+            "started_us": pa.array(found.started, pa.int64()),
+            "ended_us": pa.array(found.ended, pa.int64()),
+            "n": pa.array(found.n, pa.int64()),
+        }
+    )
+    taken = found.kept & (found.stored >= 0)
+    olds = pa.table(
+        {
+            "skey": pa.array(found.key[taken], pa.int64()),
+            "old": pa.array(near["id"][found.stored[taken]], pa.string()),
+        }
+    )
+    return repo.Regrouped(sessions, firsts, olds)
+
+
+def sessionize(
+    ws: Workspace, batch: repo.Staging, lines: Lines
+) -> tuple[np.ndarray, repo.Recorded] | None:
+    """Compute the staged batch's sessions in the store and record them; returns the session
+    key per line (for the events insert) and what was recorded, or None when no line has a
+    session (nothing to compute or store). The batch's `narrow` lines are row for row
+    with `lines`, and its `line_profiles` are set. Runs inside the ingestion transaction."""
+    explicit = bool(lines.explicit.any())
+    opened = bool(lines.open.any())
+    if not explicit and not opened:
+        return None
+    gap = int(dt.timedelta(minutes=ws.settings.session_timeout_minutes) / _MICROSECOND)
+    near = repo.sessions_near(ws.db, _open_lines(lines), CHANNEL_LIST, gap) if opened else None
+    assert batch.narrow is not None  # staged before sessions
+    if near is None:
+        skey, computed = np.full(len(lines.line), -1, dtype=np.int64), _NONE_COMPUTED
+    else:
+        skey, found = regroup(lines, near, gap)
+        computed = _tables(found, near, batch.narrow, lines)
+    repo.build_sessions(ws.db, batch, computed, explicit)
+    return skey, repo.record_sessions(ws.db, computed.stored.num_rows > 0, explicit)
+
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _open_lines(lines: Lines) -> pa.Table:
+    """The profile, channel number and time of the lines needing a session."""
+    m = lines.open
     return pa.table(
         {
-            "skey": pa.array(keys, pa.int64()),
-            "profile_id": pa.array(prof[first], pa.int64()),
-            "started_us": pa.array(us[first], pa.int64()),
-            "ended_us": pa.array(us[last], pa.int64()),
-            "n": pa.array(last - first + 1, pa.int64()),
-            "first_line": pa.array(line[first], pa.int64()),
-            "prev_id": pa.array(prev, pa.string()) if prev else pa.nulls(len(keys), pa.string()),
+            "profile_id": pa.array(lines.profile[m], pa.int64()),
+            "chan": pa.array(lines.chan[m], pa.int64()),
+            "us": pa.array(lines.us[m], pa.int64()),
         }
     )
 
 
-def sessionize(ws: Workspace, batch: repo.Staging, lines: Lines) -> tuple[np.ndarray, int] | None:
-    """Compute the staged batch's sessions in the store and record them; returns the session
-    key per line (for the events insert) and how many sessions began, or None when no line
-    has a session (nothing to compute or store). The batch's `narrow` lines are row for row
-    with `lines`, and its `line_profiles` are set. Runs inside the ingestion transaction."""
-    explicit = bool(lines.explicit.any())
-    if not explicit and not lines.open.any():
-        return None
-    gap = dt.timedelta(minutes=ws.settings.session_timeout_minutes)
-    last = repo.last_sessions(ws.db, batch, CHANNEL_LIST) if lines.open.any() else _NO_SESSIONS
-    skey, table = assign(lines, last, int(gap / dt.timedelta(microseconds=1)))
-    assert batch.narrow is not None  # staged before sessions
-    computed = _with_first_lines(table, lines, batch.narrow)
-    repo.build_sessions(ws.db, batch, computed, explicit)
-    # only explicit ids and sessions continued from storage can already exist
-    continuing = explicit or table["prev_id"].null_count < len(table)
-    return skey, repo.record_sessions(ws.db, continuing)
-
-
-def _with_first_lines(table: pa.Table, lines: Lines, narrow: pa.Table) -> pa.Table:
-    """The sessions with the channel, message_id, source and device of their first line."""
-    at = np.zeros(int(lines.line.max()) + 1, dtype=np.int64)
-    at[lines.line] = np.arange(len(lines.line))
-    first = pa.array(at[table["first_line"].to_numpy()])
-    for name in ("channel", "message_id", "source", "device"):
-        table = table.append_column(name, narrow[name].take(first))
-    return table
+_NONE_COMPUTED = repo.Regrouped(
+    sessions=pa.table(
+        {
+            name: pa.array([], pa.int64())
+            for name in ("skey", "profile_id", "started_us", "ended_us", "n")
+        }
+    ),
+    firsts=pa.table(
+        {
+            **{
+                name: pa.array([], pa.string())
+                for name in ("channel", "message_id", "source", "device")
+            },
+            "skey": pa.array([], pa.int64()),
+            "stored_id": pa.array([], pa.string()),
+        }
+    ),
+    stored=pa.table({"skey": pa.array([], pa.int64()), "old": pa.array([], pa.string())}),
+)
 
 
 def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
@@ -146,25 +242,17 @@ def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
     return pc.take(pa.array(got["id"], pa.string()), index)
 
 
-_NO_SESSIONS: dict[str, np.ndarray] = {
-    "profile_id": np.empty(0, np.int64),
-    "chan": np.empty(0, np.int64),
-    "us": np.empty(0, np.int64),
-    "id": np.empty(0, object),
-}
-
-
-def start_events(ws: Workspace, batch: repo.Staging, started: int) -> pa.Table | None:
-    """The `session_started` events of the sessions `sessionize` began, each at its session's
-    start (message id derived from the session id, so it is recorded once), as rows for the
-    events insert (the batch's `events` must be set), counted in their session's event_count;
-    None when there are none."""
-    starts = repo.session_starts(ws.db, batch) if started else None
+def start_events(ws: Workspace, batch: repo.Staging, staged: int) -> pa.Table | None:
+    """The `session_started` events of the sessions `sessionize` began or renamed (`staged`:
+    how many), each at its session's start (message id derived from the session id, so it is
+    recorded once), as rows for the events insert (the batch's `events` must be set), counted
+    in their session's event_count; None when there are none."""
+    starts = repo.session_starts(ws.db, batch) if staged else None
     if not starts or not len(starts["id"]):
         return None
     n = len(starts["id"])
     repo.count_session_starts(ws.db, starts["id"].tolist())
-    first = ws.db.allocate_ids("events", started)
+    first = ws.db.allocate_ids("events", n)
     session = pa.array(starts["id"], pa.string())
     return pa.table(
         {
