@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.ui.data import workspace
+from app.ui.data import cached
 from app.ui.text import literal
 
 PERSON = "person"
@@ -17,8 +17,10 @@ NO_NAME = "(no name)"
 
 
 def names_of(ids: Iterable[int]) -> dict[int, str]:
-    """What each of these people is called; ids without a name are left out."""
-    return workspace().profiles.names(int(i) for i in ids if not pd.isna(i))
+    """What each of these people is called; ids without a name are left out. Cached like the
+    screens' other reads (a rerun of a long table asks again for the same people)."""
+    wanted = tuple(sorted({int(i) for i in ids if not pd.isna(i)}))
+    return dict(cached("profiles.names", wanted)) if wanted else {}
 
 
 def with_names(frame: pd.DataFrame, id_column: str = "profile_id") -> pd.DataFrame:
