@@ -107,7 +107,7 @@ class Checker:
         expected: str | None = None,
         suggestion: str | None = None,
     ) -> NoReturn:
-        pos = getattr(node, "pos", None) or ast.Pos(1, 1)
+        pos = node if isinstance(node, ast.Pos) else getattr(node, "pos", None) or ast.Pos(1, 1)
         raise kind(
             message,
             source=self.source,
@@ -190,16 +190,40 @@ class Checker:
         return scope
 
     def known(
-        self, kind: str, name: str, pool: frozenset[str] | Mapping[str, Any], node: Any
+        self,
+        kind: str,
+        name: str,
+        pool: frozenset[str] | Mapping[str, Any],
+        node: Any,
+        words: int = 0,
     ) -> None:
+        """Fail unless `name` is in `pool`; the error points at the name, which follows
+        `words` keywords from the node's start (`has label "vip"`: 2)."""
         if name not in pool:
             self.fail(
                 DslNameError,
                 f"unknown {kind} '{name}'",
-                node,
+                self._after_words(node, words),
                 expected=f"a known {kind}",
                 suggestion=suggest(name, pool),
             )
+
+    def _after_words(self, node: Any, words: int) -> Any:
+        """Where the name after a node's first `words` keywords starts (the node itself when
+        the source does not show it)."""
+        pos = getattr(node, "pos", None)
+        if not words or pos is None or not self.source:
+            return node
+        offset = _offset(self.source, pos)
+        for _ in range(words):
+            keyword = _KEYWORD.match(self.source, offset)
+            if keyword is None:
+                return node
+            offset = keyword.end()
+        gap = _GAP.match(self.source, offset)
+        offset = gap.end() if gap else offset
+        line = self.source.count("\n", 0, offset) + 1
+        return ast.Pos(line, offset - (self.source.rfind("\n", 0, offset) + 1) + 1)
 
     # ---- values --------------------------------------------------------------------------------
 
@@ -397,7 +421,7 @@ class Checker:
     def _in_segment(self, node: ast.InSegment, scope: str | None) -> None:
         self._event_only(node, scope, "'in segment'")
         if node.name != self.name:
-            self.known("segment", node.name, self.schema.segments, node)
+            self.known("segment", node.name, self.schema.segments, node, words=2)
         cycle = self._cycle_through(node.name)
         if cycle:
             self.fail(
@@ -433,15 +457,24 @@ class Checker:
 
     def _has_label(self, node: ast.HasLabel, scope: str | None) -> None:
         self._event_only(node, scope, "'has label'")
-        self.known("label", node.label, self.schema.labels, node)
+        self.known("label", node.label, self.schema.labels, node, words=2)
 
     def _has_channel(self, node: ast.HasChannel, scope: str | None) -> None:
         self._event_only(node, scope, "'has channel'")
-        self.known("channel", node.channel, self.schema.channels, node)
+        self.known("channel", node.channel, self.schema.channels, node, words=2)
 
     def _consent(self, node: ast.ConsentIs, scope: str | None) -> None:
         self._event_only(node, scope, "'consent'")
-        self.known("consent channel", node.channel, self.schema.consent_channels, node)
+        self.known("consent channel", node.channel, self.schema.consent_channels, node, words=1)
+
+
+_GAP = re.compile(r"(?:\s+|--[^\n]*)*")
+_KEYWORD = re.compile(r"(?:\s+|--[^\n]*)*[A-Za-z]+")
+
+
+def _offset(source: str, pos: ast.Pos) -> int:
+    lines = source.split("\n")
+    return sum(len(line) + 1 for line in lines[: pos.line - 1]) + pos.column - 1
 
 
 def _moment(value: ast.Value) -> dt.datetime:

@@ -67,6 +67,28 @@ _SOURCE_TOKEN = re.compile(
 )
 
 
+# Keyword terminals and their words, read from the grammar (`_DID: "did"i`, `NOT: "not"i`).
+_KEYWORD_WORDS = dict(
+    re.findall(r'^(_?[A-Z_]+)(?:\.\d+)?:\s*"([a-z]+)"i\s*$', GRAMMAR_FILE.read_text(), re.M)
+)
+
+
+def reserved_words(*, in_where: bool = False) -> frozenset[str]:
+    """The keywords that may begin a condition, where a property's name also may: a property
+    so named would read as the keyword, so it could not be used. With `in_where`, those that
+    may begin a test of an event's properties inside `where`. Asked of the parser itself.
+
+    >>> sorted(reserved_words(in_where=True))
+    ['not']
+    >>> {"did", "count", "in"} <= reserved_words() and "days" not in reserved_words()
+    True
+    """
+    parser = _PARSER.parse_interactive("did e where " if in_where else "", start="segment")
+    parser.exhaust_lexer()
+    accepted = parser.accepts()
+    return frozenset(word for name, word in _KEYWORD_WORDS.items() if name in accepted)
+
+
 def parse_segment(text: str) -> ast.Expr:
     """Parse a segment (audience) expression."""
     return _parse(text, "segment")

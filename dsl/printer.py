@@ -15,7 +15,8 @@ from typing import Any
 from dsl import ast
 
 GRAMMAR_FILE = Path(__file__).with_name("segment.lark")
-# Every keyword of the language: such names are quoted where the grammar allows quotes.
+# Every keyword of the language, read from the grammar: such names are quoted where the grammar
+# allows quotes, and the catalog refuses them as property names.
 KEYWORDS = frozenset(re.findall(r'"([a-z]+)"i', GRAMMAR_FILE.read_text(encoding="utf-8")))
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}

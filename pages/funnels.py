@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
+from app.ui import completion
 from engine.analytics.funnels import FunnelResult, FunnelSpec, spec_from
 
 DEFAULT_STEPS = ["page_view", "signup", "purchase"]
@@ -86,8 +87,20 @@ def _spec() -> FunnelSpec | None:
     period = cols[3].date_input("Step 1 between", value=[], key="fn_dates")
     with st.expander("Exclusions, breakdown and audience"):
         exclusions = _rows(_exclusions_table(), ["event", "where", "after_step", "before_step"])
-        breakdown = st.text_input(
-            "Breakdown", placeholder="country, or event.campaign", key="fn_breakdown_text"
+        left, right = st.columns([3, 1])
+        breakdown = left.text_input(
+            "Breakdown",
+            placeholder="country, properties.plan, or event.campaign",
+            key="fn_breakdown_text",
+            help="a profile property, or event.<property> of step 1's event",
+        )
+        top = right.number_input(
+            "Top values",
+            min_value=1,
+            max_value=50,
+            value=5,
+            key="fn_top",
+            help="the values with most people who entered; the rest are grouped as (other)",
         )
         audience = st.text_input("Audience (segment expression)", placeholder='lifecycle = "lead"')
     return ui.attempt(
@@ -99,6 +112,7 @@ def _spec() -> FunnelSpec | None:
         end=period[1] + dt.timedelta(days=1) if len(period) > 1 else None,
         exclusions=exclusions,
         breakdown=breakdown.strip() or None,
+        top=int(top) if breakdown.strip() else None,
         audience=audience.strip() or None,
     )
 
@@ -106,25 +120,48 @@ def _spec() -> FunnelSpec | None:
 def _chart(result: FunnelResult) -> None:
     steps = result.steps
     if "breakdown" in steps:
-        fig = ui.charts.bars(
-            steps.astype({"breakdown": str}),
-            "event",
-            "profiles",
-            "Funnel by breakdown",
-            color="breakdown",
-        )
-    else:
-        fig = ui.charts.funnel(steps["event"].tolist(), steps["profiles"].tolist(), "Funnel")
+        _by_value(steps)
+        return
+    fig = ui.charts.funnel(steps["event"].tolist(), steps["profiles"].tolist(), "Funnel")
     ui.charts.show(fig, key="funnel_chart")
+    st.dataframe(_readable(steps), hide_index=True, width="stretch")
+
+
+def _by_value(steps: pd.DataFrame) -> None:
+    """Each breakdown value's funnel side by side, and its conversion to the last step."""
+    left, right = st.columns([3, 2])
+    with left:
+        fig = ui.charts.grouped_funnel(steps, "Funnel by breakdown value")
+        ui.charts.show(fig, key="funnel_chart")
+    with right:
+        last = steps[steps["step"] == steps["step"].max()]
+        named = last.assign(breakdown=last["breakdown"].fillna("(no value)"))
+        fig = ui.charts.rate_bars(
+            named, "breakdown", "conversion_from_first", "Conversion to the last step"
+        )
+        ui.charts.show(fig, key="funnel_rates")
+    st.dataframe(_readable(steps), hide_index=True, width="stretch")
+
+
+def _readable(steps: pd.DataFrame) -> pd.DataFrame:
     table = steps.copy()
     for column in ("avg_time_to_convert", "median_time_to_convert"):
         table[column] = table[column].map(ui.fmt.duration)
     for column in ("conversion_from_first", "conversion_from_previous"):
         table[column] = table[column].map(ui.fmt.percent)
-    st.dataframe(table, hide_index=True, width="stretch")
+    return table
 
 
-def _drilldown(spec: FunnelSpec) -> None:
+def _breakdown_value(values: list[str]) -> str | None:
+    """The breakdown value whose people to show (None: every value)."""
+    if not values:
+        return None
+    every = "every value"
+    picked = st.selectbox("Breakdown value", [every, *values], key="fn_bd_value")
+    return None if picked == every else picked
+
+
+def _drilldown(spec: FunnelSpec, values: list[str]) -> None:
     st.markdown("**Who is behind a step?**")
     cols = st.columns([2, 1, 1], vertical_alignment="bottom")
     step = cols[0].selectbox(
@@ -133,9 +170,14 @@ def _drilldown(spec: FunnelSpec) -> None:
         format_func=lambda k: f"{k}. {spec.steps[k - 1].event}",
     )
     dropped = cols[1].toggle("Dropped here", help="reached the step before but not this one")
+    value = _breakdown_value(values)
     if cols[2].button("Show people"):
         st.session_state["fn_people"] = ui.attempt(
-            ui.workspace().funnels.profiles, spec, int(step), dropped=dropped
+            ui.workspace().funnels.profiles,
+            spec,
+            int(step),
+            dropped=dropped,
+            breakdown_value=value,
         )
     people = st.session_state.get("fn_people")
     if people is None:
@@ -170,7 +212,9 @@ _preset()
 spec = _spec()
 if spec is not None and len(spec.steps) >= 2:
     with st.spinner("Counting…"):
-        result = ui.attempt(ui.workspace().funnels.run, spec)
+        result = completion.checked(
+            "fn_breakdown_text", spec.breakdown, ui.workspace().funnels.run, spec
+        )
     if result is not None and result.entered == 0:
         ui.empty_state(
             "Nobody did the first step in this period", "Widen the dates or change step 1."
@@ -179,7 +223,7 @@ if spec is not None and len(spec.steps) >= 2:
         steps_tab, time_tab = st.tabs(["Steps", "Over time"])
         with steps_tab:
             _chart(result)
-            _drilldown(spec)
+            _drilldown(spec, result.breakdown_values)
         with time_tab:
             _over_time(spec)
 elif spec is not None:

@@ -1,26 +1,68 @@
-"""Overview: how many people, how active, on which channels, with which consent."""
+"""Overview: how many people, how active (against the period before), on which channels, with
+which consent; goals against their targets and consent violations at a glance."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app import ui
+from app.ui import views
 from engine.analytics.overview import OverviewReport
 
 WINDOWS = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last year": 365}
 
 
+KPIS = {
+    "profiles": ("Profiles", "Everyone Kith knows, merged across identities"),
+    "new_profiles": ("New profiles", "First seen in the window"),
+    "active_profiles": ("Active profiles", "With at least one event"),
+    "events": ("Events", "Events in the window"),
+    "sessions": ("Sessions", "Sessions started in the window"),
+}
+
+
 def _totals(report: OverviewReport) -> None:
-    t = report.totals
     ui.kpis(
         [
-            ui.Kpi("Profiles", t["profiles"], "Everyone Kith knows, merged across identities"),
-            ui.Kpi("New profiles", t["new_profiles"], "First seen in the window"),
-            ui.Kpi("Active profiles", t["active_profiles"], "With at least one event"),
-            ui.Kpi("Events", t["events"], "Events in the window"),
-            ui.Kpi("Sessions", t["sessions"], "Sessions started in the window"),
+            ui.Kpi(label, report.totals[key], about, _change(report, key))
+            for key, (label, about) in KPIS.items()
         ]
     )
+
+
+def _change(report: OverviewReport, key: str) -> str:
+    """The change since the window before, in people's words."""
+    moved, before = report.change(key), report.previous.get(key, 0)
+    share = f" ({moved / before:+.0%})" if before else ""
+    return f"{moved:+,}{share} vs previous period"
+
+
+def _at_a_glance(screen: views.OverviewScreen) -> None:
+    left, right = st.columns([3, 1])
+    with left:
+        st.markdown("**Goals in this window**")
+        if screen.goals.empty:
+            ui.empty_state("No goals yet", "Define one on the Goals screen.")
+        else:
+            columns = {
+                "rate": st.column_config.NumberColumn("Completion rate", format="percent"),
+                "target": st.column_config.NumberColumn("Target", format="percent"),
+                "progress": st.column_config.ProgressColumn(
+                    "Progress to target", format="percent", min_value=0.0, max_value=1.0
+                ),
+            }
+            shown = screen.goals.assign(progress=screen.goals["progress"].clip(upper=1.0))
+            st.dataframe(shown, hide_index=True, width="stretch", column_config=columns)
+    with right:
+        st.metric(
+            "Consent violations",
+            ui.fmt.number(screen.violations),
+            help="messages sent in the window to people whose consent on that channel was "
+            "not granted at the time (details on the Consent screen)",
+            border=True,
+        )
+        if screen.violations:
+            st.caption("Who and when: the Consent screen's audit.")
 
 
 def _growth(report: OverviewReport) -> None:
@@ -84,15 +126,17 @@ def _recent(report: OverviewReport) -> None:
 
 ui.header("Overview", "Your audience at a glance: growth, activity, channels and consent.")
 window = st.segmented_control("Window", list(WINDOWS), default="Last 30 days", key="window")
-report = ui.attempt(ui.cached, "overview.report", WINDOWS[window or "Last 30 days"])
-if report is not None and report.is_empty:
+screen = ui.attempt(ui.cached, views.overview_screen, WINDOWS[window or "Last 30 days"])
+if screen is not None and screen.report.is_empty:
     ui.empty_state(
         "This workspace is empty",
         "Load demo data with `kith demo --profiles 5000`, import profiles on the "
         "Import / Export screen, or send events to the HTTP API.",
     )
-elif report is not None:
+elif screen is not None:
+    report = screen.report
     _totals(report)
+    _at_a_glance(screen)
     _growth(report)
     _channels(report)
     _consent_and_segments(report)

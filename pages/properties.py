@@ -37,7 +37,11 @@ def _define() -> None:
         st.markdown("**Define a custom property**")
         left, right = st.columns(2)
         name = left.text_input(
-            "Name", placeholder="lifetime_value", help="lowercase_with_underscores", key="prop_name"
+            "Name",
+            placeholder="lifetime_value",
+            help="lowercase_with_underscores, and not a word of the segment language "
+            "(did, count, last...), which segments could not use",
+            key="prop_name",
         )
         kind = right.selectbox("Type", TYPES)
         rules = _rule_inputs(None, lambda _: None)

@@ -29,13 +29,21 @@ def insert_goal(db: Database, row: dict[str, Any]) -> None:
 
 def get_goal(db: Database, name: str) -> dict[str, Any] | None:
     found = db.dicts(
-        "SELECT id, name, source, created_at FROM goals WHERE name = $name", {"name": name}
+        "SELECT id, name, source, created_at, target_rate FROM goals WHERE name = $name",
+        {"name": name},
     )
     return found[0] if found else None
 
 
 def all_goals(db: Database) -> pd.DataFrame:
-    return db.df("SELECT id, name, source, created_at FROM goals ORDER BY name")
+    return db.df("SELECT id, name, source, created_at, target_rate FROM goals ORDER BY name")
+
+
+def set_goal_target(db: Database, name: str, target: float | None) -> None:
+    db.execute(
+        "UPDATE goals SET target_rate = $target WHERE name = $name",
+        {"target": target, "name": name},
+    )
 
 
 def replace_goal(db: Database, name: str, source: str) -> None:

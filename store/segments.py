@@ -64,8 +64,47 @@ _DELETES = (
     "DELETE FROM list_members WHERE segment_id = $id",
     "DELETE FROM segment_history WHERE segment_id = $id",
     "DELETE FROM segment_sizes WHERE segment_id = $id",
+    "DELETE FROM segment_versions WHERE segment_id = $id",
     "DELETE FROM segments WHERE id = $id",
 )
+
+
+# ---- earlier definitions -----------------------------------------------------------------------
+
+_VERSIONS = (
+    "SELECT version, kind, expression, compound_op, compound_of, description, saved_at, "
+    "replaced_at FROM segment_versions WHERE segment_id = $id "
+)
+
+
+def keep_version(db: Database, segment_id: int, now: dt.datetime) -> int:
+    """Copy the segment's current definition into its versions (the next number); returns the
+    number. Run inside the transaction that replaces the definition."""
+    db.execute(
+        "INSERT INTO segment_versions SELECT s.id, coalesce((SELECT max(version) FROM "
+        "segment_versions WHERE segment_id = s.id), 0) + 1, s.kind, s.expression, "
+        "s.compound_op, s.compound_of, s.description, s.updated_at, $now "
+        "FROM segments s WHERE s.id = $id",
+        {"id": segment_id, "now": now},
+    )
+    sql = "SELECT max(version) FROM segment_versions WHERE segment_id = $id"
+    return int(db.scalar(sql, {"id": segment_id}))
+
+
+def versions(db: Database, segment_id: int) -> pd.DataFrame:
+    """The segment's earlier definitions, newest first."""
+    return db.df(
+        _VERSIONS + "ORDER BY version DESC",
+        {"id": segment_id},
+    )
+
+
+def version(db: Database, segment_id: int, number: int) -> dict[str, Any] | None:
+    rows = db.dicts(
+        _VERSIONS + "AND version = $version",
+        {"id": segment_id, "version": number},
+    )
+    return rows[0] if rows else None
 
 
 def delete(db: Database, segment_id: int) -> None:
@@ -74,20 +113,42 @@ def delete(db: Database, segment_id: int) -> None:
             db.execute(statement, {"id": segment_id})
 
 
-def overview(db: Database, since: dt.datetime) -> pd.DataFrame:
-    """name, kind, size, trend (entries minus exits recorded after `since`: the size change
-    over that time), refreshed_at."""
-    return db.df(
-        "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
-        "GROUP BY segment_id), "
-        "moves AS (SELECT segment_id, count(*) FILTER (WHERE change = 'entered') - "
-        "count(*) FILTER (WHERE change = 'exited') AS trend FROM segment_history "
-        "WHERE changed_at > $since GROUP BY segment_id) "
-        "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, coalesce(m.trend, 0) AS trend, "
-        "s.refreshed_at FROM segments s LEFT JOIN sizes n ON n.segment_id = s.id "
-        "LEFT JOIN moves m ON m.segment_id = s.id ORDER BY s.name",
-        {"since": since},
-    )
+# One pass over the window's history: each entry (+1) or exit (-1) is put in the first day
+# boundary it lies after (k: 0 = now, 1 = a day ago, ...), summed per segment and k; a boundary's
+# size is today's size minus every move after it.
+_OVERVIEW = (
+    "WITH sizes AS (SELECT segment_id, count(*) AS size FROM segment_members "
+    "GROUP BY segment_id), "
+    "bounds AS (SELECT back FROM range(0, $days + 1) AS t(back)), "
+    "moves AS (SELECT segment_id, greatest(CAST(floor(date_diff('second', changed_at, $now) "
+    "/ 86400.0) AS BIGINT) + 1, 0) AS k, "
+    "CAST(sum(CASE WHEN change = 'entered' THEN 1 ELSE -1 END) AS BIGINT) AS net "
+    "FROM segment_history WHERE changed_at > $now - to_days($days) GROUP BY ALL), "
+    "after AS (SELECT m.segment_id, b.back, CAST(sum(m.net) AS BIGINT) AS net FROM moves m "
+    "JOIN bounds b ON m.k <= b.back GROUP BY ALL), "
+    "series AS (SELECT s.id, list(coalesce(n.size, 0) - coalesce(a.net, 0) "
+    "ORDER BY b.back DESC) AS sizes, "
+    "coalesce(max(a.net) FILTER (WHERE b.back = $days), 0) AS trend "
+    "FROM segments s CROSS JOIN bounds b LEFT JOIN sizes n ON n.segment_id = s.id "
+    "LEFT JOIN after a ON a.segment_id = s.id AND a.back = b.back GROUP BY s.id), "
+    "everyone AS (SELECT count(*) AS n FROM profiles) "
+    "SELECT s.name, s.kind, coalesce(n.size, 0) AS size, "
+    "coalesce(n.size, 0) / greatest(e.n, 1) AS share, x.trend, x.sizes, s.refreshed_at "
+    "FROM segments s CROSS JOIN everyone e LEFT JOIN sizes n ON n.segment_id = s.id "
+    "JOIN series x ON x.id = s.id ORDER BY s.name"
+)
+
+
+def overview(db: Database, now: dt.datetime, days: int) -> pd.DataFrame:
+    """name, kind, size, share (of all profiles), trend (entries minus exits recorded in the
+    `days` days up to `now`: the size change over that time), sizes (the size at each of those
+    days' ends, oldest first, replayed from the history), refreshed_at."""
+    return db.df(_OVERVIEW, {"now": now, "days": days})
+
+
+def population(db: Database) -> int:
+    """How many profiles there are."""
+    return int(db.scalar("SELECT count(*) FROM profiles"))
 
 
 # ---- static lists ----------------------------------------------------------------------------

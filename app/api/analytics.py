@@ -26,6 +26,7 @@ from engine.analytics.trends import TrendSpec
 
 router = APIRouter(prefix="/api", tags=["analytics"])
 Analyst = Annotated[ActingWorkspace, Depends(allowed("analytics.view"))]
+GoalManager = Annotated[ActingWorkspace, Depends(allowed("goals.manage"))]
 
 
 class FunnelRequest(BaseModel):
@@ -42,6 +43,9 @@ class FunnelRequest(BaseModel):
     )
     audience: str | None = Field(None, description="only profiles matching this segment")
     breakdown: str | None = Field(None, description="a profile property or event.<property>")
+    top: int | None = Field(
+        None, ge=1, le=50, description='breakdown values shown by name; the rest as "(other)"'
+    )
     as_of: dt.datetime | None = None
 
     def spec(self) -> FunnelSpec:
@@ -94,6 +98,19 @@ def run_retention(body: RetentionSpec, ws: Analyst) -> dict[str, Any]:
     """Cohorts by the period people started in (an event, or entering a saved segment), and
     the share who came back in each later period: the triangle as rows, and the curve."""
     return ws.retention.run(body).as_dict()
+
+
+class GoalTarget(BaseModel):
+    target: float | None = Field(
+        description="a completion rate above 0 and at most 1 (0.25 for 25%), or null for none"
+    )
+
+
+@router.put("/goals/{name}/target")
+def set_goal_target(name: str, body: GoalTarget, ws: GoalManager) -> dict[str, Any]:
+    """Set or clear the goal's target completion rate; reports show progress against it."""
+    ws.goals.set_target(name, body.target)
+    return {"goal": name, "target": body.target}
 
 
 @router.get("/goals/{name}/report")

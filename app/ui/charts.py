@@ -128,21 +128,73 @@ def funnel(labels: list[str], counts: list[int], title: str, height: int = 360) 
     return _style(fig, title, height)
 
 
-def goal_chart(report: GoalReport, height: int = 300) -> go.Figure:
-    """Completions per bucket (bars) and the completion rate (line, right axis)."""
+def goal_chart(report: GoalReport, height: int = 320) -> go.Figure:
+    """Started and completed per bucket (bars side by side), the completion rate (line, right
+    axis) and, when the goal has one, its target (dotted line on the rate's axis)."""
     series = report.series
     fig = go.Figure()
-    fig.add_bar(x=series["bucket"], y=series["completions"], name="completions")
-    fig.add_scatter(
-        x=series["bucket"], y=series["rate"], name="rate", yaxis="y2", mode="lines+markers"
+    fig.add_bar(x=series["bucket"], y=series["starts"], name="started", marker_color=PALETTE[0])
+    fig.add_bar(
+        x=series["bucket"], y=series["completions"], name="completed", marker_color=PALETTE[1]
     )
+    fig.add_scatter(
+        x=series["bucket"],
+        y=series["rate"],
+        name="completion rate",
+        yaxis="y2",
+        mode="lines+markers",
+        line={"color": PALETTE[2]},
+    )
+    if report.target is not None and len(series):
+        fig.add_scatter(
+            x=[series["bucket"].min(), series["bucket"].max()],
+            y=[report.target, report.target],
+            name="target",
+            yaxis="y2",
+            mode="lines",
+            line={"color": PALETTE[6], "dash": "dot"},
+        )
     title = f"{report.name}: {report.completions} of {report.starts} ({report.rate:.1%})"
     _style(fig, title, height)
     fig.update_layout(
-        yaxis={"title": "completions"},
+        barmode="group",
+        yaxis={"title": "people"},
         yaxis2={"title": "rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
     )
     return fig
+
+
+def rate_bars(
+    frame: pd.DataFrame, x: str, y: str, title: str, target: float | None = None
+) -> go.Figure:
+    """Rates (0..1) by category as bars labelled in percent, with an optional target line."""
+    shown = _texts(frame, x)
+    fig = px.bar(shown, x=x, y=y, text=y, color_discrete_sequence=PALETTE)
+    fig.update_traces(texttemplate="%{text:.1%}", textposition="outside")
+    fig.update_yaxes(tickformat=".0%", title=None, rangemode="tozero")
+    fig.update_xaxes(title=None, type="category")
+    if target is not None:
+        fig.add_hline(y=target, line_dash="dot", line_color=PALETTE[6], annotation_text="target")
+    return _style(fig, title, 300)
+
+
+def grouped_funnel(steps: pd.DataFrame, title: str, height: int = 360) -> go.Figure:
+    """A funnel per breakdown value, side by side: people at each step, one colour per value
+    (`steps`: breakdown, step, event, profiles)."""
+    shown = steps.assign(breakdown=steps["breakdown"].map(_value_name))
+    fig = px.funnel(
+        _texts(shown, "event", "breakdown"),
+        x="profiles",
+        y="event",
+        color="breakdown",
+        color_discrete_sequence=PALETTE,
+    )
+    fig.update_yaxes(title=None)
+    return _style(fig, title, height)
+
+
+def _value_name(value: object) -> object:
+    return "(no value)" if value is None or (isinstance(value, float) and pd.isna(value)) else value
 
 
 def trend(points: pd.DataFrame, title: str, height: int = 360) -> go.Figure:

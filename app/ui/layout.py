@@ -18,6 +18,7 @@ class Kpi:
     label: str
     value: float | int | str | None
     help: str | None = None
+    delta: str | None = None  # the change shown under the number, e.g. "+12 vs previous"
 
 
 def header(title: str, caption: str) -> None:
@@ -30,7 +31,7 @@ def kpis(items: Sequence[Kpi]) -> None:
     """A row of big numbers."""
     for column, item in zip(st.columns(len(items)), items, strict=True):
         shown = item.value if isinstance(item.value, str) else fmt.number(item.value)
-        column.metric(item.label, shown, help=item.help, border=True)
+        column.metric(item.label, shown, delta=item.delta, help=item.help, border=True)
 
 
 def empty_state(message: str, hint: str = "") -> None:

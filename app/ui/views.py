@@ -4,7 +4,7 @@ calls one engine function. Pure orchestration over the services, acting for the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from kith_errors import NotFound, ValidationError
 
 if TYPE_CHECKING:
     from engine.access.acting import ActingWorkspace
+    from engine.analytics.overview import OverviewReport
     from engine.models import Profile
     from engine.profiles.service import ProfileFilter
 
@@ -208,11 +209,17 @@ def find_profiles(ws: ActingWorkspace, text: str, limit: int = 20) -> pd.DataFra
 
 @dataclass(frozen=True)
 class SegmentDraft:
-    """A segment expression being typed: its size now and a few of its members."""
+    """A segment expression being typed: its size now, out of how many people, and a few of
+    its members."""
 
     text: str
     count: int
+    population: int
     members: pd.DataFrame
+
+    @property
+    def share(self) -> float:
+        return self.count / self.population if self.population else 0.0
 
 
 @dataclass(frozen=True)
@@ -230,6 +237,7 @@ class SegmentSummary:
     info: dict[str, Any]
     history: pd.DataFrame  # measured_at, size
     members: pd.DataFrame
+    versions: pd.DataFrame  # earlier definitions, newest first
 
 
 def segment_draft(ws: ActingWorkspace, text: str, sample: int = 20) -> SegmentDraft:
@@ -237,7 +245,8 @@ def segment_draft(ws: ActingWorkspace, text: str, sample: int = 20) -> SegmentDr
     if not text.strip():
         raise ValidationError("type a segment expression, for example: did purchase")
     ws.segments.check(text)
-    return SegmentDraft(text, ws.segments.count(text), ws.segments.members(text, limit=sample))
+    count, population = ws.segments.count(text), ws.segments.population()
+    return SegmentDraft(text, count, population, ws.segments.members(text, limit=sample))
 
 
 def segment_hints(ws: ActingWorkspace) -> SegmentHints:
@@ -255,7 +264,50 @@ def segment_summary(ws: ActingWorkspace, name: str, sample: int = 20) -> Segment
         info=ws.segments.get(name),
         history=ws.segments.history(name),
         members=ws.segments.members(name, limit=sample),
+        versions=ws.segments.versions(name),
     )
+
+
+def refresh_segments(
+    ws: ActingWorkspace, names: Sequence[str], progress: Callable[[int, str], None]
+) -> tuple[int, int]:
+    """Re-evaluate each named segment for everyone, calling `progress(done, name)` before each
+    one; returns how many people entered and exited in all."""
+    entered = exited = 0
+    for done, name in enumerate(names):
+        progress(done, name)
+        changes = ws.segments.refresh(name)
+        entered, exited = entered + len(changes.entered), exited + len(changes.exited)
+    return entered, exited
+
+
+# ---- overview ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewScreen:
+    """The Overview's aggregates, the goals against their targets over the same window, and
+    how many messages went out without consent then."""
+
+    report: OverviewReport
+    goals: pd.DataFrame  # name, rate, target, progress (NaN without a target)
+    violations: int
+
+
+def overview_screen(ws: ActingWorkspace, days: int) -> OverviewScreen:
+    report = ws.overview.report(days)
+    listed = ws.goals.list(start=report.start, end=report.end)
+    target = pd.to_numeric(listed["target"], errors="coerce")
+    goals = pd.DataFrame(
+        {
+            "name": listed["name"],
+            "rate": listed["completion_rate"],
+            "target": target,
+            "progress": listed["completion_rate"] / target,
+        }
+    )
+    violations = len(ws.consent.violations(report.start, report.end))
+    return OverviewScreen(report, goals, violations)
 
 
 # ---- rules ---------------------------------------------------------------------------------------
@@ -328,17 +380,23 @@ def save_segment(
     op: str | None = None,
     of: Sequence[str] = (),
     description: str | None = None,
+    replace: bool = False,
 ) -> dict[str, Any]:
     """Save what the editor holds: a dynamic segment keeps the expression; a static list is
-    filled with the expression's members as of now; a compound combines saved segments."""
+    filled with the expression's members as of now; a compound combines saved segments. A
+    taken name is refused unless `replace` (the replaced definition is kept as a version)."""
     if kind == "static":
-        ws.segments.save(name, kind="static", description=description)
+        ws.segments.save(name, kind="static", description=description, replace=replace)
         if expression:
             ws.segments.add_results(name, expression)
         return ws.segments.get(name)
     if kind == "compound":
-        return ws.segments.save(name, kind=kind, op=op, of=list(of), description=description)
-    return ws.segments.save(name, kind=kind, expression=expression, description=description)
+        return ws.segments.save(
+            name, kind=kind, op=op, of=list(of), description=description, replace=replace
+        )
+    return ws.segments.save(
+        name, kind=kind, expression=expression, description=description, replace=replace
+    )
 
 
 # ---- rules: the delivery queue and the inbox ---------------------------------------------------

@@ -30,10 +30,15 @@ EventFilter = Callable[[str, EventMatch], Compiled | None]  # (events alias, a s
 
 @dataclass(frozen=True)
 class Breakdown:
-    """`event`: a property of the step-1 event; `column`/`json`: a profile property."""
+    """`event`: a property of the step-1 event; `column`/`json`: a profile property. With
+    `keep`, values other than those (and no value) are grouped as OTHER."""
 
     kind: Literal["event", "column", "json"]
     name: str
+    keep: tuple[str, ...] | None = None
+
+
+OTHER = "(other)"
 
 
 @dataclass
@@ -124,7 +129,15 @@ def _with_entry(ctx: QueryContext, select: exp.Select) -> exp.Select:
 
 
 def _breakdown_value(ctx: QueryContext) -> exp.Expr:
-    return exp.Null() if ctx.breakdown is None else breakdown_value(ctx.breakdown, ctx.params)
+    bd = ctx.breakdown
+    if bd is None:
+        return exp.Null()
+    value = breakdown_value(bd, ctx.params)
+    if bd.keep is None:
+        return value
+    kept = exp.In(this=value.copy(), expressions=[ctx.params(v) for v in bd.keep])
+    missing = exp.Is(this=value.copy(), expression=exp.Null())
+    return exp.If(this=exp.or_(kept, missing), true=value, false=ctx.params(OTHER))
 
 
 def breakdown_value(bd: Breakdown, params: Params) -> exp.Expr:

@@ -33,11 +33,12 @@ from pydantic import (
 )
 from sqlglot import exp
 
-from dsl import check_segment, parse_segment, suggest
+from dsl import check_property, check_segment, parse_segment, suggest
 from dsl.ast import Did, EventMatch, Expr
 from dsl.schema import Schema
 from engine.analytics import periods, plain
 from engine.analytics.funnel_query import (
+    OTHER,
     Breakdown,
     Compiled,
     QueryContext,
@@ -65,6 +66,7 @@ _DURATION = re.compile(
 )
 _STEP_RANGE = re.compile(r"^\s*([1-9]\d*)\s*(?:-\s*([1-9]\d*)\s*)?$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+JSON_PREFIX = "properties."  # the language's path into a profile's unregistered data
 
 
 class EventPoint(BaseModel):
@@ -160,6 +162,7 @@ class FunnelSpec(BaseModel):
     exclusions: list[Exclusion] = Field(default_factory=list)
     audience: SkipValidation[str | Expr | None] = None  # text, or an expression parsed already
     breakdown: str | None = None
+    top: int | None = Field(default=None, ge=1, le=50)  # values shown; the rest: "(other)"
     as_of: dt.datetime | None = None
 
     @field_validator("within")
@@ -191,6 +194,14 @@ class FunnelResult:
     def entered(self) -> int:
         first = self.steps[self.steps["step"] == 1]
         return int(first["profiles"].sum())
+
+    @property
+    def breakdown_values(self) -> list[str]:
+        """The breakdown values shown, in the rows' order ("(other)" among them; no value
+        left out); empty without a breakdown."""
+        if "breakdown" not in self.steps:
+            return []
+        return [str(v) for v in self.steps["breakdown"].dropna().unique()]
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (a missing time or breakdown value as None): what `POST
@@ -234,9 +245,22 @@ class Funnels:
 
     def run(self, spec: FunnelSpec, *, runner: Runner | None = None) -> FunnelResult:
         """The funnel's counts, run on the workspace or on `runner` (e.g. Spark)."""
+        reader = runner or self.db
+        query, params = self.attempts(spec)
+        totals = reader.df(summary(query, len(spec.steps)), params)
+        keep = _top_values(totals, spec.top)
+        if keep is not None:  # again, with the values past the top grouped as "(other)"
+            query, params = self.attempts(spec, keep=keep)
+            totals = reader.df(summary(query, len(spec.steps)), params)
+        return FunnelResult(spec=spec, steps=_step_rows(spec, totals, keep))
+
+    def _kept_values(self, spec: FunnelSpec, runner: Runner | None) -> tuple[str, ...] | None:
+        """The breakdown values a run shows by name (None: all of them)."""
+        if spec.breakdown is None or spec.top is None:
+            return None
         query, params = self.attempts(spec)
         totals = (runner or self.db).df(summary(query, len(spec.steps)), params)
-        return FunnelResult(spec=spec, steps=_step_rows(spec, totals))
+        return _top_values(totals, spec.top)
 
     def profiles(
         self,
@@ -253,7 +277,7 @@ class Funnels:
             raise ValidationError(f"step {step} is not a step of this funnel{_drop_hint(dropped)}")
         if breakdown_value is None:  # across every breakdown value: one best attempt per profile
             spec = spec.model_copy(update={"breakdown": None})
-        query, params = self.attempts(spec)
+        query, params = self.attempts(spec, keep=self._kept_values(spec, runner))
         select = drilldown(query, step, dropped, breakdown_value is not None)
         if breakdown_value is not None:
             params = {**params, "fn_bd_value": breakdown_value}
@@ -280,11 +304,15 @@ class Funnels:
             return None
         return periods.range_of(first, spec.end, as_of)
 
-    def attempts(self, spec: FunnelSpec) -> tuple[exp.Select, dict[str, object]]:
+    def attempts(
+        self, spec: FunnelSpec, *, keep: tuple[str, ...] | None = None
+    ) -> tuple[exp.Select, dict[str, object]]:
         """The best-attempt query (profile_id, bd, n = steps reached, t1..tN per profile and
-        breakdown value) and its parameters; goals build on it."""
+        breakdown value; with `keep`, other values are "(other)") and its parameters; goals
+        build on it."""
         schema = self.catalog.dsl_schema()
         check_steps(spec, schema)
+        check_breakdown(spec, schema)
         ctx = QueryContext(
             as_of=as_of_or_now(spec.as_of),
             start=_bound(spec.start, end=False),
@@ -292,7 +320,7 @@ class Funnels:
             within=spec.within,
             event_filter=EventFilters(schema),
             audience=self._audience(spec),
-            breakdown=breakdown_of(self.db, spec.breakdown),
+            breakdown=breakdown_of(self.db, spec.breakdown, keep),
         )
         return best_attempts(spec, ctx), ctx.params.values
 
@@ -319,16 +347,21 @@ class EventFilters:
         return condition, dict(ctx.params)
 
 
-def breakdown_of(db: Database, breakdown: str | None) -> Breakdown | None:
-    """`event.<prop>`: a property of the event; anything else: a profile property (a column,
-    or a path into the profile's JSON properties)."""
+def breakdown_of(
+    db: Database, breakdown: str | None, keep: tuple[str, ...] | None = None
+) -> Breakdown | None:
+    """`event.<prop>`: a property of the event; `properties.<key>`: a key of the profile's
+    unregistered data; anything else: a profile property (a column, or a path into the
+    profile's JSON properties). `keep`: the values shown by name, the rest grouped."""
     if breakdown is None:
         return None
     if breakdown.startswith("event."):
-        return Breakdown("event", _checked_name(breakdown[len("event.") :]))
+        return Breakdown("event", _checked_name(breakdown[len("event.") :]), keep)
+    if breakdown.startswith(JSON_PREFIX):
+        return Breakdown("json", _checked_name(breakdown[len(JSON_PREFIX) :]), keep)
     columns = analytics_repo.profile_columns(db)
     name = _checked_name(breakdown)
-    return Breakdown("column" if name in columns else "json", name)
+    return Breakdown("column" if name in columns else "json", name, keep)
 
 
 def check_steps(spec: FunnelSpec, schema: Schema) -> None:
@@ -336,6 +369,20 @@ def check_steps(spec: FunnelSpec, schema: Schema) -> None:
     of it with values of their types: a misspelt name is a DslError, never an empty funnel."""
     for point in [*spec.steps, *spec.exclusions]:
         check_point(point, schema)
+
+
+def check_breakdown(spec: FunnelSpec, schema: Schema) -> None:
+    """A breakdown names a profile property, or (`event.<prop>`) a property of step 1's event
+    type: a misspelt one is a DslNameError with a suggestion, never a column of blanks."""
+    breakdown = spec.breakdown
+    if breakdown is None:
+        return
+    _checked_name(breakdown)
+    if breakdown.startswith("event."):
+        prop = breakdown[len("event.") :]
+        check_property(prop, schema, event=spec.steps[0].event, source=breakdown)
+    else:
+        check_property(breakdown, schema)
 
 
 def check_point(point: EventPoint, schema: Schema) -> None:
@@ -435,15 +482,35 @@ _COLUMNS = [
 ]
 
 
-def _step_rows(spec: FunnelSpec, totals: pd.DataFrame) -> pd.DataFrame:
+def _top_values(totals: pd.DataFrame, top: int | None) -> tuple[str, ...] | None:
+    """The `top` breakdown values by people who entered (ties: by value), or None when there
+    are no more values than that."""
+    named = totals[totals["bd"].notna()]
+    if top is None or len(named) <= top:
+        return None
+    ranked = named.assign(entered=named["p1"].fillna(0), value=named["bd"].astype(str))
+    ranked = ranked.sort_values(["entered", "value"], ascending=[False, True], kind="stable")
+    return tuple(ranked["value"].head(top))
+
+
+def _step_rows(
+    spec: FunnelSpec, totals: pd.DataFrame, keep: tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """Long format: one row per (breakdown value, step) from the wide per-breakdown totals
-    (a handful of rows: one per breakdown value)."""
+    (a handful of rows: one per breakdown value). With `keep` (top values), those values in
+    their order, then "(other)", then no value."""
+    if keep is not None:
+        order = {value: i for i, value in enumerate([*keep, OTHER])}
+        rank = totals["bd"].map(lambda v: order.get(v, len(order)))
+        totals = totals.assign(_rank=rank).sort_values("_rank", kind="stable")
     records = totals.to_dict("records")
     if not records and spec.breakdown is None:  # nobody entered: still one row per step
         records = [{}]
     rows = [row for rec in records for row in _breakdown_rows(spec, rec)]
     columns = (["breakdown"] if spec.breakdown is not None else []) + _COLUMNS
     frame = pd.DataFrame(rows, columns=columns)
+    if keep is not None:  # already in the order shown
+        return frame
     keys = ["breakdown", "step"] if spec.breakdown is not None else ["step"]
     return frame.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
 

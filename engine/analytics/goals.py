@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from sqlglot import exp
 
 import dsl
-from dsl.ast import And, EventMatch, Expr, Goal
+from dsl.ast import And, EventMatch, Expr, Goal, InSegment
 from engine.analytics.funnels import Funnels, FunnelSpec, FunnelStep
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
@@ -44,9 +44,16 @@ class GoalReport:
     rate: float
     median_time_to_complete: float | None
     series: pd.DataFrame  # bucket, starts, completions, rate
+    target: float | None = None  # the goal's target completion rate, if it has one
+
+    @property
+    def progress(self) -> float | None:
+        """The rate as a share of the target (1.0: the target is met); None without one."""
+        return self.rate / self.target if self.target else None
 
     def as_dict(self) -> dict[str, Any]:
         head = {k: getattr(self, k) for k in ("name", "starts", "completions", "rate")}
+        head |= {"target": self.target, "progress": self.progress}
         series = self.series.assign(bucket=self.series["bucket"].astype(str))
         median = self.median_time_to_complete
         return {**head, "median_time_to_complete": median, "series": series.to_dict("records")}
@@ -78,31 +85,71 @@ class Goals:
         return goal
 
     def get(self, name: str) -> Goal:
+        return dsl.parse_goal(self._row(name)["source"])
+
+    def _row(self, name: str) -> dict[str, Any]:
         found = repo.get_goal(self.db, name)
         if found is None:
-            raise NotFound(f"there is no goal named {name!r}", details={"name": name})
-        return dsl.parse_goal(found["source"])
+            names = repo.all_goals(self.db)["name"].tolist()
+            hint = dsl.suggest(name, names)
+            tip = f" (did you mean {hint!r}?)" if hint else ""
+            raise NotFound(f"there is no goal named {name!r}{tip}", details={"name": name})
+        return found
+
+    def set_target(self, name: str, target: float | None) -> None:
+        """Give a goal a target completion rate (a share: 0.25 for 25%), or None for none."""
+        self._row(name)
+        number = isinstance(target, int | float) and not isinstance(target, bool)
+        if target is not None and not (number and 0 < target <= 1):
+            raise ValidationError(
+                f"a goal's target is a completion rate above 0 and at most 1 (0.25 for 25%), "
+                f"not {target!r}",
+                details={"name": name, "target": target},
+            )
+        repo.set_goal_target(self.db, name, None if target is None else float(target))
 
     def delete(self, name: str) -> None:
         self.get(name)
         repo.delete_goal(self.db, name)
 
-    def list(self, *, as_of: Any = None) -> pd.DataFrame:
-        """name, source, completion_rate (as of now)."""
+    def list(self, *, start: Any = None, end: Any = None, as_of: Any = None) -> pd.DataFrame:
+        """name, source, completion_rate (as of now; of those who started between `start`
+        and `end` when given), target (None without one)."""
         goals = repo.all_goals(self.db)
-        rates = [self.report(name, as_of=as_of).rate for name in goals["name"]]
-        return goals[["name", "source"]].assign(completion_rate=rates)
+        options = {"start": start, "end": end, "as_of": as_of}
+        rates = [self.report(name, **options).rate for name in goals["name"]]
+        targets = goals["target_rate"].astype(object).where(goals["target_rate"].notna(), None)
+        return goals[["name", "source"]].assign(completion_rate=rates, target=targets)
 
     def compare(
-        self, name: str, segments: builtins.list[str], *, as_of: Any = None
+        self,
+        name: str,
+        segments: builtins.list[str],
+        *,
+        saved: bool = False,
+        everyone: bool = False,
+        start: Any = None,
+        end: Any = None,
+        as_of: Any = None,
     ) -> pd.DataFrame:
-        """One row per segment: the goal's starts, completions, rate and median time there."""
-        rows = []
+        """The goal in each segment side by side: one row each (segment, starts, completions,
+        rate, median_time_to_complete). Each is an expression's text or a saved segment's
+        name; with `saved`, they are saved segments' names (an unknown one is a NotFound
+        with a suggestion, never read as an expression). With `everyone`, a first row
+        (no segment: missing) is the goal over everyone."""
+        audiences: builtins.list[tuple[str | None, str | Expr | None]] = []
+        if everyone:
+            audiences.append((None, None))
         for segment in segments:
-            report = self.report(name, segment=segment, as_of=as_of)
+            audiences.append((segment, self._saved(segment) if saved else segment))
+        goal = self.get(name)
+        options = {"start": start, "end": end, "as_of": as_of}
+        rows = []
+        for label, audience in audiences:
+            report = self.evaluate(goal, segment=audience, **options)
             rows.append(
                 {
-                    "segment": segment,
+                    "segment": label,
                     "starts": report.starts,
                     "completions": report.completions,
                     "rate": report.rate,
@@ -110,6 +157,10 @@ class Goals:
                 }
             )
         return pd.DataFrame(rows)
+
+    def _saved(self, segment: str) -> Expr:
+        self.segments.row(segment)  # a NotFound with a suggestion for an unknown name
+        return InSegment(segment)
 
     def report(
         self,
@@ -125,7 +176,12 @@ class Goals:
         """The stored goal's completions, rate, median time and series, run on the workspace
         or on `runner` (e.g. Spark)."""
         options = {"start": start, "end": end, "segment": segment, "as_of": as_of}
-        return self.evaluate(self.get(name), bucket=bucket, runner=runner, **options)
+        row = self._row(name)
+        report = self.evaluate(
+            dsl.parse_goal(row["source"]), bucket=bucket, runner=runner, **options
+        )
+        target = row["target_rate"]
+        return replace(report, target=None if target is None else float(target))
 
     def evaluate(
         self,
@@ -134,20 +190,28 @@ class Goals:
         bucket: Bucket = "day",
         start: Any = None,
         end: Any = None,
-        segment: str | None = None,
+        segment: str | Expr | None = None,
         as_of: Any = None,
         runner: Runner | None = None,
     ) -> GoalReport:
-        """A report for a goal that need not be stored (previews, benchmarks)."""
+        """A report for a goal that need not be stored (previews, benchmarks). `segment`
+        limits it to a saved segment (by name), the people an expression's text matches, or
+        an expression parsed already (`InSegment(name)`)."""
         if bucket not in _BUCKETS:
             raise ValidationError(f"bucket must be one of {', '.join(_BUCKETS)}, not {bucket!r}")
         moment = as_of_or_now(as_of)
-        audience = _both(goal.audience, self.segments.parse(segment) if segment else None)
+        audience = _both(goal.audience, self._audience(segment))
         if isinstance(goal.target, EventMatch) and not _is_segment(goal.start):
             spec = _spec(goal, audience, start, end, moment)
             return self._event_report(goal, spec, bucket, runner or self.db)
         reader = runner or self.db
         return self._segment_report(goal, audience, bucket, start, end, moment, reader)
+
+    def _audience(self, segment: str | Expr | None) -> Expr | None:
+        """A saved segment's name stands for `in segment "name"`; other text is parsed."""
+        if not segment:
+            return None
+        return self.segments.target(segment) if isinstance(segment, str) else segment
 
     # ---- event goals: the funnel query -------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The Overview screen's aggregates: totals, growth and activity over a window, channels, event
-types, recent activity, consent coverage and the biggest segments."""
+"""The Overview screen's aggregates: totals (and the same totals over the window before, for
+the change), growth and activity over a window, channels, event types, recent activity,
+consent coverage and the biggest segments."""
 
 from __future__ import annotations
 
@@ -30,10 +31,15 @@ class OverviewReport:
     recent: pd.DataFrame  # ts, type, channel, profile_id, name, email
     consent: pd.DataFrame  # channel, status, profiles
     top_segments: pd.DataFrame  # id, name, kind, size
+    previous: dict[str, int]  # the totals of the window of the same length just before
 
     @property
     def is_empty(self) -> bool:
         return self.totals.get("profiles", 0) == 0 and self.totals.get("events", 0) == 0
+
+    def change(self, key: str) -> int:
+        """How much a total moved since the previous window."""
+        return self.totals.get(key, 0) - self.previous.get(key, 0)
 
 
 class Overview:
@@ -47,10 +53,11 @@ class Overview:
         end = as_of_or_now(as_of)
         start = end - dt.timedelta(days=days)
         db = self.db
+        totals = sql.totals(db, start, end)
         return OverviewReport(
             start=start,
             end=end,
-            totals=sql.totals(db, start, end),
+            totals=totals,
             new_by_day=sql.new_by_day(db, start, end),
             active_by_day=sql.active_by_day(db, start, end),
             events_by_channel=sql.events_by_channel(db, start, end),
@@ -58,4 +65,14 @@ class Overview:
             recent=sql.recent_events(db, end),
             consent=sql.consent_coverage(db),
             top_segments=sql.top_segments(db),
+            previous=_previous(db, start, end, totals),
         )
+
+
+def _previous(
+    db: Database, start: dt.datetime, end: dt.datetime, totals: dict[str, int]
+) -> dict[str, int]:
+    """The totals of the window just before (start - length, start]. Profiles are counted as
+    they stood at its end: everyone but those first seen in this window."""
+    previous = sql.totals(db, start - (end - start), start)
+    return previous | {"profiles": totals["profiles"] - totals["new_profiles"]}

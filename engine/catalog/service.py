@@ -9,6 +9,7 @@ Unregistered keys stay in the JSON column, reachable in the language as `propert
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from enum import Enum, auto
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from dsl import reserved_words
 from dsl.schema import Schema
 from engine.admin import audit
 from engine.catalog.values import (
@@ -81,11 +83,30 @@ def moment(value: dt.datetime | dt.date | str | None, what: str) -> dt.datetime 
 
 def check_name(name: str, what: str) -> None:
     if not isinstance(name, str) or not _NAME.match(name):
+        example = "order_completed" if what == "event type" else "lifetime_value"
         raise ValidationError(
             f"{what} name {name!r} must be lowercase letters, digits and underscores, "
-            "starting with a letter (e.g. 'lifetime_value')",
+            f"starting with a letter (e.g. '{example}')",
             details={"name": name},
         )
+
+
+def check_not_keyword(name: str, what: str, *, in_where: bool = False) -> None:
+    """A property named like a keyword that may begin a condition could not be used in a
+    segment (`did = 1` reads as the start of `did <event>`): refuse it, suggesting a usable
+    name. The words come from the grammar (`dsl.reserved_words`); an event's properties are
+    tested inside `where`, where fewer words begin a test."""
+    if name.lower() in _reserved(in_where):
+        raise ValidationError(
+            f"{what} name {name!r} is a word of the segment language, so segments could not "
+            f"use it; choose another name, e.g. '{name}_value'",
+            details={"name": name, "reserved": True},
+        )
+
+
+@functools.cache
+def _reserved(in_where: bool) -> frozenset[str]:
+    return reserved_words(in_where=in_where)
 
 
 class Catalog:
@@ -121,6 +142,8 @@ class Catalog:
         actor: str = "admin",
     ) -> PropertyDefinition:
         """Register a custom property, add its typed column and move existing JSON values in."""
+        check_name(name, "property")
+        check_not_keyword(name, "property")
         definition = _definition(name, type, description, enum, pattern, min, max, required)
         db = self.db
         with db.transaction():
@@ -230,6 +253,7 @@ class Catalog:
         props = dict(properties or {})
         for prop, kind in props.items():
             check_name(prop, f"property of event type {name!r}:")
+            check_not_keyword(prop, f"property of event type {name!r}:", in_where=True)
             if kind not in SQL_TYPES:
                 raise ValidationError(
                     f"event property {prop!r} has type {kind!r}; use one of {', '.join(SQL_TYPES)}"

@@ -181,19 +181,48 @@ class Segments:
         op: str | None = None,
         of: list[str] | None = None,
         description: str | None = None,
+        replace: bool = False,
     ) -> dict[str, Any]:
-        """Create or redefine a saved segment, then materialize its members."""
+        """Create a saved segment, then materialize its members. A taken name is refused
+        unless `replace`: then the definition it replaces is kept as a version (`versions`,
+        `restore`)."""
         existing = repo.get(self.db, name)
         row = self._definition(name, kind, expression, op, of, description)
-        if existing is not None and existing["kind"] != kind:
-            raise Conflict(f'segment "{name}" is {existing["kind"]}; delete it to make it {kind}')
+        if existing is not None:
+            _check_replacing(existing, kind, replace)
         with self.db.transaction():
             if existing is None:
                 repo.insert(self.db, {**row, "id": self.db.allocate_ids("segments", 1)})
             else:
+                repo.keep_version(self.db, existing["id"], row["now"])
                 repo.update(self.db, {**row, "id": existing["id"]})
         self.refresh(name)
         return self.get(name)
+
+    def versions(self, name: str) -> pd.DataFrame:
+        """The definitions a segment had before it was replaced, newest first: version, kind,
+        expression, compound_op, compound_of, description, saved_at, replaced_at."""
+        return repo.versions(self.db, self.row(name)["id"])
+
+    def restore(self, name: str, version: int) -> dict[str, Any]:
+        """Make an earlier version the segment's definition again (the current one is kept as
+        a version in turn), then materialize its members."""
+        row = self.row(name)
+        old = repo.version(self.db, row["id"], int(version))
+        if old is None:
+            known = repo.versions(self.db, row["id"])["version"].tolist()
+            have = f"its versions are {', '.join(map(str, known))}" if known else "it has none"
+            raise NotFound(f'segment "{name}" has no version {version}; {have}')
+        of = json.loads(old["compound_of"]) if old["compound_of"] else None
+        return self.save(
+            name,
+            kind=old["kind"],
+            expression=old["expression"],
+            op=old["compound_op"],
+            of=of,
+            description=old["description"],
+            replace=True,
+        )
 
     def _definition(
         self,
@@ -255,9 +284,15 @@ class Segments:
         return {**row, "compound_of": of, "size": repo.size(self.db, row["id"])}
 
     def list(self) -> pd.DataFrame:
-        """name, kind, size, trend (size change over the last 7 days, from the entries and
-        exits in the history), refreshed_at (the last full or time-based re-evaluation)."""
-        return repo.overview(self.db, utcnow() - dt.timedelta(days=TREND_DAYS))
+        """name, kind, size, share (of everyone), trend (size change over the last 7 days, from
+        the entries and exits in the history), sizes (the size at the end of each of those
+        days, oldest first, and now), refreshed_at (the last full or time-based
+        re-evaluation). Days count back from the workspace's clock."""
+        return repo.overview(self.db, self.clock(), TREND_DAYS)
+
+    def population(self) -> int:
+        """How many people there are: what a segment's size is a share of."""
+        return repo.population(self.db)
 
     def delete(self, name: str) -> None:
         row = self.row(name)
@@ -328,6 +363,18 @@ class Segments:
     def memberships(self, profile_id: int) -> builtins.list[str]:
         """Names of the saved segments the profile is a member of (as last refreshed)."""
         return repo.memberships(self.db, profile_id)
+
+
+def _check_replacing(existing: dict[str, Any], kind: str, replace: bool) -> None:
+    name = existing["name"]
+    if not replace:
+        raise Conflict(
+            f'there is already a segment named "{name}"; choose another name, or replace it '
+            "(its current definition is kept as a version you can restore)",
+            details={"name": name},
+        )
+    if existing["kind"] != kind:
+        raise Conflict(f'segment "{name}" is {existing["kind"]}; delete it to make it {kind}')
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:

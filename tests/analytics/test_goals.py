@@ -88,7 +88,10 @@ def test_list_chart_and_errors(trial: Workspace) -> None:
     listed = trial.goals.list(as_of=LATER)
     assert listed[["name", "completion_rate"]].values.tolist() == [["Trial", 0.5]]
     figure = goal_chart(trial.goals.report("Trial", as_of=LATER))
-    assert [t.name for t in figure.data] == ["completions", "rate"]
+    assert [t.name for t in figure.data] == ["started", "completed", "completion rate"]
+    trial.goals.set_target("Trial", 0.6)
+    figure = goal_chart(trial.goals.report("Trial", as_of=LATER))
+    assert [t.name for t in figure.data][-1] == "target" and figure.data[-1].y == (0.6, 0.6)
     with pytest.raises(Conflict):
         trial.goals.define(TRIAL)
     trial.goals.define(TRIAL.replace("2 days", "5 hours"), replace=True)

@@ -76,6 +76,12 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
         ("post", "/api/segments/evaluate"): {"json": {"expression": 'country = "ES"'}},
         ("post", "/api/segments/check"): {"json": {"expression": 'country = "ES"'}},
         ("get", "/api/segments/{name}/members"): {"path": "/api/segments/nope/members"},
+        ("post", "/api/segments"): {"json": {"name": "buyers", "expression": "did purchase"}},
+        ("get", "/api/segments/{name}/versions"): {"path": "/api/segments/buyers/versions"},
+        ("post", "/api/segments/{name}/restore"): {
+            "path": "/api/segments/buyers/restore",
+            "json": {"version": 1},
+        },
         ("get", "/api/events"): {},
         ("get", "/api/ingest/failures"): {},
         ("post", "/api/funnels/run"): {"json": {"steps": ["page_view", "signup"]}},
@@ -83,6 +89,10 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
         ("post", "/api/trends/run"): {"json": {"series": ["page_view"]}},
         ("post", "/api/retention/run"): {"json": {"start_event": "page_view"}},
         ("get", "/api/goals/{name}/report"): {"path": "/api/goals/pricing_to_signup/report"},
+        ("put", "/api/goals/{name}/target"): {
+            "path": "/api/goals/pricing_to_signup/target",
+            "json": {"target": 0.3},
+        },
     }
 
 

@@ -51,6 +51,8 @@ def world(seeded_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             {"email": "second.address@example.com"}, {"name": person["name"]}, actor="test"
         )
         fields = [n for n in ws.catalog.properties()["name"] if n not in SYSTEM_PROPERTIES]
+        for goal in ws.goals.list()["name"]:  # the manager reads goals against their targets
+            ws.goals.set_target(goal, 0.3)
     with serving(db) as base:
         yield World(base, person, twin.id, fields)
 
@@ -147,7 +149,7 @@ def write_a_segment(page: Any, world: World) -> None:
     settle(page)
     page.get_by_role("tab", name="Editor").click()
     page.get_by_role("textbox", name="Segment expression").fill("did purchase in last 30 days")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Control+Enter")  # the editor keeps lines: Ctrl+Enter applies
     _shown(page, "Matching people right now")
     settle(page)
 
@@ -187,10 +189,11 @@ def drill_down(page: Any, world: World) -> None:
 # ---- the manager -------------------------------------------------------------------------------
 
 
-def check_goals(page: Any, world: World) -> None:
+def check_goals_against_targets(page: Any, world: World) -> None:
     page.goto(world.base + "goals", wait_until="load")
     settle(page)
-    _shown(page, "Report")
+    _shown(page, "of the target reached")
+    _shown(page, "pts vs target")
 
 
 def audit_consent(page: Any, world: World) -> None:
@@ -204,7 +207,7 @@ WALKS: dict[str, list[Step]] = {
     "agent": [find_a_person, fix_a_field, merge_a_duplicate],
     "marketer": [write_a_segment, save_the_segment],
     "analyst": [build_a_campaign_funnel, drill_down],
-    "manager": [check_goals, audit_consent],
+    "manager": [check_goals_against_targets, audit_consent],
 }
 
 

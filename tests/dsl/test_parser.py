@@ -266,7 +266,9 @@ def test_segment_references_and_event_types() -> None:
     assert dsl.event_types_used(dsl.parse_segment("did any event")) == frozenset()
 
 
-@pytest.mark.parametrize("module", ["dsl.printer", "dsl.refs", "dsl.suggest"])
+@pytest.mark.parametrize(
+    "module", ["dsl.printer", "dsl.refs", "dsl.suggest", "dsl.complete", "dsl.parser"]
+)
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0

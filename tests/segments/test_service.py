@@ -51,10 +51,10 @@ def test_a_bad_definition_is_refused_and_nothing_is_stored(seeded: Workspace) ->
 
 def test_redefining_keeps_history_and_a_kind_change_is_refused(seeded: Workspace) -> None:
     seeded.segments.save("s", expression='country = "ID"')
-    seeded.segments.save("s", expression='country = "US"')
+    seeded.segments.save("s", expression='country = "US"', replace=True)
     assert _materialized(seeded, "s") == {3}
     with pytest.raises(Conflict, match="dynamic"):
-        seeded.segments.save("s", kind="static")
+        seeded.segments.save("s", kind="static", replace=True)
 
 
 def test_static_lists(seeded: Workspace) -> None:

@@ -1,4 +1,4 @@
-"""`kith funnel`, `kith goal define|list|report`, `kith rule ...` and `kith webhooks deliver`.
+"""`kith funnel`, `kith goal define|list|target|report`, `kith rule ...`, `kith webhooks deliver`.
 
     kith funnel message_sent message_delivered message_read link_clicked --within 7d \\
         --breakdown event.campaign
@@ -50,6 +50,9 @@ def _register_funnel(sub: argparse._SubParsersAction) -> None:
         "'refund where amount > 10:2-4'; repeatable",
     )
     funnel.add_argument("--breakdown", help="a profile property, or event.<prop> of step 1")
+    funnel.add_argument(
+        "--top", type=int, help='breakdown values shown by name; the rest as "(other)"'
+    )
     funnel.add_argument("--audience", help="only profiles in this segment expression")
     funnel.add_argument("--as-of", type=moment, help="evaluate as of this moment (UTC)")
     funnel.add_argument(
@@ -70,6 +73,7 @@ def _funnel(args: argparse.Namespace) -> None:
         order=args.order,
         exclusions=[Exclusion.parse(text) for text in args.exclude],
         breakdown=args.breakdown,
+        top=args.top,
         audience=args.audience,
         as_of=args.as_of,
     )
@@ -97,6 +101,9 @@ def _register_goal(sub: argparse._SubParsersAction) -> None:
     define.add_argument("source")
     define.add_argument("--replace", action="store_true", help="redefine an existing goal")
     add_json(command(actions, "list", _goal_list, help="goals with their completion rate"))
+    target = command(actions, "target", _goal_target, help="set or clear a goal's target rate")
+    target.add_argument("name")
+    target.add_argument("rate", type=_rate, help="a completion rate: 25%%, or 0.25; 'none' clears")
     report = command(actions, "report", _goal_report, help="completions over time")
     report.add_argument("name")
     report.add_argument("--bucket", choices=("day", "week", "month"), default="day")
@@ -112,6 +119,23 @@ def _goal_define(args: argparse.Namespace) -> None:
     with open_workspace(args) as ws:
         goal = ws.goals.define(args.source, replace=args.replace)
     print(f"goal {goal.name!r} defined")
+
+
+def _rate(text: str) -> float | None:
+    """`25%`, `0.25` or `none` (no target); the engine checks the range."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate like 25% or 0.25") from None
+
+
+def _goal_target(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        ws.goals.set_target(args.name, args.rate)
+    shown = "no target" if args.rate is None else f"target {args.rate:.1%}"
+    print(f"goal {args.name!r}: {shown}")
 
 
 def _goal_list(args: argparse.Namespace) -> None:

@@ -1,4 +1,5 @@
-"""`kith segment check|count|members|sql|explain|save|list|show|refresh|history|delete`."""
+"""`kith segment check|count|members|sql|explain|save|list|show|refresh|history|versions|restore|
+delete`."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def _reading(actions: argparse._SubParsersAction) -> None:
     history.add_argument("name")
     history.add_argument("--changes", action="store_true", help="who entered and exited when")
     add_json(history)
+    versions = command(actions, "versions", _versions, help="a saved segment's earlier versions")
+    versions.add_argument("name")
+    add_json(versions)
 
 
 def _writing(actions: argparse._SubParsersAction) -> None:
@@ -52,6 +56,14 @@ def _writing(actions: argparse._SubParsersAction) -> None:
     save.add_argument("--op", choices=COMPOUND_OPS, help="how a compound segment combines")
     save.add_argument("--of", nargs="+", metavar="SEGMENT", help="what a compound combines")
     save.add_argument("--description")
+    save.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a segment of that name (its definition is kept as a version)",
+    )
+    restore = command(actions, "restore", _restore, help="make an earlier version current again")
+    restore.add_argument("name")
+    restore.add_argument("version", type=int, help="a number from `kith segment versions`")
     refresh = command(actions, "refresh", _refresh, help="recompute saved segments' members")
     refresh.add_argument("name", nargs="?", help="one segment (default: all)")
     refresh.add_argument("--as-of", help="evaluation time, ISO 8601 UTC (default: now)")
@@ -139,8 +151,24 @@ def _save(args: argparse.Namespace) -> None:
             op=args.op,
             of=args.of,
             description=args.description,
+            replace=args.replace,
         )
     print(f"saved {saved['kind']} segment {saved['name']!r}: {saved['size']} member(s)")
+
+
+def _versions(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        emit(ws.segments.versions(args.name), args.json)
+
+
+def _restore(args: argparse.Namespace) -> None:
+    with open_workspace(args) as ws:
+        restored = ws.segments.restore(args.name, args.version)
+    shown = restored["expression"] or restored["kind"]
+    print(
+        f"restored segment {args.name!r} to version {args.version} ({shown}): "
+        f"{restored['size']} member(s)"
+    )
 
 
 def _refresh(args: argparse.Namespace) -> None:
