@@ -10,8 +10,9 @@ SIGTERM/SIGINT uvicorn stops taking requests, lets the running ones finish, and 
 exit stops the clock, then loads everything that was accepted before the workspace is closed.
 
 In front of everything sits the gate (app/access/gate.py): the dashboard and its websocket and
-static files answer only to a logged-in session. While the workspace has no user, `serve`
-prints a one-time link that creates the first admin.
+static files answer only to a logged-in session. Behind it, the dashboard's HTML page names the
+server's root for the frontend (app/shell.py), so a direct link to a page probes nothing.
+While the workspace has no user, `serve` prints a one-time link that creates the first admin.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from app.api import create_api
 from app.ingest_pipeline import IngestPipeline
 from app.journal import Journal, journal_dir
 from app.scheduler import Scheduler, server_jobs
+from app.shell import BackendAtRoot
 from engine import Workspace
 
 MAIN_SCRIPT = Path(__file__).resolve().parent / "main.py"
@@ -74,6 +76,7 @@ def create_app(
     api = create_api(lifespan)
     api.mount("/", ui)
     api.state.setup = SetupLink(ws)
+    api.add_middleware(BackendAtRoot)  # inside the gate: pages only for logged-in people
     api.add_middleware(Gate, ws=ws, setup=api.state.setup)
     return api
 

@@ -1,6 +1,7 @@
 """Dashboard server time on the benchmark workspace: the engine calls the People, Profile and
-Segments screens make, and the whole screen scripts (those and Overview, Goals, Funnels) run
-through Streamlit's AppTest (what the server spends per rerun, without the browser).
+Segments screens make, and the whole screen scripts (those and Overview, Goals, Funnels,
+Events, Consent, Rules) run through Streamlit's AppTest (what the server spends per rerun,
+without the browser).
 
 Run: .venv/bin/python -m bench.dashboard [--db PATH] [--repeat N]
 (default: the 1M-profile demo workspace of bench.workspace, built when missing)
@@ -97,6 +98,9 @@ def screens(pid: int, only: str = "") -> dict[str, Callable[[], Any]]:
         "screen: Overview": ("overview", {}, {}),
         "screen: Goals": ("goals", {}, {}),
         "screen: Funnels": ("funnels", {}, {}),
+        "screen: Events (people by name)": ("events", {}, {}),
+        "screen: Consent (violations by name)": ("consent", {}, {}),
+        "screen: Rules": ("rules", {}, {}),
     }
     return {name: _screen(*how) for name, how in wanted.items() if name.startswith(only)}
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 from dsl import ast
 from dsl.checker import Checker
 from dsl.parser import parse_goal, parse_rule, parse_segment, reserved_words
-from dsl.printer import KEYWORDS, format_expr, format_goal, format_rule, format_trigger
+from dsl.printer import (
+    KEYWORDS,
+    format_actions,
+    format_expr,
+    format_goal,
+    format_rule,
+    format_trigger,
+)
 from dsl.refs import event_types_used, segment_references
 from dsl.rule_checker import RuleChecker
 from dsl.schema import Schema
@@ -54,6 +61,7 @@ __all__ = [
     "check_rule",
     "check_segment",
     "event_types_used",
+    "format_actions",
     "format_expr",
     "format_goal",
     "format_rule",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,12 @@ def format_rule(rule: ast.Rule) -> str:
     text = format_trigger(rule.trigger)
     if rule.condition is not None:
         text += " if " + format_expr(rule.condition)
-    return text + " then " + ", ".join(_action(a) for a in rule.actions)
+    return text + " then " + format_actions(rule.actions)
+
+
+def format_actions(actions: Sequence[ast.Action]) -> str:
+    """The canonical text of a rule's actions (`add label "vip", notify "..."`)."""
+    return ", ".join(_action(a) for a in actions)
 
 
 def format_goal(goal: ast.Goal) -> str:

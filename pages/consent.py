@@ -36,7 +36,12 @@ def _violations(audit: views.ConsentAudit) -> None:
         st.success("No violations found.", icon=":material/verified:")
     else:
         st.error(f"{ui.fmt.number(len(audit.violations))} messages were sent without consent.")
-        st.dataframe(audit.violations, hide_index=True, width="stretch")
+        st.dataframe(
+            ui.with_names(audit.violations),
+            hide_index=True,
+            width="stretch",
+            column_config=ui.person_columns(),
+        )
 
 
 def _log() -> None:

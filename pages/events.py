@@ -51,7 +51,7 @@ def _list() -> None:
     if rows.empty:
         ui.empty_state("No events match", "Widen the period or clear a filter.")
         return
-    event = ui.pick_event(rows, key="ev_table")
+    event = ui.pick_event(ui.with_names(rows), key="ev_table", column_config=ui.person_columns())
     if event is not None:
         _detail(int(event["id"]))
 
@@ -62,7 +62,8 @@ def _detail(event_id: int) -> None:
         return
     with st.container(border=True):
         st.markdown(
-            f"**{ui.literal(event['type'])}** · {ui.fmt.value(event.get('ts'))} · #{event_id}"
+            f"**{ui.literal(event['type'])}** · {ui.fmt.value(event.get('ts'))} · #{event_id} "
+            f"· by {ui.named(int(event['profile_id']))}"
         )
         left, right = st.columns(2)
         left.json(event.get("properties") or {}, expanded=True)

@@ -184,7 +184,9 @@ def _drilldown(spec: FunnelSpec, values: list[str]) -> None:
         return
     st.caption(f"{ui.fmt.number(len(people))} people")
     if people:
-        chosen = st.selectbox("Open profile", people[:500], key="fn_open")
+        first = people[:500]
+        called = ui.person_choice(ui.names_of(first))
+        chosen = st.selectbox("Open profile", first, format_func=called, key="fn_open")
         if st.button("Open", icon=":material/person:"):
             ui.open_profile(int(chosen))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -13,6 +14,18 @@ from engine.catalog.vocab import CHANNELS, SOURCES
 from engine.profiles.service import ProfileFilter
 
 PAGE_SIZE = 50
+# the list's columns, each as wide as what it holds
+COLUMNS = {
+    "name": st.column_config.TextColumn("Name", width="medium"),
+    "email": st.column_config.TextColumn("Email", width="medium"),
+    "phone": st.column_config.TextColumn("Phone", width="small"),
+    "channels": st.column_config.ListColumn("Channels", width="small"),
+    "lifecycle": st.column_config.TextColumn("Lifecycle", width="small"),
+    "source": st.column_config.TextColumn("Source", width="small"),
+    "last_seen": st.column_config.DatetimeColumn("Last seen", format="YYYY-MM-DD HH:mm"),
+    "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD"),
+    "id": st.column_config.NumberColumn("#", width="small", format="%d"),
+}
 SORTS = {"Last seen": "last_seen", "Created": "created_at", "Name": "name", "Email": "email"}
 ANY = "Any"
 
@@ -103,14 +116,27 @@ def _table(filters: ProfileFilter, sort: str, descending: bool) -> None:
         people_list.shown(page.rows),
         hide_index=True,
         width="stretch",
+        column_config=COLUMNS,
+        column_order=_column_order(page.rows),
         on_select="rerun",
-        selection_mode="multi-row",
+        selection_mode=["multi-row", "single-cell"],
         key="people_table",
     )
-    rows = picked.selection.rows if picked is not None else []
+    selection = picked.selection if picked is not None else None
+    clicked = selection.cells[0][0] if selection is not None and selection.cells else None
+    if clicked is not None:  # a click on a person's cell opens them
+        st.session_state.pop("people_table", None)  # coming back shows the list unselected
+        ui.open_profile(int(page.rows.iloc[int(clicked)]["id"]))
+    rows = list(selection.rows) if selection is not None else []  # ticked: for groups
     if len(rows) == 1 and st.button("Open profile", type="primary", icon=":material/person:"):
         ui.open_profile(int(page.rows.iloc[rows[0]]["id"]))
     people_list.group_actions(page.rows, rows, filters, page.total)
+
+
+def _column_order(rows: pd.DataFrame) -> list[str]:
+    """The known columns in their order, then any others, the id last."""
+    known = [name for name in COLUMNS if name in rows and name != "id"]
+    return known + [name for name in rows if name not in COLUMNS] + ["id"]
 
 
 def _bulk(filters: ProfileFilter, options: views.FilterOptions) -> None:
@@ -129,7 +155,7 @@ def _bulk(filters: ProfileFilter, options: views.FilterOptions) -> None:
         st.dataframe(preview.sample, hide_index=True, width="stretch")
         if st.button("Confirm", type="primary", key="bulk_confirm"):
             with st.spinner("Applying…"):
-                done = ui.attempt(
+                applied = ui.attempt(
                     views.bulk_apply,
                     ui.workspace(),
                     previewed_filters,
@@ -137,12 +163,12 @@ def _bulk(filters: ProfileFilter, options: views.FilterOptions) -> None:
                     preview.value,
                 )
             st.session_state["bulk"] = None
-            if done is not None:
-                ui.invalidate()
-                st.success(f"Done: {done:,} people updated.")
+            if applied is not None:
+                ui.done(f"{ui.literal(preview.sentence)}: done.")
 
 
 ui.header("People", "Everyone Kith knows. Filters combine with AND; click a row to open it.")
+ui.flash()
 if "segment" in st.query_params and "segment" not in st.session_state:
     st.session_state["segment"] = st.query_params["segment"]
 opts = ui.attempt(ui.cached, views.filter_options) or views.FilterOptions([], [], [])

@@ -55,9 +55,9 @@ def _heading(detail: ProfileDetail) -> None:
     )
     chips = " ".join(f":blue-badge[{ui.literal(label)}]" for label in detail.labels)
     chips += " " + " ".join(f":green-badge[{ui.literal(name)}]" for name in detail.segments)
-    if chips.strip():
-        st.markdown(chips)
+    st.markdown(chips.strip() or ":gray[No labels or segments yet.]")
     people_profile.header(p.id)
+    ui.flash()
 
 
 def _properties(detail: ProfileDetail) -> None:
@@ -65,6 +65,7 @@ def _properties(detail: ProfileDetail) -> None:
     with st.form("edit_profile"):
         edited = st.data_editor(
             detail.editable,
+            key=f"fields_{pid}",  # edits never carry over to another person
             hide_index=True,
             disabled=["field", "type"],
             width="stretch",
@@ -75,15 +76,15 @@ def _properties(detail: ProfileDetail) -> None:
             if not changes:
                 st.info("Nothing changed.")
             elif ui.succeeded(ui.workspace().profiles.update, pid, changes):
-                st.success(f"Saved {ui.literal(', '.join(changes))}.")
-                st.rerun()
+                st.session_state.pop(f"fields_{pid}", None)  # the saved values are the new start
+                ui.done(f"Saved {ui.literal(', '.join(changes))}.")
     st.markdown("**Identities**")
     st.dataframe(detail.identities, hide_index=True, width="stretch")
     st.markdown("**Field history**")
     if detail.history.empty:
         st.caption("No edits yet.")
     else:
-        st.dataframe(detail.history, hide_index=True, width="stretch")
+        st.dataframe(ui.readable(detail.history), hide_index=True, width="stretch")
 
 
 def _timeline(detail: ProfileDetail) -> None:
@@ -159,7 +160,8 @@ def _labels(detail: ProfileDetail) -> None:
         if st.form_submit_button("Apply"):
             act = ui.workspace().labels.remove if remove else ui.workspace().labels.add
             if ui.succeeded(act, pid, label):
-                st.rerun()
+                verb = "Removed label" if remove else "Added label"
+                ui.done(f"{verb} “{ui.literal(label.strip())}”.")
 
 
 def _consent(detail: ProfileDetail) -> None:
@@ -175,7 +177,7 @@ def _consent(detail: ProfileDetail) -> None:
         if st.form_submit_button("Record consent"):
             record = ui.workspace().consent.set
             if ui.succeeded(record, pid, channel, status, source="admin"):
-                st.rerun()
+                ui.done(f"Recorded {channel} consent: {status}.")
 
 
 def _merge(detail: ProfileDetail) -> None:
@@ -217,11 +219,11 @@ def _erase(pid: int) -> None:
     typed = st.text_input(f"Type ERASE {pid} to confirm", key="erase_confirm")
     confirmed = typed.strip() == f"ERASE {pid}"
     erase = st.button("Erase profile", type="primary", disabled=not confirmed)
-    if erase and ui.succeeded(ui.workspace().privacy.erase, pid):
+    if erase and ui.with_progress("Erasing", ui.workspace().privacy.erase, pid) is not None:
         st.session_state.pop("profile_id", None)
+        st.session_state.pop("erase_confirm", None)
         st.query_params.clear()
-        ui.invalidate()
-        st.success(f"Profile #{pid} was erased.")
+        ui.done(f"Profile #{pid} was erased, with everything Kith held about them.")
 
 
 def _detail(profile_id: int) -> None:
@@ -244,7 +246,9 @@ def _detail(profile_id: int) -> None:
         "Merge": _merge,
         "Privacy": _privacy,
     }
-    for tab, render in zip(st.tabs(list(tabs)), tabs.values(), strict=True):
+    # the open tab is kept in the session, so it stays open when an action redraws the screen
+    shown = st.tabs(list(tabs), key="profile_tab", on_change="rerun")
+    for tab, render in zip(shown, tabs.values(), strict=True):
         with tab:
             render(detail)
 
@@ -252,6 +256,7 @@ def _detail(profile_id: int) -> None:
 chosen = ui.selected_profile()
 if chosen is None:
     ui.header("Profile", "Find a person to see everything Kith knows about them.")
+    ui.flash()
     _finder()
 else:
     _detail(chosen)

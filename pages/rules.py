@@ -38,14 +38,14 @@ def _list() -> list[str]:
     name = cols[0].selectbox("Rule", names, key="rule_pick")
     service = ui.workspace().rules
     if cols[1].button("Enable", key="rule_enable") and ui.succeeded(service.enable, name):
-        st.rerun()
+        ui.done(f"Enabled rule {ui.literal(name)}.")
     if cols[2].button("Disable", key="rule_disable") and ui.succeeded(service.disable, name):
-        st.rerun()
+        ui.done(f"Disabled rule {ui.literal(name)}.")
     with cols[3].popover("Delete", icon=":material/delete:"):
         st.markdown(f"Delete **{ui.literal(name)}**? Its log stays.")
         delete = st.button("Delete rule", type="primary", key="rule_delete")
         if delete and ui.succeeded(service.delete, name):
-            st.rerun()
+            ui.done(f"Deleted rule {ui.literal(name)}; its log stays.")
     return names
 
 
@@ -68,7 +68,7 @@ def _editor() -> None:
         if st.form_submit_button("Save rule", type="primary"):
             add = ui.workspace().rules.add
             if ui.succeeded(add, name.strip(), source, priority=int(priority), enabled=enabled):
-                st.success(f"Saved rule {ui.literal(name)}.")
+                ui.done(f"Saved rule {ui.literal(name.strip())}.")
 
 
 def _dry_run(names: list[str]) -> None:
@@ -84,11 +84,26 @@ def _dry_run(names: list[str]) -> None:
         end = utcnow()
         with st.spinner("Replaying…"):
             found = ui.attempt(
-                ui.workspace().rules.dry_run, rule, end - dt.timedelta(days=int(days)), end
+                views.rule_dry_run, ui.workspace(), rule, end - dt.timedelta(days=int(days)), end
             )
         if found is not None:
-            st.caption(f"{ui.fmt.number(len(found))} firings would have happened.")
-            st.dataframe(found, hide_index=True, width="stretch")
+            _dry_run_result(found)
+
+
+def _dry_run_result(found: views.DryRun) -> None:
+    st.info(ui.literal(found.sentence), icon=":material/science:")
+    if found.firings.empty:
+        return
+    st.dataframe(
+        ui.with_names(found.firings),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **ui.person_columns(),
+            "event": st.column_config.NumberColumn("Triggering event", format="#%d"),
+            "ts": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
+    )
 
 
 def _log(names: list[str]) -> None:
@@ -100,7 +115,8 @@ def _log(names: list[str]) -> None:
         if log is not None and log.empty:
             st.caption("No firings yet.")
         elif log is not None:
-            st.dataframe(log, hide_index=True, width="stretch")
+            shown = ui.with_names(log)
+            st.dataframe(shown, hide_index=True, width="stretch", column_config=ui.person_columns())
 
 
 def _deliveries() -> None:
@@ -123,10 +139,11 @@ def _deliveries() -> None:
     chosen = cols[0].selectbox("Delivery", undelivered, key="hook_pick")
     retry = cols[1].button("Retry now", icon=":material/replay:", key="hook_retry")
     if retry and ui.succeeded(ui.workspace().rules.retry_webhook, int(chosen)):
-        st.success(f"Delivery {chosen} is queued; the server sends it within a second.")
+        ui.done(f"Delivery {chosen} is queued again; the server sends it within a second.")
 
 
 ui.header("Rules", "When something happens, do something: labels, properties, lists, webhooks.")
+ui.flash()
 existing = _list()
 _editor()
 _dry_run(existing)

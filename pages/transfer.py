@@ -31,6 +31,9 @@ def _import() -> None:
     if upload is None:
         st.caption("Nothing is stored until you confirm, after seeing every row's problems.")
         return
+    if st.session_state.get("imported") == upload.file_id:  # done: no second confirm
+        st.caption("This file is imported. Upload another one to import more.")
+        return
     data = upload.getvalue()
     mapping = _mapping(data, sep)
     if mapping is None:
@@ -53,16 +56,13 @@ def _import() -> None:
         type="primary",
         disabled=preview.valid_rows == 0,
     ):
-        with st.spinner("Importing…"):
-            report = ui.attempt(
-                ui.workspace().transfer.import_profiles, data, sep=sep, mapping=mapping
-            )
+        run = ui.workspace().transfer.import_profiles
+        report = ui.with_progress("Importing", run, data, sep=sep, mapping=mapping)
         if report is not None:
-            ui.invalidate()
-            skipped = len(report.errors)
-            st.success(
+            st.session_state["imported"] = upload.file_id
+            ui.done(
                 f"Imported: {report.created:,} created, {report.updated:,} updated, "
-                f"{skipped:,} skipped, {report.consent:,} consent changes recorded."
+                f"{len(report.errors):,} skipped, {report.consent:,} consent changes recorded."
             )
 
 
@@ -109,13 +109,13 @@ def _export() -> None:
     fmt = st.radio("Format", ["csv", "parquet"], horizontal=True, key="exp_fmt")
     if st.button("Prepare export", icon=":material/upload_file:"):
         filters = current if scope != "Everyone" and current is not None else ProfileFilter()
-        with st.spinner("Exporting…"):
-            data = ui.attempt(ui.workspace().transfer.export_profiles, filters, fmt=fmt)
+        data = ui.with_progress("Exporting", ui.workspace().transfer.export_profiles, filters, fmt)
         if data is not None:
             st.download_button(f"Download profiles.{fmt}", data, f"profiles.{fmt}", MIME[fmt])
 
 
 ui.header("Import / Export", "Bring profiles in from a spreadsheet, or take them out.")
+ui.flash()
 incoming, outgoing = st.tabs(["Import", "Export"])
 with incoming:
     _template()

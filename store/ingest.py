@@ -8,7 +8,7 @@ of this thread's cursor, inside the caller's transaction."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -439,6 +439,10 @@ _RENAMED = (
     "JOIN kith_sagg a ON a.skey = o.skey WHERE o.old <> a.id"
 )
 _REGROUP_STORED = (
+    # a renamed session's start events go, and so does their part of the count it brings
+    "UPDATE kith_sagg SET n = n - gone.k FROM (SELECT r.new AS id, count(*)::INTEGER AS k "
+    "FROM events e JOIN kith_srename r ON e.session_id = r.old "
+    "WHERE e.type = 'session_started' GROUP BY r.new) gone WHERE kith_sagg.id = gone.id",
     "DELETE FROM events WHERE type = 'session_started' AND session_id IN "
     "(SELECT old FROM kith_srename)",
     "UPDATE events SET session_id = r.new FROM kith_srename r WHERE events.session_id = r.old",
@@ -466,9 +470,9 @@ def record_sessions(db: Database, regrouping: bool, continuing: bool) -> Recorde
     if regrouping:
         db.execute(_RENAMED)
         if db.scalar("SELECT count(*) FROM kith_srename"):
-            for statement in _REGROUP_STORED[:3]:
+            for statement in _REGROUP_STORED[:4]:
                 db.execute(statement)
-        db.execute(_REGROUP_STORED[3])
+        db.execute(_REGROUP_STORED[4])
     if continuing:
         db.execute(
             "UPDATE sessions SET started_at = least(sessions.started_at, a.started_at), "
@@ -492,6 +496,16 @@ def record_sessions(db: Database, regrouping: bool, continuing: bool) -> Recorde
         "SELECT count(*) FILTER (WHERE began OR NOT computed), count(*) FROM kith_new_sessions"
     )[0]
     return Recorded(int(began), int(staged))
+
+
+def count_session_starts(db: Database, session_ids: Sequence[str]) -> None:
+    """Count the `session_started` events recorded for these new sessions in their
+    event_count, which holds every event stored with the session's id."""
+    db.execute(
+        "UPDATE sessions SET event_count = event_count + 1 "
+        "WHERE id IN (SELECT unnest($ids::VARCHAR[]))",
+        {"ids": list(session_ids)},
+    )
 
 
 def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:

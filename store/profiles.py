@@ -34,6 +34,16 @@ def row_json(db: Database, profile_id: int) -> str | None:
     return db.scalar("SELECT to_json(p) FROM profiles p WHERE id = $id", {"id": profile_id})
 
 
+def display_names(db: Database, ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(id, what a person is called) of the given profiles that exist: the name, else the
+    email, else the phone; profiles with none of them are left out."""
+    return db.rows(
+        "SELECT id, coalesce(nullif(trim(name), ''), nullif(email, ''), nullif(phone, '')) "
+        "AS shown FROM profiles WHERE id IN (SELECT unnest($ids::BIGINT[])) AND shown IS NOT NULL",
+        {"ids": [int(i) for i in ids]},
+    )
+
+
 def row(db: Database, profile_id: int) -> dict[str, Any] | None:
     rows = db.dicts("SELECT * FROM profiles WHERE id = $id", {"id": profile_id})
     return rows[0] if rows else None

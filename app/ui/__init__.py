@@ -5,6 +5,7 @@ Pages import from here and from `engine`; nothing here runs SQL."""
 from app.ui import charts, fmt
 from app.ui.data import cached, invalidate, workspace
 from app.ui.errors import attempt, guard, show_error, succeeded
+from app.ui.feedback import done, flash, with_progress
 from app.ui.layout import (
     Kpi,
     empty_state,
@@ -17,6 +18,8 @@ from app.ui.layout import (
 )
 from app.ui.merging import merge_preview, unmerge_picker
 from app.ui.nav import inbox_title, open_people, open_profile, selected_profile
+from app.ui.persons import named, names_of, person_choice, person_columns, person_label, with_names
+from app.ui.tables import readable
 from app.ui.text import chart_text, literal
 
 __all__ = [
@@ -25,7 +28,9 @@ __all__ = [
     "cached",
     "chart_text",
     "charts",
+    "done",
     "empty_state",
+    "flash",
     "fmt",
     "guard",
     "header",
@@ -35,14 +40,22 @@ __all__ = [
     "literal",
     "members_table",
     "merge_preview",
+    "named",
+    "names_of",
     "open_people",
     "open_profile",
     "page_offset",
     "pager",
+    "person_choice",
+    "person_columns",
+    "person_label",
     "pick_event",
+    "readable",
     "selected_profile",
     "show_error",
     "succeeded",
     "unmerge_picker",
+    "with_names",
+    "with_progress",
     "workspace",
 ]

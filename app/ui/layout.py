@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -70,13 +71,16 @@ def _identity_tags(identities: Sequence[dict[str, str]] | None) -> list[str]:
     return [f"{item['type']}: {item['value']}" for item in identities or []]
 
 
-def pick_event(events: pd.DataFrame, key: str) -> pd.Series | None:
+def pick_event(
+    events: pd.DataFrame, key: str, column_config: dict[str, Any] | None = None
+) -> pd.Series | None:
     """An events table (payload columns left for the detail view) where one row can be chosen;
     returns the chosen event, or None."""
     picked = st.dataframe(
         events.drop(columns=["properties", "context"], errors="ignore"),
         hide_index=True,
         width="stretch",
+        column_config=column_config,
         on_select="rerun",
         selection_mode="single-row",
         key=key,

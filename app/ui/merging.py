@@ -8,10 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from app.ui import fmt
-from app.ui.data import invalidate, workspace
+from app.ui.data import workspace
 from app.ui.errors import attempt, succeeded
+from app.ui.feedback import done
+from app.ui.persons import NO_NAME, person_label
 from app.ui.text import literal
 from engine.profiles.merge import Side
+
+
+def _called(profile: Any) -> str:
+    return f"{profile.name or profile.email or profile.phone or NO_NAME} · #{profile.id}"
 
 
 def _side_by_side(preview: Any) -> pd.DataFrame:
@@ -20,8 +26,8 @@ def _side_by_side(preview: Any) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "field": fields,
-            f"#{preview.primary.id} (keeps)": [fmt.value(keep[f]) for f in fields],
-            f"#{preview.secondary.id} (folds in)": [fmt.value(fold[f]) for f in fields],
+            f"{_called(preview.primary)} (keeps)": [fmt.value(keep[f]) for f in fields],
+            f"{_called(preview.secondary)} (folds in)": [fmt.value(fold[f]) for f in fields],
         }
     )
 
@@ -48,8 +54,12 @@ def _choices(preview: Any) -> dict[str, Side]:
 
 def merge_preview(preview: Any) -> None:
     """Both profiles side by side, what moves, a choice per conflicting field, then Merge."""
+    primary, secondary = preview.primary, preview.secondary
     with st.container(border=True):
-        st.markdown(f"**Merge #{preview.secondary.id} into #{preview.primary.id}**")
+        st.markdown(
+            f"**Merge** {person_label(secondary.id, secondary.name)} **into** "
+            f"{person_label(primary.id, primary.name)}"
+        )
         st.dataframe(_side_by_side(preview), hide_index=True, width="stretch")
         moves = ", ".join(f"{fmt.number(n)} {what}" for what, n in preview.moves.items())
         st.caption(f"Moves to #{preview.primary.id}: {moves or 'nothing'}.")
@@ -67,8 +77,10 @@ def merge_preview(preview: Any) -> None:
             )
             if merge_id is not None:
                 st.session_state["merge"] = None
-                invalidate()
-                st.success(f"Merged (merge #{merge_id}); you can undo it below.")
+                done(
+                    f"Merged {literal(_called(secondary))} into {literal(_called(primary))} "
+                    f"(merge #{merge_id}); Undo merge below takes it back."
+                )
 
 
 def unmerge_picker(merges: pd.DataFrame) -> None:
@@ -81,5 +93,4 @@ def unmerge_picker(merges: pd.DataFrame) -> None:
     if st.button("Unmerge", key="unmerge"):
         row = open_merges[open_merges["id"] == merge_id].iloc[0]
         if succeeded(workspace().merges.unmerge, merge_id):
-            invalidate()
-            st.success(f"Merge #{merge_id} undone: profile #{int(row['secondary_id'])} is back.")
+            done(f"Merge #{merge_id} undone: profile #{int(row['secondary_id'])} is back.")

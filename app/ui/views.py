@@ -12,7 +12,7 @@ import pandas as pd
 
 import dsl
 from engine.catalog.vocab import LIFECYCLE_STAGES, SYSTEM_PROPERTIES
-from kith_errors import ValidationError
+from kith_errors import NotFound, ValidationError
 
 if TYPE_CHECKING:
     from engine.access.acting import ActingWorkspace
@@ -322,6 +322,37 @@ def check_rule(ws: ActingWorkspace, source: str) -> str:
     rule = dsl.parse_rule(source)
     dsl.check_rule(rule, ws.catalog.dsl_schema(), source)
     return dsl.format_rule(rule)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a rule would have done: a sentence, and who it would have fired for, when."""
+
+    sentence: str
+    firings: pd.DataFrame  # profile_id, event (the triggering event, if any), ts
+
+
+def rule_dry_run(ws: ActingWorkspace, rule: str, start: Any, end: Any) -> DryRun:
+    """A rule's dry run (a saved rule's name or a rule's text) told in words."""
+    found = ws.rules.dry_run(rule, start, end)
+    trigger = dsl.format_trigger(ws.rules.parse(_rule_text(ws, rule)).trigger)
+    people = found["profile_id"].nunique()
+    if found.empty:
+        return DryRun(f"It would not have fired ({trigger}).", found)
+    times = "once" if len(found) == 1 else f"{len(found):,} times"
+    who = "1 person" if people == 1 else f"{people:,} people"
+    actions = found["actions"].iloc[0]
+    sentence = f"It would have fired {times} for {who} ({trigger}), each time: {actions}."
+    firings = found.drop(columns=["actions"]).rename(columns={"event_id": "event"})
+    return DryRun(sentence, firings)
+
+
+def _rule_text(ws: ActingWorkspace, rule: str) -> str:
+    """A saved rule's text, or `rule` itself when no rule has that name."""
+    try:
+        return str(ws.rules.get(rule)["source"])
+    except NotFound:
+        return rule
 
 
 # ---- consent -------------------------------------------------------------------------------------

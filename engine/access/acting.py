@@ -122,5 +122,7 @@ def _shown(name: str, value: Any) -> Any:
         return "(not recorded)"
     if isinstance(value, bool | int | float) or value is None:
         return value
+    if callable(value):  # a progress callback: nothing to keep
+        return "(a function)"
     text = str(value)
     return text if len(text) <= _SHOWN_LENGTH else f"({len(text)} characters)"

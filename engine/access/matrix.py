@@ -80,6 +80,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "engagement": "people.view",
         "identities": "people.view",
         "field_history": "people.view",
+        "names": "people.view",
         "search": "people.view",
         "list": "people.view",
         "condition": "people.view",

@@ -3,9 +3,10 @@ than the inactivity timeout. Events that carry their own session id keep it; the
 channel are grouped over the batch together with the stored sessions near them, each taken
 whole, so the sessions do not depend on the order or batches the events arrive in: a late
 event joins, extends, moves the start of, or bridges stored sessions (docs/ingestion.md).
-Each session records a `session_started` event at its start. Events with neither a channel
-nor a session id are left without a session and flagged `orphaned`, so integration problems
-stay visible.
+Each session records a `session_started` event at its start, counted in its event_count
+(which counts every event stored with the session). Events with neither a channel nor a
+session id are left without a session and flagged `orphaned`, so integration problems stay
+visible.
 
 The grouping is one vectorised sort over the batch's (profile, channel, time) arrays, which
 identity resolution already holds in memory, and the near sessions' intervals; the events
@@ -262,11 +263,13 @@ def start_events(ws: Workspace, batch: repo.Staging, staged: int) -> pa.Table | 
     """The `session_started` events of the sessions `sessionize` began or renamed (`staged`:
     how many), each at its session's start (message id derived from the session id, so it is
     recorded once) with the session's device and landing page, as rows for the events insert
-    (the batch's `events` must be set); None when there are none."""
+    (the batch's `events` must be set), counted in their session's event_count; None when
+    there are none."""
     starts = repo.session_starts(ws.db, batch) if staged else None
     if not starts or not len(starts["id"]):
         return None
     n = len(starts["id"])
+    repo.count_session_starts(ws.db, starts["id"].tolist())
     first = ws.db.allocate_ids("events", n)
     session = pa.array(starts["id"], pa.string())
     return pa.table(

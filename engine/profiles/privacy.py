@@ -28,6 +28,7 @@ from sqlglot import exp
 from engine.admin import audit
 from engine.changes import Change, ChangeKind
 from engine.profiles.text_match import caseless_run, like_pattern
+from engine.progress import Progress, report
 from kith_errors import NotFound
 from store import audit as audit_repo
 from store import merge as merge_repo
@@ -57,7 +58,9 @@ class Privacy:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
 
-    def erase(self, profile_id: int, *, actor: str) -> dict[str, int]:
+    def erase(
+        self, profile_id: int, *, actor: str, progress: Progress | None = None
+    ) -> dict[str, int]:
         """Remove everything held about a person; returns rows removed per table. Quotes of
         their identity values in other people's rows are redacted (counted in the audit)."""
         db = self.ws.db
@@ -67,26 +70,43 @@ class Privacy:
             values = repo.own_values(db, ids)
             names = repo.names(db, ids)
             repo.scrub_identity_log(db, repo.identity_values(db, ids))
-            removed = {t: self._delete(t, ids) for t in repo.tables_with_profile_id(db)}
+            removed = self._delete_all(ids, progress)
             repo.delete_merges(db, ids)
             audit_repo.delete_for(db, "profile", [str(i) for i in ids])
             removed["profiles"] = repo.delete_profiles(db, ids)
-            report = {"removed": removed, "redacted": self._redact(values, names)}
-            audit.record(self.ws, actor, "profile", profile_id, "erase", after=report)
+            done = {"removed": removed, "redacted": self._redact(values, names, progress)}
+            audit.record(self.ws, actor, "profile", profile_id, "erase", after=done)
+        report(progress, "Updating segments", 0.9)
         self.ws.commit(Change.of(ChangeKind.ERASE, [], removed_ids=ids))
+        report(progress, "Erased", 1.0)
+        return removed
+
+    def _delete_all(self, ids: list[int], progress: Progress | None) -> dict[str, int]:
+        """The person's rows deleted from every table holding a profile id (the first half of
+        the work)."""
+        tables = repo.tables_with_profile_id(self.ws.db)
+        removed = {}
+        for step, table in enumerate(tables):
+            report(progress, f"Deleting their rows from {table}", 0.5 * step / len(tables))
+            removed[table] = self._delete(table, ids)
         return removed
 
     def _delete(self, table: str, ids: list[int]) -> int:
         return len(self.ws.db.rows(_delete_for(table), {"ids": ids}))
 
-    def _redact(self, values: Sequence[str], names: Sequence[str]) -> dict[str, int]:
+    def _redact(
+        self, values: Sequence[str], names: Sequence[str], progress: Progress | None
+    ) -> dict[str, int]:
         """Other people's rows quoting any of the values (and the names beside them), redacted
         in place: rows changed per table (tables with nothing to redact are left out)."""
         quotes = quotes_of(values, names)
         if quotes is None:
             return {}
         counts = {}
-        for table, columns in repo.text_columns(self.ws.db).items():
+        tables = repo.text_columns(self.ws.db)
+        for step, (table, columns) in enumerate(tables.items()):
+            share = 0.5 + 0.4 * step / len(tables)
+            report(progress, f"Redacting their details quoted in {table}", share)
             params = quotes.params(with_json="JSON" in columns.values())
             changed = int(self.ws.db.scalar(redact_in(table, columns, quotes), params) or 0)
             if changed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -226,6 +226,12 @@ class Profiles:
         props.update({k: v for k, v in values.items() if k not in columns})
         row["properties"] = {k: v for k, v in props.items() if v is not None}
         return row
+
+    def names(self, ids: Iterable[int]) -> dict[int, str]:
+        """What each of these people is called on screen (their name, else email, else phone);
+        ids of profiles that no longer exist or have none of them are left out."""
+        wanted = sorted({int(i) for i in ids})
+        return dict(repo.display_names(self.ws.db, wanted)) if wanted else {}
 
     def field_history(self, profile_id: int, field: str | None = None) -> pd.DataFrame:
         """Every audited change of the profile (or of one field), oldest first."""

@@ -27,6 +27,7 @@ from engine.models import PropertyDefinition
 from engine.profiles import import_columns
 from engine.profiles.service import PROFILE_IDS, ProfileFilter
 from engine.profiles.spreadsheet import neutralised, restored
+from engine.progress import Progress, report
 from kith_errors import NotFound, ValidationError
 from store import profiles as profile_repo
 from store import transfer as repo
@@ -144,24 +145,30 @@ class Transfer:
         sep: str | None = None,
         mapping: Mapping_ = None,
         actor: str = "admin",
+        progress: Progress | None = None,
     ) -> ImportReport:
         """Create or update a profile per good row; bad rows are reported and skipped. Consent
         columns are recorded in the consent trail (source `import`, by `actor`)."""
+        report(progress, "Reading and checking the rows", 0.0)
         parsed = self._parse(data, sep, mapping)
         db = self.ws.db
         with db.transaction(), self.ws.holding_commits() as held:
+            report(progress, "Matching the rows to the people Kith knows", 0.3)
             plan = self._plan(parsed, assign_ids=True)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
             updated = plan.loc[~plan["is_new"], "profile_id"].tolist()
+            report(progress, f"Storing {len(plan):,} profiles", 0.5)
             if len(plan):
                 self._write(parsed, plan)
             consented = self._consent(parsed, plan, actor)
             audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
             audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
+        report(progress, "Updating segments and running rules", 0.8)
         self.ws.commit(Change.of(ChangeKind.IMPORT, created + updated))
         for change in held:  # the consent changes, after the profiles they are about
             self.ws.commit(change)
         errors = parsed.error_frame()
+        report(progress, "Imported", 1.0)
         return ImportReport(
             created=len(created), updated=len(updated), consent=consented, errors=errors
         )
@@ -285,18 +292,27 @@ class Transfer:
 
     # ---- export ------------------------------------------------------------------------------
 
-    def export_profiles(self, filters: ProfileFilter | None = None, fmt: str = "csv") -> bytes:
+    def export_profiles(
+        self,
+        filters: ProfileFilter | None = None,
+        fmt: str = "csv",
+        *,
+        progress: Progress | None = None,
+    ) -> bytes:
         """Every profile matching the filters, template columns first, as CSV or Parquet."""
         if fmt not in ("csv", "parquet"):
             raise ValidationError(f"export format {fmt!r} is not 'csv' or 'parquet'")
+        report(progress, "Reading the matching profiles", 0.0)
         where, params = self.ws.profiles.condition(filters or ProfileFilter())
         rest = [c for c in profile_repo.profile_columns(self.ws.db) if c not in _EXPORT_OWN]
         frame = self.ws.db.df(_export_query(where, rest), params)
+        report(progress, f"Writing {len(frame):,} profiles as {fmt.upper()}", 0.6)
         buffer = io.BytesIO()
         if fmt == "csv":
             buffer.write(neutralised(frame).to_csv(index=False).encode("utf-8"))
         else:
             frame.to_parquet(buffer, index=False)
+        report(progress, "Exported", 1.0)
         return buffer.getvalue()
 
 

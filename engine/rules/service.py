@@ -267,7 +267,8 @@ class Rules(RuleActivity):
 
     def dry_run(self, name_or_source: str, start: Any, end: Any) -> pd.DataFrame:
         """What the rule would have done over [start, end): the firings it would have had, with
-        its actions; nothing is applied. Conditions are evaluated as of `end`."""
+        its actions as the rule writes them; nothing is applied. Conditions are evaluated as of
+        `end`."""
         rule = self._rule_for(name_or_source)
         lo, hi = to_utc(start), to_utc(end)
         if isinstance(rule.trigger, EventTrigger):
@@ -280,7 +281,7 @@ class Rules(RuleActivity):
         else:
             frame = self._profile_firings(rule, hi, None)
         shown = frame[_FIRING_COLUMNS].copy()
-        shown["actions"] = describe(rule.actions)
+        shown["actions"] = dsl.format_actions(rule.actions)
         return shown.reset_index(drop=True)
 
     # ---- internals ---------------------------------------------------------------------------

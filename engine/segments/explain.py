@@ -31,6 +31,7 @@ from engine.compiler import Context, compile_condition, compile_where, saved_exp
 from engine.compiler.build import only_profiles
 from engine.compiler.events import event_conditions
 from kith_errors import NotFound
+from store import profiles as profile_repo
 
 if TYPE_CHECKING:
     from engine.segments.service import AsOf, Segments
@@ -45,6 +46,7 @@ class Clause:
     value: bool
     children: list[Clause] = field(default_factory=list)
     events: pd.DataFrame | None = None  # the matching events, for event clauses
+    kind: str = ""  # "and", "or", "not" for the clauses that combine others
 
     def to_dict(self) -> dict[str, Any]:
         found = None if self.events is None else self.events.to_dict(orient="records")
@@ -52,12 +54,24 @@ class Clause:
         return {"clause": self.text, "value": self.value, "events": found, "children": kids}
 
     def lines(self, depth: int = 0) -> list[str]:
-        mark = "yes" if self.value else "no "
-        head = [f"{'  ' * depth}[{mark}] {self.text}"]
+        """The clause as sentences, one per line, its parts indented below it."""
+        mark = "✓" if self.value else "✗"
+        head = [f"{'  ' * depth}{mark} {self.text} — {self._verdict()}"]
         if self.events is not None:
-            ids = ", ".join(str(i) for i in self.events["id"])
-            head.append(f"{'  ' * (depth + 1)}matching events: {ids or 'none'}")
+            head.append(f"{'  ' * (depth + 2)}{_events_sentence(self.events)}")
         return head + [line for child in self.children for line in child.lines(depth + 1)]
+
+    def _verdict(self) -> str:
+        holding = sum(child.value for child in self.children)
+        parts = len(self.children)
+        if self.kind == "and":
+            return "true: all its parts hold" if self.value else f"false: {holding} of {parts} hold"
+        if self.kind == "or":
+            return f"true: {holding} of {parts} hold" if self.value else "false: none holds"
+        if self.kind == "not":
+            inside = "does not hold" if self.value else "holds"
+            return f"{str(self.value).lower()}: the part below {inside}"
+        return "true" if self.value else "false"
 
 
 @dataclass
@@ -65,6 +79,7 @@ class Explanation:
     profile_id: int
     as_of: dt.datetime
     root: Clause
+    name: str | None = None  # what the person is called (name, else email, else phone)
 
     @property
     def value(self) -> bool:
@@ -73,8 +88,24 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         return {"profile_id": self.profile_id, "as_of": self.as_of, "result": self.root.to_dict()}
 
+    @property
+    def sentence(self) -> str:
+        """Who, in or out, and when: 'Ana Lima (#12) is in this segment as of ...'."""
+        who = f"{self.name} (#{self.profile_id})" if self.name else f"Profile #{self.profile_id}"
+        verdict = "is in" if self.value else "is not in"
+        return f"{who} {verdict} this segment as of {self.as_of:%Y-%m-%d %H:%M} UTC."
+
     def __str__(self) -> str:
-        return "\n".join(self.root.lines())
+        return "\n".join([self.sentence, *self.root.lines()])
+
+
+def _events_sentence(events: pd.DataFrame) -> str:
+    """The events an event clause matched, by type and time with their ids."""
+    if events.empty:
+        return "no matching events"
+    shown = [f"{row.type} at {row.ts:%Y-%m-%d %H:%M} (#{row.id})" for row in events.itertuples()]
+    noun = "event" if len(shown) == 1 else "events"
+    return f"{len(shown)} matching {noun}: " + ", ".join(shown)
 
 
 def explain(
@@ -85,7 +116,8 @@ def explain(
     expr = segments.target(text_or_name, ctx.schema)
     explainer.collect(expr)
     explainer.evaluate()
-    return Explanation(profile_id, ctx.as_of, explainer.clause(expr))
+    name = dict(profile_repo.display_names(segments.db, [profile_id])).get(profile_id)
+    return Explanation(profile_id, ctx.as_of, explainer.clause(expr), name)
 
 
 class _Explainer:
@@ -121,10 +153,12 @@ class _Explainer:
         if isinstance(node, And | Or):
             kids = [self.clause(item) for item in node.items]
             each = [k.value for k in kids]
-            return Clause(text, all(each) if isinstance(node, And) else any(each), kids)
+            if isinstance(node, And):
+                return Clause(text, all(each), kids, kind="and")
+            return Clause(text, any(each), kids, kind="or")
         if isinstance(node, Not):
             kid = self.clause(node.item)
-            return Clause(text, not kid.value, [kid])
+            return Clause(text, not kid.value, [kid], kind="not")
         kids = [self.clause(self.inner[id(node)])] if id(node) in self.inner else []
         found = _matching_events(self.segments, self.ctx, node, self.pid)
         return Clause(text, self.values[id(node)], kids, found)

@@ -184,7 +184,7 @@ def test_dry_run_shows_what_would_happen_without_applying(ws: Workspace) -> None
     rule = 'when purchase where amount > 500 then add label "high-value"'
     preview = ws.rules.dry_run(rule, "2026-03-01", "2026-03-02")
     assert preview["profile_id"].tolist() == [profile(ws, "u1")]
-    assert "LabelAction" in preview["actions"].iloc[0]
+    assert preview["actions"].iloc[0] == 'add label "high-value"'
     assert ws.rules.dry_run(rule, "2026-03-02", "2026-03-03").empty
     assert ws.labels.of(profile(ws, "u1")) == []
 

@@ -150,7 +150,8 @@ def test_every_screen_shows_stored_text_literally(
     settle(page)
     page.screenshot(path=str(ARTIFACTS / "hostile-merge-search.png"), full_page=True)
     page.get_by_role("button", name="Preview merge").click()
-    page.wait_for_selector("text=Merge #", timeout=30_000)
+    # the preview names both people (their hostile names, literally) above the Merge button
+    page.get_by_role("button", name="Merge", exact=True).wait_for(timeout=30_000)
     counts["merge"] = _shown_literally(page, "merge")
     page.screenshot(path=str(ARTIFACTS / "hostile-merge.png"), full_page=True)
     page.goto(base + "rules", wait_until="load")

@@ -100,7 +100,8 @@ def test_merge_preview_then_merge(seeded: Workspace, screen: Screen) -> None:
     at = target.select(next(o for o in target.options if o.startswith(f"#{b} "))).run()
     at.button(key="merge_preview").click().run()
     no_errors(at)
-    assert any(f"#{b} (folds in)" in df.value.columns for df in at.dataframe)
+    headers = [str(c) for df in at.dataframe for c in df.value.columns]
+    assert any(c.endswith(f" · #{b} (folds in)") for c in headers)  # the name, then the id
     at.button(key="merge_confirm").click().run()
     assert any("limit is" in e.value for e in at.error)  # demo people hold a user id each
     assert seeded.merges.linked(a).empty

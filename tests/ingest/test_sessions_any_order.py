@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,10 @@ def test_any_order_and_any_batches_give_the_sessions_of_one_ordered_batch(
     assert all(row[1] for row in expected["events"])
     started = sorted((row[0], row[2]) for row in expected["starts"])
     assert started == sorted((row[5], row[2]) for row in expected["sessions"])
+    # a session's count is the events stored with it, its start included
+    stored = Counter(row[1] for row in expected["events"])
+    stored.update(row[0] for row in expected["starts"])
+    assert {row[5]: row[4] for row in expected["sessions"]} == dict(stored)
 
 
 def _one_user(ws: Workspace, minutes: list[int], first: int = 0) -> None:
@@ -93,7 +98,8 @@ def test_a_late_event_bridging_two_sessions_joins_them(ws: Workspace) -> None:
     assert ws.db.scalar("SELECT count(*) FROM sessions") == 2
     report = ws.ingest.messages([_event(9, "u0", "web", 40)])
     rows = ws.db.rows("SELECT started_at, ended_at, event_count, id FROM sessions")
-    assert [(r[0], r[1], r[2]) for r in rows] == [(START, START + dt.timedelta(minutes=80), 5)]
+    # five events and the session's start (the absorbed session's start is gone)
+    assert [(r[0], r[1], r[2]) for r in rows] == [(START, START + dt.timedelta(minutes=80), 6)]
     assert report.sessions_started == 0
     assert ws.db.rows("SELECT DISTINCT session_id FROM events") == [(rows[0][3],)]
     starts = ws.db.rows("SELECT ts, session_id FROM events WHERE type = 'session_started'")
@@ -105,7 +111,7 @@ def test_a_late_event_before_a_session_moves_its_start_and_its_id(ws: Workspace)
     before = ws.db.scalar("SELECT id FROM sessions")
     _one_user(ws, [0])  # message m0, twenty minutes before the session
     (row,) = ws.db.rows("SELECT started_at, event_count, id FROM sessions")
-    assert row[:2] == (START, 3) and row[2] != before
+    assert row[:2] == (START, 4) and row[2] != before  # three events and the new start
     with Workspace.open(ws.path.parent / "ordered.duckdb") as ordered:
         _one_user(ordered, [0, 20, 30])
         assert ordered.db.scalar("SELECT id FROM sessions") == row[2]

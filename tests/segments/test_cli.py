@@ -58,7 +58,8 @@ def test_sql_in_both_dialects(run: Run) -> None:
 
 def test_explain(run: Run) -> None:
     code, out, _ = run("segment", "explain", "did purchase at least 2 times", "1", "--as-of", AS_OF)
-    assert code == 0 and "[yes]" in out and "102, 103" in out
+    assert code == 0 and "is in this segment" in out and "✓ did purchase" in out
+    assert "(#102), purchase at" in out
     code, out, _ = run("segment", "explain", "did purchase", "4", "--as-of", AS_OF, "--json")
     assert json.loads(out)["result"]["value"] is False
 

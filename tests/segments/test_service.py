@@ -241,7 +241,10 @@ def test_explain_shows_each_clause_and_the_matching_events(seeded: Workspace) ->
     did, label = explanation.root.children
     assert did.value is True and list(did.events["id"]) == [102, 103]
     assert label.value is False and label.children[0].value is True
-    assert "matching events: 102, 103" in str(explanation)
+    said = str(explanation).splitlines()
+    assert said[0] == "Ana (#1) is not in this segment as of 2026-03-01 00:00 UTC."
+    assert said[2].endswith("— true") and "2 matching events: purchase at" in said[3]
+    assert "(#102), purchase at" in said[3] and said[3].endswith("(#103)")
     assert explanation.to_dict()["result"]["value"] is False
     with pytest.raises(NotFound, match="profile"):
         seeded.segments.explain(text, 999, as_of=fx.AS_OF)
