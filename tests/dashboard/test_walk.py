@@ -131,14 +131,24 @@ def fix_a_field(page: Any, world: World) -> None:
 def merge_a_duplicate(page: Any, world: World) -> None:
     page.get_by_role("tab", name="Merge").click()
     settle(page)
-    merge_with = page.get_by_role("spinbutton", name="Merge another profile into this one: its id")
-    merge_with.fill(str(world.duplicate))
-    page.keyboard.press("Enter")
+    search = page.get_by_label("Find the profile to merge into this one")
+    search.fill("second.address@example.com")  # the duplicate's other address
+    search.press("Enter")  # the search runs; its one result is the profile picked to merge
+    settle(page)
     page.get_by_role("button", name="Preview merge").click()
     page.get_by_role("button", name="Merge", exact=True).click()
     _shown(page, "Merged")
     settle(page)
     assert page.get_by_role("button", name="Unmerge").is_visible()
+
+
+def add_a_note(page: Any, world: World) -> None:
+    page.get_by_role("tab", name="Notes").click()
+    settle(page)
+    page.get_by_label("New note").fill("Called back about the order; prefers WhatsApp.")
+    page.get_by_role("button", name="Add note").click()
+    settle(page)
+    assert page.get_by_text("prefers WhatsApp", exact=False).first.is_visible()
 
 
 # ---- the marketer ------------------------------------------------------------------------------
@@ -204,7 +214,7 @@ def audit_consent(page: Any, world: World) -> None:
 
 Step = Callable[[Any, World], None]
 WALKS: dict[str, list[Step]] = {
-    "agent": [find_a_person, fix_a_field, merge_a_duplicate],
+    "agent": [find_a_person, fix_a_field, merge_a_duplicate, add_a_note],
     "marketer": [write_a_segment, save_the_segment],
     "analyst": [build_a_campaign_funnel, drill_down],
     "manager": [check_goals_against_targets, audit_consent],

@@ -4,34 +4,8 @@ at on one profile."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from app.cli import main
-
-Kith = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def kith(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Kith:
-    db = str(tmp_path / "cli.duckdb")
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main([*argv, "--db", db])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def _json(kith: Kith, *argv: str) -> Any:
-    code, out, err = kith(*argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
+from tests.profiles.conftest import Kith
+from tests.profiles.conftest import json_of as _json
 
 
 def _make(kith: Kith, *identities: str, **fields: str) -> int:
