@@ -212,6 +212,19 @@ def insert_events(
     )
 
 
+SCREEN = "kith_screen"  # the rows the engine's schema filter reads (engine/ingest/schemas.py)
+
+
+def screened_rows(
+    db: Database, rows: pa.Table, query: exp.Expr, params: dict[str, Any]
+) -> np.ndarray:
+    """The engine's filter `query` over `rows` (pos, type, properties; as the view SCREEN):
+    the positions it keeps."""
+    with db.views(**{SCREEN: rows}):
+        found = db.execute(query, params).fetchnumpy()
+    return np.asarray(found["pos"], dtype=np.int64)
+
+
 def flag_events(db: Database, flags: pa.Table, now: dt.datetime) -> None:
     """Events stored though they break their type's schema (enforcement warn): `flags` holds
     event_id, type, problem."""
