@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
-from store.db import Database, Views
+from store.db import Database, Prepared, Views
 
 
 @dataclass
@@ -216,7 +216,7 @@ SCREEN = "kith_screen"  # the rows the engine's schema filter reads (engine/inge
 
 
 def screened_rows(
-    db: Database, rows: pa.Table, query: exp.Expr, params: dict[str, Any]
+    db: Database, rows: pa.Table, query: Prepared, params: dict[str, Any]
 ) -> np.ndarray:
     """The engine's filter `query` over `rows` (pos, type, properties; as the view SCREEN):
     the positions it keeps."""

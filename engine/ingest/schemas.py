@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from engine.catalog.event_types import Screening
 from store import ingest as repo
-from store.db import Database
+from store.db import Database, Prepared
 
 # with fewer rows to judge than this, Python reads them all (the query costs more than it saves)
 FILTER_FROM = 2_000
@@ -85,29 +85,52 @@ def _doubtful(db: Database, canon: pa.Table, rows: np.ndarray, screening: Screen
     neither object nor list, a boolean true/false; a date only missing or null) is plainly
     good; anything else (an unregistered type, text that may or may not read as a number,
     JSON DuckDB cannot parse) is left for `Screening.verdict`."""
-    query, params = _plainly_good_query(screening)
-    if query is None:
+    if screening.extra_properties != "accept":  # every key matters: Python reads every row
+        return rows
+    prepared = _prepared(db, screening)
+    if prepared is None:
         return rows
     at = pa.array(rows, pa.int64())
     table = pa.table(
         {"pos": at, "type": canon["type"].take(at), "properties": canon["properties"].take(at)}
     )
-    return repo.screened_rows(db, table, query, params)
+    return repo.screened_rows(db, table, *prepared)
 
 
-def _plainly_good_query(screening: Screening) -> tuple[exp.Select | None, dict[str, Any]]:
-    """SELECT pos FROM the rows WHERE the event is not plainly good (None: no filter applies;
-    with extra properties checked, every key matters and Python reads every row)."""
-    if screening.extra_properties != "accept":
-        return None, {}
+Schemas = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (type, ((property, kind), ...))
+Filter = tuple[Prepared, dict[str, Any]]
+# the filter rendered once per set of enforced schemas (rendering costs more than a run; the
+# loader thread and bulk ingestion may share it: a lost race renders it twice, nothing worse)
+_FILTERS: dict[Schemas, Filter] = {}
+_FILTERS_KEPT = 16
+
+
+def _prepared(db: Database, screening: Screening) -> Filter | None:
+    """The filter for the screening's enforced schemas (None: none has a property)."""
+    key: Schemas = tuple(
+        (name, tuple(sorted(e.properties.items())))
+        for name, e in sorted(screening.enforced.items())
+        if e.properties
+    )
+    if not key:
+        return None
+    if key not in _FILTERS:
+        if len(_FILTERS) >= _FILTERS_KEPT:
+            _FILTERS.clear()
+        query, params = _plainly_good_query(key)
+        _FILTERS[key] = (db.prepare(query), params)
+    return _FILTERS[key]
+
+
+def _plainly_good_query(schemas: Schemas) -> tuple[exp.Select, dict[str, Any]]:
+    """SELECT pos FROM the rows WHERE the event is not plainly good, for these (type,
+    properties) schemas."""
     params: dict[str, Any] = {}
     branches: list[exp.Expr] = []
-    for i, (name, enforced) in enumerate(sorted(screening.enforced.items())):
-        if not enforced.properties:
-            continue
+    for i, (name, properties) in enumerate(schemas):
         params[f"t{i}"] = name
         tests: list[exp.Expr] = []
-        for j, (prop, kind) in enumerate(sorted(enforced.properties.items())):
+        for j, (prop, kind) in enumerate(properties):
             params[f"p{i}_{j}"] = f"$.{prop}"
             tests.append(_plainly_fits(kind, exp.Placeholder(this=f"p{i}_{j}")))
         # only JSON DuckDB parses is looked into (a CASE, so no other row is parsed at all)
@@ -115,8 +138,6 @@ def _plainly_good_query(screening: Screening) -> tuple[exp.Select | None, dict[s
         parsed = exp.Case(ifs=[exp.If(this=valid, true=exp.and_(*tests))], default=exp.false())
         of_type = exp.EQ(this=exp.column("type"), expression=exp.Placeholder(this=f"t{i}"))
         branches.append(exp.and_(of_type, parsed))
-    if not branches:
-        return None, {}
     good = exp.func("coalesce", exp.or_(*branches), exp.false())
     query = exp.select("pos").from_(repo.SCREEN).where(exp.not_(good)).order_by("pos")
     return query, params
