@@ -87,6 +87,16 @@ class Screening:
         extra = self.extra_properties != "accept"
         return [name for name, e in self.enforced.items() if e.properties or extra]
 
+    def refusing(self) -> Screening | None:
+        """Only what can refuse an event (where a verdict's warnings do not matter, as at the
+        tracking API's admission); None when nothing can."""
+        block = self.extra_properties == "block"
+        enforced = {n: e for n, e in self.enforced.items() if block or e.policy == "block"}
+        unregistered = "block" if self.unregistered_types == "block" else "accept"
+        if not enforced and unregistered == "accept":
+            return None
+        return Screening(enforced, self.registered, unregistered, "block" if block else "accept")
+
     def verdict(self, event: str, properties: str | None) -> tuple[str | None, str | None]:
         """(why the event is refused, what to flag it with): None where nothing applies."""
         schema = self.enforced.get(event)

@@ -67,6 +67,15 @@ def screen(canon: pa.Table, screening: Screening, db: Database | None = None) ->
     return Screened(pa.array(refused, pa.string()), found, warned_types, warnings)
 
 
+def refusals(canon: pa.Table, screening: Screening) -> pa.Array:
+    """Per row, why the batch's event is refused (null: it is not), judging only what can
+    refuse: a workspace that refuses nothing reads no event."""
+    refusing = screening.refusing()
+    if refusing is None:
+        return pa.nulls(canon.num_rows, pa.string())
+    return screen(canon, refusing).refused
+
+
 def _checked_rows(types: pa.ChunkedArray | pa.Array, screening: Screening) -> np.ndarray:
     """The positions of the events that can break something: those of enforced types with a
     schema to break, and (unless they are accepted) those of unregistered types."""

@@ -57,10 +57,10 @@ def check(
     moved from `passed` to `refused` (reason `emit <type>: <why>`)."""
     emitted = [a for a in actions if isinstance(a, EmitEvent)]
     frame = checked.passed
-    if not emitted or frame.empty:
+    screening = ws.catalog.screening().refusing()
+    if not emitted or frame.empty or screening is None:  # nothing could be refused
         return checked
     numbered = frame.assign(**{_ROW: np.arange(len(frame))})
-    screening = ws.catalog.screening()
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for action in emitted:
         rows = _payloads(ws, action, numbered, refs)
