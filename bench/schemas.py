@@ -38,7 +38,7 @@ def flat_events(n: int, profiles: int) -> pd.DataFrame:
 def ingest_with(policy: str, frame: pd.DataFrame, folder: Path) -> tuple[float, float, int, int]:
     """Seconds (wall, and CPU of every thread of the process) to ingest `frame` into a fresh
     workspace whose built-in types are all under `policy`; the events stored and flagged."""
-    with Workspace.open(folder / f"{policy}.duckdb") as ws:
+    with Workspace.open(folder / f"{policy}-{len(list(folder.iterdir()))}.duckdb") as ws:
         for name in sorted(set(TYPES) & set(STANDARD_EVENT_TYPES)):  # warn is the default
             ws.catalog.set_enforcement(name, policy)
         started, cpu = time.perf_counter(), time.process_time()
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--profiles", type=int, default=20_000)
     parser.add_argument("--db", type=Path, help="a built workspace to scan (copied first)")
-    parser.add_argument(
+    parser.add_argument(  # repeat them to interleave runs on a busy machine
         "--policies", nargs="+", default=["off", "warn", "block"], choices=list(POLICIES)
     )
     args = parser.parse_args(argv)

@@ -133,32 +133,42 @@ def _prepared(db: Database, screening: Screening) -> Filter | None:
 
 def _plainly_good_query(schemas: Schemas) -> tuple[exp.Select, dict[str, Any]]:
     """SELECT pos FROM the rows WHERE the event is not plainly good, for these (type,
-    properties) schemas."""
-    params: dict[str, Any] = {}
-    branches: list[exp.Expr] = []
+    properties) schemas. Each event's JSON is parsed once: every property any schema names is
+    taken out in one `json_extract` (a list, missing ones null), then its type is read."""
+    names = sorted({prop for _, properties in schemas for prop, _ in properties})
+    at = {prop: i + 1 for i, prop in enumerate(names)}  # 1-based, as list_extract counts
+    params: dict[str, Any] = {"paths": [f"$.{prop}" for prop in names]}
+    kind_of_type = exp.Case(this=exp.column("type"))
     for i, (name, properties) in enumerate(schemas):
         params[f"t{i}"] = name
-        tests: list[exp.Expr] = []
-        for j, (prop, kind) in enumerate(properties):
-            params[f"p{i}_{j}"] = f"$.{prop}"
-            tests.append(_plainly_fits(kind, exp.Placeholder(this=f"p{i}_{j}")))
-        # only JSON DuckDB parses is looked into (a CASE, so no other row is parsed at all)
-        valid = exp.func("json_valid", exp.column("properties"))
-        parsed = exp.Case(ifs=[exp.If(this=valid, true=exp.and_(*tests))], default=exp.false())
-        of_type = exp.EQ(this=exp.column("type"), expression=exp.Placeholder(this=f"t{i}"))
-        branches.append(exp.and_(of_type, parsed))
-    good = exp.func("coalesce", exp.or_(*branches), exp.false())
-    query = exp.select("pos").from_(repo.SCREEN).where(exp.not_(good)).order_by("pos")
+        tests = [_plainly_fits(kind, _value(at[prop])) for prop, kind in properties]
+        kind_of_type = kind_of_type.when(exp.Placeholder(this=f"t{i}"), exp.and_(*tests))
+    kind_of_type = kind_of_type.else_(exp.false())
+    # only JSON DuckDB parses is looked into; anything else is left for Python
+    valid = exp.func("json_valid", exp.column("properties"))
+    extracted = exp.func("json_extract", exp.column("properties"), exp.Placeholder(this="paths"))
+    values = exp.Case(ifs=[exp.If(this=valid, true=extracted)])
+    rows = exp.select("pos", "type", exp.alias_(values, "v")).from_(repo.SCREEN)
+    parsed = exp.Case(
+        ifs=[exp.If(this=exp.Is(this=exp.column("v"), expression=exp.Null()), true=exp.false())],
+        default=kind_of_type,
+    )
+    good = exp.func("coalesce", parsed, exp.false())
+    query = exp.select("pos").from_(rows.subquery("r")).where(exp.not_(good)).order_by("pos")
     return query, params
 
 
-def _plainly_fits(kind: str, path: exp.Expr) -> exp.Expr:
-    """The property at `path` is missing or null, or its JSON type is plainly `kind`."""
-    json_type = exp.func("json_type", exp.column("properties"), path)
-    missing = exp.Is(this=json_type, expression=exp.Null())
+def _value(at: int) -> exp.Expr:
+    """The event's value of the `at`-th extracted property (JSON; null when missing)."""
+    return exp.func("list_extract", exp.column("v"), exp.Literal.number(at))
+
+
+def _plainly_fits(kind: str, value: exp.Expr) -> exp.Expr:
+    """The property's value is missing or JSON null, or its JSON type is plainly `kind`."""
+    json_type = exp.func("json_type", value)
+    missing = exp.Is(this=value, expression=exp.Null())
     if kind == "number":
-        text = exp.func("json_extract_string", exp.column("properties"), path)
-        finite = exp.func("isfinite", exp.TryCast(this=text, to=exp.DataType.build("DOUBLE")))
+        finite = exp.func("isfinite", exp.TryCast(this=value, to=exp.DataType.build("DOUBLE")))
         double = exp.and_(exp.EQ(this=json_type, expression=_text("DOUBLE")), finite)
         return exp.or_(missing, _one_of(json_type, "NULL", "BIGINT", "UBIGINT"), double)
     if kind == "string":
