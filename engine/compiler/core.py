@@ -53,7 +53,9 @@ PROPERTY_PREDICATES: dict[type, Leaf] = {
 
 @dataclass(frozen=True)
 class CompiledQuery:
-    """`SELECT p.id FROM profiles AS p WHERE <condition>` and the values it binds."""
+    """`SELECT p.id FROM profiles AS p WHERE <condition>` (or, for one condition over
+    per-profile rows, `SELECT p.id FROM (SELECT DISTINCT profile_id AS id ...) AS p`) and the
+    values it binds."""
 
     expression: exp.Select
     params: dict[str, Any]
