@@ -313,3 +313,26 @@ def test_a_file_that_is_not_utf8_names_its_line(ws: Workspace, tmp_path: Path) -
     path.write_bytes(b'{"type": "track"}\n{"type": "tr\xff"}\n')
     with pytest.raises(IngestError, match=r"line 2 is not UTF-8 text \(byte 13 of the line\)"):
         ws.ingest.file(path)
+
+
+def test_blank_lines_line_breaks_and_indents_keep_line_numbers(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    def track(n: int) -> str:
+        message = {"type": "track", "event": "x", "userId": "u1", "messageId": f"m{n}"}
+        return json.dumps({**message, "timestamp": T})
+
+    # blank, spaces only, a tab, CRLF breaks, an indented message, an ideographic space only,
+    # a broken line and a last line without its line break
+    text = (
+        f"{track(1)}\r\n\r\n   \n\t\n   {track(5)}\r\n\u3000\n"
+        + '{"type": "track", "event": \n'
+        + track(8)
+    )
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(text.encode())
+    report = ws.ingest.file(path)
+    assert report.accepted == 3
+    assert [(r.line, r.reason[:14]) for r in report.rejected] == [(7, "not valid JSON")]
+    stored = ws.db.rows("SELECT message_id FROM events ORDER BY message_id")
+    assert [r[0] for r in stored] == ["m1", "m5", "m8"]
