@@ -336,3 +336,39 @@ def test_blank_lines_line_breaks_and_indents_keep_line_numbers(
     assert [(r.line, r.reason[:14]) for r in report.rejected] == [(7, "not valid JSON")]
     stored = ws.db.rows("SELECT message_id FROM events ORDER BY message_id")
     assert [r[0] for r in stored] == ["m1", "m5", "m8"]
+
+
+def test_a_file_in_many_chunks_stores_what_one_chunk_stores(
+    two: tuple[Workspace, Workspace], tmp_path: Path
+) -> None:
+    """A file committed chunk by chunk: the same events, sessions, people, rejections and line
+    numbers as one chunk (ids aside: they are allocated per batch), and progress after each
+    commit."""
+    whole, chunked = two
+    lines = _lines()
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    expected = whole.ingest.jsonl(path)
+    done: list[int] = []
+    got = chunked.ingest.jsonl(path, chunk=7, progress=done.append)
+    assert [(r.line, r.reason) for r in got.rejected] == [
+        (r.line, r.reason) for r in expected.rejected
+    ]
+    assert (got.accepted, got.duplicates) == (expected.accepted, expected.duplicates)
+    assert _shape(chunked) == _shape(whole)
+    assert done == [*range(7, len(lines), 7), len(lines)]
+    assert len(done) > 3
+
+
+def _shape(ws: Workspace) -> dict[str, Any]:
+    """What a workspace holds, without ids: events, sessions, and who is one person."""
+    events = ws.db.rows(
+        "SELECT message_id, type, ts, channel, session_id, properties FROM events ORDER BY ALL"
+    )
+    sessions = ws.db.rows(
+        "SELECT id, channel, started_at, ended_at, event_count FROM sessions ORDER BY ALL"
+    )
+    people = ws.db.rows(
+        "SELECT list(message_id ORDER BY message_id) FROM events GROUP BY profile_id"
+    )
+    return {"events": events, "sessions": sessions, "people": sorted(p[0] for p in people)}
