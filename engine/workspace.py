@@ -238,7 +238,7 @@ class Workspace:
     def activation(self) -> Activation:
         from engine.activation.service import Activation
 
-        return Activation(self)
+        return Activation(self.db, self.settings, self.segments, self.commit)
 
     @cached_property
     def keys(self) -> ApiKeys:
