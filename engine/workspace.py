@@ -268,4 +268,4 @@ class Workspace:
     def access(self) -> Access:
         from engine.access.policy import Access
 
-        return Access(self)
+        return Access(self.db)
