@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,13 +22,12 @@ import pandas as pd
 from engine.activation import config as cfg
 from engine.activation.payloads import broadcast_message_id
 from engine.batch import IngestBatch
-from engine.changes import Change
+from engine.changes import Change, Commit
 from store import activation as repo
 from store import ingest as ingest_repo
 from store.db import Database
 
 SEND, SKIP = "send", "skip"
-Commit = Callable[[Change], object]  # the workspace's one commit path
 
 
 def split(

@@ -27,6 +27,7 @@ from engine.activation import config as cfg
 from engine.activation import signing
 from engine.activation.delivery import RUN_SECONDS, Outcome, Policy, basic_auth, deliver
 from engine.activation.payloads import SyncBatch, batches
+from engine.changes import Commit
 from engine.clock import utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import activation as repo
@@ -59,7 +60,7 @@ class CreatedDestination(Destination):
 
 class Activation:
     def __init__(
-        self, db: Database, settings: Settings, segments: Segments, commit: casts.Commit
+        self, db: Database, settings: Settings, segments: Segments, commit: Commit
     ) -> None:
         self.db, self.settings, self.segments, self.commit = db, settings, segments, commit
         self._running = threading.Lock()  # one run at a time: the clock's or a command's
