@@ -8,6 +8,7 @@ commits nothing to the membership path."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -50,8 +51,8 @@ class Notes:
         db = self.db
         with db.transaction():
             note_id = db.allocate_ids(NOTE_IDS, 1)
-            row = {"id": note_id, "profile_id": profile_id, "author": _person(actor), "body": text}
-            repo.insert(db, {**row, "at": utcnow()})
+            at = utcnow()
+            repo.insert(db, repo.NoteRow(note_id, profile_id, _person(actor), text, at, at))
             audit.record(self, actor, "note", note_id, "create", "body", after=text)
         return self.get(note_id)
 
@@ -59,7 +60,7 @@ class Notes:
         row = repo.get(self.db, note_id)
         if row is None:
             raise NotFound(f"note {note_id} does not exist", details={"id": note_id})
-        return Note(**row)
+        return Note(**asdict(row))
 
     def edit(self, note_id: int, body: str, *, actor: str = "admin") -> Note:
         """Change a note's text; only its author may."""
