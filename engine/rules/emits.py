@@ -29,11 +29,11 @@ from dsl.ast import Action, EmitEvent, EventRef
 from engine.batch import IngestBatch
 from engine.ingest import schemas as ingest_schemas
 from engine.rules.checks import Checked
+from engine.rules.firing import Firing
 from store import ingest as ingest_repo
 from store import rules as repo
 
 if TYPE_CHECKING:
-    from engine.rules.actions import Firing
     from engine.workspace import Workspace
 
 _CASTS = {"number": "DOUBLE", "boolean": "BOOLEAN"}
