@@ -12,8 +12,10 @@ with any separators, with "+", "00" or neither (`+44 7700 900123` is `+447700900
 a text or JSON value that quotes one, the person's name is erased too (a referral naming them
 beside their phone number). Then the workspace file is compacted (`Database.compact`: a fresh
 copy swapped in), since DuckDB leaves deleted and overwritten values in the file's free blocks.
-The tracking API's journal is cleared by the server (app/ingest_pipeline.py `forget`), which
-the erase route calls; an erase without a server loads a journal a crash left first (the CLI).
+The tracking API's journal is cleared by the server (app/ingest_pipeline.py `forget`, which
+`kith serve` adds to `after_erase`, so the REST route, the dashboard and the CLI carried out by
+the server all clear it); an erase without a server loads a journal a crash left first (the
+CLI).
 One audit record stays, saying who erased which id and how many rows went or were redacted
 per table, with no personal data."""
 
@@ -60,6 +62,9 @@ def _delete_for(table: str) -> exp.Expr:
 class Privacy:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        # copies of people's data outside the workspace file, cleared after every erase
+        # whichever door it came through (`kith serve` adds its journal's `forget`)
+        self.after_erase: list[Callable[[], None]] = []
 
     def erase(
         self, profile_id: int, *, actor: str, progress: Progress | None = None
@@ -82,6 +87,10 @@ class Privacy:
         report(progress, "Updating segments", 0.8)
         self.ws.commit(Change.of(ChangeKind.ERASE, [], removed_ids=ids))
         self._compact(progress, 0.85)
+        if self.after_erase:
+            report(progress, "Clearing the tracking journal of their messages", 0.97)
+        for forget in self.after_erase:
+            forget()
         report(progress, "Erased", 1.0)
         return removed
 
