@@ -256,13 +256,13 @@ class Workspace:
     def users(self) -> Users:
         from engine.access.users import Users
 
-        return Users(self)
+        return Users(self.db)
 
     @cached_property
     def logins(self) -> Logins:
         from engine.access.logins import Logins
 
-        return Logins(self)
+        return Logins(self.db, self.users)
 
     @cached_property
     def access(self) -> Access:

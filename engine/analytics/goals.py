@@ -20,7 +20,8 @@ from sqlglot import exp
 
 import dsl
 from dsl.ast import And, EventMatch, Expr, Goal, InSegment
-from engine.analytics.funnels import Funnels, FunnelSpec, FunnelStep
+from engine.analytics.funnel_spec import FunnelSpec, FunnelStep
+from engine.analytics.funnels import Funnels
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import analytics as repo
