@@ -62,10 +62,10 @@ class Logins:
         if session_id is None:
             return None
         row = repo.session(self.db, _digest(session_id))
-        if row is None or row["ended_at"] is not None or row["expires_at"] <= utcnow():
+        if row is None or row.ended_at is not None or row.expires_at <= utcnow():
             return None
-        user = self.users.get(row["user_id"])
-        if not user.active or user.password_changed_at > row["created_at"]:
+        user = self.users.get(row.user_id)
+        if not user.active or user.password_changed_at > row.created_at:
             return None
         return user
 

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import threading
 from collections import deque
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -48,6 +49,10 @@ class User(BaseModel):
     @property
     def active(self) -> bool:
         return self.disabled_at is None
+
+    @classmethod
+    def of(cls, row: repo.UserRow) -> User:
+        return cls(**asdict(row))
 
 
 class Throttle:
@@ -95,12 +100,13 @@ class Users:
         if repo.user_by_name(self.db, username) is not None:
             raise Conflict(f"a user named {username!r} exists", details={"username": username})
         user_id = self.db.allocate_ids("users", 1)
-        row = {"id": user_id, "username": username, "role": role, "at": utcnow()}
-        repo.insert_user(self.db, {**row, "hash": hash_password(password)})
+        hashed = hash_password(password)
+        repo.insert_user(self.db, repo.NewUser(user_id, username, role, hashed, utcnow()))
         return self.get(user_id), password
 
     def list(self) -> pd.DataFrame:
-        frame = pd.DataFrame(repo.all_users(self.db), columns=list(User.model_fields))
+        rows = [asdict(row) for row in repo.all_users(self.db)]
+        frame = pd.DataFrame(rows, columns=list(User.model_fields))
         frame["active"] = frame["disabled_at"].isna()
         return frame
 
@@ -108,13 +114,13 @@ class Users:
         row = repo.user_by_id(self.db, user_id)
         if row is None:
             raise NotFound(f"no user with id {user_id}", details={"id": user_id})
-        return User(**row)
+        return User.of(row)
 
     def named(self, username: str) -> User:
         row = repo.user_by_name(self.db, username)
         if row is None:
             raise NotFound(f"no user named {username!r}", details={"username": username})
-        return User(**row)
+        return User.of(row)
 
     def active(self, username: str) -> User:
         """The user named `username`, who must not be disabled."""
@@ -183,11 +189,11 @@ class Users:
 
     def _check(self, username: str, password: str) -> User | None:
         row = repo.user_by_name(self.db, username.strip()) if username.strip() else None
-        stored = repo.password_hash(self.db, row["id"]) if row else None
+        stored = repo.password_hash(self.db, row.id) if row else None
         matches = verify_password(password, stored or DECOY)
-        if row is None or stored is None or not matches or row["disabled_at"] is not None:
+        if row is None or stored is None or not matches or row.disabled_at is not None:
             return None
-        return User(**row)
+        return User.of(row)
 
     def _keep_an_admin(self, user: User) -> None:
         if user.active and repo.active_admins(self.db) <= 1:
