@@ -138,7 +138,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "describe": "people.groups",
         "delete": "people.groups",
     },
-    "privacy": {"erase": "people.erase", "export": "people.export"},
+    "privacy": {"erase": "people.erase", "compact": "people.erase", "export": "people.export"},
     "transfer": {
         "template_csv": "data.import",
         "preview_import": "data.import",
