@@ -19,6 +19,8 @@ from collections.abc import Iterator
 NAME_PATTERN = r"[^\W\d](?:[A-Za-z0-9_]|[^\x00-\x7f\s])*"
 NAME_CHAR = r"(?:[A-Za-z0-9_]|[^\x00-\x7f\s])"
 _KEPT = ("L", "N", "M")  # letters, digits and combining marks
+MAX_EVENT_NAME = 100  # characters of an event type, after folding
+REFUSED_CATEGORIES = ("S", "C")  # symbols (emoji among them) and control/unassigned characters
 
 
 def odd_character(name: str) -> int | None:
@@ -54,3 +56,19 @@ def _folded(name: str) -> Iterator[str]:
         elif previous != "_":
             yield "_"
             previous = "_"
+
+
+def is_stored_event_name(name: str) -> bool:
+    """Whether `name` is an event type as ingestion stores one: folded, starting with a
+    letter, at most MAX_EVENT_NAME characters."""
+    return (
+        bool(name)
+        and unicodedata.category(name[0])[0] == "L"
+        and len(name) <= MAX_EVENT_NAME
+        and fold(name) == name
+    )
+
+
+def refused_character(text: str) -> str | None:
+    """The first character of `text` no event name may hold (a symbol or a control), if any."""
+    return next((c for c in text if unicodedata.category(c)[0] in REFUSED_CATEGORIES), None)

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from dsl import parse_segment
+from dsl import names, parse_segment
 from dsl.ast import Did, EventMatch, Expr
 from engine.analytics import periods
 from kith_errors import DslError, ValidationError, validation_message
@@ -64,9 +64,12 @@ class FunnelStep(EventPoint):
     @field_validator("event")
     @classmethod
     def _event_name(cls, value: str) -> str:
-        if not _NAME.match(value):
+        """A bare name, read as the language reads it (a name in another script is folded as
+        ingestion folds it: `Просмотр_Товара` is `просмотр_товара`)."""
+        folded = names.event_type(value)
+        if not (_NAME.match(folded) or names.is_stored_event_name(folded)):
             raise ValueError(f"{value!r} is not an event type name")
-        return value
+        return folded
 
     @classmethod
     def parse(cls, text: str) -> FunnelStep:

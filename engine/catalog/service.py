@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from dsl import reserved_words
+from dsl import names, reserved_words
 from dsl.schema import Schema
 from engine.admin import audit
 from engine.catalog import event_types
@@ -93,6 +93,25 @@ def check_name(name: str, what: str) -> None:
             f"starting with a letter (e.g. '{example}')",
             details={"name": name},
         )
+
+
+def check_event_type_name(name: str) -> None:
+    """An event type's name: as `check_name`, or a name in another script as ingestion stores
+    one (folded: `Ürün Görüntülendi` is `ürün_görüntülendi`), so a type tracked under such a
+    name can be registered and used in a segment."""
+    if not isinstance(name, str) or name.isascii():
+        check_name(name, "event type")
+        return
+    if names.is_stored_event_name(name):
+        return
+    folded = names.fold(name)
+    usable = names.refused_character(name) is None and names.is_stored_event_name(folded)
+    raise ValidationError(
+        f"event type name {name!r} must be letters of any script, digits and underscores in "
+        "lower case, starting with a letter, as ingestion stores a tracked name"
+        + (f": use {folded!r}" if usable else ""),
+        details={"name": name},
+    )
 
 
 def check_not_keyword(name: str, what: str, *, in_where: bool = False) -> None:
@@ -262,7 +281,7 @@ class Catalog:
     ) -> EventTypeDefinition:
         """Register a custom event type with its properties. Registering a built-in type adds
         the given properties to it (like `extend_event_type`)."""
-        check_name(name, "event type")
+        check_event_type_name(name)
         props = self._event_properties(name, properties or {})
         if name in STANDARD_EVENT_TYPES and props:
             return self.extend_event_type(name, props, actor=actor)

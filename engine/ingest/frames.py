@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dsl.names import fold
+from dsl.names import MAX_EVENT_NAME, fold, refused_character
 from engine.catalog.vocab import CHANNELS, IDENTITY_TYPES
 from engine.models import Rejection
 from kith_errors import IngestError
@@ -32,7 +32,6 @@ CANONICAL = ("_line", *TEXT_COLUMNS, "ts", *JSON_COLUMNS, *KEY_COLUMNS, "_reject
 # Segment library channels that are not messaging channels of ours.
 _SEGMENT_CHANNELS = {"browser": "web", "server": None, "mobile": None, "client": None}
 MAX_DEPTH = 32  # levels of objects and lists a message's JSON values may nest
-MAX_NAME = 100  # characters of an event type, after folding
 # event times outside [EARLIEST, receipt + LATEST_AHEAD] are refused (docs/ingestion.md)
 EARLIEST = dt.datetime(1970, 1, 1)
 LATEST_AHEAD = dt.timedelta(days=1)
@@ -569,21 +568,18 @@ def _type_name(text: str) -> tuple[str | None, str | None]:
     punctuation fold together; a name with anything else (an emoji, a symbol, a control
     character) is refused, so two different names never become one silently."""
     name = unicodedata.normalize("NFKC", text).strip()
-    odd = next((c for c in name if unicodedata.category(c)[0] in _REFUSED_CATEGORIES), None)
+    odd = refused_character(name)
     if odd is not None:
         return None, (
             f"event type {text!r} holds {odd!r}, which is not a letter, digit, space or punctuation"
         )
     snake = fold(name)  # the language folds what people type the same way (dsl/names.py)
-    if snake and unicodedata.category(snake[0])[0] == "L" and len(snake) <= MAX_NAME:
+    if snake and unicodedata.category(snake[0])[0] == "L" and len(snake) <= MAX_EVENT_NAME:
         return snake, None
     return None, (
         f"event type {text!r} is not a valid name (it must start with a letter and be at most "
-        f"{MAX_NAME} characters of letters, digits, spaces, _ or -)"
+        f"{MAX_EVENT_NAME} characters of letters, digits, spaces, _ or -)"
     )
-
-
-_REFUSED_CATEGORIES = ("S", "C")  # symbols (emoji among them) and control/unassigned characters
 
 
 def _channel_name(text: str) -> tuple[str | None, str | None]:
