@@ -10,7 +10,10 @@ Each job runs on its own thread, so a slow webhook receiver never delays a sched
   (engine/rules/webhooks.py; the base wait and the attempts are settings);
 - `activation`: segment syncs that are due queue their deltas, due broadcasts queue their
   messages, and every destination's outbox is delivered in order, paced, with the same backoff
-  (engine/activation/).
+  (engine/activation/);
+- `goal_rates`: once a minute at most, when the data changed since the last measure (the
+  workspace's data version), every goal's rate over the Overview's windows is measured and
+  stored (engine/analytics/goal_rates.py), so the Overview reads its goals panel.
 
 Jobs with an interval of their own remember their last run in the workspace
 (engine/admin/jobs.py): after a restart, a job that fell due while the server was down runs once,
@@ -38,6 +41,7 @@ from engine.clock import utcnow
 log = logging.getLogger("kith.clock")
 
 TICK = 1.0  # seconds: how often the jobs without an interval of their own look for work
+GOAL_RATES_SECONDS = 60.0  # at most this often: measuring every goal costs a funnel each
 
 
 @dataclass
@@ -184,7 +188,24 @@ def server_jobs(ws: Workspace, *, tick: float = TICK) -> list[Job]:
         ),
         Job("webhooks", lambda: tick, lambda now: ws.rules.deliver_webhooks(now)),
         Job("activation", lambda: tick, lambda now: ws.activation.run(now)),
+        Job("goal_rates", lambda: GOAL_RATES_SECONDS, GoalRatesJob(ws)),
     ]
+
+
+class GoalRatesJob:
+    """Measures every goal's rate over the Overview's windows when the data changed since it
+    last did (and once at start: the file may have changed while the server was down)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.measured: str | None = None  # the data version last measured
+
+    def __call__(self, now: dt.datetime) -> None:
+        version = self.ws.data_version  # read first: a commit while measuring brings a rerun
+        if version == self.measured:
+            return
+        self.ws.goals.measure_rates(as_of=now)
+        self.measured = version
 
 
 def refresh_time(ws: Workspace, now: dt.datetime) -> None:

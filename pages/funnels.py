@@ -196,7 +196,7 @@ def _over_time(spec: FunnelSpec) -> None:
     interval = st.segmented_control(
         "Per", ["day", "week", "month"], default="week", key="fn_interval"
     )
-    series = ui.attempt(ui.workspace().funnels.over_time, spec, interval or "week")
+    series = ui.attempt(ui.fresh, "funnels.over_time", spec, interval or "week")
     if series is None or series.empty:
         return
     fig = ui.charts.lines(series, "period", "rate", f"Conversion to the last step per {interval}")
@@ -213,18 +213,21 @@ spec = _spec()
 if spec is not None and len(spec.steps) >= 2:
     with st.spinner("Counting…"):
         result = completion.checked(
-            "fn_breakdown_text", spec.breakdown, ui.workspace().funnels.run, spec
+            "fn_breakdown_text", spec.breakdown, ui.fresh, "funnels.run", spec
         )
     if result is not None and result.entered == 0:
         ui.empty_state(
             "Nobody did the first step in this period", "Widen the dates or change step 1."
         )
     elif result is not None:
-        steps_tab, time_tab = st.tabs(["Steps", "Over time"])
-        with steps_tab:
-            _chart(result)
-            _drilldown(spec, result.breakdown_values)
-        with time_tab:
-            _over_time(spec)
+        # only the open tab is computed: "Over time" runs its query when someone opens it
+        steps_tab, time_tab = st.tabs(["Steps", "Over time"], on_change="rerun", key="fn_tab")
+        if steps_tab.open:
+            with steps_tab:
+                _chart(result)
+                _drilldown(spec, result.breakdown_values)
+        if time_tab.open:
+            with time_tab:
+                _over_time(spec)
 elif spec is not None:
     st.info("Add at least two steps.")

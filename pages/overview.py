@@ -37,10 +37,23 @@ def _change(report: OverviewReport, key: str) -> str:
     return f"{moved:+,}{share} vs previous period"
 
 
-def _at_a_glance(screen: views.OverviewScreen) -> None:
+def _goals_measured(screen: views.OverviewScreen, days: int) -> None:
+    """When the goal rates were measured, and whether the data changed since."""
+    as_of = screen.goals_as_of
+    if as_of is None:
+        return
+    changed = ui.workspace().changed_at
+    note = f"Rates over the {days} days up to {ui.fmt.when(as_of)} UTC"
+    if changed is not None and changed > as_of:
+        note += " · new data since then: the server measures them again within a minute"
+    st.caption(note)
+
+
+def _at_a_glance(screen: views.OverviewScreen, days: int) -> None:
     left, right = st.columns([3, 1])
     with left:
         st.markdown("**Goals in this window**")
+        _goals_measured(screen, days)
         if screen.goals.empty:
             ui.empty_state("No goals yet", "Define one on the Goals screen.")
         else:
@@ -126,7 +139,8 @@ def _recent(report: OverviewReport) -> None:
 
 ui.header("Overview", "Your audience at a glance: growth, activity, channels and consent.")
 window = st.segmented_control("Window", list(WINDOWS), default="Last 30 days", key="window")
-screen = ui.attempt(ui.cached, views.overview_screen, WINDOWS[window or "Last 30 days"])
+window_days = WINDOWS[window or "Last 30 days"]
+screen = ui.attempt(ui.cached, views.overview_screen, window_days)
 if screen is not None and screen.report.is_empty:
     ui.empty_state(
         "This workspace is empty",
@@ -136,7 +150,7 @@ if screen is not None and screen.report.is_empty:
 elif screen is not None:
     report = screen.report
     _totals(report)
-    _at_a_glance(screen)
+    _at_a_glance(screen, window_days)
     _growth(report)
     _channels(report)
     _consent_and_segments(report)

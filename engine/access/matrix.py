@@ -217,6 +217,8 @@ ACTIONS: dict[str, dict[str, str]] = {
         "compare": "analytics.view",
         "report": "analytics.view",
         "evaluate": "analytics.view",
+        "rates": "analytics.view",
+        "measure_rates": "goals.manage",
         "define": "goals.manage",
         "set_target": "goals.manage",
         "delete": "goals.manage",
