@@ -10,6 +10,7 @@ import streamlit as st
 from app import ui
 from app.ui import completion
 from engine.analytics.funnels import FunnelResult, FunnelSpec, spec_from
+from engine.clock import utcnow
 
 DEFAULT_STEPS = ["page_view", "signup", "purchase"]
 CAMPAIGN_STEPS = ["message_sent", "message_delivered", "message_read", "link_clicked"]
@@ -41,6 +42,13 @@ def _steps_table() -> pd.DataFrame:
         },
         key="fn_steps_editor",
     )
+
+
+def _last_week() -> tuple[dt.date, dt.date]:
+    """The default range of step 1: the last 7 days (UTC), so a first look reads a week of
+    events, not all of them."""
+    today = utcnow().date()
+    return today - dt.timedelta(days=6), today
 
 
 def _exclusions_table() -> pd.DataFrame:
@@ -84,7 +92,12 @@ def _spec() -> FunnelSpec | None:
     amount = cols[0].number_input("Conversion window", min_value=1, value=14, key="fn_within")
     unit = cols[1].selectbox("Unit", UNITS, index=3, key="fn_unit")
     order = cols[2].selectbox("Order", ["ordered", "strict", "unordered"], key="fn_order")
-    period = cols[3].date_input("Step 1 between", value=[], key="fn_dates")
+    period = cols[3].date_input(
+        "Step 1 between",
+        value=_last_week(),
+        key="fn_dates",
+        help="the last 7 days at first (as PostHog does); clear it for all time",
+    )
     with st.expander("Exclusions, breakdown and audience"):
         exclusions = _rows(_exclusions_table(), ["event", "where", "after_step", "before_step"])
         left, right = st.columns([3, 1])

@@ -35,6 +35,8 @@ def test_a_funnel_computes_over_time_only_when_its_tab_is_open(
 ) -> None:
     at = screen("funnels")
     no_errors(at)
+    today = utcnow().date()  # step 1 in the last 7 days at first, as PostHog does
+    assert at.date_input(key="fn_dates").value == (today - dt.timedelta(days=6), today)
     assert not _periods(at)  # the first load counts the steps, nothing else
     at.session_state["fn_tab"] = "Over time"  # a click on the tab
     at.run()
@@ -58,7 +60,10 @@ def test_a_funnel_rerun_reuses_its_counts_until_the_data_changes(
 def test_new_events_show_on_the_next_funnel_rerun(seeded: Workspace, screen: Screen) -> None:
     at = screen("funnels")
     before = _steps(at)["profiles"].tolist()
-    seeded.ingest.messages([track("newcomer", "page_view"), track("newcomer", "signup")])
+    now = {"timestamp": utcnow().isoformat() + "Z"}  # inside the screen's default range
+    seeded.ingest.messages(
+        [track("newcomer", "page_view", **now), track("newcomer", "signup", **now)]
+    )
     after = _steps(at.run())["profiles"].tolist()
     assert after[:2] == [before[0] + 1, before[1] + 1]
 

@@ -61,6 +61,7 @@ def test_funnel_builds_from_the_default_steps(seeded: Workspace, screen: Screen)
 
 def test_funnel_conversion_over_time(seeded: Workspace, screen: Screen) -> None:
     at = screen("funnels")
+    at.date_input(key="fn_dates").set_value(())  # all time, not the default last 7 days
     at.session_state["fn_tab"] = "Over time"  # the tab's content runs once it is open
     at.run()
     no_errors(at)
