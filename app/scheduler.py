@@ -11,9 +11,10 @@ Each job runs on its own thread, so a slow webhook receiver never delays a sched
 - `activation`: segment syncs that are due queue their deltas, due broadcasts queue their
   messages, and every destination's outbox is delivered in order, paced, with the same backoff
   (engine/activation/);
-- `goal_rates`: once a minute at most, when the data changed since the last measure (the
-  workspace's data version), every goal's rate over the Overview's windows is measured and
-  stored (engine/analytics/goal_rates.py), so the Overview reads its goals panel.
+- `at_a_glance`: once a minute at most, when the data changed since the last measure (the
+  workspace's data version), every goal's rate and the consent violations over each of the
+  Overview's windows are measured and stored (engine/analytics/goal_rates.py, overview.py), so
+  the Overview reads them instead of running a funnel per goal and the violations' join.
 
 Jobs with an interval of their own remember their last run in the workspace
 (engine/admin/jobs.py): after a restart, a job that fell due while the server was down runs once,
@@ -35,13 +36,14 @@ from typing import Any
 
 from engine import Workspace
 from engine.admin import jobs
+from engine.analytics.goal_rates import WINDOWS
 from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 
 log = logging.getLogger("kith.clock")
 
 TICK = 1.0  # seconds: how often the jobs without an interval of their own look for work
-GOAL_RATES_SECONDS = 60.0  # at most this often: measuring every goal costs a funnel each
+GLANCE_SECONDS = 60.0  # at most this often: measuring costs a funnel per goal per window
 
 
 @dataclass
@@ -188,13 +190,14 @@ def server_jobs(ws: Workspace, *, tick: float = TICK) -> list[Job]:
         ),
         Job("webhooks", lambda: tick, lambda now: ws.rules.deliver_webhooks(now)),
         Job("activation", lambda: tick, lambda now: ws.activation.run(now)),
-        Job("goal_rates", lambda: GOAL_RATES_SECONDS, GoalRatesJob(ws)),
+        Job("at_a_glance", lambda: GLANCE_SECONDS, AtAGlanceJob(ws)),
     ]
 
 
-class GoalRatesJob:
-    """Measures every goal's rate over the Overview's windows when the data changed since it
-    last did (and once at start: the file may have changed while the server was down)."""
+class AtAGlanceJob:
+    """Measures the Overview's at-a-glance figures (every goal's rate, the consent violations)
+    over its windows when the data changed since it last did (and once at start: the file may
+    have changed while the server was down)."""
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
@@ -204,7 +207,8 @@ class GoalRatesJob:
         version = self.ws.data_version  # read first: a commit while measuring brings a rerun
         if version == self.measured:
             return
-        self.ws.goals.measure_rates(as_of=now)
+        self.ws.goals.measure_rates(WINDOWS, as_of=now)
+        self.ws.overview.measure_violations(WINDOWS, as_of=now)
         self.measured = version
 
 

@@ -1,9 +1,10 @@
 """Dashboard server time on the benchmark workspace: the engine calls the People, Profile and
 Segments screens make, and the whole screen scripts (those and Overview, Goals, Funnels,
 Events, Consent, Rules) run through Streamlit's AppTest (what the server spends per rerun,
-without the browser). The goals' rates are measured first, as the server's clock does after
-the data changes (job `goal_rates`, timed on its own line); "first load" figures time a
-screen's first run with the dashboard's caches empty, the others a rerun.
+without the browser). The Overview's goal rates and consent violations are measured first, as
+the server's clock does after the data changes (job `at_a_glance`, timed on its own line);
+"first load" figures time a screen's first run with the dashboard's caches empty, the others a
+rerun.
 
 Run: .venv/bin/python -m bench.dashboard [--db PATH] [--repeat N]
 (default: the 1M-profile demo workspace of bench.workspace, built when missing)
@@ -23,10 +24,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import state
+from app.scheduler import AtAGlanceJob
 from app.ui import views
 from bench.workspace import DEFAULT_DB, ensure
 from engine import Workspace
 from engine.access.policy import Actor
+from engine.clock import utcnow
 from engine.profiles.service import ProfileFilter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +75,7 @@ def engine_calls(ws: Workspace, pid: int) -> dict[str, Callable[[], Any]]:
         "segments: live count + 20 members": lambda: views.segment_draft(acting, SEGMENT),
         "overview: 30-day report": lambda: ws.overview.report(30),
         "overview: report + goals + violations": lambda: views.overview_screen(acting, 30),
-        "clock: goal_rates job (background)": lambda: ws.goals.measure_rates(),
+        "clock: at_a_glance job (background)": lambda: AtAGlanceJob(ws)(utcnow()),
         "segments: list (share, 7 days)": lambda: ws.segments.list(),
     }
 
@@ -135,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         state.set_local_actor(BENCH_ADMIN)  # the screens act for a logged-in admin
         profiles = ws.profiles.list(limit=1).total
         pid = _busiest_profile(ws)
-        ws.goals.measure_rates()  # as the server's clock (job goal_rates) does after a change
+        AtAGlanceJob(ws)(utcnow())  # as the server's clock does after a change
         only = args.only or ""
         calls = {k: f for k, f in engine_calls(ws, pid).items() if k.startswith(only)}
         calls.update(screens(pid, only))

@@ -17,7 +17,7 @@ from kith_errors import NotFound, ValidationError
 
 if TYPE_CHECKING:
     from engine.access.acting import ActingWorkspace
-    from engine.analytics.overview import OverviewReport
+    from engine.analytics.overview import OverviewReport, Violations
     from engine.models import Profile
     from engine.profiles.service import ProfileFilter
 
@@ -296,15 +296,14 @@ class OverviewScreen:
     report: OverviewReport
     goals: pd.DataFrame  # name, rate, target, progress (NaN without a target)
     goals_as_of: dt.datetime | None  # the goals' window is the same length, ending then
-    violations: int
+    violations: Violations  # counted over the same length of window, with its own as_of
 
 
 def overview_screen(ws: ActingWorkspace, days: int) -> OverviewScreen:
     report = ws.overview.report(days)
     rates = ws.goals.rates(days)
     goals = rates.table[["name", "rate", "target", "progress"]]
-    violations = len(ws.consent.violations(report.start, report.end))
-    return OverviewScreen(report, goals, rates.as_of, violations)
+    return OverviewScreen(report, goals, rates.as_of, ws.overview.violations(days))
 
 
 # ---- rules ---------------------------------------------------------------------------------------

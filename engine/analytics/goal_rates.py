@@ -1,5 +1,5 @@
 """The goals at a glance: every goal's completion rate over each of the Overview's windows,
-measured once after the data changes (the server's clock, job `goal_rates`) and stored, so the
+measured once after the data changes (the server's clock, job `at_a_glance`) and stored, so the
 Overview reads the goals panel instead of running one funnel per goal whenever it is first
 drawn. A goal defined or replaced since is measured when first read, over the same window as
 the others; each rate is the goal report's for the window ending at its `as_of`."""

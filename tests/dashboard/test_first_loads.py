@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.scheduler import GoalRatesJob
+from app.scheduler import AtAGlanceJob
 from engine import Workspace
 from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
@@ -70,7 +70,7 @@ def test_new_events_show_on_the_next_funnel_rerun(seeded: Workspace, screen: Scr
 
 def _measured(seeded: Workspace) -> dt.datetime:
     now = utcnow().replace(microsecond=0)
-    GoalRatesJob(seeded)(now)
+    AtAGlanceJob(seeded)(now)
     return now
 
 
@@ -92,18 +92,23 @@ def test_the_overview_shows_the_goal_reports_rates(seeded: Workspace, screen: Sc
         assert panel.loc[name, "rate"] == pytest.approx(report.rate), name
     assert panel.loc[names[0], "progress"] == pytest.approx(panel.loc[names[0], "rate"] / 0.5)
     captions = [c.value for c in at.caption]
-    assert f"Rates over the 30 days up to {now:%Y-%m-%d %H:%M} UTC" in captions
+    assert f"Over the 30 days up to {now:%Y-%m-%d %H:%M} UTC" in captions
+    violations = next(m for m in at.metric if m.label == "Consent violations")
+    assert violations.value == f"{len(seeded.consent.violations(start, now)):,}"
 
 
-def test_the_overview_reads_measured_rates_without_running_the_goals(
+def test_the_overview_reads_measured_figures_without_running_the_queries(
     seeded: Workspace, screen: Screen
 ) -> None:
     _measured(seeded)
-    shown = _goals_panel(screen("overview"))["rate"]
-    # behind the commit path's back: a goal query would now count nobody
+    at = screen("overview")
+    shown = _goals_panel(at)["rate"]
+    sent = next(m for m in at.metric if m.label == "Consent violations").value
+    # behind the commit path's back: a goal or violations query would now count nobody
     seeded.db.execute("DELETE FROM events")
-    again = _goals_panel(screen("overview"))["rate"]
-    assert again.tolist() == shown.tolist() and shown.sum() > 0
+    again = screen("overview")
+    assert _goals_panel(again)["rate"].tolist() == shown.tolist() and shown.sum() > 0
+    assert next(m for m in again.metric if m.label == "Consent violations").value == sent
 
 
 def test_the_overview_says_when_the_data_changed_since_the_rates(
@@ -118,7 +123,7 @@ def test_the_overview_says_when_the_data_changed_since_the_rates(
 
 
 def test_the_clock_measures_again_only_after_a_change(seeded: Workspace) -> None:
-    job = GoalRatesJob(seeded)
+    job = AtAGlanceJob(seeded)
     first = utcnow().replace(microsecond=0)
     job(first)
     job(first + dt.timedelta(minutes=1))  # nothing changed: nothing measured
