@@ -28,7 +28,7 @@ import pandas as pd
 from bench import ingest as ingest_bench
 from bench import workspace as bench_workspace
 from engine import Workspace
-from engine.analytics.funnels import FunnelSpec, FunnelStep
+from engine.analytics.funnel_spec import FunnelSpec, FunnelStep
 from engine.models import PropertyType
 from store import analytics as analytics_repo
 

@@ -14,7 +14,7 @@ them are re-evaluated; the same analysis orders a batch's rules (engine/rules/de
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -130,3 +130,7 @@ class Change:
 
 def _ids(ids: Iterable[int]) -> tuple[int, ...]:
     return tuple(sorted({int(i) for i in ids}))
+
+
+# The workspace's one commit path (`Workspace.commit`), as the services that write receive it.
+Commit = Callable[[Change], object]

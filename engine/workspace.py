@@ -175,19 +175,19 @@ class Workspace:
     def channels(self) -> Channels:
         from engine.profiles.channels import Channels
 
-        return Channels(self)
+        return Channels(self.db, self.profiles)
 
     @cached_property
     def notes(self) -> Notes:
         from engine.profiles.notes import Notes
 
-        return Notes(self)
+        return Notes(self.db, self.profiles)
 
     @cached_property
     def groups(self) -> Groups:
         from engine.profiles.groups import Groups
 
-        return Groups(self)
+        return Groups(self.db, self.profiles, self.segments)
 
     @cached_property
     def merges(self) -> Merges:
@@ -205,13 +205,13 @@ class Workspace:
     def labels(self) -> Labels:
         from engine.profiles.labels import Labels
 
-        return Labels(self)
+        return Labels(self.db, self.catalog, self.commit)
 
     @cached_property
     def consent(self) -> Consent:
         from engine.profiles.consent import Consent
 
-        return Consent(self)
+        return Consent(self.db, self.commit)
 
     @cached_property
     def transfer(self) -> Transfer:
@@ -259,7 +259,7 @@ class Workspace:
     def activation(self) -> Activation:
         from engine.activation.service import Activation
 
-        return Activation(self)
+        return Activation(self.db, self.settings, self.segments, self.commit)
 
     @cached_property
     def keys(self) -> ApiKeys:
@@ -277,16 +277,16 @@ class Workspace:
     def users(self) -> Users:
         from engine.access.users import Users
 
-        return Users(self)
+        return Users(self.db)
 
     @cached_property
     def logins(self) -> Logins:
         from engine.access.logins import Logins
 
-        return Logins(self)
+        return Logins(self.db, self.users)
 
     @cached_property
     def access(self) -> Access:
         from engine.access.policy import Access
 
-        return Access(self)
+        return Access(self.db)

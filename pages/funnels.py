@@ -9,7 +9,8 @@ import streamlit as st
 
 from app import ui
 from app.ui import completion
-from engine.analytics.funnels import FunnelResult, FunnelSpec, spec_from
+from engine.analytics.funnel_spec import FunnelSpec, spec_from
+from engine.analytics.funnels import FunnelResult
 from engine.clock import utcnow
 
 DEFAULT_STEPS = ["page_view", "signup", "purchase"]

@@ -3,38 +3,68 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import asdict, dataclass
 
 from store.db import Database
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user as stored, without the password hash (read alone by `password_hash`)."""
+
+    id: int
+    username: str
+    role: str
+    created_at: dt.datetime
+    password_changed_at: dt.datetime
+    disabled_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class NewUser:
+    id: int
+    username: str
+    role: str
+    password_hash: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    user_id: int
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    ended_at: dt.datetime | None
+
 
 _USER = "SELECT id, username, role, created_at, password_changed_at, disabled_at FROM users "
 
 
-def insert_user(db: Database, row: dict[str, Any]) -> None:
+def insert_user(db: Database, user: NewUser) -> None:
     with db.transaction():
         db.execute(
             "INSERT INTO users (id, username, role, password_hash, created_at, "
-            "password_changed_at) VALUES ($id, $username, $role, $hash, $at, $at)",
-            row,
+            "password_changed_at) VALUES ($id, $username, $role, $password_hash, $at, $at)",
+            asdict(user),
         )
 
 
-def user_by_id(db: Database, user_id: int) -> dict[str, Any] | None:
+def user_by_id(db: Database, user_id: int) -> UserRow | None:
     found = db.dicts(_USER + "WHERE id = $id", {"id": user_id})
-    return found[0] if found else None
+    return UserRow(**found[0]) if found else None
 
 
-def user_by_name(db: Database, username: str) -> dict[str, Any] | None:
+def user_by_name(db: Database, username: str) -> UserRow | None:
     found = db.dicts(_USER + "WHERE lower(username) = lower($name)", {"name": username})
-    return found[0] if found else None
+    return UserRow(**found[0]) if found else None
 
 
 def password_hash(db: Database, user_id: int) -> str | None:
     return db.scalar("SELECT password_hash FROM users WHERE id = $id", {"id": user_id})
 
 
-def all_users(db: Database) -> list[dict[str, Any]]:
-    return db.dicts(_USER + "ORDER BY id")
+def all_users(db: Database) -> list[UserRow]:
+    return [UserRow(**row) for row in db.dicts(_USER + "ORDER BY id")]
 
 
 def active_admins(db: Database) -> int:
@@ -74,13 +104,13 @@ def insert_session(
         )
 
 
-def session(db: Database, session_hash: str) -> dict[str, Any] | None:
+def session(db: Database, session_hash: str) -> SessionRow | None:
     found = db.dicts(
         "SELECT user_id, created_at, expires_at, ended_at FROM user_sessions "
         "WHERE session_hash = $hash",
         {"hash": session_hash},
     )
-    return found[0] if found else None
+    return SessionRow(**found[0]) if found else None
 
 
 def end_session(db: Database, session_hash: str, at: dt.datetime) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -99,9 +100,26 @@ def _restore(db: Database, table: str, sql: str, rows: list[dict[str, Any]]) -> 
         db.execute(sql, {"rows": json.dumps(rows), "shape": shape})
 
 
-def get(db: Database, merge_id: int) -> dict[str, Any] | None:
-    rows = db.dicts("SELECT * FROM merges WHERE id = $id", {"id": merge_id})
-    return rows[0] if rows else None
+@dataclass(frozen=True)
+class MergeRow:
+    """A merge as recorded: who was folded into whom, when, and the snapshot to undo it."""
+
+    id: int
+    primary_id: int
+    secondary_id: int
+    merged_at: dt.datetime
+    actor: str | None
+    snapshot: str  # JSON: both profile rows and the moved small-table rows
+    undone_at: dt.datetime | None
+
+
+def get(db: Database, merge_id: int) -> MergeRow | None:
+    rows = db.dicts(
+        "SELECT id, primary_id, secondary_id, merged_at, actor, snapshot, undone_at "
+        "FROM merges WHERE id = $id",
+        {"id": merge_id},
+    )
+    return MergeRow(**rows[0]) if rows else None
 
 
 def later_merge_of(db: Database, profile_id: int, after: dt.datetime) -> int | None:

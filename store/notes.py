@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from store.db import Database
 
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: int
+    profile_id: int
+    author: str
+    body: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 _COLUMNS = "id, profile_id, author, body, created_at, updated_at"
 
 
-def insert(db: Database, row: dict[str, Any]) -> None:
+def insert(db: Database, note: NoteRow) -> None:
     db.execute(
-        "INSERT INTO notes VALUES ($id, $profile_id, $author, $body, $at, $at)",
-        row,
+        "INSERT INTO notes VALUES ($id, $profile_id, $author, $body, $created_at, $updated_at)",
+        asdict(note),
     )
 
 
-def get(db: Database, note_id: int) -> dict[str, Any] | None:
+def get(db: Database, note_id: int) -> NoteRow | None:
     rows = db.dicts(f"SELECT {_COLUMNS} FROM notes WHERE id = $id", {"id": note_id})
-    return rows[0] if rows else None
+    return NoteRow(**rows[0]) if rows else None
 
 
 def of(db: Database, profile_id: int) -> pd.DataFrame:

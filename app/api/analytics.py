@@ -13,13 +13,7 @@ from app.api.context import allowed
 from app.api.convert import records
 from engine.access.acting import ActingWorkspace
 from engine.analytics import trends
-from engine.analytics.funnels import (
-    Exclusion,
-    FunnelSpec,
-    FunnelStep,
-    parse_within,
-    spec_from,
-)
+from engine.analytics.funnel_spec import Exclusion, FunnelSpec, FunnelStep, parse_within, spec_from
 from engine.analytics.periods import Bound
 from engine.analytics.retention import RetentionSpec
 from engine.analytics.trends import TrendSpec

@@ -15,13 +15,13 @@ import secrets
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from engine.access.users import User
+from engine.access.users import User, Users
 from engine.clock import utcnow
 from store import access as repo
 from store import settings as settings_repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from store.db import Database
 
 COOKIE = "kith_session"
 LIFETIME = dt.timedelta(hours=12)
@@ -33,15 +33,15 @@ def _digest(session_id: str) -> str:
 
 
 class Logins:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, users: Users) -> None:
+        self.db, self.users = db, users
 
     @cached_property
     def _secret(self) -> bytes:
-        secret = settings_repo.get(self.ws.db, _SECRET_KEY)
+        secret = settings_repo.get(self.db, _SECRET_KEY)
         if secret is None:
             secret = secrets.token_hex(32)
-            settings_repo.put(self.ws.db, _SECRET_KEY, secret)
+            settings_repo.put(self.db, _SECRET_KEY, secret)
         return bytes.fromhex(secret)
 
     def _sign(self, payload: str) -> str:
@@ -52,7 +52,7 @@ class Logins:
         session_id = secrets.token_urlsafe(32)
         created = utcnow()
         expires = created + LIFETIME
-        repo.insert_session(self.ws.db, _digest(session_id), user.id, created, expires)
+        repo.insert_session(self.db, _digest(session_id), user.id, created, expires)
         payload = f"{session_id}.{int(expires.replace(tzinfo=dt.UTC).timestamp())}"
         return f"{payload}.{self._sign(payload)}"
 
@@ -61,11 +61,11 @@ class Logins:
         session_id = self._verified(cookie)
         if session_id is None:
             return None
-        row = repo.session(self.ws.db, _digest(session_id))
-        if row is None or row["ended_at"] is not None or row["expires_at"] <= utcnow():
+        row = repo.session(self.db, _digest(session_id))
+        if row is None or row.ended_at is not None or row.expires_at <= utcnow():
             return None
-        user = self.ws.users.get(row["user_id"])
-        if not user.active or user.password_changed_at > row["created_at"]:
+        user = self.users.get(row.user_id)
+        if not user.active or user.password_changed_at > row.created_at:
             return None
         return user
 
@@ -73,7 +73,7 @@ class Logins:
         """Log out: the session of this cookie can no longer be used."""
         session_id = self._verified(cookie)
         if session_id is not None:
-            repo.end_session(self.ws.db, _digest(session_id), utcnow())
+            repo.end_session(self.db, _digest(session_id), utcnow())
 
     def _verified(self, cookie: str | None) -> str | None:
         """The session id of a well-signed cookie whose expiry is still ahead."""

@@ -12,7 +12,7 @@ from store import settings as settings_repo
 
 if TYPE_CHECKING:
     from engine.access.users import User  # a pydantic model: the local owner's actor needs none
-    from engine.workspace import Workspace
+    from store.db import Database
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,15 @@ class Actor:
 
 
 class Access:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def agent_transfer(self) -> bool:
         """Whether agents may import and export customer data (off unless an admin allows it)."""
-        return bool(settings_repo.get(self.ws.db, AGENT_TRANSFER_SETTING))
+        return bool(settings_repo.get(self.db, AGENT_TRANSFER_SETTING))
 
     def set_agent_transfer(self, allowed: bool) -> None:
-        settings_repo.put(self.ws.db, AGENT_TRANSFER_SETTING, bool(allowed))
+        settings_repo.put(self.db, AGENT_TRANSFER_SETTING, bool(allowed))
 
     def allows(self, actor: Actor, permission: str) -> bool:
         transfer = actor.role == "agent" and self.agent_transfer()

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import threading
 from collections import deque
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -26,7 +27,7 @@ from kith_errors import AuthError, Conflict, NotFound, TooManyAttempts, Validati
 from store import access as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from store.db import Database
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 # failed logins per username (and per client address) before logins from it are refused for a
@@ -48,6 +49,10 @@ class User(BaseModel):
     @property
     def active(self) -> bool:
         return self.disabled_at is None
+
+    @classmethod
+    def of(cls, row: repo.UserRow) -> User:
+        return cls(**asdict(row))
 
 
 class Throttle:
@@ -82,8 +87,8 @@ class Throttle:
 
 
 class Users:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.throttle = Throttle()
 
     def create(self, username: str, role: str, password: str | None = None) -> tuple[User, str]:
@@ -92,29 +97,30 @@ class Users:
         role = _valid_role(role)
         password = password if password is not None else generated()
         check_strength(password)
-        if repo.user_by_name(self.ws.db, username) is not None:
+        if repo.user_by_name(self.db, username) is not None:
             raise Conflict(f"a user named {username!r} exists", details={"username": username})
-        user_id = self.ws.db.allocate_ids("users", 1)
-        row = {"id": user_id, "username": username, "role": role, "at": utcnow()}
-        repo.insert_user(self.ws.db, {**row, "hash": hash_password(password)})
+        user_id = self.db.allocate_ids("users", 1)
+        hashed = hash_password(password)
+        repo.insert_user(self.db, repo.NewUser(user_id, username, role, hashed, utcnow()))
         return self.get(user_id), password
 
     def list(self) -> pd.DataFrame:
-        frame = pd.DataFrame(repo.all_users(self.ws.db), columns=list(User.model_fields))
+        rows = [asdict(row) for row in repo.all_users(self.db)]
+        frame = pd.DataFrame(rows, columns=list(User.model_fields))
         frame["active"] = frame["disabled_at"].isna()
         return frame
 
     def get(self, user_id: int) -> User:
-        row = repo.user_by_id(self.ws.db, user_id)
+        row = repo.user_by_id(self.db, user_id)
         if row is None:
             raise NotFound(f"no user with id {user_id}", details={"id": user_id})
-        return User(**row)
+        return User.of(row)
 
     def named(self, username: str) -> User:
-        row = repo.user_by_name(self.ws.db, username)
+        row = repo.user_by_name(self.db, username)
         if row is None:
             raise NotFound(f"no user named {username!r}", details={"username": username})
-        return User(**row)
+        return User.of(row)
 
     def active(self, username: str) -> User:
         """The user named `username`, who must not be disabled."""
@@ -126,13 +132,13 @@ class Users:
         return user
 
     def count(self) -> int:
-        return repo.user_count(self.ws.db)
+        return repo.user_count(self.db)
 
     def set_role(self, username: str, role: str) -> User:
         user, role = self.named(username), _valid_role(role)
         if user.role == "admin" and role != "admin":
             self._keep_an_admin(user)
-        repo.set_role(self.ws.db, user.id, role)
+        repo.set_role(self.db, user.id, role)
         return self.get(user.id)
 
     def disable(self, username: str) -> User:
@@ -141,13 +147,13 @@ class Users:
         if user.role == "admin":
             self._keep_an_admin(user)
         now = utcnow()
-        repo.set_disabled(self.ws.db, user.id, now)
-        repo.end_sessions_of(self.ws.db, user.id, now)
+        repo.set_disabled(self.db, user.id, now)
+        repo.end_sessions_of(self.db, user.id, now)
         return self.get(user.id)
 
     def enable(self, username: str) -> User:
         user = self.named(username)
-        repo.set_disabled(self.ws.db, user.id, None)
+        repo.set_disabled(self.db, user.id, None)
         return self.get(user.id)
 
     def reset_password(self, username: str, password: str | None = None) -> str:
@@ -156,8 +162,8 @@ class Users:
         password = password if password is not None else generated()
         check_strength(password)
         now = utcnow()
-        repo.set_password(self.ws.db, user.id, hash_password(password), now)
-        repo.end_sessions_of(self.ws.db, user.id, now)
+        repo.set_password(self.db, user.id, hash_password(password), now)
+        repo.end_sessions_of(self.db, user.id, now)
         return password
 
     def authenticate(self, username: str, password: str, *, client: str = "") -> User:
@@ -182,15 +188,15 @@ class Users:
         return user
 
     def _check(self, username: str, password: str) -> User | None:
-        row = repo.user_by_name(self.ws.db, username.strip()) if username.strip() else None
-        stored = repo.password_hash(self.ws.db, row["id"]) if row else None
+        row = repo.user_by_name(self.db, username.strip()) if username.strip() else None
+        stored = repo.password_hash(self.db, row.id) if row else None
         matches = verify_password(password, stored or DECOY)
-        if row is None or stored is None or not matches or row["disabled_at"] is not None:
+        if row is None or stored is None or not matches or row.disabled_at is not None:
             return None
-        return User(**row)
+        return User.of(row)
 
     def _keep_an_admin(self, user: User) -> None:
-        if user.active and repo.active_admins(self.ws.db) <= 1:
+        if user.active and repo.active_admins(self.db) <= 1:
             raise Conflict(
                 f"{user.username!r} is the last active admin; make another admin first",
                 details={"username": user.username},

@@ -13,32 +13,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from engine.activation import config as cfg
 from engine.activation.payloads import broadcast_message_id
 from engine.batch import IngestBatch
-from engine.changes import Change
+from engine.changes import Change, Commit
 from store import activation as repo
 from store import ingest as ingest_repo
 from store.db import Database
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
 
 SEND, SKIP = "send", "skip"
 
 
 def split(
-    ws: Workspace, ids: list[int], destination: dict[str, Any], at: dt.datetime
+    db: Database,
+    blocked: Iterable[str],
+    ids: list[int],
+    destination: dict[str, Any],
+    at: dt.datetime,
 ) -> pd.DataFrame:
-    """profile_id, name, email, phone, country, address, consent, outcome (send/skip), reason."""
+    """profile_id, name, email, phone, country, address, consent, outcome (send/skip), reason;
+    `blocked`: the identity values no message may go to."""
     channel = destination["channel"]
-    frame = repo.audience(ws.db, ids, channel, list(cfg.identity_types(channel)), cfg.PURPOSE, at)
-    blocked = set(ws.settings.blocked_values)
+    frame = repo.audience(db, ids, channel, list(cfg.identity_types(channel)), cfg.PURPOSE, at)
+    blocked = set(blocked)
     reasons = [
         _reason(channel, consent, address, blocked)
         for consent, address in zip(frame["consent"], frame["address"], strict=True)
@@ -60,14 +63,18 @@ def _reason(channel: str, consent: str, address: Any, blocked: set[str]) -> str 
 
 
 def queue(
-    ws: Workspace, broadcast: dict[str, Any], destination: dict[str, Any], now: dt.datetime
+    db: Database,
+    blocked: Iterable[str],
+    broadcast: dict[str, Any],
+    destination: dict[str, Any],
+    now: dt.datetime,
 ) -> pd.DataFrame:
     """Start a due broadcast: the split as of now becomes its send log; one outbox row per
     person to send to (the body template filled for them). Returns the split."""
-    ids = repo.audience_ids(ws.db, broadcast["audience"])
-    frame = split(ws, ids, destination, now)
+    ids = repo.audience_ids(db, broadcast["audience"])
+    frame = split(db, blocked, ids, destination, now)
     sending = frame[frame["outcome"] == SEND]
-    first = ws.db.allocate_ids("activation_outbox", max(len(sending), 1))
+    first = db.allocate_ids("activation_outbox", max(len(sending), 1))
     outbox_ids = {pid: first + i for i, pid in enumerate(sending["profile_id"])}
     body = destination["config"]["body"]
     payloads = [cfg.fill(body, _values(person, broadcast)) for person in sending.to_dict("records")]
@@ -94,10 +101,10 @@ def queue(
             ),
         }
     )
-    with ws.db.transaction():
+    with db.transaction():
         if len(rows):
-            repo.enqueue(ws.db, rows)
-        repo.start_broadcast(ws.db, broadcast["id"], log, now)
+            repo.enqueue(db, rows)
+        repo.start_broadcast(db, broadcast["id"], log, now)
     return frame
 
 
@@ -150,11 +157,13 @@ class SentEvents:
         self.next_id += 1
 
 
-def commit_sent(ws: Workspace, batch_id: int, profile_ids: list[int], at: dt.datetime) -> None:
+def commit_sent(
+    db: Database, commit: Commit, batch_id: int, profile_ids: list[int], at: dt.datetime
+) -> None:
     """The pass's `message_sent` events through the commit path, like any ingestion batch
     (timeline, segments reading them, event rules). It holds the write lock throughout, as the
     clock's time refresh does: the rules it runs share their queue with the ingest thread's."""
     if profile_ids:
         people = tuple(sorted(set(profile_ids)))
-        with ws.db.write_lock:
-            ws.commit(Change.ingested(IngestBatch(batch_id, people, len(profile_ids), at)))
+        with db.write_lock:
+            commit(Change.ingested(IngestBatch(batch_id, people, len(profile_ids), at)))

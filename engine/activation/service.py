@@ -27,12 +27,15 @@ from engine.activation import config as cfg
 from engine.activation import signing
 from engine.activation.delivery import RUN_SECONDS, Outcome, Policy, basic_auth, deliver
 from engine.activation.payloads import SyncBatch, batches
+from engine.changes import Commit
 from engine.clock import utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import activation as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.admin.settings import Settings
+    from engine.segments.service import Segments
+    from store.db import Database
 
 MAX_LOG = 10_000
 STATUSES = ("pending", "delivered", "dead", "skipped")
@@ -56,9 +59,10 @@ class CreatedDestination(Destination):
 
 
 class Activation:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self.db = ws.db
+    def __init__(
+        self, db: Database, settings: Settings, segments: Segments, commit: Commit
+    ) -> None:
+        self.db, self.settings, self.segments, self.commit = db, settings, segments, commit
         self._running = threading.Lock()  # one run at a time: the clock's or a command's
 
     # ---- destinations ------------------------------------------------------------------------
@@ -207,7 +211,8 @@ class Activation:
         outcome (send/skip) and the reason of every skip."""
         row = self._messaging(destination)
         self._segment_id(audience)
-        frame = casts.split(self.ws, repo.audience_ids(self.db, audience), row, at or utcnow())
+        ids = repo.audience_ids(self.db, audience)
+        frame = casts.split(self.db, self.settings.blocked_values, ids, row, at or utcnow())
         return frame[["profile_id", "name", "address", "consent", "outcome", "reason"]]
 
     def broadcast(
@@ -347,7 +352,8 @@ class Activation:
             broadcast = self.get_broadcast(broadcast_id)
             destination = repo.destination_by_id(self.db, broadcast["destination_id"])
             assert destination is not None  # deleting a destination keeps no broadcast queued
-            casts.queue(self.ws, broadcast, _parsed(destination), now)
+            blocked = self.settings.blocked_values
+            casts.queue(self.db, blocked, broadcast, _parsed(destination), now)
         return len(due)
 
     def _deliver(self, now: dt.datetime) -> Outcome:
@@ -355,7 +361,7 @@ class Activation:
         outcome = Outcome()
         if not pending:  # the server asks every second: no client for nothing
             return outcome
-        settings = self.ws.settings
+        settings = self.settings
         policy = Policy(
             dt.timedelta(seconds=settings.webhook_backoff_seconds), settings.webhook_max_attempts
         )
@@ -368,7 +374,7 @@ class Activation:
                 done = deliver(self.db, _parsed(row), now, policy, client, deadline)
                 if done.events is not None:
                     sent = [int(r["profile_id"]) for r in done.sent]
-                    casts.commit_sent(self.ws, done.events.batch_id, sent, now)
+                    casts.commit_sent(self.db, self.commit, done.events.batch_id, sent, now)
                 outcome.add(done)
         return outcome
 
@@ -393,7 +399,7 @@ class Activation:
         return row
 
     def _segment_id(self, name: str) -> int:
-        return int(self.ws.segments.row(name)["id"])
+        return int(self.segments.row(name)["id"])
 
 
 def _outbox_rows(

@@ -10,16 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlglot import exp
 
 from dsl.ast import EventMatch
+from engine.analytics.funnel_spec import Exclusion, FunnelSpec, FunnelStep
 from engine.analytics.funnel_unordered import Group, first_times, reach_times, step_groups
 from engine.analytics.params import Compiled, Params
-
-if TYPE_CHECKING:
-    from engine.analytics.funnels import Exclusion, FunnelSpec, FunnelStep
 
 # One SELECT: per-step matching events (s1..sN), an attempt per step-1 event (or per step event in
 # unordered mode) with the time each later step was reached (t2..tN), voided attempts removed,

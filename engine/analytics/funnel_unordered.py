@@ -15,19 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
-from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from engine.analytics.funnel_spec import FunnelStep
 from kith_errors import ValidationError
-
-if TYPE_CHECKING:
-    from engine.analytics.funnels import FunnelStep
 
 # Sets of groups grow as 2**filters: more filters on one event type than this is refused.
 MAX_FILTERS_PER_TYPE = 5
 
-Group = tuple["FunnelStep", int]
+Group = tuple[FunnelStep, int]
 
 
 def step_groups(steps: Sequence[FunnelStep]) -> list[Group]:

@@ -22,7 +22,8 @@ from sqlglot import exp
 import dsl
 from dsl.ast import And, EventMatch, Expr, Goal, InSegment
 from engine.analytics import goal_rates
-from engine.analytics.funnels import Funnels, FunnelSpec, FunnelStep
+from engine.analytics.funnel_spec import FunnelSpec, FunnelStep
+from engine.analytics.funnels import Funnels
 from engine.analytics.goal_rates import GoalRates
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError

@@ -22,13 +22,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.analytics import periods, plain
-from engine.analytics.funnels import (
-    EventFilters,
-    FunnelStep,
-    breakdown_of,
-    check_point,
-    spec_error,
-)
+from engine.analytics.funnel_spec import FunnelStep, spec_error
+from engine.analytics.funnels import EventFilters, breakdown_of, check_point
 from engine.analytics.periods import Bound
 from engine.analytics.retention_query import Point, RetentionQuery, retention_query
 from engine.clock import as_of_or_now

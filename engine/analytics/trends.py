@@ -23,14 +23,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.analytics import periods, plain
-from engine.analytics.funnels import (
-    EventFilters,
-    EventPoint,
-    FunnelStep,
-    breakdown_of,
-    check_point,
-    spec_error,
-)
+from engine.analytics.funnel_spec import EventPoint, FunnelStep, spec_error
+from engine.analytics.funnels import EventFilters, breakdown_of, check_point
 from engine.analytics.trend_query import OTHER, SeriesQuery, TrendQuery, trend_query
 from engine.clock import as_of_or_now
 from kith_errors import ValidationError

@@ -29,6 +29,7 @@ from store.db import Database
 _BOM = b"\xef\xbb\xbf"
 _GZIP = b"\x1f\x8b"
 _BLOCK = 64 << 20  # bytes read at a time from a JSONL file
+_NEWLINE, _SPACE, _MULTIBYTE = 0x0A, 0x20, 0x80
 
 
 def read(db: Database, src: str | Path | IO[str], chunk: int) -> Iterator[pa.Table]:
@@ -89,21 +90,42 @@ def _count_lines(data: bytes) -> int:
 
 
 def _lines(data: bytes, first: int) -> pa.Table:
-    """The non-blank lines of `data` (whole lines, UTF-8) numbered from `first`."""
+    """The non-blank lines of `data` (whole lines, UTF-8, each with its line break) numbered
+    from `first`: Arrow strings over `data` itself, cut at the line breaks, not copied."""
     if not data:
         return _EMPTY
-    text = _utf8(data, first)
-    parts = pc.split_pattern(text, "\n").flatten()
+    raw = np.frombuffer(data, np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(raw == _NEWLINE) + 1))
     if data.endswith(b"\n"):
-        parts = parts.slice(0, len(parts) - 1)
-    numbers = pa.array(np.arange(first, first + len(parts)), pa.int64())
-    keep = pc.not_equal(pc.utf8_trim_whitespace(parts), "")
-    return pa.table({"_line": numbers, "raw": parts.cast(pa.string())}).filter(keep)
+        starts = starts[:-1]
+    offsets = np.append(starts, len(data)).astype(np.int64)
+    lines = _utf8(
+        pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data)),
+        data,
+        first,
+    )
+    numbers = pa.array(np.arange(first, first + len(starts)), pa.int64())
+    table = pa.table({"_line": numbers, "raw": lines.cast(pa.string())})
+    blank = _blank(data, raw, offsets)
+    return table.filter(pa.array(~blank)) if blank.any() else table
 
 
-def _utf8(data: bytes, first: int) -> pa.Array:
+def _blank(data: bytes, raw: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Which lines hold only white space. A JSON line begins with `{`, so only a line whose
+    first byte is white space or starts a multi-byte character needs a closer look."""
+    starts, ends = offsets[:-1], offsets[1:]
+    first = raw[np.minimum(starts, len(raw) - 1)]
+    doubtful = np.flatnonzero((first <= _SPACE) | (first >= _MULTIBYTE))
+    blank = np.zeros(len(starts), bool)
+    for i in doubtful:
+        blank[i] = data[starts[i] : ends[i]].decode("utf-8").strip() == ""
+    return blank
+
+
+def _utf8(text: pa.LargeStringArray, data: bytes, first: int) -> pa.LargeStringArray:
+    """`text` once its bytes are known to be UTF-8, else which line and byte are not."""
     try:
-        return pa.array([data], pa.large_binary()).cast(pa.large_string())
+        text.validate(full=True)
     except pa.ArrowInvalid as err:
         bad = _first_bad_byte(data)
         line = first + data.count(b"\n", 0, bad)
@@ -112,6 +134,7 @@ def _utf8(data: bytes, first: int) -> pa.Array:
             f"line {line} is not UTF-8 text (byte {column} of the line)",
             details={"line": line, "column": column},
         ) from err
+    return text
 
 
 def _first_bad_byte(data: bytes) -> int:
@@ -126,7 +149,10 @@ def _array(db: Database, data: bytes) -> pa.Table:
     """A JSON array's elements as (_line = position, raw), parsed by DuckDB; one DuckDB would
     read more leniently than the JSON spec is parsed in Python instead, which refuses a broken
     one as a whole, saying where it goes wrong."""
-    elements = repo.array_elements(db, _utf8(data, 1))
+    whole = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data)
+    )
+    elements = repo.array_elements(db, _utf8(whole, data, 1))
     if elements is not None:
         return elements
     try:

@@ -68,12 +68,13 @@ class Ingestor:
         *,
         source: str = "import",
         progress: Progress | None = None,
+        chunk: int = JSONL_CHUNK,
     ) -> IngestReport:
         """Segment messages, one per line (or one JSON array of them; gzipped or not), parsed
         by DuckDB (engine/ingest/jsonl.py); rejections carry line numbers (array positions).
-        Large files go in batches of JSONL_CHUNK lines; `progress(lines_done)` follows each."""
+        Large files go in batches of `chunk` lines; `progress(lines_done)` follows each."""
         total, done = IngestReport(), 0
-        for lines in jsonl.read(self.ws.db, src, JSONL_CHUNK):
+        for lines in jsonl.read(self.ws.db, src, chunk):
             received = utcnow()
             canon = jsonl.canonical(self.ws.db, lines, received, source)
             total = combine(total, self._commit(canon, received, 0, source))

@@ -26,7 +26,8 @@ from kith_errors import ValidationError
 from store import channels as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.profiles.service import Profiles
+    from store.db import Database
 
 
 class ChannelUse(BaseModel):
@@ -49,11 +50,11 @@ class ProfileChannels(BaseModel):
 
 
 class Channels:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, profiles: Profiles) -> None:
+        self.db, self.profiles = db, profiles
 
     def of(self, profile_id: int, *, as_of: dt.datetime | None = None) -> ProfileChannels:
-        self.ws.profiles.get(profile_id)
+        self.profiles.get(profile_id)
         return self.of_many([profile_id], as_of=as_of)[profile_id]
 
     def of_many(
@@ -61,8 +62,8 @@ class Channels:
     ) -> dict[int, ProfileChannels]:
         """Channels and main channel of each given profile (a page of the People list)."""
         ids = [int(i) for i in profile_ids]
-        used = repo.usage(self.ws.db, ids, CHANNELS, as_of_or_now(as_of))
-        chosen = repo.main_of(self.ws.db, ids)
+        used = repo.usage(self.db, ids, CHANNELS, as_of_or_now(as_of))
+        chosen = repo.main_of(self.db, ids)
         by_profile = dict(tuple(used.groupby("profile_id", sort=False)))
         return {
             pid: _channels(pid, by_profile.get(pid, used.iloc[:0]), chosen.get(pid)) for pid in ids
@@ -78,27 +79,27 @@ class Channels:
                 f"no event there (its channels: {on})",
                 details={"channel": channel, "channels": current.names},
             )
-        with self.ws.db.transaction():
-            repo.set_main(self.ws.db, profile_id, channel, actor, utcnow())
+        with self.db.transaction():
+            repo.set_main(self.db, profile_id, channel, actor, utcnow())
             before = current.main if current.main_set_by_hand else None
-            _audit(self.ws, actor, profile_id, before, channel)
+            _audit(self, actor, profile_id, before, channel)
         return self.of(profile_id)
 
     def clear_main(self, profile_id: int, *, actor: str = "admin") -> ProfileChannels:
         """Forget the main channel set by hand: the proposal from activity applies again."""
-        self.ws.profiles.get(profile_id)
-        chosen = repo.main_of(self.ws.db, [profile_id]).get(profile_id)
+        self.profiles.get(profile_id)
+        chosen = repo.main_of(self.db, [profile_id]).get(profile_id)
         if chosen is not None:
-            with self.ws.db.transaction():
-                repo.clear_main(self.ws.db, profile_id)
-                _audit(self.ws, actor, profile_id, chosen, None)
+            with self.db.transaction():
+                repo.clear_main(self.db, profile_id)
+                _audit(self, actor, profile_id, chosen, None)
         return self.of(profile_id)
 
 
 def _audit(
-    ws: Workspace, actor: str, profile_id: int, before: str | None, after: str | None
+    owner: Channels, actor: str, profile_id: int, before: str | None, after: str | None
 ) -> None:
-    audit.record(ws, actor, "profile", profile_id, "main_channel", "main_channel", before, after)
+    audit.record(owner, actor, "profile", profile_id, "main_channel", "main_channel", before, after)
 
 
 def _channels(profile_id: int, used: pd.DataFrame, chosen: str | None) -> ProfileChannels:

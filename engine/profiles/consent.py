@@ -11,14 +11,14 @@ import pandas as pd
 
 from engine.catalog.service import moment
 from engine.catalog.vocab import CHANNELS, CONSENT_STATUSES
-from engine.changes import Change, ChangeKind, Touches
+from engine.changes import Change, ChangeKind, Commit, Touches
 from engine.clock import utcnow
 from kith_errors import NotFound, ValidationError
 from store import consent as repo
 from store import profiles as profile_repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from store.db import Database
 
 BUCKETS = ("day", "week", "month")
 CONSENT = Touches(consent=True)  # what a consent change writes
@@ -38,8 +38,8 @@ def _check(channel: str, status: str, purpose: str) -> None:
 
 
 class Consent:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, commit: Commit) -> None:
+        self.db, self.commit = db, commit
 
     def set(
         self,
@@ -56,7 +56,7 @@ class Consent:
         latest change by time, so a late-arriving older change only lands in the log."""
         _check(channel, status, purpose)
         when = moment(at, "consent time") or utcnow()
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             if not profile_repo.existing_ids(db, [profile_id]):
                 raise NotFound(f"profile {profile_id} does not exist", details={"id": profile_id})
@@ -74,7 +74,7 @@ class Consent:
             latest = repo.current(db, profile_id, channel, purpose)
             if latest is None or latest <= when:
                 repo.upsert(db, row)
-        self.ws.commit(Change.of(ChangeKind.CONSENT, [profile_id], touches=CONSENT))
+        self.commit(Change.of(ChangeKind.CONSENT, [profile_id], touches=CONSENT))
 
     def set_many(
         self,
@@ -90,7 +90,7 @@ class Consent:
             changes[["channel", "status"]].drop_duplicates().itertuples(index=False)
         ):
             _check(channel, status, purpose)
-        db, ids = self.ws.db, changes["profile_id"].drop_duplicates().tolist()
+        db, ids = self.db, changes["profile_id"].drop_duplicates().tolist()
         frame = changes[["profile_id", "channel", "status", "at"]].reset_index(drop=True)
         frame = frame.rename(columns={"at": "changed_at"})
         with db.transaction():
@@ -101,12 +101,12 @@ class Consent:
             first = db.allocate_ids("consent_log", len(frame))
             repo.append_log_bulk(db, frame, first, (purpose, source, actor))
             repo.upsert_latest_bulk(db, frame, purpose, source)
-        self.ws.commit(Change.of(ChangeKind.CONSENT, ids, touches=CONSENT))
+        self.commit(Change.of(ChangeKind.CONSENT, ids, touches=CONSENT))
         return len(frame)
 
     def of(self, profile_id: int) -> pd.DataFrame:
         """The profile's current consent per channel and purpose."""
-        return repo.of(self.ws.db, profile_id)
+        return repo.of(self.db, profile_id)
 
     def history(
         self,
@@ -117,17 +117,17 @@ class Consent:
     ) -> pd.DataFrame:
         """Consent changes, newest first; `search` matches the person's name, email or phone."""
         text = search.strip() if search and search.strip() else None
-        return repo.history(self.ws.db, profile_id, channel, text, limit)
+        return repo.history(self.db, profile_id, channel, text, limit)
 
     def coverage(self, purpose: str = "marketing") -> pd.DataFrame:
         """Profiles per channel and status, `unknown` for those with no record."""
-        channels = sorted(set(CHANNELS) | set(repo.channels_seen(self.ws.db)))
-        return repo.coverage(self.ws.db, channels, CONSENT_STATUSES, purpose)
+        channels = sorted(set(CHANNELS) | set(repo.channels_seen(self.db)))
+        return repo.coverage(self.db, channels, CONSENT_STATUSES, purpose)
 
     def changes_over_time(self, bucket: str = "day") -> pd.DataFrame:
         if bucket not in BUCKETS:
             raise ValidationError(f"bucket {bucket!r} is not one of {', '.join(BUCKETS)}")
-        return repo.changes(self.ws.db, bucket)
+        return repo.changes(self.db, bucket)
 
     def violations(
         self,
@@ -138,4 +138,4 @@ class Consent:
     ) -> pd.DataFrame:
         """message_sent events to profiles whose consent on that channel was not granted then."""
         lo, hi = moment(start, "start"), moment(end, "end")
-        return repo.violations(self.ws.db, lo, hi, purpose)
+        return repo.violations(self.db, lo, hi, purpose)

@@ -21,29 +21,30 @@ from store import groups as repo
 from store import segments as segment_repo
 
 if TYPE_CHECKING:
-    from engine.profiles.service import ProfileFilter, ProfilePage
-    from engine.workspace import Workspace
+    from engine.profiles.service import ProfileFilter, ProfilePage, Profiles
+    from engine.segments.service import Segments
+    from store.db import Database
 
 MAX_DESCRIPTION = 500
 
 
 class Groups:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, profiles: Profiles, segments: Segments) -> None:
+        self.db, self.profiles, self.segments = db, profiles, segments
 
     def list(self) -> pd.DataFrame:
         """name, description, size, created_at, updated_at of every group, by name."""
-        return repo.overview(self.ws.db)
+        return repo.overview(self.db)
 
     def get(self, name: str) -> dict[str, Any]:
-        return self.ws.segments.get(self._row(name)["name"])
+        return self.segments.get(self._row(name)["name"])
 
     def members(self, name: str, *, limit: int = 50, offset: int = 0) -> ProfilePage:
         """A page of the group's members, as the People list shows them."""
         from engine.profiles.service import ProfileFilter
 
         self._row(name)
-        return self.ws.profiles.list(ProfileFilter(segment=name), limit=limit, offset=offset)
+        return self.profiles.list(ProfileFilter(segment=name), limit=limit, offset=offset)
 
     def create(
         self,
@@ -57,11 +58,11 @@ class Groups:
         """A new group holding the given profiles and everyone `matching` a People filter."""
         check_name(name)
         text = _description(description)
-        if segment_repo.get(self.ws.db, name) is not None:
+        if segment_repo.get(self.db, name) is not None:
             raise Conflict(f'there is already a segment or group named "{name}"')
         ids = self._picked(profile_ids, matching)  # a bad filter refuses before anything is made
-        self.ws.segments.save(name, kind="static", description=text)
-        audit.record(self.ws, actor, "group", name, "create", "description", after=text)
+        self.segments.save(name, kind="static", description=text)
+        audit.record(self, actor, "group", name, "create", "description", after=text)
         self._add(name, ids, actor)
         return self.get(name)
 
@@ -82,33 +83,33 @@ class Groups:
         self, profile_ids: Iterable[int], matching: ProfileFilter | None
     ) -> builtins.list[int]:
         ids = [int(i) for i in profile_ids]
-        return ids + (self.ws.profiles.matching_ids(matching) if matching is not None else [])
+        return ids + (self.profiles.matching_ids(matching) if matching is not None else [])
 
     def _add(self, name: str, ids: builtins.list[int], actor: str) -> int:
         if not ids:
             return 0
-        added = self.ws.segments.add_members(name, ids, actor)
-        audit.record(self.ws, actor, "group", name, "add_members", after={"added": added})
+        added = self.segments.add_members(name, ids, actor)
+        audit.record(self, actor, "group", name, "add_members", after={"added": added})
         return added
 
     def remove(self, name: str, profile_ids: Iterable[int], *, actor: str = "admin") -> int:
         """Take the given profiles out of the group; returns how many were members."""
         self._row(name)
         ids = [int(i) for i in profile_ids]
-        removed = self.ws.segments.remove_members(name, ids, actor)
-        audit.record(self.ws, actor, "group", name, "remove_members", after={"removed": removed})
+        removed = self.segments.remove_members(name, ids, actor)
+        audit.record(self, actor, "group", name, "remove_members", after={"removed": removed})
         return removed
 
     def rename(self, name: str, new_name: str, *, actor: str = "admin") -> dict[str, Any]:
         """Rename a group no segment or rule refers to by its name."""
         row = self._row(name)
         check_name(new_name)
-        if new_name != name and segment_repo.get(self.ws.db, new_name) is not None:
+        if new_name != name and segment_repo.get(self.db, new_name) is not None:
             raise Conflict(f'there is already a segment or group named "{new_name}"')
         self._unused(name, "rename")
-        with self.ws.db.transaction():
-            repo.rename(self.ws.db, row["id"], new_name, utcnow())
-            audit.record(self.ws, actor, "group", new_name, "rename", "name", name, new_name)
+        with self.db.transaction():
+            repo.rename(self.db, row["id"], new_name, utcnow())
+            audit.record(self, actor, "group", new_name, "rename", "name", name, new_name)
         return self.get(new_name)
 
     def describe(
@@ -116,28 +117,28 @@ class Groups:
     ) -> dict[str, Any]:
         row = self._row(name)
         text = _description(description)
-        with self.ws.db.transaction():
-            repo.describe(self.ws.db, row["id"], text, utcnow())
+        with self.db.transaction():
+            repo.describe(self.db, row["id"], text, utcnow())
             before = row["description"]
-            audit.record(self.ws, actor, "group", name, "describe", "description", before, text)
+            audit.record(self, actor, "group", name, "describe", "description", before, text)
         return self.get(name)
 
     def delete(self, name: str, *, actor: str = "admin") -> None:
         """Delete a group (its members stay as they are) no segment or rule refers to."""
         self._row(name)
         self._unused(name, "delete")
-        self.ws.segments.delete(name)
-        audit.record(self.ws, actor, "group", name, "delete")
+        self.segments.delete(name)
+        audit.record(self, actor, "group", name, "delete")
 
     def _row(self, name: str) -> dict[str, Any]:
-        row = self.ws.segments.row(name)
+        row = self.segments.row(name)
         if row["kind"] != "static":
             raise ValidationError(f'"{name}" is a {row["kind"]} segment, not a group')
         return row
 
     def _unused(self, name: str, what: str) -> None:
-        users = sorted(n for n, refs in self.ws.segments.schema().segments.items() if name in refs)
-        rules = repo.rules_naming(self.ws.db, name)
+        users = sorted(n for n, refs in self.segments.schema().segments.items() if name in refs)
+        rules = repo.rules_naming(self.db, name)
         if users or rules:
             named = ", ".join([*(f'segment "{u}"' for u in users), *(f'rule "{r}"' for r in rules)])
             raise Conflict(f'cannot {what} group "{name}": {named} refers to it; change that first')

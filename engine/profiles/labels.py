@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from engine.admin import audit
-from engine.changes import Change, ChangeKind, Touches
+from engine.changes import Change, ChangeKind, Commit, Touches
 from engine.clock import utcnow
 from kith_errors import NotFound, ValidationError
 from store import labels as repo
 from store import profiles as profile_repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from store.db import Database
 
 MAX_LABEL = 64
 LABELS = Touches(labels=True)  # what a label change writes
@@ -43,8 +44,8 @@ def _ids(profile_ids: int | Iterable[int]) -> list[int]:
 
 
 class Labels:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, catalog: Catalog, commit: Commit) -> None:
+        self.db, self.catalog, self.commit = db, catalog, commit
 
     def add(self, profile_ids: int | Iterable[int], label: str, *, actor: str) -> int:
         """Label the profiles; returns how many did not hold it before."""
@@ -58,7 +59,7 @@ class Labels:
         self, profile_ids: int | Iterable[int], label: str, actor: str, adding: bool
     ) -> int:
         text, ids = check_label(label), _ids(profile_ids)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             missing = sorted(set(ids) - profile_repo.existing_ids(db, ids))
             if missing:
@@ -69,14 +70,14 @@ class Labels:
             else:
                 changed = repo.remove(db, ids, text)
             action = "label_add" if adding else "label_remove"
-            audit.record_bulk(self.ws, actor, "profile", changed, action, field=text)
-        self.ws.catalog.invalidate()  # the language checks label names against those in use
-        self.ws.commit(Change.of(ChangeKind.LABEL, changed, touches=LABELS))
+            audit.record_bulk(self, actor, "profile", changed, action, field=text)
+        self.catalog.invalidate()  # the language checks label names against those in use
+        self.commit(Change.of(ChangeKind.LABEL, changed, touches=LABELS))
         return len(changed)
 
     def of(self, profile_id: int) -> list[str]:
-        return repo.of(self.ws.db, profile_id)
+        return repo.of(self.db, profile_id)
 
     def all(self) -> pd.DataFrame:
         """Every label in use with its number of profiles."""
-        return repo.counts(self.ws.db)
+        return repo.counts(self.db)

@@ -191,8 +191,8 @@ class Merges:
         db = self.ws.db
         with db.transaction():
             record = self._undoable(merge_id)
-            snapshot = json.loads(record["snapshot"])
-            primary_id, secondary_id = record["primary_id"], record["secondary_id"]
+            snapshot = json.loads(record.snapshot)
+            primary_id, secondary_id = record.primary_id, record.secondary_id
             repo.move_back(db, merge_id, primary_id, secondary_id, snapshot["rows"])
             profile_repo.replace_row(db, primary_id, json.dumps(snapshot["primary"]))
             profile_repo.insert_row(db, json.dumps(snapshot["secondary"]))
@@ -200,14 +200,14 @@ class Merges:
             audit.record(self.ws, actor, "profile", primary_id, "unmerge", before=secondary_id)
         self.ws.commit(Change.of(ChangeKind.UNMERGE, [primary_id, secondary_id]))
 
-    def _undoable(self, merge_id: int) -> dict[str, Any]:
+    def _undoable(self, merge_id: int) -> repo.MergeRow:
         record = repo.get(self.ws.db, merge_id)
         if record is None:
             raise NotFound(f"merge {merge_id} does not exist", details={"merge_id": merge_id})
-        if record["undone_at"] is not None:
-            raise Conflict(f"merge {merge_id} was already undone at {record['undone_at']}")
-        primary_id = record["primary_id"]
-        later = repo.later_merge_of(self.ws.db, primary_id, record["merged_at"])
+        if record.undone_at is not None:
+            raise Conflict(f"merge {merge_id} was already undone at {record.undone_at}")
+        primary_id = record.primary_id
+        later = repo.later_merge_of(self.ws.db, primary_id, record.merged_at)
         if later is not None:
             raise Conflict(
                 f"profile {primary_id} was merged into another profile afterwards; "

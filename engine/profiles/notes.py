@@ -8,6 +8,7 @@ commits nothing to the membership path."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -19,7 +20,8 @@ from kith_errors import Forbidden, NotFound, ValidationError
 from store import notes as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.profiles.service import Profiles
+    from store.db import Database
 
 NOTE_IDS = "notes"
 MAX_NOTE = 10_000  # characters
@@ -35,47 +37,47 @@ class Note(BaseModel):
 
 
 class Notes:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, profiles: Profiles) -> None:
+        self.db, self.profiles = db, profiles
 
     def of(self, profile_id: int) -> pd.DataFrame:
         """id, profile_id, author, body, created_at, updated_at; newest first."""
-        self.ws.profiles.get(profile_id)
-        return repo.of(self.ws.db, profile_id)
+        self.profiles.get(profile_id)
+        return repo.of(self.db, profile_id)
 
     def add(self, profile_id: int, body: str, *, actor: str = "admin") -> Note:
         text = _body(body)
-        self.ws.profiles.get(profile_id)
-        db = self.ws.db
+        self.profiles.get(profile_id)
+        db = self.db
         with db.transaction():
             note_id = db.allocate_ids(NOTE_IDS, 1)
-            row = {"id": note_id, "profile_id": profile_id, "author": _person(actor), "body": text}
-            repo.insert(db, {**row, "at": utcnow()})
-            audit.record(self.ws, actor, "note", note_id, "create", "body", after=text)
+            at = utcnow()
+            repo.insert(db, repo.NoteRow(note_id, profile_id, _person(actor), text, at, at))
+            audit.record(self, actor, "note", note_id, "create", "body", after=text)
         return self.get(note_id)
 
     def get(self, note_id: int) -> Note:
-        row = repo.get(self.ws.db, note_id)
+        row = repo.get(self.db, note_id)
         if row is None:
             raise NotFound(f"note {note_id} does not exist", details={"id": note_id})
-        return Note(**row)
+        return Note(**asdict(row))
 
     def edit(self, note_id: int, body: str, *, actor: str = "admin") -> Note:
         """Change a note's text; only its author may."""
         text = _body(body)
-        with self.ws.db.transaction():
+        with self.db.transaction():
             note = self._own(note_id, actor, "change")
             if note.body != text:
-                repo.update(self.ws.db, note_id, text, utcnow())
-                audit.record(self.ws, actor, "note", note_id, "update", "body", note.body, text)
+                repo.update(self.db, note_id, text, utcnow())
+                audit.record(self, actor, "note", note_id, "update", "body", note.body, text)
         return self.get(note_id)
 
     def delete(self, note_id: int, *, actor: str = "admin") -> None:
         """Delete a note; only its author may."""
-        with self.ws.db.transaction():
+        with self.db.transaction():
             note = self._own(note_id, actor, "delete")
-            repo.delete(self.ws.db, note_id)
-            audit.record(self.ws, actor, "note", note_id, "delete", "body", before=note.body)
+            repo.delete(self.db, note_id)
+            audit.record(self, actor, "note", note_id, "delete", "body", before=note.body)
 
     def _own(self, note_id: int, actor: str, what: str) -> Note:
         note = self.get(note_id)

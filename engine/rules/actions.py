@@ -45,6 +45,7 @@ from engine.rules import checks
 from engine.rules import deps as rule_deps
 from engine.rules import emits as emits
 from engine.rules.emits import Emit
+from engine.rules.firing import Firing
 from engine.rules.writes import PropertyWrites, Write
 from kith_errors import ValidationError
 from store import ingest as ingest_repo
@@ -54,26 +55,6 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 MAX_DEPTH = 5  # rules emitting events that trigger rules: at most this many levels
-
-
-@dataclass(frozen=True)
-class Firing:
-    """One rule firing for a set of profiles; `refs` maps `event.<path>` to its frame column."""
-
-    rule_id: int
-    rule: str
-    frame: pd.DataFrame
-    refs: dict[str, str]
-    depth: int
-    now: dt.datetime
-
-    @property
-    def actor(self) -> str:
-        return f"rule:{self.rule}"
-
-    @property
-    def profile_ids(self) -> list[int]:
-        return sorted({int(p) for p in self.frame["profile_id"]})
 
 
 def event_refs(actions: tuple[Action, ...]) -> list[Path]:

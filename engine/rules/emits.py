@@ -17,11 +17,11 @@ from sqlglot import exp
 
 from dsl.ast import EmitEvent, EventRef
 from engine.batch import IngestBatch
+from engine.rules.firing import Firing
 from store import ingest as ingest_repo
 from store import rules as repo
 
 if TYPE_CHECKING:
-    from engine.rules.actions import Firing
     from engine.workspace import Workspace
 
 _CASTS = {"number": "DOUBLE", "boolean": "BOOLEAN"}

@@ -36,9 +36,10 @@ from engine.changes import Change, ChangeKind
 from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
-from engine.rules.actions import MAX_DEPTH, Actions, Firing, describe, event_refs
+from engine.rules.actions import MAX_DEPTH, Actions, describe, event_refs
 from engine.rules.activity import RuleActivity, due
 from engine.rules.checks import REFUSED, check_writes
+from engine.rules.firing import Firing
 from engine.rules.query import BATCH, conditioned, event_select, ref_name
 from kith_errors import Conflict, KithError, NotFound, RuleFailed, StoreError, ValidationError
 from store import rules as repo

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from sqlglot import exp
@@ -30,11 +30,9 @@ from dsl.ast import (
 from engine.compiler import Context, compile_condition, compile_where, saved_expression
 from engine.compiler.build import only_profiles
 from engine.compiler.events import event_conditions
+from engine.segments.source import AsOf, SegmentSource
 from kith_errors import NotFound
 from store import profiles as profile_repo
-
-if TYPE_CHECKING:
-    from engine.segments.service import AsOf, Segments
 
 EVENT_COLUMNS = ("id", "type", "ts", "channel", "source", "properties")
 EVENT_LIMIT = 50
@@ -109,7 +107,7 @@ def _events_sentence(events: pd.DataFrame) -> str:
 
 
 def explain(
-    segments: Segments, text_or_name: str, profile_id: int, *, as_of: AsOf = None
+    segments: SegmentSource, text_or_name: str, profile_id: int, *, as_of: AsOf = None
 ) -> Explanation:
     ctx = segments.context(as_of)
     explainer = _Explainer(segments, ctx, profile_id)
@@ -124,7 +122,7 @@ class _Explainer:
     """Collects the leaf clauses (through saved segments, so `in segment "x"` shows why),
     evaluates them all in one query, then builds the clause tree."""
 
-    def __init__(self, segments: Segments, ctx: Context, pid: int) -> None:
+    def __init__(self, segments: SegmentSource, ctx: Context, pid: int) -> None:
         self.segments, self.ctx, self.pid = segments, ctx, pid
         self.leaves: list[Any] = []
         self.inner: dict[int, Any] = {}  # id(InSegment leaf) -> the saved expression
@@ -164,7 +162,7 @@ class _Explainer:
         return Clause(text, self.values[id(node)], kids, found)
 
 
-def _leaf_values(segments: Segments, ctx: Context, leaves: list[Any], pid: int) -> list[bool]:
+def _leaf_values(segments: SegmentSource, ctx: Context, leaves: list[Any], pid: int) -> list[bool]:
     columns = [compile_condition(ctx, leaf).as_(f"c{i}") for i, leaf in enumerate(leaves)]
     who = ctx.bind(int(pid))
     query = exp.select(*columns).from_(exp.table_("profiles", alias="p"))
@@ -176,7 +174,9 @@ def _leaf_values(segments: Segments, ctx: Context, leaves: list[Any], pid: int) 
     return [bool(v) for v in rows[0]]
 
 
-def _matching_events(segments: Segments, ctx: Context, node: Any, pid: int) -> pd.DataFrame | None:
+def _matching_events(
+    segments: SegmentSource, ctx: Context, node: Any, pid: int
+) -> pd.DataFrame | None:
     """The profile's events each event clause looked at (visible at as_of, in its window)."""
     matches: list[tuple[EventMatch, Window | None]]
     if isinstance(node, Did | Aggregate):

@@ -36,12 +36,12 @@ from engine.compiler import (
 from engine.compiler.context import STORED
 from engine.compiler.scoped import SCOPE_PARAM, compile_scoped_changes
 from engine.rules import deps
+from engine.segments.source import SegmentSource
 from store import segments as repo
 from store.db import Prepared
 
 if TYPE_CHECKING:
     from engine.scaleout.runner import Runner
-    from engine.segments.service import Segments
 
 _LISTS = Touches(lists=True)  # what a static list reads
 
@@ -89,7 +89,7 @@ class _ScopedPlan:
 
 
 class Membership:
-    def __init__(self, segments: Segments) -> None:
+    def __init__(self, segments: SegmentSource) -> None:
         self.segments = segments
         self.db = segments.db
         self._catalogue: _Catalogue | None = None

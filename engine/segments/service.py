@@ -36,6 +36,7 @@ from engine.compiler import (
     compile_query,
 )
 from engine.segments.membership import Membership, SegmentChanges
+from engine.segments.source import AsOf, Target
 from kith_errors import Conflict, NotFound, ValidationError
 from store import segments as repo
 from store.db import Database
@@ -52,8 +53,6 @@ COMPOUND_OPS = ("union", "intersection", "difference")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\- ]{0,99}$")
 TREND_DAYS = 7
 _LISTS = Touches(lists=True)  # what a list edit changes
-AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
-Target = str | Expr  # a saved segment's name, an expression's text, or a parsed expression
 
 
 class Segments:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Workspace
-from engine.analytics.funnels import FunnelSpec, FunnelStep
+from engine.analytics.funnel_spec import FunnelSpec, FunnelStep
 from kith_errors import DslNameError
 from tests.analytics.events import put_events
 

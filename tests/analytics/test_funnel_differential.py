@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Workspace
-from engine.analytics.funnels import Exclusion, FunnelSpec, FunnelStep
+from engine.analytics.funnel_spec import Exclusion, FunnelSpec, FunnelStep
 from tests.analytics import reference_funnel as ref
 from tests.analytics.events import T0, put_events
 

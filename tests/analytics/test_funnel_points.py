@@ -8,7 +8,7 @@ import pytest
 import dsl
 from dsl.ast import Did
 from engine import Workspace
-from engine.analytics.funnels import Exclusion, FunnelSpec, FunnelStep
+from engine.analytics.funnel_spec import Exclusion, FunnelSpec, FunnelStep
 from kith_errors import DslNameError, DslSyntaxError
 from tests.analytics.events import at, put_events
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine import Workspace
-from engine.analytics.funnels import Exclusion, FunnelSpec, FunnelStep, parse_within, spec_from
+from engine.analytics.funnel_spec import Exclusion, FunnelSpec, FunnelStep, parse_within, spec_from
 from kith_errors import DslError, DslNameError, ValidationError
 from tests.analytics.events import T0, at, put_events
 

@@ -313,3 +313,62 @@ def test_a_file_that_is_not_utf8_names_its_line(ws: Workspace, tmp_path: Path) -
     path.write_bytes(b'{"type": "track"}\n{"type": "tr\xff"}\n')
     with pytest.raises(IngestError, match=r"line 2 is not UTF-8 text \(byte 13 of the line\)"):
         ws.ingest.file(path)
+
+
+def test_blank_lines_line_breaks_and_indents_keep_line_numbers(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    def track(n: int) -> str:
+        message = {"type": "track", "event": "x", "userId": "u1", "messageId": f"m{n}"}
+        return json.dumps({**message, "timestamp": T})
+
+    # blank, spaces only, a tab, CRLF breaks, an indented message, an ideographic space only,
+    # a broken line and a last line without its line break
+    text = (
+        f"{track(1)}\r\n\r\n   \n\t\n   {track(5)}\r\n\u3000\n"
+        + '{"type": "track", "event": \n'
+        + track(8)
+    )
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(text.encode())
+    report = ws.ingest.file(path)
+    assert report.accepted == 3
+    assert [(r.line, r.reason[:14]) for r in report.rejected] == [(7, "not valid JSON")]
+    stored = ws.db.rows("SELECT message_id FROM events ORDER BY message_id")
+    assert [r[0] for r in stored] == ["m1", "m5", "m8"]
+
+
+def test_a_file_in_many_chunks_stores_what_one_chunk_stores(
+    two: tuple[Workspace, Workspace], tmp_path: Path
+) -> None:
+    """A file committed chunk by chunk: the same events, sessions, people, rejections and line
+    numbers as one chunk (ids aside: they are allocated per batch), and progress after each
+    commit."""
+    whole, chunked = two
+    lines = _lines()
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    expected = whole.ingest.jsonl(path)
+    done: list[int] = []
+    got = chunked.ingest.jsonl(path, chunk=7, progress=done.append)
+    assert [(r.line, r.reason) for r in got.rejected] == [
+        (r.line, r.reason) for r in expected.rejected
+    ]
+    assert (got.accepted, got.duplicates) == (expected.accepted, expected.duplicates)
+    assert _shape(chunked) == _shape(whole)
+    assert done == [*range(7, len(lines), 7), len(lines)]
+    assert len(done) > 3
+
+
+def _shape(ws: Workspace) -> dict[str, Any]:
+    """What a workspace holds, without ids: events, sessions, and who is one person."""
+    events = ws.db.rows(
+        "SELECT message_id, type, ts, channel, session_id, properties FROM events ORDER BY ALL"
+    )
+    sessions = ws.db.rows(
+        "SELECT id, channel, started_at, ended_at, event_count FROM sessions ORDER BY ALL"
+    )
+    people = ws.db.rows(
+        "SELECT list(message_id ORDER BY message_id) FROM events GROUP BY profile_id"
+    )
+    return {"events": events, "sessions": sessions, "people": sorted(p[0] for p in people)}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from app.cli.common import add_json, command, day_or_moment, emit, moment, open_workspace
 from app.cli.engines import add_engine, open_runner
-from engine.analytics.funnels import Exclusion, FunnelStep, parse_within, spec_from
+from engine.analytics.funnel_spec import Exclusion, FunnelStep, parse_within, spec_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,7 +1,6 @@
 -- aggregate_average: average amount of purchase > 50
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING AVG(TRY_CAST(e1.properties ->> '$.amount' AS DECIMAL(38, 9))) > $p1)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING AVG(TRY_CAST(e1.properties ->> '$.amount' AS DECIMAL(38, 9))) > $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": 50}
 
 -- aggregate_count: count of purchase in last 30 days < 2
@@ -11,39 +10,33 @@ WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 GROUP BY e1.profile_id H
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2026-01-30 00:00:00", "p2": 2}
 
 -- aggregate_count_where: count of purchase where amount > 100 in last 7 days >= 2
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) > $p2 GROUP BY e1.profile_id HAVING COUNT(*) >= $p3)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) > $p2 GROUP BY e1.profile_id HAVING COUNT(*) >= $p3) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2026-02-22 00:00:00", "p2": 100, "p3": 2}
 
 -- aggregate_max: max amount of purchase >= 500
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MAX(TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE)) >= $p1)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MAX(TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE)) >= $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": 500}
 
 -- aggregate_min: min amount of purchase < 5
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MIN(TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE)) < $p1)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MIN(TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE)) < $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": 5}
 
 -- aggregate_sum: total amount of purchase in last 90 days > 1000
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 GROUP BY e1.profile_id HAVING SUM(TRY_CAST(e1.properties ->> '$.amount' AS DECIMAL(38, 9))) > $p2)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 GROUP BY e1.profile_id HAVING SUM(TRY_CAST(e1.properties ->> '$.amount' AS DECIMAL(38, 9))) > $p2) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2025-12-01 00:00:00", "p2": 1000}
 
 -- ago_window: did page_view between 7 and 14 days ago
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND e1.ts <= $p2)
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND e1.ts <= $p2) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "page_view", "p1": "2026-02-15 00:00:00", "p2": "2026-02-22 00:00:00"}
 
 -- any_event: did any event in last 2 hours
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.ts <= $as_of AND e1.ts > $p0)
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.ts <= $as_of AND e1.ts > $p0) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "2026-02-28 22:00:00"}
 
 -- at_most: did purchase at most 3 times
@@ -80,9 +73,8 @@ WHERE p.country = $p0 AND p.lifetime_value >= $p1
 -- params: {"p0": "ID", "p1": 500}
 
 -- consent: consent whatsapp is granted
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT profile_id FROM consent_log
-WHERE channel = $p0 AND purpose = $p1 AND changed_at <= $as_of GROUP BY profile_id HAVING ARG_MAX(status, {'changed_at': changed_at, 'id': id}) = $p2)
+SELECT p.id FROM (SELECT profile_id AS id FROM consent_log
+WHERE channel = $p0 AND purpose = $p1 AND changed_at <= $as_of GROUP BY profile_id HAVING ARG_MAX(status, {'changed_at': changed_at, 'id': id}) = $p2) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "whatsapp", "p1": "marketing", "p2": "granted"}
 
 -- consent_denied_revoked: consent whatsapp is denied or consent whatsapp is revoked
@@ -109,15 +101,13 @@ WHERE p.created_at < $p0 OR p.last_seen >= $p1
 -- params: {"p0": "2026-01-01 00:00:00", "p1": "2026-02-01 00:00:00"}
 
 -- date_window: did message_read between "2026-01-01" and "2026-02-01"
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts >= $p1 AND e1.ts < $p2)
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts >= $p1 AND e1.ts < $p2) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "message_read", "p1": "2026-01-01 00:00:00", "p2": "2026-02-01 00:00:00"}
 
 -- did: did purchase
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of)
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase"}
 
 -- did_not: did not page_view in last 30 days
@@ -127,33 +117,28 @@ WHERE e1.profile_id = p.id AND (e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "page_view", "p1": "2026-01-30 00:00:00"}
 
 -- exactly: did form_submitted exactly 1 times
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING COUNT(*) = $p1)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING COUNT(*) = $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "form_submitted", "p1": 1}
 
 -- first_occurrence: first purchase more than 90 days ago
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MIN(e1.ts) <= $p1)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MIN(e1.ts) <= $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2025-12-01 00:00:00"}
 
 -- first_where_window: first purchase where amount > 100 in last 30 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) > $p1 GROUP BY e1.profile_id HAVING MIN(e1.ts) > $p2)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) > $p1 GROUP BY e1.profile_id HAVING MIN(e1.ts) > $p2) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": 100, "p2": "2026-01-30 00:00:00"}
 
 -- frequency_between: did purchase between 2 and 5 times
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING COUNT(*) BETWEEN $p1 AND $p2)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING COUNT(*) BETWEEN $p1 AND $p2) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": 2, "p2": 5}
 
 -- frequency_where: did purchase where amount > 100 at least 2 times in last 14 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) > $p2 GROUP BY e1.profile_id HAVING COUNT(*) >= $p3)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) > $p2 GROUP BY e1.profile_id HAVING COUNT(*) >= $p3) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2026-02-15 00:00:00", "p2": 100, "p3": 2}
 
 -- grouping: (country = "ID" or country = "BR") and plan = "pro"
@@ -174,15 +159,13 @@ WHERE profile_id = p.id AND segment_id = $p1)
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "2026-02-22 00:00:00", "p1": 2}
 
 -- in_segment_dynamic: in segment "active"
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.ts <= $as_of AND e1.ts > $p0)
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.ts <= $as_of AND e1.ts > $p0) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "2026-02-22 00:00:00"}
 
 -- in_segment_static: in segment "vips"
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT profile_id FROM list_members
-WHERE segment_id = $p0)
+SELECT p.id FROM (SELECT DISTINCT profile_id AS id FROM list_members
+WHERE segment_id = $p0) AS p
 -- params: {"p0": 2}
 
 -- is_not_set: company is not set
@@ -196,21 +179,18 @@ WHERE (p.properties ->> '$.tier') = $p0 AND TRY_CAST(p.properties ->> '$.score' 
 -- params: {"p0": "gold", "p1": 5}
 
 -- label: has label "vip"
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT profile_id FROM labels
-WHERE label = $p0)
+SELECT p.id FROM (SELECT DISTINCT profile_id AS id FROM labels
+WHERE label = $p0) AS p
 -- params: {"p0": "vip"}
 
 -- last_before: last purchase before "2026-10-01"
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MAX(e1.ts) < $p1)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MAX(e1.ts) < $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2026-10-01 00:00:00"}
 
 -- last_occurrence: last page_view within last 7 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MAX(e1.ts) > $p1)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of GROUP BY e1.profile_id HAVING MAX(e1.ts) > $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "page_view", "p1": "2026-02-22 00:00:00"}
 
 -- matches: name matches "^A.*a$"
@@ -255,33 +235,28 @@ WHERE p.created_at > $p0 AND p.created_at <= $as_of
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "2026-01-30 00:00:00"}
 
 -- sequence: did signup then purchase within 7 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT s1.profile_id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts
-WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND s2.ts <= s1.ts + TO_DAYS($p2))
+SELECT p.id FROM (SELECT DISTINCT s1.profile_id AS id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts
+WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND s2.ts <= s1.ts + TO_DAYS($p2)) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "signup", "p1": "purchase", "p2": 7}
 
 -- sequence_in_window: did signup then purchase within 2 days in last 30 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT s1.profile_id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts
-WHERE s1.type = $p0 AND s1.ts <= $as_of AND s1.ts > $p1 AND s2.type = $p2 AND s2.ts <= $as_of AND s2.ts <= s1.ts + TO_DAYS($p3))
+SELECT p.id FROM (SELECT DISTINCT s1.profile_id AS id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts
+WHERE s1.type = $p0 AND s1.ts <= $as_of AND s1.ts > $p1 AND s2.type = $p2 AND s2.ts <= $as_of AND s2.ts <= s1.ts + TO_DAYS($p3)) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "signup", "p1": "2026-01-30 00:00:00", "p2": "purchase", "p3": 2}
 
 -- sequence_same_type: did page_view then page_view within 1 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT s1.profile_id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts AND s2.id <> s1.id
-WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND s2.ts <= s1.ts + TO_DAYS($p2))
+SELECT p.id FROM (SELECT DISTINCT s1.profile_id AS id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts AND s2.id <> s1.id
+WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND s2.ts <= s1.ts + TO_DAYS($p2)) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "page_view", "p1": "page_view", "p2": 1}
 
 -- sequence_three: did page_view then signup then purchase within 2 weeks
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT s1.profile_id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts JOIN events AS s3 ON s3.profile_id = s1.profile_id AND s3.ts >= s2.ts
-WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND s3.type = $p2 AND s3.ts <= $as_of AND s3.ts <= s1.ts + TO_WEEKS($p3))
+SELECT p.id FROM (SELECT DISTINCT s1.profile_id AS id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts JOIN events AS s3 ON s3.profile_id = s1.profile_id AND s3.ts >= s2.ts
+WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND s3.type = $p2 AND s3.ts <= $as_of AND s3.ts <= s1.ts + TO_WEEKS($p3)) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "page_view", "p1": "signup", "p2": "purchase", "p3": 2}
 
 -- sequence_where: did signup then page_view where url contains "/pricing" then purchase within 7 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT s1.profile_id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts JOIN events AS s3 ON s3.profile_id = s1.profile_id AND s3.ts >= s2.ts
-WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND CONTAINS(s2.properties ->> '$.url', $p2) AND s3.type = $p3 AND s3.ts <= $as_of AND s3.ts <= s1.ts + TO_DAYS($p4))
+SELECT p.id FROM (SELECT DISTINCT s1.profile_id AS id FROM events AS s1 JOIN events AS s2 ON s2.profile_id = s1.profile_id AND s2.ts >= s1.ts JOIN events AS s3 ON s3.profile_id = s1.profile_id AND s3.ts >= s2.ts
+WHERE s1.type = $p0 AND s1.ts <= $as_of AND s2.type = $p1 AND s2.ts <= $as_of AND CONTAINS(s2.properties ->> '$.url', $p2) AND s3.type = $p3 AND s3.ts <= $as_of AND s3.ts <= s1.ts + TO_DAYS($p4)) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "signup", "p1": "page_view", "p2": "/pricing", "p3": "purchase", "p4": 7}
 
 -- string_match: email ends with "@Acme.com" and not (lifecycle = "churned")
@@ -295,33 +270,28 @@ WHERE p.created_at >= $p0
 -- params: {"p0": "2026-10-01 09:30:00"}
 
 -- where_boolean: did purchase where not (currency = "USD") or amount >= 10
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND (NOT COALESCE((e1.properties ->> '$.currency') = $p1, FALSE) OR TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) >= $p2))
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND (NOT COALESCE((e1.properties ->> '$.currency') = $p1, FALSE) OR TRY_CAST(e1.properties ->> '$.amount' AS DOUBLE) >= $p2)) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "USD", "p2": 10}
 
 -- where_channel: did link_clicked where url contains "/pricing" and channel = "email" in last 7 days
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND (CONTAINS(e1.properties ->> '$.url', $p2) AND e1.channel = $p3))
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 AND (CONTAINS(e1.properties ->> '$.url', $p2) AND e1.channel = $p3)) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "link_clicked", "p1": "2026-02-22 00:00:00", "p2": "/pricing", "p3": "email"}
 
 -- window_after: did page_view after "2026-10-01T00:00:00Z"
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts >= $p1)
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts >= $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "page_view", "p1": "2026-10-01 00:00:00"}
 
 -- window_before: did page_view before "2026-09-01"
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts < $p1)
+SELECT p.id FROM (SELECT DISTINCT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts < $p1) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "page_view", "p1": "2026-09-01 00:00:00"}
 
 -- window_then_frequency: did purchase in last 30 days at least 3 times
-SELECT p.id FROM profiles AS p
-WHERE p.id IN (SELECT e1.profile_id FROM events AS e1
-WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 GROUP BY e1.profile_id HAVING COUNT(*) >= $p2)
+SELECT p.id FROM (SELECT e1.profile_id AS id FROM events AS e1
+WHERE e1.type = $p0 AND e1.ts <= $as_of AND e1.ts > $p1 GROUP BY e1.profile_id HAVING COUNT(*) >= $p2) AS p
 -- params: {"as_of": "2026-03-01 00:00:00", "p0": "purchase", "p1": "2026-01-30 00:00:00", "p2": 3}
 
 -- window_units: did page_view in last 30 minutes or did signup in last 3 weeks or did purchase in the last 2 months
