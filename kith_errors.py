@@ -7,6 +7,7 @@ person who typed the input.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 
@@ -52,16 +53,27 @@ class DslError(KithError):
         super().__init__(message, details=details)
 
     def caret(self) -> str:
-        """The offending source line with a caret under the column."""
+        """The offending source line with a caret under the column, where a monospace font
+        shows it: a wide character (CJK) takes two cells, a combining mark none, a tab stays."""
         lines = self.source.splitlines() or [""]
         text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
-        return f"{text}\n{' ' * max(self.column - 1, 0)}^"
+        pad = "".join(_cells(char) for char in text[: max(self.column - 1, 0)])
+        return f"{text}\n{pad}^"
 
     def __str__(self) -> str:
         head = f"line {self.line}, column {self.column}: {self.message}"
         if self.suggestion:
             head += f" (did you mean {self.suggestion!r}?)"
         return f"{head}\n{self.caret()}" if self.source else head
+
+
+def _cells(char: str) -> str:
+    """The blank a character's place takes under it in a monospace font."""
+    if char == "\t":
+        return "\t"
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return ""
+    return "  " if unicodedata.east_asian_width(char) in ("W", "F") else " "
 
 
 class DslSyntaxError(DslError):

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
-from app.journal import Journal, Record
+from app.journal import Journal, Record, journal_dir
 from engine import Workspace
 from engine.clock import utcnow
 from engine.ingest.intake import Admitted, Part, Refusal
@@ -127,6 +127,7 @@ class IngestPipeline:
         self._inbox: queue.Queue[Any] = queue.Queue()
         self._gate = threading.Lock()  # submit vs close: nothing is queued behind the stop
         self._closed = False
+        self.replayed = 0  # journaled requests the last run left unloaded (known on start)
         self._loaded = threading.Condition()  # guards the fields below
         self._backlog: deque[_Journaled] = deque()
         self._backlog_messages = 0
@@ -147,6 +148,7 @@ class IngestPipeline:
         left = self.journal.open(loaded, self.ws.intake.workspace_key())
         if left:
             log.warning("loading %d journaled requests left by the last run", len(left))
+        self.replayed = len(left)
         self._loaded_seq = loaded
         self._journaled_seq = max(loaded, self.journal.last_seq)
         for record in left:
@@ -431,6 +433,20 @@ class IngestPipeline:
     def _replayed(self, record: Record) -> _Journaled:
         canon = self.ws.intake.canonical(record.messages, record.received)
         return _Journaled(record.seq, Part(record.received, record.messages, canon))
+
+
+def load_left_journal(ws: Workspace) -> int:
+    """Without a server: load what a server that stopped without a clean shutdown journaled
+    but never loaded, as its next start would, and delete the journal files once loaded (an
+    erase must not leave the person's messages there). Returns the records loaded."""
+    directory = journal_dir(ws.path)
+    if not directory.is_dir():
+        return 0
+    pipeline = IngestPipeline(ws, Journal(directory), linger=0.0).start()
+    pipeline.close()
+    if pipeline.health().status == "failed":
+        raise JournalFailed(f"the journal {directory} could not be loaded; see the log")
+    return pipeline.replayed
 
 
 def _log_fatal(reason: str) -> None:

@@ -62,6 +62,7 @@ def create_app(
         state.set_workspace(ws)
         app.state.ws = ws
         app.state.pipeline = IngestPipeline(ws, journal, on_fatal=_stop_loudly).start()
+        ws.privacy.after_erase.append(app.state.pipeline.forget)  # every door's erase
         app.state.clock = Scheduler(ws, server_jobs(ws)).start()
         access = local_access.publish(db_path, url) if url else None
         app.state.local_token = access.token if access else None

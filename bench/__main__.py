@@ -33,6 +33,7 @@ SMALL: dict[str, list[str]] = {
     "spark": ["--profiles", "100000", "--repeat", "1"],
     "schemas": ["--events", "100000", "--profiles", "10000", "--db", SMALL_DB],
     "activation": ["--profiles", "20000", "--batch-sizes", "500"],
+    "compaction": ["--db", SMALL_DB, "--repeat", "1"],
 }
 FIRST = ("workspace",)  # others may read what it builds
 

@@ -9,13 +9,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dsl.names import NAME_CHAR, NAME_PATTERN
 from dsl.printer import KEYWORDS
 from dsl.schema import Schema
 from kith_errors import DslError
 
-_PARTIAL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*$")
-_WORDS = re.compile(r'"(?:[^"\\\n]|\\.)*"|--[^\n]*|[A-Za-z_][A-Za-z0-9_.]*|\S')
-_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DOTTED = rf"{NAME_PATTERN}(?:\.|{NAME_CHAR})*"  # a name or a dotted path
+_PARTIAL = re.compile(_DOTTED + "$")
+_WORDS = re.compile(r'"(?:[^"\\\n]|\\.)*"|--[^\n]*|' + _DOTTED + r"|\S")
+_BARE = re.compile(f"^{NAME_PATTERN}$")
 # What may start a condition: offered when nothing has been typed at the point yet.
 STARTERS = ("did", "not", "has label", "in segment", "consent", "has channel", "first", "last")
 _EVENT_AFTER = {"did", "then", "of", "first", "last"}
@@ -129,7 +131,7 @@ def apply_suggestion(error: DslError) -> str | None:
     if not error.suggestion or not found or not error.source:
         return None
     wrong, source = found[-1], error.source
-    word = re.compile(r'(?<![A-Za-z0-9_])"?' + re.escape(wrong) + r'"?(?![A-Za-z0-9_])')
+    word = re.compile(f'(?<!{NAME_CHAR})"?' + re.escape(wrong) + f'"?(?!{NAME_CHAR})')
     match = word.search(source, _offset(source, error.line, error.column))
     if match is None:
         return None

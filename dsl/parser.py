@@ -14,6 +14,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from dsl import ast
+from dsl.names import NAME_CHAR, NAME_PATTERN
 from dsl.rule_builder import AstBuilder
 from dsl.suggest import suggest
 from kith_errors import DslError, DslSyntaxError
@@ -61,9 +62,11 @@ _CONDITION_START = {"_DID", "_HAS", "_CONSENT", "_FIRST", "_COUNT"}
 _PREDICATE_OPS = {"_CONTAINS", "_STARTS", "_IS", "_BETWEEN"}
 _ACTION_WORDS = ["set", "unset", "increment", "add", "remove", "emit", "call", "notify"]
 _ACTIONS = "an action: set, unset, increment, add, remove, emit, call or notify"
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD = re.compile(NAME_PATTERN)
 _SOURCE_TOKEN = re.compile(
-    r"\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?|--[^\n]*|[A-Za-z0-9_.]+|!=|<=|>=|==|\S"
+    r"\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?|--[^\n]*|(?:\.|"
+    + NAME_CHAR
+    + r")+|!=|<=|>=|==|\S"
 )
 
 

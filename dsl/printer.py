@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from dsl import ast
+from dsl.names import NAME_PATTERN, event_type, odd_character
 
 GRAMMAR_FILE = Path(__file__).with_name("segment.lark")
 # Every keyword of the language, read from the grammar: such names are quoted where the grammar
 # allows quotes, and the catalog refuses them as property names.
 KEYWORDS = frozenset(re.findall(r'"([a-z]+)"i', GRAMMAR_FILE.read_text(encoding="utf-8")))
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = re.compile(NAME_PATTERN)
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _STRING_OPS = {"contains": "contains", "starts_with": "starts with", "ends_with": "ends with"}
 _STRING_OPS["matches"] = "matches"
@@ -72,8 +73,14 @@ def quote(text: str) -> str:
 
 def name(text: str) -> str:
     """A name where the grammar takes a bare word or a quoted one (events, channels, keys)."""
-    bare = _IDENT.fullmatch(text) and text.lower() not in KEYWORDS
+    bare = _IDENT.fullmatch(text) and odd_character(text) is None and text.lower() not in KEYWORDS
     return text if bare else quote(text)
+
+
+def event_name(text: str) -> str:
+    """An event name: bare only where reading it back gives it again (a non-ASCII bare name is
+    folded, dsl/names.py); quoted names are read exactly as written."""
+    return name(text) if event_type(text) == text else quote(text)
 
 
 def value(val: Any) -> str:
@@ -170,7 +177,7 @@ def _relative_date(expr: ast.RelativeDate) -> Printed:
 
 
 def event_match(match: ast.EventMatch) -> Printed:
-    text = "any event" if match.event is None else name(match.event)
+    text = "any event" if match.event is None else event_name(match.event)
     if match.where is None:
         return text, False
     return f"{text} where {_expr(match.where)[0]}", True

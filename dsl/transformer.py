@@ -13,7 +13,7 @@ from typing import Any
 from lark import Token, Transformer_NonRecursive, v_args
 from lark.tree import Meta
 
-from dsl import ast
+from dsl import ast, names
 from kith_errors import DslSyntaxError
 
 MAX_DEPTH = 100  # and/or/not nesting; deeper input is refused before anything recurses on it
@@ -204,11 +204,25 @@ class ExprBuilder(Transformer_NonRecursive):
         return ast.Value(items, pos=pos_of(meta))
 
     def path(self, meta: Meta, children: Tokens) -> ast.Path:
-        return ast.Path(tuple(str(t) for t in children), pos=pos_of(meta))
+        return ast.Path(tuple(self._bare(t) for t in children), pos=pos_of(meta))
 
     def name_lit(self, meta: Meta, children: Tokens) -> str:
         tok = children[0]
-        return decode_string(tok, self.source) if tok.type == "STRING" else str(tok)
+        return decode_string(tok, self.source) if tok.type == "STRING" else self._bare(tok)
+
+    def _bare(self, tok: Token) -> str:
+        """A NAME token's text, refused at the character a bare name may not hold."""
+        text = str(tok)
+        odd = None if text.isascii() else names.odd_character(text)
+        if odd is not None:
+            raise DslSyntaxError(
+                f"the name '{text}' holds '{text[odd]}', which is not a letter, digit or _",
+                source=self.source,
+                line=tok.line or 1,
+                column=(tok.column or 1) + odd,
+                expected="a name of letters, digits and _, or the name in quotes",
+            )
+        return text
 
     def duration(self, meta: Meta, children: Children) -> ast.Duration:
         amount = self._int(children[0], f"of {children[1]}")
@@ -283,7 +297,10 @@ class ExprBuilder(Transformer_NonRecursive):
     # ---- event predicates ----------------------------------------------------------------------
 
     def event_name(self, meta: Meta, children: Tokens) -> str:
-        return self.name_lit(meta, children)
+        """A bare event name is folded like ingestion folds event names (when not ASCII); a
+        quoted one is read exactly as written."""
+        name = self.name_lit(meta, children)
+        return names.event_type(name) if children[0].type == "NAME" else name
 
     def any_event(self, meta: Meta, children: Children) -> None:
         return None

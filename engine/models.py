@@ -113,7 +113,7 @@ class EventTypeDefinition(_Row):
     description: str | None = None
     properties: dict[str, PropertyType] = Field(default_factory=dict)
     builtin: bool = False
-    enforcement: str = "off"  # off | warn | block (engine/catalog/event_types.py)
+    enforcement: str = "warn"  # off | warn | block (engine/catalog/event_types.py)
     created_at: dt.datetime | None = None
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app import ui
-from engine.catalog.event_types import POLICIES
+from engine.catalog.event_types import DEFAULT_POLICY, POLICIES
 from engine.catalog.vocab import CHANNELS
 from engine.clock import utcnow
 
@@ -84,8 +84,8 @@ def _registry() -> None:
         shown = types.assign(properties=types["properties"].map(json.dumps))
         flagged = int(types["flagged"].sum())
         st.caption(
-            f"{ui.fmt.number(flagged)} stored events were flagged for breaking their schema "
-            "(enforcement warn)."
+            f"{ui.fmt.number(flagged)} stored events of registered types were flagged for "
+            "breaking their schema (enforcement warn); the Flagged tab lists every flag."
         )
         st.dataframe(shown, hide_index=True, width="stretch")
     left, right = st.columns(2)
@@ -136,7 +136,8 @@ def _enforcement_form(types: pd.DataFrame | None) -> None:
     with st.form("enforce_event"):
         st.markdown("**Enforce a schema** on ingestion: warn stores and flags, block refuses.")
         name = st.selectbox("Event type", names, key="enf_type")
-        policy = st.radio("Policy", list(POLICIES), horizontal=True, key="enf_policy")
+        start = POLICIES.index(DEFAULT_POLICY)  # what a type nobody chose for is under
+        policy = st.radio("Policy", list(POLICIES), index=start, horizontal=True, key="enf_policy")
         if st.form_submit_button("Apply", key="enf_submit") and name:
             done = ui.attempt(ui.workspace().catalog.set_enforcement, name, policy)
             if done is not None:

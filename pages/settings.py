@@ -206,6 +206,7 @@ with identity:
     _blocked_values()
     people_settings.merge_cap()
     people_settings.lifecycle_stages()
+    people_settings.event_schema_choices()
 with sessions:
     _sessions()
 with clock:

@@ -54,7 +54,7 @@ def insert_event_type(db: Database, row: dict[str, Any], at: dt.datetime) -> Non
         "enforcement, builtin) VALUES ($name, $display_name, $description, $properties, $at, "
         "$enforcement, $builtin)",
         {
-            "enforcement": "off",
+            "enforcement": "warn",  # a type's schema is enforced unless a steward says otherwise
             "builtin": False,
             **row,
             "properties": json.dumps(row["properties"]),

@@ -2,13 +2,22 @@
 
 Dynamic SQL arrives as sqlglot expressions built by the engine; `render` turns them into DuckDB
 SQL here, so DuckDB-only syntax stays behind this one seam. Values are always bound parameters.
+
+`Database.compact` rewrites the file: DuckDB's DELETE only marks rows deleted and CHECKPOINT
+frees blocks without overwriting them, so an erased person's values stay in the file's bytes
+until the file is copied afresh. Every use of the connection passes a gate (shared); the
+compaction takes it exclusively, so no thread sees the swap half done, and each thread's next
+`cursor()` is a fresh cursor on the new connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,82 +74,196 @@ class Views:
             self.db.unregister(name)
 
 
+class WriteLock:
+    """A re-entrant lock that knows whether this thread holds it (the gate lets its holder
+    through while a compaction waits, or the two would wait on each other)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+    def __enter__(self) -> WriteLock:
+        self._lock.acquire()
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._local.depth -= 1
+        self._lock.release()
+
+    def owned(self) -> bool:
+        return getattr(self._local, "depth", 0) > 0
+
+
+class Gate:
+    """Shared by every use of the connection, held exclusively by a compaction. Re-entrant per
+    thread. While a compaction waits, a thread that holds nothing waits too (so the compaction
+    is not starved), but one that holds the gate or the write lock goes on: it may be the one
+    the others wait for."""
+
+    def __init__(self, write_lock: WriteLock) -> None:
+        self._write_lock = write_lock
+        self._cond = threading.Condition()
+        self._local = threading.local()
+        self._shared = 0  # threads holding the gate
+        self._waiting = 0  # compactions waiting for it
+        self._exclusive = False
+
+    def held(self) -> bool:
+        return getattr(self._local, "depth", 0) > 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            urgent = self._write_lock.owned()
+            with self._cond:
+                self._cond.wait_for(lambda: not self._exclusive and (urgent or not self._waiting))
+                self._shared += 1
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                with self._cond:
+                    self._shared -= 1
+                    self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        if self.held() or self._write_lock.owned():
+            raise StoreError("the workspace file cannot be compacted inside a transaction")
+        with self._cond:
+            self._waiting += 1
+            try:
+                self._cond.wait_for(lambda: not self._exclusive and self._shared == 0)
+            finally:
+                self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """What `Database.compact` did: the file's size before and after, and how long it took."""
+
+    bytes_before: int
+    bytes_after: int
+    seconds: float
+    tables: int
+
+
+_COPY = "kith_compact"  # the name the new file is attached under while it is written
+_COPY_SUFFIX = ".compact"  # the new file, beside the workspace file
+
+
 class Database:
     """Owns the DuckDB file for this process. Threads each use their own cursor; writers
-    serialise on `write_lock` so id allocation and multi-statement changes stay consistent."""
+    serialise on `write_lock` so id allocation and multi-statement changes stay consistent.
+    Every use of a cursor passes `gate` (shared): `execute` for its statement, the reads that
+    fetch for statement and fetch, `transaction` and `views` for their block. Whoever uses
+    `cursor()` or an `execute` result beyond that holds `using()` around it."""
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
         self._con = _connect(self.path, read_only)
+        self._generation = 0  # bumped when compaction swaps the connection
         self._local = threading.local()
-        self.write_lock = threading.RLock()
+        self.write_lock = WriteLock()
+        self.gate = Gate(self.write_lock)
         if not read_only:
+            # a compaction killed midway leaves its partial copy (with whatever it held): the
+            # file is ours now (its lock is held), so no compaction is running on it
+            _remove_file(Path(f"{self.path}{_COPY_SUFFIX}"))
             migrate(self._con)
 
     # ---- cursors and execution ---------------------------------------------------------------
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor (DuckDB connections are not safe to share across threads)."""
+        """This thread's cursor (DuckDB connections are not safe to share across threads); a
+        fresh one once a compaction replaced the connection."""
         cur = getattr(self._local, "cursor", None)
-        if cur is None:
+        if cur is None or self._local.generation != self._generation:
             cur = self._con.cursor()
             cur.execute("SET TimeZone = 'UTC'")
             self._local.cursor = cur
+            self._local.generation = self._generation
         return cur
+
+    def using(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the connection for a block that uses `cursor()` or an `execute` result: no
+        compaction swaps it meanwhile."""
+        return self.gate.shared()
 
     def prepare(self, query: exp.Expr) -> Prepared:
         """`query` rendered for this database once, to run many times with other parameters."""
         return Prepared(render(query))
 
     def execute(self, query: Sql, params: Params = None) -> duckdb.DuckDBPyConnection:
-        try:
-            return self.cursor().execute(render(query), params)
-        except duckdb.Error as err:
-            log.error("statement failed: %s\n%s", err, render(query))  # the SQL: the log only
-            raise StoreError(f"database error: {err}") from err
+        with self.gate.shared():
+            try:
+                return self.cursor().execute(render(query), params)
+            except duckdb.Error as err:
+                log.error("statement failed: %s\n%s", err, render(query))  # the SQL: the log only
+                raise StoreError(f"database error: {err}") from err
 
     def rows(self, query: Sql, params: Params = None) -> list[tuple[Any, ...]]:
-        return self.execute(query, params).fetchall()
+        with self.gate.shared():
+            return self.execute(query, params).fetchall()
 
     def dicts(self, query: Sql, params: Params = None) -> list[dict[str, Any]]:
-        cur = self.execute(query, params)
-        names = [d[0] for d in cur.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        with self.gate.shared():
+            cur = self.execute(query, params)
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def scalar(self, query: Sql, params: Params = None) -> Any:
         # fetchall, not fetchone: DuckDB refuses the next register() while a result is unread
-        rows = self.execute(query, params).fetchall()
+        with self.gate.shared():
+            rows = self.execute(query, params).fetchall()
         return rows[0][0] if rows else None
 
     def df(self, query: Sql, params: Params = None) -> pd.DataFrame:
-        return self.execute(query, params).df()
+        with self.gate.shared():
+            return self.execute(query, params).df()
 
     @contextmanager
     def views(self, **frames: Any) -> Iterator[Views]:
         """Expose each DataFrame or Arrow table to this thread's cursor as a view under its name
         (the names are the store's own: store/ modules call this with the frames they are
         handed) for the block's statements, then drop the views; the block may `put` more."""
-        views = Views(self)
-        for name, frame in frames.items():
-            views.put(name, frame)
-        try:
-            yield views
-        except BaseException:
-            # An aborted transaction refuses even an unregister: the block's own error is the
-            # one to raise; a view left behind is replaced when its name is registered again.
-            with suppress(StoreError):
-                views.drop()
-            raise
-        views.drop()
+        with self.gate.shared():
+            views = Views(self)
+            for name, frame in frames.items():
+                views.put(name, frame)
+            try:
+                yield views
+            except BaseException:
+                # An aborted transaction refuses even an unregister: the block's own error is
+                # the one to raise; a view left behind is replaced when its name is registered
+                # again.
+                with suppress(StoreError):
+                    views.drop()
+                raise
+            views.drop()
 
     def register(self, name: str, frame: Any) -> None:
         """Expose a DataFrame or Arrow table to this thread's cursor as a view (prefer `views`,
         which drops it again)."""
-        self.cursor().register(name, frame)
+        with self.gate.shared():
+            self.cursor().register(name, frame)
 
     def unregister(self, name: str) -> None:
         try:
-            self.cursor().unregister(name)
+            with self.gate.shared():
+                self.cursor().unregister(name)
         except duckdb.Error as err:
             # An aborted transaction refuses even this; callers cleaning up in `finally` must
             # still see a StoreError (theirs to handle), not DuckDB's own exception type.
@@ -152,7 +275,7 @@ class Database:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A write transaction on this thread's cursor, serialised with other writers.
         Re-entrant: a nested call joins the outer transaction."""
-        with self.write_lock:
+        with self.write_lock, self.gate.shared():
             depth = getattr(self._local, "tx_depth", 0)
             cur = self.cursor()
             if depth == 0:
@@ -182,8 +305,128 @@ class Database:
     def checkpoint(self) -> None:
         self.execute("CHECKPOINT")
 
+    # ---- compaction --------------------------------------------------------------------------
+
+    def compact(self, step: Callable[[str], None] | None = None) -> Compaction:
+        """Rewrite the workspace file so that no deleted row is left in its bytes: a copy of
+        every table into a new file, checked (same tables, same row counts), renamed over the
+        old one, and opened in its place. Every other thread's use of the database waits
+        meanwhile; the old file stays until the copy is verified. `step` hears each stage."""
+        if self.read_only:
+            raise StoreError("a workspace opened read-only cannot be compacted")
+        started = time.perf_counter()
+        target = Path(f"{self.path}{_COPY_SUFFIX}")
+        before = os.path.getsize(self.path)
+        with self.gate.exclusive():
+            _announce(step, "Writing a fresh copy of the workspace file")
+            counts = self._copy_to(target)
+            _announce(step, "Opening the fresh copy in place of the old file")
+            self._swap_in(target)
+        return Compaction(
+            before, os.path.getsize(self.path), time.perf_counter() - started, len(counts)
+        )
+
+    def _copy_to(self, target: Path) -> dict[str, int]:
+        """Copy the database into `target` and verify it; the old file is left as it was, and
+        a copy that fails or does not match is deleted."""
+        con = self._con
+        _remove_file(target)
+        try:
+            con.execute("CHECKPOINT")
+            source = str(con.execute("SELECT current_database()").fetchall()[0][0])
+            counts = _row_counts(con, source)
+            con.execute(f"ATTACH {_literal(str(target))} AS {_COPY}")
+            try:
+                con.execute(f"COPY FROM DATABASE {_name(source)} TO {_COPY}")
+                con.execute(f"CHECKPOINT {_COPY}")
+            finally:
+                con.execute(f"DETACH {_COPY}")
+            _verify(con, target, counts)
+        except BaseException as err:
+            _remove_file(target)
+            if isinstance(err, duckdb.Error):
+                raise StoreError(f"the workspace file could not be compacted: {err}") from err
+            raise
+        return counts
+
+    def _swap_in(self, target: Path) -> None:
+        """Close the connection (every cursor with it), rename the copy over the file, and
+        open it. A write-ahead log left beside the old file would be replayed onto the new
+        one: the old connection is reopened instead."""
+        self._con.close()
+        if Path(f"{self.path}.wal").exists():
+            self._con = _connect(self.path, False)
+            self._generation += 1
+            _remove_file(target)
+            raise StoreError(f"the workspace {self.path} kept a write-ahead log; not compacted")
+        os.replace(target, self.path)
+        _sync_directory(Path(self.path).parent)
+        self._con = _connect(self.path, False)
+        self._generation += 1
+
     def close(self) -> None:
         self._con.close()
+
+
+def _announce(step: Callable[[str], None] | None, what: str) -> None:
+    if step is not None:
+        step(what)
+
+
+def _literal(text: str) -> str:
+    return exp.Literal.string(text).sql(dialect=DIALECT)
+
+
+def _name(identifier: str) -> str:
+    return exp.to_identifier(identifier, quoted=True).sql(dialect=DIALECT)
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:
+    """Schema-qualified table -> its exact number of rows, in `database`."""
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = $db "
+        "ORDER BY ALL",
+        {"db": database},
+    ).fetchall()
+    counts = {}
+    for schema, table in tables:
+        name = f"{_name(database)}.{_name(schema)}.{_name(table)}"
+        counts[f"{schema}.{table}"] = int(
+            con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        )
+    return counts
+
+
+def _verify(con: duckdb.DuckDBPyConnection, target: Path, expected: dict[str, int]) -> None:
+    """The copy, opened read-only, holds the same tables with the same numbers of rows."""
+    con.execute(f"ATTACH {_literal(str(target))} AS {_COPY} (READ_ONLY)")
+    try:
+        found = _row_counts(con, _COPY)
+    finally:
+        con.execute(f"DETACH {_COPY}")
+    if found != expected:
+        differ = sorted(
+            t for t in expected.keys() | found.keys() if expected.get(t) != found.get(t)
+        )
+        raise StoreError(
+            "the compacted copy of the workspace does not match it; the file was left as it was",
+            details={"tables": differ},
+        )
+    if Path(f"{target}.wal").exists():
+        raise StoreError("the compacted copy of the workspace was not fully written")
+
+
+def _remove_file(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    Path(f"{path}.wal").unlink(missing_ok=True)
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:

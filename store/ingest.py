@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
-from store.db import Database, Views
+from store.db import Database, Prepared, Views
 
 
 @dataclass
@@ -210,6 +210,19 @@ def insert_events(
         "channel IS NULL AND session_id IS NULL, $batch FROM kith_ev",
         {"now": now, "batch": batch_id, "registered": registered},
     )
+
+
+SCREEN = "kith_screen"  # the rows the engine's schema filter reads (engine/ingest/schemas.py)
+
+
+def screened_rows(
+    db: Database, rows: pa.Table, query: Prepared, params: dict[str, Any]
+) -> np.ndarray:
+    """The engine's filter `query` over `rows` (pos, type, properties; as the view SCREEN):
+    the positions it keeps."""
+    with db.views(**{SCREEN: rows}):
+        found = db.execute(query, params).fetchnumpy()
+    return np.asarray(found["pos"], dtype=np.int64)
 
 
 def flag_events(db: Database, flags: pa.Table, now: dt.datetime) -> None:

@@ -206,11 +206,8 @@ _PATTERNS = {"lenient": _LENIENT, "reshaped": _RESHAPED, "page_keys": _PAGE_CLAS
 def plain_messages(db: Database, lines: pa.Table) -> pa.Table:
     """The canonical raw fields of every line of `lines` (_line, raw) in the common shape (see
     the module docstring), in line order; the lines left out are for the Python parser."""
-    db.register("kith_raw", lines)
-    try:
+    with db.views(kith_raw=lines):
         return db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS).to_arrow_table()
-    finally:
-        db.unregister("kith_raw")
 
 
 def array_elements(db: Database, doc: pa.Array) -> pa.Table | None:
@@ -218,13 +215,10 @@ def array_elements(db: Database, doc: pa.Array) -> pa.Table | None:
     position as `_line`; None when `doc` is not one valid JSON array or holds something DuckDB
     reads more leniently than the JSON spec (the caller then parses it in Python, which says
     what is wrong and where)."""
-    db.register("kith_doc", pa.table({"doc": doc}))
-    try:
+    with db.views(kith_doc=pa.table({"doc": doc})):
         if not _is_plain_json_array(db):
             return None
         return _elements(db)
-    finally:
-        db.unregister("kith_doc")
 
 
 def _elements(db: Database) -> pa.Table:

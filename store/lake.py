@@ -52,7 +52,9 @@ def write_table(db: Database, table: str, folder: Path) -> int:
     target = folder / table
     staging = folder / f".{table}.{uuid.uuid4().hex}"
     staging.mkdir(parents=True)
-    db.cursor().sql(render(_select_all(db, table))).write_parquet(str(staging / "part-0.parquet"))
+    with db.using():
+        query = db.cursor().sql(render(_select_all(db, table)))
+        query.write_parquet(str(staging / "part-0.parquet"))
     count = int(db.scalar(exp.select(exp.Count(this=exp.Star())).from_(table)))
     if target.exists():
         shutil.rmtree(target)
@@ -79,8 +81,9 @@ def append_events(db: Database, folder: Path, after_batch: int, upto_batch: int)
     select = _select_all(db, EVENTS, where)
     select.set("expressions", [*select.expressions, day])
     (folder / EVENTS).mkdir(parents=True, exist_ok=True)
-    relation = db.cursor().sql(render(select), params=params)
-    relation.write_parquet(str(folder / EVENTS), partition_by=["date"], append=True)
+    with db.using():
+        relation = db.cursor().sql(render(select), params=params)
+        relation.write_parquet(str(folder / EVENTS), partition_by=["date"], append=True)
     return count
 
 
@@ -90,7 +93,8 @@ def _empty_events(db: Database, folder: Path) -> None:
     day = folder / EVENTS / "date=1970-01-01"
     day.mkdir(parents=True)
     select = _select_all(db, EVENTS, exp.false())
-    db.cursor().sql(render(select)).write_parquet(str(day / "empty.parquet"))
+    with db.using():
+        db.cursor().sql(render(select)).write_parquet(str(day / "empty.parquet"))
 
 
 def drop_events(folder: Path) -> None:

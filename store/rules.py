@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
 from store.db import Database, Sql
@@ -245,6 +246,48 @@ def stage_emitted(db: Database, firings: pd.DataFrame, insert: exp.Expr, params:
     view FIRINGS)."""
     with db.views(**{FIRINGS: firings}):
         db.execute(insert, params)
+
+
+def emitted_payloads(db: Database, firings: pd.DataFrame, query: exp.Expr, params: Any) -> pa.Table:
+    """The engine's `query` over one firing's rows (`firings`, as the view FIRINGS): the
+    events an emit would store, for the check made before it is applied."""
+    with db.views(**{FIRINGS: firings}):
+        rows = db.rows(query, params)
+    return _payload_table(rows, ("_line", "type", "properties"))
+
+
+def staged_emits(db: Database) -> pa.Table:
+    """The staged emitted events, numbered from 1 (`_line`) in a stable order."""
+    rows = db.rows(
+        "SELECT row_number() OVER (ORDER BY message_id, profile_id) AS _line, type, "
+        "CAST(properties AS VARCHAR) AS properties, message_id FROM kith_rule_emitted "
+        "ORDER BY message_id, profile_id"
+    )
+    return _payload_table(rows, ("_line", "type", "properties", "message_id"))
+
+
+def _payload_table(rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> pa.Table:
+    """Rows of (_line, then text columns) as an Arrow table."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    types = [pa.int64()] + [pa.string()] * (len(names) - 1)
+    return pa.table(
+        {
+            name: pa.array(list(column), kind)
+            for name, column, kind in zip(names, columns, types, strict=True)
+        }
+    )
+
+
+def flag_emitted(db: Database, flags: pa.Table, batch_id: int, at: dt.datetime) -> None:
+    """Flag the events of batch `batch_id` stored under `warn` though they break their schema
+    (`flags`: message_id, type, problem)."""
+    with db.views(kith_emit_flags=flags):
+        db.execute(
+            "INSERT INTO event_flags (event_id, type, problem, flagged_at) "
+            "SELECT e.id, f.type, f.problem, $at FROM kith_emit_flags f "
+            "JOIN events e ON e.message_id = f.message_id AND e.batch_id = $batch",
+            {"batch": batch_id, "at": at},
+        )
 
 
 def create_emit_stage(db: Database) -> None:

@@ -1,10 +1,11 @@
 """REST: event types for the data steward: list, register, extend a type (built-in ones
-too) with properties, set its enforcement policy, see what the data holds that is not
-registered and register it, and the events stored with a schema warning."""
+too) with properties, set its enforcement policy, choose what happens to events of an
+unregistered type and to properties a schema does not list, see what the data holds that is
+not registered and register it, and the events stored with a schema warning."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -35,6 +36,15 @@ class Enforcement(BaseModel):
     policy: str = Field(description="off | warn (store and flag) | block (refuse)")
 
 
+class Undeclared(BaseModel):
+    unregistered_types: Literal["accept", "warn", "block"] | None = Field(
+        None, description="events of a type nobody registered: accept | warn | block"
+    )
+    extra_properties: Literal["accept", "warn", "block"] | None = Field(
+        None, description="properties an enforced type's schema does not list"
+    )
+
+
 class FromData(BaseModel):
     names: list[str] | None = Field(None, description="event types; null: all discovered")
 
@@ -55,6 +65,21 @@ def register(body: Register, ws: CatalogManager) -> dict[str, Any]:
         properties=body.properties,
     )
     return jsonable(made)
+
+
+@router.get("/undeclared")
+def undeclared(ws: CatalogViewer) -> dict[str, str]:
+    """What happens to events of an unregistered type and to properties an enforced type's
+    schema does not list: accept, warn (stored and flagged) or block (refused)."""
+    return ws.catalog.undeclared()
+
+
+@router.put("/undeclared")
+def set_undeclared(body: Undeclared, ws: CatalogManager) -> dict[str, str]:
+    """Change either choice (a field left out keeps its value)."""
+    for which, policy in body.model_dump(exclude_none=True).items():
+        ws.catalog.set_undeclared(which, policy)
+    return ws.catalog.undeclared()
 
 
 @router.get("/discovered")

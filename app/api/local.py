@@ -48,8 +48,6 @@ def run_cli(body: CliRequest, ws: WorkspaceDep, pipeline: PipelineDep) -> dict[s
     out, err = io.StringIO(), io.StringIO()
     with _ONE_AT_A_TIME, redirect_stdout(out), redirect_stderr(err), serving(ws):
         code = _exit_code(main, body.argv)
-    if body.argv[0] == "erase" and code == 0:
-        pipeline.forget()  # as the erase route does: no copy left in the journal
     return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
 
 

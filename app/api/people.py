@@ -1,6 +1,6 @@
 """REST for an agent's work on people: finding a profile, its channels and main channel, the
-profiles linked to it by merges, possible duplicates, the engagement summary, notes, and groups
-(static lists seen from the People screen)."""
+profiles linked to it by merges, possible duplicates, the engagement summary, notes, groups
+(static lists seen from the People screen), and the import's saved column mappings."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api", tags=["people"])
 Viewer = Annotated[ActingWorkspace, Depends(allowed("people.view"))]
 Editor = Annotated[ActingWorkspace, Depends(allowed("people.edit"))]
 Grouper = Annotated[ActingWorkspace, Depends(allowed("people.groups"))]
+Importer = Annotated[ActingWorkspace, Depends(allowed("data.import"))]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -47,6 +48,12 @@ class GroupMembers(BaseModel):
     profile_ids: list[int] = Field(default_factory=list)
     matching: ProfileFilter | None = Field(
         default=None, description="(adding only) everyone a People filter matches"
+    )
+
+
+class ImportMapping(BaseModel):
+    mapping: dict[str, str] = Field(
+        description='file header -> Kith column or "ignore", e.g. {"Full Name": "name"}'
     )
 
 
@@ -183,3 +190,30 @@ def add_members(name: str, body: GroupMembers, ws: Grouper) -> Any:
 @router.post("/groups/{name}/members/remove")
 def remove_members(name: str, body: GroupMembers, ws: Grouper) -> Any:
     return {"name": name, "removed": ws.groups.remove(name, body.profile_ids)}
+
+
+# ---- the import's saved column mappings --------------------------------------------------------
+
+
+@router.get("/import-mappings")
+def import_mappings(ws: Importer) -> Any:
+    """The saved column mappings of the CSV profile import, by name."""
+    saved = ws.transfer.mappings()
+    return {"mappings": [{"name": name, "mapping": saved[name]} for name in sorted(saved)]}
+
+
+@router.get("/import-mappings/{name}")
+def import_mapping(name: str, ws: Importer) -> Any:
+    return {"name": name, "mapping": ws.transfer.mapping(name)}
+
+
+@router.put("/import-mappings/{name}")
+def save_import_mapping(name: str, body: ImportMapping, ws: Importer) -> Any:
+    """Save (or replace) a named column mapping; imports use it by name."""
+    return {"name": name.strip(), "mapping": ws.transfer.save_mapping(name, body.mapping)}
+
+
+@router.delete("/import-mappings/{name}")
+def delete_import_mapping(name: str, ws: Importer) -> Any:
+    ws.transfer.delete_mapping(name)
+    return {"deleted": name}

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from app.api.context import PipelineDep, allowed
+from app.api.context import allowed
 from app.api.convert import jsonable, records, with_json
 from engine.access.acting import ActingWorkspace
 from engine.models import MAX_OFFSET
@@ -101,12 +101,10 @@ def edit_profile(
 def erase_profile(
     profile_id: int,
     ws: Annotated[ActingWorkspace, Depends(allowed("people.erase"))],
-    pipeline: PipelineDep,
 ) -> Any:
     """Erase the person (GDPR): the profile and everything held about it, including the
-    tracking journal's copies of the messages already loaded."""
+    tracking journal's copies of the messages already loaded (the server's `after_erase`)."""
     removed = ws.privacy.erase(profile_id)
-    pipeline.forget()
     return {"erased": profile_id, "removed": jsonable(removed)}
 
 

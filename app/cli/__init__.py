@@ -55,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("note", "notes", "notes on a profile"),
     Command("erase", "privacy", "erase a person and everything held about them"),
     Command("export-person", "privacy", "everything held about a person, JSON"),
+    Command("compact", "privacy", "rewrite the workspace file so no erased value stays in it"),
     Command("profiles", "profiles", "search and list profiles"),
     Command("profile", "profiles", "show, create and edit one profile"),
     Command("property", "schema", "custom profile properties"),

@@ -84,6 +84,11 @@ def serving(ws: Workspace) -> Iterator[None]:
         _served = None
 
 
+def carried_by_server() -> bool:
+    """Whether a running server is carrying the command out (on its own open workspace)."""
+    return _served is not None
+
+
 @contextmanager
 def open_workspace(args: argparse.Namespace) -> Iterator[ActingWorkspace]:
     """The workspace file acting for the person at the keyboard (`cli_actor`): every action is

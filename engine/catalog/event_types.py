@@ -1,12 +1,15 @@
 """Event schemas for the data steward: the property names and types an event type may be
 given (a custom type's, or those added to a built-in one), the enforcement policy a type is
-checked by on ingestion (`off`, `warn`: stored and flagged, `block`: refused with a reason),
+checked by on ingestion (`off`, `warn`: stored and flagged, `block`: refused with a reason;
+`warn` unless a steward chose otherwise), the workspace's choice for events of an unregistered
+type and for properties an enforced type's schema does not list (`accept`, `warn`, `block`),
 and the discovered schema (types and properties the stored events hold that nobody registered,
 with counts, first and last seen and an inferred type).
 
 The checks here are pure: the catalog service (engine/catalog/service.py) stores what they
-accept, and ingestion (engine/ingest/schemas.py) applies `payload_problems` to each event of an
-enforced type, on the bulk path and at the tracking API's admission alike."""
+accept, and every door events come through (bulk and JSONL ingestion and the tracking API's
+admission, engine/ingest/schemas.py; events rules emit, engine/rules/emits.py) asks
+`Screening.verdict` about each event."""
 
 from __future__ import annotations
 
@@ -34,6 +37,10 @@ TYPE_NAMES: Mapping[str, str] = {
     "date": "date",
 }
 POLICIES = ("off", "warn", "block")
+DEFAULT_POLICY = "warn"  # a registered type nobody chose a policy for
+# what happens to an event of an unregistered type, or to a property its schema does not list
+UNDECLARED_POLICIES = ("accept", "warn", "block")
+UNDECLARED = ("unregistered_types", "extra_properties")
 # read from every event's own columns in a `where`, never from its properties
 EVENT_COLUMNS = frozenset({"channel", "source"})
 _PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -62,6 +69,64 @@ class Enforced:
 
     policy: str  # warn | block
     properties: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What ingestion checks every event against: the enforced types, every registered type's
+    name, and the workspace's choices for unregistered types and extra properties."""
+
+    enforced: Mapping[str, Enforced]
+    registered: frozenset[str]
+    unregistered_types: str = "accept"
+    extra_properties: str = "accept"
+
+    def checked_types(self) -> list[str]:
+        """The enforced types whose events can break something (a type with an empty schema
+        breaks nothing while extra properties are accepted)."""
+        extra = self.extra_properties != "accept"
+        return [name for name, e in self.enforced.items() if e.properties or extra]
+
+    def refusing(self) -> Screening | None:
+        """Only what can refuse an event (where a verdict's warnings do not matter, as at the
+        tracking API's admission); None when nothing can."""
+        block = self.extra_properties == "block"
+        enforced = {n: e for n, e in self.enforced.items() if block or e.policy == "block"}
+        unregistered = "block" if self.unregistered_types == "block" else "accept"
+        if not enforced and unregistered == "accept":
+            return None
+        return Screening(enforced, self.registered, unregistered, "block" if block else "accept")
+
+    def verdict(self, event: str, properties: str | None) -> tuple[str | None, str | None]:
+        """(why the event is refused, what to flag it with): None where nothing applies."""
+        schema = self.enforced.get(event)
+        if schema is None:
+            if event in self.registered or self.unregistered_types == "accept":
+                return None, None
+            if self.unregistered_types == "block":
+                return unregistered_refusal(event), None
+            return None, "event type not registered"
+        payload = _payload(properties)
+        refused: list[str] = []
+        warned: list[str] = []
+        problems = _schema_problems(payload, schema.properties)
+        if problems is not None:
+            if schema.policy == "block":
+                refused.append(refusal(event, problems))
+            else:
+                warned.append(problems)
+        extra = self._extra(payload, schema.properties)
+        if extra:
+            if self.extra_properties == "block":
+                refused.append(extra_refusal(event, extra))
+            else:
+                warned.append("not in the schema: " + ", ".join(extra))
+        return ("; ".join(refused) or None), ("; ".join(warned) or None)
+
+    def _extra(self, payload: dict[str, Any] | None, schema: Mapping[str, str]) -> list[str]:
+        if self.extra_properties == "accept" or not payload:
+            return []
+        return sorted(name for name in payload if name not in schema)
 
 
 # ---- names, types and policies -------------------------------------------------------------
@@ -121,20 +186,40 @@ def checked_policy(policy: Any) -> str:
     return str(policy)
 
 
+def checked_undeclared(which: Any, policy: Any) -> tuple[str, str]:
+    """(which choice, its policy) checked: unregistered_types or extra_properties, and accept,
+    warn or block."""
+    if which not in UNDECLARED:
+        raise ValidationError(
+            f"{which!r} is not one of {', '.join(UNDECLARED)}", details={"choice": str(which)}
+        )
+    if policy not in UNDECLARED_POLICIES:
+        raise ValidationError(
+            f"{which}: {policy!r} is not one of {', '.join(UNDECLARED_POLICIES)}",
+            details={"choice": which, "policy": str(policy)},
+        )
+    return str(which), str(policy)
+
+
 # ---- enforcement on ingestion ----------------------------------------------------------------
 
 
-def payload_problems(properties: str | None, schema: Mapping[str, str]) -> str | None:
-    """What in one event's properties (JSON text) breaks its type's schema, in words; None
-    when nothing does. A value that is missing or null breaks nothing; properties that are not
-    a JSON object are refused by staging itself."""
+def _payload(properties: str | None) -> dict[str, Any] | None:
+    """The event's properties as an object; None when they are not one (staging refuses
+    those itself)."""
     if not properties:
         return None
     try:
         payload = json.loads(properties)
     except ValueError:
         return None
-    if not isinstance(payload, dict):
+    return payload if isinstance(payload, dict) else None
+
+
+def _schema_problems(payload: dict[str, Any] | None, schema: Mapping[str, str]) -> str | None:
+    """What in one event's properties breaks its type's schema, in words; None when nothing
+    does. A value that is missing or null breaks nothing."""
+    if not payload or not schema:
         return None
     found = [_value_problem(name, kind, payload.get(name)) for name, kind in schema.items()]
     return "; ".join(p for p in found if p is not None) or None
@@ -143,6 +228,24 @@ def payload_problems(properties: str | None, schema: Mapping[str, str]) -> str |
 def refusal(event: str, problems: str) -> str:
     """The reason a `block` type gives for an event it refuses."""
     return f"{event} event does not follow its registered schema (enforcement block): {problems}"
+
+
+def extra_refusal(event: str, names: list[str]) -> str:
+    """The reason an event is refused for properties its type's schema does not list."""
+    listed = ", ".join(repr(n) for n in names)
+    return (
+        f"{event} event has properties its registered schema does not list: {listed} (extra "
+        f"properties: block); add them with `kith event-type extend {event} --property "
+        f"{names[0]}:TYPE`"
+    )
+
+
+def unregistered_refusal(event: str) -> str:
+    """The reason an event of an unregistered type is refused."""
+    return (
+        f"event type {event!r} is not registered (unregistered event types: block); register "
+        f"it with `kith event-type register {event} --property NAME:TYPE`"
+    )
 
 
 def _value_problem(name: str, kind: str, value: Any) -> str | None:

@@ -21,6 +21,7 @@ from dsl import reserved_words
 from dsl.schema import Schema
 from engine.admin import audit
 from engine.catalog import event_types
+from engine.catalog.event_types import UNDECLARED
 from engine.catalog.values import (
     JSON_PROPERTY,
     RESERVED,
@@ -36,6 +37,7 @@ from engine.catalog.vocab import (
 from engine.clock import to_utc, utcnow
 from kith_errors import Conflict, NotFound, StoreError, ValidationError
 from store import catalog as repo
+from store import settings as settings_repo
 from store.db import Database
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ SQL_TYPES: dict[str, str] = {
     "date": "TIMESTAMP",
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_UNDECLARED_KEY = "events."  # + unregistered_types / extra_properties, in the settings table
 
 
 class Unset(Enum):
@@ -115,7 +118,7 @@ class Catalog:
         self.db = db
         self._generation = 0  # bumped by invalidate(), so a schema built meanwhile is not kept
         self._schema: tuple[int, tuple[Any, ...], Schema] | None = None
-        self._enforced: tuple[int, dict[str, event_types.Enforced]] | None = None
+        self._screening: tuple[int, event_types.Screening] | None = None
 
     @property
     def generation(self) -> int:
@@ -330,22 +333,53 @@ class Catalog:
         return policy
 
     def enforced(self) -> dict[str, event_types.Enforced]:
-        """The event types checked on ingestion (policy warn or block) with their schemas.
-        Cached until the catalog changes (ingestion and admission read it for every batch)."""
-        cached = self._enforced
+        """The event types checked on ingestion (policy warn, the default, or block) with
+        their schemas."""
+        return dict(self.screening().enforced)
+
+    def screening(self) -> event_types.Screening:
+        """What every ingested event is checked against: the enforced types (a registered
+        type nobody set a policy for is under `warn`), every registered type's name, and the
+        workspace's choices for unregistered types and extra properties. Cached until the
+        catalog changes (ingestion and admission read it for every batch)."""
+        cached = self._screening
         if cached is not None and cached[0] == self._generation:
             return cached[1]
         generation = self._generation
-        found = {
-            row["name"]: event_types.Enforced(
-                row["enforcement"],
-                {**STANDARD_EVENT_TYPES.get(row["name"], {}), **row["properties"]},
-            )
-            for row in repo.event_types(self.db)
-            if row["enforcement"] != "off"
-        }
-        self._enforced = (generation, found)
+        rows = {row["name"]: row for row in repo.event_types(self.db)}
+        names = [*STANDARD_EVENT_TYPES, *(n for n in rows if n not in STANDARD_EVENT_TYPES)]
+        enforced = {}
+        for name in names:
+            row = rows.get(name, {})
+            policy = row.get("enforcement") or event_types.DEFAULT_POLICY
+            if policy != "off":
+                props = {**STANDARD_EVENT_TYPES.get(name, {}), **row.get("properties", {})}
+                enforced[name] = event_types.Enforced(policy, props)
+        choices = self.undeclared()
+        found = event_types.Screening(enforced, frozenset(names), **choices)
+        self._screening = (generation, found)
         return found
+
+    def undeclared(self) -> dict[str, str]:
+        """The workspace's choices for events of an unregistered type (`unregistered_types`)
+        and for properties an enforced type's schema does not list (`extra_properties`):
+        accept (the default), warn (stored and flagged) or block (refused with the reason)."""
+        stored = {
+            which: settings_repo.get(self.db, _UNDECLARED_KEY + which) for which in UNDECLARED
+        }
+        return {which: policy or "accept" for which, policy in stored.items()}
+
+    def set_undeclared(self, which: str, policy: str, *, actor: str = "admin") -> str:
+        """Choose what happens to events of an unregistered type (`unregistered_types`) or to
+        properties an enforced type's schema does not list (`extra_properties`)."""
+        which, policy = event_types.checked_undeclared(which, policy)
+        with self.db.transaction():
+            before = self.undeclared()[which]
+            if before != policy:
+                settings_repo.put(self.db, _UNDECLARED_KEY + which, policy)
+                audit.record(self, actor, "event_schema", which, "policy", which, before, policy)
+        self.invalidate()
+        return policy
 
     def event_types(self) -> pd.DataFrame:
         """Standard and registered event types: properties (a built-in's with those added to
@@ -417,7 +451,7 @@ class Catalog:
                 details={"name": name},
             )
         row: dict[str, Any] = {"name": name, "display_name": None, "description": None}
-        row |= {"properties": {}, "builtin": True, "enforcement": "off"}
+        row |= {"properties": {}, "builtin": True, "enforcement": event_types.DEFAULT_POLICY}
         repo.insert_event_type(self.db, row, utcnow())
         return row
 
@@ -428,7 +462,7 @@ class Catalog:
         builtin = name in STANDARD_EVENT_TYPES
         props = {**STANDARD_EVENT_TYPES.get(name, {}), **(row or {}).get("properties", {})}
         fields = {k: (row or {}).get(k) for k in ("display_name", "description", "created_at")}
-        policy = (row or {}).get("enforcement") or "off"
+        policy = (row or {}).get("enforcement") or event_types.DEFAULT_POLICY
         return EventTypeDefinition(
             name=name, properties=props, builtin=builtin, enforcement=policy, **fields
         )
@@ -481,7 +515,7 @@ def _type_row(
         "properties": {**builtin_props, **stored.get("properties", {})},
         "builtin": name in STANDARD_EVENT_TYPES,
         "registered": row is not None and name not in STANDARD_EVENT_TYPES,
-        "enforcement": stored.get("enforcement") or "off",
+        "enforcement": stored.get("enforcement") or event_types.DEFAULT_POLICY,
         "flagged": flagged.get(name, 0),
         "created_at": stored.get("created_at"),
     }

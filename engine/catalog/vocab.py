@@ -84,6 +84,16 @@ STANDARD_EVENT_TYPES: Final[dict[str, dict[str, str]]] = {
     "message_sent": dict(_MESSAGE),
     "message_delivered": {**_MESSAGE, "delivered_at": "date"},
     "message_read": {**_MESSAGE, "delivered_at": "date", "read_at": "date"},
+    # an inbound message: what the person wrote on the event's channel, in the conversation
+    # (and, for an answer to a campaign, the campaign and the message it answers)
+    "message_received": {
+        "campaign": "string",
+        "campaign_id": "string",
+        "message_id": "string",
+        "conversation_id": "string",
+        "in_reply_to": "string",
+        "text": "string",
+    },
     "link_clicked": {
         "url": "string",
         "link_label": "string",

@@ -1,4 +1,5 @@
-"""Messaging campaigns: sent -> delivered -> read -> clicked, with drop-off at every step.
+"""Messaging campaigns: sent -> delivered -> read -> clicked, with drop-off at every step, and
+the answers some readers send back (`message_received`, inbound on the campaign's channel).
 
 The schedule depends on the seed and the dates only (never on the block), so every block sends
 the same campaigns at the same moments.
@@ -15,7 +16,7 @@ import pandas as pd
 from engine.demo import words as w
 from engine.demo.consent import granted_at
 from engine.demo.keys import Keys
-from engine.demo.spec import DAY, DemoSpec, rng_for
+from engine.demo.spec import DAY, DemoSpec, pick, rng_for
 
 CHANNEL_KEYS = {"email": Keys.EMAIL, "whatsapp": Keys.WHATSAPP, "sms": Keys.SMS}
 MISTAKES = 0.004  # share of unconsented people a campaign reaches anyway
@@ -114,10 +115,34 @@ def _step(c: Campaign, step: str, who: np.ndarray, ts: np.ndarray) -> pd.DataFra
     return frame
 
 
+def replies(rng: np.random.Generator, sent: pd.DataFrame) -> pd.DataFrame:
+    """Some people answer a campaign message they read, on its channel, mostly within the
+    hour: one inbound `message_received` each, tied to the campaign (its own random stream,
+    so the campaigns' events stay as they were)."""
+    read = sent[sent["type"] == "message_read"]
+    rates = read["channel"].map(w.REPLY_RATES).to_numpy(dtype=float)
+    rows = read[rng.random(len(read)) < rates]
+    n = len(rows)
+    delay = 1 + rng.exponential(1800.0, n).astype(np.int64)
+    frame = pd.DataFrame(
+        {
+            "person": rows["person"].to_numpy(),
+            "ts": rows["ts"].to_numpy() + delay,
+            "type": "message_received",
+            "channel": rows["channel"].to_numpy(),
+            "keys": rows["keys"].to_numpy(),
+            "prop_campaign": rows["prop_campaign"].to_numpy(),
+            "prop_campaign_id": rows["prop_campaign_id"].to_numpy(),
+        }
+    )
+    frame["prop_text"] = pick(rng, list(w.REPLIES), w.weights(w.REPLIES), n)
+    return frame
+
+
 def payload_times(events: pd.DataFrame, clock: Callable[[np.ndarray], np.ndarray]) -> None:
     """`delivered_at` / `read_at` of the campaign steps as ISO 8601 text (from the seconds the
     steps kept), and each message's id: its campaign's and its person's (persons are global
-    by now, so the id is unique in the workspace)."""
+    by now, so the id is unique in the workspace); an answer's own ids."""
     for name in ("delivered", "read"):
         if f"{name}_s" not in events.columns:
             continue
@@ -129,6 +154,17 @@ def payload_times(events: pd.DataFrame, clock: Callable[[np.ndarray], np.ndarray
         events[f"prop_{name}_at"] = text
     if "prop_campaign_id" in events.columns:
         person = events["person"].astype("string")
-        events["prop_message_id"] = (
-            "msg-" + events["prop_campaign_id"].astype("string") + "-" + person
-        )
+        thread = events["prop_campaign_id"].astype("string") + "-" + person
+        events["prop_message_id"] = "msg-" + thread
+        _inbound_ids(events, thread)
+
+
+def _inbound_ids(events: pd.DataFrame, thread: pd.Series) -> None:
+    """An answer has an id of its own, names the campaign message it answers, and the
+    conversation (one per campaign and person) both belong to."""
+    inbound = events["type"] == "message_received"
+    if not inbound.any():
+        return
+    events["prop_in_reply_to"] = events["prop_message_id"].where(inbound)
+    events["prop_conversation_id"] = ("conv-" + thread).where(inbound)
+    events["prop_message_id"] = events["prop_message_id"].mask(inbound, "in-" + thread)

@@ -61,10 +61,12 @@ def _raw_events(
     def rng(part: str) -> np.random.Generator:
         return rng_for(spec, index, part)
 
+    sent = campaigns.campaign_events(rng("campaigns"), spec, folks, state)
     parts = [
         web.identifies(folks),
         web.page_views(rng("web"), folks),
-        campaigns.campaign_events(rng("campaigns"), spec, folks, state),
+        sent,
+        campaigns.replies(rng("replies"), sent),
         commerce.signups(rng("signups"), folks),
         commerce.forms(rng("forms"), folks),
         commerce.purchases(rng("purchases"), folks),

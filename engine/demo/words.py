@@ -113,6 +113,16 @@ FORM_FIELDS: Final = {
 }
 # the label of the link a campaign's message carries to its landing page
 LINK_LABELS: Final = {"/pricing": "See pricing", "/signup": "Start your free trial"}
+# share of the people who read a campaign message and answer it on its channel
+REPLY_RATES: Final = {"email": 0.03, "whatsapp": 0.18, "sms": 0.07}
+REPLIES: Final = {
+    "Thanks!": 30,
+    "How much is the pro plan?": 20,
+    "Can someone call me?": 15,
+    "Is this offer still on?": 20,
+    "Please stop sending these": 5,
+    "I already bought it": 10,
+}
 SIGNUP_METHODS: Final = {"email": 55, "google": 30, "github": 10, "apple": 5}
 TICKET_TOPICS: Final = {"billing": 30, "bug": 25, "how_to": 30, "account": 15}
 TICKET_PRIORITIES: Final = {"low": 40, "normal": 45, "high": 15}

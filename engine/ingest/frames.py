@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dsl.names import fold
 from engine.catalog.vocab import CHANNELS, IDENTITY_TYPES
 from engine.models import Rejection
 from kith_errors import IngestError
@@ -573,7 +574,7 @@ def _type_name(text: str) -> tuple[str | None, str | None]:
         return None, (
             f"event type {text!r} holds {odd!r}, which is not a letter, digit, space or punctuation"
         )
-    snake = "".join(_folded(name)).strip("_").lower()
+    snake = fold(name)  # the language folds what people type the same way (dsl/names.py)
     if snake and unicodedata.category(snake[0])[0] == "L" and len(snake) <= MAX_NAME:
         return snake, None
     return None, (
@@ -583,22 +584,6 @@ def _type_name(text: str) -> tuple[str | None, str | None]:
 
 
 _REFUSED_CATEGORIES = ("S", "C")  # symbols (emoji among them) and control/unassigned characters
-
-
-def _folded(name: str) -> Any:
-    """Letters, digits and combining marks kept; a lower-to-upper step (camelCase) and every
-    run of spaces and punctuation become one `_`."""
-    previous = ""
-    for char in name:
-        kind = unicodedata.category(char)[0]
-        if kind in ("L", "N", "M"):
-            if char.isupper() and (previous.islower() or previous.isdigit()):
-                yield "_"
-            yield char
-            previous = char
-        elif previous != "_":
-            yield "_"
-            previous = "_"
 
 
 def _channel_name(text: str) -> tuple[str | None, str | None]:

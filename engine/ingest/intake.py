@@ -116,7 +116,7 @@ class Intake:
         return pc.coalesce(
             canon["_reject"].combine_chunks(),
             self._trait_reasons(canon, custom),
-            ingest_schemas.screen(canon, self.ws.catalog.enforced()).refused,
+            ingest_schemas.refusals(canon, self.ws.catalog.screening()),
             *identity_reasons(keys),
             _all_blocked([column.stored for column in keys.values()], blocked),
         )

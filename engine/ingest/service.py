@@ -192,7 +192,7 @@ def _write(
     traits = canon["traits"].null_count < canon.num_rows
     typed, checked = ingest_traits.check(ws, batch) if traits else ({}, False)
     policy = (conf.blocked_values, conf.identity_priority)
-    screened = ingest_schemas.screen(canon, ws.catalog.enforced())
+    screened = ingest_schemas.screen(canon, ws.catalog.screening(), db)
     staged = ingest_stage.stage(db, batch, policy, checked, screened.refused)
     report = IngestReport(duplicates=staged.duplicates, rejected=rejections(staged.rejected))
     accepted = staged.narrow.num_rows

@@ -10,8 +10,12 @@ set-based UPDATE per table, over every VARCHAR and JSON column (also found from 
 A quote is found in every format the identity normaliser accepts: emails in any case, phones
 with any separators, with "+", "00" or neither (`+44 7700 900123` is `+447700900123`); and in
 a text or JSON value that quotes one, the person's name is erased too (a referral naming them
-beside their phone number). The tracking API's journal is cleared by the server
-(app/ingest_pipeline.py `forget`), which the erase route calls.
+beside their phone number). Then the workspace file is compacted (`Database.compact`: a fresh
+copy swapped in), since DuckDB leaves deleted and overwritten values in the file's free blocks.
+The tracking API's journal is cleared by the server (app/ingest_pipeline.py `forget`, which
+`kith serve` adds to `after_erase`, so the REST route, the dashboard and the CLI carried out by
+the server all clear it); an erase without a server loads a journal a crash left first (the
+CLI).
 One audit record stays, saying who erased which id and how many rows went or were redacted
 per table, with no personal data."""
 
@@ -34,6 +38,7 @@ from store import audit as audit_repo
 from store import merge as merge_repo
 from store import privacy as repo
 from store import profiles as profile_repo
+from store.db import Compaction
 
 if TYPE_CHECKING:
     from engine.workspace import Workspace
@@ -57,6 +62,9 @@ def _delete_for(table: str) -> exp.Expr:
 class Privacy:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        # copies of people's data outside the workspace file, cleared after every erase
+        # whichever door it came through (`kith serve` adds its journal's `forget`)
+        self.after_erase: list[Callable[[], None]] = []
 
     def erase(
         self, profile_id: int, *, actor: str, progress: Progress | None = None
@@ -76,10 +84,32 @@ class Privacy:
             removed["profiles"] = repo.delete_profiles(db, ids)
             done = {"removed": removed, "redacted": self._redact(values, names, progress)}
             audit.record(self.ws, actor, "profile", profile_id, "erase", after=done)
-        report(progress, "Updating segments", 0.9)
+        report(progress, "Updating segments", 0.8)
         self.ws.commit(Change.of(ChangeKind.ERASE, [], removed_ids=ids))
+        self._compact(progress, 0.85)
+        if self.after_erase:
+            report(progress, "Clearing the tracking journal of their messages", 0.97)
+        for forget in self.after_erase:
+            forget()
         report(progress, "Erased", 1.0)
         return removed
+
+    def compact(self, progress: Progress | None = None) -> dict[str, float]:
+        """Rewrite the workspace file so that no erased or overwritten value is left in its
+        bytes (an erase does this itself; `kith compact` for operators): the file's size
+        before and after, in bytes, and the seconds it took."""
+        done = self._compact(progress, 0.0)
+        report(progress, "Compacted", 1.0)
+        return {
+            "bytes_before": done.bytes_before,
+            "bytes_after": done.bytes_after,
+            "seconds": round(done.seconds, 3),
+        }
+
+    def _compact(self, progress: Progress | None, start: float) -> Compaction:
+        """The compaction's two stages reported between `start` and the end of the work."""
+        shares = iter((start, start + (1 - start) * 0.6))
+        return self.ws.db.compact(lambda step: report(progress, step, next(shares)))
 
     def _delete_all(self, ids: list[int], progress: Progress | None) -> dict[str, int]:
         """The person's rows deleted from every table holding a profile id (the first half of
@@ -105,7 +135,7 @@ class Privacy:
         counts = {}
         tables = repo.text_columns(self.ws.db)
         for step, (table, columns) in enumerate(tables.items()):
-            share = 0.5 + 0.4 * step / len(tables)
+            share = 0.5 + 0.3 * step / len(tables)
             report(progress, f"Redacting their details quoted in {table}", share)
             params = quotes.params(with_json="JSON" in columns.values())
             changed = int(self.ws.db.scalar(redact_in(table, columns, quotes), params) or 0)

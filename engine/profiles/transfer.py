@@ -196,6 +196,10 @@ class Transfer:
         """The workspace's saved column mappings by name."""
         return repo.mappings(self.ws.db)
 
+    def mapping(self, name: str) -> dict[str, str]:
+        """One saved column mapping (NotFound names the saved ones)."""
+        return self._saved(name)
+
     def save_mapping(
         self, name: str, mapping: dict[str, str], *, actor: str = "admin"
     ) -> dict[str, str]:

@@ -5,6 +5,13 @@ say, after an import without keys), so it is written without identity resolution
 INSERT per emit action from its firing frame, then one INSERT into `events` for the whole level
 (message ids say rule, event and cause, so a replayed firing is not stored twice). The batch
 then goes through `ws.commit` like any other, and its rules run one level deeper.
+
+Emitted events pass the same check as every other door (engine/ingest/schemas.py): when the
+rule fires, `check` works out each firing's emitted properties exactly as they would be stored
+and moves the firings whose event the workspace refuses (its type's policy `block`, or extra
+properties under `block`) to the refused ones, logged in `rule_runs` as `refused: emit <type>:
+<reason>` with nothing of theirs applied; `store` flags the stored events that break their
+schema under `warn` (`event_flags`, like an ingested event).
 """
 
 from __future__ import annotations
@@ -13,10 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
-from dsl.ast import EmitEvent, EventRef
+from dsl.ast import Action, EmitEvent, EventRef
 from engine.batch import IngestBatch
+from engine.ingest import schemas as ingest_schemas
+from engine.rules.checks import Checked
 from engine.rules.firing import Firing
 from store import ingest as ingest_repo
 from store import rules as repo
@@ -25,6 +37,8 @@ if TYPE_CHECKING:
     from engine.workspace import Workspace
 
 _CASTS = {"number": "DOUBLE", "boolean": "BOOLEAN"}
+_ROW = "kith_row"  # a firing row's position, added to the frame the check reads
+EMIT_REFUSED = "emit "  # + "<type>: <reason>", after the firing log's `refused: `
 
 
 @dataclass(frozen=True)
@@ -36,19 +50,77 @@ class Emit:
     firing: Firing
 
 
+def check(
+    ws: Workspace, actions: tuple[Action, ...], checked: Checked, refs: dict[str, str]
+) -> Checked:
+    """`checked` with the firings whose emitted event the workspace's event schemas refuse
+    moved from `passed` to `refused` (reason `emit <type>: <why>`)."""
+    emitted = [a for a in actions if isinstance(a, EmitEvent)]
+    frame = checked.passed
+    screening = ws.catalog.screening().refusing()
+    if not emitted or frame.empty or screening is None:  # nothing could be refused
+        return checked
+    numbered = frame.assign(**{_ROW: np.arange(len(frame))})
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    for action in emitted:
+        rows = _payloads(ws, action, numbered, refs)
+        refused = ingest_schemas.screen(rows, screening).refused.to_pylist()
+        found = [None if r is None else f"{EMIT_REFUSED}{action.event}: {r}" for r in refused]
+        at = rows["_line"].to_numpy()
+        reasons = reasons.fillna(pd.Series(found, index=frame.index[at], dtype=object))
+    bad = reasons.notna().to_numpy()
+    if not bad.any():
+        return checked
+    refused = frame[bad].assign(reason=reasons[bad].to_numpy())
+    return Checked(frame[~bad], pd.concat([checked.refused, refused]))
+
+
+def _payloads(
+    ws: Workspace, action: EmitEvent, frame: pd.DataFrame, refs: dict[str, str]
+) -> pa.Table:
+    """Per firing row, the event the action would emit: `_line` (the row's position), type
+    and properties as they would be stored."""
+    params: dict[str, Any] = {"e_type": action.event}
+    types = ws.catalog.dsl_schema().event_types.get(action.event, {})
+    query = exp.select(
+        exp.alias_(exp.column(_ROW, "f"), "_line"),
+        exp.alias_(exp.Placeholder(this="e_type"), "type"),
+        exp.alias_(exp.cast(_properties(action, refs, params, types), "VARCHAR"), "properties"),
+    ).from_(exp.to_table(repo.FIRINGS).as_("f"))
+    return repo.emitted_payloads(ws.db, frame, query, params)
+
+
 def store(ws: Workspace, emits: list[Emit], depth: int) -> IngestBatch | None:
-    """Write the emitted events of one level as one batch; None when nothing was new."""
+    """Write the emitted events of one level as one batch (those that break their schema
+    under `warn` flagged); None when nothing was new."""
     db, now = ws.db, emits[0].firing.now
     with db.transaction():
         repo.create_emit_stage(db)
         for emit in emits:
             _stage(ws, emit)
+        staged = repo.staged_emits(db)
+        screened = ingest_schemas.screen(staged, ws.catalog.screening())
         wanted = sum(len(e.firing.frame) for e in emits)
         first = ingest_repo.allocate(db, {"batches": 1, "events": wanted})
         profiles = repo.insert_emitted(db, first["events"], first["batches"], now)
+        if len(screened.warned_lines):
+            repo.flag_emitted(db, _flags(staged, screened), first["batches"], now)
     if not profiles:
         return None
     return IngestBatch(first["batches"], tuple(sorted(set(profiles))), len(profiles), now, depth)
+
+
+def _flags(staged: pa.Table, screened: ingest_schemas.Screened) -> pa.Table:
+    """message_id, type, problem of the staged events stored under `warn` that break their
+    schema (`_line` numbers the staged rows from 1)."""
+    at = pa.array(screened.warned_lines - 1, pa.int64())
+    return pa.table(
+        {
+            "message_id": staged["message_id"].take(at),
+            "type": pa.array(screened.warned_types, pa.string()),
+            "problem": pa.array(screened.warnings, pa.string()),
+        }
+    )
 
 
 def _stage(ws: Workspace, emit: Emit) -> None:
@@ -77,19 +149,21 @@ def _rows(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.S
         f("profile_id", "f"),
         exp.Placeholder(this="e_type"),
         message_id,
-        _properties(emit, params, types),
+        _properties(emit.action, emit.firing.refs, params, types),
     ).from_(exp.to_table(repo.FIRINGS).as_("f"))
 
 
-def _properties(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.Expr:
+def _properties(
+    action: EmitEvent, refs: dict[str, str], params: dict[str, Any], types: Mapping[str, str]
+) -> exp.Expr:
     """json_object(key, value, ...): literals bound, `event.<path>` from the firing's column
     (read as text) in the type the emitted event type gives the property."""
     args: list[exp.Expr] = []
-    for i, (key, value) in enumerate(emit.action.properties):
+    for i, (key, value) in enumerate(action.properties):
         params[f"e_key{i}"] = key
         args.append(exp.Placeholder(this=f"e_key{i}"))
         if isinstance(value, EventRef):
-            column = exp.column(emit.firing.refs[value.path.dotted], "f")
+            column = exp.column(refs[value.path.dotted], "f")
             args.append(_typed(column, types.get(key)))
         else:
             raw = value.value

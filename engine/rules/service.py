@@ -36,6 +36,7 @@ from engine.changes import Change, ChangeKind
 from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
+from engine.rules import emits
 from engine.rules.actions import MAX_DEPTH, Actions, describe, event_refs
 from engine.rules.activity import RuleActivity, due
 from engine.rules.checks import REFUSED, check_writes
@@ -410,7 +411,8 @@ class Rules(RuleActivity):
         shared: bool = False,
     ) -> builtins.list[_Run]:
         """Apply the actions for the firings whose property writes pass the catalog's check
-        (engine/rules/checks.py); returns the runs to log: those applied (or failed) and those
+        (engine/rules/checks.py) and whose emitted events the event schemas accept
+        (engine/rules/emits.py); returns the runs to log: those applied (or failed) and those
         refused, per reason. In a `shared` transaction a database error must abort it; alone,
         it is logged."""
         rule_id, actions = int(row["id"]), describe(rule.actions)
@@ -423,6 +425,7 @@ class Rules(RuleActivity):
             if column not in frame:
                 frame = frame.assign(**{column: None})
         checked = check_writes(self.ws, rule.actions, frame, refs)
+        checked = emits.check(self.ws, rule.actions, checked, refs)
         refused = [
             _Run(rule_id, actions, group.drop(columns="reason"), REFUSED + str(reason))
             for reason, group in checked.refused.groupby("reason", sort=True)

@@ -109,6 +109,13 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
             "path": "/api/groups/callbacks/members/remove",
             "json": {"profile_ids": [a]},
         },
+        ("get", "/api/import-mappings"): {},
+        ("get", "/api/import-mappings/{name}"): {"path": "/api/import-mappings/crm"},
+        ("put", "/api/import-mappings/{name}"): {
+            "path": "/api/import-mappings/crm",
+            "json": {"mapping": {"Full Name": "name"}},
+        },
+        ("delete", "/api/import-mappings/{name}"): {"path": "/api/import-mappings/nope"},
         ("post", "/api/segments/evaluate"): {"json": {"expression": 'country = "ES"'}},
         ("post", "/api/segments/check"): {"json": {"expression": 'country = "ES"'}},
         ("get", "/api/segments/{name}/members"): {"path": "/api/segments/nope/members"},
@@ -136,6 +143,8 @@ def _requests(a: int, b: int) -> dict[tuple[str, str], dict[str, Any]]:
             "path": "/api/event-types/purchase/properties",
             "json": {"properties": {"platform": "text"}},
         },
+        ("get", "/api/event-types/undeclared"): {},
+        ("put", "/api/event-types/undeclared"): {"json": {"extra_properties": "accept"}},
         ("put", "/api/event-types/{name}/enforcement"): {
             "path": "/api/event-types/purchase/enforcement",
             "json": {"policy": "warn"},

@@ -32,6 +32,7 @@ def test_a_built_in_type_is_extended_on_the_events_screen(
 
 def test_warn_flags_and_counts_what_breaks_the_schema(seeded: Workspace, screen: Screen) -> None:
     at = screen("events")
+    assert at.radio(key="enf_policy").value == "warn"  # what an unchosen type is under
     at.selectbox(key="enf_type").set_value("purchase")
     at.radio(key="enf_policy").set_value("warn")
     at.button(key="enf_submit").click().run()
@@ -41,7 +42,7 @@ def test_warn_flags_and_counts_what_breaks_the_schema(seeded: Workspace, screen:
     assert report.accepted == 2
     at = screen("events")
     no_errors(at)
-    assert any("1 stored events were flagged" in c.value for c in at.caption)
+    assert any("1 stored events of registered types were flagged" in c.value for c in at.caption)
     flagged = at.dataframe[-1].value  # the Flagged tab's table
     assert flagged["problem"].tolist() == ['amount must be a number, got "lots"']
 

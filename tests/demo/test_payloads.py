@@ -1,6 +1,8 @@
 """The demo's event payloads (issue 15, item 17): the built-in types carry the fields messaging
 and web platforms send, registered as their properties, so nothing the demo stores is left
-undiscovered; the values are consistent with the events they ride on."""
+undiscovered and nothing breaks a schema (every registered type is enforced under `warn`); the
+values are consistent with the events they ride on; inbound messages answer campaign messages
+that were read, and the profile's engagement summary counts them as "messages in"."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ PAYLOADS = {
     "form_submitted": {"form_id", "fields"},
     "page_view": {"url", "title", "referrer", "duration"},
     "session_started": {"device", "landing_page"},
+    "message_received": {"message_id", "conversation_id", "in_reply_to", "campaign_id", "text"},
 }
 
 
@@ -48,6 +51,35 @@ def test_built_in_types_carry_their_payload(loaded: Any, kind: str) -> None:
 def test_nothing_the_demo_stores_is_unregistered(loaded: Any) -> None:
     ws, _ = loaded
     assert ws.catalog.discovered().empty
+    assert set(ws.catalog.event_types()["enforcement"]) == {"warn"}
+    assert ws.catalog.flagged_events().empty
+
+
+def test_inbound_messages_answer_what_was_read(loaded: Any) -> None:
+    ws, _ = loaded
+    read = _payloads(ws, "message_read").set_index("message_id")
+    received = _payloads(ws, "message_received")
+    assert len(received) > 0
+    assert received["message_id"].is_unique
+    assert set(received["in_reply_to"]) <= set(read.index)
+    answered = read.loc[received["in_reply_to"]]
+    assert (received["ts"].to_numpy() > answered["ts"].to_numpy()).all()
+    assert (received["channel"].to_numpy() == answered["channel"].to_numpy()).all()
+    assert (received["campaign_id"].to_numpy() == answered["campaign_id"].to_numpy()).all()
+    assert received["conversation_id"].str.startswith("conv-").all()
+    assert received["text"].str.len().gt(0).all()
+    assert set(received["channel"]) <= {"email", "whatsapp", "sms"}
+
+
+def test_the_profile_header_counts_messages_in(loaded: Any) -> None:
+    ws, _ = loaded
+    counts = ws.db.rows(
+        "SELECT profile_id, count(*) FROM events WHERE type = 'message_received' "
+        "GROUP BY profile_id ORDER BY count(*) DESC, profile_id LIMIT 3"
+    )
+    for profile_id, count in counts:
+        summary = ws.profiles.engagement(int(profile_id))
+        assert summary.messages_in == count > 0
 
 
 def test_message_payloads_follow_the_messages(loaded: Any) -> None:

@@ -1,7 +1,7 @@
 """Enforcement of registered event schemas on ingestion, on real workspace files: `block`
 refuses an event that breaks its type's schema with the reason (bulk messages, JSONL and
-tables alike, and the tracking API's admission in the same words), `warn` stores and flags it
-(counted per type), `off` stores it as it is."""
+tables alike, and the tracking API's admission in the same words), `warn` (the default of every
+registered type) stores and flags it (counted per type), `off` stores it as it is."""
 
 from __future__ import annotations
 
@@ -52,11 +52,15 @@ def _amounts(ws: Workspace) -> list[Any]:
     return [json.loads(r[0]).get("amount") for r in rows]
 
 
-def test_off_is_the_default_and_stores_everything(ws: Workspace) -> None:
+def test_warn_is_the_default_and_off_stores_everything(ws: Workspace) -> None:
     report = ws.ingest.messages(BATCH)
     assert (report.accepted, report.rejected) == (5, [])
-    assert ws.catalog.event_types().set_index("name").loc["purchase", "enforcement"] == "off"
-    assert ws.catalog.flagged_events().empty
+    types = ws.catalog.event_types().set_index("name")
+    assert types.loc["purchase", "enforcement"] == "warn"
+    assert (types.loc["purchase", "flagged"], types.loc["signup", "flagged"]) == (2, 0)
+    ws.catalog.set_enforcement("purchase", "off")  # a steward's explicit choice
+    assert ws.ingest.messages([purchase("fa", amount="lots")]).accepted == 1
+    assert len(ws.catalog.flagged_events()) == 2
 
 
 def test_block_refuses_only_the_events_that_break_the_schema(ws: Workspace) -> None:
@@ -89,7 +93,6 @@ def test_block_applies_to_jsonl_files_and_tables(ws: Workspace, tmp_path: Path) 
 
 
 def test_warn_stores_flags_and_counts(ws: Workspace) -> None:
-    ws.catalog.set_enforcement("purchase", "warn")
     report = ws.ingest.messages(BATCH)
     assert (report.accepted, report.rejected) == (5, [])
     flagged = ws.catalog.flagged_events()
@@ -127,11 +130,11 @@ def test_custom_and_extended_properties_are_enforced_too(ws: Workspace) -> None:
 def test_policies_are_checked_and_audited(ws: Workspace) -> None:
     with pytest.raises(ValidationError, match="enforcement 'strict' is not one of off, warn"):
         ws.catalog.set_enforcement("purchase", "strict")
-    ws.catalog.set_enforcement("purchase", "warn")
-    ws.catalog.set_enforcement("purchase", "warn")  # no change, no entry
+    ws.catalog.set_enforcement("purchase", "warn")  # already the default: no change, no entry
+    ws.catalog.set_enforcement("purchase", "block")
     rows = ws.db.rows(
         "SELECT entity_id, action, before, after FROM audit_log WHERE entity = 'event_type'"
     )
     assert [(e, a, json.loads(b), json.loads(v)) for e, a, b, v in rows] == [
-        ("purchase", "enforce", "off", "warn")
+        ("purchase", "enforce", "warn", "block")
     ]

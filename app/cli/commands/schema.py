@@ -1,5 +1,5 @@
-"""`kith property define|list` and `kith event-type register|extend|enforce|discovered|flagged|
-list`: the catalog, and the data steward's event schemas."""
+"""`kith property define|list` and `kith event-type register|extend|enforce|undeclared|
+discovered|flagged|list`: the catalog, and the data steward's event schemas."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from app.cli.commands.profiles import table
 from app.cli.common import add_json, command, emit, open_workspace
-from engine.catalog.event_types import POLICIES
+from engine.catalog.event_types import POLICIES, UNDECLARED_POLICIES
 from engine.catalog.service import SQL_TYPES
 from kith_errors import ValidationError
 
@@ -52,6 +52,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     enforce = command(kinds, "enforce", _enforce, help="check a type's events on ingestion")
     enforce.add_argument("name")
     enforce.add_argument("policy", choices=list(POLICIES))
+    undeclared = command(
+        kinds,
+        "undeclared",
+        _undeclared,
+        help="what happens to unregistered event types and extra properties",
+    )
+    undeclared.add_argument(
+        "--unregistered-types",
+        choices=list(UNDECLARED_POLICIES),
+        help="events of a type nobody registered",
+    )
+    undeclared.add_argument(
+        "--extra-properties",
+        choices=list(UNDECLARED_POLICIES),
+        help="properties an enforced type's schema does not list",
+    )
+    add_json(undeclared)
     found = command(kinds, "discovered", _discovered, help="unregistered types and properties")
     found.add_argument("--type", dest="event_type", help="only this event type")
     add_json(found)
@@ -141,6 +158,17 @@ def _enforce(args: argparse.Namespace) -> None:
     with open_workspace(args) as ws:
         policy = ws.catalog.set_enforcement(args.name, args.policy)
     print(f"event type {args.name}: enforcement {policy}")
+
+
+def _undeclared(args: argparse.Namespace) -> None:
+    given = {"unregistered_types": args.unregistered_types}
+    given["extra_properties"] = args.extra_properties
+    with open_workspace(args) as ws:
+        for which, policy in given.items():
+            if policy is not None:
+                ws.catalog.set_undeclared(which, policy)
+        choices = ws.catalog.undeclared()
+    emit(choices, args.json)
 
 
 def _discovered(args: argparse.Namespace) -> None:
