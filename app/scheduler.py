@@ -10,7 +10,11 @@ Each job runs on its own thread, so a slow webhook receiver never delays a sched
   (engine/rules/webhooks.py; the base wait and the attempts are settings);
 - `activation`: segment syncs that are due queue their deltas, due broadcasts queue their
   messages, and every destination's outbox is delivered in order, paced, with the same backoff
-  (engine/activation/).
+  (engine/activation/);
+- `at_a_glance`: once a minute at most, when the data changed since the last measure (the
+  workspace's data version), every goal's rate and the consent violations over each of the
+  Overview's windows are measured and stored (engine/analytics/goal_rates.py, overview.py), so
+  the Overview reads them instead of running a funnel per goal and the violations' join.
 
 Jobs with an interval of their own remember their last run in the workspace
 (engine/admin/jobs.py): after a restart, a job that fell due while the server was down runs once,
@@ -32,12 +36,14 @@ from typing import Any
 
 from engine import Workspace
 from engine.admin import jobs
+from engine.analytics.goal_rates import WINDOWS
 from engine.changes import Change, ChangeKind
 from engine.clock import utcnow
 
 log = logging.getLogger("kith.clock")
 
 TICK = 1.0  # seconds: how often the jobs without an interval of their own look for work
+GLANCE_SECONDS = 60.0  # at most this often: measuring costs a funnel per goal per window
 
 
 @dataclass
@@ -184,7 +190,26 @@ def server_jobs(ws: Workspace, *, tick: float = TICK) -> list[Job]:
         ),
         Job("webhooks", lambda: tick, lambda now: ws.rules.deliver_webhooks(now)),
         Job("activation", lambda: tick, lambda now: ws.activation.run(now)),
+        Job("at_a_glance", lambda: GLANCE_SECONDS, AtAGlanceJob(ws)),
     ]
+
+
+class AtAGlanceJob:
+    """Measures the Overview's at-a-glance figures (every goal's rate, the consent violations)
+    over its windows when the data changed since it last did (and once at start: the file may
+    have changed while the server was down)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.measured: str | None = None  # the data version last measured
+
+    def __call__(self, now: dt.datetime) -> None:
+        version = self.ws.data_version  # read first: a commit while measuring brings a rerun
+        if version == self.measured:
+            return
+        self.ws.goals.measure_rates(WINDOWS, as_of=now)
+        self.ws.overview.measure_violations(WINDOWS, as_of=now)
+        self.measured = version
 
 
 def refresh_time(ws: Workspace, now: dt.datetime) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -58,6 +59,10 @@ class Workspace:
         self.db = Database(self.path, read_only=read_only)
         self.clock: Callable[[], dt.datetime] = utcnow  # "now" of the commit path
         self._local = threading.local()  # per thread: changes held by `holding_commits`
+        self._opened = uuid.uuid4().hex  # tells this process's versions from another's
+        self._commits = 0
+        self._commits_lock = threading.Lock()
+        self.changed_at: dt.datetime | None = None  # the moment of the last commit run here
 
     @classmethod
     def open(cls, path: str | Path, *, read_only: bool = False) -> Workspace:
@@ -89,9 +94,25 @@ class Workspace:
         if moment is None:  # one moment for the change and all that follows it
             moment = self.clock()
             change = replace(change, as_of=moment)
-        moved = self.segments.membership.apply(change, moment)
-        self.rules.after_commit(change, moved)
+        self._changed()  # the change's own writes are in
+        try:
+            moved = self.segments.membership.apply(change, moment)
+            self.rules.after_commit(change, moved)
+        finally:
+            self._changed()  # and what membership and the rules wrote after them
         return moved
+
+    @property
+    def data_version(self) -> str:
+        """Changes whenever a commit runs: a read of the data cached under it is never reused
+        after the data may have changed (the dashboard's caches key on it). Unique to this open
+        workspace, so a file reopened never meets the versions of its last opening."""
+        return f"{self._opened}:{self._commits}"
+
+    def _changed(self) -> None:
+        with self._commits_lock:
+            self._commits += 1
+            self.changed_at = utcnow()
 
     @contextmanager
     def holding_commits(self) -> Iterator[list[Change]]:

@@ -78,9 +78,11 @@ def _create() -> None:
 
 
 def _syncs() -> None:
+    if ui.workspace().can("activation.send"):
+        activation.new_sync()
     syncs = ui.attempt(ui.workspace().activation.syncs)
     if not syncs:
-        ui.empty_state("No syncs yet", "Open a segment and use Sync to…")
+        ui.empty_state("No syncs yet", "Start one above, or open a segment and use Sync to…")
         return
     st.dataframe(syncs, hide_index=True, width="stretch")
 
@@ -98,6 +100,7 @@ def _broadcasts() -> None:
 
 
 ui.header("Destinations", "Where audiences go: webhooks, forwards, file drops and providers.")
+ui.flash()
 listing, create, syncs, broadcasts = st.tabs(["Destinations", "Create", "Syncs", "Broadcasts"])
 with listing:
     _destinations()

@@ -11,6 +11,7 @@ from app import ui
 from app.ui import completion
 from engine.analytics.funnel_spec import FunnelSpec, spec_from
 from engine.analytics.funnels import FunnelResult
+from engine.clock import utcnow
 
 DEFAULT_STEPS = ["page_view", "signup", "purchase"]
 CAMPAIGN_STEPS = ["message_sent", "message_delivered", "message_read", "link_clicked"]
@@ -42,6 +43,13 @@ def _steps_table() -> pd.DataFrame:
         },
         key="fn_steps_editor",
     )
+
+
+def _last_week() -> tuple[dt.date, dt.date]:
+    """The default range of step 1: the last 7 days (UTC), so a first look reads a week of
+    events, not all of them."""
+    today = utcnow().date()
+    return today - dt.timedelta(days=6), today
 
 
 def _exclusions_table() -> pd.DataFrame:
@@ -85,7 +93,12 @@ def _spec() -> FunnelSpec | None:
     amount = cols[0].number_input("Conversion window", min_value=1, value=14, key="fn_within")
     unit = cols[1].selectbox("Unit", UNITS, index=3, key="fn_unit")
     order = cols[2].selectbox("Order", ["ordered", "strict", "unordered"], key="fn_order")
-    period = cols[3].date_input("Step 1 between", value=[], key="fn_dates")
+    period = cols[3].date_input(
+        "Step 1 between",
+        value=_last_week(),
+        key="fn_dates",
+        help="the last 7 days at first (as PostHog does); clear it for all time",
+    )
     with st.expander("Exclusions, breakdown and audience"):
         exclusions = _rows(_exclusions_table(), ["event", "where", "after_step", "before_step"])
         left, right = st.columns([3, 1])
@@ -197,7 +210,7 @@ def _over_time(spec: FunnelSpec) -> None:
     interval = st.segmented_control(
         "Per", ["day", "week", "month"], default="week", key="fn_interval"
     )
-    series = ui.attempt(ui.workspace().funnels.over_time, spec, interval or "week")
+    series = ui.attempt(ui.fresh, "funnels.over_time", spec, interval or "week")
     if series is None or series.empty:
         return
     fig = ui.charts.lines(series, "period", "rate", f"Conversion to the last step per {interval}")
@@ -214,18 +227,21 @@ spec = _spec()
 if spec is not None and len(spec.steps) >= 2:
     with st.spinner("Counting…"):
         result = completion.checked(
-            "fn_breakdown_text", spec.breakdown, ui.workspace().funnels.run, spec
+            "fn_breakdown_text", spec.breakdown, ui.fresh, "funnels.run", spec
         )
     if result is not None and result.entered == 0:
         ui.empty_state(
             "Nobody did the first step in this period", "Widen the dates or change step 1."
         )
     elif result is not None:
-        steps_tab, time_tab = st.tabs(["Steps", "Over time"])
-        with steps_tab:
-            _chart(result)
-            _drilldown(spec, result.breakdown_values)
-        with time_tab:
-            _over_time(spec)
+        # only the open tab is computed: "Over time" runs its query when someone opens it
+        steps_tab, time_tab = st.tabs(["Steps", "Over time"], on_change="rerun", key="fn_tab")
+        if steps_tab.open:
+            with steps_tab:
+                _chart(result)
+                _drilldown(spec, result.breakdown_values)
+        if time_tab.open:
+            with time_tab:
+                _over_time(spec)
 elif spec is not None:
     st.info("Add at least two steps.")

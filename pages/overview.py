@@ -3,6 +3,8 @@ which consent; goals against their targets and consent violations at a glance.""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
 from app import ui
@@ -37,10 +39,21 @@ def _change(report: OverviewReport, key: str) -> str:
     return f"{moved:+,}{share} vs previous period"
 
 
-def _at_a_glance(screen: views.OverviewScreen) -> None:
+def _measured_note(as_of: dt.datetime, days: int) -> str:
+    """Over which window a measured figure was counted, and whether the data changed since."""
+    changed = ui.workspace().changed_at
+    note = f"Over the {days} days up to {ui.fmt.when(as_of)} UTC"
+    if changed is not None and changed > as_of:
+        note += " · new data since then: the server measures again within a minute"
+    return note
+
+
+def _at_a_glance(screen: views.OverviewScreen, days: int) -> None:
     left, right = st.columns([3, 1])
     with left:
         st.markdown("**Goals in this window**")
+        if screen.goals_as_of is not None:
+            st.caption(_measured_note(screen.goals_as_of, days))
         if screen.goals.empty:
             ui.empty_state("No goals yet", "Define one on the Goals screen.")
         else:
@@ -56,12 +69,13 @@ def _at_a_glance(screen: views.OverviewScreen) -> None:
     with right:
         st.metric(
             "Consent violations",
-            ui.fmt.number(screen.violations),
+            ui.fmt.number(screen.violations.count),
             help="messages sent in the window to people whose consent on that channel was "
             "not granted at the time (details on the Consent screen)",
             border=True,
         )
-        if screen.violations:
+        st.caption(_measured_note(screen.violations.as_of, days))
+        if screen.violations.count:
             st.caption("Who and when: the Consent screen's audit.")
 
 
@@ -126,7 +140,8 @@ def _recent(report: OverviewReport) -> None:
 
 ui.header("Overview", "Your audience at a glance: growth, activity, channels and consent.")
 window = st.segmented_control("Window", list(WINDOWS), default="Last 30 days", key="window")
-screen = ui.attempt(ui.cached, views.overview_screen, WINDOWS[window or "Last 30 days"])
+window_days = WINDOWS[window or "Last 30 days"]
+screen = ui.attempt(ui.cached, views.overview_screen, window_days)
 if screen is not None and screen.report.is_empty:
     ui.empty_state(
         "This workspace is empty",
@@ -136,7 +151,7 @@ if screen is not None and screen.report.is_empty:
 elif screen is not None:
     report = screen.report
     _totals(report)
-    _at_a_glance(screen)
+    _at_a_glance(screen, window_days)
     _growth(report)
     _channels(report)
     _consent_and_segments(report)

@@ -8,8 +8,10 @@ import streamlit as st
 from app import ui
 from app.ui import completion, notice, views
 from app.ui.activation import segment_actions
+from app.ui.expression_editor import expression_editor, put_text
 from engine.profiles.service import ProfileFilter
 
+EDITOR = "seg_text"  # the editor's text in st.session_state (AppTest sets it there)
 EXAMPLE = 'did purchase in last 30 days and country = "ID"'
 PLACEHOLDER = (
     '-- buyers this month\ndid purchase in last 30 days\n-- in Indonesia\nand country = "ID"'
@@ -151,23 +153,17 @@ def _hints() -> None:
 
 
 def _editor() -> views.SegmentDraft | None:
-    # Several lines and `--` comments are kept as typed; Ctrl+Enter (or leaving the box) counts.
-    text = st.text_area(
-        "Segment expression",
-        placeholder=PLACEHOLDER,
-        key="seg_text",
-        height=150,
-        help="One condition or many, over several lines; `--` starts a comment. "
-        "Press Ctrl+Enter to count.",
-    )
+    # Several lines and `--` comments are kept as typed; the count, the checker and the
+    # completions follow the typing (the text arrives ~300 ms after the last key).
     schema = ui.attempt(ui.cached, "catalog.dsl_schema")
-    if schema is not None:
-        completion.suggestions(text or "", schema, "seg_text")
+    text = expression_editor(EDITOR, "Segment expression", schema, PLACEHOLDER)
     _hints()
-    if not (text or "").strip():
+    if not text.strip():
         st.caption(f"Try: `{EXAMPLE}`")
         return None
-    draft = completion.checked("seg_text", text, views.segment_draft, ui.workspace(), text)
+    draft = completion.checked_with(
+        put_text, EDITOR, text, views.segment_draft, ui.workspace(), text
+    )
     if draft is None:
         return None
     st.metric(

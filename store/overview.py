@@ -118,3 +118,19 @@ def consent_coverage(db: Database) -> pd.DataFrame:
 
 def top_segments(db: Database, limit: int = 8) -> pd.DataFrame:
     return db.df(TOP_SEGMENTS, {"limit": limit})
+
+
+def measured_violations(db: Database, days: int) -> tuple[int, dt.datetime] | None:
+    """The violation count last measured over `days`, and when (None: never)."""
+    rows = db.rows(
+        "SELECT violations, as_of FROM overview_violations WHERE days = $days", {"days": days}
+    )
+    return (int(rows[0][0]), rows[0][1]) if rows else None
+
+
+def put_violations(db: Database, days: int, violations: int, as_of: dt.datetime) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO overview_violations (days, violations, as_of) "
+        "VALUES ($days, $violations, $as_of)",
+        {"days": days, "violations": violations, "as_of": as_of},
+    )

@@ -3,7 +3,7 @@
 Pages import from here and from `engine`; nothing here runs SQL."""
 
 from app.ui import charts, fmt
-from app.ui.data import cached, invalidate, workspace
+from app.ui.data import cached, fresh, invalidate, workspace
 from app.ui.errors import attempt, guard, show_error, succeeded
 from app.ui.feedback import done, flash, with_progress
 from app.ui.layout import (
@@ -32,6 +32,7 @@ __all__ = [
     "empty_state",
     "flash",
     "fmt",
+    "fresh",
     "guard",
     "header",
     "inbox_title",

@@ -13,6 +13,7 @@ import streamlit as st
 
 from app.ui.data import invalidate, workspace
 from app.ui.errors import attempt, succeeded
+from app.ui.feedback import done
 from app.ui.layout import empty_state
 from app.ui.text import literal
 
@@ -50,6 +51,27 @@ def _sync(segment: str, names: list[str]) -> None:
     if started and succeeded(workspace().activation.attach, target, segment):
         invalidate()
         st.success(f"Syncing {literal(segment)} to {literal(target)}.")
+
+
+def new_sync() -> None:
+    """The Destinations screen's way to start a sync: a saved segment, a destination, go."""
+    ws = workspace()
+    destinations = attempt(ws.activation.destinations)
+    segments = attempt(ws.segments.list)
+    if destinations is None or segments is None:
+        return
+    names = [d.name for d in destinations if d.kind != "messaging"]
+    if not names or segments.empty:
+        empty_state("Nothing to sync yet", "It takes a saved segment and a destination.")
+        return
+    with st.form("act_new_sync"):
+        left, right = st.columns(2)
+        segment = left.selectbox("Segment", segments["name"].tolist(), key="act_sync_segment")
+        target = right.selectbox("Destination", names, key="act_sync_destination")
+        st.caption("A full sync first, then who enters and who leaves, as it happens.")
+        started = st.form_submit_button("Start syncing", icon=":material/sync:", type="primary")
+    if started and succeeded(ws.activation.attach, target, segment):
+        done(f"Syncing {literal(segment)} to {literal(target)}: the first delivery is on its way.")
 
 
 def _broadcast(segment: str, names: list[str]) -> None:

@@ -41,16 +41,16 @@ def suggestions(text: str, schema: Schema, key: str) -> None:
             )
 
 
-def fix_button(err: DslError, key: str) -> None:
+def fix_button(err: DslError, key: str, put: Callable[[str, str], None] = _put) -> None:
     """A button that puts the error's "did you mean" into the editor's text in place of the
-    word it is about (nothing when there is no suggestion)."""
+    word it is about (nothing when there is no suggestion); `put(key, text)` writes it."""
     fixed = apply_suggestion(err)
     if fixed is None or err.suggestion is None:
         return
     st.button(
         f"Use {literal(err.suggestion)}",
         key=f"{key}_fix",
-        on_click=_put,
+        on_click=put,
         args=(key, fixed),
         icon=":material/auto_fix_high:",
     )
@@ -61,12 +61,24 @@ def checked(
 ) -> T | None:
     """Call `fn`, which reads `text`, the text of the editor `key`; a KithError is shown and
     gives None, and a language error about that text comes with its fix as a button."""
+    return checked_with(_put, key, text, fn, *args, **kwargs)
+
+
+def checked_with(
+    put: Callable[[str, str], None],
+    key: str,
+    text: str | None,
+    fn: Callable[P, T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T | None:
+    """`checked` for an editor whose text `put(key, text)` replaces."""
     try:
         return fn(*args, **kwargs)
     except DslError as err:
         show_error(err)
         if text and err.source == text:
-            fix_button(err, key)
+            fix_button(err, key, put)
     except KithError as err:
         show_error(err)
     return None

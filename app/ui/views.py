@@ -4,6 +4,7 @@ calls one engine function. Pure orchestration over the services, acting for the 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from kith_errors import NotFound, ValidationError
 
 if TYPE_CHECKING:
     from engine.access.acting import ActingWorkspace
-    from engine.analytics.overview import OverviewReport
+    from engine.analytics.overview import OverviewReport, Violations
     from engine.models import Profile
     from engine.profiles.service import ProfileFilter
 
@@ -288,28 +289,21 @@ def refresh_segments(
 
 @dataclass(frozen=True)
 class OverviewScreen:
-    """The Overview's aggregates, the goals against their targets over the same window, and
-    how many messages went out without consent then."""
+    """The Overview's aggregates, the goals against their targets (as last measured: the
+    server's clock measures them after the data changes), and how many messages went out
+    without consent in the window."""
 
     report: OverviewReport
     goals: pd.DataFrame  # name, rate, target, progress (NaN without a target)
-    violations: int
+    goals_as_of: dt.datetime | None  # the goals' window is the same length, ending then
+    violations: Violations  # counted over the same length of window, with its own as_of
 
 
 def overview_screen(ws: ActingWorkspace, days: int) -> OverviewScreen:
     report = ws.overview.report(days)
-    listed = ws.goals.list(start=report.start, end=report.end)
-    target = pd.to_numeric(listed["target"], errors="coerce")
-    goals = pd.DataFrame(
-        {
-            "name": listed["name"],
-            "rate": listed["completion_rate"],
-            "target": target,
-            "progress": listed["completion_rate"] / target,
-        }
-    )
-    violations = len(ws.consent.violations(report.start, report.end))
-    return OverviewScreen(report, goals, violations)
+    rates = ws.goals.rates(days)
+    goals = rates.table[["name", "rate", "target", "progress"]]
+    return OverviewScreen(report, goals, rates.as_of, ws.overview.violations(days))
 
 
 # ---- rules ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ refreshing segments, delivering webhooks) uses the Workspace directly.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +50,16 @@ class ActingWorkspace:
     @property
     def path(self) -> Path:
         return self._ws.path
+
+    @property
+    def data_version(self) -> str:
+        """The workspace's data version (engine/workspace.py): reads cached under it."""
+        return self._ws.data_version
+
+    @property
+    def changed_at(self) -> dt.datetime | None:
+        """When the last commit ran in this process (None: none since the file was opened)."""
+        return self._ws.changed_at
 
     def can(self, permission: str) -> bool:
         """Whether the actor holds `permission` (pages use it to show or hide actions)."""

@@ -218,11 +218,17 @@ ACTIONS: dict[str, dict[str, str]] = {
         "compare": "analytics.view",
         "report": "analytics.view",
         "evaluate": "analytics.view",
+        "rates": "analytics.view",
+        "measure_rates": "system",
         "define": "goals.manage",
         "set_target": "goals.manage",
         "delete": "goals.manage",
     },
-    "overview": {"report": "analytics.view"},
+    "overview": {
+        "report": "analytics.view",
+        "violations": "analytics.view",
+        "measure_violations": "system",
+    },
     "rules": {
         "parse": "rules.view",
         "get": "rules.view",

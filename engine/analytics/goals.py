@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,8 +21,10 @@ from sqlglot import exp
 
 import dsl
 from dsl.ast import And, EventMatch, Expr, Goal, InSegment
+from engine.analytics import goal_rates
 from engine.analytics.funnel_spec import FunnelSpec, FunnelStep
 from engine.analytics.funnels import Funnels
+from engine.analytics.goal_rates import GoalRates
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import analytics as repo
@@ -121,6 +124,17 @@ class Goals:
         rates = [self.report(name, **options).rate for name in goals["name"]]
         targets = goals["target_rate"].astype(object).where(goals["target_rate"].notna(), None)
         return goals[["name", "source"]].assign(completion_rate=rates, target=targets)
+
+    def rates(self, days: int) -> GoalRates:
+        """Every goal's completion rate over the `days` before they were last measured (the
+        Overview's goals panel; `measure_rates` keeps them current), with targets and progress."""
+        return goal_rates.read(self.report, self.db, days)
+
+    def measure_rates(
+        self, windows: Sequence[int] = goal_rates.WINDOWS, *, as_of: Any = None
+    ) -> None:
+        """Measure and store every goal's rate over each window (days) ending at `as_of`."""
+        goal_rates.measure(self.report, self.db, windows, as_of)
 
     def compare(
         self,

@@ -5,16 +5,29 @@ consent coverage and the biggest segments."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from engine.clock import as_of_or_now
 from kith_errors import ValidationError
+from store import consent as consent_sql
 from store import overview as sql
 from store.db import Database
 
 MAX_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class Violations:
+    """Messages sent to people whose consent on the channel was not granted at the time, over
+    the `days` before `as_of` (measured by the server's clock, like the goals' rates)."""
+
+    days: int
+    count: int
+    as_of: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,26 @@ class Overview:
             top_segments=sql.top_segments(db),
             previous=_previous(db, start, end, totals),
         )
+
+    def violations(self, days: int) -> Violations:
+        """The consent violations of the `days` window as last measured (measured now, and
+        kept, when they never were)."""
+        found = sql.measured_violations(self.db, days)
+        if found is None:
+            return self._measure_violations(days, as_of_or_now(None))
+        return Violations(days, *found)
+
+    def measure_violations(self, windows: Sequence[int], *, as_of: Any = None) -> None:
+        """Count and keep the consent violations of each window (days) ending at `as_of`."""
+        moment = as_of_or_now(as_of)
+        for days in windows:
+            self._measure_violations(days, moment)
+
+    def _measure_violations(self, days: int, as_of: dt.datetime) -> Violations:
+        start = as_of - dt.timedelta(days=days)
+        count = len(consent_sql.violations(self.db, start, as_of, "marketing"))
+        sql.put_violations(self.db, days, count, as_of)
+        return Violations(days, count, as_of)
 
 
 def _previous(

@@ -4,10 +4,12 @@ helper that runs a dashboard screen through Streamlit's AppTest on it."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -96,3 +98,31 @@ def no_errors(at: AppTest) -> None:
     """The run raised nothing and showed no error callout."""
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+# ---- the segment editor ---------------------------------------------------------------------
+# The editor is a custom component whose JavaScript runs only in a browser (the typing itself is
+# tested in headless Chromium: tests/dashboard/test_walk.py). AppTest cannot drive it, so these
+# helpers do what its typing does: put the text in `st.session_state["seg_text"]`, where the
+# page reads the editor's text, and run the script again.
+
+EDITOR = "seg_text"
+
+
+def write_expression(at: AppTest, text: str) -> AppTest:
+    """Type `text` into the Segments screen's editor (see above) and rerun."""
+    at.session_state[EDITOR] = text
+    return at.run()
+
+
+def expression(at: AppTest) -> str:
+    """The editor's text."""
+    return str(at.session_state[EDITOR])
+
+
+def editor_data(at: AppTest) -> dict[str, Any]:
+    """What the page handed the editor component to draw: text, completions..."""
+    component = next(
+        e for e in at.get("bidi_component") if e.proto.id.endswith(EDITOR + "_component")
+    )
+    return dict(json.loads(component.proto.json))

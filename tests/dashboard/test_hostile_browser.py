@@ -162,3 +162,20 @@ def test_every_screen_shows_stored_text_literally(
     page.screenshot(path=str(ARTIFACTS / "hostile-rules.png"), full_page=True)
     assert all(counts[name] > 0 for name in SHOWS_TEXT), counts
     assert page.fetched == []
+
+
+def test_the_segment_editor_offers_stored_names_as_text(page: Any, hostile: Any) -> None:
+    """The editor component draws completions itself (as text nodes, never markup)."""
+    page.goto(hostile[0] + "segments", wait_until="load")
+    settle(page)
+    page.get_by_role("tab", name="Editor").click()
+    page.get_by_role("textbox", name="Segment expression").click()
+    page.keyboard.type('has label "')
+    offered = page.locator(".kith-completions button")
+    offered.first.wait_for(timeout=30_000)
+    labels = offered.all_inner_texts()
+    assert "<b>pwnhtml</b> " + IMAGE[:30] in labels and LINK in labels, labels
+    for tag in ("a", "b", "img"):
+        assert page.locator(f".kith-completions {tag}").count() == 0, tag
+    page.screenshot(path=str(ARTIFACTS / "hostile-segment-editor.png"), full_page=True)
+    assert page.fetched == []

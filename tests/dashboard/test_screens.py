@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Workspace
-from tests.dashboard.conftest import Screen, no_errors
+from tests.dashboard.conftest import Screen, no_errors, write_expression
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -27,7 +27,7 @@ def test_overview_of_an_empty_workspace_says_how_to_start(empty: Workspace, scre
 
 def test_segment_editor_counts_a_valid_expression(seeded: Workspace, screen: Screen) -> None:
     at = screen("segments")
-    at.text_area(key="seg_text").input("did purchase").run()
+    write_expression(at, "did purchase")
     no_errors(at)
     shown = next(m for m in at.metric if m.label == "Matching people right now")
     assert shown.value == f"{seeded.segments.count('did purchase'):,}"
@@ -35,7 +35,7 @@ def test_segment_editor_counts_a_valid_expression(seeded: Workspace, screen: Scr
 
 def test_segment_editor_shows_caret_and_suggestion(seeded: Workspace, screen: Screen) -> None:
     at = screen("segments")
-    at.text_area(key="seg_text").input("did purchse in last 30 days").run()
+    write_expression(at, "did purchse in last 30 days")
     assert not at.exception
     assert "purchse" in at.error[0].value
     assert at.code[0].value.endswith("^")
@@ -44,7 +44,7 @@ def test_segment_editor_shows_caret_and_suggestion(seeded: Workspace, screen: Sc
 
 def test_saving_a_segment_lists_it(seeded: Workspace, screen: Screen) -> None:
     at = screen("segments")
-    at.text_area(key="seg_text").input("did purchase").run()
+    write_expression(at, "did purchase")
     at.text_input(key="seg_name").input("buyers")
     at.button(key="seg_save").click().run()
     no_errors(at)
@@ -61,6 +61,9 @@ def test_funnel_builds_from_the_default_steps(seeded: Workspace, screen: Screen)
 
 def test_funnel_conversion_over_time(seeded: Workspace, screen: Screen) -> None:
     at = screen("funnels")
+    at.date_input(key="fn_dates").set_value(())  # all time, not the default last 7 days
+    at.session_state["fn_tab"] = "Over time"  # the tab's content runs once it is open
+    at.run()
     no_errors(at)
     series = next(d.value for d in at.dataframe if "period" in d.value)
     assert len(series) >= 4 and {"entered", "converted", "rate", "partial"} <= set(series)
@@ -122,7 +125,7 @@ def test_settings_create_an_api_key_shows_it_once(seeded: Workspace, screen: Scr
 
 def test_saving_a_static_list_freezes_todays_members(seeded: Workspace, screen: Screen) -> None:
     at = screen("segments")
-    at.text_area(key="seg_text").input("did purchase").run()
+    write_expression(at, "did purchase")
     at.text_input(key="seg_name").input("buyers_today")
     at.radio(key="seg_kind").set_value("static")
     at.button(key="seg_save").click().run()

@@ -8,7 +8,13 @@ from __future__ import annotations
 import pytest
 
 from engine import Workspace
-from tests.dashboard.conftest import Screen, no_errors
+from tests.dashboard.conftest import (
+    Screen,
+    editor_data,
+    expression,
+    no_errors,
+    write_expression,
+)
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -19,7 +25,7 @@ and consent whatsapp is granted"""
 
 
 def _save(at, text: str, name: str, *, replace: bool = False):  # type: ignore[no-untyped-def]
-    at.text_area(key="seg_text").input(text).run()
+    write_expression(at, text)
     at.text_input(key="seg_name").input(name)
     at.checkbox(key="seg_replace").set_value(replace)
     return at.button(key="seg_save").click().run()
@@ -53,7 +59,7 @@ def test_earlier_versions_are_shown_and_restored(seeded: Workspace, screen: Scre
 
 def test_several_lines_and_comments_are_kept(seeded: Workspace, screen: Screen) -> None:
     at = screen("segments")
-    at.text_area(key="seg_text").input(DOCUMENTED).run()
+    write_expression(at, DOCUMENTED)
     no_errors(at)
     shown = next(m for m in at.metric if m.label == "Matching people right now")
     assert shown.value == f"{seeded.segments.count(DOCUMENTED):,}"
@@ -61,28 +67,43 @@ def test_several_lines_and_comments_are_kept(seeded: Workspace, screen: Screen) 
     assert seeded.segments.get("reachable_buyers")["expression"] == DOCUMENTED
 
 
-def test_completion_buttons_finish_the_word(seeded: Workspace, screen: Screen) -> None:
+def test_the_editor_is_handed_the_completions_at_the_cursor(
+    seeded: Workspace, screen: Screen
+) -> None:
+    """The editor draws these as buttons (clicked in a browser: test_walk.py); each carries the
+    whole new text and where the cursor goes."""
     at = screen("segments")
-    at.text_area(key="seg_text").input("did purch").run()
-    at.button(key="seg_text_complete_0").click().run()
-    assert at.text_area(key="seg_text").value == "did purchase "
+    write_expression(at, "did purch")
+    offered = editor_data(at)["completions"]
+    assert offered[0] == {"label": "purchase", "text": "did purchase ", "cursor": 13}
+    write_expression(at, offered[0]["text"])  # what the click sends back
     no_errors(at)
-    at.text_area(key="seg_text").input('did purchase and has label "v').run()
-    labels = [b.label for b in at.button if b.key and b.key.startswith("seg_text_complete_")]
-    assert labels == ["vip"]
+    write_expression(at, 'did purchase and has label "v')
+    assert [c["label"] for c in editor_data(at)["completions"]] == ["vip"]
+
+
+def test_completion_finishes_the_word_at_the_cursor_not_at_the_end(
+    seeded: Workspace, screen: Screen
+) -> None:
+    at = screen("segments")
+    at.session_state["seg_text_cursor"] = len("did purch")  # the editor sends its cursor
+    write_expression(at, 'did purch\nand country = "ID"')
+    offered = editor_data(at)["completions"][0]
+    assert offered["text"] == 'did purchase \nand country = "ID"'
+    assert offered["cursor"] == len("did purchase ")
 
 
 def test_did_you_mean_is_a_button_that_fixes_the_text(seeded: Workspace, screen: Screen) -> None:
     at = screen("segments")
-    at.text_area(key="seg_text").input('did purchse\nand has label "vipp"').run()
+    write_expression(at, 'did purchse\nand has label "vipp"')
     assert any("purchse" in e.value for e in at.error)
     at.button(key="seg_text_fix").click().run()
-    assert at.text_area(key="seg_text").value == 'did purchase\nand has label "vipp"'
+    assert expression(at) == 'did purchase\nand has label "vipp"'
     error = next(e.value for e in at.error)
     assert "Line 2, column 15" in error  # at the label, not at 'has'
     at.button(key="seg_text_fix").click().run()
     no_errors(at)
-    assert at.text_area(key="seg_text").value == 'did purchase\nand has label "vip"'
+    assert expression(at) == 'did purchase\nand has label "vip"'
 
 
 def test_size_as_a_share_and_the_days_sizes(seeded: Workspace, screen: Screen) -> None:
@@ -92,7 +113,7 @@ def test_size_as_a_share_and_the_days_sizes(seeded: Workspace, screen: Screen) -
     vip = listed.loc["vip"]
     assert vip["share"] == pytest.approx(vip["size"] / everyone)
     assert len(vip["sizes"]) == 8 and vip["sizes"][-1] == vip["size"]
-    at.text_area(key="seg_text").input("did purchase").run()
+    write_expression(at, "did purchase")
     share = seeded.segments.count("did purchase") / everyone
     assert any(c.value == f"{share * 100:.1f}% of {everyone:,} people" for c in at.caption)
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine import Workspace
-from tests.dashboard.conftest import Screen, no_errors, shown
+from tests.dashboard.conftest import Screen, no_errors, shown, write_expression
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -72,8 +72,7 @@ def test_a_rule_dry_run_is_told_in_words_with_names(seeded: Workspace, screen: S
 def test_explain_names_the_person_in_a_sentence(seeded: Workspace, screen: Screen) -> None:
     person = seeded.profiles.list(limit=1).rows.iloc[0]
     at = screen("segments")
-    editor = next(t for t in [*at.text_area, *at.text_input] if t.key == "seg_text")
-    editor.input("did page_view").run()
+    write_expression(at, "did page_view")
     at.number_input(key="explain_id").set_value(int(person["id"]))
     next(b for b in at.button if b.label == "Explain").click().run()
     no_errors(at)

@@ -10,6 +10,7 @@ function to add to its walk."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ class World:
     person: dict[str, Any]  # someone the agent looks up
     duplicate: int  # a second profile of that person
     fields: list[str]  # the Properties tab's fields, in order
+    drop: Path  # the directory of the file-drop destination the marketer syncs to
+    buyers: int  # how many people `did purchase` matches
     problems: list[str] = field(default_factory=list)  # 404s and script errors seen
 
 
@@ -53,8 +56,11 @@ def world(seeded_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         fields = [n for n in ws.catalog.properties()["name"] if n not in SYSTEM_PROPERTIES]
         for goal in ws.goals.list()["name"]:  # the manager reads goals against their targets
             ws.goals.set_target(goal, 0.3)
+        drop = tmp_path_factory.mktemp("drop")  # an admin made the destination the marketer uses
+        ws.activation.create_destination("drop", "file", {"directory": str(drop), "format": "csv"})
+        buyers = ws.segments.count("did purchase")
     with serving(db) as base:
-        yield World(base, person, twin.id, fields)
+        yield World(base, person, twin.id, fields, drop, buyers)
 
 
 @pytest.fixture(scope="module")
@@ -154,14 +160,22 @@ def add_a_note(page: Any, world: World) -> None:
 # ---- the marketer ------------------------------------------------------------------------------
 
 
+def _editor(page: Any) -> Any:
+    return page.get_by_role("textbox", name="Segment expression")
+
+
 def write_a_segment(page: Any, world: World) -> None:
+    """Letters only, no key to apply: the completion and the count follow the typing."""
     page.goto(world.base + "segments", wait_until="load")
     settle(page)
     page.get_by_role("tab", name="Editor").click()
-    page.get_by_role("textbox", name="Segment expression").fill("did purchase in last 30 days")
-    page.keyboard.press("Control+Enter")  # the editor keeps lines: Ctrl+Enter applies
+    _editor(page).click()
+    page.keyboard.type("did pur", delay=60)
+    page.get_by_role("button", name="purchase", exact=True).click()  # offered while typing
     _shown(page, "Matching people right now")
     settle(page)
+    assert _editor(page).input_value() == "did purchase "
+    assert page.get_by_text(f"{world.buyers:,}", exact=True).first.is_visible()
 
 
 def save_the_segment(page: Any, world: World) -> None:
@@ -169,6 +183,41 @@ def save_the_segment(page: Any, world: World) -> None:
     page.get_by_role("button", name="Save segment").click()
     _shown(page, "Saved segment")
     settle(page)
+
+
+def sync_the_segment(page: Any, world: World) -> None:
+    """Sync it to the file drop from Destinations; the server's clock delivers a snapshot."""
+    page.goto(world.base + "destinations", wait_until="load")
+    settle(page)
+    page.get_by_role("tab", name="Syncs").click()
+    _pick(page, "Segment", "recent_buyers")
+    _pick(page, "Destination", "drop")
+    page.get_by_role("button", name="Start syncing").click()
+    _shown(page, "Syncing recent_buyers to drop")
+    settle(page)
+    delivered = _delivered(world.drop)
+    assert len(delivered) == world.buyers, delivered[:3]
+    page.reload(wait_until="load")  # the screenshot shows the sync after its delivery
+    settle(page)
+    page.get_by_role("tab", name="Syncs").click()
+    settle(page)
+
+
+def _pick(page: Any, label: str, option: str) -> None:
+    box = page.get_by_test_id("stSelectbox").filter(has_text=re.compile(f"^{label}"))
+    box.first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _delivered(directory: Path, seconds: float = 30) -> list[str]:
+    """The rows of the first file the destination wrote (waits for the clock's next run)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        files = sorted(directory.glob("*-snapshot.csv"))
+        if files:
+            return files[0].read_text().splitlines()[1:]
+        time.sleep(0.5)
+    raise AssertionError(f"nothing was delivered to {directory} in {seconds} s")
 
 
 # ---- the analyst -------------------------------------------------------------------------------
@@ -215,7 +264,7 @@ def audit_consent(page: Any, world: World) -> None:
 Step = Callable[[Any, World], None]
 WALKS: dict[str, list[Step]] = {
     "agent": [find_a_person, fix_a_field, merge_a_duplicate, add_a_note],
-    "marketer": [write_a_segment, save_the_segment],
+    "marketer": [write_a_segment, save_the_segment, sync_the_segment],
     "analyst": [build_a_campaign_funnel, drill_down],
     "manager": [check_goals_against_targets, audit_consent],
 }
