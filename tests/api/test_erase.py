@@ -17,52 +17,9 @@ from app.journal import journal_dir
 from engine import Workspace
 from store import privacy as privacy_repo
 from tests.api.conftest import Server
+from tests.profiles.erased_person import found_in, messages
 
 pytestmark = pytest.mark.xdist_group("api_erase")
-
-PERSON = {
-    "userId": "user-zq-991",
-    "anonymousId": "anon-zq-5521",
-    "traits": {
-        "email": "Zelda.Quimby@Example.org",
-        "phone": "+44 7700 900123",
-        "name": "Zelda Quimby",
-        "city": "Quimbyton",
-        "whatsapp": "+44 7700 900124",
-    },
-}
-# what must not be found anywhere afterwards: each value in every accepted format
-FORMS = [
-    "user-zq-991",
-    "anon-zq-5521",
-    "zelda.quimby@example.org",
-    "Zelda.Quimby@Example.org",
-    "+447700900123",
-    "447700900123",
-    "+44 7700 900123",
-    "+447700900124",
-    "+44 7700 900124",
-    "Zelda Quimby",
-]
-
-
-def messages() -> list[dict]:
-    own = [
-        {"type": "identify", **PERSON, "context": {"ip": "203.0.113.77"}},
-        *({"type": "track", "event": "viewed", "userId": PERSON["userId"]} for _ in range(3)),
-    ]
-    referral = {
-        "type": "track",
-        "event": "referred",
-        "userId": "someone-else-1",
-        "properties": {"friend": "Zelda Quimby", "friend_phone": "+44 7700 900123"},
-    }
-    return [*own, referral]
-
-
-def found_in(data: bytes) -> list[str]:
-    text = data.decode("utf-8", "replace").lower()
-    return [f for f in FORMS if f.lower() in text]
 
 
 def test_erase_leaves_nothing_in_tables_journal_or_exports(fresh_server: Server) -> None:
