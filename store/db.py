@@ -335,12 +335,12 @@ class Database:
             con.execute("CHECKPOINT")
             source = str(con.execute("SELECT current_database()").fetchall()[0][0])
             counts = _row_counts(con, source)
-            con.execute(f"ATTACH {_literal(str(target))} AS {_COPY}")
+            con.execute(render(_attach(target, read_only=False)))
             try:
-                con.execute(f"COPY FROM DATABASE {_name(source)} TO {_COPY}")
-                con.execute(f"CHECKPOINT {_COPY}")
+                con.execute(_copy_from(source))
+                con.execute(_CHECKPOINT_COPY)
             finally:
-                con.execute(f"DETACH {_COPY}")
+                con.execute(render(_DETACH_COPY))
             _verify(con, target, counts)
         except BaseException as err:
             _remove_file(target)
@@ -373,12 +373,24 @@ def _announce(step: Callable[[str], None] | None, what: str) -> None:
         step(what)
 
 
-def _literal(text: str) -> str:
-    return exp.Literal.string(text).sql(dialect=DIALECT)
+def _attach(target: Path, *, read_only: bool) -> exp.Attach:
+    """`ATTACH '<target>' AS kith_compact [(READ_ONLY)]` (a file path cannot be a bound
+    parameter of ATTACH: it is a sqlglot string literal, quoted by the renderer)."""
+    options = [exp.AttachOption(this=exp.var("READ_ONLY"))] if read_only else []
+    named = exp.alias_(exp.Literal.string(str(target)), _COPY)
+    return exp.Attach(this=named, exists=False, expressions=options)
 
 
-def _name(identifier: str) -> str:
-    return exp.to_identifier(identifier, quoted=True).sql(dialect=DIALECT)
+_DETACH_COPY = exp.Detach(this=exp.var(_COPY), exists=False)
+# DuckDB statements sqlglot has no tree for: constant text, or one identifier quoted by sqlglot
+_CHECKPOINT_COPY = "CHECKPOINT " + _COPY
+
+
+def _copy_from(database: str) -> str:
+    """`COPY FROM DATABASE "<database>" TO kith_compact`: the name is the connection's own
+    (`current_database()`), quoted as an identifier."""
+    source = exp.to_identifier(database, quoted=True).sql(dialect=DIALECT)
+    return f"COPY FROM DATABASE {source} TO {_COPY}"
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]:
@@ -390,20 +402,19 @@ def _row_counts(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, int]
     ).fetchall()
     counts = {}
     for schema, table in tables:
-        name = f"{_name(database)}.{_name(schema)}.{_name(table)}"
-        counts[f"{schema}.{table}"] = int(
-            con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-        )
+        whole = exp.table_(table, db=schema, catalog=database, quoted=True)
+        counted = exp.select(exp.Count(this=exp.Star())).from_(whole)
+        counts[f"{schema}.{table}"] = int(con.execute(render(counted)).fetchall()[0][0])
     return counts
 
 
 def _verify(con: duckdb.DuckDBPyConnection, target: Path, expected: dict[str, int]) -> None:
     """The copy, opened read-only, holds the same tables with the same numbers of rows."""
-    con.execute(f"ATTACH {_literal(str(target))} AS {_COPY} (READ_ONLY)")
+    con.execute(render(_attach(target, read_only=True)))
     try:
         found = _row_counts(con, _COPY)
     finally:
-        con.execute(f"DETACH {_COPY}")
+        con.execute(render(_DETACH_COPY))
     if found != expected:
         differ = sorted(
             t for t in expected.keys() | found.keys() if expected.get(t) != found.get(t)
