@@ -217,5 +217,5 @@ def refresh_time(ws: Workspace, now: dt.datetime) -> None:
     the entering/leaving rules fired. It holds the write lock throughout, so the ingest thread's
     commits wait for it rather than interleave with it (acknowledgments do not wait: the
     journal answers them)."""
-    with ws.db.write_lock:
+    with ws.db.writing():
         ws.commit(Change(ChangeKind.TIME, as_of=now))

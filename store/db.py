@@ -74,35 +74,13 @@ class Views:
             self.db.unregister(name)
 
 
-class WriteLock:
-    """A re-entrant lock that knows whether this thread holds it (the gate lets its holder
-    through while a compaction waits, or the two would wait on each other)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._local = threading.local()
-
-    def __enter__(self) -> WriteLock:
-        self._lock.acquire()
-        self._local.depth = getattr(self._local, "depth", 0) + 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._local.depth -= 1
-        self._lock.release()
-
-    def owned(self) -> bool:
-        return getattr(self._local, "depth", 0) > 0
-
-
 class Gate:
     """Shared by every use of the connection, held exclusively by a compaction. Re-entrant per
     thread. While a compaction waits, a thread that holds nothing waits too (so the compaction
-    is not starved), but one that holds the gate or the write lock goes on: it may be the one
-    the others wait for."""
+    is not starved); one that already holds the gate goes on, and since the write lock is only
+    ever taken inside the gate (`Database.writing`), whoever holds that lock goes on as well."""
 
-    def __init__(self, write_lock: WriteLock) -> None:
-        self._write_lock = write_lock
+    def __init__(self) -> None:
         self._cond = threading.Condition()
         self._local = threading.local()
         self._shared = 0  # threads holding the gate
@@ -116,9 +94,8 @@ class Gate:
     def shared(self) -> Iterator[None]:
         depth = getattr(self._local, "depth", 0)
         if depth == 0:
-            urgent = self._write_lock.owned()
             with self._cond:
-                self._cond.wait_for(lambda: not self._exclusive and (urgent or not self._waiting))
+                self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
                 self._shared += 1
         self._local.depth = depth + 1
         try:
@@ -132,7 +109,7 @@ class Gate:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        if self.held() or self._write_lock.owned():
+        if self.held():
             raise StoreError("the workspace file cannot be compacted inside a transaction")
         with self._cond:
             self._waiting += 1
@@ -165,7 +142,7 @@ _COPY_SUFFIX = ".compact"  # the new file, beside the workspace file
 
 class Database:
     """Owns the DuckDB file for this process. Threads each use their own cursor; writers
-    serialise on `write_lock` so id allocation and multi-statement changes stay consistent.
+    serialise on `writing()` so id allocation and multi-statement changes stay consistent.
     Every use of a cursor passes `gate` (shared): `execute` for its statement, the reads that
     fetch for statement and fetch, `transaction` and `views` for their block. Whoever uses
     `cursor()` or an `execute` result beyond that holds `using()` around it."""
@@ -176,8 +153,8 @@ class Database:
         self._con = _connect(self.path, read_only)
         self._generation = 0  # bumped when compaction swaps the connection
         self._local = threading.local()
-        self.write_lock = WriteLock()
-        self.gate = Gate(self.write_lock)
+        self._write_lock = threading.RLock()
+        self.gate = Gate()
         if not read_only:
             # a compaction killed midway leaves its partial copy (with whatever it held): the
             # file is ours now (its lock is held), so no compaction is running on it
@@ -272,10 +249,18 @@ class Database:
     # ---- writes ------------------------------------------------------------------------------
 
     @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Serialise the block with every other writer (re-entrant). The gate comes first: a
+        thread waiting for a compaction never holds the write lock, so the compaction can never
+        wait on a thread that waits on it, nor be starved by one writer taking turns."""
+        with self.gate.shared(), self._write_lock:
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A write transaction on this thread's cursor, serialised with other writers.
         Re-entrant: a nested call joins the outer transaction."""
-        with self.write_lock, self.gate.shared():
+        with self.writing():
             depth = getattr(self._local, "tx_depth", 0)
             cur = self.cursor()
             if depth == 0:

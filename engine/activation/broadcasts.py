@@ -165,5 +165,5 @@ def commit_sent(
     clock's time refresh does: the rules it runs share their queue with the ingest thread's."""
     if profile_ids:
         people = tuple(sorted(set(profile_ids)))
-        with db.write_lock:
+        with db.writing():
             commit(Change.ingested(IngestBatch(batch_id, people, len(profile_ids), at)))

@@ -154,7 +154,7 @@ class Rules(RuleActivity):
     ) -> None:
         if not active:
             return
-        with self.ws.db.write_lock:  # the queued actions are shared with the server's clock
+        with self.ws.db.writing():  # the queued actions are shared with the server's clock
             with self.ws.holding_commits() as held:
                 try:  # one transaction for all the rules: one commit instead of dozens
                     with self.ws.db.transaction():
@@ -228,7 +228,7 @@ class Rules(RuleActivity):
         failed: builtins.list[str] = []
         if not any(due(row, rule, now) for row, rule in self._active((ScheduleTrigger,))):
             return fired  # the server asks every second: nothing due, no lock taken
-        with self.ws.db.write_lock:  # the queued actions are shared with the ingest thread
+        with self.ws.db.writing():  # the queued actions are shared with the ingest thread
             self._actions.writes.follow(self.ws.segments.schema().properties)
             for row, rule in self._active((ScheduleTrigger,)):  # read again under the lock
                 if not due(row, rule, now):

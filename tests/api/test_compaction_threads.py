@@ -14,6 +14,7 @@ import pyarrow as pa
 from store import Database
 
 ROUNDS = 3
+PATIENCE = 60.0  # seconds one compaction may take before the test calls it stuck
 
 
 def _writer_in_views(db: Database, n: int) -> None:
@@ -40,6 +41,25 @@ def _loop(
         n += 1
 
 
+def _compact_or_fail(db: Database, round_: int) -> None:
+    """One compaction on a thread of its own, so that a compaction starved or deadlocked by the
+    others fails the test instead of stalling the run (a writer taking the write lock before
+    the gate once starved it whenever this file ran alone)."""
+    failed: list[BaseException] = []
+
+    def compact() -> None:
+        try:
+            db.compact()
+        except BaseException as err:
+            failed.append(err)
+
+    compactor = threading.Thread(target=compact, daemon=True)
+    compactor.start()
+    compactor.join(PATIENCE)
+    assert not compactor.is_alive(), f"compaction {round_ + 1} still waiting after {PATIENCE} s"
+    assert failed == []
+
+
 def test_threads_go_on_across_compactions(tmp_path: Path) -> None:
     db = Database(tmp_path / "w.duckdb")
     db.execute("CREATE TABLE kith_t (v INTEGER, how VARCHAR)")
@@ -61,9 +81,9 @@ def test_threads_go_on_across_compactions(tmp_path: Path) -> None:
     for thread in threads:
         thread.start()
     try:
-        for _ in range(ROUNDS):
+        for round_ in range(ROUNDS):
             stop.wait(0.2)
-            db.compact()
+            _compact_or_fail(db, round_)
         stop.wait(0.2)
     finally:
         stop.set()

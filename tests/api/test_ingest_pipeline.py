@@ -120,7 +120,7 @@ def test_too_much_waiting_to_load_is_refused_until_the_loader_catches_up(
     ws: Workspace, tmp_path: Path
 ) -> None:
     pipeline = pipeline_for(ws, tmp_path, max_backlog=5).start()
-    with ws.db.write_lock:  # the loader cannot store anything meanwhile
+    with ws.db.writing():  # the loader cannot store anything meanwhile
         pipeline.submit([track("b", n) for n in range(10)])[1].result(30)
         with pytest.raises(QueueFull, match="retry"):
             pipeline.submit([track("b", 99)])
