@@ -169,7 +169,14 @@ class Workspace:
     def profiles(self) -> Profiles:
         from engine.profiles.service import Profiles
 
-        return Profiles(self)
+        return Profiles(
+            self.db,
+            self.catalog,
+            self.segments,
+            self.commit,
+            channels_of=lambda ids, as_of: self.channels.of_many(ids, as_of=as_of),
+            merged_counts=lambda ids: self.merges.merged_counts(ids),
+        )
 
     @cached_property
     def channels(self) -> Channels:

@@ -7,7 +7,7 @@ import builtins
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +18,7 @@ from engine.admin import audit
 from engine.catalog.normalize import normalize
 from engine.catalog.service import moment
 from engine.catalog.vocab import CHANNELS, IDENTITY_TYPES
-from engine.changes import Change, ChangeKind, Touches
+from engine.changes import Change, ChangeKind, Commit, Touches
 from engine.clock import as_of_or_now, utcnow
 from engine.models import MAX_OFFSET, Identity, Profile, check_page
 from engine.profiles import engagement
@@ -28,7 +28,9 @@ from kith_errors import Conflict, NotFound, ValidationError
 from store import profiles as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.segments.service import Segments
+    from store.db import Database
 
 PROFILE_IDS = "profiles"
 IDENTITY_KINDS = frozenset(IDENTITY_TYPES) | frozenset(CHANNELS) | {"external_id"}
@@ -61,9 +63,35 @@ def _pairs(identities: Mapping[str, str | list[str]]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
 
 
+class ChannelsShown(Protocol):
+    """What the People list shows of a profile's channels (engine/profiles/channels.py)."""
+
+    @property
+    def names(self) -> builtins.list[str]: ...
+
+    @property
+    def main(self) -> str | None: ...
+
+
+# A page's channels by profile at a moment, and how many profiles are merged into each one:
+# given by the facade, since the channel and merge services themselves need `Profiles`.
+ChannelsOf = Callable[[Sequence[int], "dt.datetime | None"], Mapping[int, ChannelsShown]]
+MergedCounts = Callable[[Sequence[int]], Mapping[int, int]]
+
+
 class Profiles:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        segments: Segments,
+        commit: Commit,
+        *,
+        channels_of: ChannelsOf,
+        merged_counts: MergedCounts,
+    ) -> None:
+        self.db, self.catalog, self.segments, self.commit = db, catalog, segments, commit
+        self.channels_of, self.merged_counts = channels_of, merged_counts
 
     # ---- create and read ---------------------------------------------------------------------
 
@@ -76,8 +104,8 @@ class Profiles:
     ) -> Profile:
         """A new profile owning `identities` (none may belong to another profile)."""
         pairs = _pairs(identities)
-        values = self.ws.catalog.validate_properties(_defaults(pairs, properties), partial=False)
-        db = self.ws.db
+        values = self.catalog.validate_properties(_defaults(pairs, properties), partial=False)
+        db = self.db
         with db.transaction():
             taken = repo.owners(db, pairs)
             if taken:
@@ -91,20 +119,20 @@ class Profiles:
             row = {"id": profile_id, "created_at": now, "updated_at": now}
             repo.insert_row(db, _row_json(row | self._columns(values)))
             repo.insert_identities(db, profile_id, pairs, now, "admin")
-            audit.record(self.ws, actor, "profile", profile_id, "create", after=_jsonable(values))
-        self.ws.commit(Change.of(ChangeKind.EDIT, [profile_id]))
+            audit.record(self, actor, "profile", profile_id, "create", after=_jsonable(values))
+        self.commit(Change.of(ChangeKind.EDIT, [profile_id]))
         return self.get(profile_id)
 
     def get(self, profile_id: int) -> Profile:
-        row = repo.row(self.ws.db, profile_id)
+        row = repo.row(self.db, profile_id)
         if row is None:
             raise NotFound(f"profile {profile_id} does not exist", details={"id": profile_id})
-        ids = repo.identities(self.ws.db, profile_id).to_dict(orient="records")
-        return _profile(row, ids, repo.labels_of(self.ws.db, profile_id))
+        ids = repo.identities(self.db, profile_id).to_dict(orient="records")
+        return _profile(row, ids, repo.labels_of(self.db, profile_id))
 
     def find(self, identity_type: str, value: str) -> int | None:
         """The profile owning an identity, if any."""
-        return repo.find(self.ws.db, identity_type, normalize_identity(identity_type, value))
+        return repo.find(self.db, identity_type, normalize_identity(identity_type, value))
 
     def resolve(self, ref: str | int) -> int:
         """The profile a person names: its id, any identity value it holds (an email, a phone
@@ -116,13 +144,13 @@ class Profiles:
         kind, sep, value = text.partition(":")
         if sep and kind in IDENTITY_KINDS | {"id"}:
             return self._resolve_typed(kind, value.strip(), text)
-        if text.isdigit() and repo.existing_ids(self.ws.db, [int(text)]):
+        if text.isdigit() and repo.existing_ids(self.db, [int(text)]):
             return int(text)
         return self._resolve_value(text)
 
     def _resolve_typed(self, kind: str, value: str, text: str) -> int:
         if kind == "id":
-            if not value.isdigit() or not repo.existing_ids(self.ws.db, [int(value)]):
+            if not value.isdigit() or not repo.existing_ids(self.db, [int(value)]):
                 raise NotFound(f"profile {value} does not exist", details={"id": value})
             return int(value)
         found = self.find(kind, value)
@@ -140,7 +168,7 @@ class Profiles:
                 continue
             if stored is not None:
                 pairs.append((kind, stored))
-        owners = repo.owners(self.ws.db, pairs)
+        owners = repo.owners(self.db, pairs)
         ids = sorted({owner for _, _, owner in owners})
         if not ids:
             raise NotFound(
@@ -158,18 +186,18 @@ class Profiles:
         """Last contact, messages in and out, purchases and lifetime value, average CSAT and
         open tickets (engine/profiles/engagement.py), from the events up to `as_of`."""
         self.get(profile_id)
-        return engagement.summary(self.ws.db, profile_id, as_of_or_now(as_of))
+        return engagement.summary(self.db, profile_id, as_of_or_now(as_of))
 
     def identities(self, profile_id: int) -> pd.DataFrame:
         self.get(profile_id)
-        return repo.identities(self.ws.db, profile_id)
+        return repo.identities(self.db, profile_id)
 
     # ---- edit --------------------------------------------------------------------------------
 
     def update(self, profile_id: int, changes: dict[str, Any], *, actor: str) -> Profile:
         """Apply validated changes; each changed field is audited with before and after."""
-        values = self.ws.catalog.validate_properties(changes)
-        db = self.ws.db
+        values = self.catalog.validate_properties(changes)
+        db = self.db
         with db.transaction():
             current = self._current(profile_id)
             before = _flat(current)
@@ -178,12 +206,12 @@ class Profiles:
             if diff:
                 row = current | self._columns(values, current.get("properties") or {})
                 repo.replace_row(db, profile_id, _row_json(row | {"updated_at": utcnow()}))
-                audit.record_changes(self.ws, actor, "profile", profile_id, "update", diff)
+                audit.record_changes(self, actor, "profile", profile_id, "update", diff)
             claimed = self._claim_identities(profile_id, values, actor)
         if diff or claimed:
             edited = {(field,) for field, _, _ in diff} | {(kind,) for kind in claimed}
             touches = Touches(props=frozenset(edited | {("updated_at",)}))
-            self.ws.commit(Change.of(ChangeKind.EDIT, [profile_id], touches=touches))
+            self.commit(Change.of(ChangeKind.EDIT, [profile_id], touches=touches))
         return self.get(profile_id)
 
     def _claim_identities(self, profile_id: int, values: dict[str, Any], actor: str) -> list[str]:
@@ -193,7 +221,7 @@ class Profiles:
         pairs = [(k, values[k]) for k in ("email", "phone") if values.get(k)]
         if not pairs:
             return []
-        db = self.ws.db
+        db = self.db
         taken = repo.owners(db, pairs)
         other = [t for t in taken if t[2] != profile_id]
         if other:
@@ -207,20 +235,18 @@ class Profiles:
             repo.insert_identities(db, profile_id, new, utcnow(), "admin")
             for kind, value in new:
                 field = f"identity.{kind}"  # kept on the profile's history: erase removes it
-                audit.record(
-                    self.ws, actor, "profile", profile_id, "identity_add", field, after=value
-                )
+                audit.record(self, actor, "profile", profile_id, "identity_add", field, after=value)
         return [kind for kind, _ in new]
 
     def _current(self, profile_id: int) -> dict[str, Any]:
-        text = repo.row_json(self.ws.db, profile_id)
+        text = repo.row_json(self.db, profile_id)
         if text is None:
             raise NotFound(f"profile {profile_id} does not exist", details={"id": profile_id})
         return json.loads(text)
 
     def _columns(self, values: dict[str, Any], extra: dict | None = None) -> dict[str, Any]:
         """Split values into real columns and the `properties` JSON (unregistered keys)."""
-        columns = set(repo.profile_columns(self.ws.db))
+        columns = set(repo.profile_columns(self.db))
         row = {k: v for k, v in values.items() if k in columns}
         props = dict(extra or {})
         props.update({k: v for k, v in values.items() if k not in columns})
@@ -231,11 +257,11 @@ class Profiles:
         """What each of these people is called on screen (their name, else email, else phone);
         ids of profiles that no longer exist or have none of them are left out."""
         wanted = sorted({int(i) for i in ids})
-        return dict(repo.display_names(self.ws.db, wanted)) if wanted else {}
+        return dict(repo.display_names(self.db, wanted)) if wanted else {}
 
     def field_history(self, profile_id: int, field: str | None = None) -> pd.DataFrame:
         """Every audited change of the profile (or of one field), oldest first."""
-        return audit.history(self.ws, "profile", profile_id, field)
+        return audit.history(self, "profile", profile_id, field)
 
     def duplicates(self, profile_id: int, limit: int = 20) -> pd.DataFrame:
         """Other profiles that may be the same person, the likeliest first: id, name, email,
@@ -243,7 +269,7 @@ class Profiles:
         ending in the same 8 digits)."""
         self.get(profile_id)
         check_page(limit, 0, 100)
-        return repo.duplicates(self.ws.db, profile_id, int(limit))
+        return repo.duplicates(self.db, profile_id, int(limit))
 
     # ---- search and list ---------------------------------------------------------------------
 
@@ -266,12 +292,12 @@ class Profiles:
             .order_by(rank, seen, exp.column("id"))
             .limit(exp.Placeholder(this="page_limit"))
         )
-        return self.ws.db.df(query, {**built.params, "page_limit": max(0, int(limit))})
+        return self.db.df(query, {**built.params, "page_limit": max(0, int(limit))})
 
     def _custom_columns(self) -> builtins.list[str]:
         """The typed columns of the registered custom properties."""
-        columns = set(repo.profile_columns(self.ws.db))
-        return sorted(set(self.ws.catalog.custom()) & columns)
+        columns = set(repo.profile_columns(self.db))
+        return sorted(set(self.catalog.custom()) & columns)
 
     def list(
         self,
@@ -288,10 +314,10 @@ class Profiles:
         where, params = self.condition(filters or ProfileFilter())
         page, total = self._page_and_total(where, params, sort, descending, limit, offset)
         ids = page["id"].tolist()
-        channels = self.ws.channels.of_many(ids, as_of=filters.as_of if filters else None)
+        channels = self.channels_of(ids, filters.as_of if filters else None)
         page.insert(4, "channels", [channels[i].names for i in ids])
         page.insert(5, "main_channel", [channels[i].main for i in ids])
-        merged = self.ws.merges.merged_counts(ids)
+        merged = self.merged_counts(ids)
         page.insert(6, "merged", [merged.get(i, 0) for i in ids])
         return ProfilePage(rows=page, total=total)
 
@@ -299,7 +325,7 @@ class Profiles:
         """The ids of every profile matching the filters (a group made of a filter's results)."""
         where, params = self.condition(filters)
         query = exp.select(_ID).from_(exp.to_table("profiles").as_("p")).where(where).order_by(_ID)
-        return [int(r[0]) for r in self.ws.db.rows(query, params)]
+        return [int(r[0]) for r in self.db.rows(query, params)]
 
     def _page_and_total(
         self,
@@ -312,7 +338,7 @@ class Profiles:
     ) -> tuple[pd.DataFrame, int]:
         """Unfiltered: a count (cheap) and a top-N page. Filtered: one scan that also counts
         (a window total), so the filter runs once; a count only when the page is past the end."""
-        db, filtered = self.ws.db, where != exp.true()
+        db, filtered = self.db, where != exp.true()
         check_page(limit, offset, MAX_OFFSET, min_limit=0)
         bounds = {"page_limit": int(limit), "page_offset": int(offset)}
         page = db.df(_page(where, sort, descending, with_total=filtered), {**params, **bounds})
@@ -325,7 +351,7 @@ class Profiles:
 
     def condition(self, f: ProfileFilter) -> tuple[exp.Expr, dict[str, Any]]:
         """The filters as one sqlglot condition over `profiles`, with its bound parameters."""
-        built = _Where(set(repo.profile_columns(self.ws.db)))
+        built = _Where(set(repo.profile_columns(self.db)))
         built.add_text(f.text, self._custom_columns() if f.text else ())
         built.exists_in("labels", "label", f.label)
         built.equals("source", f.source)
@@ -337,7 +363,7 @@ class Profiles:
         built.activity(f.event_type, f.event_from, f.event_to)
         language = self._language_part(f)
         if language is not None:
-            built.add(*self.ws.segments.condition(language, as_of=f.as_of))
+            built.add(*self.segments.condition(language, as_of=f.as_of))
         return built.result()
 
     def _language_part(self, f: ProfileFilter) -> Expr | None:
@@ -345,7 +371,7 @@ class Profiles:
         parameters cannot clash): the channel (the language's `has channel`, the one meaning
         of being on a channel), the saved segment and the expression."""
         parts: builtins.list[Expr] = [HasChannel(f.channel)] if f.channel else []
-        parts += [self.ws.segments.target(s) for s in (f.segment, f.expression) if s]
+        parts += [self.segments.target(s) for s in (f.segment, f.expression) if s]
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else And(tuple(parts))
@@ -363,14 +389,14 @@ class Profiles:
         """The profile's events, newest first."""
         self.get(profile_id)
         lo, hi = moment(start, "start"), moment(end, "end")
-        return repo.timeline(self.ws.db, profile_id, types, lo, hi, limit)
+        return repo.timeline(self.db, profile_id, types, lo, hi, limit)
 
     def sessions(self, profile_id: int) -> pd.DataFrame:
         self.get(profile_id)
-        return repo.sessions(self.ws.db, profile_id)
+        return repo.sessions(self.db, profile_id)
 
     def session_events(self, session_id: str) -> pd.DataFrame:
-        return repo.session_events(self.ws.db, session_id)
+        return repo.session_events(self.db, session_id)
 
 
 # ---- the filtered list ----------------------------------------------------------------------
