@@ -200,7 +200,7 @@ class Workspace:
     def merges(self) -> Merges:
         from engine.profiles.merge import Merges
 
-        return Merges(self)
+        return Merges(self.db, self.settings, self.profiles, self.commit)
 
     @cached_property
     def privacy(self) -> Privacy:

@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from engine.admin import audit
-from engine.changes import Change, ChangeKind
+from engine.changes import Change, ChangeKind, Commit
 from engine.clock import utcnow
 from engine.models import Profile
 from kith_errors import Conflict, NotFound, ValidationError
@@ -34,7 +34,9 @@ from store import merge as repo
 from store import profiles as profile_repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.admin.settings import Settings
+    from engine.profiles.service import Profiles
+    from store.db import Database
 
 Side = Literal["primary", "secondary"]
 _NOT_MERGED = {"id", "created_at", "updated_at", "first_seen", "last_seen", "properties"}
@@ -72,18 +74,20 @@ def _flatten(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class Merges:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(
+        self, db: Database, settings: Settings, profiles: Profiles, commit: Commit
+    ) -> None:
+        self.db, self.settings, self.profiles, self.commit = db, settings, profiles, commit
 
     # ---- preview -----------------------------------------------------------------------------
 
     def preview(self, primary_id: int, secondary_id: int) -> MergePreview:
         primary, secondary = self._pair(primary_id, secondary_id)
         return MergePreview(
-            primary=self.ws.profiles.get(primary_id),
-            secondary=self.ws.profiles.get(secondary_id),
+            primary=self.profiles.get(primary_id),
+            secondary=self.profiles.get(secondary_id),
             conflicts=_conflicts(primary, secondary),
-            moves=repo.counts(self.ws.db, secondary_id),
+            moves=repo.counts(self.db, secondary_id),
         )
 
     def _pair(self, primary_id: int, secondary_id: int) -> tuple[dict, dict]:
@@ -92,7 +96,7 @@ class Merges:
         return self._row(primary_id), self._row(secondary_id)
 
     def _row(self, profile_id: int) -> dict[str, Any]:
-        text = profile_repo.row_json(self.ws.db, profile_id)
+        text = profile_repo.row_json(self.db, profile_id)
         if text is None:
             raise NotFound(f"profile {profile_id} does not exist", details={"id": profile_id})
         return json.loads(text)
@@ -110,7 +114,7 @@ class Merges:
     ) -> int:
         """Fold `secondary_id` into `primary_id`; returns the merge id (for `unmerge`).
         `override` lets the merge break identity limits (recorded in the audit trail)."""
-        with self.ws.db.transaction():
+        with self.db.transaction():
             pair = self._pair(primary_id, secondary_id)
             if choices:
                 _checked(choices, *pair)
@@ -120,8 +124,8 @@ class Merges:
                 raise Conflict(_limit_message(primary_id, broken), details={"limits": broken})
             merge_id = self._fold(_folds([(primary_id, secondary_id)]), choices or {}, actor)[0]
             if broken:
-                audit.record(self.ws, actor, "profile", primary_id, "merge_override", after=broken)
-        self.ws.commit(Change.of(ChangeKind.MERGE, [primary_id], removed_ids=[secondary_id]))
+                audit.record(self, actor, "profile", primary_id, "merge_override", after=broken)
+        self.commit(Change.of(ChangeKind.MERGE, [primary_id], removed_ids=[secondary_id]))
         return merge_id
 
     def merge_many(
@@ -140,14 +144,14 @@ class Merges:
         folds = _folds(pairs)
         if not folds:
             return []
-        with self.ws.db.transaction():
+        with self.db.transaction():
             return self._fold(folds, {}, actor)
 
     def _fold(
         self, folds: list[tuple[int, int]], choices: dict[str, Side], actor: str
     ) -> list[int]:
-        db = self.ws.db
-        _require_profiles(self.ws, {pid for pair in folds for pid in pair})
+        db = self.db
+        _require_profiles(self.db, {pid for pair in folds for pid in pair})
         first = db.allocate_ids("merges", len(folds))
         frame = _pairs_frame(folds, first)
         first_audit = db.allocate_ids(audit.AUDIT_IDS, len(folds))
@@ -157,7 +161,7 @@ class Merges:
         return frame["merge_id"].tolist()
 
     def _within_cap(self, primary_id: int, secondary_id: int) -> None:
-        cap = self.ws.settings.merge_cap
+        cap = self.settings.merge_cap
         folded = self.merged_count(primary_id) + self.merged_count(secondary_id) + 1
         if folded > cap:
             raise Conflict(
@@ -168,8 +172,8 @@ class Merges:
 
     def _broken_limits(self, primary_id: int, secondary_id: int) -> dict[str, dict[str, int]]:
         """Identity types the merged profile would hold more values of than its limit allows."""
-        limits = self.ws.settings.identity_limits
-        counts = repo.identity_counts(self.ws.db, [primary_id, secondary_id])
+        limits = self.settings.identity_limits
+        counts = repo.identity_counts(self.db, [primary_id, secondary_id])
         return {
             kind: {"values": n, "limit": limits[kind]}
             for kind, n in counts.items()
@@ -178,17 +182,17 @@ class Merges:
 
     def merged_count(self, profile_id: int) -> int:
         """How many profiles are merged (by live merges, through others too) into this one."""
-        return len(repo.merged_into(self.ws.db, profile_id))
+        return len(repo.merged_into(self.db, profile_id))
 
     def merged_counts(self, profile_ids: Sequence[int]) -> dict[int, int]:
         """`merged_count` of each given profile that has merges (a page of the People list)."""
-        return repo.merged_counts(self.ws.db, [int(i) for i in profile_ids])
+        return repo.merged_counts(self.db, [int(i) for i in profile_ids])
 
     # ---- unmerge -----------------------------------------------------------------------------
 
     def unmerge(self, merge_id: int, *, actor: str = "admin") -> None:
         """Put both profiles back exactly as they were before merge `merge_id`."""
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             record = self._undoable(merge_id)
             snapshot = json.loads(record.snapshot)
@@ -197,30 +201,30 @@ class Merges:
             profile_repo.replace_row(db, primary_id, json.dumps(snapshot["primary"]))
             profile_repo.insert_row(db, json.dumps(snapshot["secondary"]))
             repo.mark_undone(db, merge_id, utcnow())
-            audit.record(self.ws, actor, "profile", primary_id, "unmerge", before=secondary_id)
-        self.ws.commit(Change.of(ChangeKind.UNMERGE, [primary_id, secondary_id]))
+            audit.record(self, actor, "profile", primary_id, "unmerge", before=secondary_id)
+        self.commit(Change.of(ChangeKind.UNMERGE, [primary_id, secondary_id]))
 
     def _undoable(self, merge_id: int) -> repo.MergeRow:
-        record = repo.get(self.ws.db, merge_id)
+        record = repo.get(self.db, merge_id)
         if record is None:
             raise NotFound(f"merge {merge_id} does not exist", details={"merge_id": merge_id})
         if record.undone_at is not None:
             raise Conflict(f"merge {merge_id} was already undone at {record.undone_at}")
         primary_id = record.primary_id
-        later = repo.later_merge_of(self.ws.db, primary_id, record.merged_at)
+        later = repo.later_merge_of(self.db, primary_id, record.merged_at)
         if later is not None:
             raise Conflict(
                 f"profile {primary_id} was merged into another profile afterwards; "
                 f"undo merge {later} first",
                 details={"blocking_merge": later},
             )
-        if profile_repo.row_json(self.ws.db, primary_id) is None:
+        if profile_repo.row_json(self.db, primary_id) is None:
             raise NotFound(f"profile {primary_id} of merge {merge_id} no longer exists")
         return record
 
     def linked(self, profile_id: int) -> pd.DataFrame:
         """Merges this profile took part in, newest first."""
-        return repo.linked(self.ws.db, profile_id)
+        return repo.linked(self.db, profile_id)
 
 
 def _limit_message(primary_id: int, broken: dict[str, dict[str, int]]) -> str:
@@ -305,8 +309,8 @@ def _pairs_frame(folds: list[tuple[int, int]], first_id: int) -> pd.DataFrame:
     return frame
 
 
-def _require_profiles(ws: Workspace, ids: set[int]) -> None:
-    missing = sorted(ids - profile_repo.existing_ids(ws.db, sorted(ids)))
+def _require_profiles(db: Database, ids: set[int]) -> None:
+    missing = sorted(ids - profile_repo.existing_ids(db, sorted(ids)))
     if missing:
         raise NotFound(
             f"profile {missing[0]} does not exist"
