@@ -206,7 +206,7 @@ class Workspace:
     def privacy(self) -> Privacy:
         from engine.profiles.privacy import Privacy
 
-        return Privacy(self)
+        return Privacy(self.db, self.profiles, self.commit)
 
     @cached_property
     def labels(self) -> Labels:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from engine.admin import audit
-from engine.changes import Change, ChangeKind
+from engine.changes import Change, ChangeKind, Commit
 from engine.profiles.text_match import caseless_run, like_pattern
 from engine.progress import Progress, report
 from kith_errors import NotFound
@@ -41,7 +41,8 @@ from store import profiles as profile_repo
 from store.db import Compaction
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.profiles.service import Profiles
+    from store.db import Database
 
 
 _JSON_FIELDS = {"properties", "context", "before", "after"}
@@ -60,8 +61,8 @@ def _delete_for(table: str) -> exp.Expr:
 
 
 class Privacy:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database, profiles: Profiles, commit: Commit) -> None:
+        self.db, self.profiles, self.commit = db, profiles, commit
         # copies of people's data outside the workspace file, cleared after every erase
         # whichever door it came through (`kith serve` adds its journal's `forget`)
         self.after_erase: list[Callable[[], None]] = []
@@ -71,7 +72,7 @@ class Privacy:
     ) -> dict[str, int]:
         """Remove everything held about a person; returns rows removed per table. Quotes of
         their identity values in other people's rows are redacted (counted in the audit)."""
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             self._exists(profile_id)
             ids = [profile_id, *merge_repo.merged_into(db, profile_id)]
@@ -83,9 +84,9 @@ class Privacy:
             audit_repo.delete_for(db, "profile", [str(i) for i in ids])
             removed["profiles"] = repo.delete_profiles(db, ids)
             done = {"removed": removed, "redacted": self._redact(values, names, progress)}
-            audit.record(self.ws, actor, "profile", profile_id, "erase", after=done)
+            audit.record(self, actor, "profile", profile_id, "erase", after=done)
         report(progress, "Updating segments", 0.8)
-        self.ws.commit(Change.of(ChangeKind.ERASE, [], removed_ids=ids))
+        self.commit(Change.of(ChangeKind.ERASE, [], removed_ids=ids))
         self._compact(progress, 0.85)
         if self.after_erase:
             report(progress, "Clearing the tracking journal of their messages", 0.97)
@@ -109,12 +110,12 @@ class Privacy:
     def _compact(self, progress: Progress | None, start: float) -> Compaction:
         """The compaction's two stages reported between `start` and the end of the work."""
         shares = iter((start, start + (1 - start) * 0.6))
-        return self.ws.db.compact(lambda step: report(progress, step, next(shares)))
+        return self.db.compact(lambda step: report(progress, step, next(shares)))
 
     def _delete_all(self, ids: list[int], progress: Progress | None) -> dict[str, int]:
         """The person's rows deleted from every table holding a profile id (the first half of
         the work)."""
-        tables = repo.tables_with_profile_id(self.ws.db)
+        tables = repo.tables_with_profile_id(self.db)
         removed = {}
         for step, table in enumerate(tables):
             report(progress, f"Deleting their rows from {table}", 0.5 * step / len(tables))
@@ -122,7 +123,7 @@ class Privacy:
         return removed
 
     def _delete(self, table: str, ids: list[int]) -> int:
-        return len(self.ws.db.rows(_delete_for(table), {"ids": ids}))
+        return len(self.db.rows(_delete_for(table), {"ids": ids}))
 
     def _redact(
         self, values: Sequence[str], names: Sequence[str], progress: Progress | None
@@ -133,24 +134,24 @@ class Privacy:
         if quotes is None:
             return {}
         counts = {}
-        tables = repo.text_columns(self.ws.db)
+        tables = repo.text_columns(self.db)
         for step, (table, columns) in enumerate(tables.items()):
             share = 0.5 + 0.3 * step / len(tables)
             report(progress, f"Redacting their details quoted in {table}", share)
             params = quotes.params(with_json="JSON" in columns.values())
-            changed = int(self.ws.db.scalar(redact_in(table, columns, quotes), params) or 0)
+            changed = int(self.db.scalar(redact_in(table, columns, quotes), params) or 0)
             if changed:
                 counts[table] = changed
         return counts
 
     def _exists(self, profile_id: int) -> None:
-        if profile_repo.row_json(self.ws.db, profile_id) is None:
+        if profile_repo.row_json(self.db, profile_id) is None:
             raise NotFound(f"profile {profile_id} does not exist", details={"id": profile_id})
 
     def export(self, profile_id: int) -> dict[str, Any]:
         """Everything held about a person, as plain JSON-ready data, for an access request."""
-        profile = self.ws.profiles.get(profile_id)
-        sections = repo.export(self.ws.db, profile_id)
+        profile = self.profiles.get(profile_id)
+        sections = repo.export(self.db, profile_id)
         data = {"profile": profile.model_dump(exclude={"identities", "labels"}), **sections}
         for rows in sections.values():
             for row in rows:
