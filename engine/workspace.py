@@ -224,7 +224,9 @@ class Workspace:
     def transfer(self) -> Transfer:
         from engine.profiles.transfer import Transfer
 
-        return Transfer(self)
+        return Transfer(
+            self.db, self.catalog, self.profiles, self.consent, self.commit, self.holding_commits
+        )
 
     @cached_property
     def segments(self) -> Segments:

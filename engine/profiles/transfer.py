@@ -10,6 +10,8 @@ only) and adds its new identities; otherwise it creates a profile."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ from engine.admin import audit
 from engine.catalog.normalize import normalize_series, rule
 from engine.catalog.values import Choices, standard_choices
 from engine.catalog.vocab import STANDARD_PROPERTIES
-from engine.changes import Change, ChangeKind
+from engine.changes import Change, ChangeKind, Commit
 from engine.clock import utcnow
 from engine.models import PropertyDefinition
 from engine.profiles import import_columns
@@ -33,7 +35,14 @@ from store import profiles as profile_repo
 from store import transfer as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.profiles.consent import Consent
+    from engine.profiles.service import Profiles
+    from store.db import Database
+
+# Collects the changes committed on this thread inside the block instead of running them
+# (`Workspace.holding_commits`): an import commits its profiles before their consent changes.
+HoldCommits = Callable[[], AbstractContextManager[list[Change]]]
 
 TEMPLATE_COLUMNS = (
     "name",
@@ -117,8 +126,17 @@ def _no_errors() -> pd.DataFrame:
 
 
 class Transfer:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        profiles: Profiles,
+        consent: Consent,
+        commit: Commit,
+        holding_commits: HoldCommits,
+    ) -> None:
+        self.db, self.catalog, self.profiles, self.consent = db, catalog, profiles, consent
+        self.commit, self.holding_commits = commit, holding_commits
 
     def template_csv(self) -> str:
         """The import template: its header and one example row."""
@@ -151,8 +169,8 @@ class Transfer:
         columns are recorded in the consent trail (source `import`, by `actor`)."""
         report(progress, "Reading and checking the rows", 0.0)
         parsed = self._parse(data, sep, mapping)
-        db = self.ws.db
-        with db.transaction(), self.ws.holding_commits() as held:
+        db = self.db
+        with db.transaction(), self.holding_commits() as held:
             report(progress, "Matching the rows to the people Kith knows", 0.3)
             plan = self._plan(parsed, assign_ids=True)
             created = plan.loc[plan["is_new"], "profile_id"].tolist()
@@ -161,12 +179,12 @@ class Transfer:
             if len(plan):
                 self._write(parsed, plan)
             consented = self._consent(parsed, plan, actor)
-            audit.record_bulk(self.ws, actor, "profile", created, "create", field="import")
-            audit.record_bulk(self.ws, actor, "profile", updated, "import", field="import")
+            audit.record_bulk(self, actor, "profile", created, "create", field="import")
+            audit.record_bulk(self, actor, "profile", updated, "import", field="import")
         report(progress, "Updating segments and running rules", 0.8)
-        self.ws.commit(Change.of(ChangeKind.IMPORT, created + updated))
+        self.commit(Change.of(ChangeKind.IMPORT, created + updated))
         for change in held:  # the consent changes, after the profiles they are about
-            self.ws.commit(change)
+            self.commit(change)
         errors = parsed.error_frame()
         report(progress, "Imported", 1.0)
         return ImportReport(
@@ -177,13 +195,13 @@ class Transfer:
         changes = parsed.consent.merge(plan[["row", "profile_id"]], on="row")
         if changes.empty:
             return 0
-        return self.ws.consent.set_many(changes, source="import", actor=actor)
+        return self.consent.set_many(changes, source="import", actor=actor)
 
     def columns(self, data: str | bytes | Path, *, sep: str | None = ",") -> ImportColumns:
         """The file's headers, the Kith columns they may map to, and a first guess for each
         (its own name when Kith knows it, else `ignore`), for the mapping step."""
         headers = [str(c) for c in _read(data, sep, None, lower=False).columns if c != "row"]
-        custom = self.ws.catalog.custom()
+        custom = self.catalog.custom()
         targets = [*TEMPLATE_COLUMNS, *STANDARD_PROPERTIES, *custom]
         targets = list(dict.fromkeys(targets)) + import_columns.consent_targets()
         known = set(targets)
@@ -194,7 +212,7 @@ class Transfer:
 
     def mappings(self) -> dict[str, dict[str, str]]:
         """The workspace's saved column mappings by name."""
-        return repo.mappings(self.ws.db)
+        return repo.mappings(self.db)
 
     def mapping(self, name: str) -> dict[str, str]:
         """One saved column mapping (NotFound names the saved ones)."""
@@ -207,22 +225,20 @@ class Transfer:
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("a saved mapping needs a name")
         clean = import_columns.checked_mapping(mapping)
-        with self.ws.db.transaction():
-            before = repo.mappings(self.ws.db).get(name.strip())
-            repo.save_mapping(self.ws.db, name.strip(), clean, utcnow())
-            audit.record(
-                self.ws, actor, "import_mapping", name.strip(), "save", None, before, clean
-            )
+        with self.db.transaction():
+            before = repo.mappings(self.db).get(name.strip())
+            repo.save_mapping(self.db, name.strip(), clean, utcnow())
+            audit.record(self, actor, "import_mapping", name.strip(), "save", None, before, clean)
         return clean
 
     def delete_mapping(self, name: str, *, actor: str = "admin") -> None:
-        with self.ws.db.transaction():
+        with self.db.transaction():
             before = self._saved(name)
-            repo.delete_mapping(self.ws.db, name)
-            audit.record(self.ws, actor, "import_mapping", name, "delete", None, before, None)
+            repo.delete_mapping(self.db, name)
+            audit.record(self, actor, "import_mapping", name, "delete", None, before, None)
 
     def _saved(self, name: str) -> dict[str, str]:
-        saved = repo.mappings(self.ws.db)
+        saved = repo.mappings(self.db)
         if name not in saved:
             known = ", ".join(sorted(saved)) or "none yet"
             raise NotFound(f"no saved mapping named {name!r} (saved: {known})")
@@ -239,11 +255,11 @@ class Transfer:
 
     def _parse(self, data: str | bytes | Path, sep: str | None, mapping: Mapping_) -> _Parsed:
         raw = _read(data, sep, self._mapping(mapping))
-        custom = self.ws.catalog.custom()
+        custom = self.catalog.custom()
         ignored = _check_header(list(raw.columns), custom)
         raw = raw.drop(columns=ignored)
         consent_columns = import_columns.consent_columns(list(raw.columns))
-        rows, errors = _typed_rows(raw, custom, self.ws.catalog.choices())
+        rows, errors = _typed_rows(raw, custom, self.catalog.choices())
         ids, id_errors = _identities(raw)
         consent, failed = import_columns.consent_frame(raw, consent_columns, utcnow())
         errors += [_errors(raw.loc[bad, "row"], col, msg) for col, msg, bad in failed if bad.any()]
@@ -255,7 +271,7 @@ class Transfer:
     def _plan(self, parsed: _Parsed, *, assign_ids: bool) -> pd.DataFrame:
         """Which profile each good row goes to (new ids for new people, allocated only when
         `assign_ids`: a preview consumes none); conflicts become errors."""
-        db = self.ws.db
+        db = self.db
         found = repo.matches(db, parsed.ids)
         plan = parsed.rows[["row"]].merge(found, on="row", how="left")
         split = plan[plan["owners"].fillna(0) > 1]
@@ -285,7 +301,7 @@ class Transfer:
 
     def _write(self, parsed: _Parsed, plan: pd.DataFrame) -> None:
         """Rows joined to their profile ids in pandas, then three plain set-based statements."""
-        db, now = self.ws.db, utcnow()
+        db, now = self.db, utcnow()
         columns = [c for c in parsed.rows.columns if c != "row"]
         rows = parsed.rows.merge(plan, on="row")
         links = parsed.ids.merge(plan[["row", "profile_id"]], on="row")
@@ -307,9 +323,9 @@ class Transfer:
         if fmt not in ("csv", "parquet"):
             raise ValidationError(f"export format {fmt!r} is not 'csv' or 'parquet'")
         report(progress, "Reading the matching profiles", 0.0)
-        where, params = self.ws.profiles.condition(filters or ProfileFilter())
-        rest = [c for c in profile_repo.profile_columns(self.ws.db) if c not in _EXPORT_OWN]
-        frame = self.ws.db.df(_export_query(where, rest), params)
+        where, params = self.profiles.condition(filters or ProfileFilter())
+        rest = [c for c in profile_repo.profile_columns(self.db) if c not in _EXPORT_OWN]
+        frame = self.db.df(_export_query(where, rest), params)
         report(progress, f"Writing {len(frame):,} profiles as {fmt.upper()}", 0.6)
         buffer = io.BytesIO()
         if fmt == "csv":
