@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
 
 from store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementRow:
+    """The summary's figures over the person's events up to a moment."""
+
+    last_contact: dt.datetime | None
+    messages_in: int
+    messages_out: int
+    purchases: int
+    lifetime_value: float
+    average_csat: float | None
+    csat_responses: int
+    open_tickets: int
+
 
 _SUMMARY = (
     "SELECT max(ts) AS last_contact, "
@@ -24,5 +39,5 @@ _SUMMARY = (
 )
 
 
-def summary(db: Database, profile_id: int, at: dt.datetime) -> dict[str, Any]:
-    return db.dicts(_SUMMARY, {"id": profile_id, "at": at})[0]
+def summary(db: Database, profile_id: int, at: dt.datetime) -> EngagementRow:
+    return EngagementRow(**db.dicts(_SUMMARY, {"id": profile_id, "at": at})[0])

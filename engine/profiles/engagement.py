@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 
 from pydantic import BaseModel
 
@@ -30,4 +31,4 @@ class Engagement(BaseModel):
 
 
 def summary(db: Database, profile_id: int, at: dt.datetime) -> Engagement:
-    return Engagement(profile_id=profile_id, **repo.summary(db, profile_id, at))
+    return Engagement(profile_id=profile_id, **asdict(repo.summary(db, profile_id, at)))
