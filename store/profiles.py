@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -78,12 +79,29 @@ def existing_ids(db: Database, ids: Sequence[int]) -> set[int]:
 # ---- identities ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class IdentityRow:
+    """One identity a profile holds, as stored."""
+
+    type: str
+    value: str
+    created_at: dt.datetime
+    source: str | None
+
+
+_IDENTITIES = (
+    "SELECT type, value, created_at, source FROM identities WHERE profile_id = $id "
+    "ORDER BY type, value"
+)
+
+
 def identities(db: Database, profile_id: int) -> pd.DataFrame:
-    return db.df(
-        "SELECT type, value, created_at, source FROM identities WHERE profile_id = $id "
-        "ORDER BY type, value",
-        {"id": profile_id},
-    )
+    return db.df(_IDENTITIES, {"id": profile_id})
+
+
+def identity_rows(db: Database, profile_id: int) -> list[IdentityRow]:
+    """`identities` as rows, for building one profile."""
+    return [IdentityRow(**row) for row in db.dicts(_IDENTITIES, {"id": profile_id})]
 
 
 def owners(db: Database, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str, int]]:

@@ -7,6 +7,7 @@ import builtins
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
@@ -127,7 +128,7 @@ class Profiles:
         row = repo.row(self.db, profile_id)
         if row is None:
             raise NotFound(f"profile {profile_id} does not exist", details={"id": profile_id})
-        ids = repo.identities(self.db, profile_id).to_dict(orient="records")
+        ids = repo.identity_rows(self.db, profile_id)
         return _profile(row, ids, repo.labels_of(self.db, profile_id))
 
     def find(self, identity_type: str, value: str) -> int | None:
@@ -667,10 +668,10 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _profile(row: dict[str, Any], identities: list[dict], labels: list[str]) -> Profile:
+def _profile(row: dict[str, Any], identities: list[repo.IdentityRow], labels: list[str]) -> Profile:
     props = json.loads(row["properties"]) if row.get("properties") else {}
     custom = {k: v for k, v in row.items() if k not in _MODEL_FIELDS and k != "properties"}
     props.update({k: v for k, v in custom.items() if v is not None})
     base = {k: v for k, v in row.items() if k in _MODEL_FIELDS and k != "properties"}
-    ids = [Identity(profile_id=row["id"], **i) for i in identities]
+    ids = [Identity(profile_id=row["id"], **asdict(i)) for i in identities]
     return Profile(**base, properties=props, identities=ids, labels=labels)
