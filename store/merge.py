@@ -79,9 +79,21 @@ _COUNTS = (
 )
 
 
-def counts(db: Database, secondary_id: int) -> dict[str, int]:
-    """How many rows of each kind a merge of `secondary_id` would move."""
-    return {k: int(v) for k, v in db.dicts(_COUNTS, {"s": secondary_id})[0].items()}
+@dataclass(frozen=True, slots=True)
+class MoveCounts:
+    """How many rows of each kind a merge of one secondary profile would move."""
+
+    events: int
+    sessions: int
+    identities: int
+    labels: int
+    consents: int
+    memberships: int  # saved segments' and static lists' together
+    notes: int
+
+
+def counts(db: Database, secondary_id: int) -> MoveCounts:
+    return MoveCounts(**db.dicts(_COUNTS, {"s": secondary_id})[0])
 
 
 def move_back(db: Database, merge_id: int, primary_id: int, secondary_id: int, rows: dict) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -87,7 +88,7 @@ class Merges:
             primary=self.profiles.get(primary_id),
             secondary=self.profiles.get(secondary_id),
             conflicts=_conflicts(primary, secondary),
-            moves=repo.counts(self.db, secondary_id),
+            moves=asdict(repo.counts(self.db, secondary_id)),
         )
 
     def _pair(self, primary_id: int, secondary_id: int) -> tuple[dict, dict]:
