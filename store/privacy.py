@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from store.db import Database
 
@@ -107,6 +109,137 @@ def delete_profiles(db: Database, ids: Sequence[int]) -> int:
     return len(rows)
 
 
+# ---- access requests: every row held about a person, by section ------------------------------
+# JSON columns (properties, context, before, after) come back as their JSON text.
+
+
+@dataclass(frozen=True, slots=True)
+class HeldIdentity:
+    type: str
+    value: str
+    created_at: dt.datetime
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEvent:
+    id: int
+    message_id: str
+    session_id: str | None
+    type: str
+    ts: dt.datetime
+    received_at: dt.datetime
+    channel: str | None
+    source: str | None
+    properties: str | None
+    context: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSession:
+    id: str
+    channel: str | None
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    event_count: int
+    source: str | None
+    device: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldConsent:
+    channel: str
+    purpose: str
+    status: str
+    updated_at: dt.datetime
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldConsentChange:
+    channel: str
+    purpose: str
+    status: str
+    changed_at: dt.datetime
+    source: str | None
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldLabel:
+    label: str
+    added_at: dt.datetime
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMembership:
+    name: str
+    entered_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSegmentMove:
+    name: str
+    change: str
+    changed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HeldListMembership:
+    name: str
+    added_at: dt.datetime
+    actor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldChange:
+    changed_at: dt.datetime
+    actor: str
+    action: str
+    field: str | None
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMerge:
+    id: int
+    primary_id: int
+    secondary_id: int
+    merged_at: dt.datetime
+    actor: str | None
+    undone_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldNotification:
+    message: str
+    created_at: dt.datetime
+
+
+_Row = TypeVar("_Row")
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Everything held about one profile besides its own row, section by section (the order
+    of an access request's export)."""
+
+    identities: list[HeldIdentity]
+    events: list[HeldEvent]
+    sessions: list[HeldSession]
+    consents: list[HeldConsent]
+    consent_history: list[HeldConsentChange]
+    labels: list[HeldLabel]
+    segments: list[HeldMembership]
+    segment_history: list[HeldSegmentMove]
+    lists: list[HeldListMembership]
+    changes: list[HeldChange]
+    merges: list[HeldMerge]
+    notifications: list[HeldNotification]
+
+
 _EXPORTS: dict[str, str] = {
     "identities": "SELECT type, value, created_at, source FROM identities "
     "WHERE profile_id = $id ORDER BY type, value",
@@ -134,6 +267,23 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def export(db: Database, profile_id: int) -> dict[str, list[dict[str, Any]]]:
+def export(db: Database, profile_id: int) -> Held:
     """Every row held about one profile, by section."""
-    return {name: db.dicts(sql, {"id": profile_id}) for name, sql in _EXPORTS.items()}
+
+    def rows(name: str, row: type[_Row]) -> list[_Row]:
+        return [row(**found) for found in db.dicts(_EXPORTS[name], {"id": profile_id})]
+
+    return Held(
+        identities=rows("identities", HeldIdentity),
+        events=rows("events", HeldEvent),
+        sessions=rows("sessions", HeldSession),
+        consents=rows("consents", HeldConsent),
+        consent_history=rows("consent_history", HeldConsentChange),
+        labels=rows("labels", HeldLabel),
+        segments=rows("segments", HeldMembership),
+        segment_history=rows("segment_history", HeldSegmentMove),
+        lists=rows("lists", HeldListMembership),
+        changes=rows("changes", HeldChange),
+        merges=rows("merges", HeldMerge),
+        notifications=rows("notifications", HeldNotification),
+    )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -151,7 +151,7 @@ class Privacy:
     def export(self, profile_id: int) -> dict[str, Any]:
         """Everything held about a person, as plain JSON-ready data, for an access request."""
         profile = self.profiles.get(profile_id)
-        sections = repo.export(self.db, profile_id)
+        sections: dict[str, list[dict[str, Any]]] = asdict(repo.export(self.db, profile_id))
         data = {"profile": profile.model_dump(exclude={"identities", "labels"}), **sections}
         for rows in sections.values():
             for row in rows:
