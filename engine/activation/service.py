@@ -401,7 +401,7 @@ class Activation:
         return row
 
     def _segment_id(self, name: str) -> int:
-        return int(self.segments.row(name)["id"])
+        return self.segments.stored(name).id
 
 
 def _outbox_rows(

@@ -174,7 +174,7 @@ class Goals:
         return pd.DataFrame(rows)
 
     def _saved(self, segment: str) -> Expr:
-        self.segments.row(segment)  # a NotFound with a suggestion for an unknown name
+        self.segments.stored(segment)  # a NotFound with a suggestion for an unknown name
         return InSegment(segment)
 
     def report(
