@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -390,7 +390,7 @@ def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:
     return pd.DataFrame({"id": pd.Series(list(profile_ids), dtype="int64")})
 
 
-def _reachable(refs: dict[str, frozenset[str]], start: str) -> set[str]:
+def _reachable(refs: Mapping[str, frozenset[str]], start: str) -> set[str]:
     """Every segment `start` refers to, directly or through others."""
     seen: set[str] = set()
     todo = [start]
