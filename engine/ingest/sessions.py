@@ -27,7 +27,7 @@ from engine.catalog.vocab import CHANNELS
 from store import ingest as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from store import Database
 
 CHANNEL_LIST = list(CHANNELS)
 _CHANNEL_SPAN = len(CHANNEL_LIST) + 1  # (profile, channel number) as one integer sort key
@@ -185,26 +185,27 @@ def _properties(canon: pa.Table, lines: np.ndarray) -> pa.Array:
 
 
 def sessionize(
-    ws: Workspace, batch: repo.Staging, lines: Lines
+    db: Database, timeout_minutes: int, batch: repo.Staging, lines: Lines
 ) -> tuple[np.ndarray, repo.Recorded] | None:
     """Compute the staged batch's sessions in the store and record them; returns the session
     key per line (for the events insert) and what was recorded, or None when no line has a
     session (nothing to compute or store). The batch's `narrow` lines are row for row
-    with `lines`, and its `line_profiles` are set. Runs inside the ingestion transaction."""
+    with `lines`, and its `line_profiles` are set; a session ends after `timeout_minutes`
+    without events. Runs inside the ingestion transaction."""
     explicit = bool(lines.explicit.any())
     opened = bool(lines.open.any())
     if not explicit and not opened:
         return None
-    gap = int(dt.timedelta(minutes=ws.settings.session_timeout_minutes) / _MICROSECOND)
-    near = repo.sessions_near(ws.db, _open_lines(lines), CHANNEL_LIST, gap) if opened else None
+    gap = int(dt.timedelta(minutes=timeout_minutes) / _MICROSECOND)
+    near = repo.sessions_near(db, _open_lines(lines), CHANNEL_LIST, gap) if opened else None
     assert batch.narrow is not None  # staged before sessions
     if near is None:
         skey, computed = np.full(len(lines.line), -1, dtype=np.int64), _NONE_COMPUTED
     else:
         skey, found = regroup(lines, near, gap)
         computed = _tables(found, near, batch, lines)
-    repo.build_sessions(ws.db, batch, computed, explicit)
-    return skey, repo.record_sessions(ws.db, computed.stored.num_rows > 0, explicit)
+    repo.build_sessions(db, batch, computed, explicit)
+    return skey, repo.record_sessions(db, computed.stored.num_rows > 0, explicit)
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -244,13 +245,13 @@ _NONE_COMPUTED = repo.Regrouped(
 )
 
 
-def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
+def line_session_ids(db: Database, skey: np.ndarray) -> pa.Array:
     """Per staged line, the id of the session `sessionize` computed for it (null where none),
     from its session key: one sorted lookup, no join over the batch."""
     none = skey < 0
     if none.all():
         return pa.nulls(len(skey), pa.string())
-    got = repo.session_ids(ws.db)
+    got = repo.session_ids(db)
     keys = np.asarray(got["skey"], dtype=np.int64)
     # session keys are row positions of the sorted lines: a direct lookup, no search
     at = np.zeros(int(max(keys.max(), skey.max())) + 1, dtype=np.int64)
@@ -259,18 +260,18 @@ def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
     return pc.take(pa.array(got["id"], pa.string()), index)
 
 
-def start_events(ws: Workspace, batch: repo.Staging, staged: int) -> pa.Table | None:
+def start_events(db: Database, batch: repo.Staging, staged: int) -> pa.Table | None:
     """The `session_started` events of the sessions `sessionize` began or renamed (`staged`:
     how many), each at its session's start (message id derived from the session id, so it is
     recorded once) with the session's device and landing page, as rows for the events insert
     (the batch's `events` must be set), counted in their session's event_count; None when
     there are none."""
-    starts = repo.session_starts(ws.db, batch) if staged else None
+    starts = repo.session_starts(db, batch) if staged else None
     if not starts or not len(starts["id"]):
         return None
     n = len(starts["id"])
-    repo.count_session_starts(ws.db, starts["id"].tolist())
-    first = ws.db.allocate_ids("events", n)
+    repo.count_session_starts(db, starts["id"].tolist())
+    first = db.allocate_ids("events", n)
     session = pa.array(starts["id"], pa.string())
     return pa.table(
         {
