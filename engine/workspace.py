@@ -259,7 +259,16 @@ class Workspace:
     def rules(self) -> Rules:
         from engine.rules.service import Rules
 
-        return Rules(self)
+        return Rules(
+            self.db,
+            self.settings,
+            self.catalog,
+            self.segments,
+            self.consent,
+            commit=self.commit,
+            hold_commits=self.holding_commits,
+            clock=lambda: self.clock(),
+        )
 
     @cached_property
     def activation(self) -> Activation:
