@@ -5,10 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from store import settings
 from store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRow:
+    """A message acknowledged but refused when loaded; `message` is its JSON text."""
+
+    id: int
+    received_at: dt.datetime
+    failed_at: dt.datetime
+    reason: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def workspace_key(db: Database) -> str:
@@ -49,12 +64,13 @@ def insert_failures(db: Database, failed: Any, first_id: int, now: dt.datetime) 
         )
 
 
-def failures(db: Database, limit: int) -> list[dict[str, Any]]:
-    return db.dicts(
+def failures(db: Database, limit: int) -> list[FailureRow]:
+    rows = db.dicts(
         "SELECT id, received_at, failed_at, reason, message::VARCHAR AS message "
         "FROM ingest_failures ORDER BY id DESC LIMIT $limit",
         {"limit": limit},
     )
+    return [FailureRow(**row) for row in rows]
 
 
 def failure_count(db: Database) -> int:

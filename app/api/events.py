@@ -49,5 +49,5 @@ def ingest_failures(
 ) -> dict[str, Any]:
     """Tracking messages that were acknowledged but refused when loaded (the catalog or the
     blocked values changed in between), newest first, with the reason and the message."""
-    failures = [f | {"message": json.loads(f["message"])} for f in ws.intake.failures(limit)]
+    failures = [f.as_json() | {"message": json.loads(f.message)} for f in ws.intake.failures(limit)]
     return {"total": ws.intake.failure_count(), "failures": failures}

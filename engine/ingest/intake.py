@@ -215,7 +215,7 @@ class Intake:
         """This workspace file's journal owner key (made on first use)."""
         return repo.workspace_key(self.db)
 
-    def failures(self, limit: int = 100) -> list[dict[str, Any]]:
+    def failures(self, limit: int = 100) -> list[repo.FailureRow]:
         return repo.failures(self.db, limit)
 
     def failure_count(self) -> int:

@@ -25,10 +25,10 @@ def _failures(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         total, rows = ws.intake.failure_count(), ws.intake.failures(args.limit)
     if args.json:
-        emit({"total": total, "failures": rows}, True)
+        emit({"total": total, "failures": [row.as_json() for row in rows]}, True)
         return 0
     print(f"{total} message(s) accepted but not stored")
     for row in rows:
-        print(f"#{row['id']} received {row['received_at']:%Y-%m-%d %H:%M:%S}: {row['reason']}")
-        print(f"    {row['message']}")
+        print(f"#{row.id} received {row.received_at:%Y-%m-%d %H:%M:%S}: {row.reason}")
+        print(f"    {row.message}")
     return 0
