@@ -7,6 +7,7 @@ read the views named by FIRINGS and TARGETS, which the functions running them re
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
@@ -15,32 +16,64 @@ from sqlglot import exp
 
 from store.db import Database, Sql
 
+
+@dataclass(frozen=True, slots=True)
+class NewRule:
+    id: int
+    name: str
+    source: str
+    priority: int
+    enabled: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    """A stored rule: its text, order and state, and when it last fired or ran on schedule."""
+
+    id: int
+    name: str
+    source: str
+    priority: int
+    enabled: bool
+    created_at: dt.datetime
+    last_fired_at: dt.datetime | None
+    fire_count: int
+    last_scheduled_at: dt.datetime | None
+
+
 _SELECT_RULES = (
     "SELECT id, name, source, priority, enabled, created_at, last_fired_at, fire_count, "
     "last_scheduled_at FROM rules "
 )
 
 
-def insert(db: Database, row: dict[str, Any]) -> None:
+def insert(db: Database, rule: NewRule) -> None:
     db.execute(
         "INSERT INTO rules (id, name, source, priority, enabled, created_at) "
         "VALUES ($id, $name, $source, $priority, $enabled, $created_at)",
-        row,
+        asdict(rule),
     )
 
 
-def get(db: Database, name: str) -> dict[str, Any] | None:
+def get(db: Database, name: str) -> RuleRow | None:
     found = db.dicts(_SELECT_RULES + "WHERE name = $name", {"name": name})
-    return found[0] if found else None
+    return RuleRow(**found[0]) if found else None
 
 
 def all_rules(db: Database) -> pd.DataFrame:
     return db.df(_SELECT_RULES + "ORDER BY priority, id")
 
 
-def enabled(db: Database) -> list[dict[str, Any]]:
+def rows(db: Database) -> list[RuleRow]:
+    """Every rule in the order they apply: priority (low first), then age."""
+    return [RuleRow(**row) for row in db.dicts(_SELECT_RULES + "ORDER BY priority, id")]
+
+
+def enabled(db: Database) -> list[RuleRow]:
     """Enabled rules in the order they apply: priority (low first), then age."""
-    return db.dicts(_SELECT_RULES + "WHERE enabled ORDER BY priority, id")
+    found = db.dicts(_SELECT_RULES + "WHERE enabled ORDER BY priority, id")
+    return [RuleRow(**row) for row in found]
 
 
 def set_enabled(db: Database, name: str, flag: bool) -> None:

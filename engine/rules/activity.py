@@ -38,40 +38,38 @@ class RuleActivity:
         self.settings = settings
         self._parsed: dict[tuple[int, str], Rule] = {}
 
-    def _cached(self, row: dict[str, Any]) -> Rule:
+    def _cached(self, row: repo.RuleRow) -> Rule:
         """The rule of a stored row, parsed once per source text."""
-        key = (int(row["id"]), str(row["source"]))
+        key = (row.id, row.source)
         if key not in self._parsed:
-            self._parsed[key] = dsl.parse_rule(row["source"])
+            self._parsed[key] = dsl.parse_rule(row.source)
         return self._parsed[key]
 
-    def next_run(self, row: dict[str, Any]) -> dt.datetime | None:
+    def next_run(self, row: repo.RuleRow) -> dt.datetime | None:
         """When a schedule rule is next due (None for other triggers)."""
         rule = self._cached(row)
         if not isinstance(rule.trigger, ScheduleTrigger):
             return None
-        last = row["last_scheduled_at"]
-        return row["created_at"] if last is None else last + PERIODS[rule.trigger.every]
+        last = row.last_scheduled_at
+        return row.created_at if last is None else last + PERIODS[rule.trigger.every]
 
     def overview(self) -> pd.DataFrame:
         """Every rule with what it did: name, trigger, enabled, last run, next run (schedule
         rules), firings and failures (firings logged as an error or a refused write)."""
-        rules = repo.all_rules(self.db)
         outcomes = repo.rule_outcomes(self.db).set_index("rule_id")
-        rows = [self._summary(row, outcomes) for row in rules.to_dict("records")]
+        rows = [self._summary(row, outcomes) for row in repo.rows(self.db)]
         return pd.DataFrame(rows, columns=list(_OVERVIEW))
 
-    def _summary(self, row: dict[str, Any], outcomes: pd.DataFrame) -> dict[str, Any]:
-        rule_id = int(row["id"])
-        logged = outcomes.loc[rule_id] if rule_id in outcomes.index else None
-        runs = [row["last_scheduled_at"], None if logged is None else logged["last_run_at"]]
+    def _summary(self, row: repo.RuleRow, outcomes: pd.DataFrame) -> dict[str, Any]:
+        logged = outcomes.loc[row.id] if row.id in outcomes.index else None
+        runs: list[Any] = [row.last_scheduled_at, None if logged is None else logged["last_run_at"]]
         return {
-            "name": row["name"],
+            "name": row.name,
             "trigger": dsl.format_trigger(self._cached(row).trigger),
-            "enabled": bool(row["enabled"]),
+            "enabled": row.enabled,
             "last_run": max((t for t in runs if not pd.isna(t)), default=None),
-            "next_run": self.next_run(row) if row["enabled"] else None,
-            "firings": int(row["fire_count"]),
+            "next_run": self.next_run(row) if row.enabled else None,
+            "firings": row.fire_count,
             "failures": 0 if logged is None else int(logged["failures"]),
         }
 
@@ -117,8 +115,8 @@ class RuleActivity:
         return deliver(self.db, as_of_or_now(now), **options)
 
 
-def due(row: dict[str, Any], rule: Rule, now: dt.datetime) -> bool:
+def due(row: repo.RuleRow, rule: Rule, now: dt.datetime) -> bool:
     """Whether a schedule rule's period has passed since it last ran (or it never ran)."""
     assert isinstance(rule.trigger, ScheduleTrigger)
-    last = row["last_scheduled_at"]
+    last = row.last_scheduled_at
     return last is None or last + PERIODS[rule.trigger.every] <= now

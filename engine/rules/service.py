@@ -100,7 +100,9 @@ class Rules(RuleActivity):
         dsl.check_rule(rule, self.catalog.dsl_schema(), source)
         return rule
 
-    def add(self, name: str, source: str, *, priority: int = 100, enabled: bool = True) -> dict:
+    def add(
+        self, name: str, source: str, *, priority: int = 100, enabled: bool = True
+    ) -> repo.RuleRow:
         if not name.strip():
             raise ValidationError("a rule needs a name")
         self.parse(source)
@@ -108,13 +110,11 @@ class Rules(RuleActivity):
         with db.transaction():
             if repo.get(db, name) is not None:
                 raise Conflict(f"there is already a rule named {name!r}", details={"name": name})
-            row = {"id": db.allocate_ids("rules", 1), "name": name, "source": source}
-            repo.insert(
-                db, {**row, "priority": priority, "enabled": enabled, "created_at": utcnow()}
-            )
+            rule_id = db.allocate_ids("rules", 1)
+            repo.insert(db, repo.NewRule(rule_id, name, source, priority, enabled, utcnow()))
         return self.get(name)
 
-    def get(self, name: str) -> dict[str, Any]:
+    def get(self, name: str) -> repo.RuleRow:
         found = repo.get(self.db, name)
         if found is None:
             raise NotFound(f"there is no rule named {name!r}", details={"name": name})
@@ -154,7 +154,7 @@ class Rules(RuleActivity):
         elif moved:
             self._run(self._segment_rules(moved), None, change.depth, moved, now)
 
-    def _batch_rules(self, batch: IngestBatch) -> builtins.list[tuple[dict[str, Any], Rule]]:
+    def _batch_rules(self, batch: IngestBatch) -> builtins.list[tuple[repo.RuleRow, Rule]]:
         """The enabled event and segment rules, less event rules whose trigger type is not in
         the batch."""
         active = self._active((EventTrigger, SegmentTrigger))
@@ -163,7 +163,7 @@ class Rules(RuleActivity):
             active = [(r, rule) for r, rule in active if _triggered(rule, present)]
         return active
 
-    def _segment_rules(self, moved: SegmentChanges) -> builtins.list[tuple[dict[str, Any], Rule]]:
+    def _segment_rules(self, moved: SegmentChanges) -> builtins.list[tuple[repo.RuleRow, Rule]]:
         """The enabled entering/leaving rules of the segments someone entered or left."""
         entered = {name for name, _ in moved.entered}
         exited = {name for name, _ in moved.exited}
@@ -176,7 +176,7 @@ class Rules(RuleActivity):
 
     def _run(
         self,
-        active: builtins.list[tuple[dict[str, Any], Rule]],
+        active: builtins.list[tuple[repo.RuleRow, Rule]],
         batch_id: int | None,
         depth: int,
         moved: SegmentChanges,
@@ -206,7 +206,7 @@ class Rules(RuleActivity):
 
     def _run_batch(
         self,
-        active: builtins.list[tuple[dict[str, Any], Rule]],
+        active: builtins.list[tuple[repo.RuleRow, Rule]],
         batch_id: int | None,
         depth: int,
         changes: SegmentChanges,
@@ -226,7 +226,7 @@ class Rules(RuleActivity):
         runs: builtins.list[_Run] = []
         try:
             for row, rule in active:
-                frame = upfront.get(int(row["id"]))
+                frame = upfront.get(row.id)
                 if frame is None:
                     self._actions.flush_for(rule_deps.reads(rule.condition), now)
                     frame = self._turn_firings(row, rule, batch_id, changes, now, schema)
@@ -238,7 +238,7 @@ class Rules(RuleActivity):
 
     def _turn_firings(
         self,
-        row: dict[str, Any],
+        row: repo.RuleRow,
         rule: Rule,
         batch_id: int | None,
         changes: SegmentChanges,
@@ -247,7 +247,7 @@ class Rules(RuleActivity):
     ) -> pd.DataFrame:
         if isinstance(rule.trigger, EventTrigger):
             assert batch_id is not None  # event rules run only for a batch
-            return self._firings([(row, rule)], schema, now, batch_id)[int(row["id"])]
+            return self._firings([(row, rule)], schema, now, batch_id)[row.id]
         return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
@@ -264,17 +264,17 @@ class Rules(RuleActivity):
                 if not due(row, rule, now):
                     continue
                 try:
-                    fired[str(row["name"])] = self._run_schedule(row, rule, now)
+                    fired[row.name] = self._run_schedule(row, rule, now)
                 except KithError as err:  # the others still run; this one waits a period
-                    repo.set_scheduled(self.db, row["id"], now)
-                    failed.append(f"{row['name']}: {err.message}")
+                    repo.set_scheduled(self.db, row.id, now)
+                    failed.append(f"{row.name}: {err.message}")
         if failed:
             raise RuleFailed(
                 "schedule rules failed: " + "; ".join(failed), details={"fired": fired}
             )
         return fired
 
-    def _run_schedule(self, row: dict[str, Any], rule: Rule, now: dt.datetime) -> int:
+    def _run_schedule(self, row: repo.RuleRow, rule: Rule, now: dt.datetime) -> int:
         """One due schedule rule: its actions, its log and the time it ran commit together, so
         a crash leaves it done or still due, never done twice; returns its firings."""
         frame = self._profile_firings(rule, now, None)
@@ -284,12 +284,12 @@ class Rules(RuleActivity):
                 with self.db.transaction():
                     runs = self._fire(row, rule, frame, 0, now, shared=True)
                     self._write_log(runs, now, 0)
-                    repo.set_scheduled(self.db, row["id"], now)
+                    repo.set_scheduled(self.db, row.id, now)
             except StoreError:
                 self._actions.discard()
                 self._actions.drop_emits()
                 self._actions.take_touched()  # rolled back: nothing to commit
-                failed = _Run(int(row["id"]), describe(rule.actions), frame, _DATABASE_REFUSED)
+                failed = _Run(row.id, describe(rule.actions), frame, _DATABASE_REFUSED)
                 with self.db.transaction():
                     self._write_log([failed], now, 0)
                 raise
@@ -320,9 +320,9 @@ class Rules(RuleActivity):
 
     def _rule_for(self, name_or_source: str) -> Rule:
         found = repo.get(self.db, name_or_source)
-        return self.parse(found["source"] if found else name_or_source)
+        return self.parse(found.source if found else name_or_source)
 
-    def _active(self, kinds: tuple[type, ...]) -> builtins.list[tuple[dict[str, Any], Rule]]:
+    def _active(self, kinds: tuple[type, ...]) -> builtins.list[tuple[repo.RuleRow, Rule]]:
         """Enabled rules with one of the trigger kinds, parsed once per source text."""
         rows = repo.enabled(self.db)
         parsed = [(row, self._cached(row)) for row in rows]
@@ -330,7 +330,7 @@ class Rules(RuleActivity):
 
     def _firings(
         self,
-        rules: builtins.list[tuple[dict[str, Any], Rule]],
+        rules: builtins.list[tuple[repo.RuleRow, Rule]],
         schema: Schema,
         now: dt.datetime,
         batch_id: int | None,
@@ -344,18 +344,18 @@ class Rules(RuleActivity):
         ids = frame["rule_id"].to_numpy("int64")
         found = {}
         for row, _ in rules:
-            rule_id = int(row["id"])
+            rule_id = row.id
             lo, hi = np.searchsorted(ids, [rule_id, rule_id + 1])
             found[rule_id] = frame.iloc[lo:hi] if hi > lo else _empty()
         return found
 
     def _union(
-        self, rules: builtins.list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
+        self, rules: builtins.list[tuple[repo.RuleRow, Rule]], schema: Schema, now: dt.datetime
     ) -> _Plan:
         """The firing query's text, compiled once for a set of rules and a language schema
         (rendering it costs more than running it); not kept when a condition inlines a saved
         segment, whose definition may change under the same schema."""
-        key = tuple((int(row["id"]), str(row["source"])) for row, _ in rules)
+        key = tuple((row.id, row.source) for row, _ in rules)
         cached = self._plans.get(key)
         if cached is not None and cached.schema == schema:
             return cached
@@ -365,7 +365,7 @@ class Rules(RuleActivity):
         for row, rule in rules:
             query = event_select(ctx, rule, [p for _, p in paths], batch_id=0)
             query = conditioned(query, ctx, rule, "e")
-            rule_id = exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
+            rule_id = exp.alias_(exp.Literal.number(row.id), "rule_id")
             branches.append(query.select(rule_id, copy=False))
         union = branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False)
         ordered = exp.select("*").from_(union.subquery("f")).order_by("rule_id")
@@ -432,7 +432,7 @@ class Rules(RuleActivity):
 
     def _fire(
         self,
-        row: dict[str, Any],
+        row: repo.RuleRow,
         rule: Rule,
         frame: pd.DataFrame,
         depth: int,
@@ -445,7 +445,7 @@ class Rules(RuleActivity):
         (engine/rules/emits.py); returns the runs to log: those applied (or failed) and those
         refused, per reason. In a `shared` transaction a database error must abort it; alone,
         it is logged."""
-        rule_id, actions = int(row["id"]), describe(rule.actions)
+        rule_id, actions = row.id, describe(rule.actions)
         if frame.empty:
             return [_Run(rule_id, actions, frame, "applied")]
         if depth > MAX_DEPTH:  # rules moving each other's segments: bounded like emits
@@ -462,7 +462,7 @@ class Rules(RuleActivity):
         ]
         if checked.passed.empty:
             return refused
-        firing = Firing(rule_id, str(row["name"]), checked.passed, refs, depth, now)
+        firing = Firing(rule_id, row.name, checked.passed, refs, depth, now)
         try:
             with self.db.transaction():
                 outcome = self._actions.apply(rule.actions, firing)
@@ -544,7 +544,7 @@ def _log_meta(runs: list[_Run]) -> pa.Table:
     )
 
 
-def _upfront(active: list[tuple[dict[str, Any], Rule]]) -> list[tuple[dict[str, Any], Rule]]:
+def _upfront(active: list[tuple[repo.RuleRow, Rule]]) -> list[tuple[repo.RuleRow, Rule]]:
     """Event rules whose condition reads nothing the rules before them write."""
     free, written = [], rule_deps.NOTHING
     for row, rule in active:
