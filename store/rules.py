@@ -363,12 +363,24 @@ def segment_changes(
 # ---- the webhook outbox -----------------------------------------------------------------------
 
 
-def due_webhooks(db: Database, now: dt.datetime, limit: int) -> list[dict[str, Any]]:
-    return db.dicts(
-        "SELECT id, url, payload, attempts FROM webhook_outbox WHERE status = 'pending' "
-        "AND next_attempt_at <= $now ORDER BY next_attempt_at, id LIMIT $limit",
+@dataclass(frozen=True, slots=True)
+class DueWebhook:
+    """A pending webhook call whose time has come; `payload` is its JSON text."""
+
+    id: int
+    url: str
+    payload: str
+    attempts: int
+
+
+def due_webhooks(db: Database, now: dt.datetime, limit: int) -> list[DueWebhook]:
+    found = db.dicts(
+        "SELECT id, url, payload::VARCHAR AS payload, attempts FROM webhook_outbox "
+        "WHERE status = 'pending' AND next_attempt_at <= $now "
+        "ORDER BY next_attempt_at, id LIMIT $limit",
         {"now": now, "limit": limit},
     )
+    return [DueWebhook(**row) for row in found]
 
 
 def webhook_delivered(db: Database, hook_id: int, at: dt.datetime) -> None:
