@@ -124,7 +124,18 @@ def stage_keys(db: Database, batch: Staging) -> None:
     )
 
 
-def key_arrays(db: Database) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class StoredKeys:
+    """The batch's unique keys as the store knows them (type, value, profile_id: -1 where none
+    holds it, prio, created_at of that profile), the profiles holding them (id, created_at) and
+    those profiles' identities (profile_id, type, value)."""
+
+    keys: pd.DataFrame
+    profiles: pd.DataFrame
+    stored: pd.DataFrame
+
+
+def key_arrays(db: Database) -> StoredKeys:
     """What identity resolution needs of the store (engine/identity.Graph): the keys (with
     their stored profile's creation time), and the stored profiles and their identities."""
     keys = db.df(
@@ -134,7 +145,7 @@ def key_arrays(db: Database) -> dict[str, Any]:
     held = keys[keys["profile_id"] >= 0]
     profiles = held.drop_duplicates("profile_id")[["profile_id", "created_at"]]
     profiles = profiles.rename(columns={"profile_id": "id"}).reset_index(drop=True)
-    return {"keys": keys, "profiles": profiles, "stored": _stored(db, held)}
+    return StoredKeys(keys, profiles, _stored(db, held))
 
 
 def _stored(db: Database, held: pd.DataFrame) -> pd.DataFrame:
@@ -440,9 +451,18 @@ def build_sessions(db: Database, batch: Staging, computed: Regrouped, explicit: 
         db.execute("CREATE OR REPLACE TEMP TABLE kith_sold AS SELECT skey, old FROM kith_sst")
 
 
-def session_ids(db: Database) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class SessionKeys:
+    """Computed sessions, column by column: the session key and the session's id."""
+
+    skey: np.ndarray
+    id: np.ndarray
+
+
+def session_ids(db: Database) -> SessionKeys:
     """The computed sessions' keys and ids (`kith_sagg` rows with a key), to label the lines."""
-    return db.execute("SELECT skey, id FROM kith_sagg WHERE skey IS NOT NULL").fetchnumpy()
+    found = db.execute("SELECT skey, id FROM kith_sagg WHERE skey IS NOT NULL").fetchnumpy()
+    return SessionKeys(**found)
 
 
 # Stored sessions a computed one took in under another id: renamed (a late line became its first
@@ -521,12 +541,25 @@ def count_session_starts(db: Database, session_ids: Sequence[str]) -> None:
     )
 
 
-def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class SessionStarts:
+    """New sessions needing a `session_started` event, column by column: session id, profile,
+    channel, source, start (epoch microseconds) and the event's properties (JSON text)."""
+
+    id: np.ndarray
+    profile_id: np.ndarray
+    channel: np.ndarray
+    source: np.ndarray
+    us: np.ndarray
+    properties: np.ndarray
+
+
+def session_starts(db: Database, batch: Staging) -> SessionStarts:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
     recorded before, nor among the batch's own `events`; with the event's properties (the
     session's device, and its landing page: the url of its first event, computed sessions
     only)."""
-    return db.execute(
+    found = db.execute(
         "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us, "
         "json_object('device', s.device, 'landing_page', s.landing_page)::VARCHAR "
         "AS properties FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
@@ -534,3 +567,4 @@ def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
         "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
         "ON e.session_id = s.id ORDER BY s.started_at, s.id"  # ids follow: the same every run
     ).fetchnumpy()
+    return SessionStarts(**found)

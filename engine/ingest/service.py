@@ -221,15 +221,10 @@ def _write(
         return report, None
     batch.put(narrow=staged.narrow, keys=staged.keys)
     repo.stage_keys(db, batch)
-    arrays = repo.key_arrays(db) | {
-        "pairs": staged.pairs,
-        "lines": sessions.line_arrays(staged.narrow),
-        "first_us": staged.first_us,
-    }
     outcome = _resolve_identities(
         ingestor,
         batch,
-        arrays,
+        staged,
         received,
         source if source in SOURCES else None,
         len(staged.blocked),
@@ -343,7 +338,7 @@ def _profiles(ingestor: Ingestor, batch: repo.Staging, typed: dict[str, str]) ->
 def _resolve_identities(
     ingestor: Ingestor,
     batch: repo.Staging,
-    arrays: dict[str, Any],
+    staged: ingest_stage.Staged,
     now: dt.datetime,
     source: str | None,
     blocked: int,
@@ -352,13 +347,15 @@ def _resolve_identities(
     batch's `line_profiles` and returns the per-line arrays sessions need and the ids the
     batch needs, reserved in one statement (`blocked`: blocked values to log)."""
     db = ingestor.db
-    row_ts = repo.line_ts(arrays["lines"])
-    graph = identity.graph_from(arrays, row_ts, ingestor.settings.identity_limits)
+    line_arrays = sessions.line_arrays(staged.narrow)
+    row_ts = repo.line_ts(line_arrays)
+    limits = ingestor.settings.identity_limits
+    graph = identity.graph_from(staged.pairs, repo.key_arrays(db), row_ts, limits)
     res = identity.resolve(graph)
     targets = _alias_targets(ingestor, batch, graph)
     if targets:
         identity.join_aliases(graph, res, targets)
-    ids = _reserve(ingestor, arrays["lines"]["_line"], res, blocked)
+    ids = _reserve(ingestor, line_arrays["_line"], res, blocked)
     first = ids.get("profiles", 0)
     group_profile = {**res.group_profile, **identity.new_ids(res.new_groups, first)}
     if res.new_groups:
@@ -369,9 +366,9 @@ def _resolve_identities(
     for (primary, secondary), merge_id in zip(res.merges, merge_ids, strict=True):
         log.append(_merge_entry(primary, secondary, merge_id))
     profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
-    lines = sessions.lines_from(arrays["lines"], profile_of_line)
+    lines = sessions.lines_from(line_arrays, profile_of_line)
     batch.put(line_profiles=pa.table({"_line": lines.line, "profile_id": lines.profile}))
-    fresh = identity.new_identities(graph, res, group_profile, arrays["first_us"])
+    fresh = identity.new_identities(graph, res, group_profile, staged.first_us)
     if len(fresh):
         repo.insert_identities(db, fresh, now, source or "ingest")
     created, merged = len(res.new_groups), len(res.merges)

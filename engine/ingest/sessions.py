@@ -252,12 +252,12 @@ def line_session_ids(db: Database, skey: np.ndarray) -> pa.Array:
     if none.all():
         return pa.nulls(len(skey), pa.string())
     got = repo.session_ids(db)
-    keys = np.asarray(got["skey"], dtype=np.int64)
+    keys = np.asarray(got.skey, dtype=np.int64)
     # session keys are row positions of the sorted lines: a direct lookup, no search
     at = np.zeros(int(max(keys.max(), skey.max())) + 1, dtype=np.int64)
     at[keys] = np.arange(len(keys))
     index = pa.array(at[np.maximum(skey, 0)], pa.int64(), mask=none)
-    return pc.take(pa.array(got["id"], pa.string()), index)
+    return pc.take(pa.array(got.id, pa.string()), index)
 
 
 def start_events(db: Database, batch: repo.Staging, staged: int) -> pa.Table | None:
@@ -267,23 +267,23 @@ def start_events(db: Database, batch: repo.Staging, staged: int) -> pa.Table | N
     (the batch's `events` must be set), counted in their session's event_count; None when
     there are none."""
     starts = repo.session_starts(db, batch) if staged else None
-    if not starts or not len(starts["id"]):
+    if starts is None or not len(starts.id):
         return None
-    n = len(starts["id"])
-    repo.count_session_starts(db, starts["id"].tolist())
+    n = len(starts.id)
+    repo.count_session_starts(db, starts.id.tolist())
     first = db.allocate_ids("events", n)
-    session = pa.array(starts["id"], pa.string())
+    session = pa.array(starts.id, pa.string())
     return pa.table(
         {
             "id": pa.array(np.arange(first, first + n), pa.int64()),
             "message_id": pc.binary_join_element_wise("session_started:", session, ""),
-            "ts": pc.cast(pa.array(starts["us"], pa.int64()), pa.timestamp("us")),
-            "channel": pa.array(starts["channel"], pa.string()),
-            "source": pa.array(starts["source"], pa.string()),
+            "ts": pc.cast(pa.array(starts.us, pa.int64()), pa.timestamp("us")),
+            "channel": pa.array(starts.channel, pa.string()),
+            "source": pa.array(starts.source, pa.string()),
             "session_id": session,
-            "profile_id": pa.array(starts["profile_id"], pa.int64()),
+            "profile_id": pa.array(starts.profile_id, pa.int64()),
             "type": pa.array(np.full(n, "session_started", dtype=object), pa.string()),
-            "properties": pa.array(starts["properties"], pa.string()),
+            "properties": pa.array(starts.properties, pa.string()),
             "context": pa.array(np.full(n, "{}", dtype=object), pa.string()),
         }
     )
