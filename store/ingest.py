@@ -160,11 +160,11 @@ def _stored(db: Database, held: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def line_ts(lines: dict[str, np.ndarray]) -> np.ndarray:
-    """Event time (epoch microseconds) indexed by line."""
-    numbers = lines["_line"].astype(np.int64)
+def line_ts(line: np.ndarray, us: np.ndarray) -> np.ndarray:
+    """Event time (epoch microseconds `us`) indexed by line number (`line`)."""
+    numbers = line.astype(np.int64)
     out = np.zeros(int(numbers.max()) + 1 if len(numbers) else 0, dtype=np.int64)
-    out[numbers] = lines["us"].astype(np.int64)
+    out[numbers] = us.astype(np.int64)
     return out
 
 
@@ -380,15 +380,29 @@ def drop_staging(db: Database) -> None:
 _COMPUTED_ID = "regexp_full_match(s.id, 's-[0-9a-f]{20}')"
 
 
-def sessions_near(
-    db: Database, lines: pa.Table, channels: list[str], gap_us: int
-) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class NearSessions:
+    """Stored computed sessions, column by column: profile, channel number, start and end
+    (epoch microseconds), id, event count, channel, source and device."""
+
+    profile_id: np.ndarray
+    chan: np.ndarray
+    start_us: np.ndarray
+    end_us: np.ndarray
+    id: np.ndarray
+    n: np.ndarray
+    channel: np.ndarray
+    source: np.ndarray
+    device: np.ndarray
+
+
+def sessions_near(db: Database, lines: pa.Table, channels: list[str], gap_us: int) -> NearSessions:
     """The stored computed sessions a batch's `lines` (profile_id, chan, us: those needing a
     session) could join, extend or bridge: per profile and channel, the sessions within the
     timeout of its lines' first and last time. Channels are numbered as in
     engine/ingest/sessions.line_arrays (0: one outside `channels`)."""
     with db.views(kith_slines=lines):
-        return db.execute(
+        found = db.execute(
             "WITH w AS (SELECT profile_id, chan, min(us) AS lo, max(us) AS hi FROM kith_slines "
             "GROUP BY ALL) SELECT s.profile_id, s.chan, epoch_us(s.started_at) AS start_us, "
             "epoch_us(s.ended_at) AS end_us, s.id, s.event_count::BIGINT AS n, s.channel, "
@@ -400,6 +414,7 @@ def sessions_near(
             "AND " + _COMPUTED_ID,
             {"channels": channels, "gap": gap_us},
         ).fetchnumpy()
+    return NearSessions(**found)
 
 
 # A computed session's id is that of its first atom (ties: the smallest): a stored session's own

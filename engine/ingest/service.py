@@ -348,7 +348,7 @@ def _resolve_identities(
     batch needs, reserved in one statement (`blocked`: blocked values to log)."""
     db = ingestor.db
     line_arrays = sessions.line_arrays(staged.narrow)
-    row_ts = repo.line_ts(line_arrays)
+    row_ts = repo.line_ts(line_arrays["_line"], line_arrays["us"])
     limits = ingestor.settings.identity_limits
     graph = identity.graph_from(staged.pairs, repo.key_arrays(db), row_ts, limits)
     res = identity.resolve(graph)

@@ -66,9 +66,7 @@ class Regrouping:
     stored: np.ndarray
 
 
-def regroup(
-    lines: Lines, near: dict[str, np.ndarray], gap_us: int
-) -> tuple[np.ndarray, Regrouping]:
+def regroup(lines: Lines, near: repo.NearSessions, gap_us: int) -> tuple[np.ndarray, Regrouping]:
     """Group the lines that need a session, with the stored sessions near them (`near`, from
     store.ingest.sessions_near), into sessions: per (profile, channel), sorted by start, a
     new session begins where the next start is more than the timeout after everything before
@@ -76,15 +74,15 @@ def regroup(
     adding events never splits a session, so the result is the same as grouping all the events
     at once, whatever order and batches they came in. Returns the session key per line (-1
     where none) and the sessions holding a line."""
-    m, nstored = lines.open, len(near["id"])
+    m, nstored = lines.open, len(near.id)
     group = np.concatenate(
         [
-            near["profile_id"].astype(np.int64) * _CHANNEL_SPAN + near["chan"],
+            near.profile_id.astype(np.int64) * _CHANNEL_SPAN + near.chan,
             lines.profile[m] * _CHANNEL_SPAN + lines.chan[m],
         ]
     )
-    start = np.concatenate([near["start_us"].astype(np.int64), lines.us[m]])
-    end = np.concatenate([near["end_us"].astype(np.int64), lines.us[m]])
+    start = np.concatenate([near.start_us.astype(np.int64), lines.us[m]])
+    end = np.concatenate([near.end_us.astype(np.int64), lines.us[m]])
     order = _by_group_then_start(group, start)
     group, start, end = group[order], start[order], end[order]
     # the latest end so far within the group: a stored session may outlast the atoms after it
@@ -100,7 +98,7 @@ def regroup(
     skey[np.flatnonzero(m)[order[is_line] - nstored]] = key_of[session[is_line]]
     firsts = np.flatnonzero(brk)
     lasts = np.r_[firsts[1:] - 1, len(order) - 1] if len(firsts) else firsts
-    weight = np.r_[near["n"].astype(np.int64), np.ones(len(order) - nstored, np.int64)][order]
+    weight = np.r_[near.n.astype(np.int64), np.ones(len(order) - nstored, np.int64)][order]
     return skey, Regrouping(
         profile=group[firsts][holds_line] // _CHANNEL_SPAN,
         started=start[firsts][holds_line],
@@ -122,7 +120,7 @@ def _by_group_then_start(group: np.ndarray, start: np.ndarray) -> np.ndarray:
 
 
 def _tables(
-    found: Regrouping, near: dict[str, np.ndarray], batch: repo.Staging, lines: Lines
+    found: Regrouping, near: repo.NearSessions, batch: repo.Staging, lines: Lines
 ) -> repo.Regrouped:
     """The store's tables for the regrouped sessions: each session; the atoms at its start (a
     line's channel, message id, source, device and properties, which give the session's landing
@@ -138,7 +136,9 @@ def _tables(
     from_lines = narrow.select(columns).take(pa.array(at[found.line[lined]]))
     picked = found.stored[stored]
     from_stored = {
-        name: pa.array(near[name][picked], pa.string()) for name in ("channel", "source", "device")
+        "channel": pa.array(near.channel[picked], pa.string()),
+        "source": pa.array(near.source[picked], pa.string()),
+        "device": pa.array(near.device[picked], pa.string()),
     }
     firsts = pa.concat_tables(
         [
@@ -148,7 +148,7 @@ def _tables(
             ),
         ]
     )
-    stored_id = [pa.nulls(int(lined.sum()), pa.string()), pa.array(near["id"][picked], pa.string())]
+    stored_id = [pa.nulls(int(lined.sum()), pa.string()), pa.array(near.id[picked], pa.string())]
     properties = [_properties(batch.canon, found.line[lined]), pa.nulls(len(picked), pa.string())]
     firsts = (
         firsts.append_column(
@@ -170,7 +170,7 @@ def _tables(
     olds = pa.table(
         {
             "skey": pa.array(found.key[taken], pa.int64()),
-            "old": pa.array(near["id"][found.stored[taken]], pa.string()),
+            "old": pa.array(near.id[found.stored[taken]], pa.string()),
         }
     )
     return repo.Regrouped(sessions, firsts, olds)
