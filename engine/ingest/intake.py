@@ -12,7 +12,7 @@ the API can answer with each message's fate before the batch is stored; last the
 API's own rules on the whole message (MESSAGE_LIMIT bytes of compact JSON, MAX_DEPTH levels
 in any field). tests/api/test_intake.py holds the two to the same answers.
 
-`load` stores many admitted requests as ONE ingestion batch (`Ingestor.write_batch`) and
+`load` stores many admitted requests as ONE ingestion batch (engine/ingest/service.write_batch) and
 records the last journal sequence number in the same transaction (app/journal.py). A message the
 store still refuses (the catalog or the blocked values changed in between) is kept in
 `ingest_failures` with the reason, never dropped.
@@ -38,6 +38,7 @@ from engine.clock import utcnow
 from engine.ingest import schemas as ingest_schemas
 from engine.ingest import traits as ingest_traits
 from engine.ingest.frames import BAD_UNICODE, KEY_COLUMNS, MAX_DEPTH, from_messages, nesting_problem
+from engine.ingest.service import write_batch
 from engine.ingest.stage import ALL_BLOCKED, identity_reasons, is_blocked
 from engine.models import IngestReport
 from kith_errors import IngestError
@@ -176,7 +177,7 @@ class Intake:
         canon = _renumbered(pa.concat_tables([p.canon for p in parts], promote_options="default"))
         received = max(p.received for p in parts)
         with self.db.transaction():
-            report, batch = self.ingestor.write_batch(canon, received, 0, self.source)
+            report, batch = write_batch(self.ingestor, canon, received, 0, self.source)
             failures = self._keep(_refused_messages(parts, report), received)
             repo.set_loaded_seq(self.db, last_seq)
         if batch is not None:

@@ -155,22 +155,10 @@ class Ingestor:
     def _commit(
         self, canon: pd.DataFrame, received: dt.datetime, depth: int, source: str
     ) -> IngestReport:
-        report, batch = self.write_batch(canon, received, depth, source)
+        report, batch = write_batch(self, canon, received, depth, source)
         if batch is not None:
             self.commit(Change.ingested(batch))
         return report
-
-    def write_batch(
-        self, canon: pa.Table, received: dt.datetime, depth: int, source: str
-    ) -> tuple[IngestReport, IngestBatch | None]:
-        """Store one canonical batch in one transaction; the batch is None when nothing landed.
-        The caller commits it (the tracking API's loader records its journal position first)."""
-        db = self.db
-        try:
-            with db.transaction(), repo.staging(db, canon) as batch:
-                return _write(self, batch, received, depth, source)
-        finally:
-            repo.drop_staging(db)
 
 
 def combine(a: IngestReport, b: IngestReport) -> IngestReport:
@@ -200,6 +188,20 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 # ---- the set-based batch write ------------------------------------------------------------------
+
+
+def write_batch(
+    ingestor: Ingestor, canon: pa.Table, received: dt.datetime, depth: int, source: str
+) -> tuple[IngestReport, IngestBatch | None]:
+    """Store one canonical batch in one transaction with the ingestor's parts; the batch is
+    None when nothing landed. The caller commits it (the tracking API's loader records its
+    journal position in the same transaction first)."""
+    db = ingestor.db
+    try:
+        with db.transaction(), repo.staging(db, canon) as batch:
+            return _write(ingestor, batch, received, depth, source)
+    finally:
+        repo.drop_staging(db)
 
 
 def _write(
@@ -452,4 +454,4 @@ def _log(
     repo.log_identity(ingestor.db, frame, first, now)
 
 
-__all__ = ["IngestBatch", "Ingestor", "combine", "rejections"]
+__all__ = ["IngestBatch", "Ingestor", "combine", "rejections", "write_batch"]

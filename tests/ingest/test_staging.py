@@ -12,6 +12,7 @@ import pyarrow as pa
 from engine import Workspace
 from engine.catalog.normalize import normalize_arrow
 from engine.ingest.frames import from_messages
+from engine.ingest.service import write_batch
 from engine.ingest.stage import ALL_BLOCKED
 
 RECEIVED = dt.datetime(2026, 3, 2, 12, 0)
@@ -69,7 +70,7 @@ def test_a_canonical_table_in_chunks_is_stored_line_by_line(ws: Workspace) -> No
     second = from_messages([(3, _msg(3, "bob")), (4, _msg(4, "ana"))], RECEIVED, "api")
     canon = pa.concat_tables([first, second])
     assert canon["_line"].num_chunks == 2
-    report, batch = ws.ingest.write_batch(canon, RECEIVED, 0, "api")
+    report, batch = write_batch(ws.ingest, canon, RECEIVED, 0, "api")
     assert batch is not None and report.accepted == 3
     assert [r.line for r in report.rejected] == [2]
     stored = _stored(ws)
