@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -231,28 +232,28 @@ def _write(
         source if source in SOURCES else None,
         len(staged.blocked),
     )
-    ids = outcome["ids"]
+    ids = outcome.ids
     batch_id = ids["batches"]
-    started = _events(ingestor, batch, outcome["lines"], received, (batch_id, ids["events"]))
-    flagged = ingest_schemas.flags(screened, outcome["lines"].line, ids["events"])
+    started = _events(ingestor, batch, outcome.lines, received, (batch_id, ids["events"]))
+    flagged = ingest_schemas.flags(screened, outcome.lines.line, ids["events"])
     if flagged is not None:
         repo.flag_events(db, flagged, received)
     if traits:
         _profiles(ingestor, batch, typed)
     touched = repo.touch_profiles(db, batch, received)
-    _log(ingestor, received, staged.blocked, outcome["log"], ids.get("identity_log"))
+    _log(ingestor, received, staged.blocked, outcome.log, ids.get("identity_log"))
     report = report.model_copy(
         update={
             "batch_id": batch_id,
             "batch_ids": [batch_id],
             "accepted": accepted,
-            "profiles_created": outcome["created"],
-            "profiles_merged": outcome["merged"],
+            "profiles_created": outcome.created,
+            "profiles_merged": outcome.merged,
             "sessions_started": started,
             "profile_ids": touched,
         }
     )
-    removed = tuple(sorted(secondary for _, secondary in outcome["merges"]))
+    removed = tuple(sorted(secondary for _, secondary in outcome.merges))
     return report, IngestBatch(batch_id, tuple(touched), accepted, received, depth, removed)
 
 
@@ -337,6 +338,19 @@ def _profiles(ingestor: Ingestor, batch: repo.Staging, typed: dict[str, str]) ->
     repo.apply_traits(ingestor.db, list(STANDARD_PROPERTIES), written)
 
 
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """What identity resolution did to a batch: profiles created and merged (the merged
+    pairs), its identity-log entries, its lines with their profiles, and its reserved ids."""
+
+    created: int
+    merged: int
+    merges: list[tuple[int, int]]
+    log: list[dict[str, Any]]
+    lines: sessions.Lines
+    ids: dict[str, int]
+
+
 def _resolve_identities(
     ingestor: Ingestor,
     batch: repo.Staging,
@@ -344,7 +358,7 @@ def _resolve_identities(
     now: dt.datetime,
     source: str | None,
     blocked: int,
-) -> dict[str, Any]:
+) -> _Resolved:
     """Resolve the staged keys to profiles; create, merge and link as decided. Sets the
     batch's `line_profiles` and returns the per-line arrays sessions need and the ids the
     batch needs, reserved in one statement (`blocked`: blocked values to log)."""
@@ -373,15 +387,7 @@ def _resolve_identities(
     fresh = identity.new_identities(graph, res, group_profile, staged.first_us)
     if len(fresh):
         repo.insert_identities(db, fresh, now, source or "ingest")
-    created, merged = len(res.new_groups), len(res.merges)
-    return {
-        "created": created,
-        "merged": merged,
-        "merges": res.merges,
-        "log": log,
-        "lines": lines,
-        "ids": ids,
-    }
+    return _Resolved(len(res.new_groups), len(res.merges), res.merges, log, lines, ids)
 
 
 def _alias_targets(
