@@ -178,7 +178,7 @@ def insert_profiles(db: Database, ids: pa.Array, now: dt.datetime, source: str |
         )
 
 
-def insert_identities(db: Database, fresh: Any, now: dt.datetime, source: str) -> None:
+def insert_identities(db: Database, fresh: pa.Table, now: dt.datetime, source: str) -> None:
     """New identities (`fresh`: type, value, profile_id, first_us), each known since the first
     message of the batch that carried it (so `has channel` evaluated as of a past moment sees
     imported history as it happened)."""

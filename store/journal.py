@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store import settings
 from store.db import Database
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +55,7 @@ def set_loaded_seq(db: Database, seq: int) -> None:
     )
 
 
-def insert_failures(db: Database, failed: Any, first_id: int, now: dt.datetime) -> None:
+def insert_failures(db: Database, failed: pa.Table, first_id: int, now: dt.datetime) -> None:
     """The `failed` messages (received_at, reason, message) as failures with ids from
     `first_id` on."""
     with db.views(kith_failed=failed):

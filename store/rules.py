@@ -150,7 +150,7 @@ def _enqueue(db: Database, first_id: int, rule: str) -> None:
     )
 
 
-def apply_labels(db: Database, changes: Any, at: dt.datetime, removes: bool) -> int:
+def apply_labels(db: Database, changes: pa.Table, at: dt.datetime, removes: bool) -> int:
     """From `changes` (profile_id, label, actor, remove): the changes that change something (a
     removed label was held; an added one was not, on an existing profile) are applied and
     staged for the audit trail, shaped like those ws.labels records; returns how many were
@@ -274,14 +274,18 @@ EMIT_STAGE = "kith_rule_emitted"
 FIRINGS = "kith_rule_emit"  # the view of a firing's rows that an emit's INSERT reads
 
 
-def stage_emitted(db: Database, firings: pd.DataFrame, insert: exp.Expr, params: Any) -> None:
+def stage_emitted(
+    db: Database, firings: pd.DataFrame, insert: exp.Expr, params: dict[str, Any]
+) -> None:
     """Run the engine's `insert` into EMIT_STAGE over one firing's rows (`firings`, as the
     view FIRINGS)."""
     with db.views(**{FIRINGS: firings}):
         db.execute(insert, params)
 
 
-def emitted_payloads(db: Database, firings: pd.DataFrame, query: exp.Expr, params: Any) -> pa.Table:
+def emitted_payloads(
+    db: Database, firings: pd.DataFrame, query: exp.Expr, params: dict[str, Any]
+) -> pa.Table:
     """The engine's `query` over one firing's rows (`firings`, as the view FIRINGS): the
     events an emit would store, for the check made before it is applied."""
     with db.views(**{FIRINGS: firings}):
