@@ -3,7 +3,7 @@ language itself knows nothing of where it came from."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,7 +18,8 @@ class Schema:
       A property of type "json" accepts any dotted path below it (unregistered custom data).
     - `event_types`: event type -> {event property name -> type}. `channel` and `source` are valid
       in every `where` and need not be listed.
-    - `segments`: segment name -> the names of segments it references (for cycle detection).
+    - `segments`: segment name -> the names of segments it references (for cycle detection;
+      the engine's mapping may parse each only when asked).
     - `labels`, `channels`, `consent_channels`, `lists`: known names.
     - `unlisted`: asked, only when a check fails, about an event type (property None) or a
       property of one that is not listed: a sentence to add to the error (the engine says
@@ -27,7 +28,7 @@ class Schema:
 
     properties: dict[str, PropType] = field(default_factory=dict)
     event_types: dict[str, dict[str, PropType]] = field(default_factory=dict)
-    segments: dict[str, frozenset[str]] = field(default_factory=dict)
+    segments: Mapping[str, frozenset[str]] = field(default_factory=dict)
     labels: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
     consent_channels: frozenset[str] = frozenset()

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import json
 import re
+from collections.abc import Iterator, Mapping
 from enum import Enum, auto
 from typing import TYPE_CHECKING, Any
 
@@ -738,17 +739,41 @@ def _check_stored_values(db: Database, d: PropertyDefinition, changed: set[str])
 
 def segment_references(
     rows: list[dict[str, Any]], names_by_id: dict[int, str]
-) -> dict[str, frozenset[str]]:
-    """Segment name -> names it references: parsed from its expression, or its compound parts."""
-    import dsl
+) -> SegmentReferences:
+    """Segment name -> names it references (see `SegmentReferences`)."""
+    return SegmentReferences(rows, names_by_id)
 
-    refs: dict[str, frozenset[str]] = {}
-    for row in rows:
-        parts = [
-            names_by_id.get(p, str(p)) if isinstance(p, int) else p for p in row["compound_of"]
-        ]
-        found = set(parts)
+
+class SegmentReferences(Mapping[str, frozenset[str]]):
+    """Segment name -> names it references: its compound parts, or what its expression names,
+    parsed when first asked for. Checking an expression that uses no `in segment` then parses
+    no saved segment at all (a `kith segment count` starts that much sooner)."""
+
+    def __init__(self, rows: list[dict[str, Any]], names_by_id: dict[int, str]) -> None:
+        self._rows = {row["name"]: row for row in rows}
+        self._names_by_id = names_by_id
+        self._found: dict[str, frozenset[str]] = {}
+
+    def __getitem__(self, name: str) -> frozenset[str]:
+        found = self._found.get(name)
+        if found is None:
+            found = self._found[name] = self._references(self._rows[name])
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _references(self, row: dict[str, Any]) -> frozenset[str]:
+        import dsl
+
+        by_id = self._names_by_id
+        found = {by_id.get(p, str(p)) if isinstance(p, int) else p for p in row["compound_of"]}
         if row["expression"] and row["kind"] == "dynamic":
             found |= set(dsl.segment_references(dsl.parse_segment(row["expression"])))
-        refs[row["name"]] = frozenset(found)
-    return refs
+        return frozenset(found)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -243,7 +243,7 @@ class Membership:
         return states
 
 
-def _depth(refs: dict[str, frozenset[str]], name: str) -> int:
+def _depth(refs: Mapping[str, frozenset[str]], name: str) -> int:
     """How many levels of saved segments `name` is built on (0: none)."""
     parts = refs.get(name, frozenset())
     return 1 + max(_depth(refs, part) for part in parts) if parts else 0

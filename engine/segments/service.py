@@ -18,7 +18,7 @@ import builtins
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -387,7 +387,7 @@ def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:
     return pd.DataFrame({"id": pd.Series(list(profile_ids), dtype="int64")})
 
 
-def _reachable(refs: dict[str, frozenset[str]], start: str) -> set[str]:
+def _reachable(refs: Mapping[str, frozenset[str]], start: str) -> set[str]:
     """Every segment `start` refers to, directly or through others."""
     seen: set[str] = set()
     todo = [start]
