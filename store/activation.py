@@ -4,6 +4,8 @@ broadcasts with their send log, and the delivery outbox (engine/activation/)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from store.db import Database
@@ -13,31 +15,65 @@ if TYPE_CHECKING:
 
 # ---- destinations ----------------------------------------------------------------------------
 
+
+@dataclass(frozen=True, slots=True)
+class DestinationRow:
+    """A destination as stored: `config` is its kind's settings (docs/activation.md), parsed;
+    `secret` unmasked."""
+
+    id: int
+    name: str
+    kind: str
+    channel: str | None
+    config: dict[str, Any]
+    secret: str | None
+    created_at: dt.datetime
+    created_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDestination:
+    id: int
+    name: str
+    kind: str
+    channel: str | None
+    config: dict[str, Any]
+    secret: str | None
+    at: dt.datetime
+    actor: str
+
+
+def _destination(row: dict[str, Any]) -> DestinationRow:
+    config = row["config"]
+    parsed = json.loads(config) if isinstance(config, str) else config
+    return DestinationRow(**{**row, "config": parsed})
+
+
 _DESTINATION = (
     "SELECT id, name, kind, channel, config, secret, created_at, created_by FROM destinations "
 )
 
 
-def insert_destination(db: Database, row: dict[str, Any]) -> None:
+def insert_destination(db: Database, row: NewDestination) -> None:
     db.execute(
         "INSERT INTO destinations VALUES ($id, $name, $kind, $channel, $config, $secret, $at, "
         "$actor)",
-        row,
+        {**asdict(row), "config": json.dumps(row.config)},
     )
 
 
-def destination(db: Database, name: str) -> dict[str, Any] | None:
+def destination(db: Database, name: str) -> DestinationRow | None:
     rows = db.dicts(_DESTINATION + "WHERE name = $name", {"name": name})
-    return rows[0] if rows else None
+    return _destination(rows[0]) if rows else None
 
 
-def destination_by_id(db: Database, destination_id: int) -> dict[str, Any] | None:
+def destination_by_id(db: Database, destination_id: int) -> DestinationRow | None:
     rows = db.dicts(_DESTINATION + "WHERE id = $id", {"id": destination_id})
-    return rows[0] if rows else None
+    return _destination(rows[0]) if rows else None
 
 
-def destinations(db: Database) -> list[dict[str, Any]]:
-    return db.dicts(_DESTINATION + "ORDER BY name")
+def destinations(db: Database) -> list[DestinationRow]:
+    return [_destination(row) for row in db.dicts(_DESTINATION + "ORDER BY name")]
 
 
 def delete_destination(db: Database, destination_id: int) -> None:
@@ -83,6 +119,43 @@ def health(db: Database) -> pd.DataFrame:
 
 # ---- syncs -----------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True, slots=True)
+class SyncRow:
+    """A sync as listed: its destination and segment by name and id, and how many members it
+    has told its destination so far."""
+
+    id: int
+    destination: str
+    segment: str
+    destination_id: int
+    segment_id: int
+    created_at: dt.datetime
+    created_by: str | None
+    last_run_at: dt.datetime | None
+    synced_members: int
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRun:
+    """What the clock's pass needs of a sync."""
+
+    id: int
+    segment: str
+    destination_id: int
+    segment_id: int
+    last_run_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewSync:
+    id: int
+    destination_id: int
+    segment_id: int
+    at: dt.datetime
+    actor: str
+
+
 _SYNC_FROM = (
     "FROM destination_syncs y JOIN destinations d ON d.id = y.destination_id "
     "JOIN segments s ON s.id = y.segment_id "
@@ -95,33 +168,34 @@ _SYNC = (
 )
 
 
-def insert_sync(db: Database, row: dict[str, Any]) -> None:
+def insert_sync(db: Database, row: NewSync) -> None:
     db.execute(
         "INSERT INTO destination_syncs VALUES ($id, $destination_id, $segment_id, $at, $actor, "
         "NULL)",
-        row,
+        asdict(row),
     )
 
 
-def syncs(db: Database) -> list[dict[str, Any]]:
-    return db.dicts(_SYNC + "ORDER BY d.name, s.name")
+def syncs(db: Database) -> list[SyncRow]:
+    return [SyncRow(**row) for row in db.dicts(_SYNC + "ORDER BY d.name, s.name")]
 
 
-def sync_runs(db: Database) -> list[dict[str, Any]]:
+def sync_runs(db: Database) -> list[SyncRun]:
     """What the clock's pass needs of every sync (no member counts: it runs every second)."""
-    return db.dicts(
+    rows = db.dicts(
         "SELECT y.id, s.name AS segment, y.destination_id, y.segment_id, y.last_run_at "
         + _SYNC_FROM
         + "ORDER BY y.id"
     )
+    return [SyncRun(**row) for row in rows]
 
 
-def sync(db: Database, destination_id: int, segment_id: int) -> dict[str, Any] | None:
+def sync(db: Database, destination_id: int, segment_id: int) -> SyncRow | None:
     rows = db.dicts(
         _SYNC + "WHERE y.destination_id = $d AND y.segment_id = $s",
         {"d": destination_id, "s": segment_id},
     )
-    return rows[0] if rows else None
+    return SyncRow(**rows[0]) if rows else None
 
 
 def delete_sync(db: Database, sync_id: int) -> None:
@@ -200,6 +274,21 @@ def mark_sync_run(db: Database, sync_id: int, at: dt.datetime) -> None:
 # ---- the outbox ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """One queued delivery: a sync's batch (`sync_id`) or one person's broadcast message
+    (`broadcast_id` and `profile_id`); `payload` is the body as sent."""
+
+    id: int
+    sync_id: int | None
+    broadcast_id: int | None
+    profile_id: int | None
+    payload: str
+    items: int
+    attempts: int
+    next_attempt_at: dt.datetime
+
+
 def enqueue(db: Database, rows: pd.DataFrame) -> None:
     """Outbox rows (id, destination_id, sync_id, broadcast_id, profile_id, payload, items,
     next_attempt_at) as pending deliveries."""
@@ -219,14 +308,15 @@ def pending_destinations(db: Database) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def pending(db: Database, destination_id: int, limit: int) -> list[dict[str, Any]]:
+def pending(db: Database, destination_id: int, limit: int) -> list[PendingDelivery]:
     """The destination's pending deliveries in the order they were queued."""
-    return db.dicts(
+    rows = db.dicts(
         "SELECT id, sync_id, broadcast_id, profile_id, payload, items, attempts, "
         "next_attempt_at FROM activation_outbox WHERE destination_id = $id "
         "AND status = 'pending' ORDER BY id LIMIT $limit",
         {"id": destination_id, "limit": limit},
     )
+    return [PendingDelivery(**row) for row in rows]
 
 
 def delivered(db: Database, ids: list[int], at: dt.datetime) -> None:
@@ -279,6 +369,37 @@ def deliveries(db: Database, destination_id: int, status: str | None, limit: int
 
 # ---- broadcasts ------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRow:
+    """A broadcast with its destination's name; `status` is scheduled, sending, sent or
+    cancelled."""
+
+    id: int
+    name: str
+    destination: str
+    destination_id: int
+    audience: str
+    message: str
+    send_at: dt.datetime
+    status: str
+    created_at: dt.datetime
+    created_by: str | None
+    started_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewBroadcast:
+    id: int
+    name: str
+    destination_id: int
+    audience: str
+    message: str
+    send_at: dt.datetime
+    at: dt.datetime
+    actor: str
+
+
 _BROADCAST = (
     "SELECT b.id, b.name, d.name AS destination, b.destination_id, b.audience, b.message, "
     "b.send_at, b.status, b.created_at, b.created_by, b.started_at FROM broadcasts b "
@@ -286,17 +407,17 @@ _BROADCAST = (
 )
 
 
-def insert_broadcast(db: Database, row: dict[str, Any]) -> None:
+def insert_broadcast(db: Database, row: NewBroadcast) -> None:
     db.execute(
         "INSERT INTO broadcasts VALUES ($id, $name, $destination_id, $audience, $message, "
         "$send_at, 'scheduled', $at, $actor, NULL)",
-        row,
+        asdict(row),
     )
 
 
-def broadcast(db: Database, broadcast_id: int) -> dict[str, Any] | None:
+def broadcast(db: Database, broadcast_id: int) -> BroadcastRow | None:
     rows = db.dicts(_BROADCAST + "WHERE b.id = $id", {"id": broadcast_id})
-    return rows[0] if rows else None
+    return BroadcastRow(**rows[0]) if rows else None
 
 
 def broadcasts(db: Database) -> pd.DataFrame:
@@ -442,15 +563,28 @@ def consent_as_of(
     return {int(r[0]): str(r[1]) for r in rows}
 
 
-def insert_sent_event(db: Database, event: dict[str, Any]) -> None:
-    """One `message_sent` event (id, message_id, profile_id, channel, properties as JSON text,
-    ts, batch) on an existing profile. No check for a stored message id: the caller stores a
-    message's event in the transaction that marks it sent, so it cannot be there already."""
+@dataclass(frozen=True, slots=True)
+class SentEvent:
+    """A delivered broadcast message's `message_sent` event; `properties` is JSON text."""
+
+    id: int
+    message_id: str
+    profile_id: int
+    channel: str
+    properties: str
+    ts: dt.datetime
+    batch: int
+
+
+def insert_sent_event(db: Database, event: SentEvent) -> None:
+    """One `message_sent` event on an existing profile. No check for a stored message id:
+    the caller stores a message's event in the transaction that marks it sent, so it cannot
+    be there already."""
     db.execute(
         "INSERT INTO events (id, message_id, profile_id, session_id, type, ts, received_at, "
         "channel, source, properties, context, registered, orphaned, batch_id) "
         "SELECT $id, $message_id, $profile_id, NULL, 'message_sent', $ts, $ts, $channel, "
         "'broadcast', $properties::JSON, NULL, TRUE, FALSE, $batch "
         "WHERE EXISTS (SELECT 1 FROM profiles WHERE id = $profile_id)",
-        event,
+        asdict(event),
     )

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class GoalRow:
+    """A stored goal: its source text (the language's `goal ...`) and its target rate."""
+
+    id: int
+    name: str
+    source: str
+    created_at: dt.datetime
+    target_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewGoal:
+    id: int
+    name: str
+    source: str
+    created_at: dt.datetime
 
 
 def profile_columns(db: Database) -> dict[str, str]:
@@ -19,20 +38,20 @@ def profile_columns(db: Database) -> dict[str, str]:
     return {str(name): str(kind) for name, kind in rows}
 
 
-def insert_goal(db: Database, row: dict[str, Any]) -> None:
+def insert_goal(db: Database, row: NewGoal) -> None:
     db.execute(
         "INSERT INTO goals (id, name, source, created_at) "
         "VALUES ($id, $name, $source, $created_at)",
-        row,
+        asdict(row),
     )
 
 
-def get_goal(db: Database, name: str) -> dict[str, Any] | None:
+def get_goal(db: Database, name: str) -> GoalRow | None:
     found = db.dicts(
         "SELECT id, name, source, created_at, target_rate FROM goals WHERE name = $name",
         {"name": name},
     )
-    return found[0] if found else None
+    return GoalRow(**found[0]) if found else None
 
 
 def all_goals(db: Database) -> pd.DataFrame:

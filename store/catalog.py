@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from store.db import Database
@@ -13,53 +14,147 @@ if TYPE_CHECKING:
     import pandas as pd  # only for the annotation: reading the schema imports no pandas
 
 
-def properties(db: Database) -> list[dict[str, Any]]:
-    rows = db.dicts("SELECT * FROM property_schema ORDER BY name")
-    for row in rows:
-        row["enum_values"] = None if row["enum_values"] is None else json.loads(row["enum_values"])
-    return rows
+@dataclass(frozen=True, slots=True)
+class PropertyRow:
+    """A custom property's definition as stored (`enum_values` parsed)."""
+
+    name: str
+    type: str
+    description: str | None
+    enum_values: list[Any] | None
+    pattern: str | None
+    min_value: float | None
+    max_value: float | None
+    required: bool
+    created_at: dt.datetime
 
 
-def insert_property(db: Database, row: dict[str, Any], at: dt.datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class NewProperty:
+    """A definition to store or rewrite; `enum` is the allowed values as JSON text (the audit
+    log records this row as it is)."""
+
+    name: str
+    type: str
+    description: str | None
+    enum: str | None
+    pattern: str | None
+    min: float | None
+    max: float | None
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventTypeRow:
+    """A row of `event_types`: a registered custom type, or a built-in one (`builtin`) that
+    was extended with properties or given an enforcement policy."""
+
+    name: str
+    display_name: str | None
+    description: str | None
+    properties: dict[str, str]
+    created_at: dt.datetime
+    enforcement: str
+    builtin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewEventType:
+    name: str
+    display_name: str | None
+    description: str | None
+    properties: dict[str, str] = field(default_factory=dict)
+    enforcement: str = "warn"  # a type's schema is enforced unless a steward says otherwise
+    builtin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SeenEventType:
+    """An event type as the stored events have it: how many, first and last event time."""
+
+    type: str
+    events: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SeenProperty:
+    """A key of one event type's property objects: how many events carry it, first and last,
+    the JSON types of its values, and whether every text value reads as a timestamp."""
+
+    type: str
+    property: str
+    events: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    json_types: list[str]
+    dates: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRef:
+    """What the language's schema needs of a saved segment: `compound_of` holds the ids (or,
+    in older files, names) of a compound's parts, empty for others."""
+
+    name: str
+    kind: str
+    expression: str | None
+    compound_of: list[int | str]
+
+
+_PROPERTY = (
+    "SELECT name, type, description, enum_values, pattern, min_value, max_value, required, "
+    "created_at FROM property_schema "
+)
+_EVENT_TYPE = (
+    "SELECT name, display_name, description, properties, created_at, enforcement, builtin "
+    "FROM event_types "
+)
+
+
+def properties(db: Database) -> list[PropertyRow]:
+    rows = db.dicts(_PROPERTY + "ORDER BY name")
+    return [PropertyRow(**{**row, "enum_values": _loads(row["enum_values"], None)}) for row in rows]
+
+
+def _loads(text: str | None, missing: Any) -> Any:
+    return missing if text is None else json.loads(text)
+
+
+def insert_property(db: Database, row: NewProperty, at: dt.datetime) -> None:
     db.execute(
         "INSERT INTO property_schema (name, type, description, enum_values, pattern, min_value, "
         "max_value, required, created_at) VALUES ($name, $type, $description, $enum, $pattern, "
         "$min, $max, $required, $at)",
-        {**row, "at": at},
+        {**asdict(row), "at": at},
     )
 
 
-def update_property(db: Database, row: dict[str, Any]) -> None:
+def update_property(db: Database, row: NewProperty) -> None:
     """Rewrite the editable fields of one definition (its name, type and created_at stay)."""
     db.execute(
         "UPDATE property_schema SET description = $description, enum_values = $enum, "
         "pattern = $pattern, min_value = $min, max_value = $max, required = $required "
         "WHERE name = $name",
-        {k: v for k, v in row.items() if k != "type"},
+        {k: v for k, v in asdict(row).items() if k != "type"},
     )
 
 
-def event_types(db: Database) -> list[dict[str, Any]]:
-    """Every row of `event_types`: registered custom types, and built-in ones that were
-    extended with properties or given an enforcement policy (`builtin`)."""
-    rows = db.dicts("SELECT * FROM event_types ORDER BY name")
-    for row in rows:
-        row["properties"] = json.loads(row["properties"] or "{}")
-    return rows
+def event_types(db: Database) -> list[EventTypeRow]:
+    """Every row of `event_types` (a type without properties has an empty object)."""
+    rows = db.dicts(_EVENT_TYPE + "ORDER BY name")
+    return [
+        EventTypeRow(**{**row, "properties": json.loads(row["properties"] or "{}")}) for row in rows
+    ]
 
 
-def insert_event_type(db: Database, row: dict[str, Any], at: dt.datetime) -> None:
+def insert_event_type(db: Database, row: NewEventType, at: dt.datetime) -> None:
     db.execute(
         "INSERT INTO event_types (name, display_name, description, properties, created_at, "
         "enforcement, builtin) VALUES ($name, $display_name, $description, $properties, $at, "
         "$enforcement, $builtin)",
-        {
-            "enforcement": "warn",  # a type's schema is enforced unless a steward says otherwise
-            "builtin": False,
-            **row,
-            "properties": json.dumps(row["properties"]),
-            "at": at,
-        },
+        {**asdict(row), "properties": json.dumps(row.properties), "at": at},
     )
 
 
@@ -94,12 +189,13 @@ def flagged_events(db: Database, limit: int) -> pd.DataFrame:
     )
 
 
-def seen_event_types(db: Database) -> list[dict[str, Any]]:
+def seen_event_types(db: Database) -> list[SeenEventType]:
     """Every event type stored, with its count and first and last event time."""
-    return db.dicts(
+    rows = db.dicts(
         "SELECT type, count(*) AS events, min(ts) AS first_seen, max(ts) AS last_seen "
         "FROM events GROUP BY type ORDER BY type"
     )
+    return [SeenEventType(**row) for row in rows]
 
 
 # Per (type, key) of the events' property objects: how many events carry the key, when first
@@ -119,8 +215,9 @@ _SEEN_PROPERTIES = (
 
 def seen_event_properties(
     db: Database, event_type: str | None = None, key: str | None = None
-) -> list[dict[str, Any]]:
-    return db.dicts(_SEEN_PROPERTIES, {"type": event_type, "key": key})
+) -> list[SeenProperty]:
+    rows = db.dicts(_SEEN_PROPERTIES, {"type": event_type, "key": key})
+    return [SeenProperty(**row) for row in rows]
 
 
 def has_events(db: Database, event_type: str) -> bool:
@@ -143,11 +240,11 @@ def consent_channels(db: Database) -> list[str]:
     return [r[0] for r in rows]
 
 
-def segments(db: Database) -> list[dict[str, Any]]:
+def segments(db: Database) -> list[SegmentRef]:
     rows = db.dicts("SELECT name, kind, expression, compound_of FROM segments ORDER BY name")
-    for row in rows:
-        row["compound_of"] = json.loads(row["compound_of"]) if row["compound_of"] else []
-    return rows
+    return [
+        SegmentRef(**{**row, "compound_of": _loads(row["compound_of"] or None, [])}) for row in rows
+    ]
 
 
 def segment_names_by_id(db: Database) -> dict[int, str]:

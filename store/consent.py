@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    """One consent change: logged under `id`, and the current state when it is the latest."""
+
+    id: int
+    profile_id: int
+    channel: str
+    purpose: str
+    status: str
+    at: dt.datetime
+    source: str
+    actor: str
 
 
 def current(db: Database, profile_id: int, channel: str, purpose: str) -> dt.datetime | None:
@@ -19,16 +33,16 @@ def current(db: Database, profile_id: int, channel: str, purpose: str) -> dt.dat
     )
 
 
-def append_log(db: Database, row: dict[str, Any]) -> None:
+def append_log(db: Database, row: ConsentChange) -> None:
     db.execute(
         "INSERT INTO consent_log VALUES ($id, $profile_id, $channel, $purpose, $status, $at, "
         "$source, $actor)",
-        row,
+        asdict(row),
     )
 
 
-def upsert(db: Database, row: dict[str, Any]) -> None:
-    keys = {k: row[k] for k in ("profile_id", "channel", "purpose")}
+def upsert(db: Database, row: ConsentChange) -> None:
+    keys = {"profile_id": row.profile_id, "channel": row.channel, "purpose": row.purpose}
     db.execute(
         "DELETE FROM consents WHERE profile_id = $profile_id AND channel = $channel "
         "AND purpose = $purpose",
@@ -36,7 +50,7 @@ def upsert(db: Database, row: dict[str, Any]) -> None:
     )
     db.execute(
         "INSERT INTO consents VALUES ($profile_id, $channel, $purpose, $status, $at, $source)",
-        {k: row[k] for k in ("profile_id", "channel", "purpose", "status", "at", "source")},
+        {**keys, "status": row.status, "at": row.at, "source": row.source},
     )
 
 

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class GoalRate:
+    """One goal's rate as measured at `as_of` (over a window the caller names), with the
+    source it was measured in."""
+
+    goal: str
+    source: str
+    starts: int
+    completions: int
+    rate: float
+    as_of: dt.datetime
 
 
 def for_window(db: Database, days: int) -> pd.DataFrame:
@@ -18,7 +32,7 @@ def for_window(db: Database, days: int) -> pd.DataFrame:
     )
 
 
-def put(db: Database, days: int, rows: list[dict[str, Any]]) -> None:
+def put(db: Database, days: int, rows: list[GoalRate]) -> None:
     """Store these goals' rates over `days`, replacing what was measured for them before."""
     with db.transaction():
         for row in rows:
@@ -26,7 +40,7 @@ def put(db: Database, days: int, rows: list[dict[str, Any]]) -> None:
                 "INSERT OR REPLACE INTO goal_rates "
                 "(goal, days, source, starts, completions, rate, as_of) "
                 "VALUES ($goal, $days, $source, $starts, $completions, $rate, $as_of)",
-                {**row, "days": days},
+                {**asdict(row), "days": days},
             )
 
 

@@ -7,6 +7,8 @@ refresh's few changes as bound lists; every statement here is set-based."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -16,37 +18,105 @@ from store.db import Database, render
 if TYPE_CHECKING:
     import pandas as pd
 
+
+@dataclass(frozen=True, slots=True)
+class SegmentRow:
+    """A saved segment as stored: a dynamic one has its `expression`, a compound one its
+    `compound_op` and the names it combines (`compound_of`, None for other kinds)."""
+
+    id: int
+    name: str
+    kind: str
+    expression: str | None
+    compound_op: str | None
+    compound_of: list[str] | None
+    description: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    refreshed_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDefinition:
+    """What saving a segment writes (`now`: when), for a new segment or over an old one."""
+
+    name: str
+    kind: str
+    expression: str | None
+    compound_op: str | None
+    compound_of: list[str] | None
+    description: str | None
+    now: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentVersion:
+    """An earlier definition of a segment, kept when it was replaced."""
+
+    version: int
+    kind: str
+    expression: str | None
+    compound_op: str | None
+    compound_of: list[str] | None
+    description: str | None
+    saved_at: dt.datetime
+    replaced_at: dt.datetime
+
+
 _SELECT = (
     "SELECT id, name, kind, expression, compound_op, compound_of, description, created_at, "
     "updated_at, refreshed_at FROM segments "
 )
 
 
-def insert(db: Database, row: dict[str, Any]) -> None:
+def _parts(text: str | None) -> list[str] | None:
+    """A compound's part names from their JSON text (None when there are none)."""
+    return json.loads(text) if text else None
+
+
+def _written(row: SegmentDefinition, segment_id: int) -> dict[str, Any]:
+    parts = None if row.compound_of is None else json.dumps(row.compound_of)
+    return {
+        "id": segment_id,
+        "kind": row.kind,
+        "expression": row.expression,
+        "compound_op": row.compound_op,
+        "compound_of": parts,
+        "description": row.description,
+        "now": row.now,
+    }
+
+
+def insert(db: Database, segment_id: int, row: SegmentDefinition) -> None:
     db.execute(
         "INSERT INTO segments (id, name, kind, expression, compound_op, compound_of, description, "
         "created_at, updated_at) VALUES ($id, $name, $kind, $expression, $compound_op, "
         "$compound_of, $description, $now, $now)",
-        row,
+        {**_written(row, segment_id), "name": row.name},
     )
 
 
-def update(db: Database, row: dict[str, Any]) -> None:
+def update(db: Database, segment_id: int, row: SegmentDefinition) -> None:
+    """The segment's definition replaced (its name stays)."""
     db.execute(
         "UPDATE segments SET kind = $kind, expression = $expression, compound_op = $compound_op, "
         "compound_of = $compound_of, description = $description, updated_at = $now "
         "WHERE id = $id",
-        {key: value for key, value in row.items() if key != "name"},
+        _written(row, segment_id),
     )
 
 
-def get(db: Database, name: str) -> dict[str, Any] | None:
+def _segment(row: dict[str, Any]) -> SegmentRow:
+    return SegmentRow(**{**row, "compound_of": _parts(row["compound_of"])})
+
+
+def get(db: Database, name: str) -> SegmentRow | None:
     rows = db.dicts(_SELECT + "WHERE name = $name", {"name": name})
-    return rows[0] if rows else None
+    return _segment(rows[0]) if rows else None
 
 
-def all_rows(db: Database) -> list[dict[str, Any]]:
-    return db.dicts(_SELECT + "ORDER BY name")
+def all_rows(db: Database) -> list[SegmentRow]:
+    return [_segment(row) for row in db.dicts(_SELECT + "ORDER BY name")]
 
 
 def marker(db: Database) -> tuple[int, Any, int]:
@@ -99,12 +169,14 @@ def versions(db: Database, segment_id: int) -> pd.DataFrame:
     )
 
 
-def version(db: Database, segment_id: int, number: int) -> dict[str, Any] | None:
+def version(db: Database, segment_id: int, number: int) -> SegmentVersion | None:
     rows = db.dicts(
         _VERSIONS + "AND version = $version",
         {"id": segment_id, "version": number},
     )
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    return SegmentVersion(**{**rows[0], "compound_of": _parts(rows[0]["compound_of"])})
 
 
 def delete(db: Database, segment_id: int) -> None:

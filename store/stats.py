@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from dataclasses import dataclass
 
 from store.db import Database
 
@@ -57,8 +58,16 @@ def totals(db: Database) -> dict[str, int]:
     return {k: int(v) for k, v in db.dicts(TOTALS)[0].items()}
 
 
-def span(db: Database) -> dict[str, Any]:
-    return db.dicts(SPAN)[0]
+@dataclass(frozen=True, slots=True)
+class EventSpan:
+    """The first and last event time (None when no event is stored)."""
+
+    first_event: dt.datetime | None
+    last_event: dt.datetime | None
+
+
+def span(db: Database) -> EventSpan:
+    return EventSpan(**db.dicts(SPAN)[0])
 
 
 def breakdown(db: Database, name: str) -> dict[str, int]:

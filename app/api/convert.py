@@ -1,7 +1,8 @@
-"""Turning engine results (DataFrames, pydantic models) into JSON-ready values."""
+"""Turning engine results (DataFrames, pydantic models, store rows) into JSON-ready values."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -30,9 +31,12 @@ def _loads(text: Any) -> Any:
 
 
 def jsonable(value: Any) -> Any:
-    """A pydantic model, DataFrame, dict or list, as plain JSON values."""
+    """A pydantic model, a store row (a dataclass: its fields in order), DataFrame, dict or
+    list, as plain JSON values."""
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
     if isinstance(value, pd.DataFrame):
         return records(value)
     if isinstance(value, dict):

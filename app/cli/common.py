@@ -4,6 +4,7 @@ as the person at the keyboard, printing tables and JSON."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -135,8 +136,19 @@ def _is_frame(data: Any) -> bool:
     return pandas is not None and isinstance(data, pandas.DataFrame)
 
 
+def _plain(data: Any) -> Any:
+    """A store row (a dataclass) as the dict of its fields in order; a list of them as dicts."""
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return dataclasses.asdict(data)
+    if isinstance(data, list):
+        return [_plain(item) for item in data]
+    return data
+
+
 def emit(data: Any, as_json: bool) -> None:
-    """Print a DataFrame, a list of dicts or a dict, as JSON or as a readable table."""
+    """Print a DataFrame, a store row, a list of dicts or rows, or a dict, as JSON or as a
+    readable table."""
+    data = _plain(data)
     if as_json:
         payload = data.to_dict(orient="records") if _is_frame(data) else data
         json.dump(payload, sys.stdout, default=str, indent=2)

@@ -95,8 +95,8 @@ def _broadcast(segment: str, names: list[str]) -> None:
         made = attempt(workspace().activation.broadcast, title, segment, via, message, send_at=at)
         if made is not None:
             invalidate()
-            when = f"{made['send_at']:%Y-%m-%d %H:%M}"
-            st.success(f"Broadcast {literal(made['name'])} queued for {when} UTC.")
+            when = f"{made.send_at:%Y-%m-%d %H:%M}"
+            st.success(f"Broadcast {literal(made.name)} queued for {when} UTC.")
 
 
 def audience_split(split: pd.DataFrame) -> None:

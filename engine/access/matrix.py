@@ -196,6 +196,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "add_results": "segments.manage",
         "refresh": "segments.manage",
         "row": "segments.view",
+        "stored": "segments.view",
     },
     "events": {
         "list": "analytics.view",

@@ -25,6 +25,7 @@ from engine.batch import IngestBatch
 from engine.changes import Change, Commit
 from store import activation as repo
 from store import ingest as ingest_repo
+from store.activation import BroadcastRow, DestinationRow
 from store.db import Database
 
 SEND, SKIP = "send", "skip"
@@ -34,12 +35,12 @@ def split(
     db: Database,
     blocked: Iterable[str],
     ids: list[int],
-    destination: dict[str, Any],
+    destination: DestinationRow,
     at: dt.datetime,
 ) -> pd.DataFrame:
     """profile_id, name, email, phone, country, address, consent, outcome (send/skip), reason;
     `blocked`: the identity values no message may go to."""
-    channel = destination["channel"]
+    channel = channel_of(destination)
     frame = repo.audience(db, ids, channel, list(cfg.identity_types(channel)), cfg.PURPOSE, at)
     blocked = set(blocked)
     reasons = [
@@ -49,6 +50,12 @@ def split(
     frame["reason"] = pd.Series(reasons, index=frame.index, dtype="object")
     frame["outcome"] = [SEND if r is None else SKIP for r in reasons]
     return frame
+
+
+def channel_of(destination: DestinationRow) -> str:
+    """A messaging destination's channel (config.check_channel requires one)."""
+    assert destination.channel is not None, f"{destination.name!r} has no channel"
+    return destination.channel
 
 
 def _reason(channel: str, consent: str, address: Any, blocked: set[str]) -> str | None:
@@ -65,25 +72,25 @@ def _reason(channel: str, consent: str, address: Any, blocked: set[str]) -> str 
 def queue(
     db: Database,
     blocked: Iterable[str],
-    broadcast: dict[str, Any],
-    destination: dict[str, Any],
+    broadcast: BroadcastRow,
+    destination: DestinationRow,
     now: dt.datetime,
 ) -> pd.DataFrame:
     """Start a due broadcast: the split as of now becomes its send log; one outbox row per
     person to send to (the body template filled for them). Returns the split."""
-    ids = repo.audience_ids(db, broadcast["audience"])
+    ids = repo.audience_ids(db, broadcast.audience)
     frame = split(db, blocked, ids, destination, now)
     sending = frame[frame["outcome"] == SEND]
     first = db.allocate_ids("activation_outbox", max(len(sending), 1))
     outbox_ids = {pid: first + i for i, pid in enumerate(sending["profile_id"])}
-    body = destination["config"]["body"]
+    body = destination.config["body"]
     payloads = [cfg.fill(body, _values(person, broadcast)) for person in sending.to_dict("records")]
     rows = pd.DataFrame(
         {
             "id": pd.Series(list(outbox_ids.values()), dtype="int64"),
-            "destination_id": destination["id"],
+            "destination_id": destination.id,
             "sync_id": pd.Series([None] * len(sending), dtype="Int64"),
-            "broadcast_id": broadcast["id"],
+            "broadcast_id": broadcast.id,
             "profile_id": pd.Series(list(outbox_ids), dtype="int64"),
             "payload": pd.Series(payloads, dtype="object"),
             "items": 1,
@@ -104,19 +111,19 @@ def queue(
     with db.transaction():
         if len(rows):
             repo.enqueue(db, rows)
-        repo.start_broadcast(db, broadcast["id"], log, now)
+        repo.start_broadcast(db, broadcast.id, log, now)
     return frame
 
 
-def _values(person: dict[str, Any], broadcast: dict[str, Any]) -> dict[str, Any]:
+def _values(person: dict[str, Any], broadcast: BroadcastRow) -> dict[str, Any]:
     values = {key: person.get(key) for key in ("name", "email", "phone", "country", "address")}
     values = {key: (None if v != v else v) for key, v in values.items()}  # NaN: missing
     pid = int(person["profile_id"])
     return {
         **values,
         "profile_id": pid,
-        "message": broadcast["message"],
-        "message_id": broadcast_message_id(int(broadcast["id"]), pid),
+        "message": broadcast.message,
+        "message_id": broadcast_message_id(broadcast.id, pid),
     }
 
 
@@ -136,23 +143,22 @@ class SentEvents:
             first = ingest_repo.allocate(db, {"batches": 1, "events": count})
         return cls(first["batches"], channel, first["events"])
 
-    def store(self, db: Database, row: dict[str, Any], at: dt.datetime) -> None:
+    def store(self, db: Database, broadcast_id: int, profile_id: int, at: dt.datetime) -> None:
         """Inside the caller's transaction: the event of one delivered broadcast message, on
         its person, at the moment of sending."""
-        broadcast_id, profile_id = int(row["broadcast_id"]), int(row["profile_id"])
         if broadcast_id not in self.names:
             self.names[broadcast_id] = repo.broadcast_names(db, [broadcast_id]).get(broadcast_id)
         name = self.names[broadcast_id]
         properties = {"broadcast": name, "broadcast_id": broadcast_id, "campaign": name}
-        event = {
-            "id": self.next_id,
-            "message_id": broadcast_message_id(broadcast_id, profile_id),
-            "profile_id": profile_id,
-            "channel": self.channel,
-            "properties": json.dumps(properties),
-            "ts": at,
-            "batch": self.batch_id,
-        }
+        event = repo.SentEvent(
+            id=self.next_id,
+            message_id=broadcast_message_id(broadcast_id, profile_id),
+            profile_id=profile_id,
+            channel=self.channel,
+            properties=json.dumps(properties),
+            ts=at,
+            batch=self.batch_id,
+        )
         repo.insert_sent_event(db, event)
         self.next_id += 1
 

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -30,6 +29,7 @@ from engine.activation import signing
 from engine.activation.payloads import broadcast_message_id
 from engine.rules.webhooks import TIMEOUT_SECONDS, backoff
 from store import activation as repo
+from store.activation import DestinationRow, PendingDelivery
 from store.db import Database
 
 RUN_SECONDS = 5.0  # a run stops taking new rows after this long: shutdown never waits long
@@ -44,7 +44,7 @@ class Outcome:
     retrying: int = 0
     dead: int = 0
     withdrawn: int = 0
-    sent: list[dict[str, Any]] = field(default_factory=list)  # broadcast messages delivered
+    sent: list[PendingDelivery] = field(default_factory=list)  # broadcast messages delivered
     events: casts.SentEvents | None = None  # where their `message_sent` events went
 
     def add(self, other: Outcome) -> None:
@@ -78,7 +78,7 @@ def idempotency_key(outbox_id: int) -> str:
 
 def deliver(
     db: Database,
-    destination: dict[str, Any],
+    destination: DestinationRow,
     now: dt.datetime,
     policy: Policy,
     client: httpx.Client,
@@ -88,28 +88,28 @@ def deliver(
     broadcast message's `message_sent` event is stored in the transaction that marks it sent:
     one is never without the other (`Outcome.events` names their batch)."""
     outcome = Outcome()
-    rows = repo.pending(db, destination["id"], MAX_ROWS)
+    rows = repo.pending(db, destination.id, MAX_ROWS)
     rows = _withdraw(db, destination, rows, now, outcome)
-    messages = sum(1 for r in rows if r["broadcast_id"] is not None)
+    messages = sum(1 for r in rows if r.broadcast_id is not None)
     if messages:
-        outcome.events = casts.SentEvents.reserve(db, destination["channel"], messages)
-    budget = destination["config"].get("rate_per_second")
+        outcome.events = casts.SentEvents.reserve(db, casts.channel_of(destination), messages)
+    budget = destination.config.get("rate_per_second")
     sent_items = 0
     for row in rows:
-        if row["next_attempt_at"] > now or time.monotonic() > deadline:
+        if row.next_attempt_at > now or time.monotonic() > deadline:
             break
-        if budget is not None and sent_items and sent_items + int(row["items"]) > budget:
+        if budget is not None and sent_items and sent_items + row.items > budget:
             break
         error = _send(destination, row, client, policy.timeout)
         if error is None:
             with db.transaction():
-                repo.delivered(db, [row["id"]], now)
-                if outcome.events is not None and row["broadcast_id"] is not None:
-                    repo.sends_updated(db, [row["id"]], "sent", None, now)
-                    outcome.events.store(db, row, now)
+                repo.delivered(db, [row.id], now)
+                if outcome.events is not None and row.broadcast_id is not None:
+                    repo.sends_updated(db, [row.id], "sent", None, now)
+                    outcome.events.store(db, row.broadcast_id, recipient(row), now)
             outcome.delivered += 1
-            sent_items += int(row["items"])
-            if row["broadcast_id"] is not None:
+            sent_items += row.items
+            if row.broadcast_id is not None:
                 outcome.sent.append(row)
             continue
         _failed(db, row, error, now, policy, outcome)
@@ -119,18 +119,18 @@ def deliver(
 
 def _failed(
     db: Database,
-    row: dict[str, Any],
+    row: PendingDelivery,
     error: str,
     now: dt.datetime,
     policy: Policy,
     outcome: Outcome,
 ) -> None:
-    attempts = int(row["attempts"]) + 1
+    attempts = row.attempts + 1
     give_up = attempts >= policy.max_attempts
     with db.transaction():
-        repo.failed(db, row["id"], error, now + backoff(attempts, policy.base), give_up)
-        if give_up and row["broadcast_id"] is not None:
-            repo.sends_updated(db, [row["id"]], "failed", error, now)
+        repo.failed(db, row.id, error, now + backoff(attempts, policy.base), give_up)
+        if give_up and row.broadcast_id is not None:
+            repo.sends_updated(db, [row.id], "failed", error, now)
     if give_up:
         outcome.dead += 1
     else:
@@ -139,20 +139,20 @@ def _failed(
 
 def _withdraw(
     db: Database,
-    destination: dict[str, Any],
-    rows: list[dict[str, Any]],
+    destination: DestinationRow,
+    rows: list[PendingDelivery],
     now: dt.datetime,
     outcome: Outcome,
-) -> list[dict[str, Any]]:
+) -> list[PendingDelivery]:
     """Consent is checked again at send time: queued broadcast messages to people whose consent
     for the channel is no longer granted are skipped, with the reason."""
-    channel = destination["channel"]
-    queued = [r for r in rows if r["broadcast_id"] is not None and r["next_attempt_at"] <= now]
+    channel = destination.channel
+    queued = [r for r in rows if r.broadcast_id is not None and r.next_attempt_at <= now]
     if channel is None or not queued:
         return rows
-    ids = [int(r["profile_id"]) for r in queued]
+    ids = [recipient(r) for r in queued]
     consent = repo.consent_as_of(db, ids, channel, cfg.PURPOSE, now)
-    gone = [r["id"] for r in queued if consent.get(int(r["profile_id"])) != "granted"]
+    gone = [r.id for r in queued if consent.get(recipient(r)) != "granted"]
     if not gone:
         return rows
     reason = f"no granted {channel} consent at send time"
@@ -161,28 +161,34 @@ def _withdraw(
         repo.sends_updated(db, gone, "skipped", reason, now)
     outcome.withdrawn += len(gone)
     dropped = set(gone)
-    return [r for r in rows if r["id"] not in dropped]
+    return [r for r in rows if r.id not in dropped]
 
 
 def _send(
-    destination: dict[str, Any], row: dict[str, Any], client: httpx.Client, timeout: float
+    destination: DestinationRow, row: PendingDelivery, client: httpx.Client, timeout: float
 ) -> str | None:
     """None when the destination accepted the delivery, else what went wrong."""
-    kind = destination["kind"]
+    kind = destination.kind
     if kind == "file":
         return _write_file(destination, row)
-    body = row["payload"].encode("utf-8")
-    headers = {"content-type": "application/json", "idempotency-key": idempotency_key(row["id"])}
-    secret = destination["secret"]
+    body = row.payload.encode("utf-8")
+    headers = {"content-type": "application/json", "idempotency-key": idempotency_key(row.id)}
     if kind == "webhook":
-        headers.update(signing.headers(secret, int(time.time()), body))
+        headers.update(signing.headers(secret_of(destination), int(time.time()), body))
     elif kind == "segment":
-        headers["authorization"] = basic_auth(secret)
+        headers["authorization"] = basic_auth(secret_of(destination))
     else:
-        values = {"secret": secret or "", "message_id": _message_id(row)}
-        for name, template in destination["config"]["headers"].items():
+        values = {"secret": destination.secret or "", "message_id": _message_id(row)}
+        for name, template in destination.config["headers"].items():
             headers[name] = _fill_header(template, values)
-    return _post(client, destination["config"]["url"], body, headers, timeout)
+    return _post(client, destination.config["url"], body, headers, timeout)
+
+
+def secret_of(destination: DestinationRow) -> str:
+    """A webhook's signing secret or a Segment endpoint's write key (config.new_secret and
+    check_config give each kind one)."""
+    assert destination.secret is not None, f"{destination.name!r} has no secret"
+    return destination.secret
 
 
 def basic_auth(write_key: str) -> str:
@@ -203,10 +209,16 @@ def _post(
     return f"HTTP {answer.status_code}: {answer.text[:200]}"
 
 
-def _message_id(row: dict[str, Any]) -> str:
-    if row["broadcast_id"] is None:
-        return idempotency_key(row["id"])
-    return broadcast_message_id(int(row["broadcast_id"]), int(row["profile_id"]))
+def _message_id(row: PendingDelivery) -> str:
+    if row.broadcast_id is None:
+        return idempotency_key(row.id)
+    return broadcast_message_id(row.broadcast_id, recipient(row))
+
+
+def recipient(row: PendingDelivery) -> int:
+    """A broadcast message's person (every broadcast delivery names one)."""
+    assert row.profile_id is not None, f"delivery {row.id} is a sync's batch"
+    return row.profile_id
 
 
 def _fill_header(template: str, values: dict[str, str]) -> str:
@@ -215,18 +227,16 @@ def _fill_header(template: str, values: dict[str, str]) -> str:
     return template
 
 
-def _write_file(destination: dict[str, Any], row: dict[str, Any]) -> str | None:
+def _write_file(destination: DestinationRow, row: PendingDelivery) -> str | None:
     """Write the delivery as one file, atomically (a temporary name, then a rename), under a
     name made of the destination, the audience, the delivery id and whether it is a snapshot
     or a delta: writing it again replaces it with the same content."""
     import pandas as pd  # only file drops make frames here
 
-    payload = json.loads(row["payload"])
-    fmt = destination["config"]["format"]
-    directory = Path(destination["config"]["directory"])
-    stem = "-".join(
-        [_safe(destination["name"]), _safe(payload["audience"]), f"{int(row['id']):09d}"]
-    )
+    payload = json.loads(row.payload)
+    fmt = destination.config["format"]
+    directory = Path(destination.config["directory"])
+    stem = "-".join([_safe(destination.name), _safe(payload["audience"]), f"{row.id:09d}"])
     name = f"{stem}-{'snapshot' if payload['full'] else 'delta'}.{fmt}"
     frame = pd.DataFrame(payload["rows"], columns=_FILE_COLUMNS)
     try:

@@ -17,7 +17,10 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from store.activation import DestinationRow
 
 ENTERED, EXITED = "Audience Entered", "Audience Exited"
 _TRAITS = ("name", "email", "phone", "country")
@@ -44,7 +47,7 @@ def batches(
     kind: str,
     people: list[dict[str, Any]],
     *,
-    destination: dict[str, Any],
+    destination: DestinationRow,
     sync_id: int,
     audience: str,
     full: bool,
@@ -52,14 +55,14 @@ def batches(
 ) -> Iterator[SyncBatch]:
     """The delta's people in batches of the destination's size, each as its kind's payload (a
     file drop writes the whole delta as one file)."""
-    size = len(people) if kind == "file" else int(destination["config"]["batch_size"])
+    size = len(people) if kind == "file" else int(destination.config["batch_size"])
     for start in range(0, len(people), max(size, 1)):
         chunk = people[start : start + size]
-        messages = [_record(destination["id"], sync_id, person, at) for person in chunk]
+        messages = [_record(destination.id, sync_id, person, at) for person in chunk]
         if kind == "webhook":
             body: dict[str, Any] = {
                 "type": "audience_sync",
-                "destination": destination["name"],
+                "destination": destination.name,
                 "audience": audience,
                 "full": full,
                 "messages": [{**m, "audience": audience} for m in messages],

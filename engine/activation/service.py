@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +26,21 @@ from pydantic import BaseModel
 from engine.activation import broadcasts as casts
 from engine.activation import config as cfg
 from engine.activation import signing
-from engine.activation.delivery import RUN_SECONDS, Outcome, Policy, basic_auth, deliver
+from engine.activation.delivery import (
+    RUN_SECONDS,
+    Outcome,
+    Policy,
+    basic_auth,
+    deliver,
+    recipient,
+    secret_of,
+)
 from engine.activation.payloads import SyncBatch, batches
 from engine.changes import Commit
 from engine.clock import utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import activation as repo
+from store.activation import BroadcastRow, DestinationRow, SyncRow, SyncRun
 
 if TYPE_CHECKING:
     from engine.admin.settings import Settings
@@ -82,20 +92,19 @@ class Activation:
         chosen = cfg.check_channel(kind, channel)
         stored_secret = cfg.new_secret(kind, secret)
         config = cfg.check_config(kind, dict(options or {}), stored_secret)
-        row = {
-            "id": 0,
-            "name": name,
-            "kind": kind,
-            "channel": chosen,
-            "config": json.dumps(config),
-            "secret": stored_secret,
-            "at": utcnow(),
-            "actor": actor,
-        }
         with self.db.transaction():
             if repo.destination(self.db, name) is not None:
                 raise Conflict(f"a destination named {name!r} exists already")
-            row["id"] = self.db.allocate_ids("destinations", 1)
+            row = repo.NewDestination(
+                id=self.db.allocate_ids("destinations", 1),
+                name=name,
+                kind=kind,
+                channel=chosen,
+                config=config,
+                secret=stored_secret,
+                at=utcnow(),
+                actor=actor,
+            )
             repo.insert_destination(self.db, row)
         shown = self.destination(name)
         generated = stored_secret if kind == "webhook" and not secret else None
@@ -109,23 +118,23 @@ class Activation:
 
     def delete_destination(self, name: str) -> None:
         """The destination with its syncs and delivery queue (broadcast send logs stay)."""
-        repo.delete_destination(self.db, self._row(name)["id"])
+        repo.delete_destination(self.db, self._row(name).id)
 
     def test_destination(self, name: str) -> dict[str, Any]:
         """Reach the destination once now, without a person's data: a signed
         {"type": "test"} for a webhook, an empty batch for a Segment-spec endpoint, a GET for a
         messaging provider (no message is sent), a probe file for a file drop."""
         row = self._row(name)
-        kind, config = row["kind"], row["config"]
+        kind, config = row.kind, row.config
         if kind == "file":
             return _probe_directory(Path(config["directory"]))
-        body = json.dumps({"type": "test", "destination": row["name"]}).encode("utf-8")
+        body = json.dumps({"type": "test", "destination": row.name}).encode("utf-8")
         headers = {"content-type": "application/json"}
         if kind == "webhook":
-            headers.update(signing.headers(row["secret"], int(time.time()), body))
+            headers.update(signing.headers(secret_of(row), int(time.time()), body))
         elif kind == "segment":
             body = b'{"batch":[]}'
-            headers["authorization"] = basic_auth(row["secret"])
+            headers["authorization"] = basic_auth(secret_of(row))
         started = time.perf_counter()
         try:
             with httpx.Client(timeout=5.0) as client:
@@ -150,7 +159,7 @@ class Activation:
             raise ValidationError(f"status {status!r} is not one of {', '.join(STATUSES)}")
         if not 1 <= limit <= MAX_LOG:
             raise ValidationError(f"limit must be from 1 to {MAX_LOG}")
-        return repo.deliveries(self.db, self._row(name)["id"], status, limit)
+        return repo.deliveries(self.db, self._row(name).id, status, limit)
 
     def health(self) -> pd.DataFrame:
         """Per destination: pending, delivered and dead deliveries, the last delivery and the
@@ -159,46 +168,46 @@ class Activation:
 
     def retry_dead(self, name: str) -> int:
         """Put the destination's dead deliveries back in the queue; returns how many."""
-        destination_id = self._row(name)["id"]
+        destination_id = self._row(name).id
         with self.db.transaction():
             return repo.revive(self.db, destination_id, utcnow())
 
     # ---- segment syncs -----------------------------------------------------------------------
 
-    def attach(self, destination: str, segment: str, *, actor: str = "admin") -> dict[str, Any]:
+    def attach(self, destination: str, segment: str, *, actor: str = "admin") -> SyncRow:
         """Sync a saved segment (or static list) to a destination: a full sync on the next
         run, then the entered/exited deltas."""
         row = self._row(destination)
-        if row["kind"] == "messaging":
+        if row.kind == "messaging":
             raise ValidationError(
                 f"{destination!r} is a messaging destination: send it broadcasts, not syncs"
             )
         segment_id = self._segment_id(segment)
         with self.db.transaction():
-            if repo.sync(self.db, row["id"], segment_id) is not None:
+            if repo.sync(self.db, row.id, segment_id) is not None:
                 raise Conflict(f"{segment!r} is already synced to {destination!r}")
             repo.insert_sync(
                 self.db,
-                {
-                    "id": self.db.allocate_ids("destination_syncs", 1),
-                    "destination_id": row["id"],
-                    "segment_id": segment_id,
-                    "at": utcnow(),
-                    "actor": actor,
-                },
+                repo.NewSync(
+                    id=self.db.allocate_ids("destination_syncs", 1),
+                    destination_id=row.id,
+                    segment_id=segment_id,
+                    at=utcnow(),
+                    actor=actor,
+                ),
             )
-        found = repo.sync(self.db, row["id"], segment_id)
+        found = repo.sync(self.db, row.id, segment_id)
         assert found is not None
         return found
 
     def detach(self, destination: str, segment: str) -> None:
         """Stop syncing the segment there (what was queued is still delivered)."""
-        found = repo.sync(self.db, self._row(destination)["id"], self._segment_id(segment))
+        found = repo.sync(self.db, self._row(destination).id, self._segment_id(segment))
         if found is None:
             raise NotFound(f"{segment!r} is not synced to {destination!r}")
-        repo.delete_sync(self.db, found["id"])
+        repo.delete_sync(self.db, found.id)
 
-    def syncs(self) -> list[dict[str, Any]]:
+    def syncs(self) -> list[SyncRow]:
         """Every sync: destination, segment, when it last ran, members told so far."""
         return repo.syncs(self.db)
 
@@ -224,7 +233,7 @@ class Activation:
         *,
         send_at: dt.datetime | None = None,
         actor: str = "admin",
-    ) -> dict[str, Any]:
+    ) -> BroadcastRow:
         """One message to a saved segment or static list through a messaging destination, now
         (the next run) or at `send_at` (UTC); consent is checked when it is sent."""
         row = self._messaging(destination)
@@ -234,21 +243,21 @@ class Activation:
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
             raise ValidationError("a broadcast needs a name of 1 to 200 characters")
         now = utcnow()
-        record = {
-            "id": self.db.allocate_ids("broadcasts", 1),
-            "name": name.strip(),
-            "destination_id": row["id"],
-            "audience": audience,
-            "message": message,
-            "send_at": send_at or now,
-            "at": now,
-            "actor": actor,
-        }
+        record = repo.NewBroadcast(
+            id=self.db.allocate_ids("broadcasts", 1),
+            name=name.strip(),
+            destination_id=row.id,
+            audience=audience,
+            message=message,
+            send_at=send_at or now,
+            at=now,
+            actor=actor,
+        )
         with self.db.transaction():
             repo.insert_broadcast(self.db, record)
-        return self.get_broadcast(record["id"])
+        return self.get_broadcast(record.id)
 
-    def get_broadcast(self, broadcast_id: int) -> dict[str, Any]:
+    def get_broadcast(self, broadcast_id: int) -> BroadcastRow:
         found = repo.broadcast(self.db, broadcast_id)
         if found is None:
             raise NotFound(f"no broadcast with id {broadcast_id}", details={"id": broadcast_id})
@@ -298,62 +307,58 @@ class Activation:
         return outcome.as_dict()
 
     def _plan_syncs(self, now: dt.datetime) -> int:
-        destinations = {row["id"]: row for row in self._rows()}
+        destinations = {row.id: row for row in repo.destinations(self.db)}
         queued = 0
         for sync in repo.sync_runs(self.db):
-            destination = destinations[sync["destination_id"]]
-            interval = dt.timedelta(seconds=destination["config"]["interval_seconds"])
-            if sync["last_run_at"] is not None and sync["last_run_at"] + interval > now:
+            destination = destinations[sync.destination_id]
+            interval = dt.timedelta(seconds=destination.config["interval_seconds"])
+            if sync.last_run_at is not None and sync.last_run_at + interval > now:
                 continue
             queued += self._plan(sync, destination, now)
         return queued
 
-    def _plan(self, sync: dict[str, Any], destination: dict[str, Any], now: dt.datetime) -> int:
+    def _plan(self, sync: SyncRun, destination: DestinationRow, now: dt.datetime) -> int:
         """Queue one sync's delta and record it as told, in one transaction (entered only
         when a read found something to send: a sync in step never takes the write lock)."""
-        channel, every = destination["channel"], destination["config"]["interval_seconds"]
-        if repo.delta_size(self.db, sync["id"], sync["segment_id"], channel, cfg.PURPOSE):
+        channel, every = destination.channel, destination.config["interval_seconds"]
+        if repo.delta_size(self.db, sync.id, sync.segment_id, channel, cfg.PURPOSE):
             return self._queue_delta(sync, destination, now)
         if every:
             with self.db.transaction():
-                repo.mark_sync_run(self.db, sync["id"], now)
+                repo.mark_sync_run(self.db, sync.id, now)
         return 0
 
-    def _queue_delta(
-        self, sync: dict[str, Any], destination: dict[str, Any], now: dt.datetime
-    ) -> int:
+    def _queue_delta(self, sync: SyncRun, destination: DestinationRow, now: dt.datetime) -> int:
         with self.db.transaction():
-            full = not repo.sync_started(self.db, sync["id"])
+            full = not repo.sync_started(self.db, sync.id)
             delta = repo.open_delta(
-                self.db, sync["id"], sync["segment_id"], destination["channel"], cfg.PURPOSE
+                self.db, sync.id, sync.segment_id, destination.channel, cfg.PURPOSE
             )
             parts = list(
                 batches(
-                    destination["kind"],
+                    destination.kind,
                     delta.to_dict("records"),
                     destination=destination,
-                    sync_id=sync["id"],
-                    audience=sync["segment"],
+                    sync_id=sync.id,
+                    audience=sync.segment,
                     full=full,
                     at=now,
                 )
             )
             if parts:
                 first = self.db.allocate_ids("activation_outbox", len(parts))
-                repo.enqueue(
-                    self.db, _outbox_rows(destination["id"], sync["id"], parts, first, now)
-                )
-            repo.close_delta(self.db, sync["id"], now)
+                repo.enqueue(self.db, _outbox_rows(destination.id, sync.id, parts, first, now))
+            repo.close_delta(self.db, sync.id, now)
         return len(delta)
 
     def _start_broadcasts(self, now: dt.datetime) -> int:
         due = repo.due_broadcasts(self.db, now)
         for broadcast_id in due:
             broadcast = self.get_broadcast(broadcast_id)
-            destination = repo.destination_by_id(self.db, broadcast["destination_id"])
+            destination = repo.destination_by_id(self.db, broadcast.destination_id)
             assert destination is not None  # deleting a destination keeps no broadcast queued
             blocked = self.settings.blocked_values
-            casts.queue(self.db, blocked, broadcast, _parsed(destination), now)
+            casts.queue(self.db, blocked, broadcast, destination, now)
         return len(due)
 
     def _deliver(self, now: dt.datetime) -> Outcome:
@@ -371,35 +376,32 @@ class Activation:
                 row = repo.destination_by_id(self.db, destination_id)
                 if row is None:
                     continue
-                done = deliver(self.db, _parsed(row), now, policy, client, deadline)
+                done = deliver(self.db, row, now, policy, client, deadline)
                 if done.events is not None:
-                    sent = [int(r["profile_id"]) for r in done.sent]
+                    sent = [recipient(r) for r in done.sent]
                     casts.commit_sent(self.db, self.commit, done.events.batch_id, sent, now)
                 outcome.add(done)
         return outcome
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    def _rows(self) -> list[dict[str, Any]]:
-        return [_parsed(row) for row in repo.destinations(self.db)]
-
-    def _row(self, name: str) -> dict[str, Any]:
+    def _row(self, name: str) -> DestinationRow:
         row = repo.destination(self.db, name)
         if row is None:
-            known = ", ".join(r["name"] for r in repo.destinations(self.db)) or "none yet"
+            known = ", ".join(r.name for r in repo.destinations(self.db)) or "none yet"
             raise NotFound(f"no destination named {name!r} (known: {known})")
-        return _parsed(row)
+        return row
 
-    def _messaging(self, name: str) -> dict[str, Any]:
+    def _messaging(self, name: str) -> DestinationRow:
         row = self._row(name)
-        if row["kind"] != "messaging":
+        if row.kind != "messaging":
             raise ValidationError(
-                f"{name!r} is a {row['kind']} destination; broadcasts go through a messaging one"
+                f"{name!r} is a {row.kind} destination; broadcasts go through a messaging one"
             )
         return row
 
     def _segment_id(self, name: str) -> int:
-        return int(self.segments.row(name)["id"])
+        return self.segments.stored(name).id
 
 
 def _outbox_rows(
@@ -419,22 +421,16 @@ def _outbox_rows(
     )
 
 
-def _parsed(row: dict[str, Any]) -> dict[str, Any]:
-    config = row["config"]
-    return {**row, "config": json.loads(config) if isinstance(config, str) else config}
-
-
-def _shown(row: dict[str, Any]) -> Destination:
+def _shown(row: DestinationRow) -> Destination:
     """The destination as it may be shown: its secret masked, and a provider header's value
     too unless it only names the secret through `{{secret}}` (a token typed in a header)."""
-    parsed = _parsed(row)
-    config = dict(parsed["config"])
+    config = dict(row.config)
     if "headers" in config:
         config["headers"] = {
             name: value if "{{secret}}" in value else cfg.mask(value) or ""
             for name, value in config["headers"].items()
         }
-    return Destination(**{**parsed, "config": config, "secret": cfg.mask(parsed["secret"])})
+    return Destination(**{**asdict(row), "config": config, "secret": cfg.mask(row.secret)})
 
 
 def _probe_directory(directory: Path) -> dict[str, Any]:

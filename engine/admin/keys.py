@@ -9,7 +9,8 @@ import datetime as dt
 import hashlib
 import secrets
 import threading
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 from pydantic import BaseModel
@@ -71,23 +72,23 @@ class ApiKeys:
         checked = _check_scope(scope)
         user_id = self._owner(scope, user)
         key = KEY_PREFIX + secrets.token_urlsafe(24)
-        row: dict[str, Any] = {
-            "id": self.db.allocate_ids("api_keys", 1),
-            "name": name,
-            "prefix": key[:PREFIX_LENGTH],
-            "hash": hash_key(key),
-            "scope": scope,
-            "at": utcnow(),
-            "user": user_id,
-        }
+        row = repo.NewKey(
+            id=self.db.allocate_ids("api_keys", 1),
+            name=name,
+            prefix=key[:PREFIX_LENGTH],
+            hash=hash_key(key),
+            scope=scope,
+            at=utcnow(),
+            user=user_id,
+        )
         repo.insert(self.db, row)
         self._forget()
         return CreatedKey(
-            id=row["id"],
+            id=row.id,
             name=name,
-            prefix=row["prefix"],
+            prefix=row.prefix,
             scope=checked,
-            created_at=row["at"],
+            created_at=row.at,
             user_id=user_id,
             key=key,
         )
@@ -108,7 +109,7 @@ class ApiKeys:
         return self.users.active(user).id
 
     def list(self) -> pd.DataFrame:
-        rows = repo.all_keys(self.db)
+        rows = [asdict(row) for row in repo.all_keys(self.db)]
         frame = pd.DataFrame(rows, columns=_LIST_COLUMNS)
         frame["active"] = frame["revoked_at"].isna()
         return frame
@@ -117,7 +118,7 @@ class ApiKeys:
         row = repo.by_id(self.db, key_id)
         if row is None:
             raise NotFound(f"no API key with id {key_id}", details={"id": key_id})
-        return ApiKey(**row)
+        return ApiKey(**asdict(row))
 
     def revoke(self, key_id: int) -> ApiKey:
         self.get(key_id)
@@ -147,7 +148,7 @@ class ApiKeys:
         row = repo.by_hash(self.db, digest)
         if row is None:
             return None
-        found = ApiKey(**row)
+        found = ApiKey(**asdict(row))
         with self._lock:
             self._cache[digest] = found
         return found

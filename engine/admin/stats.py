@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +22,7 @@ def workspace_stats(ws: StoredWorkspace) -> dict[str, Any]:
     """Totals, the time span of the events, breakdowns by type/channel/status, file size."""
     db = ws.db
     out: dict[str, Any] = repo.totals(db)
-    out.update(repo.span(db))
+    out.update(asdict(repo.span(db)))
     out["file_bytes"] = os.path.getsize(ws.path) if ws.path.exists() else 0
     for name in repo.BREAKDOWNS:
         out[name] = repo.breakdown(db, name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from engine.models import check_page
 from kith_errors import NotFound, ValidationError
 from store import events as repo
 from store.db import Database
+from store.events import EventFilters
 
 MAX_LIMIT = 10_000
 When = dt.datetime | dt.date | str | None
@@ -47,9 +49,11 @@ class Events:
         row = repo.by_id(self.db, int(event_id))
         if row is None:
             raise NotFound(f"event {event_id} does not exist", details={"id": event_id})
-        for key in ("properties", "context"):
-            row[key] = json.loads(row[key]) if row[key] else {}
-        return row
+        return {
+            **asdict(row),
+            "properties": _parsed(row.properties),
+            "context": _parsed(row.context),
+        }
 
     def type_counts(
         self,
@@ -73,15 +77,20 @@ def _filters(
     end: When,
     profile_id: int | None,
     channel: str | None,
-) -> dict[str, Any]:
+) -> EventFilters:
     kinds = [types] if isinstance(types, str) else (list(types) if types is not None else None)
-    return {
-        "types": kinds or None,
-        "start": _time(start, "start"),
-        "end": _time(end, "end"),
-        "profile_id": profile_id,
-        "channel": channel,
-    }
+    return EventFilters(
+        types=kinds or None,
+        start=_time(start, "start"),
+        end=_time(end, "end"),
+        profile_id=profile_id,
+        channel=channel,
+    )
+
+
+def _parsed(text: str | None) -> Any:
+    """An event's JSON value ({} when it has none)."""
+    return json.loads(text) if text else {}
 
 
 def _time(value: When, name: str) -> dt.datetime | None:

@@ -16,6 +16,7 @@ import pandas as pd
 from engine.clock import as_of_or_now
 from store import analytics as goals_repo
 from store import goal_rates as repo
+from store.goal_rates import GoalRate
 
 if TYPE_CHECKING:
     from store.db import Database
@@ -75,17 +76,18 @@ def read(report: Report, db: Database, days: int) -> GoalRates:
     return GoalRates(days, as_of if len(defined) else None, _table(current))
 
 
-def _measured(report: Report, row: dict[str, Any], days: int, as_of: dt.datetime) -> dict[str, Any]:
+def _measured(report: Report, row: dict[str, Any], days: int, as_of: dt.datetime) -> GoalRate:
+    """`row`: the goal's row of `all_goals` (a DataFrame's record)."""
     start = as_of - dt.timedelta(days=days)
     measured = report(str(row["name"]), start=start, end=as_of, as_of=as_of)
-    return {
-        "goal": measured.name,
-        "source": row["source"],
-        "starts": measured.starts,
-        "completions": measured.completions,
-        "rate": measured.rate,
-        "as_of": as_of,
-    }
+    return GoalRate(
+        goal=measured.name,
+        source=str(row["source"]),
+        starts=measured.starts,
+        completions=measured.completions,
+        rate=measured.rate,
+        as_of=as_of,
+    )
 
 
 def _oldest(moments: pd.Series) -> dt.datetime:

@@ -28,6 +28,7 @@ from engine.analytics.goal_rates import GoalRates
 from engine.clock import as_of_or_now, utcnow
 from kith_errors import Conflict, NotFound, ValidationError
 from store import analytics as repo
+from store.analytics import GoalRow
 
 if TYPE_CHECKING:
     from engine.catalog.service import Catalog
@@ -84,14 +85,14 @@ class Goals:
                     raise Conflict(f"there is already a goal named {goal.name!r}")
                 repo.replace_goal(db, goal.name, source)
             else:
-                row = {"id": db.allocate_ids("goals", 1), "name": goal.name, "source": source}
-                repo.insert_goal(db, {**row, "created_at": utcnow()})
+                new_id = db.allocate_ids("goals", 1)
+                repo.insert_goal(db, repo.NewGoal(new_id, goal.name, source, utcnow()))
         return goal
 
     def get(self, name: str) -> Goal:
-        return dsl.parse_goal(self._row(name)["source"])
+        return dsl.parse_goal(self._row(name).source)
 
-    def _row(self, name: str) -> dict[str, Any]:
+    def _row(self, name: str) -> GoalRow:
         found = repo.get_goal(self.db, name)
         if found is None:
             names = repo.all_goals(self.db)["name"].tolist()
@@ -174,7 +175,7 @@ class Goals:
         return pd.DataFrame(rows)
 
     def _saved(self, segment: str) -> Expr:
-        self.segments.row(segment)  # a NotFound with a suggestion for an unknown name
+        self.segments.stored(segment)  # a NotFound with a suggestion for an unknown name
         return InSegment(segment)
 
     def report(
@@ -192,10 +193,8 @@ class Goals:
         or on `runner` (e.g. Spark)."""
         options = {"start": start, "end": end, "segment": segment, "as_of": as_of}
         row = self._row(name)
-        report = self.evaluate(
-            dsl.parse_goal(row["source"]), bucket=bucket, runner=runner, **options
-        )
-        target = row["target_rate"]
+        report = self.evaluate(dsl.parse_goal(row.source), bucket=bucket, runner=runner, **options)
+        target = row.target_rate
         return replace(report, target=None if target is None else float(target))
 
     def evaluate(

@@ -144,7 +144,7 @@ class Retention:
 
     def _start(self, spec: RetentionSpec, schema: Schema) -> Point:
         if spec.start_segment is not None:
-            return Point(None, segment_id=int(self.segments.get(spec.start_segment)["id"]))
+            return Point(None, segment_id=self.segments.stored(spec.start_segment).id)
         return _point(spec.start_event or "", schema)
 
 

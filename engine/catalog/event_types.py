@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kith_errors import ValidationError
 from store import catalog as repo
+from store.catalog import SeenEventType, SeenProperty
 from store.db import Database
 
 if TYPE_CHECKING:
@@ -327,13 +328,13 @@ def discovered(
 
     rows: list[dict[str, Any]] = []
     for seen in repo.seen_event_types(db):
-        if seen["type"] not in known and event_type in (None, seen["type"]):
+        if seen.type not in known and event_type in (None, seen.type):
             rows.append(_type_row(seen))
-    for seen in repo.seen_event_properties(db, event_type):
-        if seen["property"] in known.get(seen["type"], {}):
+    for key in repo.seen_event_properties(db, event_type):
+        if key.property in known.get(key.type, {}):
             continue
-        inferred = inferred_type(seen["json_types"], seen["dates"])
-        rows.append(_property_row(seen, inferred))
+        inferred = inferred_type(key.json_types, key.dates)
+        rows.append(_property_row(key, inferred))
     frame = pd.DataFrame(rows, columns=list(DISCOVERED_COLUMNS))
     order = frame.assign(_t=frame["property"].notna())
     order = order.sort_values(["event_type", "_t", "property"], kind="stable")
@@ -343,27 +344,27 @@ def discovered(
     return found
 
 
-def _type_row(seen: dict[str, Any]) -> dict[str, Any]:
+def _type_row(seen: SeenEventType) -> dict[str, Any]:
     return {
-        "event_type": seen["type"],
+        "event_type": seen.type,
         "property": None,
-        "events": int(seen["events"]),
-        "first_seen": seen["first_seen"],
-        "last_seen": seen["last_seen"],
+        "events": seen.events,
+        "first_seen": seen.first_seen,
+        "last_seen": seen.last_seen,
         "inferred": None,
         "note": "event type not registered",
     }
 
 
-def _property_row(seen: dict[str, Any], inferred: str | None) -> dict[str, Any]:
+def _property_row(seen: SeenProperty, inferred: str | None) -> dict[str, Any]:
     return {
-        "event_type": seen["type"],
-        "property": seen["property"],
-        "events": int(seen["events"]),
-        "first_seen": seen["first_seen"],
-        "last_seen": seen["last_seen"],
+        "event_type": seen.type,
+        "property": seen.property,
+        "events": seen.events,
+        "first_seen": seen.first_seen,
+        "last_seen": seen.last_seen,
         "inferred": inferred,
-        "note": _note(seen["property"], inferred),
+        "note": _note(seen.property, inferred),
     }
 
 
@@ -391,7 +392,7 @@ def unlisted_hint(
     seen = repo.seen_event_properties(db, event, prop)
     if not seen:
         return None
-    kind = inferred_type(seen[0]["json_types"], seen[0]["dates"]) or "string"
+    kind = inferred_type(seen[0].json_types, seen[0].dates) or "string"
     return (
         f"'{prop}' is in the data of {event} events but not registered; register it with "
         f"`kith event-type extend {event} --property {prop}:{kind}`"

@@ -13,6 +13,7 @@ import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import asdict
 from enum import Enum, auto
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ from engine.clock import to_utc, utcnow
 from kith_errors import Conflict, NotFound, StoreError, ValidationError
 from store import catalog as repo
 from store import settings as settings_repo
+from store.catalog import EventTypeRow, NewProperty, SegmentRef
 from store.db import Database
 
 if TYPE_CHECKING:
@@ -178,7 +180,7 @@ class Catalog:
             repo.insert_property(db, _stored(definition), utcnow())
             db.execute(_add_column(name, type))
             db.execute(_move_json_values(name, type), {"key": name, "path": f"$.{name}"})
-            audit.record(self, actor, "property", name, "define", after=_stored(definition))
+            audit.record(self, actor, "property", name, "define", after=asdict(_stored(definition)))
         self.invalidate()
         return self.custom()[name]
 
@@ -232,7 +234,7 @@ class Catalog:
         """Registered custom properties by name."""
         from engine.models import PropertyDefinition
 
-        return {r["name"]: PropertyDefinition(**r) for r in repo.properties(self.db)}
+        return {r.name: PropertyDefinition(**asdict(r)) for r in repo.properties(self.db)}
 
     def properties(self) -> pd.DataFrame:
         """Built-in and custom properties with their type, validation and a builtin flag."""
@@ -301,7 +303,7 @@ class Catalog:
         row: dict[str, Any] = {"name": name, "display_name": display_name}
         row |= {"description": description, "properties": props}
         with self.db.transaction():
-            repo.insert_event_type(self.db, row, utcnow())
+            repo.insert_event_type(self.db, repo.NewEventType(**row), utcnow())
             audit.record(self, actor, "event_type", name, "register", after=row)
         self.invalidate()
         return self._event_type(name)
@@ -316,10 +318,10 @@ class Catalog:
             raise ValidationError(f"name at least one property to add to {name!r}")
         with self.db.transaction():
             row = self._stored_event_type(name)
-            current = {**STANDARD_EVENT_TYPES.get(name, {}), **row["properties"]}
+            current = {**STANDARD_EVENT_TYPES.get(name, {}), **row.properties}
             added = event_types.added_properties(name, current, props)
             if added:
-                repo.set_event_properties(self.db, name, {**row["properties"], **added})
+                repo.set_event_properties(self.db, name, {**row.properties, **added})
                 audit.record(self, actor, "event_type", name, "extend", after=added)
         self.invalidate()
         return self._event_type(name)
@@ -337,7 +339,7 @@ class Catalog:
         policy = event_types.checked_policy(policy)
         with self.db.transaction():
             row = self._stored_event_type(name)
-            if row["enforcement"] != policy:
+            if row.enforcement != policy:
                 repo.set_enforcement(self.db, name, policy)
                 audit.record(
                     self,
@@ -346,7 +348,7 @@ class Catalog:
                     name,
                     "enforce",
                     "enforcement",
-                    row["enforcement"],
+                    row.enforcement,
                     policy,
                 )
         self.invalidate()
@@ -366,14 +368,14 @@ class Catalog:
         if cached is not None and cached[0] == self._generation:
             return cached[1]
         generation = self._generation
-        rows = {row["name"]: row for row in repo.event_types(self.db)}
+        rows = {row.name: row for row in repo.event_types(self.db)}
         names = [*STANDARD_EVENT_TYPES, *(n for n in rows if n not in STANDARD_EVENT_TYPES)]
         enforced = {}
         for name in names:
-            row = rows.get(name, {})
-            policy = row.get("enforcement") or event_types.DEFAULT_POLICY
+            row = rows.get(name)
+            policy = _policy(row)
             if policy != "off":
-                props = {**STANDARD_EVENT_TYPES.get(name, {}), **row.get("properties", {})}
+                props = {**STANDARD_EVENT_TYPES.get(name, {}), **_added(row)}
                 enforced[name] = event_types.Enforced(policy, props)
         choices = self.undeclared()
         found = event_types.Screening(enforced, frozenset(names), **choices)
@@ -406,7 +408,7 @@ class Catalog:
         it), enforcement policy, and how many events were flagged under `warn`."""
         import pandas as pd
 
-        stored = {r["name"]: r for r in repo.event_types(self.db)}
+        stored = {r.name: r for r in repo.event_types(self.db)}
         flagged = repo.flag_counts(self.db)
         rows = [
             _type_row(n, props, stored.get(n), flagged) for n, props in STANDARD_EVENT_TYPES.items()
@@ -458,10 +460,10 @@ class Catalog:
         action = "extended" if known else "registered"
         return {"event_type": name, "action": action, "added": props, "skipped": skipped}
 
-    def _stored_event_type(self, name: str) -> dict[str, Any]:
+    def _stored_event_type(self, name: str) -> EventTypeRow:
         """The type's row, made for a built-in type that has none yet; NotFound for others.
         Inside the caller's transaction."""
-        rows = {r["name"]: r for r in repo.event_types(self.db)}
+        rows = {r.name: r for r in repo.event_types(self.db)}
         if name in rows:
             return rows[name]
         if name not in STANDARD_EVENT_TYPES:
@@ -470,21 +472,26 @@ class Catalog:
                 f"`kith event-type register {name}`",
                 details={"name": name},
             )
-        row: dict[str, Any] = {"name": name, "display_name": None, "description": None}
-        row |= {"properties": {}, "builtin": True, "enforcement": event_types.DEFAULT_POLICY}
-        repo.insert_event_type(self.db, row, utcnow())
-        return row
+        made = repo.NewEventType(
+            name, None, None, enforcement=event_types.DEFAULT_POLICY, builtin=True
+        )
+        at = utcnow()
+        repo.insert_event_type(self.db, made, at)
+        return EventTypeRow(**asdict(made), created_at=at)
 
     def _event_type(self, name: str) -> EventTypeDefinition:
         from engine.models import EventTypeDefinition
 
-        row = {r["name"]: r for r in repo.event_types(self.db)}.get(name)
-        builtin = name in STANDARD_EVENT_TYPES
-        props = {**STANDARD_EVENT_TYPES.get(name, {}), **(row or {}).get("properties", {})}
-        fields = {k: (row or {}).get(k) for k in ("display_name", "description", "created_at")}
-        policy = (row or {}).get("enforcement") or event_types.DEFAULT_POLICY
+        row = {r.name: r for r in repo.event_types(self.db)}.get(name)
+        props: dict[str, Any] = {**STANDARD_EVENT_TYPES.get(name, {}), **_added(row)}
         return EventTypeDefinition(
-            name=name, properties=props, builtin=builtin, enforcement=policy, **fields
+            name=name,
+            properties=props,
+            builtin=name in STANDARD_EVENT_TYPES,
+            enforcement=_policy(row),
+            display_name=None if row is None else row.display_name,
+            description=None if row is None else row.description,
+            created_at=None if row is None else row.created_at,
         )
 
     # ---- the language's schema ---------------------------------------------------------------
@@ -505,11 +512,11 @@ class Catalog:
     def _build_schema(self) -> Schema:
         db = self.db
         props: dict[str, Any] = {**STANDARD_PROPERTIES, **SYSTEM_PROPERTIES}
-        props.update({r["name"]: r["type"] for r in repo.properties(db)})
+        props.update({r.name: r.type for r in repo.properties(db)})
         props[JSON_PROPERTY] = "json"
         events: dict[str, dict[str, Any]] = {n: dict(p) for n, p in STANDARD_EVENT_TYPES.items()}
         for row in repo.event_types(db):
-            events[row["name"]] = {**events.get(row["name"], {}), **row["properties"]}
+            events[row.name] = {**events.get(row.name, {}), **row.properties}
         rows = repo.segments(db)
         return Schema(
             properties=props,
@@ -518,27 +525,36 @@ class Catalog:
             labels=frozenset(repo.labels(db)),
             channels=frozenset(CHANNELS) | frozenset(repo.identity_types(db)),
             consent_channels=frozenset(CHANNELS) | frozenset(repo.consent_channels(db)),
-            lists=frozenset(r["name"] for r in rows if r["kind"] == "static"),
+            lists=frozenset(r.name for r in rows if r.kind == "static"),
             unlisted=lambda event, prop: event_types.unlisted_hint(db, events, event, prop),
         )
 
 
 def _type_row(
-    name: str, builtin_props: dict[str, str], row: dict[str, Any] | None, flagged: dict[str, int]
+    name: str, builtin_props: dict[str, str], row: EventTypeRow | None, flagged: dict[str, int]
 ) -> dict[str, Any]:
     """One event type as the catalog lists it (`row`: its stored row, if any)."""
-    stored = row or {}
     return {
         "name": name,
-        "display_name": stored.get("display_name"),
-        "description": stored.get("description"),
-        "properties": {**builtin_props, **stored.get("properties", {})},
+        "display_name": None if row is None else row.display_name,
+        "description": None if row is None else row.description,
+        "properties": {**builtin_props, **_added(row)},
         "builtin": name in STANDARD_EVENT_TYPES,
         "registered": row is not None and name not in STANDARD_EVENT_TYPES,
-        "enforcement": stored.get("enforcement") or event_types.DEFAULT_POLICY,
+        "enforcement": _policy(row),
         "flagged": flagged.get(name, 0),
-        "created_at": stored.get("created_at"),
+        "created_at": None if row is None else row.created_at,
     }
+
+
+def _policy(row: EventTypeRow | None) -> str:
+    """The type's enforcement policy; the default for a type with no stored row."""
+    return (None if row is None else row.enforcement) or event_types.DEFAULT_POLICY
+
+
+def _added(row: EventTypeRow | None) -> dict[str, str]:
+    """The properties stored for the type (for a built-in one: those added to it)."""
+    return {} if row is None else row.properties
 
 
 # ---- definition helpers ----------------------------------------------------------------------
@@ -607,17 +623,17 @@ def _check_rules(
             raise ValidationError(f"{name}: enum value {value!r} is not a {kind}") from None
 
 
-def _stored(d: PropertyDefinition) -> dict[str, Any]:
-    return {
-        "name": d.name,
-        "type": d.type,
-        "description": d.description,
-        "enum": None if d.enum_values is None else json.dumps(d.enum_values),
-        "pattern": d.pattern,
-        "min": d.min_value,
-        "max": d.max_value,
-        "required": d.required,
-    }
+def _stored(d: PropertyDefinition) -> NewProperty:
+    return NewProperty(
+        name=d.name,
+        type=d.type,
+        description=d.description,
+        enum=None if d.enum_values is None else json.dumps(d.enum_values),
+        pattern=d.pattern,
+        min=d.min_value,
+        max=d.max_value,
+        required=d.required,
+    )
 
 
 def _updated(old: PropertyDefinition, given: dict[str, Any]) -> PropertyDefinition:
@@ -737,9 +753,7 @@ def _check_stored_values(db: Database, d: PropertyDefinition, changed: set[str])
 # ---- segment references for the schema -------------------------------------------------------
 
 
-def segment_references(
-    rows: list[dict[str, Any]], names_by_id: dict[int, str]
-) -> SegmentReferences:
+def segment_references(rows: list[SegmentRef], names_by_id: dict[int, str]) -> SegmentReferences:
     """Segment name -> names it references (see `SegmentReferences`)."""
     return SegmentReferences(rows, names_by_id)
 
@@ -749,8 +763,8 @@ class SegmentReferences(Mapping[str, frozenset[str]]):
     parsed when first asked for. Checking an expression that uses no `in segment` then parses
     no saved segment at all (a `kith segment count` starts that much sooner)."""
 
-    def __init__(self, rows: list[dict[str, Any]], names_by_id: dict[int, str]) -> None:
-        self._rows = {row["name"]: row for row in rows}
+    def __init__(self, rows: list[SegmentRef], names_by_id: dict[int, str]) -> None:
+        self._rows = {row.name: row for row in rows}
         self._names_by_id = names_by_id
         self._found: dict[str, frozenset[str]] = {}
 
@@ -769,11 +783,11 @@ class SegmentReferences(Mapping[str, frozenset[str]]):
     def __len__(self) -> int:
         return len(self._rows)
 
-    def _references(self, row: dict[str, Any]) -> frozenset[str]:
+    def _references(self, row: SegmentRef) -> frozenset[str]:
         import dsl
 
         by_id = self._names_by_id
-        found = {by_id.get(p, str(p)) if isinstance(p, int) else p for p in row["compound_of"]}
-        if row["expression"] and row["kind"] == "dynamic":
-            found |= set(dsl.segment_references(dsl.parse_segment(row["expression"])))
+        found = {by_id.get(p, str(p)) if isinstance(p, int) else p for p in row.compound_of}
+        if row.expression and row.kind == "dynamic":
+            found |= set(dsl.segment_references(dsl.parse_segment(row.expression)))
         return frozenset(found)

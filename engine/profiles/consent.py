@@ -60,16 +60,16 @@ class Consent:
         with db.transaction():
             if not profile_repo.existing_ids(db, [profile_id]):
                 raise NotFound(f"profile {profile_id} does not exist", details={"id": profile_id})
-            row = {
-                "id": db.allocate_ids("consent_log", 1),
-                "profile_id": profile_id,
-                "channel": channel,
-                "purpose": purpose,
-                "status": status,
-                "at": when,
-                "source": source,
-                "actor": actor,
-            }
+            row = repo.ConsentChange(
+                id=db.allocate_ids("consent_log", 1),
+                profile_id=profile_id,
+                channel=channel,
+                purpose=purpose,
+                status=status,
+                at=when,
+                source=source,
+                actor=actor,
+            )
             repo.append_log(db, row)
             latest = repo.current(db, profile_id, channel, purpose)
             if latest is None or latest <= when:

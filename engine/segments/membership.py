@@ -172,10 +172,10 @@ class Membership:
     ) -> SegmentChanges:
         changes, pending = SegmentChanges(), set(names)
         for name in names:
-            row = self.segments.row(name)
+            row = self.segments.stored(name)
             ctx = self._context(moment, pending) if stored else self.segments.context(moment)
             compiled = compile_query(ctx, InSegment(name))
-            diff = self._diff(row["id"], compiled, moment)
+            diff = self._diff(row.id, compiled, moment)
             changes += SegmentChanges(
                 tuple((name, pid) for pid, entered in diff if entered),
                 tuple((name, pid) for pid, entered in diff if not entered),
@@ -237,9 +237,9 @@ class Membership:
         states = []
         for row in repo.all_rows(self.db):
             ctx = self.segments.context(None, schema)
-            compile_query(ctx, InSegment(row["name"]))
+            compile_query(ctx, InSegment(row.name))
             timed = bool(ctx.shifts)  # a window relative to as_of, here or in a part
-            states.append(SavedState(row["id"], row["name"], reads(row["name"]), timed))
+            states.append(SavedState(row.id, row.name, reads(row.name), timed))
         return states
 
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -40,6 +40,7 @@ from engine.segments.source import AsOf, Target
 from kith_errors import Conflict, NotFound, ValidationError
 from store import segments as repo
 from store.db import Database
+from store.segments import SegmentDefinition, SegmentRow
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,10 +165,10 @@ class Segments:
 
     def saved(self, name: str) -> SavedSegment:
         """A saved segment as the compiler sees it (the resolver for `in segment`)."""
-        row = self.row(name)
-        expression = dsl.parse_segment(row["expression"]) if row["expression"] else None
-        of = tuple(json.loads(row["compound_of"])) if row["compound_of"] else ()
-        return SavedSegment(row["id"], name, row["kind"], expression, row["compound_op"], of)
+        row = self.stored(name)
+        expression = dsl.parse_segment(row.expression) if row.expression else None
+        of = tuple(row.compound_of or ())
+        return SavedSegment(row.id, name, row.kind, expression, row.compound_op, of)
 
     # ---- saved segments ----------------------------------------------------------------------
 
@@ -191,35 +192,34 @@ class Segments:
             _check_replacing(existing, kind, replace)
         with self.db.transaction():
             if existing is None:
-                repo.insert(self.db, {**row, "id": self.db.allocate_ids("segments", 1)})
+                repo.insert(self.db, self.db.allocate_ids("segments", 1), row)
             else:
-                repo.keep_version(self.db, existing["id"], row["now"])
-                repo.update(self.db, {**row, "id": existing["id"]})
+                repo.keep_version(self.db, existing.id, row.now)
+                repo.update(self.db, existing.id, row)
         self.refresh(name)
         return self.get(name)
 
     def versions(self, name: str) -> pd.DataFrame:
         """The definitions a segment had before it was replaced, newest first: version, kind,
         expression, compound_op, compound_of, description, saved_at, replaced_at."""
-        return repo.versions(self.db, self.row(name)["id"])
+        return repo.versions(self.db, self.stored(name).id)
 
     def restore(self, name: str, version: int) -> dict[str, Any]:
         """Make an earlier version the segment's definition again (the current one is kept as
         a version in turn), then materialize its members."""
-        row = self.row(name)
-        old = repo.version(self.db, row["id"], int(version))
+        row = self.stored(name)
+        old = repo.version(self.db, row.id, int(version))
         if old is None:
-            known = repo.versions(self.db, row["id"])["version"].tolist()
+            known = repo.versions(self.db, row.id)["version"].tolist()
             have = f"its versions are {', '.join(map(str, known))}" if known else "it has none"
             raise NotFound(f'segment "{name}" has no version {version}; {have}')
-        of = json.loads(old["compound_of"]) if old["compound_of"] else None
         return self.save(
             name,
-            kind=old["kind"],
-            expression=old["expression"],
-            op=old["compound_op"],
-            of=of,
-            description=old["description"],
+            kind=old.kind,
+            expression=old.expression,
+            op=old.compound_op,
+            of=old.compound_of,
+            description=old.description,
             replace=True,
         )
 
@@ -231,20 +231,20 @@ class Segments:
         op: str | None,
         of: list[str] | None,
         description: str | None,
-    ) -> dict[str, Any]:
+    ) -> SegmentDefinition:
         check_name(name)
         if kind not in KINDS:
             raise ValidationError(f"segment kind {kind!r} is not one of {', '.join(KINDS)}")
         self._check_shape(name, kind, expression, op, of)
-        return {
-            "name": name,
-            "kind": kind,
-            "expression": expression if kind == "dynamic" else None,
-            "compound_op": op if kind == "compound" else None,
-            "compound_of": json.dumps(list(of)) if kind == "compound" and of else None,
-            "description": description,
-            "now": utcnow(),
-        }
+        return SegmentDefinition(
+            name=name,
+            kind=kind,
+            expression=expression if kind == "dynamic" else None,
+            compound_op=op if kind == "compound" else None,
+            compound_of=list(of) if kind == "compound" and of else None,
+            description=description,
+            now=utcnow(),
+        )
 
     def _check_shape(
         self, name: str, kind: str, expression: str | None, op: str | None, of: list[str] | None
@@ -275,9 +275,9 @@ class Segments:
                 raise ValidationError(f'segment "{name}" would include itself through "{part}"')
 
     def get(self, name: str) -> dict[str, Any]:
-        row = self.row(name)
-        of = json.loads(row["compound_of"]) if row["compound_of"] else None
-        return {**row, "compound_of": of, "size": repo.size(self.db, row["id"])}
+        """The saved segment's fields (`SegmentRow`'s, in order) and its size."""
+        row = self.stored(name)
+        return {**asdict(row), "size": repo.size(self.db, row.id)}
 
     def list(self) -> pd.DataFrame:
         """name, kind, size, share (of everyone), trend (size change over the last 7 days, from
@@ -291,16 +291,21 @@ class Segments:
         return repo.population(self.db)
 
     def delete(self, name: str) -> None:
-        row = self.row(name)
+        row = self.stored(name)
         users = sorted(n for n, refs in self.schema().segments.items() if name in refs)
         if users:
             raise Conflict(f'segment "{name}" is used by {", ".join(users)}; change those first')
-        repo.delete(self.db, row["id"])
+        repo.delete(self.db, row.id)
 
     def row(self, name: str) -> dict[str, Any]:
+        """`stored` as a dict of its fields, for callers that index it by name."""
+        return asdict(self.stored(name))
+
+    def stored(self, name: str) -> SegmentRow:
+        """The saved segment's row; NotFound, with the nearest name, for an unknown one."""
         row = repo.get(self.db, name)
         if row is None:
-            names = [r["name"] for r in repo.all_rows(self.db)]
+            names = [r.name for r in repo.all_rows(self.db)]
             hint = dsl.suggest(name, names)
             tip = f' (did you mean "{hint}"?)' if hint else ""
             raise NotFound(f'there is no saved segment named "{name}"{tip}')
@@ -312,13 +317,13 @@ class Segments:
         """Add profiles to a static list (unknown ids and ones already on it are skipped);
         returns how many were added."""
         row, ids = self._static(name), list(profile_ids)
-        added = repo.add_list_members(self.db, row["id"], _id_frame(ids), actor, utcnow())
+        added = repo.add_list_members(self.db, row.id, _id_frame(ids), actor, utcnow())
         self.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return added
 
     def remove_members(self, name: str, profile_ids: Iterable[int], actor: str) -> int:
         row, ids = self._static(name), list(profile_ids)
-        removed = repo.remove_list_members(self.db, row["id"], _id_frame(ids))
+        removed = repo.remove_list_members(self.db, row.id, _id_frame(ids))
         self.commit(Change.of(ChangeKind.LIST, ids, touches=_LISTS))
         return removed
 
@@ -326,12 +331,10 @@ class Segments:
         """Add every current member of `expression` to a static list."""
         return self.add_members(name, self.ids(expression, as_of=as_of), actor)
 
-    def _static(self, name: str) -> dict[str, Any]:
-        row = self.row(name)
-        if row["kind"] != "static":
-            raise ValidationError(
-                f'segment "{name}" is {row["kind"]}; only static lists take members'
-            )
+    def _static(self, name: str) -> SegmentRow:
+        row = self.stored(name)
+        if row.kind != "static":
+            raise ValidationError(f'segment "{name}" is {row.kind}; only static lists take members')
         return row
 
     # ---- materialized membership -------------------------------------------------------------
@@ -343,18 +346,18 @@ class Segments:
         path: entries and exits recorded, entering/leaving rules fired. With a `runner`
         (Spark over a lake) the members are computed there and stored here."""
         if name is not None:
-            self.row(name)
+            self.stored(name)
         moment = None if as_of is None else to_utc(as_of)  # None: the workspace's clock
         with self.membership.evaluating_on(runner):
             return self.commit(Change(ChangeKind.REFRESH, as_of=moment, segment=name))
 
     def history(self, name: str) -> pd.DataFrame:
         """measured_at, size: one row per full refresh."""
-        return repo.sizes(self.db, self.row(name)["id"])
+        return repo.sizes(self.db, self.stored(name).id)
 
     def member_changes(self, name: str) -> pd.DataFrame:
         """profile_id, change (entered | exited), changed_at."""
-        return repo.changes(self.db, self.row(name)["id"])
+        return repo.changes(self.db, self.stored(name).id)
 
     def memberships(self, profile_id: int) -> builtins.list[str]:
         """Names of the saved segments the profile is a member of (as last refreshed)."""
@@ -369,16 +372,16 @@ def check_name(name: str) -> None:
         )
 
 
-def _check_replacing(existing: dict[str, Any], kind: str, replace: bool) -> None:
-    name = existing["name"]
+def _check_replacing(existing: SegmentRow, kind: str, replace: bool) -> None:
+    name = existing.name
     if not replace:
         raise Conflict(
             f'there is already a segment named "{name}"; choose another name, or replace it '
             "(its current definition is kept as a version you can restore)",
             details={"name": name},
         )
-    if existing["kind"] != kind:
-        raise Conflict(f'segment "{name}" is {existing["kind"]}; delete it to make it {kind}')
+    if existing.kind != kind:
+        raise Conflict(f'segment "{name}" is {existing.kind}; delete it to make it {kind}')
 
 
 def _id_frame(profile_ids: Iterable[int]) -> pd.DataFrame:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from dsl.ast import Expr
 from dsl.schema import Schema
 from engine.compiler import Context, SavedSegment
 from store.db import Database
+from store.segments import SegmentRow
 
 AsOf = dt.datetime | dt.date | str | None  # evaluation time; None = now (UTC)
 Target = str | Expr  # a saved segment's name, an expression's text, or a parsed expression
@@ -29,4 +30,4 @@ class SegmentSource(Protocol):
 
     def saved(self, name: str) -> SavedSegment: ...
 
-    def row(self, name: str) -> dict[str, Any]: ...
+    def stored(self, name: str) -> SegmentRow: ...

@@ -74,16 +74,16 @@ def test_a_broadcast_sends_to_consenting_people_and_logs_the_rest(ws: Workspace)
         {
             "to": "+6281100001",
             "text": "Hi Ana, 50% off today",
-            "id": f"kith-broadcast-{made['id']}-{ids['ok1']}",
+            "id": f"kith-broadcast-{made.id}-{ids['ok1']}",
         },
         {
             "to": "+6281100002",
             "text": 'Hi Bo "B" {x}, 50% off today',
-            "id": f"kith-broadcast-{made['id']}-{ids['ok2']}",
+            "id": f"kith-broadcast-{made.id}-{ids['ok2']}",
         },
     ]
     assert {r.headers["authorization"] for r in rx.accepted()} == {"Bearer provider-token-1"}
-    log = ws.activation.send_log(made["id"]).set_index("profile_id")
+    log = ws.activation.send_log(made.id).set_index("profile_id")
     assert log.loc[ids["ok1"], "status"] == "sent"
     assert log.loc[ids["denied"], "status"] == "skipped"
     assert log.loc[ids["blocked"], "reason"] == "whatsapp identity is blocked"
@@ -107,7 +107,7 @@ def test_consent_withdrawn_after_queueing_stops_the_send(ws: Workspace) -> None:
         ws.consent.set(ids["ok2"], "whatsapp", "revoked")
         result = ws.activation.run(utcnow() + dt.timedelta(seconds=6))
     assert (result["delivered"], result["skipped"]) == (1, 1)
-    log = ws.activation.send_log(made["id"]).set_index("profile_id")
+    log = ws.activation.send_log(made.id).set_index("profile_id")
     assert log.loc[ids["ok2"], "status"] == "skipped"
     assert log.loc[ids["ok2"], "reason"] == "no granted whatsapp consent at send time"
     assert {r.json["to"] for r in rx.accepted()} == {"+6281100001"}
@@ -122,10 +122,10 @@ def test_a_scheduled_broadcast_waits_for_its_time_and_can_be_cancelled(ws: Works
         later = ws.activation.broadcast("later", "indo", "wa", "soon", send_at=at)
         never = ws.activation.broadcast("never", "indo", "wa", "no", send_at=at)
         assert ws.activation.run()["broadcasts_started"] == 0
-        ws.activation.cancel_broadcast(never["id"])
+        ws.activation.cancel_broadcast(never.id)
         assert ws.activation.run(at)["broadcasts_started"] == 1
         with pytest.raises(Conflict, match="started already"):
-            ws.activation.cancel_broadcast(later["id"])
+            ws.activation.cancel_broadcast(later.id)
     assert len(rx.accepted()) == 2
     statuses = ws.activation.broadcasts().set_index("name")["status"].to_dict()
     assert statuses == {"later": "sent", "never": "cancelled"}

@@ -130,7 +130,7 @@ def test_a_restart_mid_sync_neither_loses_nor_doubles(tmp_path: Path) -> None:
     with Workspace.open(server.db) as ws:
         log = ws.activation.deliveries("crm")
         assert set(log["status"]) == {"delivered"} and len(log) == members
-        assert ws.activation.syncs()[0]["synced_members"] == members
+        assert ws.activation.syncs()[0].synced_members == members
 
 
 def test_a_forward_feeds_a_second_kith_through_its_write_key(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_a_full_sync_then_exactly_the_deltas(ws: Workspace) -> None:
         ws.activation.run()
         assert _events(rx, 4) == [("Audience Exited", ids["u3"])]
         assert rx.signatures_valid(str(made.signing_secret))
-    told = {s["segment"]: s["synced_members"] for s in ws.activation.syncs()}
+    told = {s.segment: s.synced_members for s in ws.activation.syncs()}
     assert told == {"indo": 1}  # u2 alone is still in, as the destination was told
     assert len(rx.unique_messages()) == len(rx.messages()) == 5  # every message id is new
 

@@ -130,6 +130,17 @@ def test_conversion_drop_off_and_times(ws: Workspace) -> None:
     assert rows[1]["median_time_to_convert"] == pytest.approx(7200)
 
 
+def test_times_to_convert_are_exact_to_the_microsecond(ws: Workspace) -> None:
+    """Gaps are summed as whole microseconds: 0.1 s and 0.2 s average exactly 0.15 s (seconds
+    since 1970 as doubles carry ~1e-7 s of rounding into every gap, and a sum of doubles
+    depends on the order threads add them in)."""
+    tenth = 0.1 / 3600
+    put_events(ws, [(1, "a", 0), (1, "b", tenth), (2, "a", 0), (2, "b", 2 * tenth)])
+    rows = ws.funnels.run(spec("a", "b")).steps.to_dict(orient="records")
+    assert rows[1]["avg_time_to_convert"] == 0.15
+    assert rows[1]["median_time_to_convert"] == 0.15
+
+
 def test_an_empty_funnel_has_zero_rows_per_step(ws: Workspace) -> None:
     rows = ws.funnels.run(spec("signup", "purchase")).steps
     assert rows["profiles"].tolist() == [0, 0]

@@ -237,7 +237,7 @@ def _send(args: argparse.Namespace) -> None:
     if args.json:
         emit(made, True)
         return
-    print(f"broadcast {made['id']} {made['name']!r} to {made['audience']!r} at {made['send_at']}")
+    print(f"broadcast {made.id} {made.name!r} to {made.audience!r} at {made.send_at}")
 
 
 def _broadcasts(args: argparse.Namespace) -> None:
