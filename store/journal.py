@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from store import settings
 from store.db import Database
@@ -24,9 +24,6 @@ class FailureRow:
     failed_at: dt.datetime
     reason: str
     message: str
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def workspace_key(db: Database) -> str:

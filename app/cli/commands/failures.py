@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 
 from app.cli.common import add_json, command, emit, open_workspace
 
@@ -25,7 +26,7 @@ def _failures(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         total, rows = ws.intake.failure_count(), ws.intake.failures(args.limit)
     if args.json:
-        emit({"total": total, "failures": [row.as_json() for row in rows]}, True)
+        emit({"total": total, "failures": [asdict(row) for row in rows]}, True)
         return 0
     print(f"{total} message(s) accepted but not stored")
     for row in rows:
