@@ -151,13 +151,19 @@ class Workspace:
     def ingest(self) -> Ingestor:
         from engine.ingest.service import Ingestor
 
-        return Ingestor(self)
+        return Ingestor(
+            self.db,
+            self.settings,
+            self.catalog,
+            lambda pairs: self.merges.merge_many(pairs, actor="identity_resolution"),
+            self.commit,
+        )
 
     @cached_property
     def intake(self) -> Intake:
         from engine.ingest.intake import Intake
 
-        return Intake(self)
+        return Intake(self.db, self.settings, self.catalog, self.ingest, self.commit)
 
     @cached_property
     def events(self) -> Events:
@@ -262,7 +268,16 @@ class Workspace:
     def rules(self) -> Rules:
         from engine.rules.service import Rules
 
-        return Rules(self)
+        return Rules(
+            self.db,
+            self.settings,
+            self.catalog,
+            self.segments,
+            self.consent,
+            commit=self.commit,
+            hold_commits=self.holding_commits,
+            clock=lambda: self.clock(),
+        )
 
     @cached_property
     def activation(self) -> Activation:

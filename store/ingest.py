@@ -124,7 +124,18 @@ def stage_keys(db: Database, batch: Staging) -> None:
     )
 
 
-def key_arrays(db: Database) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class StoredKeys:
+    """The batch's unique keys as the store knows them (type, value, profile_id: -1 where none
+    holds it, prio, created_at of that profile), the profiles holding them (id, created_at) and
+    those profiles' identities (profile_id, type, value)."""
+
+    keys: pd.DataFrame
+    profiles: pd.DataFrame
+    stored: pd.DataFrame
+
+
+def key_arrays(db: Database) -> StoredKeys:
     """What identity resolution needs of the store (engine/identity.Graph): the keys (with
     their stored profile's creation time), and the stored profiles and their identities."""
     keys = db.df(
@@ -134,7 +145,7 @@ def key_arrays(db: Database) -> dict[str, Any]:
     held = keys[keys["profile_id"] >= 0]
     profiles = held.drop_duplicates("profile_id")[["profile_id", "created_at"]]
     profiles = profiles.rename(columns={"profile_id": "id"}).reset_index(drop=True)
-    return {"keys": keys, "profiles": profiles, "stored": _stored(db, held)}
+    return StoredKeys(keys, profiles, _stored(db, held))
 
 
 def _stored(db: Database, held: pd.DataFrame) -> pd.DataFrame:
@@ -149,11 +160,11 @@ def _stored(db: Database, held: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def line_ts(lines: dict[str, np.ndarray]) -> np.ndarray:
-    """Event time (epoch microseconds) indexed by line."""
-    numbers = lines["_line"].astype(np.int64)
+def line_ts(line: np.ndarray, us: np.ndarray) -> np.ndarray:
+    """Event time (epoch microseconds `us`) indexed by line number (`line`)."""
+    numbers = line.astype(np.int64)
     out = np.zeros(int(numbers.max()) + 1 if len(numbers) else 0, dtype=np.int64)
-    out[numbers] = lines["us"].astype(np.int64)
+    out[numbers] = us.astype(np.int64)
     return out
 
 
@@ -167,7 +178,7 @@ def insert_profiles(db: Database, ids: pa.Array, now: dt.datetime, source: str |
         )
 
 
-def insert_identities(db: Database, fresh: Any, now: dt.datetime, source: str) -> None:
+def insert_identities(db: Database, fresh: pa.Table, now: dt.datetime, source: str) -> None:
     """New identities (`fresh`: type, value, profile_id, first_us), each known since the first
     message of the batch that carried it (so `has channel` evaluated as of a past moment sees
     imported history as it happened)."""
@@ -369,15 +380,29 @@ def drop_staging(db: Database) -> None:
 _COMPUTED_ID = "regexp_full_match(s.id, 's-[0-9a-f]{20}')"
 
 
-def sessions_near(
-    db: Database, lines: pa.Table, channels: list[str], gap_us: int
-) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class NearSessions:
+    """Stored computed sessions, column by column: profile, channel number, start and end
+    (epoch microseconds), id, event count, channel, source and device."""
+
+    profile_id: np.ndarray
+    chan: np.ndarray
+    start_us: np.ndarray
+    end_us: np.ndarray
+    id: np.ndarray
+    n: np.ndarray
+    channel: np.ndarray
+    source: np.ndarray
+    device: np.ndarray
+
+
+def sessions_near(db: Database, lines: pa.Table, channels: list[str], gap_us: int) -> NearSessions:
     """The stored computed sessions a batch's `lines` (profile_id, chan, us: those needing a
     session) could join, extend or bridge: per profile and channel, the sessions within the
     timeout of its lines' first and last time. Channels are numbered as in
     engine/ingest/sessions.line_arrays (0: one outside `channels`)."""
     with db.views(kith_slines=lines):
-        return db.execute(
+        found = db.execute(
             "WITH w AS (SELECT profile_id, chan, min(us) AS lo, max(us) AS hi FROM kith_slines "
             "GROUP BY ALL) SELECT s.profile_id, s.chan, epoch_us(s.started_at) AS start_us, "
             "epoch_us(s.ended_at) AS end_us, s.id, s.event_count::BIGINT AS n, s.channel, "
@@ -389,6 +414,7 @@ def sessions_near(
             "AND " + _COMPUTED_ID,
             {"channels": channels, "gap": gap_us},
         ).fetchnumpy()
+    return NearSessions(**found)
 
 
 # A computed session's id is that of its first atom (ties: the smallest): a stored session's own
@@ -440,9 +466,18 @@ def build_sessions(db: Database, batch: Staging, computed: Regrouped, explicit: 
         db.execute("CREATE OR REPLACE TEMP TABLE kith_sold AS SELECT skey, old FROM kith_sst")
 
 
-def session_ids(db: Database) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class SessionKeys:
+    """Computed sessions, column by column: the session key and the session's id."""
+
+    skey: np.ndarray
+    id: np.ndarray
+
+
+def session_ids(db: Database) -> SessionKeys:
     """The computed sessions' keys and ids (`kith_sagg` rows with a key), to label the lines."""
-    return db.execute("SELECT skey, id FROM kith_sagg WHERE skey IS NOT NULL").fetchnumpy()
+    found = db.execute("SELECT skey, id FROM kith_sagg WHERE skey IS NOT NULL").fetchnumpy()
+    return SessionKeys(**found)
 
 
 # Stored sessions a computed one took in under another id: renamed (a late line became its first
@@ -521,12 +556,25 @@ def count_session_starts(db: Database, session_ids: Sequence[str]) -> None:
     )
 
 
-def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
+@dataclass(frozen=True, slots=True)
+class SessionStarts:
+    """New sessions needing a `session_started` event, column by column: session id, profile,
+    channel, source, start (epoch microseconds) and the event's properties (JSON text)."""
+
+    id: np.ndarray
+    profile_id: np.ndarray
+    channel: np.ndarray
+    source: np.ndarray
+    us: np.ndarray
+    properties: np.ndarray
+
+
+def session_starts(db: Database, batch: Staging) -> SessionStarts:
     """The new sessions (`kith_new_sessions`) that still need a `session_started` event: not
     recorded before, nor among the batch's own `events`; with the event's properties (the
     session's device, and its landing page: the url of its first event, computed sessions
     only)."""
-    return db.execute(
+    found = db.execute(
         "SELECT s.id, s.profile_id, s.channel, s.source, epoch_us(s.started_at) AS us, "
         "json_object('device', s.device, 'landing_page', s.landing_page)::VARCHAR "
         "AS properties FROM kith_new_sessions s ANTI JOIN (SELECT session_id FROM events "
@@ -534,3 +582,4 @@ def session_starts(db: Database, batch: Staging) -> dict[str, np.ndarray]:
         "UNION ALL SELECT session_id FROM kith_ev WHERE type = 'session_started') e "
         "ON e.session_id = s.id ORDER BY s.started_at, s.id"  # ids follow: the same every run
     ).fetchnumpy()
+    return SessionStarts(**found)

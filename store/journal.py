@@ -5,10 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from store import settings
 from store.db import Database
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@dataclass(frozen=True, slots=True)
+class FailureRow:
+    """A message acknowledged but refused when loaded; `message` is its JSON text."""
+
+    id: int
+    received_at: dt.datetime
+    failed_at: dt.datetime
+    reason: str
+    message: str
 
 
 def workspace_key(db: Database) -> str:
@@ -37,7 +52,7 @@ def set_loaded_seq(db: Database, seq: int) -> None:
     )
 
 
-def insert_failures(db: Database, failed: Any, first_id: int, now: dt.datetime) -> None:
+def insert_failures(db: Database, failed: pa.Table, first_id: int, now: dt.datetime) -> None:
     """The `failed` messages (received_at, reason, message) as failures with ids from
     `first_id` on."""
     with db.views(kith_failed=failed):
@@ -49,12 +64,13 @@ def insert_failures(db: Database, failed: Any, first_id: int, now: dt.datetime) 
         )
 
 
-def failures(db: Database, limit: int) -> list[dict[str, Any]]:
-    return db.dicts(
+def failures(db: Database, limit: int) -> list[FailureRow]:
+    rows = db.dicts(
         "SELECT id, received_at, failed_at, reason, message::VARCHAR AS message "
         "FROM ingest_failures ORDER BY id DESC LIMIT $limit",
         {"limit": limit},
     )
+    return [FailureRow(**row) for row in rows]
 
 
 def failure_count(db: Database) -> int:

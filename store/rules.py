@@ -7,6 +7,7 @@ read the views named by FIRINGS and TARGETS, which the functions running them re
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
@@ -15,32 +16,64 @@ from sqlglot import exp
 
 from store.db import Database, Sql
 
+
+@dataclass(frozen=True, slots=True)
+class NewRule:
+    id: int
+    name: str
+    source: str
+    priority: int
+    enabled: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    """A stored rule: its text, order and state, and when it last fired or ran on schedule."""
+
+    id: int
+    name: str
+    source: str
+    priority: int
+    enabled: bool
+    created_at: dt.datetime
+    last_fired_at: dt.datetime | None
+    fire_count: int
+    last_scheduled_at: dt.datetime | None
+
+
 _SELECT_RULES = (
     "SELECT id, name, source, priority, enabled, created_at, last_fired_at, fire_count, "
     "last_scheduled_at FROM rules "
 )
 
 
-def insert(db: Database, row: dict[str, Any]) -> None:
+def insert(db: Database, rule: NewRule) -> None:
     db.execute(
         "INSERT INTO rules (id, name, source, priority, enabled, created_at) "
         "VALUES ($id, $name, $source, $priority, $enabled, $created_at)",
-        row,
+        asdict(rule),
     )
 
 
-def get(db: Database, name: str) -> dict[str, Any] | None:
+def get(db: Database, name: str) -> RuleRow | None:
     found = db.dicts(_SELECT_RULES + "WHERE name = $name", {"name": name})
-    return found[0] if found else None
+    return RuleRow(**found[0]) if found else None
 
 
 def all_rules(db: Database) -> pd.DataFrame:
     return db.df(_SELECT_RULES + "ORDER BY priority, id")
 
 
-def enabled(db: Database) -> list[dict[str, Any]]:
+def rows(db: Database) -> list[RuleRow]:
+    """Every rule in the order they apply: priority (low first), then age."""
+    return [RuleRow(**row) for row in db.dicts(_SELECT_RULES + "ORDER BY priority, id")]
+
+
+def enabled(db: Database) -> list[RuleRow]:
     """Enabled rules in the order they apply: priority (low first), then age."""
-    return db.dicts(_SELECT_RULES + "WHERE enabled ORDER BY priority, id")
+    found = db.dicts(_SELECT_RULES + "WHERE enabled ORDER BY priority, id")
+    return [RuleRow(**row) for row in found]
 
 
 def set_enabled(db: Database, name: str, flag: bool) -> None:
@@ -117,7 +150,7 @@ def _enqueue(db: Database, first_id: int, rule: str) -> None:
     )
 
 
-def apply_labels(db: Database, changes: Any, at: dt.datetime, removes: bool) -> int:
+def apply_labels(db: Database, changes: pa.Table, at: dt.datetime, removes: bool) -> int:
     """From `changes` (profile_id, label, actor, remove): the changes that change something (a
     removed label was held; an added one was not, on an existing profile) are applied and
     staged for the audit trail, shaped like those ws.labels records; returns how many were
@@ -241,14 +274,18 @@ EMIT_STAGE = "kith_rule_emitted"
 FIRINGS = "kith_rule_emit"  # the view of a firing's rows that an emit's INSERT reads
 
 
-def stage_emitted(db: Database, firings: pd.DataFrame, insert: exp.Expr, params: Any) -> None:
+def stage_emitted(
+    db: Database, firings: pd.DataFrame, insert: exp.Expr, params: dict[str, Any]
+) -> None:
     """Run the engine's `insert` into EMIT_STAGE over one firing's rows (`firings`, as the
     view FIRINGS)."""
     with db.views(**{FIRINGS: firings}):
         db.execute(insert, params)
 
 
-def emitted_payloads(db: Database, firings: pd.DataFrame, query: exp.Expr, params: Any) -> pa.Table:
+def emitted_payloads(
+    db: Database, firings: pd.DataFrame, query: exp.Expr, params: dict[str, Any]
+) -> pa.Table:
     """The engine's `query` over one firing's rows (`firings`, as the view FIRINGS): the
     events an emit would store, for the check made before it is applied."""
     with db.views(**{FIRINGS: firings}):
@@ -330,12 +367,24 @@ def segment_changes(
 # ---- the webhook outbox -----------------------------------------------------------------------
 
 
-def due_webhooks(db: Database, now: dt.datetime, limit: int) -> list[dict[str, Any]]:
-    return db.dicts(
-        "SELECT id, url, payload, attempts FROM webhook_outbox WHERE status = 'pending' "
-        "AND next_attempt_at <= $now ORDER BY next_attempt_at, id LIMIT $limit",
+@dataclass(frozen=True, slots=True)
+class DueWebhook:
+    """A pending webhook call whose time has come; `payload` is its JSON text."""
+
+    id: int
+    url: str
+    payload: str
+    attempts: int
+
+
+def due_webhooks(db: Database, now: dt.datetime, limit: int) -> list[DueWebhook]:
+    found = db.dicts(
+        "SELECT id, url, payload::VARCHAR AS payload, attempts FROM webhook_outbox "
+        "WHERE status = 'pending' AND next_attempt_at <= $now "
+        "ORDER BY next_attempt_at, id LIMIT $limit",
         {"now": now, "limit": limit},
     )
+    return [DueWebhook(**row) for row in found]
 
 
 def webhook_delivered(db: Database, hook_id: int, at: dt.datetime) -> None:

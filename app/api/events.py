@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -49,5 +50,5 @@ def ingest_failures(
 ) -> dict[str, Any]:
     """Tracking messages that were acknowledged but refused when loaded (the catalog or the
     blocked values changed in between), newest first, with the reason and the message."""
-    failures = [f | {"message": json.loads(f["message"])} for f in ws.intake.failures(limit)]
+    failures = [asdict(f) | {"message": json.loads(f.message)} for f in ws.intake.failures(limit)]
     return {"total": ws.intake.failure_count(), "failures": failures}

@@ -344,7 +344,7 @@ def rule_dry_run(ws: ActingWorkspace, rule: str, start: Any, end: Any) -> DryRun
 def _rule_text(ws: ActingWorkspace, rule: str) -> str:
     """A saved rule's text, or `rule` itself when no rule has that name."""
     try:
-        return str(ws.rules.get(rule)["source"])
+        return ws.rules.get(rule).source
     except NotFound:
         return rule
 

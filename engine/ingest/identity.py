@@ -20,11 +20,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from store.ingest import StoredKeys
 
 # ---- resolution --------------------------------------------------------------------------------
 
@@ -305,8 +308,11 @@ def _alias_entry(
 # ---- glue between the staging arrays and the write steps ---------------------------------------
 
 
-def graph_from(arrays: dict[str, Any], row_ts: np.ndarray, limits: dict[str, int]) -> Graph:
-    pairs, keys = arrays["pairs"], arrays["keys"]
+def graph_from(
+    pairs: dict[str, np.ndarray], stored: StoredKeys, row_ts: np.ndarray, limits: dict[str, int]
+) -> Graph:
+    """The graph of the batch's (line, key) `pairs` over its keys as the store knows them."""
+    keys = stored.keys
     return Graph(
         rows=np.asarray(pairs["_line"], dtype=np.int64),
         keys=np.asarray(pairs["key"], dtype=np.int64),
@@ -315,8 +321,8 @@ def graph_from(arrays: dict[str, Any], row_ts: np.ndarray, limits: dict[str, int
         key_profile=np.asarray(keys["profile_id"], dtype=np.int64),
         key_prio=np.asarray(keys["prio"], dtype=np.int64),
         row_ts=row_ts,
-        profiles=arrays["profiles"],
-        stored=arrays["stored"],
+        profiles=stored.profiles,
+        stored=stored.stored,
         limits=limits,
     )
 

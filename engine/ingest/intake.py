@@ -12,7 +12,7 @@ the API can answer with each message's fate before the batch is stored; last the
 API's own rules on the whole message (MESSAGE_LIMIT bytes of compact JSON, MAX_DEPTH levels
 in any field). tests/api/test_intake.py holds the two to the same answers.
 
-`load` stores many admitted requests as ONE ingestion batch (engine/ingest.write_batch) and
+`load` stores many admitted requests as ONE ingestion batch (engine/ingest/service.write_batch) and
 records the last journal sequence number in the same transaction (app/journal.py). A message the
 store still refuses (the catalog or the blocked values changed in between) is kept in
 `ingest_failures` with the reason, never dropped.
@@ -33,7 +33,7 @@ import pydantic_core
 
 from engine.catalog.normalize import normalize_arrow
 from engine.catalog.values import CHOICE_PROPERTIES
-from engine.changes import Change
+from engine.changes import Change, Commit
 from engine.clock import utcnow
 from engine.ingest import schemas as ingest_schemas
 from engine.ingest import traits as ingest_traits
@@ -45,7 +45,10 @@ from kith_errors import IngestError
 from store import journal as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.admin.settings import Settings
+    from engine.catalog.service import Catalog
+    from engine.ingest.service import Ingestor
+    from store import Database
 
 _NULL = pa.scalar(None, pa.string())
 MESSAGE_LIMIT = 32 * 1024  # bytes of a message as compact JSON (Segment's limit)
@@ -85,8 +88,23 @@ class Loaded:
 
 
 class Intake:
-    def __init__(self, ws: Workspace, source: str = "api") -> None:
-        self.ws = ws
+    """Admission reads the catalog and the settings; loading writes through `ingestor` and
+    hands the stored batch to `commit` (engine/changes.py)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        catalog: Catalog,
+        ingestor: Ingestor,
+        commit: Commit,
+        source: str = "api",
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.catalog = catalog
+        self.ingestor = ingestor
+        self.commit = commit
         self.source = source
         self._limits: tuple[tuple[int, int], frozenset[str], list[str]] | None = None
 
@@ -116,7 +134,7 @@ class Intake:
         return pc.coalesce(
             canon["_reject"].combine_chunks(),
             self._trait_reasons(canon, custom),
-            ingest_schemas.refusals(canon, self.ws.catalog.screening()),
+            ingest_schemas.refusals(canon, self.catalog.screening()),
             *identity_reasons(keys),
             _all_blocked([column.stored for column in keys.values()], blocked),
         )
@@ -125,10 +143,10 @@ class Intake:
         """The properties whose trait values are checked (registered custom ones and standard
         ones with a vocabulary) and the blocked identity values, read again only
         after the catalog or the settings changed (admission runs on every request)."""
-        generations = (self.ws.catalog.generation, self.ws.settings.generation)
+        generations = (self.catalog.generation, self.settings.generation)
         if self._limits is None or self._limits[0] != generations:
-            custom = CHOICE_PROPERTIES | frozenset(self.ws.catalog.custom())
-            blocked = self.ws.settings.blocked_values
+            custom = CHOICE_PROPERTIES | frozenset(self.catalog.custom())
+            blocked = self.settings.blocked_values
             self._limits = (generations, custom, blocked)
         return self._limits[1], self._limits[2]
 
@@ -148,7 +166,7 @@ class Intake:
         pairs = [(k, json.dumps(v)) for k, v in values.items() if k in custom]
         for pair in pairs:
             if pair not in checked:
-                checked[pair] = ingest_traits.checked(self.ws, *pair)[2]
+                checked[pair] = ingest_traits.checked(self.catalog, *pair)[2]
         return min((r for p in pairs if (r := checked[p]) is not None), default=None)
 
     # ---- loading -----------------------------------------------------------------------------
@@ -158,21 +176,21 @@ class Intake:
         the batch's segment refresh and rules."""
         canon = _renumbered(pa.concat_tables([p.canon for p in parts], promote_options="default"))
         received = max(p.received for p in parts)
-        with self.ws.db.transaction():
-            report, batch = write_batch(self.ws, canon, received, 0, self.source)
+        with self.db.transaction():
+            report, batch = write_batch(self.ingestor, canon, received, 0, self.source)
             failures = self._keep(_refused_messages(parts, report), received)
-            repo.set_loaded_seq(self.ws.db, last_seq)
+            repo.set_loaded_seq(self.db, last_seq)
         if batch is not None:
-            self.ws.commit(Change.ingested(batch))
+            self.commit(Change.ingested(batch))
         return Loaded(report, failures)
 
     def fail(self, parts: list[Part], last_seq: int, reason: str) -> list[str]:
         """Keep every message of `parts` as a failure with `reason` (the batch could not be
         stored at all) and move past them."""
         refused = [(p.received, m, reason) for p in parts for m in p.messages]
-        with self.ws.db.transaction():
+        with self.db.transaction():
             failures = self._keep(refused, utcnow())
-            repo.set_loaded_seq(self.ws.db, last_seq)
+            repo.set_loaded_seq(self.db, last_seq)
         return failures
 
     def _keep(
@@ -187,22 +205,22 @@ class Intake:
                 "message": pa.array([json.dumps(r[1]) for r in refused], pa.string()),
             }
         )
-        db = self.ws.db
+        db = self.db
         repo.insert_failures(db, table, db.allocate_ids("ingest_failures", len(refused)), now)
         return [r[2] for r in refused]
 
     def loaded_seq(self) -> int:
-        return repo.loaded_seq(self.ws.db)
+        return repo.loaded_seq(self.db)
 
     def workspace_key(self) -> str:
         """This workspace file's journal owner key (made on first use)."""
-        return repo.workspace_key(self.ws.db)
+        return repo.workspace_key(self.db)
 
-    def failures(self, limit: int = 100) -> list[dict[str, Any]]:
-        return repo.failures(self.ws.db, limit)
+    def failures(self, limit: int = 100) -> list[repo.FailureRow]:
+        return repo.failures(self.db, limit)
 
     def failure_count(self) -> int:
-        return repo.failure_count(self.ws.db)
+        return repo.failure_count(self.db)
 
 
 # ---- column-wise helpers ------------------------------------------------------------------------

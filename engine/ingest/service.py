@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 
 from engine.batch import IngestBatch
 from engine.catalog.vocab import SOURCES, STANDARD_EVENT_TYPES, STANDARD_PROPERTIES
-from engine.changes import Change
+from engine.changes import Change, Commit
 from engine.clock import utcnow
 from engine.ingest import identity, jsonl, sessions
 from engine.ingest import schemas as ingest_schemas
@@ -35,17 +36,36 @@ from store import ingest as repo
 from store import profiles as profile_repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.admin.settings import Settings
+    from engine.catalog.service import Catalog
+    from store import Database
 
 CHUNK = 200_000
 # JSONL lines per batch: DuckDB parses them in parallel, and a batch's fixed costs are paid once
 JSONL_CHUNK = 500_000
 Progress = Callable[[int], None]
+# folds (primary, secondary) profile pairs identity resolution found; returns the merges' ids
+MergeMany = Callable[[Sequence[tuple[int, int]]], list[int]]
 
 
 class Ingestor:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    """Ingestion over the workspace's database, its settings (sessions, identity policy) and
+    catalog (traits, event schemas); `merge_many` folds the profiles a batch joins, `commit`
+    runs what follows a stored batch (engine/changes.py)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        catalog: Catalog,
+        merge_many: MergeMany,
+        commit: Commit,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.catalog = catalog
+        self.merge_many = merge_many
+        self.commit = commit
 
     # ---- public API --------------------------------------------------------------------------
 
@@ -74,9 +94,9 @@ class Ingestor:
         by DuckDB (engine/ingest/jsonl.py); rejections carry line numbers (array positions).
         Large files go in batches of `chunk` lines; `progress(lines_done)` follows each."""
         total, done = IngestReport(), 0
-        for lines in jsonl.read(self.ws.db, src, chunk):
+        for lines in jsonl.read(self.db, src, chunk):
             received = utcnow()
-            canon = jsonl.canonical(self.ws.db, lines, received, source)
+            canon = jsonl.canonical(self.db, lines, received, source)
             total = combine(total, self._commit(canon, received, 0, source))
             done += lines.num_rows
             if progress:
@@ -136,9 +156,9 @@ class Ingestor:
     def _commit(
         self, canon: pd.DataFrame, received: dt.datetime, depth: int, source: str
     ) -> IngestReport:
-        report, batch = write_batch(self.ws, canon, received, depth, source)
+        report, batch = write_batch(self, canon, received, depth, source)
         if batch is not None:
-            self.ws.commit(Change.ingested(batch))
+            self.commit(Change.ingested(batch))
         return report
 
 
@@ -172,27 +192,31 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def write_batch(
-    ws: Workspace, canon: pa.Table, received: dt.datetime, depth: int, source: str
+    ingestor: Ingestor, canon: pa.Table, received: dt.datetime, depth: int, source: str
 ) -> tuple[IngestReport, IngestBatch | None]:
-    """Store one canonical batch in one transaction; the batch is None when nothing landed."""
-    db = ws.db
+    """Store one canonical batch in one transaction with the ingestor's parts; the batch is
+    None when nothing landed. The caller commits it (the tracking API's loader records its
+    journal position in the same transaction first)."""
+    db = ingestor.db
     try:
         with db.transaction(), repo.staging(db, canon) as batch:
-            return _write(ws, batch, received, depth, source)
+            return _write(ingestor, batch, received, depth, source)
     finally:
         repo.drop_staging(db)
 
 
 def _write(
-    ws: Workspace, batch: repo.Staging, received: dt.datetime, depth: int, source: str
+    ingestor: Ingestor, batch: repo.Staging, received: dt.datetime, depth: int, source: str
 ) -> tuple[IngestReport, IngestBatch | None]:
     """The batch's steps; each is skipped when the batch gives it nothing to do (no traits,
     no new profiles or identities, no sessions), as small API batches mostly do."""
-    db, conf, canon = ws.db, ws.settings, batch.canon
+    db, conf, canon = ingestor.db, ingestor.settings, batch.canon
     traits = canon["traits"].null_count < canon.num_rows
-    typed, checked = ingest_traits.check(ws, batch) if traits else ({}, False)
+    typed, checked = (
+        ingest_traits.check(ingestor.db, ingestor.catalog, batch) if traits else ({}, False)
+    )
     policy = (conf.blocked_values, conf.identity_priority)
-    screened = ingest_schemas.screen(canon, ws.catalog.screening(), db)
+    screened = ingest_schemas.screen(canon, ingestor.catalog.screening(), db)
     staged = ingest_stage.stage(db, batch, policy, checked, screened.refused)
     report = IngestReport(duplicates=staged.duplicates, rejected=rejections(staged.rejected))
     accepted = staged.narrow.num_rows
@@ -200,36 +224,36 @@ def _write(
         return report, None
     batch.put(narrow=staged.narrow, keys=staged.keys)
     repo.stage_keys(db, batch)
-    arrays = repo.key_arrays(db) | {
-        "pairs": staged.pairs,
-        "lines": sessions.line_arrays(staged.narrow),
-        "first_us": staged.first_us,
-    }
     outcome = _resolve_identities(
-        ws, batch, arrays, received, source if source in SOURCES else None, len(staged.blocked)
+        ingestor,
+        batch,
+        staged,
+        received,
+        source if source in SOURCES else None,
+        len(staged.blocked),
     )
-    ids = outcome["ids"]
+    ids = outcome.ids
     batch_id = ids["batches"]
-    started = _events(ws, batch, outcome["lines"], received, (batch_id, ids["events"]))
-    flagged = ingest_schemas.flags(screened, outcome["lines"].line, ids["events"])
+    started = _events(ingestor, batch, outcome.lines, received, (batch_id, ids["events"]))
+    flagged = ingest_schemas.flags(screened, outcome.lines.line, ids["events"])
     if flagged is not None:
         repo.flag_events(db, flagged, received)
     if traits:
-        _profiles(ws, batch, typed)
+        _profiles(ingestor, batch, typed)
     touched = repo.touch_profiles(db, batch, received)
-    _log(ws, received, staged.blocked, outcome["log"], ids.get("identity_log"))
+    _log(ingestor, received, staged.blocked, outcome.log, ids.get("identity_log"))
     report = report.model_copy(
         update={
             "batch_id": batch_id,
             "batch_ids": [batch_id],
             "accepted": accepted,
-            "profiles_created": outcome["created"],
-            "profiles_merged": outcome["merged"],
+            "profiles_created": outcome.created,
+            "profiles_merged": outcome.merged,
             "sessions_started": started,
             "profile_ids": touched,
         }
     )
-    removed = tuple(sorted(secondary for _, secondary in outcome["merges"]))
+    removed = tuple(sorted(secondary for _, secondary in outcome.merges))
     return report, IngestBatch(batch_id, tuple(touched), accepted, received, depth, removed)
 
 
@@ -237,7 +261,7 @@ _STANDARD_TYPES = list(STANDARD_EVENT_TYPES)
 
 
 def _events(
-    ws: Workspace,
+    ingestor: Ingestor,
     batch: repo.Staging,
     lines: sessions.Lines,
     now: dt.datetime,
@@ -246,13 +270,13 @@ def _events(
     """Sessions, then the events and the new sessions' `session_started` events in one insert;
     returns how many sessions began. `ids`: the batch's id and its first event id; event ids
     follow line numbers (rejected lines leave gaps)."""
-    db = ws.db
-    done = sessions.sessionize(ws, batch, lines)
-    session = sessions.line_session_ids(ws, done[0]) if done else None
+    db = ingestor.db
+    done = sessions.sessionize(db, ingestor.settings.session_timeout_minutes, batch, lines)
+    session = sessions.line_session_ids(db, done[0]) if done else None
     events = _event_rows(batch, ids[1], lines, session)
     batch.put(events=events)  # the new sessions' starts are checked against them
     started = done[1].began if done else 0
-    starts = sessions.start_events(ws, batch, done[1].staged if done else 0)
+    starts = sessions.start_events(db, batch, done[1].staged if done else 0)
     if starts is not None:
         events = pa.concat_tables([events, starts.cast(events.schema)])
     batch.put(events=by_type_and_time(events))
@@ -307,60 +331,67 @@ def _event_rows(
     )
 
 
-def _profiles(ws: Workspace, batch: repo.Staging, typed: dict[str, str]) -> None:
+def _profiles(ingestor: Ingestor, batch: repo.Staging, typed: dict[str, str]) -> None:
     """Traits onto profiles: typed custom properties to their columns, the rest as usual."""
-    repo.stage_traits(ws.db, batch)
-    written = ingest_traits.apply(ws, batch, typed)
-    repo.apply_traits(ws.db, list(STANDARD_PROPERTIES), written)
+    repo.stage_traits(ingestor.db, batch)
+    written = ingest_traits.apply(ingestor.db, batch, typed)
+    repo.apply_traits(ingestor.db, list(STANDARD_PROPERTIES), written)
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """What identity resolution did to a batch: profiles created and merged (the merged
+    pairs), its identity-log entries, its lines with their profiles, and its reserved ids."""
+
+    created: int
+    merged: int
+    merges: list[tuple[int, int]]
+    log: list[dict[str, Any]]
+    lines: sessions.Lines
+    ids: dict[str, int]
 
 
 def _resolve_identities(
-    ws: Workspace,
+    ingestor: Ingestor,
     batch: repo.Staging,
-    arrays: dict[str, Any],
+    staged: ingest_stage.Staged,
     now: dt.datetime,
     source: str | None,
     blocked: int,
-) -> dict[str, Any]:
+) -> _Resolved:
     """Resolve the staged keys to profiles; create, merge and link as decided. Sets the
     batch's `line_profiles` and returns the per-line arrays sessions need and the ids the
     batch needs, reserved in one statement (`blocked`: blocked values to log)."""
-    db = ws.db
-    row_ts = repo.line_ts(arrays["lines"])
-    graph = identity.graph_from(arrays, row_ts, ws.settings.identity_limits)
+    db = ingestor.db
+    line_arrays = sessions.line_arrays(staged.narrow)
+    row_ts = repo.line_ts(line_arrays["_line"], line_arrays["us"])
+    limits = ingestor.settings.identity_limits
+    graph = identity.graph_from(staged.pairs, repo.key_arrays(db), row_ts, limits)
     res = identity.resolve(graph)
-    targets = _alias_targets(ws, batch, graph)
+    targets = _alias_targets(ingestor, batch, graph)
     if targets:
         identity.join_aliases(graph, res, targets)
-    ids = _reserve(ws, arrays["lines"]["_line"], res, blocked)
+    ids = _reserve(ingestor, line_arrays["_line"], res, blocked)
     first = ids.get("profiles", 0)
     group_profile = {**res.group_profile, **identity.new_ids(res.new_groups, first)}
     if res.new_groups:
         ids_new = pa.array(range(first, first + len(res.new_groups)), pa.int64())
         repo.insert_profiles(db, ids_new, now, source)
     log = list(res.log)
-    merge_ids = ws.merges.merge_many(res.merges, actor="identity_resolution")
+    merge_ids = ingestor.merge_many(res.merges)
     for (primary, secondary), merge_id in zip(res.merges, merge_ids, strict=True):
         log.append(_merge_entry(primary, secondary, merge_id))
     profile_of_line = identity.line_profiles(res, group_profile, len(row_ts))
-    lines = sessions.lines_from(arrays["lines"], profile_of_line)
+    lines = sessions.lines_from(line_arrays, profile_of_line)
     batch.put(line_profiles=pa.table({"_line": lines.line, "profile_id": lines.profile}))
-    fresh = identity.new_identities(graph, res, group_profile, arrays["first_us"])
+    fresh = identity.new_identities(graph, res, group_profile, staged.first_us)
     if len(fresh):
         repo.insert_identities(db, fresh, now, source or "ingest")
-    created, merged = len(res.new_groups), len(res.merges)
-    return {
-        "created": created,
-        "merged": merged,
-        "merges": res.merges,
-        "log": log,
-        "lines": lines,
-        "ids": ids,
-    }
+    return _Resolved(len(res.new_groups), len(res.merges), res.merges, log, lines, ids)
 
 
 def _alias_targets(
-    ws: Workspace, batch: repo.Staging, graph: identity.Graph
+    ingestor: Ingestor, batch: repo.Staging, graph: identity.Graph
 ) -> list[identity.AliasTarget]:
     """Alias messages whose previousId is no stored anonymous id but a stored userId."""
     canon = batch.canon
@@ -370,7 +401,7 @@ def _alias_targets(
     lines = canon["_line"].to_numpy().astype(np.int64)[is_alias]
     rows, keys = identity.alias_keys(graph, lines)
     values = [str(v) for v in graph.key_value[keys]]
-    owner = {value: pid for _, value, pid in profile_repo.owners(ws.db, _user_ids(values))}
+    owner = {value: pid for _, value, pid in profile_repo.owners(ingestor.db, _user_ids(values))}
     return [
         identity.AliasTarget(int(row), int(key), int(owner[value]))
         for row, key, value in zip(rows.tolist(), keys.tolist(), values, strict=True)
@@ -383,7 +414,7 @@ def _user_ids(values: list[str]) -> list[tuple[str, str]]:
 
 
 def _reserve(
-    ws: Workspace, line: np.ndarray, res: identity.Resolution, blocked: int
+    ingestor: Ingestor, line: np.ndarray, res: identity.Resolution, blocked: int
 ) -> dict[str, int]:
     """The batch's ids in every space at once: its batch id, an event id per line number in
     its span, new profiles and identity-log entries (blocked values, drops, merges)."""
@@ -394,7 +425,7 @@ def _reserve(
         "profiles": len(res.new_groups),
         "identity_log": blocked + len(res.log) + len(res.merges),
     }
-    return repo.allocate(ws.db, counts)
+    return repo.allocate(ingestor.db, counts)
 
 
 def _merge_entry(primary: int, secondary: int, merge_id: int) -> dict[str, Any]:
@@ -408,7 +439,7 @@ def _merge_entry(primary: int, secondary: int, merge_id: int) -> dict[str, Any]:
 
 
 def _log(
-    ws: Workspace,
+    ingestor: Ingestor,
     now: dt.datetime,
     blocked: list[dict[str, Any]],
     entries: list[dict[str, Any]],
@@ -426,7 +457,7 @@ def _log(
             "detail": [json.dumps({k: v for k, v in r.items() if k != "decision"}) for r in rows],
         }
     )
-    repo.log_identity(ws.db, frame, first, now)
+    repo.log_identity(ingestor.db, frame, first, now)
 
 
 __all__ = ["IngestBatch", "Ingestor", "combine", "rejections", "write_batch"]

@@ -27,7 +27,7 @@ from engine.catalog.vocab import CHANNELS
 from store import ingest as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from store import Database
 
 CHANNEL_LIST = list(CHANNELS)
 _CHANNEL_SPAN = len(CHANNEL_LIST) + 1  # (profile, channel number) as one integer sort key
@@ -66,9 +66,7 @@ class Regrouping:
     stored: np.ndarray
 
 
-def regroup(
-    lines: Lines, near: dict[str, np.ndarray], gap_us: int
-) -> tuple[np.ndarray, Regrouping]:
+def regroup(lines: Lines, near: repo.NearSessions, gap_us: int) -> tuple[np.ndarray, Regrouping]:
     """Group the lines that need a session, with the stored sessions near them (`near`, from
     store.ingest.sessions_near), into sessions: per (profile, channel), sorted by start, a
     new session begins where the next start is more than the timeout after everything before
@@ -76,15 +74,15 @@ def regroup(
     adding events never splits a session, so the result is the same as grouping all the events
     at once, whatever order and batches they came in. Returns the session key per line (-1
     where none) and the sessions holding a line."""
-    m, nstored = lines.open, len(near["id"])
+    m, nstored = lines.open, len(near.id)
     group = np.concatenate(
         [
-            near["profile_id"].astype(np.int64) * _CHANNEL_SPAN + near["chan"],
+            near.profile_id.astype(np.int64) * _CHANNEL_SPAN + near.chan,
             lines.profile[m] * _CHANNEL_SPAN + lines.chan[m],
         ]
     )
-    start = np.concatenate([near["start_us"].astype(np.int64), lines.us[m]])
-    end = np.concatenate([near["end_us"].astype(np.int64), lines.us[m]])
+    start = np.concatenate([near.start_us.astype(np.int64), lines.us[m]])
+    end = np.concatenate([near.end_us.astype(np.int64), lines.us[m]])
     order = _by_group_then_start(group, start)
     group, start, end = group[order], start[order], end[order]
     # the latest end so far within the group: a stored session may outlast the atoms after it
@@ -100,7 +98,7 @@ def regroup(
     skey[np.flatnonzero(m)[order[is_line] - nstored]] = key_of[session[is_line]]
     firsts = np.flatnonzero(brk)
     lasts = np.r_[firsts[1:] - 1, len(order) - 1] if len(firsts) else firsts
-    weight = np.r_[near["n"].astype(np.int64), np.ones(len(order) - nstored, np.int64)][order]
+    weight = np.r_[near.n.astype(np.int64), np.ones(len(order) - nstored, np.int64)][order]
     return skey, Regrouping(
         profile=group[firsts][holds_line] // _CHANNEL_SPAN,
         started=start[firsts][holds_line],
@@ -122,7 +120,7 @@ def _by_group_then_start(group: np.ndarray, start: np.ndarray) -> np.ndarray:
 
 
 def _tables(
-    found: Regrouping, near: dict[str, np.ndarray], batch: repo.Staging, lines: Lines
+    found: Regrouping, near: repo.NearSessions, batch: repo.Staging, lines: Lines
 ) -> repo.Regrouped:
     """The store's tables for the regrouped sessions: each session; the atoms at its start (a
     line's channel, message id, source, device and properties, which give the session's landing
@@ -138,7 +136,9 @@ def _tables(
     from_lines = narrow.select(columns).take(pa.array(at[found.line[lined]]))
     picked = found.stored[stored]
     from_stored = {
-        name: pa.array(near[name][picked], pa.string()) for name in ("channel", "source", "device")
+        "channel": pa.array(near.channel[picked], pa.string()),
+        "source": pa.array(near.source[picked], pa.string()),
+        "device": pa.array(near.device[picked], pa.string()),
     }
     firsts = pa.concat_tables(
         [
@@ -148,7 +148,7 @@ def _tables(
             ),
         ]
     )
-    stored_id = [pa.nulls(int(lined.sum()), pa.string()), pa.array(near["id"][picked], pa.string())]
+    stored_id = [pa.nulls(int(lined.sum()), pa.string()), pa.array(near.id[picked], pa.string())]
     properties = [_properties(batch.canon, found.line[lined]), pa.nulls(len(picked), pa.string())]
     firsts = (
         firsts.append_column(
@@ -170,7 +170,7 @@ def _tables(
     olds = pa.table(
         {
             "skey": pa.array(found.key[taken], pa.int64()),
-            "old": pa.array(near["id"][found.stored[taken]], pa.string()),
+            "old": pa.array(near.id[found.stored[taken]], pa.string()),
         }
     )
     return repo.Regrouped(sessions, firsts, olds)
@@ -185,26 +185,27 @@ def _properties(canon: pa.Table, lines: np.ndarray) -> pa.Array:
 
 
 def sessionize(
-    ws: Workspace, batch: repo.Staging, lines: Lines
+    db: Database, timeout_minutes: int, batch: repo.Staging, lines: Lines
 ) -> tuple[np.ndarray, repo.Recorded] | None:
     """Compute the staged batch's sessions in the store and record them; returns the session
     key per line (for the events insert) and what was recorded, or None when no line has a
     session (nothing to compute or store). The batch's `narrow` lines are row for row
-    with `lines`, and its `line_profiles` are set. Runs inside the ingestion transaction."""
+    with `lines`, and its `line_profiles` are set; a session ends after `timeout_minutes`
+    without events. Runs inside the ingestion transaction."""
     explicit = bool(lines.explicit.any())
     opened = bool(lines.open.any())
     if not explicit and not opened:
         return None
-    gap = int(dt.timedelta(minutes=ws.settings.session_timeout_minutes) / _MICROSECOND)
-    near = repo.sessions_near(ws.db, _open_lines(lines), CHANNEL_LIST, gap) if opened else None
+    gap = int(dt.timedelta(minutes=timeout_minutes) / _MICROSECOND)
+    near = repo.sessions_near(db, _open_lines(lines), CHANNEL_LIST, gap) if opened else None
     assert batch.narrow is not None  # staged before sessions
     if near is None:
         skey, computed = np.full(len(lines.line), -1, dtype=np.int64), _NONE_COMPUTED
     else:
         skey, found = regroup(lines, near, gap)
         computed = _tables(found, near, batch, lines)
-    repo.build_sessions(ws.db, batch, computed, explicit)
-    return skey, repo.record_sessions(ws.db, computed.stored.num_rows > 0, explicit)
+    repo.build_sessions(db, batch, computed, explicit)
+    return skey, repo.record_sessions(db, computed.stored.num_rows > 0, explicit)
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -244,45 +245,45 @@ _NONE_COMPUTED = repo.Regrouped(
 )
 
 
-def line_session_ids(ws: Workspace, skey: np.ndarray) -> pa.Array:
+def line_session_ids(db: Database, skey: np.ndarray) -> pa.Array:
     """Per staged line, the id of the session `sessionize` computed for it (null where none),
     from its session key: one sorted lookup, no join over the batch."""
     none = skey < 0
     if none.all():
         return pa.nulls(len(skey), pa.string())
-    got = repo.session_ids(ws.db)
-    keys = np.asarray(got["skey"], dtype=np.int64)
+    got = repo.session_ids(db)
+    keys = np.asarray(got.skey, dtype=np.int64)
     # session keys are row positions of the sorted lines: a direct lookup, no search
     at = np.zeros(int(max(keys.max(), skey.max())) + 1, dtype=np.int64)
     at[keys] = np.arange(len(keys))
     index = pa.array(at[np.maximum(skey, 0)], pa.int64(), mask=none)
-    return pc.take(pa.array(got["id"], pa.string()), index)
+    return pc.take(pa.array(got.id, pa.string()), index)
 
 
-def start_events(ws: Workspace, batch: repo.Staging, staged: int) -> pa.Table | None:
+def start_events(db: Database, batch: repo.Staging, staged: int) -> pa.Table | None:
     """The `session_started` events of the sessions `sessionize` began or renamed (`staged`:
     how many), each at its session's start (message id derived from the session id, so it is
     recorded once) with the session's device and landing page, as rows for the events insert
     (the batch's `events` must be set), counted in their session's event_count; None when
     there are none."""
-    starts = repo.session_starts(ws.db, batch) if staged else None
-    if not starts or not len(starts["id"]):
+    starts = repo.session_starts(db, batch) if staged else None
+    if starts is None or not len(starts.id):
         return None
-    n = len(starts["id"])
-    repo.count_session_starts(ws.db, starts["id"].tolist())
-    first = ws.db.allocate_ids("events", n)
-    session = pa.array(starts["id"], pa.string())
+    n = len(starts.id)
+    repo.count_session_starts(db, starts.id.tolist())
+    first = db.allocate_ids("events", n)
+    session = pa.array(starts.id, pa.string())
     return pa.table(
         {
             "id": pa.array(np.arange(first, first + n), pa.int64()),
             "message_id": pc.binary_join_element_wise("session_started:", session, ""),
-            "ts": pc.cast(pa.array(starts["us"], pa.int64()), pa.timestamp("us")),
-            "channel": pa.array(starts["channel"], pa.string()),
-            "source": pa.array(starts["source"], pa.string()),
+            "ts": pc.cast(pa.array(starts.us, pa.int64()), pa.timestamp("us")),
+            "channel": pa.array(starts.channel, pa.string()),
+            "source": pa.array(starts.source, pa.string()),
             "session_id": session,
-            "profile_id": pa.array(starts["profile_id"], pa.int64()),
+            "profile_id": pa.array(starts.profile_id, pa.int64()),
             "type": pa.array(np.full(n, "session_started", dtype=object), pa.string()),
-            "properties": pa.array(starts["properties"], pa.string()),
+            "properties": pa.array(starts.properties, pa.string()),
             "context": pa.array(np.full(n, "{}", dtype=object), pa.string()),
         }
     )

@@ -1,6 +1,6 @@
 """Traits naming a registered custom property (engine/catalog/service.py) or a standard one with a
 vocabulary (lifecycle, source, platform): each distinct value is validated once through
-`ws.catalog.validate_properties`, like a manual edit; a refused value rejects its message with
+`Catalog.validate_properties`, like a manual edit; a refused value rejects its message with
 the catalog's reason, an accepted custom one is written to the property's typed column. Other
 non-standard traits stay in the `properties` JSON (store/ingest.apply_traits)."""
 
@@ -18,19 +18,20 @@ from kith_errors import ValidationError
 from store import ingest as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from store import Database
 
 
-def check(ws: Workspace, batch: repo.Staging) -> tuple[dict[str, str], bool]:
+def check(db: Database, catalog: Catalog, batch: repo.Staging) -> tuple[dict[str, str], bool]:
     """Validate the registered properties among the traits of the batch's input into its
     `trait_check` (key, value, reason, typed), which staging reads the refused values from.
     Returns the registered properties' types by name, and whether there was anything to check
     (no registered property among the traits: nothing)."""
-    types: dict[str, str] = {name: d.type for name, d in ws.catalog.custom().items()}
-    pairs = repo.bad_trait_values(ws.db, batch, sorted(CHOICE_PROPERTIES | set(types)))
+    types: dict[str, str] = {name: d.type for name, d in catalog.custom().items()}
+    pairs = repo.bad_trait_values(db, batch, sorted(CHOICE_PROPERTIES | set(types)))
     if not pairs:
         return types, False
-    rows = [checked(ws, key, value) for key, value in pairs]
+    rows = [checked(catalog, key, value) for key, value in pairs]
     batch.put(
         trait_check=pa.table(
             {name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(_COLUMNS)}
@@ -42,10 +43,10 @@ def check(ws: Workspace, batch: repo.Staging) -> tuple[dict[str, str], bool]:
 _COLUMNS = ("key", "value", "reason", "typed")
 
 
-def checked(ws: Workspace, key: str, value: str) -> tuple[str, str, str | None, str | None]:
+def checked(catalog: Catalog, key: str, value: str) -> tuple[str, str, str | None, str | None]:
     """(key, JSON value, why the catalog refuses it or None, the value as its column's text)."""
     try:
-        clean = ws.catalog.validate_properties({key: json.loads(value)})
+        clean = catalog.validate_properties({key: json.loads(value)})
     except ValidationError as err:
         problems = err.details.get("errors") or [{"message": err.message}]
         return key, value, f"invalid trait {problems[0]['message']}", None
@@ -63,10 +64,10 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def apply(ws: Workspace, batch: repo.Staging, types: dict[str, str]) -> list[str]:
+def apply(db: Database, batch: repo.Staging, types: dict[str, str]) -> list[str]:
     """Write the batch's latest typed trait values (staged in the store) to their columns;
     returns the properties written, which the JSON merge then leaves out."""
-    names = repo.typed_trait_keys(ws.db, sorted(types)) if types else []
+    names = repo.typed_trait_keys(db, sorted(types)) if types else []
     for name in names:
-        repo.write_typed_trait(ws.db, batch, name, SQL_TYPES[types[name]])
+        repo.write_typed_trait(db, batch, name, SQL_TYPES[types[name]])
     return names

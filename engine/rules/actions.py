@@ -52,7 +52,11 @@ from store import ingest as ingest_repo
 from store import rules as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from engine.changes import Commit
+    from engine.profiles.consent import Consent
+    from engine.segments.service import Segments
+    from store import Database
 
 MAX_DEPTH = 5  # rules emitting events that trigger rules: at most this many levels
 
@@ -94,9 +98,18 @@ def _plain(value: Any) -> Any:
 
 
 class Actions:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self.writes = PropertyWrites(ws)
+    """The rules' actions over the database, checked against the catalog; lists change
+    through `segments`, consent through `consent`; emitted events go to `commit`."""
+
+    def __init__(
+        self, db: Database, catalog: Catalog, segments: Segments, consent: Consent, commit: Commit
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.segments = segments
+        self.consent = consent
+        self.commit = commit
+        self.writes = PropertyWrites(db)
         self._emits: list[Emit] = []
         self._notes: list[pd.DataFrame] = []
         self._members: list[_Membership] = []
@@ -127,9 +140,11 @@ class Actions:
         rules on each (after the rules' transaction: a batch commits before its rules run)."""
         pending, self._emits = self._emits, []
         for depth in sorted({e.depth for e in pending}):
-            batch = emits.store(self.ws, [e for e in pending if e.depth == depth], depth)
+            batch = emits.store(
+                self.db, self.catalog, [e for e in pending if e.depth == depth], depth
+            )
             if batch is not None:
-                self.ws.commit(Change.ingested(batch))
+                self.commit(Change.ingested(batch))
 
     def apply(self, actions: tuple[Action, ...], firing: Firing) -> str:
         """Apply the actions in order; the outcome is 'applied' or 'loop_bound' (an emit
@@ -158,7 +173,7 @@ class Actions:
         frame = pd.concat(notes, ignore_index=True) if notes else None
         counts = {"notifications": 0 if frame is None else len(frame)}
         counts |= {AUDIT_IDS: self.writes.staged} | (extra or {})
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             first = ingest_repo.allocate(db, counts)
             if frame is not None:
@@ -189,12 +204,12 @@ class Actions:
         if isinstance(action.value, EventRef):
             column = firing.refs[action.value.path.dotted]
             targets = targets[targets[column].notna()].rename(columns={column: "v"})
-            targets = targets.assign(v=checks.coerced(self.ws, action.prop, targets["v"]))
+            targets = targets.assign(v=checks.coerced(self.catalog, action.prop, targets["v"]))
             write = Write(
                 action.prop, "set_from_event", None, targets[["profile_id", "v"]], firing.actor
             )
         else:
-            value = checks.coerced_value(self.ws, action.prop, action.value.value)
+            value = checks.coerced_value(self.catalog, action.prop, action.value.value)
             write = Write(action.prop, "set", _scalar(value), targets[["profile_id"]], firing.actor)
         self.writes.queue(write)
 
@@ -214,7 +229,7 @@ class Actions:
         self._members.append(_Membership("label", label, action.remove, firing))
 
     def _list(self, action: ListAction, firing: Firing) -> None:
-        if self.ws.segments.get(action.list_name)["kind"] != "static":
+        if self.segments.get(action.list_name)["kind"] != "static":
             raise ValidationError(
                 f'segment "{action.list_name}" is not a static list; only lists take members'
             )
@@ -232,25 +247,25 @@ class Actions:
             self._apply_labels(labels.rename(columns={"name": "label"}), now)
         lists = final[final["kind"] == "list"]
         for (name, remove, actor), group in lists.groupby(["name", "remove", "actor"]):
-            segments = self.ws.segments
+            segments = self.segments
             change = segments.remove_members if remove else segments.add_members
             change(str(name), group["profile_id"].tolist(), str(actor))
 
     def _apply_labels(self, frame: pd.DataFrame, now: dt.datetime) -> None:
-        """One DELETE and one INSERT for every label change, audited like ws.labels does."""
+        """One DELETE and one INSERT for every label change, audited like `Labels` does."""
         ops = pa.Table.from_pandas(
             frame[["profile_id", "label", "actor", "remove"]], preserve_index=False
         )
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             staged = repo.apply_labels(db, ops, now, bool(frame["remove"].any()))
         self.writes.staged += staged
         if staged:
-            self.ws.catalog.invalidate()  # the language checks label names against those in use
+            self.catalog.invalidate()  # the language checks label names against those in use
 
     def _consent(self, action: SetConsent, firing: Firing) -> None:
         for profile_id in firing.profile_ids:  # the consent log is per profile and channel
-            self.ws.consent.set(
+            self.consent.set(
                 profile_id,
                 action.channel,
                 action.status,
@@ -269,7 +284,7 @@ class Actions:
 
     def _webhook(self, action: CallWebhook, firing: Firing) -> None:
         frame = _base(firing).assign(url=action.url)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             repo.enqueue_webhooks(db, frame, db.allocate_ids("webhooks", len(frame)), firing.rule)
 

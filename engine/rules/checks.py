@@ -1,7 +1,7 @@
 """Rule property writes checked like a manual edit, before any of a firing's actions apply.
 
 A rule's `set`, `unset` and `increment` of a standard or registered property go through the
-catalog's own value check (engine/catalog/values.py, the one `ws.profiles.update` uses): the
+catalog's own value check (engine/catalog/values.py, the one `Profiles.update` uses): the
 type, the allowed values, the pattern, the range and whether it may be emptied. A firing whose
 write is refused does nothing at all and is logged with the reason (`refused: ...`); the others
 apply with the value as the catalog stores it (an email lower-cased, a phone in E.164).
@@ -24,7 +24,7 @@ from engine.models import PropertyDefinition
 from store.db import Database
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
 
 REFUSED = "refused: "  # the firing log's outcome prefix for a refused write
 
@@ -38,39 +38,43 @@ class Checked:
 
 
 def check_writes(
-    ws: Workspace, actions: tuple[Action, ...], frame: pd.DataFrame, refs: dict[str, str]
+    db: Database,
+    catalog: Catalog,
+    actions: tuple[Action, ...],
+    frame: pd.DataFrame,
+    refs: dict[str, str],
 ) -> Checked:
     """Split `frame` (one row per firing) by whether every property write of `actions` passes
     the catalog's check for that row; `refs` maps `event.<path>` to the frame's columns."""
     writes = [a for a in actions if isinstance(a, SetProperty | UnsetProperty | Increment)]
     if frame.empty or not writes:
         return Checked(frame, frame.iloc[0:0].assign(reason=""))
-    custom = ws.catalog.custom()
+    custom = catalog.custom()
     checked = [a for a in writes if _defined(a.prop, custom)]
     reasons = pd.Series(None, index=frame.index, dtype=object)
-    choices = ws.catalog.choices()
+    choices = catalog.choices()
     for action in checked:
-        found = _reasons(ws, action, frame, refs, custom, choices)
+        found = _reasons(db, action, frame, refs, custom, choices)
         reasons = reasons.fillna(found)
     bad = reasons.notna().to_numpy()
     refused = frame[bad].assign(reason=reasons[bad].to_numpy())
     return Checked(frame[~bad], refused)
 
 
-def coerced_value(ws: Workspace, prop: Path, value: Any) -> Any:
+def coerced_value(catalog: Catalog, prop: Path, value: Any) -> Any:
     """A literal value (checked already: it passes) as the catalog stores it."""
-    custom = ws.catalog.custom()
+    custom = catalog.custom()
     if not _defined(prop, custom):
         return value
-    return checked_value(prop.dotted, value, custom, [], ws.catalog.choices())
+    return checked_value(prop.dotted, value, custom, [], catalog.choices())
 
 
-def coerced(ws: Workspace, prop: Path, values: pd.Series) -> pd.Series:
+def coerced(catalog: Catalog, prop: Path, values: pd.Series) -> pd.Series:
     """The values (checked already: they pass) as the catalog stores them."""
-    custom = ws.catalog.custom()
+    custom = catalog.custom()
     if not _defined(prop, custom) or values.empty:
         return values
-    choices = ws.catalog.choices()
+    choices = catalog.choices()
     stored = {v: checked_value(prop.dotted, v, custom, [], choices) for v in pd.unique(values)}
     return values.map(stored).astype(object)
 
@@ -83,7 +87,7 @@ def _defined(prop: Path, custom: dict[str, PropertyDefinition]) -> bool:
 
 
 def _reasons(
-    ws: Workspace,
+    db: Database,
     action: SetProperty | UnsetProperty | Increment,
     frame: pd.DataFrame,
     refs: dict[str, str],
@@ -95,7 +99,7 @@ def _reasons(
     if isinstance(action, UnsetProperty):
         return _same(frame, _reason(name, None, custom, choices))
     if isinstance(action, Increment):
-        return _increments(ws, action, frame, custom, choices)
+        return _increments(db, action, frame, custom, choices)
     if isinstance(action.value, EventRef):
         values = frame[refs[action.value.path.dotted]]
         present = values.notna()  # an event without the property writes nothing
@@ -105,7 +109,7 @@ def _reasons(
 
 
 def _increments(
-    ws: Workspace,
+    db: Database,
     action: Increment,
     frame: pd.DataFrame,
     custom: dict[str, PropertyDefinition],
@@ -115,7 +119,7 @@ def _increments(
     checked like an edit to that value."""
     name = action.prop.dotted
     ids, counts = np.unique(frame["profile_id"].to_numpy("int64"), return_counts=True)
-    current = _current_values(ws.db, name, ids.tolist())
+    current = _current_values(db, name, ids.tolist())
     verdicts = {
         int(pid): _reason(
             name, _number(current.get(int(pid))) + action.by * int(n), custom, choices

@@ -4,7 +4,7 @@ An emitted event belongs to that profile directly, whatever identities it has (n
 say, after an import without keys), so it is written without identity resolution: one staging
 INSERT per emit action from its firing frame, then one INSERT into `events` for the whole level
 (message ids say rule, event and cause, so a replayed firing is not stored twice). The batch
-then goes through `ws.commit` like any other, and its rules run one level deeper.
+then goes through the commit path like any other, and its rules run one level deeper.
 
 Emitted events pass the same check as every other door (engine/ingest/schemas.py): when the
 rule fires, `check` works out each firing's emitted properties exactly as they would be stored
@@ -34,7 +34,8 @@ from store import ingest as ingest_repo
 from store import rules as repo
 
 if TYPE_CHECKING:
-    from engine.workspace import Workspace
+    from engine.catalog.service import Catalog
+    from store import Database
 
 _CASTS = {"number": "DOUBLE", "boolean": "BOOLEAN"}
 _ROW = "kith_row"  # a firing row's position, added to the frame the check reads
@@ -51,19 +52,23 @@ class Emit:
 
 
 def check(
-    ws: Workspace, actions: tuple[Action, ...], checked: Checked, refs: dict[str, str]
+    db: Database,
+    catalog: Catalog,
+    actions: tuple[Action, ...],
+    checked: Checked,
+    refs: dict[str, str],
 ) -> Checked:
     """`checked` with the firings whose emitted event the workspace's event schemas refuse
     moved from `passed` to `refused` (reason `emit <type>: <why>`)."""
     emitted = [a for a in actions if isinstance(a, EmitEvent)]
     frame = checked.passed
-    screening = ws.catalog.screening().refusing()
+    screening = catalog.screening().refusing()
     if not emitted or frame.empty or screening is None:  # nothing could be refused
         return checked
     numbered = frame.assign(**{_ROW: np.arange(len(frame))})
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for action in emitted:
-        rows = _payloads(ws, action, numbered, refs)
+        rows = _payloads(db, catalog, action, numbered, refs)
         refused = ingest_schemas.screen(rows, screening).refused.to_pylist()
         found = [None if r is None else f"{EMIT_REFUSED}{action.event}: {r}" for r in refused]
         at = rows["_line"].to_numpy()
@@ -76,30 +81,30 @@ def check(
 
 
 def _payloads(
-    ws: Workspace, action: EmitEvent, frame: pd.DataFrame, refs: dict[str, str]
+    db: Database, catalog: Catalog, action: EmitEvent, frame: pd.DataFrame, refs: dict[str, str]
 ) -> pa.Table:
     """Per firing row, the event the action would emit: `_line` (the row's position), type
     and properties as they would be stored."""
     params: dict[str, Any] = {"e_type": action.event}
-    types = ws.catalog.dsl_schema().event_types.get(action.event, {})
+    types = catalog.dsl_schema().event_types.get(action.event, {})
     query = exp.select(
         exp.alias_(exp.column(_ROW, "f"), "_line"),
         exp.alias_(exp.Placeholder(this="e_type"), "type"),
         exp.alias_(exp.cast(_properties(action, refs, params, types), "VARCHAR"), "properties"),
     ).from_(exp.to_table(repo.FIRINGS).as_("f"))
-    return repo.emitted_payloads(ws.db, frame, query, params)
+    return repo.emitted_payloads(db, frame, query, params)
 
 
-def store(ws: Workspace, emits: list[Emit], depth: int) -> IngestBatch | None:
+def store(db: Database, catalog: Catalog, emits: list[Emit], depth: int) -> IngestBatch | None:
     """Write the emitted events of one level as one batch (those that break their schema
     under `warn` flagged); None when nothing was new."""
-    db, now = ws.db, emits[0].firing.now
+    now = emits[0].firing.now
     with db.transaction():
         repo.create_emit_stage(db)
         for emit in emits:
-            _stage(ws, emit)
+            _stage(db, catalog, emit)
         staged = repo.staged_emits(db)
-        screened = ingest_schemas.screen(staged, ws.catalog.screening())
+        screened = ingest_schemas.screen(staged, catalog.screening())
         wanted = sum(len(e.firing.frame) for e in emits)
         first = ingest_repo.allocate(db, {"batches": 1, "events": wanted})
         profiles = repo.insert_emitted(db, first["events"], first["batches"], now)
@@ -123,12 +128,12 @@ def _flags(staged: pa.Table, screened: ingest_schemas.Screened) -> pa.Table:
     )
 
 
-def _stage(ws: Workspace, emit: Emit) -> None:
+def _stage(db: Database, catalog: Catalog, emit: Emit) -> None:
     """One row per firing row: its profile, the event type, message id and properties."""
     params: dict[str, Any] = {}
-    types = ws.catalog.dsl_schema().event_types.get(emit.action.event, {})
+    types = catalog.dsl_schema().event_types.get(emit.action.event, {})
     query = exp.insert(_rows(emit, params, types), repo.EMIT_STAGE)
-    repo.stage_emitted(ws.db, emit.firing.frame, query, params)
+    repo.stage_emitted(db, emit.firing.frame, query, params)
 
 
 def _rows(emit: Emit, params: dict[str, Any], types: Mapping[str, str]) -> exp.Select:

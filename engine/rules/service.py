@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,7 @@ from sqlglot import exp
 import dsl
 from dsl.ast import EventTrigger, Rule, ScheduleTrigger, SegmentTrigger
 from dsl.schema import Schema
-from engine.changes import Change, ChangeKind
+from engine.changes import Change, ChangeKind, Commit
 from engine.clock import as_of_or_now, to_utc, utcnow
 from engine.compiler import Context
 from engine.rules import deps as rule_deps
@@ -47,69 +49,97 @@ from store import rules as repo
 from store.db import Prepared
 
 if TYPE_CHECKING:
+    from engine.admin.settings import Settings
     from engine.batch import IngestBatch
+    from engine.catalog.service import Catalog
+    from engine.profiles.consent import Consent
     from engine.segments.membership import SegmentChanges
-    from engine.workspace import Workspace
+    from engine.segments.service import Segments
+    from store import Database
 
 _PLANS = 64  # firing queries kept rendered (rule sets x schemas; a workspace uses a few)
 _FIRING_COLUMNS = ["profile_id", "event_id", "ts"]
 _DATABASE_REFUSED = "error: the database refused an action (see the server log)"
+# collects the changes committed on this thread inside the block instead of running them
+HoldCommits = Callable[[], AbstractContextManager[builtins.list[Change]]]
 
 
 class Rules(RuleActivity):
-    def __init__(self, ws: Workspace) -> None:
-        super().__init__(ws)
+    """The rules over the database, the settings (webhooks), the catalog (checks, the
+    language's schema) and the segments (firing context, lists); `consent` takes their consent
+    actions. The commit path comes as three callables: `commit` runs what follows a change,
+    `hold_commits` collects the changes the rules' own writes commit until their transaction is
+    in, and `clock` is the commit path's "now"."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        catalog: Catalog,
+        segments: Segments,
+        consent: Consent,
+        *,
+        commit: Commit,
+        hold_commits: HoldCommits,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        super().__init__(db, settings)
+        self.catalog = catalog
+        self.segments = segments
+        self.commit = commit
+        self.hold_commits = hold_commits
+        self.clock = clock
         self._plans: dict[tuple[tuple[int, str], ...], _Plan] = {}
-        self._actions = Actions(ws)
+        self._actions = Actions(db, catalog, segments, consent, commit)
 
     # ---- managing rules ----------------------------------------------------------------------
 
     def parse(self, source: str) -> Rule:
         """Parse and check a rule against the workspace's names (raises a DslError)."""
         rule = dsl.parse_rule(source)
-        dsl.check_rule(rule, self.ws.catalog.dsl_schema(), source)
+        dsl.check_rule(rule, self.catalog.dsl_schema(), source)
         return rule
 
-    def add(self, name: str, source: str, *, priority: int = 100, enabled: bool = True) -> dict:
+    def add(
+        self, name: str, source: str, *, priority: int = 100, enabled: bool = True
+    ) -> repo.RuleRow:
         if not name.strip():
             raise ValidationError("a rule needs a name")
         self.parse(source)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             if repo.get(db, name) is not None:
                 raise Conflict(f"there is already a rule named {name!r}", details={"name": name})
-            row = {"id": db.allocate_ids("rules", 1), "name": name, "source": source}
-            repo.insert(
-                db, {**row, "priority": priority, "enabled": enabled, "created_at": utcnow()}
-            )
+            rule_id = db.allocate_ids("rules", 1)
+            repo.insert(db, repo.NewRule(rule_id, name, source, priority, enabled, utcnow()))
         return self.get(name)
 
-    def get(self, name: str) -> dict[str, Any]:
-        found = repo.get(self.ws.db, name)
+    def get(self, name: str) -> repo.RuleRow:
+        found = repo.get(self.db, name)
         if found is None:
             raise NotFound(f"there is no rule named {name!r}", details={"name": name})
         return found
 
     def list(self) -> pd.DataFrame:
-        return repo.all_rules(self.ws.db)
+        return repo.all_rules(self.db)
 
     def enable(self, name: str) -> None:
         self.get(name)
-        repo.set_enabled(self.ws.db, name, True)
+        repo.set_enabled(self.db, name, True)
 
     def disable(self, name: str) -> None:
         self.get(name)
-        repo.set_enabled(self.ws.db, name, False)
+        repo.set_enabled(self.db, name, False)
 
     def delete(self, name: str) -> None:
         """Remove the rule; its firing log stays (append-only)."""
         self.get(name)
-        repo.delete(self.ws.db, name)
+        repo.delete(self.db, name)
 
     def log(self, name: str | None = None, *, limit: int = 100) -> pd.DataFrame:
         if name is not None:
             self.get(name)
-        return repo.runs(self.ws.db, name, limit)
+        return repo.runs(self.db, name, limit)
 
     # ---- running -----------------------------------------------------------------------------
 
@@ -117,23 +147,23 @@ class Rules(RuleActivity):
         """Fire the rules a committed change triggers: an ingestion batch's event rules, and the
         entering/leaving rules of the segments someone entered or left, whatever the change.
         What the rules write is committed in turn, one chain level deeper, at the same moment."""
-        now = change.as_of or self.ws.clock()
+        now = change.as_of or self.clock()
         if change.batch is not None:
             batch = change.batch
             self._run(self._batch_rules(batch), batch.batch_id, change.depth, moved, now)
         elif moved:
             self._run(self._segment_rules(moved), None, change.depth, moved, now)
 
-    def _batch_rules(self, batch: IngestBatch) -> builtins.list[tuple[dict[str, Any], Rule]]:
+    def _batch_rules(self, batch: IngestBatch) -> builtins.list[tuple[repo.RuleRow, Rule]]:
         """The enabled event and segment rules, less event rules whose trigger type is not in
         the batch."""
         active = self._active((EventTrigger, SegmentTrigger))
         if any(_event_rule(rule) for _, rule in active):  # skip rules with no trigger event
-            present = set(repo.batch_event_types(self.ws.db, batch.batch_id))
+            present = set(repo.batch_event_types(self.db, batch.batch_id))
             active = [(r, rule) for r, rule in active if _triggered(rule, present)]
         return active
 
-    def _segment_rules(self, moved: SegmentChanges) -> builtins.list[tuple[dict[str, Any], Rule]]:
+    def _segment_rules(self, moved: SegmentChanges) -> builtins.list[tuple[repo.RuleRow, Rule]]:
         """The enabled entering/leaving rules of the segments someone entered or left."""
         entered = {name for name, _ in moved.entered}
         exited = {name for name, _ in moved.exited}
@@ -146,7 +176,7 @@ class Rules(RuleActivity):
 
     def _run(
         self,
-        active: builtins.list[tuple[dict[str, Any], Rule]],
+        active: builtins.list[tuple[repo.RuleRow, Rule]],
         batch_id: int | None,
         depth: int,
         moved: SegmentChanges,
@@ -154,10 +184,10 @@ class Rules(RuleActivity):
     ) -> None:
         if not active:
             return
-        with self.ws.db.writing():  # the queued actions are shared with the server's clock
-            with self.ws.holding_commits() as held:
+        with self.db.writing():  # the queued actions are shared with the server's clock
+            with self.hold_commits() as held:
                 try:  # one transaction for all the rules: one commit instead of dozens
-                    with self.ws.db.transaction():
+                    with self.db.transaction():
                         self._run_batch(active, batch_id, depth, moved, now, shared=True)
                 except StoreError:  # a database error aborted it: rule by rule, each on its own
                     self._run_batch(active, batch_id, depth, moved, now, shared=False)
@@ -172,18 +202,18 @@ class Rules(RuleActivity):
         removed = set().union(*(c.removed_ids for c in held))
         if ids or removed:
             change = Change.of(ChangeKind.RULE_WRITE, ids, removed_ids=removed, depth=depth + 1)
-            self.ws.commit(replace(change, as_of=now))
+            self.commit(replace(change, as_of=now))
 
     def _run_batch(
         self,
-        active: builtins.list[tuple[dict[str, Any], Rule]],
+        active: builtins.list[tuple[repo.RuleRow, Rule]],
         batch_id: int | None,
         depth: int,
         changes: SegmentChanges,
         now: dt.datetime,
         shared: bool,
     ) -> None:
-        schema = self.ws.segments.schema()
+        schema = self.segments.schema()
         self._actions.writes.follow(schema.properties)
         self._actions.drop_emits()
         self._actions.discard()
@@ -196,7 +226,7 @@ class Rules(RuleActivity):
         runs: builtins.list[_Run] = []
         try:
             for row, rule in active:
-                frame = upfront.get(int(row["id"]))
+                frame = upfront.get(row.id)
                 if frame is None:
                     self._actions.flush_for(rule_deps.reads(rule.condition), now)
                     frame = self._turn_firings(row, rule, batch_id, changes, now, schema)
@@ -208,7 +238,7 @@ class Rules(RuleActivity):
 
     def _turn_firings(
         self,
-        row: dict[str, Any],
+        row: repo.RuleRow,
         rule: Rule,
         batch_id: int | None,
         changes: SegmentChanges,
@@ -217,7 +247,7 @@ class Rules(RuleActivity):
     ) -> pd.DataFrame:
         if isinstance(rule.trigger, EventTrigger):
             assert batch_id is not None  # event rules run only for a batch
-            return self._firings([(row, rule)], schema, now, batch_id)[int(row["id"])]
+            return self._firings([(row, rule)], schema, now, batch_id)[row.id]
         return self._segment_firings(rule, changes, now, schema)
 
     def run_schedules(self, as_of: dt.datetime | None = None) -> dict[str, int]:
@@ -228,39 +258,39 @@ class Rules(RuleActivity):
         failed: builtins.list[str] = []
         if not any(due(row, rule, now) for row, rule in self._active((ScheduleTrigger,))):
             return fired  # the server asks every second: nothing due, no lock taken
-        with self.ws.db.writing():  # the queued actions are shared with the ingest thread
-            self._actions.writes.follow(self.ws.segments.schema().properties)
+        with self.db.writing():  # the queued actions are shared with the ingest thread
+            self._actions.writes.follow(self.segments.schema().properties)
             for row, rule in self._active((ScheduleTrigger,)):  # read again under the lock
                 if not due(row, rule, now):
                     continue
                 try:
-                    fired[str(row["name"])] = self._run_schedule(row, rule, now)
+                    fired[row.name] = self._run_schedule(row, rule, now)
                 except KithError as err:  # the others still run; this one waits a period
-                    repo.set_scheduled(self.ws.db, row["id"], now)
-                    failed.append(f"{row['name']}: {err.message}")
+                    repo.set_scheduled(self.db, row.id, now)
+                    failed.append(f"{row.name}: {err.message}")
         if failed:
             raise RuleFailed(
                 "schedule rules failed: " + "; ".join(failed), details={"fired": fired}
             )
         return fired
 
-    def _run_schedule(self, row: dict[str, Any], rule: Rule, now: dt.datetime) -> int:
+    def _run_schedule(self, row: repo.RuleRow, rule: Rule, now: dt.datetime) -> int:
         """One due schedule rule: its actions, its log and the time it ran commit together, so
         a crash leaves it done or still due, never done twice; returns its firings."""
         frame = self._profile_firings(rule, now, None)
         self._actions.drop_emits()
-        with self.ws.holding_commits() as held:
+        with self.hold_commits() as held:
             try:
-                with self.ws.db.transaction():
+                with self.db.transaction():
                     runs = self._fire(row, rule, frame, 0, now, shared=True)
                     self._write_log(runs, now, 0)
-                    repo.set_scheduled(self.ws.db, row["id"], now)
+                    repo.set_scheduled(self.db, row.id, now)
             except StoreError:
                 self._actions.discard()
                 self._actions.drop_emits()
                 self._actions.take_touched()  # rolled back: nothing to commit
-                failed = _Run(int(row["id"]), describe(rule.actions), frame, _DATABASE_REFUSED)
-                with self.ws.db.transaction():
+                failed = _Run(row.id, describe(rule.actions), frame, _DATABASE_REFUSED)
+                with self.db.transaction():
                     self._write_log([failed], now, 0)
                 raise
         self._commit_writes(held, 0, now)
@@ -278,7 +308,7 @@ class Rules(RuleActivity):
         elif isinstance(rule.trigger, SegmentTrigger):
             trig = rule.trigger
             change = "entered" if trig.change == "entering" else "exited"
-            moved = repo.segment_changes(self.ws.db, trig.segment, change, lo, hi)
+            moved = repo.segment_changes(self.db, trig.segment, change, lo, hi)
             frame = self._profile_firings(rule, hi, moved)
         else:
             frame = self._profile_firings(rule, hi, None)
@@ -289,18 +319,18 @@ class Rules(RuleActivity):
     # ---- internals ---------------------------------------------------------------------------
 
     def _rule_for(self, name_or_source: str) -> Rule:
-        found = repo.get(self.ws.db, name_or_source)
-        return self.parse(found["source"] if found else name_or_source)
+        found = repo.get(self.db, name_or_source)
+        return self.parse(found.source if found else name_or_source)
 
-    def _active(self, kinds: tuple[type, ...]) -> builtins.list[tuple[dict[str, Any], Rule]]:
+    def _active(self, kinds: tuple[type, ...]) -> builtins.list[tuple[repo.RuleRow, Rule]]:
         """Enabled rules with one of the trigger kinds, parsed once per source text."""
-        rows = repo.enabled(self.ws.db)
+        rows = repo.enabled(self.db)
         parsed = [(row, self._cached(row)) for row in rows]
         return [(row, rule) for row, rule in parsed if isinstance(rule.trigger, kinds)]
 
     def _firings(
         self,
-        rules: builtins.list[tuple[dict[str, Any], Rule]],
+        rules: builtins.list[tuple[repo.RuleRow, Rule]],
         schema: Schema,
         now: dt.datetime,
         batch_id: int | None,
@@ -310,36 +340,36 @@ class Rules(RuleActivity):
         if not rules:
             return {}
         plan = self._union(rules, schema, now)
-        frame = self.ws.db.df(plan.sql, plan.ctx.params_at(now) | {BATCH: batch_id})
+        frame = self.db.df(plan.sql, plan.ctx.params_at(now) | {BATCH: batch_id})
         ids = frame["rule_id"].to_numpy("int64")
         found = {}
         for row, _ in rules:
-            rule_id = int(row["id"])
+            rule_id = row.id
             lo, hi = np.searchsorted(ids, [rule_id, rule_id + 1])
             found[rule_id] = frame.iloc[lo:hi] if hi > lo else _empty()
         return found
 
     def _union(
-        self, rules: builtins.list[tuple[dict[str, Any], Rule]], schema: Schema, now: dt.datetime
+        self, rules: builtins.list[tuple[repo.RuleRow, Rule]], schema: Schema, now: dt.datetime
     ) -> _Plan:
         """The firing query's text, compiled once for a set of rules and a language schema
         (rendering it costs more than running it); not kept when a condition inlines a saved
         segment, whose definition may change under the same schema."""
-        key = tuple((int(row["id"]), str(row["source"])) for row, _ in rules)
+        key = tuple((row.id, row.source) for row, _ in rules)
         cached = self._plans.get(key)
         if cached is not None and cached.schema == schema:
             return cached
-        ctx = self.ws.segments.context(now, schema)
+        ctx = self.segments.context(now, schema)
         paths = sorted({p.dotted: p for _, r in rules for p in event_refs(r.actions)}.items())
         branches = []
         for row, rule in rules:
             query = event_select(ctx, rule, [p for _, p in paths], batch_id=0)
             query = conditioned(query, ctx, rule, "e")
-            rule_id = exp.alias_(exp.Literal.number(int(row["id"])), "rule_id")
+            rule_id = exp.alias_(exp.Literal.number(row.id), "rule_id")
             branches.append(query.select(rule_id, copy=False))
         union = branches[0] if len(branches) == 1 else exp.union(*branches, distinct=False)
         ordered = exp.select("*").from_(union.subquery("f")).order_by("rule_id")
-        plan = _Plan(key, schema, self.ws.db.prepare(ordered), ctx)
+        plan = _Plan(key, schema, self.db.prepare(ordered), ctx)
         if len(self._plans) >= _PLANS:
             self._plans.clear()
         if not any(rule_deps.reads(r.condition).all for _, r in rules):
@@ -357,7 +387,7 @@ class Rules(RuleActivity):
     ) -> pd.DataFrame:
         """The trigger's events (of one batch, or from `start` to `now`) whose profile meets the
         condition now, with the event properties the actions read."""
-        ctx = self.ws.segments.context(now, schema)
+        ctx = self.segments.context(now, schema)
         query = event_select(ctx, rule, event_refs(rule.actions), batch_id=batch_id, start=start)
         return self._with_condition(query, ctx, rule, "e")
 
@@ -382,7 +412,7 @@ class Rules(RuleActivity):
         """Profiles (all, or the `moved` ones) meeting the condition now; no triggering event."""
         if moved is not None and moved.empty:
             return _empty()
-        ctx = self.ws.segments.context(now, schema)
+        ctx = self.segments.context(now, schema)
         query = exp.select(exp.alias_(exp.column("id", "p"), "profile_id")).from_(
             exp.to_table("profiles").as_("p")
         )
@@ -398,11 +428,11 @@ class Rules(RuleActivity):
     def _with_condition(
         self, query: exp.Select, ctx: Context, rule: Rule, alias: str
     ) -> pd.DataFrame:
-        return self.ws.db.df(conditioned(query, ctx, rule, alias), ctx.params)
+        return self.db.df(conditioned(query, ctx, rule, alias), ctx.params)
 
     def _fire(
         self,
-        row: dict[str, Any],
+        row: repo.RuleRow,
         rule: Rule,
         frame: pd.DataFrame,
         depth: int,
@@ -415,7 +445,7 @@ class Rules(RuleActivity):
         (engine/rules/emits.py); returns the runs to log: those applied (or failed) and those
         refused, per reason. In a `shared` transaction a database error must abort it; alone,
         it is logged."""
-        rule_id, actions = int(row["id"]), describe(rule.actions)
+        rule_id, actions = row.id, describe(rule.actions)
         if frame.empty:
             return [_Run(rule_id, actions, frame, "applied")]
         if depth > MAX_DEPTH:  # rules moving each other's segments: bounded like emits
@@ -424,17 +454,17 @@ class Rules(RuleActivity):
         for column in refs.values():  # segment and schedule firings have no event to read
             if column not in frame:
                 frame = frame.assign(**{column: None})
-        checked = check_writes(self.ws, rule.actions, frame, refs)
-        checked = emits.check(self.ws, rule.actions, checked, refs)
+        checked = check_writes(self.db, self.catalog, rule.actions, frame, refs)
+        checked = emits.check(self.db, self.catalog, rule.actions, checked, refs)
         refused = [
             _Run(rule_id, actions, group.drop(columns="reason"), REFUSED + str(reason))
             for reason, group in checked.refused.groupby("reason", sort=True)
         ]
         if checked.passed.empty:
             return refused
-        firing = Firing(rule_id, str(row["name"]), checked.passed, refs, depth, now)
+        firing = Firing(rule_id, row.name, checked.passed, refs, depth, now)
         try:
-            with self.ws.db.transaction():
+            with self.db.transaction():
                 outcome = self._actions.apply(rule.actions, firing)
         except StoreError:
             if shared:
@@ -452,7 +482,7 @@ class Rules(RuleActivity):
         rules' firings: one INSERT and one UPDATE, ids reserved with the queued changes'."""
         fired = [r for r in runs if not r.frame.empty]
         total = sum(len(r.frame) for r in fired)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             first = self._actions.flush(now, {"rule_runs": total})
             if not fired:
@@ -514,7 +544,7 @@ def _log_meta(runs: list[_Run]) -> pa.Table:
     )
 
 
-def _upfront(active: list[tuple[dict[str, Any], Rule]]) -> list[tuple[dict[str, Any], Rule]]:
+def _upfront(active: list[tuple[repo.RuleRow, Rule]]) -> list[tuple[repo.RuleRow, Rule]]:
     """Event rules whose condition reads nothing the rules before them write."""
     free, written = [], rule_deps.NOTHING
     for row, rule in active:

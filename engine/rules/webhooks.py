@@ -12,7 +12,6 @@ pending deliveries survive a restart. The base wait and the attempts are workspa
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 import httpx
@@ -56,23 +55,22 @@ def deliver(
         return DeliveryStats(**counts)
     with httpx.Client(timeout=timeout) as client:
         for row in due:
-            error = _post(client, row["url"], row["payload"], int(row["id"]))
+            error = _post(client, row.url, row.payload, row.id)
             if error is None:
                 with db.transaction():  # serialised with the other writers of the process
-                    repo.webhook_delivered(db, row["id"], now)
+                    repo.webhook_delivered(db, row.id, now)
                 counts["delivered"] += 1
                 continue
-            attempts = int(row["attempts"]) + 1
+            attempts = row.attempts + 1
             give_up = attempts >= max_attempts
             with db.transaction():
-                repo.webhook_failed(db, row["id"], error, now + backoff(attempts, base), give_up)
+                repo.webhook_failed(db, row.id, error, now + backoff(attempts, base), give_up)
             counts["failed" if give_up else "retrying"] += 1
     return DeliveryStats(**counts)
 
 
-def _post(client: httpx.Client, url: str, payload: str | dict, hook_id: int) -> str | None:
+def _post(client: httpx.Client, url: str, body: str, hook_id: int) -> str | None:
     """None when the receiver accepted the call, else what went wrong."""
-    body = payload if isinstance(payload, str) else json.dumps(payload)
     headers = {"content-type": "application/json", "idempotency-key": f"kith-webhook-{hook_id}"}
     try:
         answer = client.post(url, content=body, headers=headers)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +24,6 @@ from engine.rules.deps import stored_path
 from store import analytics as analytics_repo
 from store import rules as repo
 from store.db import Database, Prepared
-
-if TYPE_CHECKING:
-    from engine.workspace import Workspace
 
 _RENDERED = 64  # statement shapes kept rendered (a workspace's rules make a handful)
 
@@ -53,8 +50,8 @@ class _Change:
 
 
 class PropertyWrites:
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._columns: dict[str, str] | None = None
         self._known: dict[str, Any] = {}
         self._queue: list[Write] = []
@@ -69,7 +66,7 @@ class PropertyWrites:
 
     def columns(self) -> dict[str, str]:
         if self._columns is None:
-            self._columns = analytics_repo.profile_columns(self.ws.db)
+            self._columns = analytics_repo.profile_columns(self.db)
         return self._columns
 
     def queue(self, write: Write) -> None:
@@ -99,7 +96,7 @@ class PropertyWrites:
         properties, both reading one targets frame (profile_id; f<i>: write i applies;
         v<i>: its value or count)."""
         audit, update = self._statements(writes)
-        db = self.ws.db
+        db = self.db
         with db.transaction():
             params = (audit.params, update.params | {"r_now": now})
             self.staged += repo.write_properties(
@@ -131,7 +128,7 @@ class PropertyWrites:
             audit = _audit_insert(writes, changes, params)
             if len(self._rendered) >= _RENDERED:
                 self._rendered.clear()
-            db = self.ws.db
+            db = self.db
             self._rendered[key] = (_prepared(db, audit, params), _prepared(db, update, params))
         return self._rendered[key]
 

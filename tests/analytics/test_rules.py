@@ -197,7 +197,7 @@ def test_disabled_rules_do_not_fire_and_management_errors(ws: Workspace) -> None
     ws.ingest.messages([track("u1", "purchase", {"amount": 2}, messageId="second")])
     assert ws.labels.of(profile(ws, "u1")) == ["buyer"]
     ws.rules.disable("big")
-    assert not ws.rules.get("big")["enabled"]
+    assert not ws.rules.get("big").enabled
     with pytest.raises(Conflict):
         ws.rules.add("big", 'when purchase then add label "buyer"')
     with pytest.raises(DslError) as caught:

@@ -124,8 +124,8 @@ def test_what_the_store_refuses_at_load_time_is_kept_with_its_reason(ws: Workspa
     loaded = ws.intake.load([admitted], last_seq=1)
     assert loaded.report.accepted == 1 and len(loaded.failures) == 1
     [failure] = ws.intake.failures()
-    assert failure["reason"].startswith("no usable identity")
-    assert '"late-blocked"' in failure["message"] and failure["received_at"] == AT
+    assert failure.reason.startswith("no usable identity")
+    assert '"late-blocked"' in failure.message and failure.received_at == AT
     assert ws.intake.failure_count() == 1 and ws.intake.loaded_seq() == 1
 
 

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from engine import Workspace
-from engine.ingest.intake import Intake
 from kith_errors import ValidationError
 
 AT = dt.datetime(2026, 11, 20, 9, 0)
@@ -69,7 +68,7 @@ def test_block_refuses_only_the_events_that_break_the_schema(ws: Workspace) -> N
     assert [(r.line, r.reason) for r in report.rejected] == [(2, LOTS), (4, BOTH)]
     assert report.accepted == 3
     assert _amounts(ws) == [12.5, "7"]
-    admitted = Intake(ws).admit(BATCH, AT)  # the tracking API answers the same, in the same words
+    admitted = ws.intake.admit(BATCH, AT)  # the tracking API answers the same, in the same words
     assert [(r.index, r.reason) for r in admitted.refused] == [(1, LOTS), (3, BOTH)]
 
 

@@ -70,7 +70,7 @@ def test_a_canonical_table_in_chunks_is_stored_line_by_line(ws: Workspace) -> No
     second = from_messages([(3, _msg(3, "bob")), (4, _msg(4, "ana"))], RECEIVED, "api")
     canon = pa.concat_tables([first, second])
     assert canon["_line"].num_chunks == 2
-    report, batch = write_batch(ws, canon, RECEIVED, 0, "api")
+    report, batch = write_batch(ws.ingest, canon, RECEIVED, 0, "api")
     assert batch is not None and report.accepted == 3
     assert [r.line for r in report.rejected] == [2]
     stored = _stored(ws)

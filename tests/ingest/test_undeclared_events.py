@@ -19,7 +19,6 @@ import pytest
 
 from app.cli import main
 from engine import Workspace
-from engine.ingest.intake import Intake
 from kith_errors import ValidationError
 
 AT = dt.datetime(2026, 11, 20, 9, 0)
@@ -75,7 +74,7 @@ def _table(ws: Workspace, _: Path) -> list[tuple[int, str]]:
 
 
 def _admission(ws: Workspace, _: Path) -> list[tuple[int, str]]:
-    return [(r.index + 1, r.reason) for r in Intake(ws).admit(BATCH, AT).refused]
+    return [(r.index + 1, r.reason) for r in ws.intake.admit(BATCH, AT).refused]
 
 
 DOORS: dict[str, Callable[[Workspace, Path], list[tuple[int, str]]]] = {

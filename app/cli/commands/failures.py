@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 
 from app.cli.common import add_json, command, emit, open_workspace
 
@@ -25,10 +26,10 @@ def _failures(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         total, rows = ws.intake.failure_count(), ws.intake.failures(args.limit)
     if args.json:
-        emit({"total": total, "failures": rows}, True)
+        emit({"total": total, "failures": [asdict(row) for row in rows]}, True)
         return 0
     print(f"{total} message(s) accepted but not stored")
     for row in rows:
-        print(f"#{row['id']} received {row['received_at']:%Y-%m-%d %H:%M:%S}: {row['reason']}")
-        print(f"    {row['message']}")
+        print(f"#{row.id} received {row.received_at:%Y-%m-%d %H:%M:%S}: {row.reason}")
+        print(f"    {row.message}")
     return 0
