@@ -1,7 +1,8 @@
 """The Workspace: the one facade the CLI, the HTTP API and the pages use.
 
 A Workspace owns the DuckDB file of this process (`store.Database`). Each capability lives in
-its own module as a service object taking the workspace; they are built on first use, so opening
+its own module as a service object built from the parts it uses (the database, other services,
+the commit path as a callable); the facade only builds and wires them, on first use, so opening
 a workspace stays cheap.
 """
 
