@@ -49,3 +49,12 @@ def test_a_quiet_profile_has_an_empty_summary(ws: Workspace) -> None:
     summary = ws.profiles.engagement(quiet)
     assert summary.last_contact is None and summary.average_csat is None
     assert (summary.purchases, summary.lifetime_value, summary.open_tickets) == (0, 0.0, 0)
+
+
+def test_lifetime_value_is_an_exact_sum(ws: Workspace) -> None:
+    """Amounts are summed as decimals: 166.17 + 19.42 + 14.41 is 200.0, not the
+    199.99999999999997 that doubles added in this order give."""
+    buyer = ws.profiles.create({"email": "buyer@example.com"}).id
+    for amount in (166.17, 19.42, 14.41):
+        add_event(ws, buyer, "purchase", T0, properties={"amount": amount})
+    assert ws.profiles.engagement(buyer, as_of=T0).lifetime_value == 200.0
