@@ -195,7 +195,6 @@ ACTIONS: dict[str, dict[str, str]] = {
         "remove_members": "segments.manage",
         "add_results": "segments.manage",
         "refresh": "segments.manage",
-        "row": "segments.view",
         "stored": "segments.view",
     },
     "events": {

@@ -19,6 +19,7 @@ from engine.segments.service import check_name
 from kith_errors import Conflict, ValidationError
 from store import groups as repo
 from store import segments as segment_repo
+from store.segments import SegmentRow
 
 if TYPE_CHECKING:
     from engine.profiles.service import ProfileFilter, ProfilePage, Profiles
@@ -37,7 +38,7 @@ class Groups:
         return repo.overview(self.db)
 
     def get(self, name: str) -> dict[str, Any]:
-        return self.segments.get(self._row(name)["name"])
+        return self.segments.get(self._row(name).name)
 
     def members(self, name: str, *, limit: int = 50, offset: int = 0) -> ProfilePage:
         """A page of the group's members, as the People list shows them."""
@@ -108,7 +109,7 @@ class Groups:
             raise Conflict(f'there is already a segment or group named "{new_name}"')
         self._unused(name, "rename")
         with self.db.transaction():
-            repo.rename(self.db, row["id"], new_name, utcnow())
+            repo.rename(self.db, row.id, new_name, utcnow())
             audit.record(self, actor, "group", new_name, "rename", "name", name, new_name)
         return self.get(new_name)
 
@@ -118,8 +119,8 @@ class Groups:
         row = self._row(name)
         text = _description(description)
         with self.db.transaction():
-            repo.describe(self.db, row["id"], text, utcnow())
-            before = row["description"]
+            repo.describe(self.db, row.id, text, utcnow())
+            before = row.description
             audit.record(self, actor, "group", name, "describe", "description", before, text)
         return self.get(name)
 
@@ -130,10 +131,10 @@ class Groups:
         self.segments.delete(name)
         audit.record(self, actor, "group", name, "delete")
 
-    def _row(self, name: str) -> dict[str, Any]:
-        row = self.segments.row(name)
-        if row["kind"] != "static":
-            raise ValidationError(f'"{name}" is a {row["kind"]} segment, not a group')
+    def _row(self, name: str) -> SegmentRow:
+        row = self.segments.stored(name)
+        if row.kind != "static":
+            raise ValidationError(f'"{name}" is a {row.kind} segment, not a group')
         return row
 
     def _unused(self, name: str, what: str) -> None:

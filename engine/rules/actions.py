@@ -229,7 +229,7 @@ class Actions:
         self._members.append(_Membership("label", label, action.remove, firing))
 
     def _list(self, action: ListAction, firing: Firing) -> None:
-        if self.segments.get(action.list_name)["kind"] != "static":
+        if self.segments.stored(action.list_name).kind != "static":
             raise ValidationError(
                 f'segment "{action.list_name}" is not a static list; only lists take members'
             )

@@ -297,10 +297,6 @@ class Segments:
             raise Conflict(f'segment "{name}" is used by {", ".join(users)}; change those first')
         repo.delete(self.db, row.id)
 
-    def row(self, name: str) -> dict[str, Any]:
-        """`stored` as a dict of its fields, for callers that index it by name."""
-        return asdict(self.stored(name))
-
     def stored(self, name: str) -> SegmentRow:
         """The saved segment's row; NotFound, with the nearest name, for an unknown one."""
         row = repo.get(self.db, name)
