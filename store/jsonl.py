@@ -13,6 +13,7 @@ objects as JSON)."""
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from store.db import Database
 
@@ -189,7 +190,6 @@ PLAIN_MESSAGES_SQL = (
     + ", ".join(f"{sql} AS {name}" for name, sql in _COLUMNS.items())
     + " FROM parsed WHERE "
     + _PLAIN
-    + " ORDER BY _line"
 )
 
 
@@ -207,7 +207,19 @@ def plain_messages(db: Database, lines: pa.Table) -> pa.Table:
     """The canonical raw fields of every line of `lines` (_line, raw) in the common shape (see
     the module docstring), in line order; the lines left out are for the Python parser."""
     with db.views(kith_raw=lines):
-        return db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS).to_arrow_table()
+        found = db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS).to_arrow_table()
+    return _in_line_order(found)
+
+
+def _in_line_order(table: pa.Table) -> pa.Table:
+    """`table` sorted by `_line`. DuckDB keeps the scan's order here (insertion order is
+    preserved), so this is a check that costs a millisecond; an ORDER BY in the query cost a
+    fifth of its CPU."""
+    lines = table.column("_line")
+    if len(lines) < 2:
+        return table
+    ascending = pc.all(pc.greater(lines.slice(1), lines.slice(0, len(lines) - 1))).as_py()
+    return table if ascending else table.sort_by("_line")
 
 
 def array_elements(db: Database, doc: pa.Array) -> pa.Table | None:

@@ -12,11 +12,14 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from engine import Workspace
 from engine.ingest.jsonl import json_error
 from kith_errors import IngestError
+from store import Database
+from store.jsonl import plain_messages
 
 T = "2026-01-05T10:00:00Z"
 # shapes the fast path hands to Python, or reads itself with care
@@ -372,3 +375,20 @@ def _shape(ws: Workspace) -> dict[str, Any]:
         "SELECT list(message_id ORDER BY message_id) FROM events GROUP BY profile_id"
     )
     return {"events": events, "sessions": sessions, "people": sorted(p[0] for p in people)}
+
+
+def test_the_fast_path_answers_in_line_order_whatever_order_lines_come_in(tmp_path: Path) -> None:
+    """The parse query has no ORDER BY (it cost a fifth of its CPU): the rows come back in
+    line order because DuckDB keeps the scan's order, and are sorted when they do not."""
+
+    def track(n: int) -> str:
+        message = {"type": "track", "event": "e", "userId": f"u{n}", "messageId": f"m{n}"}
+        return json.dumps({**message, "timestamp": T})
+
+    db = Database(tmp_path / "w.duckdb")
+    shuffled = [3, 1, 4, 2]
+    lines = pa.table({"_line": pa.array(shuffled, pa.int64()), "raw": [track(n) for n in shuffled]})
+    found = plain_messages(db, lines)
+    assert found.column("_line").to_pylist() == [1, 2, 3, 4]
+    assert found.column("message_id").to_pylist() == ["m1", "m2", "m3", "m4"]
+    db.close()
