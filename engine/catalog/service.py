@@ -521,7 +521,7 @@ class Catalog:
         return Schema(
             properties=props,
             event_types=events,
-            segments=segment_references(rows, repo.segment_names_by_id(db)),
+            segments=SegmentReferences(rows, repo.segment_names_by_id(db)),
             labels=frozenset(repo.labels(db)),
             channels=frozenset(CHANNELS) | frozenset(repo.identity_types(db)),
             consent_channels=frozenset(CHANNELS) | frozenset(repo.consent_channels(db)),
@@ -751,11 +751,6 @@ def _check_stored_values(db: Database, d: PropertyDefinition, changed: set[str])
 
 
 # ---- segment references for the schema -------------------------------------------------------
-
-
-def segment_references(rows: list[SegmentRef], names_by_id: dict[int, str]) -> SegmentReferences:
-    """Segment name -> names it references (see `SegmentReferences`)."""
-    return SegmentReferences(rows, names_by_id)
 
 
 class SegmentReferences(Mapping[str, frozenset[str]]):
