@@ -64,10 +64,10 @@ GROUP BY ALL ORDER BY events DESC, type LIMIT $limit
 
 RECENT = """
 SELECT e.ts, e.type, e.channel, e.profile_id, p.name, p.email
-FROM (SELECT ts, type, channel, profile_id FROM events WHERE ts <= $end
-      ORDER BY ts DESC LIMIT $limit) AS e
+FROM (SELECT id, ts, type, channel, profile_id FROM events WHERE ts <= $end
+      ORDER BY ts DESC, id DESC LIMIT $limit) AS e
 LEFT JOIN profiles AS p ON p.id = e.profile_id
-ORDER BY e.ts DESC
+ORDER BY e.ts DESC, e.id DESC
 """
 
 CONSENT_COVERAGE = """

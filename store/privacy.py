@@ -246,7 +246,7 @@ _EXPORTS: dict[str, str] = {
     "events": "SELECT id, message_id, session_id, type, ts, received_at, channel, source, "
     "properties, context FROM events WHERE profile_id = $id ORDER BY ts, id",
     "sessions": "SELECT id, channel, started_at, ended_at, event_count, source, device "
-    "FROM sessions WHERE profile_id = $id ORDER BY started_at",
+    "FROM sessions WHERE profile_id = $id ORDER BY started_at, id",
     "consents": "SELECT channel, purpose, status, updated_at, source FROM consents "
     "WHERE profile_id = $id ORDER BY channel, purpose",
     "consent_history": "SELECT channel, purpose, status, changed_at, source, actor "
@@ -255,15 +255,16 @@ _EXPORTS: dict[str, str] = {
     "segments": "SELECT s.name, m.entered_at FROM segment_members m JOIN segments s "
     "ON s.id = m.segment_id WHERE m.profile_id = $id ORDER BY s.name",
     "segment_history": "SELECT s.name, h.change, h.changed_at FROM segment_history h "
-    "JOIN segments s ON s.id = h.segment_id WHERE h.profile_id = $id ORDER BY h.changed_at",
+    "JOIN segments s ON s.id = h.segment_id WHERE h.profile_id = $id "
+    "ORDER BY h.changed_at, s.name, h.change",
     "lists": "SELECT s.name, m.added_at, m.actor FROM list_members m JOIN segments s "
     "ON s.id = m.segment_id WHERE m.profile_id = $id ORDER BY s.name",
     "changes": "SELECT changed_at, actor, action, field, before, after FROM audit_log "
     "WHERE entity = 'profile' AND entity_id = CAST($id AS VARCHAR) ORDER BY changed_at, id",
     "merges": "SELECT id, primary_id, secondary_id, merged_at, actor, undone_at FROM merges "
-    "WHERE primary_id = $id OR secondary_id = $id ORDER BY merged_at",
+    "WHERE primary_id = $id OR secondary_id = $id ORDER BY merged_at, id",
     "notifications": "SELECT message, created_at FROM notifications WHERE profile_id = $id "
-    "ORDER BY created_at",
+    "ORDER BY created_at, id",
 }
 
 

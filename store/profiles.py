@@ -178,7 +178,7 @@ def sessions(db: Database, profile_id: int) -> pd.DataFrame:
     return db.df(
         "SELECT id, channel, started_at, ended_at, "
         "date_diff('second', started_at, ended_at) AS duration_seconds, event_count, source, "
-        "device FROM sessions WHERE profile_id = $id ORDER BY started_at DESC",
+        "device FROM sessions WHERE profile_id = $id ORDER BY started_at DESC, id DESC",
         {"id": profile_id},
     )
 

@@ -73,3 +73,14 @@ def test_active_profiles_as_of_a_past_moment(filled: Workspace) -> None:
     report = filled.overview.report(7, as_of=dt.datetime(2026, 3, 29, 12, 0))
     assert report.totals["active_profiles"] == 1
     assert report.totals["events"] == 1 + report.totals["sessions"]
+
+
+def test_recent_activity_breaks_ties_by_the_newest_event(ws: Workspace) -> None:
+    """Events of the same moment are listed newest-stored first, so the list (and which of them
+    make its limit) is the same on every run."""
+    people = ("p01", "p02", "p03", "p04", "p05", "p06", "p07", "p08", "p09", "p10")
+    people += ("p11", "p12", "p13", "p14", "p15", "p16", "p17", "p18", "p19", "p20")
+    ws.ingest.messages([_track(user, "signup", 30, "web") for user in people])
+    recent = ws.overview.report(as_of=AS_OF).recent
+    stored = ws.db.rows("SELECT profile_id FROM events ORDER BY id DESC LIMIT 15")
+    assert recent["profile_id"].tolist() == [row[0] for row in stored]

@@ -149,3 +149,13 @@ def test_export_holds_everything_about_the_person(ws: Workspace, person: tuple[i
     assert {c["field"] for c in data["changes"]} >= {"city", "nickname"}
     assert len(data["merges"]) == 1
     json.dumps(data)  # plain JSON, ready to hand over
+
+
+def test_sessions_that_start_together_are_listed_in_one_order(ws: Workspace) -> None:
+    """Sessions of the same moment are ordered by their id (the profile's list newest first,
+    the export oldest first): the same export on every run."""
+    pid = ws.profiles.create({"email": "twins@example.com"}).id
+    for session_id in ("s-b", "s-a", "s-c"):
+        add_session(ws, session_id, pid, T0)
+    assert ws.profiles.sessions(pid)["id"].tolist() == ["s-c", "s-b", "s-a"]
+    assert [s["id"] for s in ws.privacy.export(pid)["sessions"]] == ["s-a", "s-b", "s-c"]
