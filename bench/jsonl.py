@@ -117,7 +117,7 @@ def ingest(path: Path, code: Path) -> dict[str, object]:
         "seconds": round(seconds, 2),
         "events/s": int(report["accepted"] / seconds),
         "cpu s": round(cpu, 2),
-        "sessions": report["sessions_started"],
+        "sessions": report["sessions_started"] - report["sessions_joined"],
         "profiles": report["profiles_created"],
         "load avg": round(load, 1),
     }

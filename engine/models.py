@@ -135,6 +135,9 @@ class IngestReport(BaseModel):
     profiles_created: int = 0
     profiles_merged: int = 0
     sessions_started: int = 0
+    # stored sessions a late event joined into another: the call added
+    # sessions_started - sessions_joined sessions, whatever batches its events came in
+    sessions_joined: int = 0
     profile_ids: list[int] = Field(default_factory=list)
 
     @property

@@ -502,11 +502,14 @@ _REGROUP_STORED = (
 
 @dataclass(frozen=True)
 class Recorded:
-    """What `record_sessions` wrote: sessions that `began` (took in no stored one) and how
-    many are `staged` for a `session_started` event (those and the renamed ones)."""
+    """What `record_sessions` wrote: sessions that `began` (took in no stored one), how many
+    are `staged` for a `session_started` event (those and the renamed ones), and how many
+    stored sessions were `joined` into another (a late event bridged the gap between them):
+    `began - joined` is how many sessions the batch added."""
 
     began: int
     staged: int
+    joined: int
 
 
 def record_sessions(db: Database, regrouping: bool, continuing: bool) -> Recorded:
@@ -515,7 +518,9 @@ def record_sessions(db: Database, regrouping: bool, continuing: bool) -> Recorde
     go; explicit ones extend a stored session of that id (`continuing`: one may exist) or are
     new. Stages in `kith_new_sessions` the sessions that need a `session_started` event (new,
     or renamed)."""
+    joined = 0
     if regrouping:
+        joined = int(db.scalar("SELECT count(*) - count(DISTINCT skey) FROM kith_sold"))
         db.execute(_RENAMED)
         if db.scalar("SELECT count(*) FROM kith_srename"):
             for statement in _REGROUP_STORED[:4]:
@@ -543,7 +548,7 @@ def record_sessions(db: Database, regrouping: bool, continuing: bool) -> Recorde
     began, staged = db.rows(
         "SELECT count(*) FILTER (WHERE began OR NOT computed), count(*) FROM kith_new_sessions"
     )[0]
-    return Recorded(int(began), int(staged))
+    return Recorded(int(began), int(staged), joined)
 
 
 def count_session_starts(db: Database, session_ids: Sequence[str]) -> None:

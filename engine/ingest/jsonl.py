@@ -13,7 +13,7 @@ import datetime as dt
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,7 +32,7 @@ _BLOCK = 64 << 20  # bytes read at a time from a JSONL file
 _NEWLINE, _SPACE, _MULTIBYTE = 0x0A, 0x20, 0x80
 
 
-def read(db: Database, src: str | Path | IO[str], chunk: int) -> Iterator[pa.Table]:
+def read(db: Database, src: str | Path | IO[str], chunk: int) -> Generator[pa.Table, None, None]:
     """The file's messages as tables of (_line, raw JSON text) of at most `chunk` rows, blank
     lines left out: a JSON array file's elements numbered from 1, else its lines."""
     if isinstance(src, str | Path):
@@ -73,8 +73,8 @@ def _batches(db: Database, handle: Any, chunk: int) -> Iterator[pa.Table]:
         data, block = carry + block, handle.read(_BLOCK)
         cut = len(data) if not block else data.rfind(b"\n") + 1
         data, carry = data[:cut], data[cut:]
-        lines = _lines(data, number)
-        number += _count_lines(data)
+        lines, count = _lines(data, number)
+        number += count
         pending.append(lines)
         held += lines.num_rows
         while held >= chunk:
@@ -85,15 +85,12 @@ def _batches(db: Database, handle: Any, chunk: int) -> Iterator[pa.Table]:
         yield pa.concat_tables(pending)
 
 
-def _count_lines(data: bytes) -> int:
-    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-
-
-def _lines(data: bytes, first: int) -> pa.Table:
+def _lines(data: bytes, first: int) -> tuple[pa.Table, int]:
     """The non-blank lines of `data` (whole lines, UTF-8, each with its line break) numbered
-    from `first`: Arrow strings over `data` itself, cut at the line breaks, not copied."""
+    from `first`, and how many lines `data` holds, blank ones included: Arrow strings over
+    `data` itself, cut at the line breaks, not copied."""
     if not data:
-        return _EMPTY
+        return _EMPTY, 0
     raw = np.frombuffer(data, np.uint8)
     starts = np.concatenate(([0], np.flatnonzero(raw == _NEWLINE) + 1))
     if data.endswith(b"\n"):
@@ -107,7 +104,7 @@ def _lines(data: bytes, first: int) -> pa.Table:
     numbers = pa.array(np.arange(first, first + len(starts)), pa.int64())
     table = pa.table({"_line": numbers, "raw": lines.cast(pa.string())})
     blank = _blank(data, raw, offsets)
-    return table.filter(pa.array(~blank)) if blank.any() else table
+    return (table.filter(pa.array(~blank)) if blank.any() else table), len(starts)
 
 
 def _blank(data: bytes, raw: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -9,9 +9,11 @@ updates, all in one transaction. docs/ingestion.md documents the mappings.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -94,13 +96,12 @@ class Ingestor:
         by DuckDB (engine/ingest/jsonl.py); rejections carry line numbers (array positions).
         Large files go in batches of `chunk` lines; `progress(lines_done)` follows each."""
         total, done = IngestReport(), 0
-        for lines in jsonl.read(self.db, src, chunk):
-            received = utcnow()
-            canon = jsonl.canonical(self.db, lines, received, source)
-            total = combine(total, self._commit(canon, received, 0, source))
-            done += lines.num_rows
-            if progress:
-                progress(done)
+        with contextlib.closing(_read_ahead(self.db, src, chunk, source)) as batches:
+            for size, received, canon in batches:
+                total = combine(total, self._commit(canon, received, 0, source))
+                done += size
+                if progress:
+                    progress(done)
         return total
 
     def table(
@@ -173,8 +174,32 @@ def combine(a: IngestReport, b: IngestReport) -> IngestReport:
         profiles_created=a.profiles_created + b.profiles_created,
         profiles_merged=a.profiles_merged + b.profiles_merged,
         sessions_started=a.sessions_started + b.sessions_started,
+        sessions_joined=a.sessions_joined + b.sessions_joined,
         profile_ids=sorted(set(a.profile_ids) | set(b.profile_ids)),
     )
+
+
+def _read_ahead(
+    db: Database, src: str | Path | IO[str], chunk: int, source: str
+) -> Generator[tuple[int, dt.datetime, pa.Table], None, None]:
+    """The file's batches as (lines, received, canonical frame), each read and parsed on a
+    worker thread while the caller stores the one before: parsing is pure (it reads no table),
+    so the two overlap on two cores. A failure on the worker is raised here, in the caller's
+    thread, at the batch it concerns; the worker never runs more than one batch ahead."""
+    batches = jsonl.read(db, src, chunk)
+
+    def parse_next() -> tuple[int, dt.datetime, pa.Table] | None:
+        lines = next(batches, None)
+        if lines is None:
+            return None
+        received = utcnow()
+        return lines.num_rows, received, jsonl.canonical(db, lines, received, source)
+
+    with contextlib.closing(batches), ThreadPoolExecutor(1, "kith-jsonl") as worker:
+        ahead = worker.submit(parse_next)
+        while (parsed := ahead.result()) is not None:
+            ahead = worker.submit(parse_next)
+            yield parsed
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -234,7 +259,7 @@ def _write(
     )
     ids = outcome.ids
     batch_id = ids["batches"]
-    started = _events(ingestor, batch, outcome.lines, received, (batch_id, ids["events"]))
+    started, joined = _events(ingestor, batch, outcome.lines, received, (batch_id, ids["events"]))
     flagged = ingest_schemas.flags(screened, outcome.lines.line, ids["events"])
     if flagged is not None:
         repo.flag_events(db, flagged, received)
@@ -250,6 +275,7 @@ def _write(
             "profiles_created": outcome.created,
             "profiles_merged": outcome.merged,
             "sessions_started": started,
+            "sessions_joined": joined,
             "profile_ids": touched,
         }
     )
@@ -266,23 +292,24 @@ def _events(
     lines: sessions.Lines,
     now: dt.datetime,
     ids: tuple[int, int],
-) -> int:
+) -> tuple[int, int]:
     """Sessions, then the events and the new sessions' `session_started` events in one insert;
-    returns how many sessions began. `ids`: the batch's id and its first event id; event ids
-    follow line numbers (rejected lines leave gaps)."""
+    returns how many sessions began and how many stored ones were joined into another.
+    `ids`: the batch's id and its first event id; event ids follow line numbers (rejected
+    lines leave gaps)."""
     db = ingestor.db
     done = sessions.sessionize(db, ingestor.settings.session_timeout_minutes, batch, lines)
     session = sessions.line_session_ids(db, done[0]) if done else None
     events = _event_rows(batch, ids[1], lines, session)
     batch.put(events=events)  # the new sessions' starts are checked against them
-    started = done[1].began if done else 0
+    started, joined = (done[1].began, done[1].joined) if done else (0, 0)
     starts = sessions.start_events(db, batch, done[1].staged if done else 0)
     if starts is not None:
         events = pa.concat_tables([events, starts.cast(events.schema)])
     batch.put(events=by_type_and_time(events))
     registered = _STANDARD_TYPES + repo.event_type_names(db)
     repo.insert_events(db, batch, now, ids[0], registered)
-    return started
+    return started, joined
 
 
 def by_type_and_time(events: pa.Table) -> pa.Table:

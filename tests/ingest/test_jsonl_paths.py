@@ -5,10 +5,12 @@ rejections, line for line. Lines of every shape are mixed in, so both halves of 
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import json
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,22 @@ ODD: list[Any] = [
             "nothing": None,
         },
         "context": {"traits": {"name": "Ignored: traits win"}},
+    },
+    {  # both traits, plain: merged in DuckDB, `traits` wins
+        "type": "identify",
+        "userId": "s4b",
+        "messageId": "o7b",
+        "timestamp": T,
+        "traits": {"email": "given@example.com", "plan": "team"},
+        "context": {"traits": {"email": "context@example.com", "city": "Lyon", "plan": "free"}},
+    },
+    {  # both traits, an object in `traits` replaces the context's, not merged into it: Python
+        "type": "identify",
+        "userId": "s4c",
+        "messageId": "o7c",
+        "timestamp": T,
+        "traits": {"prefs": {"news": True}},
+        "context": {"traits": {"prefs": {"sms": True}, "phone": "+44 7700 900006"}},
     },
     {
         "type": "identify",
@@ -318,6 +336,28 @@ def test_a_file_that_is_not_utf8_names_its_line(ws: Workspace, tmp_path: Path) -
         ws.ingest.file(path)
 
 
+def test_a_later_batch_that_cannot_be_read_stops_the_file_after_the_batches_before(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Batches are read and parsed one ahead on a worker thread: its failure is raised in the
+    caller with the line it concerns, the batches before it stay stored, and the worker is
+    gone."""
+    good = [
+        json.dumps({"type": "track", "event": "x", "userId": "u", "messageId": f"m{n}"})
+        for n in range(1, 5)
+    ]
+    # a blank line longer than the reader's block puts the broken line in a later block
+    blank = b" " * (65 << 20)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes("\n".join(good).encode() + b"\n" + blank + b'\n{"type": "tr\xff"}\n')
+    done: list[int] = []
+    with pytest.raises(IngestError, match=r"line 6 is not UTF-8 text"):
+        ws.ingest.jsonl(path, chunk=2, progress=done.append)
+    assert done == [2, 4]
+    assert ws.db.scalar("SELECT count(*) FROM events") == 4
+    assert not [t for t in threading.enumerate() if t.name.startswith("kith-jsonl")]
+
+
 def test_blank_lines_line_breaks_and_indents_keep_line_numbers(
     ws: Workspace, tmp_path: Path
 ) -> None:
@@ -359,8 +399,8 @@ def test_a_file_in_many_chunks_stores_what_one_chunk_stores(
     ]
     assert (got.accepted, got.duplicates) == (expected.accepted, expected.duplicates)
     assert _shape(chunked) == _shape(whole)
-    assert done == [*range(7, len(lines), 7), len(lines)]
-    assert len(done) > 3
+    stored = chunked.db.scalar("SELECT count(*) FROM sessions")
+    assert got.sessions_started - got.sessions_joined == expected.sessions_started == stored
 
 
 def _shape(ws: Workspace) -> dict[str, Any]:
@@ -392,3 +432,51 @@ def test_the_fast_path_answers_in_line_order_whatever_order_lines_come_in(tmp_pa
     assert found.column("_line").to_pylist() == [1, 2, 3, 4]
     assert found.column("message_id").to_pylist() == ["m1", "m2", "m3", "m4"]
     db.close()
+
+
+def test_traits_in_both_places_are_merged_by_duckdb_unless_a_merge_patch_would_differ(
+    tmp_path: Path,
+) -> None:
+    """Python merges `context.traits` and `traits` shallowly; DuckDB's json_merge_patch agrees
+    unless `traits` holds an object (merged into, not replaced) or a null (a deletion), so
+    only such lines are left to Python."""
+    identify = {"type": "identify", "userId": "u", "timestamp": T}
+    context = {"traits": {"email": "c@example.com", "city": "Lyon", "prefs": {"sms": True}}}
+    cases = {
+        1: {"email": "g@example.com", "plan": "team"},
+        2: {"prefs": {"news": True}},
+        3: {"city": None},
+    }
+    raws = [
+        json.dumps({**identify, "messageId": f"m{n}", "traits": t, "context": context})
+        for n, t in cases.items()
+    ]
+    db = Database(tmp_path / "w.duckdb")
+    found = plain_messages(db, pa.table({"_line": pa.array([1, 2, 3], pa.int64()), "raw": raws}))
+    db.close()
+    assert found.column("_line").to_pylist() == [1]
+    assert found.column("email").to_pylist() == ["g@example.com"]
+    traits = json.loads(found.column("traits")[0].as_py())
+    assert traits == {"city": "Lyon", "prefs": {"sms": True}, "plan": "team"}
+
+
+def test_a_later_chunk_that_bridges_sessions_reports_them_joined(
+    two: tuple[Workspace, Workspace], tmp_path: Path
+) -> None:
+    """Chunks commit one by one, so a later chunk can join sessions an earlier one began: the
+    report says so, and started minus joined is what one chunk reports and the store holds."""
+    whole, chunked = two
+    start = dt.datetime(2026, 1, 5, 10)
+
+    def at(n: int, minute: int) -> str:
+        moment = (start + dt.timedelta(minutes=minute)).isoformat() + "Z"
+        message = {"type": "track", "event": "x", "userId": "u1", "messageId": f"m{n}"}
+        return json.dumps({**message, "timestamp": moment, "context": {"channel": "web"}})
+
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(at(n, m) for n, m in enumerate([0, 10, 70, 80, 40])) + "\n")
+    one = whole.ingest.jsonl(path)
+    split = chunked.ingest.jsonl(path, chunk=4)
+    assert (one.sessions_started, one.sessions_joined) == (1, 0)
+    assert (split.sessions_started, split.sessions_joined) == (2, 1)
+    assert _shape(chunked) == _shape(whole)

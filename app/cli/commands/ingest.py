@@ -70,6 +70,7 @@ def _summary(report: IngestReport) -> dict[str, object]:
         "profiles created": report.profiles_created,
         "profiles merged": report.profiles_merged,
         "sessions started": report.sessions_started,
+        "sessions joined": report.sessions_joined,
         "profiles touched": len(report.profile_ids),
     }
 
