@@ -103,7 +103,7 @@ def _store(ws: Workspace, block: DemoBlock, events: pd.DataFrame, report: DemoRe
     report.events += result.accepted
     report.profiles_created += result.profiles_created
     report.profiles_merged += result.profiles_merged
-    report.sessions += result.sessions_started
+    report.sessions += result.sessions_started - result.sessions_joined
 
 
 def build(ws: Workspace, spec: DemoSpec, progress: Progress | None = None) -> DemoReport:

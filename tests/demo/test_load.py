@@ -23,6 +23,7 @@ def test_everything_generated_is_stored(loaded, frames):
     stored = {k: v for k, v in stats["events_by_type"].items() if k != "session_started"}
     assert stored == generated
     assert stats["events_by_type"]["session_started"] == stats["sessions"] > 300
+    assert report.sessions == stats["sessions"]  # blocks joining sessions earlier ones began
 
 
 def test_every_person_is_exactly_one_profile(loaded, frames):
