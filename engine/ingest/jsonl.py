@@ -13,7 +13,7 @@ import datetime as dt
 import gzip
 import io
 import json
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,7 +32,7 @@ _BLOCK = 64 << 20  # bytes read at a time from a JSONL file
 _NEWLINE, _SPACE, _MULTIBYTE = 0x0A, 0x20, 0x80
 
 
-def read(db: Database, src: str | Path | IO[str], chunk: int) -> Generator[pa.Table, None, None]:
+def read(db: Database, src: str | Path | IO[str], chunk: int) -> Iterator[pa.Table]:
     """The file's messages as tables of (_line, raw JSON text) of at most `chunk` rows, blank
     lines left out: a JSON array file's elements numbered from 1, else its lines."""
     if isinstance(src, str | Path):

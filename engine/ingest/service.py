@@ -9,11 +9,9 @@ updates, all in one transaction. docs/ingestion.md documents the mappings.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -96,12 +94,13 @@ class Ingestor:
         by DuckDB (engine/ingest/jsonl.py); rejections carry line numbers (array positions).
         Large files go in batches of `chunk` lines; `progress(lines_done)` follows each."""
         total, done = IngestReport(), 0
-        with contextlib.closing(_read_ahead(self.db, src, chunk, source)) as batches:
-            for size, received, canon in batches:
-                total = combine(total, self._commit(canon, received, 0, source))
-                done += size
-                if progress:
-                    progress(done)
+        for lines in jsonl.read(self.db, src, chunk):
+            received = utcnow()
+            canon = jsonl.canonical(self.db, lines, received, source)
+            total = combine(total, self._commit(canon, received, 0, source))
+            done += lines.num_rows
+            if progress:
+                progress(done)
         return total
 
     def table(
@@ -177,29 +176,6 @@ def combine(a: IngestReport, b: IngestReport) -> IngestReport:
         sessions_joined=a.sessions_joined + b.sessions_joined,
         profile_ids=sorted(set(a.profile_ids) | set(b.profile_ids)),
     )
-
-
-def _read_ahead(
-    db: Database, src: str | Path | IO[str], chunk: int, source: str
-) -> Generator[tuple[int, dt.datetime, pa.Table], None, None]:
-    """The file's batches as (lines, received, canonical frame), each read and parsed on a
-    worker thread while the caller stores the one before: parsing is pure (it reads no table),
-    so the two overlap on two cores. A failure on the worker is raised here, in the caller's
-    thread, at the batch it concerns; the worker never runs more than one batch ahead."""
-    batches = jsonl.read(db, src, chunk)
-
-    def parse_next() -> tuple[int, dt.datetime, pa.Table] | None:
-        lines = next(batches, None)
-        if lines is None:
-            return None
-        received = utcnow()
-        return lines.num_rows, received, jsonl.canonical(db, lines, received, source)
-
-    with contextlib.closing(batches), ThreadPoolExecutor(1, "kith-jsonl") as worker:
-        ahead = worker.submit(parse_next)
-        while (parsed := ahead.result()) is not None:
-            ahead = worker.submit(parse_next)
-            yield parsed
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

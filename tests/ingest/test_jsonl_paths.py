@@ -10,7 +10,6 @@ import gzip
 import io
 import json
 import random
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -339,9 +338,8 @@ def test_a_file_that_is_not_utf8_names_its_line(ws: Workspace, tmp_path: Path) -
 def test_a_later_batch_that_cannot_be_read_stops_the_file_after_the_batches_before(
     ws: Workspace, tmp_path: Path
 ) -> None:
-    """Batches are read and parsed one ahead on a worker thread: its failure is raised in the
-    caller with the line it concerns, the batches before it stay stored, and the worker is
-    gone."""
+    """A file is committed batch by batch: a line that cannot be read stops the file with the
+    line it concerns, and the batches before it stay stored."""
     good = [
         json.dumps({"type": "track", "event": "x", "userId": "u", "messageId": f"m{n}"})
         for n in range(1, 5)
@@ -355,7 +353,6 @@ def test_a_later_batch_that_cannot_be_read_stops_the_file_after_the_batches_befo
         ws.ingest.jsonl(path, chunk=2, progress=done.append)
     assert done == [2, 4]
     assert ws.db.scalar("SELECT count(*) FROM events") == 4
-    assert not [t for t in threading.enumerate() if t.name.startswith("kith-jsonl")]
 
 
 def test_blank_lines_line_breaks_and_indents_keep_line_numbers(
