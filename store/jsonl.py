@@ -219,7 +219,9 @@ PLAIN_MESSAGES_SQL = (
     + ", ".join(f"{sql} AS {name}" for name, sql in _SHARED.items())
     + f" FROM (SELECT _line, json_type(raw, {_PATH_LIST}) AS t, "
     f"json_extract_string(raw, {_PATH_LIST}) AS v FROM kith_raw "
-    "WHERE json_valid(raw) AND json_type(raw) = 'OBJECT' AND NOT " + _lenient("raw") + ")) "
+    # valid JSON that starts with `{` is an object (json_type would parse the line again); a
+    # line indented with white space goes to Python
+    "WHERE starts_with(raw, '{') AND json_valid(raw) AND NOT " + _lenient("raw") + ")) "
     "SELECT _line, "
     + ", ".join(f"{sql} AS {name}" for name, sql in _COLUMNS.items())
     + " FROM parsed WHERE "
