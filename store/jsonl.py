@@ -3,8 +3,9 @@
 returns, for each line in the common shape, the raw canonical fields the Python parser
 (engine/ingest/frames.parse_message) would give it. A line in any other shape (not valid JSON
 for DuckDB, screen/alias/group, no messageId, a value of an unusual type, externalIds, traits
-that need renaming, ...) is left out, and the engine parses it in Python: the rules live in one
-place, and this query only takes the lines whose outcome it can reproduce exactly.
+that need renaming, more brackets than the nesting limit, ...) is left out, and the engine
+parses it in Python: the rules live in one place, and this query only takes the lines whose
+outcome it can reproduce exactly.
 
 Every path is read by two multi-path calls (one parse each, materialised once): `json_type`
 (VARCHAR, OBJECT, NULL for a JSON null, SQL NULL when absent) and `json_extract_string` (text;
@@ -221,7 +222,10 @@ PLAIN_MESSAGES_SQL = (
     f"json_extract_string(raw, {_PATH_LIST}) AS v FROM kith_raw "
     # valid JSON that starts with `{` is an object (json_type would parse the line again); a
     # line indented with white space goes to Python
-    "WHERE starts_with(raw, '{') AND json_valid(raw) AND NOT " + _lenient("raw") + ")), "
+    "WHERE starts_with(raw, '{') AND json_valid(raw) AND NOT " + _lenient("raw") + " "
+    # a line with more opening brackets than the nesting limit might nest deeper: to Python,
+    # which measures it (a count here costs far less than one per column afterwards)
+    "AND strlen(raw) - strlen(replace(replace(raw, '{', ''), '[', '')) <= $max_brackets)), "
     # whether the line is plain, worked out once in a step of its own: written as the final
     # WHERE, DuckDB evaluated it twice (pushed into `parsed` and again above it), 15% of the
     # query's CPU
@@ -239,11 +243,14 @@ _PAGE_CLASH = r'"(url|path|title|referrer|name)":'
 _PATTERNS = {**_LENIENT, "reshaped": _RESHAPED, "page_keys": _PAGE_CLASH}
 
 
-def plain_messages(db: Database, lines: pa.Table) -> pa.Table:
+def plain_messages(db: Database, lines: pa.Table, max_brackets: int) -> pa.Table:
     """The canonical raw fields of every line of `lines` (_line, raw) in the common shape (see
-    the module docstring), in line order; the lines left out are for the Python parser."""
+    the module docstring) that holds at most `max_brackets` opening brackets (`{` or `[`, in
+    strings too), so that no value of it can nest deeper than that; in line order. The lines
+    left out are for the Python parser."""
+    params = {**_PATTERNS, "max_brackets": max_brackets}
     with db.views(kith_raw=_in_batches(lines)):
-        found = db.cursor().sql(PLAIN_MESSAGES_SQL, params=_PATTERNS).to_arrow_table()
+        found = db.cursor().sql(PLAIN_MESSAGES_SQL, params=params).to_arrow_table()
     return _in_line_order(found)
 
 

@@ -396,10 +396,14 @@ def finish(
     received: dt.datetime,
     source: str,
     sent_at: pa.Array | None = None,
+    *,
+    shallow: bool = False,
 ) -> pa.Table:
     """The canonical Arrow table (absent columns all null): names and times normalised, why a
     bad row is rejected in `_reject`. `sent_at` (Segment's `sentAt`, messages only) corrects
-    the device clock. Identity values are normalised and checked while staging."""
+    the device clock. `shallow`: the caller knows no JSON column nests deeper than MAX_DEPTH
+    (it counted the brackets), so they are not measured again. Identity values are normalised
+    and checked while staging."""
     n = len(lines)
     cols = {name: cols.get(name, pa.nulls(n, pa.string())) for name in CANONICAL}
     ts, bad_ts = _times(raw_ts, received)
@@ -412,7 +416,7 @@ def finish(
     reasons = [
         cols["_reject"],
         *_nul_reasons(cols),
-        *_nesting_reasons(cols),
+        *([] if shallow else _nesting_reasons(cols)),
         bad_ts,
         bad_sent,
         _range_reasons(ts, received, corrected),

@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.ingest.frames import CANONICAL, finish, from_messages
+from engine.ingest.frames import CANONICAL, MAX_DEPTH, finish, from_messages
 from kith_errors import IngestError
 from store import jsonl as repo
 from store.db import Database
@@ -180,7 +180,7 @@ _EMPTY = pa.table({"_line": pa.array([], pa.int64()), "raw": pa.array([], pa.str
 def canonical(db: Database, lines: pa.Table, received: dt.datetime, source: str) -> pa.Table:
     """The canonical frame of numbered JSON lines: DuckDB reads those in the common shape, the
     Python parser the rest; rows in line order."""
-    plain = repo.plain_messages(db, lines)
+    plain = repo.plain_messages(db, lines, MAX_DEPTH)
     fast = _finished(plain, received, source)
     taken = pc.is_in(lines["_line"], value_set=plain["_line"].combine_chunks())
     rest = lines.filter(pc.invert(taken))
@@ -198,7 +198,8 @@ def _finished(plain: pa.Table, received: dt.datetime, source: str) -> pa.Table:
     columns = {name: plain[name].combine_chunks() for name in plain.column_names}
     cols = {name: columns[name] for name in CANONICAL if name in columns and name != "ts"}
     lines = columns["_line"].to_numpy().astype(np.int64)
-    return finish(cols, lines, columns["ts"], received, source, columns["sent_at"])
+    # DuckDB took only lines with at most MAX_DEPTH brackets: none nests deeper
+    return finish(cols, lines, columns["ts"], received, source, columns["sent_at"], shallow=True)
 
 
 def _parsed(raw: str) -> Any:

@@ -23,6 +23,16 @@ from store import Database
 from store.jsonl import plain_messages
 
 T = "2026-01-05T10:00:00Z"
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    """An object nesting `levels` deep: {"k": {"k": ... {"k": 1}}}."""
+    value: Any = 1
+    for _ in range(levels):
+        value = {"k": value}
+    return value
+
+
 # shapes the fast path hands to Python, or reads itself with care
 ODD: list[Any] = [
     {"type": "screen", "name": "Home", "userId": "s1", "messageId": "o1", "timestamp": T},
@@ -195,6 +205,30 @@ ODD: list[Any] = [
         "timestamp": T,
         "properties": {"v": float("nan")},
     },
+    {  # refused for nesting (Python measures it: more brackets than the limit)
+        "type": "track",
+        "event": "Deep",
+        "anonymousId": "p15",
+        "messageId": "o25",
+        "timestamp": T,
+        "properties": _nested(40),
+    },
+    {  # nests 31 deep inside the message: 32 brackets, read by DuckDB
+        "type": "track",
+        "event": "Deep enough",
+        "anonymousId": "p16",
+        "messageId": "o26",
+        "timestamp": T,
+        "properties": _nested(31),
+    },
+    {  # many brackets, shallow: to Python, stored
+        "type": "track",
+        "event": "Wide",
+        "anonymousId": "p17",
+        "messageId": "o27",
+        "timestamp": T,
+        "properties": {"items": [{"n": n} for n in range(40)]},
+    },
     [1, 2],
     "just a string",
 ]
@@ -297,7 +331,8 @@ def test_the_fast_path_stores_what_the_parser_stores(
     path.write_bytes(gzip.compress(text.encode()) if gzipped else text.encode())
     expected = _old_path(old, lines)
     got = new.ingest.file(path)
-    assert got.rejected == expected.rejected and len(got.rejected) == 14
+    assert got.rejected == expected.rejected and len(got.rejected) == 15
+    assert any("properties nests deeper than 32 levels" in r.reason for r in got.rejected)
     assert (got.accepted, got.duplicates) == (expected.accepted, expected.duplicates)
     assert got.sessions_started == expected.sessions_started
     assert _stored(new) == _stored(old)
@@ -425,7 +460,7 @@ def test_the_fast_path_answers_in_line_order_whatever_order_lines_come_in(tmp_pa
     db = Database(tmp_path / "w.duckdb")
     shuffled = [3, 1, 4, 2]
     lines = pa.table({"_line": pa.array(shuffled, pa.int64()), "raw": [track(n) for n in shuffled]})
-    found = plain_messages(db, lines)
+    found = plain_messages(db, lines, 32)
     assert found.column("_line").to_pylist() == [1, 2, 3, 4]
     assert found.column("message_id").to_pylist() == ["m1", "m2", "m3", "m4"]
     db.close()
@@ -449,7 +484,8 @@ def test_traits_in_both_places_are_merged_by_duckdb_unless_a_merge_patch_would_d
         for n, t in cases.items()
     ]
     db = Database(tmp_path / "w.duckdb")
-    found = plain_messages(db, pa.table({"_line": pa.array([1, 2, 3], pa.int64()), "raw": raws}))
+    table = pa.table({"_line": pa.array([1, 2, 3], pa.int64()), "raw": raws})
+    found = plain_messages(db, table, 32)
     db.close()
     assert found.column("_line").to_pylist() == [1]
     assert found.column("email").to_pylist() == ["g@example.com"]
@@ -477,3 +513,21 @@ def test_a_later_chunk_that_bridges_sessions_reports_them_joined(
     assert (one.sessions_started, one.sessions_joined) == (1, 0)
     assert (split.sessions_started, split.sessions_joined) == (2, 1)
     assert _shape(chunked) == _shape(whole)
+
+
+def test_a_line_with_more_brackets_than_the_limit_is_left_to_python(tmp_path: Path) -> None:
+    """No value of a line DuckDB takes can nest deeper than the limit, so the normalisation
+    does not measure them again; a line that might (more opening brackets, strings included)
+    goes to Python, which does."""
+
+    def track(n: int, levels: int) -> str:
+        message = {"type": "track", "event": "e", "userId": "u", "messageId": f"m{n}"}
+        return json.dumps({**message, "timestamp": T, "properties": _nested(levels)})
+
+    raws = [track(1, 31), track(2, 32), track(3, 3).replace('"e"', '"' + "[" * 30 + '"')]
+    # 32 brackets (31 levels and the message's own); 33; 4 and 30 in a string, which count too
+    db = Database(tmp_path / "w.duckdb")
+    table = pa.table({"_line": pa.array([1, 2, 3], pa.int64()), "raw": raws})
+    found = plain_messages(db, table, 32)
+    db.close()
+    assert found.column("_line").to_pylist() == [1]
